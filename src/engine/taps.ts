@@ -1,0 +1,47 @@
+// Taps: per-step quantities recorded while backpropagating through time.
+//
+// For each recurrent layer (and each direction of a Bidirectional) and each
+// input step t (input order, also for go_backwards), per sample:
+//   dh    ∂L/∂h_t, total derivative (through the output at t and the recurrence)   (B, T, U)
+//   dc    ∂L/∂c_t, LSTM only                                                         (B, T, U)
+//   dx    ∂L/∂x_t, the layer's input                                                 (B, T, I)
+//   gateGrad  ∂L/∂(pre-activation) of each gate, in Keras gate order                 (B, T, G·U)
+//   gates     gate activations (LSTM i,f,c~,o; GRU z,r,h~; SimpleRNN h)              (B, T, G·U)
+//   hPrev     h_{t−1} as the cell saw it (for per-step recurrent-kernel contributions) (B, T, U)
+//   x         the cell input x_t (for per-step kernel contributions)                  (B, T, I)
+//   rh        GRU reset_after only: h_{t−1}·R_h + b_h (the reset-gated recurrent term) (B, T, U)
+// Masked steps record zeros for gate gradients (the cell did not run there).
+
+import type { Arr } from './tensor.js';
+
+export type TapName = 'dh' | 'dc' | 'dx' | 'gateGrad' | 'gates' | 'hPrev' | 'x' | 'rh';
+
+export type TapRequest = Partial<Record<TapName, boolean>>;
+
+export interface LayerTaps {
+  /** Layer name in the model file. */
+  layer: string;
+  /** 'forward' | 'backward' for the halves of a Bidirectional, null otherwise. */
+  direction: 'forward' | 'backward' | null;
+  kind: 'SimpleRNN' | 'LSTM' | 'GRU';
+  batch: number;
+  steps: number;
+  units: number;
+  inputDim: number;
+  /** Recorded arrays, row-major (B, T, width). */
+  data: Partial<Record<TapName, Arr>>;
+}
+
+export interface TapSink {
+  record(t: LayerTaps): void;
+}
+
+export class TapStore implements TapSink {
+  readonly layers: LayerTaps[] = [];
+  record(t: LayerTaps): void {
+    this.layers.push(t);
+  }
+  get(layer: string, direction: 'forward' | 'backward' | null = null): LayerTaps | undefined {
+    return this.layers.find((l) => l.layer === layer && l.direction === direction);
+  }
+}

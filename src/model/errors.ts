@@ -1,0 +1,50 @@
+// One error class per pipeline stage. Each message is one sentence: what was
+// found, what was expected, and what to do. Message builders that tests assert
+// on live beside the code that throws them.
+
+export type Stage = 'load' | 'model' | 'data' | 'engine' | 'usage';
+
+export class RnnscopeError extends Error {
+  readonly stage: Stage;
+  /** The file being processed, when there is one. */
+  readonly file: string | undefined;
+  constructor(stage: Stage, message: string, options?: { file?: string; cause?: unknown }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.stage = stage;
+    this.file = options?.file;
+    this.name = new.target.name;
+  }
+}
+
+/** Reading a file failed: truncated, corrupted, wrong kind, hostile. */
+export class LoadError extends RnnscopeError {
+  constructor(message: string, options?: { file?: string; cause?: unknown }) {
+    super('load', message, options);
+  }
+}
+
+/** The model is not supported or inconsistent: unknown layer, unsupported option, weight shape mismatch. */
+export class ModelError extends RnnscopeError {
+  constructor(message: string, options?: { file?: string; cause?: unknown }) {
+    super('model', message, options);
+  }
+}
+
+/** User data does not fit the model: shapes, dtypes, token ids, NaN. */
+export class DataError extends RnnscopeError {
+  constructor(message: string, options?: { file?: string; cause?: unknown }) {
+    super('data', message, options);
+  }
+}
+
+/** Numerical failure inside the engine (e.g. a loss that needs targets it did not get). */
+export class EngineError extends RnnscopeError {
+  constructor(message: string, options?: { file?: string; cause?: unknown }) {
+    super('engine', message, options);
+  }
+}
+
+/** Formats a shape the way Keras prints it: (None, 100, 6). */
+export function fmtShape(shape: readonly (number | null)[]): string {
+  return `(${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')}${shape.length === 1 ? ',' : ''})`;
+}

@@ -1,0 +1,186 @@
+// The internal model representation: what the engine runs.
+//
+// This is deliberately NOT the on-disk Keras format (see keras-format.ts for the
+// snake_case shapes Keras writes). Every field here is explicit and was read from
+// the file (or from the documented default of the writer's Keras version): units,
+// activations, the hard_sigmoid variant, reset_after, gate order, weight shapes.
+//
+// A model is a DAG: `layers` hold configuration and parameters (a layer may be
+// called more than once: shared layers), `nodes` are calls of a layer, in
+// topological order, connecting tensor ids.
+
+/** A dense n-d array; row-major (C order). Weights are kept in float64 (exact copies of the stored floats). */
+export interface NDArray {
+  shape: number[];
+  data: Float64Array;
+}
+
+/** Static shape with `null` for unknown dims (batch, sometimes time). */
+export type Shape = (number | null)[];
+
+export type ActivationName =
+  | 'linear' | 'relu' | 'sigmoid' | 'hard_sigmoid' | 'tanh' | 'softmax' | 'log_softmax'
+  | 'elu' | 'selu' | 'softplus' | 'softsign' | 'swish' | 'gelu' | 'exponential'
+  | 'leaky_relu' | 'relu6' | 'hard_swish' | 'mish';
+
+/** An activation with every parameter resolved. */
+export interface Activation {
+  name: ActivationName;
+  /** relu: max_value (null = none), negative_slope, threshold. leaky_relu uses negativeSlope. */
+  maxValue?: number | null;
+  negativeSlope?: number;
+  threshold?: number;
+  /** elu alpha */
+  alpha?: number;
+  /** gelu: tanh approximation (true) or exact erf form (false) */
+  approximate?: boolean;
+  /** hard_sigmoid / hard_swish slope: 0.2 (Keras 1/2, tf.keras, TF.js) or 1/6 (Keras 3). */
+  hardSigmoidSlope?: number;
+  /** softmax / log_softmax axis (default -1) */
+  axis?: number;
+}
+
+export type RecurrentKind = 'SimpleRNN' | 'LSTM' | 'GRU';
+
+/** Gate order of the fused kernel columns, per cell kind (Keras canonical order). */
+export const GATES: Record<RecurrentKind, readonly string[]> = {
+  SimpleRNN: ['h'],
+  LSTM: ['i', 'f', 'c', 'o'],
+  GRU: ['z', 'r', 'h'],
+};
+
+export interface RecurrentSpec {
+  kind: RecurrentKind;
+  units: number;
+  inputDim: number;
+  activation: Activation;
+  /** LSTM/GRU gate activation (SimpleRNN: unused). */
+  recurrentActivation: Activation;
+  useBias: boolean;
+  returnSequences: boolean;
+  returnState: boolean;
+  goBackwards: boolean;
+  stateful: boolean;
+  /** GRU only: reset gate applied after the recurrent matmul (bias shape (2, 3U)). */
+  resetAfter: boolean;
+  /** Masked positions of the returned sequence are 0 instead of the carried output. */
+  zeroOutputForMask: boolean;
+}
+
+interface Base {
+  /** Layer name as in the model file (unique within its model). */
+  name: string;
+  /** Keras class name as written in the file (e.g. "CuDNNLSTM", "LSTM"). */
+  className: string;
+}
+
+export type Padding = 'valid' | 'same' | 'causal';
+export type MergeKind = 'Concatenate' | 'Add' | 'Subtract' | 'Multiply' | 'Average' | 'Maximum' | 'Minimum';
+export type BidiMerge = 'concat' | 'sum' | 'mul' | 'ave' | null;
+
+export type LayerSpec =
+  | (Base & { type: 'InputLayer'; shape: Shape; dtype: 'float32' | 'int32' })
+  | (Base & { type: 'Dense'; units: number; activation: Activation; useBias: boolean })
+  | (Base & { type: 'Embedding'; inputDim: number; outputDim: number; maskZero: boolean })
+  | (Base & { type: 'Masking'; maskValue: number })
+  | (Base & { type: 'Recurrent'; rnn: RecurrentSpec })
+  | (Base & { type: 'Bidirectional'; forward: RecurrentSpec; backward: RecurrentSpec; mergeMode: BidiMerge; forwardName: string; backwardName: string })
+  | (Base & { type: 'TimeDistributed'; inner: LayerSpec })
+  | (Base & { type: 'RepeatVector'; n: number })
+  | (Base & { type: 'Flatten' })
+  | (Base & { type: 'Reshape'; targetShape: number[] })
+  | (Base & { type: 'Permute'; dims: number[] })
+  | (Base & { type: 'Conv1D'; filters: number; kernelSize: number; strides: number; padding: Padding; dilationRate: number; activation: Activation; useBias: boolean })
+  | (Base & { type: 'Pooling1D'; mode: 'max' | 'avg'; poolSize: number; strides: number; padding: 'valid' | 'same' })
+  | (Base & { type: 'GlobalPooling1D'; mode: 'max' | 'avg' })
+  | (Base & { type: 'BatchNormalization'; axis: number; epsilon: number; center: boolean; scale: boolean })
+  | (Base & { type: 'LayerNormalization'; axis: number[]; epsilon: number; center: boolean; scale: boolean })
+  | (Base & { type: 'Activation'; activation: Activation })
+  /** Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, ActivityRegularization: identity at inference. */
+  | (Base & { type: 'Identity' })
+  | (Base & { type: 'Merge'; mode: MergeKind; axis: number });
+
+export type LayerType = LayerSpec['type'];
+
+/** One parameter of a layer, in Keras layout. `name` is the Keras short name (kernel, recurrent_kernel, bias, embeddings, gamma, ...). */
+export interface ParamSpec {
+  /** Key in ModelSpec.weights: `<layer>/<name>`, or `<layer>/forward/<name>` inside a Bidirectional. */
+  key: string;
+  name: string;
+  shape: number[];
+  trainable: boolean;
+}
+
+export type TensorId = number;
+
+export interface TensorInfo {
+  id: TensorId;
+  /** Static shape including the batch dim (null). */
+  shape: Shape;
+  dtype: 'float32' | 'int32';
+}
+
+export interface GraphNode {
+  /** Index into ModelSpec.layers. */
+  layer: number;
+  inputs: TensorId[];
+  outputs: TensorId[];
+}
+
+export interface LossConfig {
+  /** Canonical Keras function name: mse, mae, binary_crossentropy, ... */
+  name: string;
+  fromLogits: boolean;
+  labelSmoothing: number;
+}
+
+export interface OptimizerConfig {
+  className: string;
+  config: Record<string, unknown>;
+}
+
+export interface ModelMeta {
+  /** Which loader produced this model: "keras-v3", "keras-h5", "keras-h5-weights", "tfjs-layers", "config" */
+  format: string;
+  /** Writer's Keras version as recorded ("1" when a Keras 1 file records none). */
+  kerasVersion: string;
+  backend: string | null;
+  /** Per-output losses from training_config / compile_config, when present. */
+  loss: LossConfig[] | null;
+  optimizer: OptimizerConfig | null;
+  metrics: unknown;
+  /** Source file(s) for messages. */
+  source: string;
+}
+
+export interface ModelSpec {
+  name: string;
+  layers: LayerSpec[];
+  /** Parameters per layer (same index as `layers`), in Keras weight order. */
+  params: ParamSpec[][];
+  nodes: GraphNode[];
+  tensors: TensorInfo[];
+  inputs: TensorId[];
+  /** Input names (from the InputLayer names), same order as `inputs`. */
+  inputNames: string[];
+  outputs: TensorId[];
+  outputNames: string[];
+  /** Parameter values by ParamSpec.key. Absent until weights are bound. */
+  weights: Map<string, NDArray>;
+  meta: ModelMeta;
+  /** Warnings met while building (stateful layers, ignored options); data, shown by the CLI and the report. */
+  warnings: Warning[];
+}
+
+export interface Warning {
+  code: string;
+  message: string;
+  count: number;
+}
+
+/** Add a warning, de-duplicating by message. */
+export function warn(list: Warning[], code: string, message: string): void {
+  const w = list.find((x) => x.message === message);
+  if (w) w.count++;
+  else list.push({ code, message, count: 1 });
+}
