@@ -8,13 +8,14 @@
 //   gateGrad  ∂L/∂(pre-activation) of each gate, in Keras gate order                 (B, T, G·U)
 //   gates     gate activations (LSTM i,f,c~,o; GRU z,r,h~; SimpleRNN h)              (B, T, G·U)
 //   hPrev     h_{t−1} as the cell saw it (for per-step recurrent-kernel contributions) (B, T, U)
+//   cPrev     LSTM c_{t−1} as the cell saw it                                         (B, T, U)
 //   x         the cell input x_t (for per-step kernel contributions)                  (B, T, I)
 //   rh        GRU reset_after only: h_{t−1}·R_h + b_h (the reset-gated recurrent term) (B, T, U)
 // Masked steps record zeros for gate gradients (the cell did not run there).
 
 import type { Arr } from './tensor.js';
 
-export type TapName = 'dh' | 'dc' | 'dx' | 'gateGrad' | 'gates' | 'hPrev' | 'x' | 'rh';
+export type TapName = 'dh' | 'dc' | 'dx' | 'gateGrad' | 'gates' | 'hPrev' | 'cPrev' | 'x' | 'rh';
 
 export type TapRequest = Partial<Record<TapName, boolean>>;
 
@@ -30,6 +31,8 @@ export interface LayerTaps {
   inputDim: number;
   /** Recorded arrays, row-major (B, T, width). */
   data: Partial<Record<TapName, Arr>>;
+  /** The (B, T) step mask the layer saw (1 = valid), or null. */
+  mask: Uint8Array | null;
 }
 
 export interface TapSink {
