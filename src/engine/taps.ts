@@ -9,13 +9,15 @@
 //   gates     gate activations (LSTM i,f,c~,o; GRU z,r,h~; SimpleRNN h)              (B, T, G·U)
 //   hPrev     h_{t−1} as the cell saw it (for per-step recurrent-kernel contributions) (B, T, U)
 //   cPrev     LSTM c_{t−1} as the cell saw it                                         (B, T, U)
+//   c         LSTM c_t (after masking: a masked step carries c_{t−1})                               (B, T, U)
+//   z         gate pre-activations (for Jacobian–vector products)                      (B, T, G·U)
 //   x         the cell input x_t (for per-step kernel contributions)                  (B, T, I)
 //   rh        GRU reset_after only: h_{t−1}·R_h + b_h (the reset-gated recurrent term) (B, T, U)
 // Masked steps record zeros for gate gradients (the cell did not run there).
 
 import type { Arr } from './tensor.js';
 
-export type TapName = 'dh' | 'dc' | 'dx' | 'gateGrad' | 'gates' | 'hPrev' | 'cPrev' | 'x' | 'rh';
+export type TapName = 'dh' | 'dc' | 'dx' | 'gateGrad' | 'gates' | 'hPrev' | 'cPrev' | 'c' | 'z' | 'x' | 'rh';
 
 export type TapRequest = Partial<Record<TapName, boolean>>;
 

@@ -175,6 +175,8 @@ function recordTaps(ctx: Ctx, c: SeqCache, tap: Partial<Record<TapName, Arr>>, d
   if (want.gates) tap.gates = alloc(dt, B * T * GU);
   if (want.hPrev) tap.hPrev = alloc(dt, B * T * U);
   if (want.cPrev && cell.hasC) tap.cPrev = alloc(dt, B * T * U);
+  if (want.c && cell.hasC) tap.c = alloc(dt, B * T * U);
+  if (want.z) tap.z = alloc(dt, B * T * GU);
   if (want.rh && s.S.length && spec.kind === 'GRU') tap.rh = alloc(dt, B * T * U);
   if (want.x) tap.x = alloc(dt, B * T * I);
   for (let k = 0; k < T; k++) {
@@ -182,6 +184,8 @@ function recordTaps(ctx: Ctx, c: SeqCache, tap: Partial<Record<TapName, Arr>>, d
     for (let b = 0; b < B; b++) {
       const bt = b * T + t;
       if (tap.gates) tap.gates.set(s.A.subarray((k * B + b) * GU, (k * B + b + 1) * GU), bt * GU);
+      if (tap.z) tap.z.set(s.Z.subarray((k * B + b) * GU, (k * B + b + 1) * GU), bt * GU);
+      if (tap.c) tap.c.set(s.C.subarray(((k + 1) * B + b) * U, ((k + 1) * B + b + 1) * U), bt * U);
       if (tap.hPrev) tap.hPrev.set(s.H.subarray((k * B + b) * U, (k * B + b + 1) * U), bt * U);
       if (tap.cPrev) tap.cPrev.set(s.C.subarray((k * B + b) * U, (k * B + b + 1) * U), bt * U);
       if (tap.rh) tap.rh.set(s.S.subarray((k * B + b) * U, (k * B + b + 1) * U), bt * U);

@@ -1,0 +1,50 @@
+// Connectivity (optional, --connectivity): for a model with a sequence output (B, T, C), keep
+// the loss gradient of one output step τ at a time, backpropagate, and record ‖∂L_τ/∂x_t‖ at
+// every input position t of every recurrent layer (x = the layer's input): how far back each
+// prediction reaches. Steps after τ are recorded too (0 for a causal layer; a backward layer sees them). Computed on a small subsample; τ positions are downsampled to ≤ 40.
+
+import type { ModelSpec } from '../model/types.js';
+import { computeLoss, type LossFlavor } from '../engine/losses.js';
+import type { Params } from '../engine/graph.js';
+import { gradsFromOutputs, predict } from '../engine/run.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { Objective } from './objective.js';
+import { outputKind, selfTargets } from './objective.js';
+import type { RecurrentAnalysis } from './schema.js';
+
+export function connectivity(model: ModelSpec, xs: Tensor[], recurrent: RecurrentAnalysis[], params: Params, objective: Objective, flavor: LossFlavor, targets: Tensor[] | null): void {
+  const outs = predict(model, xs, { params });
+  const oi = outs.findIndex((o) => o.shape.length === 3);
+  if (oi < 0) return; // no sequence output: nothing to map
+  const y = outs[oi]!;
+  const [B, T, C] = y.shape as [number, number, number];
+  let dFull: Float32Array;
+  if (objective.self === 'half-squared-norm') dFull = Float32Array.from(y.data, (v) => v / B);
+  else {
+    const t = targets ? targets[oi]! : selfTargets([y], [outputKind(model, oi)])[0]!;
+    dFull = Float32Array.from(computeLoss(objective.losses[oi]!, flavor, y, t, null).dPred);
+  }
+  const taus = Array.from(new Set(Array.from({ length: Math.min(T, 40) }, (_, i) => Math.round((i * (T - 1)) / Math.max(1, Math.min(T, 40) - 1)))));
+  const maps = new Map<string, (number | null)[][]>();
+  for (const tau of taus) {
+    const d = new Float32Array(dFull.length);
+    for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) d[(b * T + tau) * C + c] = dFull[(b * T + tau) * C + c]!;
+    const r = gradsFromOutputs(model, xs, outs.map((o, i) => (i === oi ? { shape: o.shape, data: d } : null)), { dtype: 'float32', taps: { dx: true }, params });
+    for (const tp of r.taps.layers) {
+      const id = tp.direction ? `${tp.layer}/${tp.direction}` : tp.layer;
+      const row: (number | null)[] = [];
+      for (let t = 0; t < tp.steps; t++) {
+        let s = 0;
+        for (let b = 0; b < tp.batch; b++) for (let i = 0; i < tp.inputDim; i++) { const v = tp.data.dx![(b * tp.steps + t) * tp.inputDim + i]!; s += v * v; }
+        row.push(Math.sqrt(s));
+      }
+      if (!maps.has(id)) maps.set(id, []);
+      maps.get(id)!.push(row);
+    }
+  }
+  for (const ra of recurrent) {
+    const m = maps.get(ra.id);
+    if (!m) continue;
+    ra.connectivity = { samples: B, outputSteps: taus, inputSteps: Array.from({ length: ra.steps }, (_, t) => t), values: m };
+  }
+}
