@@ -1,0 +1,45 @@
+// The engine implementations of every non-recurrent layer type.
+//
+// TimeDistributed looks its inner layer up here; a registry that also holds the
+// recurrent layers can build its own wrapper with makeTimeDistributed(lookup).
+
+import type { LayerSpec } from '../../model/types.js';
+import type { LayerImpl } from '../layer.js';
+import { activationLayer } from './activation-layer.js';
+import { conv1dLayer } from './conv1d.js';
+import { denseLayer } from './dense.js';
+import { embeddingLayer } from './embedding.js';
+import { maskingLayer } from './masking.js';
+import { mergeLayer } from './merge.js';
+import { batchNormLayer, layerNormLayer } from './normalization.js';
+import { globalPooling1dLayer, pooling1dLayer } from './pooling.js';
+import { flattenLayer, identityLayer, inputLayer, permuteLayer, repeatVectorLayer, reshapeLayer } from './shape-ops.js';
+import { makeTimeDistributed } from './time-distributed.js';
+
+export type BasicLayerType = Exclude<LayerSpec['type'], 'Recurrent' | 'Bidirectional'>;
+
+export const basicLayers: { [K in BasicLayerType]: LayerImpl<Extract<LayerSpec, { type: K }>> } = {
+  InputLayer: inputLayer,
+  Dense: denseLayer,
+  Embedding: embeddingLayer,
+  Masking: maskingLayer,
+  TimeDistributed: makeTimeDistributed((inner) => basicLayerImpl(inner)),
+  RepeatVector: repeatVectorLayer,
+  Flatten: flattenLayer,
+  Reshape: reshapeLayer,
+  Permute: permuteLayer,
+  Conv1D: conv1dLayer,
+  Pooling1D: pooling1dLayer,
+  GlobalPooling1D: globalPooling1dLayer,
+  BatchNormalization: batchNormLayer,
+  LayerNormalization: layerNormLayer,
+  Activation: activationLayer,
+  Identity: identityLayer,
+  Merge: mergeLayer,
+};
+
+/** The implementation of a non-recurrent layer, or undefined for Recurrent / Bidirectional. */
+export function basicLayerImpl(layer: LayerSpec): LayerImpl | undefined {
+  if (layer.type === 'Recurrent' || layer.type === 'Bidirectional') return undefined;
+  return basicLayers[layer.type] as LayerImpl;
+}
