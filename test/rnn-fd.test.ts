@@ -146,7 +146,11 @@ describe('taps: dh_t, dc_t, gateGrad by finite differences', () => {
         for (let b = 0; b < B; b++) tapH.set(tp.data.dh!.subarray((b * T + t) * U, (b * T + t + 1) * U), b * U);
         expect(maxRelErr(tapH, numH)).toBeLessThan(1e-7);
         if (nS === 2) {
-          const numC = Float64Array.from(st[1]!.data, (_, i) => fd(() => sufLoss(st), st[1]!.data as Float64Array, i));
+          // Total ∂L/∂c_t: h_t = o_t ⊙ tanh(c_t) moves with c_t (o_t from the forward pass).
+          expect(s.activation.name).toBe('tanh');
+          const o = Float64Array.from({ length: B * U }, (_, i) => full.cache.bufs.A[k * B * 4 * U + Math.floor(i / U) * 4 * U + 3 * U + (i % U)]!);
+          const withH = (): number => sufLoss([{ shape: [B, U], data: Float64Array.from(st[1]!.data, (c, i) => o[i]! * Math.tanh(c)) }, st[1]!]);
+          const numC = Float64Array.from(st[1]!.data, (_, i) => fd(withH, st[1]!.data as Float64Array, i));
           const tapC = new Float64Array(B * U);
           for (let b = 0; b < B; b++) tapC.set(tp.data.dc!.subarray((b * T + t) * U, (b * T + t + 1) * U), b * U);
           expect(maxRelErr(tapC, numC)).toBeLessThan(1e-7);

@@ -53,6 +53,8 @@ export function graphForward(ctx: Ctx, model: ModelSpec, params: Params, inputs:
   const caches: unknown[] = [];
   for (const node of model.nodes) {
     const layer = model.layers[node.layer]!;
+    // An InputLayer node has no inputs: its output is a model input, already set.
+    if (node.inputs.length === 0) { caches.push(null); continue; }
     const ins = node.inputs.map((id) => {
       const v = values[id];
       if (!v) throw new EngineError(`Layer '${layer.name}' needs tensor ${id}, which nothing produced; the model graph is incomplete.`);
@@ -84,7 +86,7 @@ export function graphBackward(ctx: Ctx, model: ModelSpec, params: Params, fwd: F
   for (let n = model.nodes.length - 1; n >= 0; n--) {
     const node = model.nodes[n]!;
     const dOut = node.outputs.map((id) => grads[id] ?? null);
-    if (dOut.every((g) => g === null)) continue;
+    if (node.inputs.length === 0 || dOut.every((g) => g === null)) continue;
     const layer = model.layers[node.layer]!;
     const dIn = implFor(layer).backward(ctx, layer, params[node.layer]!, fwd.caches[n], dOut, dParams[node.layer]!);
     node.inputs.forEach((id, i) => add(id, dIn[i] ?? null));

@@ -3,7 +3,7 @@
 // For each recurrent layer (and each direction of a Bidirectional) and each
 // input step t (input order, also for go_backwards), per sample:
 //   dh    ∂L/∂h_t, total derivative (through the output at t and the recurrence)   (B, T, U)
-//   dc    ∂L/∂c_t, LSTM only                                                         (B, T, U)
+//   dc    ∂L/∂c_t, LSTM only, total (also through h_t = o ⊙ σ(c_t))                                                        (B, T, U)
 //   dx    ∂L/∂x_t, the layer's input                                                 (B, T, I)
 //   gateGrad  ∂L/∂(pre-activation) of each gate, in Keras gate order                 (B, T, G·U)
 //   gates     gate activations (LSTM i,f,c~,o; GRU z,r,h~; SimpleRNN h)              (B, T, G·U)

@@ -77,6 +77,11 @@ export interface Cell {
    * accumulates dR and db, and overwrites bs.dh / bs.dc with the gradients of the previous state.
    */
   backwardStep(kern: Kernels, p: CellParams, g: CellGrads, s: SeqBuffers, bs: BackState, k: number): void;
+  /**
+   * LSTM only, for the 'dc' tap: the total derivative ∂L/∂c_t = bs.dc + bs.dh ⊙ o ⊙ σ'(c_t) (c_t also
+   * feeds h_t = o ⊙ σ(c_t)) for sample b at step k, written to out[oo..oo+U). Call before backwardStep.
+   */
+  totalDc?(s: SeqBuffers, bs: BackState, k: number, b: number, out: Arr, oo: number): void;
 }
 
 export function newSeqBuffers(dtype: DType, spec: RecurrentSpec, cell: Cell, B: number, T: number): SeqBuffers {

@@ -49,6 +49,14 @@ export function lstmCell(spec: RecurrentSpec): Cell {
       }
     },
 
+    totalDc(s: SeqBuffers, bs: BackState, k: number, b: number, out: Arr, oo: number) {
+      const { B, U } = s, GU = 4 * U;
+      const r = k * B * GU + b * GU, ho = k * B * U + b * U, hn = (k + 1) * B * U + b * U;
+      for (let u = 0; u < U; u++) out[oo + u] = bs.dh[b * U + u]! * s.A[r + 3 * U + u]!;
+      sig.backward(s.C, hn, s.S, ho, out, oo, out, oo, U);
+      for (let u = 0; u < U; u++) out[oo + u] = out[oo + u]! + bs.dc[b * U + u]!;
+    },
+
     backwardStep(kern: Kernels, p: CellParams, g: CellGrads, s: SeqBuffers, bs: BackState, k: number) {
       const { B, U } = s, GU = 4 * U;
       const zo = k * B * GU, ho = k * B * U, hn = (k + 1) * B * U;

@@ -170,7 +170,13 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
         }
       }
       if (tap?.dh) for (let b = 0; b < B; b++) tap.dh.set(dh.subarray(b * U, (b + 1) * U), (b * T + t) * U);
-      if (tap?.dc) for (let b = 0; b < B; b++) tap.dc.set(dc.subarray(b * U, (b + 1) * U), (b * T + t) * U);
+      if (tap?.dc) {
+        // Total ∂L/∂c_t (c_t also feeds h_t); a masked step carried c, and h does not depend on it there.
+        for (let b = 0; b < B; b++) {
+          if (mask && !mask.data[b * T + t]) tap.dc.set(dc.subarray(b * U, (b + 1) * U), (b * T + t) * U);
+          else cell.totalDc!(s, bs, k, b, tap.dc, (b * T + t) * U);
+        }
+      }
       if (mask) {
         // Masked samples skip the cell: hold their gradient aside, run the cell on zeros for them.
         for (let b = 0; b < B; b++) {
