@@ -184,7 +184,7 @@ describe('Bidirectional by finite differences', () => {
         const mask: Mask = { b: B, t: T, data: Uint8Array.from([1, 1, 0, 0, 1, 1, 1, 1]) };
         const o0 = bidirectionalLayer.forward(ctxOf(), layer, params, [x], [mask]);
         const ws = o0.outputs.map((o) => randArr(r, o.data.length));
-        const L = (): number => bidirectionalLayer.forward(ctxOf(), layer, params, [x], [mask]).outputs.reduce((acc, o, j) => acc + o.data.reduce((s, v, i) => s + v * ws[j]![i]!, 0), 0);
+        const L = (): number => bidirectionalLayer.forward(ctxOf(), layer, params, [x], [mask]).outputs.reduce((acc, o, j) => acc + Array.from(o.data).reduce((s, v, i) => s + v * ws[j]![i]!, 0), 0);
         const dParams = params.map((t) => ({ shape: t.shape, data: new Float64Array(t.data.length) }));
         const [dx] = bidirectionalLayer.backward(ctxOf(), layer, params, o0.cache, o0.outputs.map((o, j) => ({ shape: o.shape, data: ws[j]! })), dParams);
         params.forEach((t, j) => {
