@@ -67,13 +67,14 @@ function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
   }
   const lastV = last ?? 0;
   const growth = lastV > 0 ? max / lastV : 0;
-  const jprod = ra.jacobian ? nums(ra.jacobian.log10ProductMax) : [];
+  // The median over samples per step: a product of per-step maxima mixes samples and overstates growth.
+  const jprod = ra.jacobian ? nums(ra.jacobian.log10ProductMedian) : [];
   const jmax = jprod.length ? Math.max(...jprod) : 0;
-  if (ra.lossSteps === 'last' && growth > th.explodingGrowth || jmax > Math.log10(th.explodingGrowth)) {
+  if ((ra.lossSteps === 'last' && growth > th.explodingGrowth) || jmax > Math.log10(th.explodingGrowth)) {
     out.push({
       code: 'exploding', severity: 'error', ...base,
-      message: `Gradients can explode in ${who}: going back in time ‖∂L/∂h_t‖ grows ${r3(growth)}× and the running product of step-Jacobian norms reaches 10^${r3(jmax)}.`,
-      evidence: { growth: r3(growth), log10JacobianProductMax: r3(jmax), maxNorm: r3(max) },
+      message: `Gradients can explode in ${who}: going back in time ‖∂L/∂h_t‖ grows ${r3(growth)}× and the running product of (median) step-Jacobian norms reaches 10^${r3(jmax)}.`,
+      evidence: { growth: r3(growth), log10JacobianProductMedian: r3(jmax), maxNorm: r3(max) },
       remedy: 'Clip gradients (clipnorm / global_clipnorm), lower the learning rate, and reduce the recurrent kernel\'s spectral radius (orthogonal initialisation, weight decay).',
       chart: 'jacobian',
     });

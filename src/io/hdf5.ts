@@ -1,0 +1,437 @@
+// A thin, defensive wrapper over h5wasm (the HDF5 C library compiled to
+// WebAssembly): open a file from bytes, read attributes (fixed- and
+// variable-length strings, Keras' chunked `name0, name1, ...` attributes) and
+// numeric datasets as typed arrays, refusing anything that would allocate more
+// than the file could hold.
+//
+// One import for Node and the browser: the package's ESM build ('h5wasm')
+// embeds its wasm binary and keeps files in an in-memory FS, so it runs
+// unchanged in Node 20 and in a bundle. ('h5wasm/node' also works in Node, but
+// its exit handler sets process.exitCode when the wasm aborts; the ESM build
+// only throws.) This file is the only place that imports h5wasm.
+//
+// HDF5 reports errors by printing a diagnostic stack to stderr and returning a
+// negative id. We point the wasm module's stderr (fd 2) at a capture device so
+// nothing reaches the terminal, and turn each failure into a one-sentence
+// LoadError whose cause is the last line of the diagnostic.
+
+import type * as H5 from 'h5wasm';
+import { LoadError } from '../model/errors.js';
+
+type H5Lib = typeof H5;
+type Module = H5Lib['Module'];
+
+/** HDF5 signature, spec "Format Signature": \x89HDF\r\n\x1a\n. */
+export const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Limits on what a dataset read may allocate. */
+export interface H5Limits {
+  /** Largest single dataset, in bytes. */
+  maxDatasetBytes: number;
+  /** Largest total of all datasets read from one file, in bytes. */
+  maxTotalBytes: number;
+  /** A compressed (filtered) dataset may expand to at most this multiple of the file size (deflate's own bound is ~1032). */
+  maxFilterRatio: number;
+}
+
+export const DEFAULT_H5_LIMITS: H5Limits = {
+  maxDatasetBytes: 1 << 30,
+  maxTotalBytes: 2 ** 31 - 1,
+  maxFilterRatio: 1100,
+};
+
+/** A numeric dataset, decoded (little-endian) to a typed array. */
+export interface H5Array {
+  shape: number[];
+  /** float16/float32/float64/int8/.../uint64/bfloat16 */
+  dtype: string;
+  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+}
+
+export type H5Kind = 'group' | 'dataset' | 'missing' | 'external-link' | 'broken-link' | 'other';
+
+let lib: H5Lib | null = null;
+let loading: Promise<H5Lib> | null = null;
+let stderrText = '';
+/**
+ * Wasm traps seen (e.g. "memory access out of bounds" in h5wasm's glue after HDF5 rejected a
+ * corrupted header). The trap unwinds one call; mutation runs (600 damaged files, then a clean
+ * file read bit-exactly) show the instance stays usable, so we count instead of giving up.
+ */
+export let trapCount = 0;
+let fileCounter = 0;
+
+async function h5lib(): Promise<H5Lib> {
+  if (lib) return lib;
+  if (!loading) {
+    loading = (async () => {
+      const m = (await import('h5wasm')) as H5Lib;
+      await m.ready;
+      captureStderr(m);
+      lib = m;
+      return m;
+    })();
+  }
+  return loading;
+}
+
+/** Replace the wasm module's fd 2 by a device that appends to `stderrText` (bounded). */
+function captureStderr(m: H5Lib): void {
+  // Emscripten FS API (not in h5wasm's typings): makedev/registerDevice/mkdev/getStream/close/open.
+  const fs = m.FS as unknown as {
+    makedev(ma: number, mi: number): number;
+    registerDevice(dev: number, ops: object): void;
+    mkdev(path: string, dev: number): void;
+    getStream(fd: number): unknown;
+    close(stream: unknown): void;
+    open(path: string, flags: string): { fd: number };
+  };
+  try {
+    const dev = fs.makedev(65, 17);
+    const decoder = new TextDecoder();
+    fs.registerDevice(dev, {
+      open() {},
+      close() {},
+      read() {
+        return 0;
+      },
+      write(_s: unknown, buf: Uint8Array, off: number, len: number) {
+        if (stderrText.length < 65536) stderrText += decoder.decode(buf.subarray(off, off + len));
+        return len;
+      },
+    });
+    fs.mkdev('/dev/rnnscope-h5err', dev);
+    const old = fs.getStream(2);
+    if (old) fs.close(old);
+    fs.open('/dev/rnnscope-h5err', 'w');
+  } catch {
+    // If the FS layout differs, diagnostics still go to the console; reading works the same.
+  }
+}
+
+/** The most specific line of the last HDF5 diagnostic ("... truncated file: eof = 100, ..."). */
+function lastDiag(): string {
+  const lines = stderrText.split('\n').filter((l) => /^\s*#\d+:/.test(l));
+  const last = lines.length ? lines[lines.length - 1] : stderrText.trim().split('\n').pop() ?? '';
+  const m = /\bin [\w]+\(\): (.*)$/.exec(last);
+  return (m ? m[1] : last).trim().slice(0, 300);
+}
+
+function isTrap(e: unknown): boolean {
+  return e instanceof WebAssembly.RuntimeError || (e instanceof Error && /^(Aborted|RuntimeError)/.test(e.message));
+}
+
+/** Check the superblock before handing bytes to HDF5: signature, offset size, and end-of-file address within the bytes given. */
+export function checkSuperblock(bytes: Uint8Array, file: string): void {
+  // The signature may sit at 0, 512, 1024, 2048, ... (spec "Superblock": user block sizes are powers of two >= 512).
+  let base = -1;
+  for (let off = 0; off + 8 <= bytes.length; off = off === 0 ? 512 : off * 2) {
+    if (HDF5_MAGIC.every((b, i) => bytes[off + i] === b)) {
+      base = off;
+      break;
+    }
+  }
+  if (base < 0) throw new LoadError(`${file} has no HDF5 signature; expected an HDF5 file (\\x89HDF\\r\\n\\x1a\\n); check that this is a Keras .h5 file.`, { file });
+  if (bytes.length < base + 16) {
+    throw new LoadError(`${file} is ${bytes.length} bytes, too short for its HDF5 superblock; expected a complete file; it is truncated, re-download or re-save it.`, { file });
+  }
+  const v = bytes[base + 8];
+  // Field offsets from the HDF5 spec, "Superblock" versions 0/1 and 2/3.
+  let sizeOffsets: number;
+  let eofAt: number;
+  if (v === 0 || v === 1) {
+    sizeOffsets = bytes[base + 13];
+    const fixed = base + 24 + (v === 1 ? 4 : 0);
+    eofAt = fixed + 2 * sizeOffsets; // base address, free-space address, then EOF address
+  } else if (v === 2 || v === 3) {
+    sizeOffsets = bytes[base + 9];
+    eofAt = base + 12 + 2 * sizeOffsets; // base address, superblock extension address, then EOF address
+  } else {
+    throw new LoadError(`${file} has HDF5 superblock version ${v}; expected 0 to 3; the file is corrupted or from an unsupported HDF5 release.`, { file });
+  }
+  if (sizeOffsets !== 2 && sizeOffsets !== 4 && sizeOffsets !== 8) {
+    throw new LoadError(`${file} declares ${sizeOffsets}-byte file offsets; expected 2, 4 or 8; the file is corrupted.`, { file });
+  }
+  if (eofAt + sizeOffsets > bytes.length) {
+    throw new LoadError(`${file} is ${bytes.length} bytes, too short for its HDF5 superblock; expected a complete file; it is truncated, re-download or re-save it.`, { file });
+  }
+  let eof = 0;
+  for (let i = sizeOffsets - 1; i >= 0; i--) eof = eof * 256 + bytes[eofAt + i];
+  if (eof !== 2 ** (8 * sizeOffsets) - 1 && eof > bytes.length - base) {
+    throw new LoadError(`${file} is ${bytes.length} bytes but its HDF5 superblock declares ${eof + base}; expected the whole file; it is truncated, re-download or re-save it.`, { file });
+  }
+}
+
+export class H5File {
+  readonly name: string;
+  private readonly m: H5Lib;
+  private readonly file: H5.File;
+  private readonly memPath: string;
+  private readonly size: number;
+  private totalRead = 0;
+  private readonly limits: H5Limits;
+
+  private constructor(m: H5Lib, file: H5.File, memPath: string, name: string, size: number, limits: H5Limits) {
+    this.m = m;
+    this.file = file;
+    this.memPath = memPath;
+    this.name = name;
+    this.size = size;
+    this.limits = limits;
+  }
+
+  /** Open HDF5 bytes; `name` is used in messages. Throws LoadError on anything HDF5 cannot open. */
+  static async open(bytes: Uint8Array, name: string, limits: H5Limits = DEFAULT_H5_LIMITS): Promise<H5File> {
+    checkSuperblock(bytes, name);
+    const m = await h5lib();
+    const memPath = `/rnnscope-${++fileCounter}.h5`;
+    stderrText = '';
+    let file: H5.File | null = null;
+    let cause: unknown;
+    try {
+      m.FS!.writeFile(memPath, bytes);
+      file = new m.File(memPath, 'r');
+    } catch (e) {
+      if (isTrap(e)) trapCount++;
+      cause = e;
+    }
+    if (!file || file.file_id < 0n) {
+      unlink(m, memPath);
+      throw new LoadError(`HDF5 cannot open ${name} (${lastDiag() || String(cause ?? 'unknown error')}); expected a valid HDF5 file; the file is corrupted or truncated.`, { file: name, cause });
+    }
+    return new H5File(m, file, memPath, name, bytes.length, limits);
+  }
+
+  close(): void {
+    try {
+      this.file.close();
+    } catch {
+      // Closing a half-broken file must not mask the original error.
+    }
+    unlink(this.m, this.memPath);
+  }
+
+  /** Run an h5wasm call, turning any failure into a LoadError about `what`. */
+  private guard<T>(what: string, fn: () => T): T {
+    stderrText = '';
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof LoadError) throw e;
+      if (isTrap(e)) trapCount++;
+      throw new LoadError(`Reading ${what} from ${this.name} failed (${lastDiag() || (e instanceof Error ? e.message.slice(0, 200) : String(e))}); expected a readable HDF5 object; the file is corrupted.`, { file: this.name, cause: e });
+    }
+  }
+
+  private get mod(): Module {
+    return this.m.Module;
+  }
+
+  /** What `path` is. External links are reported, never followed; soft links are followed at most 16 deep. */
+  kind(path: string, depth = 0): H5Kind {
+    const p = normalize(path);
+    if (p === '/') return 'group';
+    const target = this.guard(p, () => this.mod.get_symbolic_link(this.file.file_id, p) as string | null);
+    if (typeof target === 'string') {
+      if (depth >= 16) return 'broken-link';
+      return this.kind(target.startsWith('/') ? target : `${p.slice(0, p.lastIndexOf('/'))}/${target}`, depth + 1);
+    }
+    // get_type reports an external link as H5G_UDLINK when its target cannot be opened;
+    // the in-memory FS holds no other files.
+    return this.guard(p, () => {
+      const t = this.mod.get_type(this.file.file_id, p);
+      if (t === this.mod.H5G_GROUP) return 'group';
+      if (t === this.mod.H5G_DATASET) return 'dataset';
+      if (t === this.mod.H5G_LINK) return 'broken-link';
+      if (t === this.mod.H5G_UDLINK) return 'external-link';
+      if (t < 0) return 'missing';
+      return 'other';
+    });
+  }
+
+  /** Child names of a group, sorted as HDF5 lists them (name order unless creation order is tracked). */
+  keys(path: string): string[] {
+    if (this.kind(path) !== 'group') return [];
+    return this.guard(path, () => this.mod.get_names(this.file.file_id, normalize(path), false));
+  }
+
+  attrNames(path: string): string[] {
+    const p = normalize(path);
+    const k = this.kind(p);
+    if (k !== 'group' && k !== 'dataset') return [];
+    return this.guard(`attributes of ${p}`, () => this.mod.get_attribute_names(this.file.file_id, p));
+  }
+
+  /** An attribute value: string, string[], number, number[], or null when absent. Sizes are checked against the file size first. */
+  attr(path: string, name: string): string | string[] | number | number[] | null {
+    const p = normalize(path);
+    if (!this.attrNames(p).includes(name)) return null;
+    return this.guard(`attribute ${name} of ${p}`, () => {
+      const meta = this.mod.get_attribute_metadata(this.file.file_id, p, name);
+      if (!meta.shape) return null;
+      // Fixed-size values are stored in the object header; a vlen string costs at least a byte of heap.
+      const need = meta.vlen ? meta.total_size : meta.size * meta.total_size;
+      if (!(need <= this.size)) {
+        throw new LoadError(`Attribute ${name} of ${p} in ${this.name} declares ${meta.total_size} values (${need} bytes); expected at most the file's ${this.size} bytes; the file is corrupted.`, { file: this.name });
+      }
+      return toPlain(new this.m.Attribute(this.file.file_id, p, name).value, meta.shape.length === 0);
+    });
+  }
+
+  /**
+   * A list-of-strings attribute, joining Keras' chunks `name0`, `name1`, ... when the plain
+   * attribute is absent (tf-keras hdf5_format.py save_attributes_to_hdf5_group: attributes over
+   * HDF5_OBJECT_HEADER_LIMIT = 64512 bytes are split). Null when neither form exists.
+   */
+  stringList(path: string, name: string): string[] | null {
+    const names = this.attrNames(path);
+    if (names.includes(name)) return asStrings(this.attr(path, name), `${path}@${name}`, this.name);
+    if (!names.includes(`${name}0`)) return null;
+    const out: string[] = [];
+    for (let i = 0; names.includes(`${name}${i}`); i++) out.push(...asStrings(this.attr(path, `${name}${i}`), `${path}@${name}${i}`, this.name));
+    return out;
+  }
+
+  /** A scalar string attribute (fixed- or variable-length, bytes or str), or null. */
+  stringAttr(path: string, name: string): string | null {
+    const v = this.attr(path, name);
+    if (v === null) return null;
+    if (typeof v === 'string') return v;
+    if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') return v[0];
+    throw new LoadError(`Attribute ${name} of ${path} in ${this.name} is not a string; expected a string; the file was not written by Keras.`, { file: this.name });
+  }
+
+  /** Shape, dtype, byte size and filter count of a dataset, without reading it. */
+  datasetInfo(path: string): { shape: number[]; dtype: string; nbytes: number; filtered: boolean } {
+    const p = normalize(path);
+    const k = this.kind(p);
+    if (k === 'external-link' || k === 'broken-link') {
+      throw new LoadError(`${this.name} has ${k === 'external-link' ? 'an external link' : 'a dangling or cyclic soft link'} at ${p}; expected the weight array itself; save the weights without links.`, { file: this.name });
+    }
+    if (k !== 'dataset') {
+      throw new LoadError(`${this.name} has no dataset ${p} (found ${k === 'missing' ? 'nothing' : `a ${k}`}); expected a weight array there; the file is incomplete or not a Keras weights file.`, { file: this.name });
+    }
+    return this.guard(p, () => {
+      const meta = this.mod.get_dataset_metadata(this.file.file_id, p);
+      const shape = meta.shape ?? [];
+      const dtypeAttr = this.attr(p, 'dtype');
+      const dtype = dtypeName(meta, typeof dtypeAttr === 'string' ? dtypeAttr : null);
+      const filters = this.mod.get_dataset_filters(this.file.file_id, p);
+      return { shape, dtype, nbytes: meta.size * meta.total_size, filtered: filters.length > 0 };
+    });
+  }
+
+  /** Read a numeric dataset. Refuses sizes the file cannot hold before allocating anything. */
+  dataset(path: string): H5Array {
+    const p = normalize(path);
+    const info = this.datasetInfo(p);
+    if (info.dtype === 'unsupported') {
+      throw new LoadError(`Dataset ${p} in ${this.name} has a non-numeric type; expected float or integer weights; the file is not a Keras weights file.`, { file: this.name });
+    }
+    const bound = info.filtered ? Math.min(this.limits.maxDatasetBytes, this.size * this.limits.maxFilterRatio) : Math.min(this.limits.maxDatasetBytes, this.size);
+    if (!(info.nbytes <= bound)) {
+      throw new LoadError(`Dataset ${p} in ${this.name} declares shape [${info.shape.join(',')}] (${info.nbytes} bytes); expected at most ${bound} bytes in a ${this.size}-byte file; the file is corrupted.`, { file: this.name });
+    }
+    if (this.totalRead + info.nbytes > this.limits.maxTotalBytes) {
+      throw new LoadError(`${this.name} holds more than ${this.limits.maxTotalBytes} bytes of weights; expected a model that fits in memory; use a smaller model.`, { file: this.name });
+    }
+    this.totalRead += info.nbytes;
+    const raw = this.guard(p, () => {
+      if (info.nbytes === 0) return new Uint8Array(0);
+      const mod = this.mod;
+      const ptr = mod._malloc(info.nbytes);
+      if (!ptr) throw new LoadError(`Cannot allocate ${info.nbytes} bytes for ${p} of ${this.name}; expected enough memory; use a smaller model.`, { file: this.name });
+      try {
+        const st = mod.get_dataset_data(this.file.file_id, p, null, null, null, BigInt(ptr));
+        if (st < 0) throw new Error(lastDiag() || `status ${st}`);
+        return mod.HEAPU8.slice(ptr, ptr + info.nbytes);
+      } finally {
+        mod._free(ptr);
+      }
+    });
+    return { shape: info.shape, dtype: info.dtype, data: decode(raw, info.dtype) };
+  }
+}
+
+function normalize(path: string): string {
+  const p = '/' + path.split('/').filter(Boolean).join('/');
+  return p;
+}
+
+function dtypeName(meta: H5.Metadata, dtypeAttr: string | null): string {
+  // H5T class ids: 0 integer, 1 float, 5 opaque (h5py_wasm metadata "type").
+  if (meta.type === 1) return meta.size === 2 ? 'float16' : meta.size === 4 ? 'float32' : meta.size === 8 ? 'float64' : 'unsupported';
+  if (meta.type === 0 && [1, 2, 4, 8].includes(meta.size)) return `${meta.signed ? 'int' : 'uint'}${meta.size * 8}`;
+  // Keras 3 writes bfloat16 variables with a dataset attribute dtype="bfloat16"
+  // (keras/src/saving/saving_lib.py H5Entry.__setitem__); h5py stores ml_dtypes.bfloat16 as a 2-byte opaque type.
+  if (meta.size === 2 && dtypeAttr === 'bfloat16') return 'bfloat16';
+  return 'unsupported';
+}
+
+const VIEWS = { float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array } as const;
+
+function decode(raw: Uint8Array, dtype: string): H5Array['data'] {
+  const buf = raw.buffer as ArrayBuffer;
+  if (dtype in VIEWS) {
+    const V = VIEWS[dtype as keyof typeof VIEWS];
+    return new V(buf, raw.byteOffset, raw.byteLength / V.BYTES_PER_ELEMENT);
+  }
+  if (dtype === 'int64' || dtype === 'uint64') {
+    // Exact below 2^53, which covers every integer weight a recurrent model stores.
+    const dv = new DataView(buf, raw.byteOffset, raw.byteLength);
+    const out = new Float64Array(raw.byteLength / 8);
+    for (let i = 0; i < out.length; i++) out[i] = Number(dtype === 'int64' ? dv.getBigInt64(i * 8, true) : dv.getBigUint64(i * 8, true));
+    return out;
+  }
+  const u16 = new Uint16Array(buf, raw.byteOffset, raw.byteLength / 2);
+  if (dtype === 'float16') return halfToFloat(u16);
+  // bfloat16 is the upper half of a float32.
+  const u32 = new Uint32Array(u16.length);
+  for (let i = 0; i < u16.length; i++) u32[i] = u16[i] << 16;
+  return new Float32Array(u32.buffer);
+}
+
+function unlink(m: H5Lib, memPath: string): void {
+  try {
+    m.FS!.unlink(memPath);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** IEEE 754 binary16 → float32 (exact). */
+export function halfToFloat(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const x = h[i];
+    const s = x & 0x8000 ? -1 : 1;
+    const e = (x >> 10) & 0x1f;
+    const f = x & 0x3ff;
+    out[i] = e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15);
+  }
+  return out;
+}
+
+function toPlain(v: unknown, scalar: boolean): string | string[] | number | number[] | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (Array.isArray(v)) {
+    if (v.every((x) => typeof x === 'string')) return scalar && v.length === 1 ? (v[0] as string) : (v as string[]);
+    return v.map((x) => Number(x));
+  }
+  if (ArrayBuffer.isView(v)) {
+    const arr = Array.from(v as unknown as ArrayLike<number | bigint>, (x) => Number(x));
+    return scalar && arr.length === 1 ? arr[0] : arr;
+  }
+  return null;
+}
+
+function asStrings(v: unknown, where: string, file: string): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  // An empty list is stored by h5py as an empty float array (np.array([]) has dtype float64).
+  if (Array.isArray(v) && v.length === 0) return [];
+  throw new LoadError(`Attribute ${where} in ${file} is not a list of strings; expected layer or weight names; the file was not written by Keras.`, { file });
+}

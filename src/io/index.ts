@@ -1,0 +1,126 @@
+// Model file loading: bytes in, ModelSpec (configuration + bound weights) out.
+//
+//   FileSet ──match()──► format module ──open()──► config JSON ─► buildModel (src/model)
+//                                   └──────────► weight arrays ─► bindLayerWeights, checkAllBound
+//
+// One module per on-disk format, each exporting `name`, `match(bytes, fileName)`
+// and `open(files)`:
+//   keras-v3      .keras zip (or its unzipped folder): config.json + model.weights.h5/.npz
+//   keras-h5      legacy full-model HDF5 (Keras 1.2 ... Keras 3 legacy h5)
+//   keras-h5-weights to_json() architecture + weights-only HDF5 (legacy save_weights or Keras 3 .weights.h5)
+//   tfjs-layers   TensorFlow.js model.json + binary shards
+// Formats are recognised by content (magic bytes, JSON keys); the file name only
+// breaks ties. Nothing here touches node:*; src/io/node.ts builds a FileSet from paths.
+
+import { LoadError } from '../model/errors.js';
+import type { ModelSpec } from '../model/types.js';
+import * as kerasV3 from './keras-v3.js';
+import * as kerasH5 from './keras-h5.js';
+import * as kerasWeights from './keras-weights.js';
+import * as tfjsLayers from './tfjs-layers.js';
+
+/** The main file plus its siblings (weights shards, a separate weights file, folder members), read lazily by name. */
+export interface FileSet {
+  /** Name or path of the main file, as shown in messages. */
+  name: string;
+  /** Content of the main file. */
+  bytes: Uint8Array;
+  /** A sibling by the name the main file uses for it (relative to the main file's folder), or null when absent. */
+  get(name: string): Promise<Uint8Array | null>;
+  /** Name (for `get`) of a separate weights file given by the user (`--weights`), if any. */
+  weights?: string;
+}
+
+export interface ModelFormat {
+  name: string;
+  match(bytes: Uint8Array, fileName: string): boolean;
+  open(files: FileSet): Promise<ModelSpec>;
+}
+
+/** In the order they are tried; the first whose `match` is true opens the file. */
+export const formats: readonly ModelFormat[] = [kerasH5, kerasV3, tfjsLayers, kerasWeights];
+
+export interface OpenOptions {
+  /** Name (for `files.get`) of a weights file: a weights-only .h5 / .weights.h5 for a to_json() architecture, or weights replacing a full model's own. */
+  weights?: string;
+}
+
+/** Pick the format of `files` and load it. Every failure is a LoadError or ModelError, never a crash. */
+export async function openModel(files: FileSet, opts: OpenOptions = {}): Promise<ModelSpec> {
+  const fs: FileSet = opts.weights !== undefined ? { ...files, weights: opts.weights } : files;
+  const fmt = formats.find((f) => f.match(fs.bytes, fs.name));
+  if (!fmt) {
+    throw new LoadError(`${fs.name} is not a model file rnnscope knows (${describeStart(fs.bytes)}); expected a .keras zip, a Keras .h5, a to_json() architecture with --weights, or a TF.js model.json; check the file.`, { file: fs.name });
+  }
+  try {
+    return await fmt.open(fs);
+  } catch (e) {
+    if (e instanceof Error && 'stage' in e) throw e;
+    // A bug or an exotic input reached a generic exception: still report it as a load failure of this file.
+    throw new LoadError(`Loading ${fs.name} as ${fmt.name} failed (${e instanceof Error ? e.message : String(e)}); expected a well-formed ${fmt.name} file; the file is damaged or unusual, please report it.`, { file: fs.name, cause: e });
+  }
+}
+
+/** A FileSet over files already in memory (browser drops, tests). Names are matched exactly, then by base name. */
+export function fileSetFromMap(mainName: string, files: Map<string, Uint8Array> | Record<string, Uint8Array>): FileSet {
+  const map = files instanceof Map ? files : new Map(Object.entries(files));
+  const main = map.get(mainName);
+  if (!main) throw new LoadError(`No file named ${mainName} among ${[...map.keys()].join(', ') || 'no files'}; expected the main model file; add it.`, { file: mainName });
+  const base = (n: string) => n.slice(n.lastIndexOf('/') + 1);
+  return {
+    name: mainName,
+    bytes: main,
+    async get(name: string) {
+      return map.get(name) ?? map.get(dirOf(mainName) + name) ?? [...map.entries()].find(([k]) => base(k) === base(name))?.[1] ?? null;
+    },
+  };
+}
+
+function dirOf(name: string): string {
+  const i = name.lastIndexOf('/');
+  return i < 0 ? '' : name.slice(0, i + 1);
+}
+
+function describeStart(bytes: Uint8Array): string {
+  if (bytes.length === 0) return 'it is empty';
+  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return `it starts with bytes ${head}`;
+}
+
+// ---- helpers shared by the format modules (no runtime import cycle: they are used only inside open()) ----
+
+/** Parse JSON text, turning syntax errors into a LoadError naming the file. */
+export function parseJson(bytes: Uint8Array | string, file: string, what = 'JSON'): unknown {
+  let text: string;
+  try {
+    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (e) {
+    throw new LoadError(`${file} is not UTF-8 text; expected ${what}; the file is binary or corrupted.`, { file, cause: e });
+  }
+  try {
+    // Python's json.dumps writes NaN/Infinity for non-finite floats (allow_nan=True); JSON.parse does not accept them.
+    return JSON.parse(text.replace(/\bNaN\b|-?\bInfinity\b/g, 'null'));
+  } catch (e) {
+    throw new LoadError(`${file} is not valid ${what} (${e instanceof Error ? e.message : String(e)}); expected ${what}; the file is truncated or corrupted.`, { file, cause: e });
+  }
+}
+
+/** The first non-blank byte is `{` (a JSON object). */
+export function looksLikeJsonObject(bytes: Uint8Array): boolean {
+  let i = 0;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3; // UTF-8 BOM
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  return bytes[i] === 0x7b;
+}
+
+/** Whether the first `limit` bytes of a JSON file mention `"key"`. Cheap sniffing for match(). */
+export function jsonMentions(bytes: Uint8Array, key: string, limit = 1 << 16): boolean {
+  const text = new TextDecoder().decode(bytes.subarray(0, limit));
+  return text.includes(`"${key}"`);
+}
+
+export function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
+  if (bytes.length < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic[i]) return false;
+  return true;
+}

@@ -1,0 +1,97 @@
+// Parameter specs of a layer in Keras layout and Keras weight order
+// (`trainable_weights + non_trainable_weights`, creation order; keras-formats.md
+// §1.3.2, §2.2), and the "why" hint each shape error prints.
+
+import type { LayerSpec, ParamSpec, RecurrentSpec, Shape } from './types.js';
+import { GATES } from './types.js';
+import { normAxis } from './shapes.js';
+
+/** Gate count per cell: SimpleRNN 1, LSTM 4 (i, f, c, o), GRU 3 (z, r, h). */
+export function gateCount(rnn: RecurrentSpec): number {
+  return GATES[rnn.kind].length;
+}
+
+/** kernel (I, G·U), recurrent_kernel (U, G·U), bias (G·U,) or GRU reset_after (2, 3U) (§1.3.2 table). */
+export function rnnParamShapes(rnn: RecurrentSpec): { name: string; shape: number[] }[] {
+  const gu = gateCount(rnn) * rnn.units;
+  const out = [
+    { name: 'kernel', shape: [rnn.inputDim, gu] },
+    { name: 'recurrent_kernel', shape: [rnn.units, gu] },
+  ];
+  if (rnn.useBias) out.push({ name: 'bias', shape: rnn.kind === 'GRU' && rnn.resetAfter ? [2, gu] : [gu] });
+  return out;
+}
+
+/** The ParamSpec list of layer `layer` called on `inputs` (first call). `trainable` = the layer's (and its parents') trainable flag. */
+export function paramSpecs(layer: LayerSpec, inputs: Shape[], trainable: boolean): ParamSpec[] {
+  const p = (name: string, shape: number[], tr = true, sub = ''): ParamSpec => ({ key: `${layer.name}/${sub}${name}`, name, shape, trainable: trainable && tr });
+  const x = inputs[0] ?? [];
+  const last = (): number => x[x.length - 1] as number;
+  switch (layer.type) {
+    case 'Dense':
+      return [p('kernel', [last(), layer.units]), ...(layer.useBias ? [p('bias', [layer.units])] : [])];
+    case 'TimeDistributed': {
+      const d = layer.inner as Extract<LayerSpec, { type: 'Dense' }>;
+      return [p('kernel', [last(), d.units]), ...(d.useBias ? [p('bias', [d.units])] : [])];
+    }
+    case 'Embedding':
+      return [p('embeddings', [layer.inputDim, layer.outputDim])];
+    case 'Recurrent':
+      return rnnParamShapes(layer.rnn).map((s) => p(s.name, s.shape));
+    case 'Bidirectional':
+      return [
+        ...rnnParamShapes(layer.forward).map((s) => p(s.name, s.shape, true, 'forward/')),
+        ...rnnParamShapes(layer.backward).map((s) => p(s.name, s.shape, true, 'backward/')),
+      ];
+    case 'Conv1D':
+      return [p('kernel', [layer.kernelSize, last(), layer.filters]), ...(layer.useBias ? [p('bias', [layer.filters])] : [])];
+    case 'BatchNormalization': {
+      const c = x[normAxis(layer.axis, x.length)] as number;
+      // Keras creates gamma, beta, moving_mean, moving_variance in this order; the moving statistics are non-trainable.
+      return [
+        ...(layer.scale ? [p('gamma', [c])] : []),
+        ...(layer.center ? [p('beta', [c])] : []),
+        p('moving_mean', [c], false),
+        p('moving_variance', [c], false),
+      ];
+    }
+    case 'LayerNormalization': {
+      const shape = layer.axis.map((a) => x[normAxis(a, x.length)] as number);
+      return [...(layer.scale ? [p('gamma', shape)] : []), ...(layer.center ? [p('beta', shape)] : [])];
+    }
+    default:
+      return [];
+  }
+}
+
+/** Explanation of an expected parameter shape, for "Weight 'lstm/kernel' has shape …; expected … (4 × units=32)." */
+export function shapeHint(layer: LayerSpec, param: ParamSpec): string {
+  const sub = param.key.slice(layer.name.length + 1);
+  let rnn: RecurrentSpec | null = null;
+  if (layer.type === 'Recurrent') rnn = layer.rnn;
+  if (layer.type === 'Bidirectional') rnn = sub.startsWith('backward/') ? layer.backward : layer.forward;
+  if (rnn) {
+    const g = gateCount(rnn);
+    const gu = g === 1 ? `units=${rnn.units}` : `${g} × units=${rnn.units}`;
+    if (param.name === 'kernel') return gu;
+    if (param.name === 'recurrent_kernel') return `units=${rnn.units}, ${gu}`;
+    if (param.name === 'bias') return rnn.kind === 'GRU' && rnn.resetAfter ? `reset_after=true: input and recurrent rows of ${gu}` : gu;
+  }
+  switch (layer.type) {
+    case 'Dense':
+    case 'TimeDistributed': {
+      const units = layer.type === 'Dense' ? layer.units : (layer.inner as { units: number }).units;
+      return param.name === 'kernel' ? `input features=${param.shape[0]}, units=${units}` : `units=${units}`;
+    }
+    case 'Embedding':
+      return `input_dim=${layer.inputDim}, output_dim=${layer.outputDim}`;
+    case 'Conv1D':
+      return param.name === 'kernel' ? `kernel_size=${layer.kernelSize}, input channels=${param.shape[1]}, filters=${layer.filters}` : `filters=${layer.filters}`;
+    case 'BatchNormalization':
+      return `features on axis ${layer.axis}`;
+    case 'LayerNormalization':
+      return `features on axes ${layer.axis.join(', ')}`;
+    default:
+      return '';
+  }
+}

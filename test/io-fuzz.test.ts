@@ -1,0 +1,467 @@
+// Property: loaders never crash. Thousands of mutated copies of the data fixtures and of the
+// real corpus model files (truncations, bit flips, byte-range overwrites and insertions, .npy
+// header edits, JSON edits — shapes, dtypes, deleted keys —, altered zip sizes and offsets,
+// same-length edits of the JSON config inside .h5 files) must each end as a loaded data array /
+// model, or as a typed RnnscopeError, within 2 s, without killing the process.
+//
+// Cases run one at a time in a worker thread (tsx-loaded sources) so that a hang can be cut off
+// (the worker is terminated and restarted) and an allocation bomb cannot take the test process down.
+// A LoadError produced by a loader's catch-all (openData / openModel: "... failed (<generic error>);
+// ... please report it.") counts as typed but is reported separately: it hides a generic exception.
+//
+// Sizes: RNNSCOPE_FUZZ_RUNS=n runs n cases per target (default: sized for ~60 s on 2 shared cores);
+// RNNSCOPE_FUZZ_SEED picks the seed (default fixed, so failures reproduce); RNNSCOPE_FUZZ_VERBOSE=1
+// also prints how often each error message (digits and file names folded) occurred.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import fc from 'fast-check';
+import { unzipSync, zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+const CORPUS = join(import.meta.dirname, 'fixtures', 'corpus');
+const DATA = join(import.meta.dirname, 'fixtures', 'data');
+const RUNS = process.env.RNNSCOPE_FUZZ_RUNS ? Number(process.env.RNNSCOPE_FUZZ_RUNS) : undefined;
+const SEED = process.env.RNNSCOPE_FUZZ_SEED ? Number(process.env.RNNSCOPE_FUZZ_SEED) : 20240611;
+const VERBOSE = process.env.RNNSCOPE_FUZZ_VERBOSE === '1';
+const TIME_LIMIT_MS = 2000;
+
+// ---- worker ------------------------------------------------------------------------
+
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const errors = await import(workerData.mods.errors);
+  const data = await import(workerData.mods.data);
+  const check = await import(workerData.mods.check);
+  let io = null, ioError = null;
+  try { io = await import(workerData.mods.index); } catch (e) { ioError = String((e && e.message) || e).split('\\n')[0]; }
+  const classify = (e) => {
+    if (e instanceof errors.RnnscopeError) {
+      const wrapped = /please report it\\.$/.test(e.message);
+      return { outcome: e.name, wrapped, message: e.message.slice(0, 400) };
+    }
+    return { outcome: 'untyped', message: String((e && e.stack) || e).slice(0, 1200) };
+  };
+  parentPort.on('message', async (m) => {
+    const t0 = performance.now();
+    let res;
+    try {
+      if (m.kind === 'data') {
+        const arrays = data.openData(m.bytes, m.name, { warnings: [] });
+        for (const a of arrays) {
+          const n = a.shape.reduce((p, d) => p * d, 1);
+          if (!(a.data instanceof Float64Array) || a.data.length !== n || !a.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+            throw Object.assign(new Error('invalid array ' + a.name + ' shape ' + a.shape + ' length ' + a.data.length), { invalid: true });
+          }
+        }
+        res = { outcome: 'ok' };
+        for (const [model, role] of workerData.fits) {
+          try { check.fitDataToModel(model, arrays, role, { warnings: [] }); }
+          catch (e) { const c = classify(e); if (c.outcome === 'untyped') { res = { ...c, message: 'fitDataToModel: ' + c.message }; break; } }
+        }
+      } else {
+        const files = new Map(m.files);
+        files.set(m.name, m.bytes);
+        const model = await io.openModel(io.fileSetFromMap(m.name, files), m.opts);
+        res = { outcome: model && Array.isArray(model.layers) ? 'ok' : 'invalid', message: 'openModel returned ' + typeof model };
+      }
+    } catch (e) {
+      res = e && e.invalid ? { outcome: 'invalid', message: e.message } : classify(e);
+    }
+    parentPort.postMessage({ id: m.id, ms: performance.now() - t0, ...res });
+  });
+  parentPort.postMessage({ ready: true, ioError });
+})().catch((e) => parentPort.postMessage({ fatal: String((e && e.stack) || e) }));
+`;
+
+interface Result { outcome: string; wrapped?: boolean; message?: string; ms: number }
+interface Case { kind: 'data' | 'model'; name: string; bytes: Uint8Array; files?: [string, Uint8Array][]; opts?: { weights?: string } }
+
+/** Fit checks run on every array that loads: a sequence input, a token input, a softmax output. */
+function fitModels(): unknown[] {
+  const spec = (inShape: (number | null)[], outShape: (number | null)[], emb: boolean) => ({
+    name: 'm', params: [[], []], weights: new Map(), warnings: [],
+    layers: [{ name: 'in', className: 'InputLayer', type: 'InputLayer', shape: inShape, dtype: 'float32' },
+      { name: 'emb', className: 'Embedding', type: 'Embedding', inputDim: 5, outputDim: 2, maskZero: false }],
+    nodes: emb ? [{ layer: 1, inputs: [0], outputs: [2] }] : [],
+    tensors: [{ id: 0, shape: inShape, dtype: 'float32' }, { id: 1, shape: outShape, dtype: 'float32' }, { id: 2, shape: [null, 7, 2], dtype: 'float32' }],
+    inputs: [0], inputNames: ['in'], outputs: [1], outputNames: ['out'],
+    meta: { format: 'test', kerasVersion: '3', backend: null, loss: null, optimizer: null, metrics: null, source: 't' },
+  });
+  return [[spec([null, 10, 3], [null, 5], false), 'inputs'], [spec([null, 7], [null, 5], true), 'inputs'], [spec([null, 10, 3], [null, 5], false), 'targets']];
+}
+
+class Runner {
+  private worker: Worker | null = null;
+  private next = 1;
+  private pending: { id: number; resolve: (r: Result) => void; timer: NodeJS.Timeout } | null = null;
+  ioError: string | null = null;
+  restarts = 0;
+
+  async start(): Promise<void> {
+    const mods = Object.fromEntries(Object.entries({ errors: 'src/model/errors.ts', data: 'src/io/data.ts', check: 'src/io/data-check.ts', index: 'src/io/index.ts' })
+      .map(([k, p]) => [k, pathToFileURL(join(ROOT, p)).href]));
+    const w = new Worker(WORKER, { eval: true, workerData: { mods, fits: fitModels() }, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+    this.worker = w;
+    await new Promise<void>((resolve, reject) => {
+      w.once('message', (m: { ready?: boolean; ioError?: string | null; fatal?: string }) => {
+        if (m.fatal) reject(new Error(m.fatal));
+        this.ioError = m.ioError ?? null;
+        resolve();
+      });
+      w.once('error', reject);
+    });
+    w.on('message', (m: Result & { id: number }) => {
+      if (this.pending?.id !== m.id) return;
+      clearTimeout(this.pending.timer);
+      const p = this.pending;
+      this.pending = null;
+      p.resolve(m);
+    });
+    const died = (what: string) => () => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      if (this.pending) {
+        clearTimeout(this.pending.timer);
+        const p = this.pending;
+        this.pending = null;
+        p.resolve({ outcome: 'worker-died', message: what, ms: 0 });
+      }
+    };
+    w.on('error', (e) => died(`error: ${e.message}`)());
+    w.on('exit', (code) => died(`exit ${code}`)());
+  }
+
+  async run(c: Case): Promise<Result> {
+    if (!this.worker) { this.restarts++; await this.start(); }
+    const id = this.next++;
+    // Fresh copies: transferring detaches them, and a mutation may return its input unchanged.
+    const bytes = c.bytes.slice();
+    const files = (c.files ?? []).map(([n, b]) => [n, b.slice()] as [string, Uint8Array]);
+    const transfer = [bytes.buffer, ...files.map(([, b]) => b.buffer)] as ArrayBuffer[];
+    return new Promise<Result>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending = null;
+        const w = this.worker;
+        this.worker = null;
+        void w?.terminate();
+        resolve({ outcome: 'hang', message: `no answer within ${TIME_LIMIT_MS * 3} ms`, ms: TIME_LIMIT_MS * 3 });
+      }, TIME_LIMIT_MS * 3);
+      this.pending = { id, resolve, timer };
+      this.worker!.postMessage({ id, kind: c.kind, name: c.name, bytes, files, opts: c.opts }, transfer);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.terminate();
+  }
+}
+
+// ---- mutations ----------------------------------------------------------------------
+
+interface Mut { desc: string; apply(b: Uint8Array): Uint8Array }
+
+const offset = (len: number) => fc.oneof(fc.nat({ max: Math.max(0, Math.min(len - 1, 511)) }), fc.nat({ max: Math.max(0, len - 1) }));
+
+function byteMut(len: number): fc.Arbitrary<Mut> {
+  return fc.oneof(
+    fc.nat({ max: len }).map((n): Mut => ({ desc: `truncate at ${n}`, apply: (b) => b.slice(0, n) })),
+    fc.array(fc.tuple(offset(len), fc.nat({ max: 7 })), { minLength: 1, maxLength: 8 }).map((fl): Mut => ({
+      desc: `flip bits ${fl.map(([o, k]) => `${o}.${k}`).join(',')}`,
+      apply: (b) => { const c = b.slice(); for (const [o, k] of fl) if (o < c.length) c[o] ^= 1 << k; return c; },
+    })),
+    fc.tuple(offset(len), fc.uint8Array({ minLength: 1, maxLength: 32 })).map(([o, v]): Mut => ({
+      desc: `overwrite ${v.length} bytes at ${o}`, apply: (b) => { const c = b.slice(); c.set(v.subarray(0, Math.max(0, c.length - o)), o); return c; },
+    })),
+    fc.tuple(offset(len), fc.integer({ min: 1, max: 256 }), fc.constantFrom(0x00, 0xff, 0x7f, 0x80)).map(([o, n, v]): Mut => ({
+      desc: `fill ${n} bytes at ${o} with ${v}`, apply: (b) => { const c = b.slice(); c.fill(v, o, o + n); return c; },
+    })),
+    fc.tuple(offset(len), fc.uint8Array({ minLength: 1, maxLength: 16 }), fc.nat({ max: 64 })).map(([o, v, del]): Mut => ({
+      desc: `splice at ${o}: delete ${del}, insert ${v.length}`,
+      apply: (b) => { const c = new Uint8Array(b.length - Math.min(del, b.length - o) + v.length); c.set(b.subarray(0, o)); c.set(v, o); c.set(b.subarray(Math.min(b.length, o + del)), o + v.length); return c; },
+    })),
+  );
+}
+
+const latin1 = (b: Uint8Array) => { let s = ''; for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]); return s; };
+const fromLatin1 = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0) & 255);
+
+function npyHeaderMut(): fc.Arbitrary<Mut> {
+  const dim = fc.oneof(fc.nat({ max: 50 }), fc.constantFrom('-1', '0', '2**31', '99999999999999999999', '1.5', '3L', 'None', "'a'"));
+  const shape = fc.oneof(fc.array(dim, { maxLength: 5 }).map((ds) => `(${ds.join(', ')}${ds.length === 1 ? ',' : ''})`), fc.constantFrom('()', '(3)', '[2, 3]', '(', '((1,),)'));
+  const descr = fc.constantFrom("'<f4'", "'>f8'", "'|b1'", "'<i8'", "'>u8'", "'<f2'", "'|O'", "'<U3'", "'<c8'", "'|V8'", "'<f16'", "'<M8[ns]'", "[('a', '<f4')]", "'f4'", "'float32'", "'<f3'", "'<'", '3', "'", "('<f4', (2,))");
+  const edit = fc.oneof(
+    shape.map((s) => ['shape', s] as const), descr.map((d) => ['descr', d] as const),
+    fc.constantFrom('True', 'False', '1', 'None').map((f) => ['fortran', f] as const),
+    fc.constantFrom('descr', 'fortran_order', 'shape').map((k) => ['delete', k] as const),
+  );
+  return fc.tuple(fc.array(edit, { minLength: 1, maxLength: 3 }), fc.boolean()).map(([edits, fixLen]): Mut => ({
+    desc: `npy header ${edits.map(([k, v]) => `${k}=${v}`).join('; ')}${fixLen ? '' : ' (length field kept)'}`,
+    apply: (b) => {
+      const v2 = b[6] !== 1;
+      const start = v2 ? 12 : 10;
+      const hl = v2 ? b[8] | (b[9] << 8) | (b[10] << 16) : b[8] | (b[9] << 8);
+      let h = latin1(b.subarray(start, start + hl));
+      for (const [k, v] of edits) {
+        if (k === 'shape') h = h.replace(/'shape': \([^)]*\)/, `'shape': ${v}`);
+        else if (k === 'descr') h = h.replace(/'descr': ('[^']*'|\[.*?\])/, `'descr': ${v}`);
+        else if (k === 'fortran') h = h.replace(/'fortran_order': \w+/, `'fortran_order': ${v}`);
+        else h = h.replace(new RegExp(`'${v}': ('[^']*'|\\([^)]*\\)|\\w+|\\[.*?\\]),? ?`), '');
+      }
+      const hb = fromLatin1(h);
+      const out = new Uint8Array(start + hb.length + b.length - start - hl);
+      out.set(b.subarray(0, start));
+      if (fixLen) { out[8] = hb.length & 255; out[9] = (hb.length >> 8) & 255; if (v2) { out[10] = hb.length >> 16; out[11] = 0; } }
+      out.set(hb, start);
+      out.set(b.subarray(start + hl), start + hb.length);
+      return out;
+    },
+  }));
+}
+
+const DTYPES = ['float32', 'float16', 'float64', 'int32', 'uint8', 'int8', 'bool', 'string', 'complex64', 'bfloat16', 'qint8', '', 'float'];
+
+/** Structural JSON edits: delete a key/element, replace a value (random JSON, a shape-like list, a dtype), make a list ragged. */
+function jsonMut(): fc.Arbitrary<Mut> {
+  const op = fc.oneof(
+    fc.constant({ op: 'delete' as const }),
+    fc.jsonValue({ maxDepth: 2 }).map((v) => ({ op: 'set' as const, v })),
+    fc.array(fc.oneof(fc.integer({ min: -2, max: 300 }), fc.constant(null), fc.constant(2 ** 40)), { maxLength: 4 }).map((v) => ({ op: 'set' as const, v: v as unknown })),
+    fc.constantFrom(...DTYPES).map((v) => ({ op: 'dtype' as const, v })),
+    fc.constant({ op: 'ragged' as const }),
+  );
+  return fc.array(fc.tuple(fc.nat(), op), { minLength: 1, maxLength: 3 }).map((edits): Mut => ({
+    desc: `json ${edits.map(([i, o]) => `${o.op}@${i}${'v' in o ? `=${JSON.stringify(o.v).slice(0, 40)}` : ''}`).join('; ')}`,
+    apply: (b) => {
+      let root: unknown;
+      try { root = JSON.parse(new TextDecoder().decode(b)); } catch { return b; }
+      for (const [i, o] of edits) {
+        const slots: [Record<string, unknown> | unknown[], string | number][] = [];
+        const walk = (n: unknown) => {
+          if (slots.length > 20000 || n === null || typeof n !== 'object') return;
+          for (const k of Object.keys(n)) { slots.push([n as Record<string, unknown>, Array.isArray(n) ? Number(k) : k]); walk((n as Record<string, unknown>)[k]); }
+        };
+        walk(root);
+        const dtypeSlots = slots.filter(([, k]) => k === 'dtype');
+        const pool = o.op === 'dtype' && dtypeSlots.length ? dtypeSlots : slots;
+        if (pool.length === 0) continue;
+        const [parent, key] = pool[i % pool.length];
+        const p = parent as Record<string | number, unknown>;
+        if (o.op === 'delete') { if (Array.isArray(parent)) parent.splice(key as number, 1); else delete p[key]; }
+        else if (o.op === 'set' || o.op === 'dtype') p[key] = o.v;
+        else if (Array.isArray(p[key])) (p[key] as unknown[]).push((p[key] as unknown[])[0] ?? 0);
+        else if (Array.isArray(parent) && parent.length > 1) parent.pop();
+      }
+      return new TextEncoder().encode(JSON.stringify(root));
+    },
+  }));
+}
+
+function csvMut(): fc.Arbitrary<Mut> {
+  const token = fc.constantFrom(',', ';', '\t', '\n', '\r\n', '#', ' ', '"', '-', '.', 'e', 'nan', '-inf', '1e999', 'abc', ',,', '# shape: 2,3\n', '# shape: 0\n', '\u00a0', '0x1F', '1,5');
+  return fc.array(fc.tuple(fc.nat(), fc.oneof(token, fc.constantFrom('DELETE_LINE', 'DUP_LINE', 'DEL_CHAR'))), { minLength: 1, maxLength: 4 }).map((edits): Mut => ({
+    desc: `csv ${edits.map(([i, t]) => `${JSON.stringify(t)}@${i}`).join('; ')}`,
+    apply: (b) => {
+      let s = new TextDecoder().decode(b);
+      for (const [i, t] of edits) {
+        const lines = s.split('\n');
+        const at = s.length ? i % s.length : 0;
+        if (t === 'DELETE_LINE') { lines.splice(i % lines.length, 1); s = lines.join('\n'); }
+        else if (t === 'DUP_LINE') { const k = i % lines.length; lines.splice(k, 0, lines[k]); s = lines.join('\n'); }
+        else if (t === 'DEL_CHAR') s = s.slice(0, at) + s.slice(at + 1);
+        else s = s.slice(0, at) + t + s.slice(at);
+      }
+      return new TextEncoder().encode(s);
+    },
+  }));
+}
+
+/** Alters a size, offset, count or method field of a zip record (local header, central directory, end record). */
+function zipMut(): fc.Arbitrary<Mut> {
+  const value = fc.oneof(fc.constantFrom(0, 1, 0xffff, 0xffffffff, 0x7fffffff, 0x80000000), fc.nat(), fc.integer({ min: -64, max: 64 }));
+  return fc.tuple(fc.nat(), fc.nat(), value).map(([rec, fld, v]): Mut => ({
+    desc: `zip field #${fld} of record #${rec} ${v < 0 || v > 64 ? `= ${v >>> 0}` : `+= ${v}`}`,
+    apply: (b) => {
+      const fields: [number, number][] = []; // [offset, width]
+      for (let i = 0; i + 4 <= b.length; i++) {
+        if (b[i] !== 0x50 || b[i + 1] !== 0x4b) continue;
+        const sig = b[i + 2] | (b[i + 3] << 8);
+        if (sig === 0x0403) fields.push([i + 8, 2], [i + 14, 4], [i + 18, 4], [i + 22, 4], [i + 26, 2], [i + 28, 2]);
+        else if (sig === 0x0201) fields.push([i + 10, 2], [i + 16, 4], [i + 20, 4], [i + 24, 4], [i + 28, 2], [i + 30, 2], [i + 42, 4]);
+        else if (sig === 0x0605) fields.push([i + 8, 2], [i + 10, 2], [i + 12, 4], [i + 16, 4], [i + 20, 2]);
+      }
+      if (fields.length === 0) return b;
+      const [o, w] = fields[(rec * 7 + fld) % fields.length];
+      const c = b.slice();
+      const dv = new DataView(c.buffer);
+      if (o + w > c.length) return c;
+      const old = w === 2 ? dv.getUint16(o, true) : dv.getUint32(o, true);
+      const nv = v < 0 || v > 64 ? v >>> 0 : old + v;
+      if (w === 2) dv.setUint16(o, nv & 0xffff, true); else dv.setUint32(o, nv >>> 0, true);
+      return c;
+    },
+  }));
+}
+
+/** Same-length edits inside the JSON stored in a binary file (model_config in .h5): digits, letters, true/null. */
+function inplaceJsonMut(): fc.Arbitrary<Mut> {
+  return fc.array(fc.tuple(fc.nat(), fc.nat({ max: 9 }), fc.constantFrom('digit', 'letter', 'word')), { minLength: 1, maxLength: 4 }).map((edits): Mut => ({
+    desc: `in-place json ${edits.map(([i, d, k]) => `${k}@${i}:${d}`).join('; ')}`,
+    apply: (b) => {
+      const c = b.slice();
+      const text = latin1(c);
+      const start = text.indexOf('{"class_name"');
+      if (start < 0) return c;
+      const end = Math.min(text.length, start + 200000);
+      for (const [i, d, kind] of edits) {
+        const at = start + (i % (end - start));
+        if (kind === 'word') {
+          const m = /true|null|relu|tanh|LSTM|GRU_|Dens/.exec(text.slice(at, at + 4000));
+          if (m) c.set(fromLatin1(['null', 'true', 'tanh', 'relu', 'GRU_', 'LSTM', 'Flat'][(d + m.index) % 7]), at + m.index);
+          continue;
+        }
+        for (let p = at; p < end; p++) {
+          const ch = c[p];
+          if (kind === 'digit' && ch >= 48 && ch <= 57) { c[p] = 48 + d; break; }
+          if (kind === 'letter' && ch >= 97 && ch <= 122) { c[p] = 97 + ((ch - 97 + d + 1) % 26); break; }
+        }
+      }
+      return c;
+    },
+  }));
+}
+
+// ---- targets -------------------------------------------------------------------------
+
+const read = (p: string) => new Uint8Array(readFileSync(p));
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? listFiles(join(dir, f)) : [join(dir, f)]));
+}
+
+function mutFor(name: string, len: number): fc.Arbitrary<Mut> {
+  const kinds: fc.Arbitrary<Mut>[] = [byteMut(len)];
+  if (/\.npy$/.test(name)) kinds.push(npyHeaderMut(), npyHeaderMut());
+  if (/\.(json)$/.test(name)) kinds.push(jsonMut(), jsonMut());
+  if (/\.(csv|tsv|txt)$/.test(name)) kinds.push(csvMut(), csvMut());
+  if (/\.(npz|keras)$/.test(name)) kinds.push(zipMut(), zipMut());
+  if (/\.(h5|hdf5)$/.test(name)) kinds.push(inplaceJsonMut());
+  return fc.oneof(...kinds);
+}
+
+interface Target { label: string; runs: number; cases(seed: number, runs: number): Case[]; baseline?: Case }
+
+function dataTarget(): Target {
+  const files = [
+    ...listFiles(DATA).filter((f) => !f.endsWith('expected.json')),
+    join(CORPUS, 'w_chen_ecg_bilstm_autoencoder/ecg_discord_test.csv'),
+    join(CORPUS, 'w_chen_ecg_bilstm_autoencoder/bidirectional-lstm-auto-encoder-config.npy'),
+    join(CORPUS, 'w_dl4j_stacked_lstm_theano_with_predictions/predictions.npy'),
+    join(CORPUS, 'w_dl4j_stacked_lstm_theano_with_predictions/data/sequences/7.csv'),
+    join(CORPUS, 'tfjs_reiinakano_textgen_lstm_legacy_format/char_indices.json'),
+  ].map((p) => ({ name: relative(ROOT, p).split('/').pop()!, bytes: read(p) }));
+  return {
+    label: `data files (${files.length})`, runs: 8000,
+    cases: (seed, runs) => fc.sample(fc.nat({ max: files.length - 1 }).chain((i) => mutFor(files[i].name, files[i].bytes.length).map((m) => [i, m] as const)), { seed, numRuns: runs })
+      .map(([i, m]) => ({ kind: 'data', name: files[i].name, bytes: m.apply(files[i].bytes), desc: `${files[i].name}: ${m.desc}` } as Case & { desc: string })),
+  };
+}
+
+/** A model: the main file is mutated (its kind decides how); siblings are passed unchanged, or one of them mutated. */
+function modelTarget(dir: string, main: string, siblings: string[], runs: number, opts?: { weights?: string }, mutateSiblings = false): Target {
+  const files = new Map([main, ...siblings].map((f) => [f, read(join(CORPUS, dir, f))]));
+  const mutable = mutateSiblings ? [main, ...siblings] : [main];
+  const arb = fc.nat({ max: mutable.length - 1 }).chain((k) => {
+    const name = mutable[k];
+    const bytes = files.get(name)!;
+    const kinds = [mutFor(name, bytes.length)];
+    // .keras: also edit config.json and rebuild the archive (stored), to reach the config reader.
+    if (name.endsWith('.keras')) kinds.push(jsonMut().map((m): Mut => ({ desc: `config.json ${m.desc}`, apply: (b) => { const z: Record<string, Uint8Array> = unzipSync(b); z['config.json'] = m.apply(z['config.json']); return zipSync(z, { level: 0 }); } })));
+    return fc.oneof(...kinds).map((m) => [name, m] as const);
+  });
+  return {
+    label: `${dir}/${main}`, runs,
+    baseline: { kind: 'model', name: main, bytes: files.get(main)!, files: [...files].filter(([f]) => f !== main), opts },
+    cases: (seed, n) => fc.sample(arb, { seed, numRuns: n }).map(([name, m]) => ({
+      kind: 'model', name: main, bytes: name === main ? m.apply(files.get(main)!) : files.get(main)!,
+      files: [...files].filter(([f]) => f !== main).map(([f, b]) => [f, f === name ? m.apply(b) : b] as [string, Uint8Array]),
+      opts, desc: `${name}: ${m.desc}`,
+    } as Case & { desc: string })),
+  };
+}
+
+// ---- the property ------------------------------------------------------------------------
+
+const runner = new Runner();
+const summary: string[] = [];
+const TYPED = new Set(['ok', 'LoadError', 'ModelError', 'DataError', 'EngineError']);
+
+async function fuzz(t: Target): Promise<{ counts: Record<string, number>; failures: string[]; wrapped: Map<string, number>; slowest: number }> {
+  const runs = RUNS ?? t.runs;
+  const counts: Record<string, number> = {};
+  const failures: string[] = [];
+  const wrapped = new Map<string, number>();
+  let slowest = 0;
+  const messages = new Map<string, number>();
+  const t0 = performance.now();
+  for (const c of t.cases(SEED, runs) as (Case & { desc: string })[]) {
+    const r = await runner.run(c);
+    counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+    slowest = Math.max(slowest, r.ms);
+    if (VERBOSE) {
+      const key = `${r.outcome}: ${(r.message ?? '').replace(/\S+\.(npy|npz|csv|tsv|txt|json|h5|keras)\b/g, 'F').replace(/\d+/g, '#').slice(0, 110)}`;
+      messages.set(key, (messages.get(key) ?? 0) + 1);
+    }
+    if (r.wrapped) {
+      const key = (r.message ?? '').replace(/^.*? failed \(/, '').slice(0, 120);
+      wrapped.set(key, (wrapped.get(key) ?? 0) + 1);
+    }
+    if (!TYPED.has(r.outcome) || r.ms > TIME_LIMIT_MS) failures.push(`${c.desc} → ${r.outcome} in ${r.ms.toFixed(0)} ms: ${r.message ?? ''}`);
+  }
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  summary.push(`${t.label}: ${runs} mutations in ${secs} s; ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}; slowest ${slowest.toFixed(0)} ms` +
+    (wrapped.size ? `; catch-all wraps: ${[...wrapped].map(([k, v]) => `${v}× ${k}`).join(' | ')}` : ''));
+  if (VERBOSE) summary.push(...[...messages].sort((a, b) => b[1] - a[1]).map(([k, v]) => `    ${v}× ${k}`));
+  return { counts, failures, wrapped, slowest };
+}
+
+beforeAll(async () => { await runner.start(); }, 60_000);
+afterAll(async () => {
+  await runner.stop();
+  console.log(`io-fuzz (seed ${SEED}, worker restarts ${runner.restarts}${runner.ioError ? `, model loaders unavailable: ${runner.ioError}` : ''}):\n  ${summary.join('\n  ')}`);
+});
+
+describe('mutated files never crash a loader', () => {
+  it('data loaders (.npy, .npz, CSV, JSON) and fitDataToModel', async () => {
+    const r = await fuzz(dataTarget());
+    expect(r.failures.slice(0, 10)).toEqual([]);
+    expect(r.wrapped.size, [...r.wrapped.keys()].join('\n')).toBe(0);
+  }, 120_000);
+
+  const models: Target[] = [
+    modelTarget('h5_dl4j_masking_lstm', 'masking_zero_lstm.h5', [], 500),
+    modelTarget('h5_dl4j_simplernn_k2', 'simple_rnn_tf_keras_2_model.h5', [], 500),
+    modelTarget('k1_dl4j_simple_lstm_theano', 'simple_lstm_th_keras_1_model.h5', [], 500),
+    modelTarget('tfjs_reiinakano_textgen_lstm_legacy_format', 'model.json', ['group1-shard1of1', 'group2-shard1of1'], 800, undefined, true),
+    modelTarget('w_chen_ecg_bilstm_autoencoder', 'bidirectional-lstm-auto-encoder-architecture.json', ['bidirectional-lstm-auto-encoder-weights.h5'], 500, { weights: 'bidirectional-lstm-auto-encoder-weights.h5' }, true),
+    modelTarget('w_dl4j_stacked_lstm_theano_with_predictions', 'lstm_th_keras_2_config.json', ['lstm_th_keras_2_weights.h5'], 200, { weights: 'lstm_th_keras_2_weights.h5' }, true),
+    modelTarget('k3_asand_multiinput_embedding_lstm', 'rnn_model.keras', [], 250),
+    modelTarget('k3_hatice_har_lstm', 'lstm_model.keras', [], 150),
+  ];
+  for (const t of models) {
+    it(`model loader: ${t.label}`, async (ctx) => {
+      if (runner.ioError) ctx.skip();
+      // The unmutated files load: otherwise every mutation would only exercise the first failure.
+      const base = await runner.run(t.baseline!);
+      expect(`${base.outcome} ${base.message ?? ''}`.trim(), t.label).toMatch(/^ok/);
+      const r = await fuzz(t);
+      expect(r.failures.slice(0, 10)).toEqual([]);
+    }, 120_000);
+  }
+});
