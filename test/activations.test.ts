@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activation, erf, erfc, parseActivation } from '../src/engine/activations.js';
+import { activation, erf, erfc } from '../src/engine/activations.js';
 import type { Activation } from '../src/model/types.js';
 import { ModelError } from '../src/model/errors.js';
 import { fdGrad, fdScalar, maxRelErr, testValues } from './helpers/numerics-fd.js';
@@ -224,34 +224,4 @@ describe('erf / erfc', () => {
   });
 });
 
-describe('parseActivation', () => {
-  it('strings, aliases, null and TF.js camelCase', () => {
-    expect(parseActivation(null, K2)).toEqual({ name: 'linear' });
-    expect(parseActivation('linear', K2)).toEqual({ name: 'linear' });
-    expect(parseActivation('hard_sigmoid', K2)).toEqual({ name: 'hard_sigmoid', hardSigmoidSlope: 0.2 });
-    expect(parseActivation('hard_sigmoid', K3)).toEqual({ name: 'hard_sigmoid', hardSigmoidSlope: 1 / 6 });
-    expect(parseActivation('hardSigmoid', K2)).toEqual({ name: 'hard_sigmoid', hardSigmoidSlope: 0.2 });
-    expect(parseActivation('logSoftmax', K2).name).toBe('log_softmax');
-    expect(parseActivation('silu', K3).name).toBe('swish');
-    expect(parseActivation('hard_silu', K3)).toEqual({ name: 'hard_swish', hardSigmoidSlope: 1 / 6 });
-    expect(parseActivation('leaky_relu', K3)).toEqual({ name: 'leaky_relu', negativeSlope: 0.2 });
-    expect(parseActivation('gelu', K3)).toEqual({ name: 'gelu', approximate: false });
-    expect(parseActivation('relu', K3)).toEqual({ name: 'relu', negativeSlope: 0, maxValue: null, threshold: 0 });
-    expect(parseActivation('softmax', K3)).toEqual({ name: 'softmax', axis: -1 });
-  });
-  it('serialized objects and layer configs', () => {
-    expect(parseActivation({ module: 'keras.activations', class_name: 'function', config: 'tanh', registered_name: 'function' }, K3)).toEqual({ name: 'tanh' });
-    expect(parseActivation({ class_name: 'ReLU', config: { max_value: 6, negative_slope: 0, threshold: 0 } }, K2)).toEqual({ name: 'relu', maxValue: 6, negativeSlope: 0, threshold: 0 });
-    expect(parseActivation({ class_name: 'LeakyReLU', config: { alpha: 0.1 } }, K2)).toEqual({ name: 'leaky_relu', negativeSlope: 0.1 });
-    expect(parseActivation({ class_name: 'LeakyReLU', config: { negative_slope: 0.05 } }, K3)).toEqual({ name: 'leaky_relu', negativeSlope: 0.05 });
-    expect(parseActivation({ class_name: 'LeakyReLU', config: {} }, K3)).toEqual({ name: 'leaky_relu', negativeSlope: 0.3 });
-    expect(parseActivation({ class_name: 'ELU', config: { alpha: 0.7 } }, K3)).toEqual({ name: 'elu', alpha: 0.7 });
-    expect(parseActivation({ class_name: 'Activation', config: { activation: 'sigmoid' } }, K3)).toEqual({ name: 'sigmoid' });
-    expect(parseActivation({ className: 'hardSigmoid', config: {} }, K2)).toEqual({ name: 'hard_sigmoid', hardSigmoidSlope: 0.2 });
-  });
-  it('unknown names throw a ModelError naming the activation and the supported ones', () => {
-    expect(() => parseActivation('crelu', K3)).toThrow(ModelError);
-    expect(() => parseActivation('crelu', K3)).toThrow(/Activation 'crelu' is not supported; expected one of linear, relu,.*mish;/);
-    expect(() => parseActivation(42, K3)).toThrow(ModelError);
-  });
-});
+

@@ -13,7 +13,7 @@
 //   ClipByValueGrad dy·[lo ≤ x ≤ hi]            (passes at the edges)
 // (tensorflow/core/kernels/relu_op_functor.h, tensorflow/python/ops/clip_ops.py.)
 
-import type { Activation, ActivationName } from '../model/types.js';
+import type { Activation } from '../model/types.js';
 import { ModelError } from '../model/errors.js';
 import type { Arr } from './tensor.js';
 
@@ -309,98 +309,5 @@ export function activation(spec: Activation): ActFn {
       }, false);
   }
   const never: never = spec.name;
-  throw new ModelError(`Activation '${String(never)}' has no engine implementation; expected one of ${SUPPORTED.join(', ')}; report this as a bug.`);
-}
-
-// ---------------------------------------------------------------------------
-// Parsing activations as written in model configs.
-
-const NAMES: Record<string, ActivationName> = {
-  linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', hard_sigmoid: 'hard_sigmoid', hardsigmoid: 'hard_sigmoid',
-  tanh: 'tanh', softmax: 'softmax', log_softmax: 'log_softmax', logsoftmax: 'log_softmax', elu: 'elu', selu: 'selu',
-  softplus: 'softplus', softsign: 'softsign', swish: 'swish', silu: 'swish', gelu: 'gelu', gelu_new: 'gelu', exponential: 'exponential',
-  leaky_relu: 'leaky_relu', leakyrelu: 'leaky_relu', relu6: 'relu6', hard_swish: 'hard_swish', hard_silu: 'hard_swish',
-  hardswish: 'hard_swish', hardsilu: 'hard_swish', mish: 'mish',
-};
-const SUPPORTED = [
-  'linear', 'relu', 'relu6', 'leaky_relu', 'elu', 'selu', 'sigmoid', 'hard_sigmoid', 'tanh', 'softmax', 'log_softmax',
-  'softplus', 'softsign', 'swish/silu', 'hard_swish/hard_silu', 'gelu', 'exponential', 'mish',
-];
-
-function unsupported(what: string): ModelError {
-  return new ModelError(`Activation ${what} is not supported; expected one of ${SUPPORTED.join(', ')}; replace it in the model config or ask for support.`);
-}
-
-function num(v: unknown, dflt: number): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : dflt;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Resolve a name string (snake_case, camelCase TF.js, or a dotted path ending in the name). */
-function fromName(raw: string, slope: number): Activation {
-  const base = raw.slice(raw.lastIndexOf('.') + 1);
-  // camelCase (TF.js: hardSigmoid, logSoftmax) → snake_case.
-  const key = base.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-  if (key === 'none' || key === '') return { name: 'linear' };
-  const name = NAMES[key] ?? NAMES[key.replace(/_/g, '')];
-  if (name === undefined) throw unsupported(`'${raw}'`);
-  switch (name) {
-    case 'hard_sigmoid': return { name, hardSigmoidSlope: slope };
-    // Keras 3 hard_silu is always x·(x/6 + 0.5) (keras/src/activations/activations.py).
-    case 'hard_swish': return { name, hardSigmoidSlope: 1 / 6 };
-    // Keras 3 activations.leaky_relu(x, negative_slope=0.2).
-    case 'leaky_relu': return { name, negativeSlope: 0.2 };
-    case 'relu': return { name, negativeSlope: 0, maxValue: null, threshold: 0 };
-    case 'elu': return { name, alpha: 1 };
-    // Keras 3 and tf.keras activations.gelu(x, approximate=False) (keras/src/activations/activations.py);
-    // only keras.ops.gelu defaults to approximate=True. "gelu_new" (HF naming) is the tanh form.
-    case 'gelu': return { name, approximate: /new|approx|tanh/.test(key) };
-    case 'softmax':
-    case 'log_softmax': return { name, axis: -1 };
-    default: return { name };
-  }
-}
-
-/** Parse a Keras activation as written in a config (see the interface note in the brief / docs). */
-export function parseActivation(value: unknown, opts: { hardSigmoidSlope: number }): Activation {
-  if (value === null || value === undefined) return { name: 'linear' };
-  if (typeof value === 'string') return fromName(value, opts.hardSigmoidSlope);
-  if (!isRecord(value)) throw unsupported(JSON.stringify(value) ?? String(value));
-  const cls = value['class_name'] ?? value['className'];
-  const cfgRaw = value['config'];
-  const cfg = isRecord(cfgRaw) ? cfgRaw : {};
-  if (typeof cls !== 'string') throw unsupported(JSON.stringify(value));
-  // Keras 3 function envelope: {"module": "keras.activations", "class_name": "function", "config": "relu"}.
-  if (cls === 'function' && typeof cfgRaw === 'string') return fromName(cfgRaw, opts.hardSigmoidSlope);
-  switch (cls) {
-    case 'Activation':
-      return parseActivation(cfg['activation'], opts);
-    case 'ReLU': {
-      // Layer config (Keras 2/3, TF.js): max_value (null), negative_slope (0), threshold (0).
-      const mv = cfg['max_value'] ?? cfg['maxValue'];
-      return {
-        name: 'relu',
-        maxValue: typeof mv === 'number' ? mv : null,
-        negativeSlope: num(cfg['negative_slope'], 0),
-        threshold: num(cfg['threshold'], 0),
-      };
-    }
-    case 'LeakyReLU':
-      // Layer default slope 0.3 everywhere; Keras 3 names it negative_slope, Keras 2/tf.keras/TF.js alpha.
-      return { name: 'leaky_relu', negativeSlope: num(cfg['negative_slope'] ?? cfg['alpha'], 0.3) };
-    case 'ELU':
-      return { name: 'elu', alpha: num(cfg['alpha'], 1) };
-    case 'Softmax':
-      return { name: 'softmax', axis: typeof cfg['axis'] === 'number' ? cfg['axis'] : -1 };
-    default: {
-      const a = fromName(cls, opts.hardSigmoidSlope);
-      if (a.name === 'gelu' && typeof cfg['approximate'] === 'boolean') a.approximate = cfg['approximate'];
-      if (a.name === 'leaky_relu') a.negativeSlope = num(cfg['negative_slope'] ?? cfg['alpha'], 0.2);
-      if (a.name === 'elu') a.alpha = num(cfg['alpha'], 1);
-      return a;
-    }
-  }
+  throw new ModelError(`Activation '${String(never)}' has no engine implementation; expected one of the names in ActivationName (src/model/types.ts); report this as a bug.`);
 }
