@@ -5,7 +5,9 @@
 //   if return_sequences: y_rev = reverse(y_rev, time)
 //   concat → [y ‖ y_rev] | sum → y + y_rev | ave → (y + y_rev)/2 | mul → y ⊙ y_rev | None → [y, y_rev]
 // Outputs: [y] (+ final states when return_state: LSTM [h, c], GRU/SimpleRNN [h]; Bidirectional
-// forward states then backward states).
+// forward states then backward states). Inputs: [x, ...initial_state] (Keras `initial_state`;
+// Bidirectional: first half to the forward layer, second half to the backward layer); their
+// gradients are returned after ∂L/∂x.
 
 import type { LayerSpec } from '../../model/types.js';
 import type { LayerImpl } from '../layer.js';
@@ -18,18 +20,20 @@ type BidiSpec = Extract<LayerSpec, { type: 'Bidirectional' }>;
 export const recurrentLayer: LayerImpl<RecSpec> = {
   forward(ctx, layer, params, inputs, masks) {
     const mask = masks[0] ?? null;
-    const r = seqForward(ctx, layer.rnn, params, inputs[0]!, mask, layer.name, null);
+    const r = seqForward(ctx, layer.rnn, params, inputs[0]!, mask, layer.name, null, inputs.slice(1));
     const outputs = [r.y, ...(layer.rnn.returnState ? r.states : [])];
     const outMasks: (Mask | null)[] = outputs.map((_, i) => (i === 0 && layer.rnn.returnSequences ? mask : null));
     return { outputs, masks: outMasks, cache: r.cache };
   },
   backward(ctx, layer, _params, cache, dOutputs, dParams) {
     const dStates = layer.rnn.returnState ? dOutputs.slice(1) : [];
-    return [seqBackward(ctx, cache as SeqCache, dOutputs[0] ?? null, dStates, dParams)];
+    const dInit: Tensor[] = [];
+    const dx = seqBackward(ctx, cache as SeqCache, dOutputs[0] ?? null, dStates, dParams, dInit);
+    return [dx, ...dInit];
   },
 };
 
-interface BidiCache { f: SeqCache; b: SeqCache; yf: Tensor; yb: Tensor; nState: number }
+interface BidiCache { f: SeqCache; b: SeqCache; yf: Tensor; yb: Tensor; nState: number; nInit: number }
 
 /** Reverse a (B, T, U) tensor along time. */
 function reverseTime(x: Tensor): Tensor {
@@ -43,8 +47,9 @@ export const bidirectionalLayer: LayerImpl<BidiSpec> = {
   forward(ctx, layer, params, inputs, masks) {
     const mask = masks[0] ?? null;
     const nf = layer.forward.useBias ? 3 : 2;
-    const f = seqForward(ctx, layer.forward, params.slice(0, nf), inputs[0]!, mask, layer.name, 'forward');
-    const b = seqForward(ctx, layer.backward, params.slice(nf), inputs[0]!, mask, layer.name, 'backward');
+    const init = inputs.slice(1), half = init.length / 2;
+    const f = seqForward(ctx, layer.forward, params.slice(0, nf), inputs[0]!, mask, layer.name, 'forward', init.slice(0, half));
+    const b = seqForward(ctx, layer.backward, params.slice(nf), inputs[0]!, mask, layer.name, 'backward', init.slice(half));
     const seq = layer.forward.returnSequences;
     const yf = f.y, yb = seq ? reverseTime(b.y) : b.y;
     let merged: Tensor[];
@@ -70,7 +75,7 @@ export const bidirectionalLayer: LayerImpl<BidiSpec> = {
     const states = layer.forward.returnState ? [...f.states, ...b.states] : [];
     const outputs = [...merged, ...states];
     const outMasks = outputs.map((_, i) => (i < merged.length && seq ? mask : null));
-    return { outputs, masks: outMasks, cache: { f: f.cache, b: b.cache, yf, yb, nState: f.states.length } satisfies BidiCache };
+    return { outputs, masks: outMasks, cache: { f: f.cache, b: b.cache, yf, yb, nState: f.states.length, nInit: init.length } satisfies BidiCache };
   },
   backward(ctx, layer, _params, cache, dOutputs, dParams) {
     const c = cache as BidiCache;
@@ -103,9 +108,10 @@ export const bidirectionalLayer: LayerImpl<BidiSpec> = {
     if (dyb && layer.forward.returnSequences) dyb = reverseTime(dyb);
     const st = dOutputs.slice(nMerged);
     const nf = layer.forward.useBias ? 3 : 2;
-    const dxf = seqBackward(ctx, c.f, dyf, st.slice(0, c.nState), dParams.slice(0, nf));
-    const dxb = seqBackward(ctx, c.b, dyb, st.slice(c.nState), dParams.slice(nf));
+    const dInitF: Tensor[] = [], dInitB: Tensor[] = [];
+    const dxf = seqBackward(ctx, c.f, dyf, st.slice(0, c.nState), dParams.slice(0, nf), dInitF);
+    const dxb = seqBackward(ctx, c.b, dyb, st.slice(c.nState), dParams.slice(nf), dInitB);
     for (let i = 0; i < dxf.data.length; i++) dxf.data[i] += dxb.data[i]!;
-    return [dxf];
+    return [dxf, ...(c.nInit ? [...dInitF, ...dInitB] : [])];
   },
 };
