@@ -11,7 +11,7 @@
 // of norms; they add up over t to the total gradient block.
 
 import { GATES, type RecurrentSpec } from '../model/types.js';
-import { jsKernels } from '../engine/kernels.js';
+import { kernels } from '../engine/kernels.js';
 import type { LayerTaps } from '../engine/taps.js';
 
 export interface StepAccumulator {
@@ -86,12 +86,12 @@ export function accumulate(acc: StepAccumulator, taps: LayerTaps): void {
     acc.absDh[t * U + u] += v;
     if (v > acc.maxDh[u]!) acc.maxDh[u] = v;
   }
-  // Scaled gate gradients δ (B, T, GU) and the recurrent-side forms for GRU.
-  const delta = Float64Array.from(d.gateGrad!, (v) => v * scale);
-  const hp = Float64Array.from(d.hPrev!);
-  const x = Float64Array.from(d.x!);
-  const gates = d.gates!;
+  // Gate gradients δ (B, T, GU) and the recurrent-side forms for GRU, in the taps' own dtype so the
+  // per-step products below run on the active (fast) kernels; each step's product is then added,
+  // scaled by B_b/N, into the float64 accumulators.
+  const delta = d.gateGrad!, hp = d.hPrev!, x = d.x!, gates = d.gates!;
   const spec = acc.spec;
+  const like = (n: number): Float32Array | Float64Array => (delta instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
   // Recurrent-side gradient: GRU reset_after multiplies the candidate block by r (it acts on r ⊙ (h·R_h + b_h)).
   let deltaR = delta;
   if (spec.kind === 'GRU' && spec.resetAfter) {
@@ -99,25 +99,31 @@ export function accumulate(acc: StepAccumulator, taps: LayerTaps): void {
     for (let bt = 0; bt < B * T; bt++) for (let u = 0; u < U; u++) deltaR[bt * GU + 2 * U + u] = delta[bt * GU + 2 * U + u]! * gates[bt * GU + U + u]!;
   }
   // GRU reset_before: the candidate block's left operand is r ⊙ h_{t−1}.
-  let hpH: Float64Array | null = null;
+  let hpH: Float32Array | Float64Array | null = null;
   if (spec.kind === 'GRU' && !spec.resetAfter) {
-    hpH = new Float64Array(B * T * U);
+    hpH = like(B * T * U);
     for (let bt = 0; bt < B * T; bt++) for (let u = 0; u < U; u++) hpH[bt * U + u] = gates[bt * GU + U + u]! * hp[bt * U + u]!;
   }
-  const k = jsKernels;
+  const k = kernels();
+  const tmp = like(Math.max(I, U) * GU);
+  const addScaled = (dst: Float64Array, off: number, n: number): void => {
+    for (let i = 0; i < n; i++) dst[off + i] += tmp[i]! * scale;
+  };
   for (let t = 0; t < T; t++) {
-    k.gemm(true, false, I, GU, B, x, t * I, T * I, delta, t * GU, T * GU, 1, acc.cK, t * I * GU, GU);
+    k.gemm(true, false, I, GU, B, x, t * I, T * I, delta, t * GU, T * GU, 0, tmp, 0, GU);
+    addScaled(acc.cK, t * I * GU, I * GU);
     if (hpH) {
-      k.gemm(true, false, U, 2 * U, B, hp, t * U, T * U, deltaR, t * GU, T * GU, 1, acc.cR, t * U * GU, GU);
-      k.gemm(true, false, U, U, B, hpH, t * U, T * U, deltaR, t * GU + 2 * U, T * GU, 1, acc.cR, t * U * GU + 2 * U, GU);
+      k.gemm(true, false, U, 2 * U, B, hp, t * U, T * U, deltaR, t * GU, T * GU, 0, tmp, 0, GU);
+      k.gemm(true, false, U, U, B, hpH, t * U, T * U, deltaR, t * GU + 2 * U, T * GU, 0, tmp, 2 * U, GU);
     } else {
-      k.gemm(true, false, U, GU, B, hp, t * U, T * U, deltaR, t * GU, T * GU, 1, acc.cR, t * U * GU, GU);
+      k.gemm(true, false, U, GU, B, hp, t * U, T * U, deltaR, t * GU, T * GU, 0, tmp, 0, GU);
     }
+    addScaled(acc.cR, t * U * GU, U * GU);
     if (acc.cB) {
       const o = t * acc.biasRows * GU;
       for (let b = 0; b < B; b++) for (let j = 0; j < GU; j++) {
-        acc.cB[o + j] += delta[(b * T + t) * GU + j]!;
-        if (acc.biasRows === 2) acc.cB[o + GU + j] += deltaR[(b * T + t) * GU + j]!;
+        acc.cB[o + j] += delta[(b * T + t) * GU + j]! * scale;
+        if (acc.biasRows === 2) acc.cB[o + GU + j] += deltaR[(b * T + t) * GU + j]! * scale;
       }
     }
   }
