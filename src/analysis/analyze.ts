@@ -135,12 +135,14 @@ export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: Analyz
     }
   }
   opts.onProgress?.({ phase: 'gradients', done: N, total: N });
-  if (raw) model.params.forEach((ps, li) => ps.forEach((p, pi) => raw.set(`grad/${dumpKey(p.key)}`, { shape: p.shape, data: total[li]![pi]!.data as Float64Array })));
+  if (raw) model.params.forEach((ps, li) => ps.forEach((p, pi) => raw.set(`grad/${p.key}`, { shape: p.shape, data: total[li]![pi]!.data as Float64Array })));
   if (raw) raw.set('loss', { shape: [], data: Float64Array.of(lossSum / N) });
 
   const th: Thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
   const stats = paramStats(model, params, total);
-  const recurrent = [...accs.values()].map((acc) => {
+  // Taps arrive in backward order (last layer first); report layers in model order, forward before backward.
+  const order = (a: StepAccumulator): number => model.layers.findIndex((l) => l.name === a.layer) * 2 + (a.direction === 'backward' ? 1 : 0);
+  const recurrent = [...accs.values()].sort((a, b) => order(a) - order(b)).map((acc) => {
     opts.onProgress?.({ phase: 'jacobian', done: 0, total: 1 });
     const id = acc.direction ? `${acc.layer}/${acc.direction}` : acc.layer;
     const li = model.layers.findIndex((l) => l.name === acc.layer);
@@ -173,10 +175,6 @@ export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: Analyz
   };
   analysis.findings = diagnose(analysis, th);
   return { analysis, raw };
-}
-
-function dumpKey(key: string): string {
-  return key;
 }
 
 /** Per-sample taps in input order for the dump, scaled to ∂L/∂· of the mean loss over all N samples. */

@@ -1,0 +1,129 @@
+// The command line: parse, call the library, print err.message (the stack only
+// with --verbose), return the exit code: 0 done, 1 bad input (an RnnscopeError)
+// or an internal failure, 2 usage.
+
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { RnnscopeError } from '../model/errors.js';
+import { analyzeCommand } from './analyze.js';
+import { demoCommand, inspectCommand, reportCommand } from './commands.js';
+import { MissingLibraryError } from './lib.js';
+import { colorsFor, type Flags, type Io } from './output.js';
+
+const VERSION = '0.1.0';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`'${v}' is not a positive integer.`);
+  return n;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+const EXAMPLES = {
+  analyze: `
+Examples:
+  $ rnnscope analyze model.h5 --data x.npy --targets y.npy --out report
+  $ rnnscope analyze model.keras --data data.npz --json analysis.json --dump grads.npz
+  $ rnnscope analyze model.json --weights ckpt-01.h5 --weights ckpt-10.h5 --out compare
+  $ rnnscope analyze model.h5 --json - --quiet | jq '.findings'
+
+Without --data, seeded random inputs matching the model are used (with a warning).
+Without targets, a self-objective is used and stated in the output.
+--dump writes grad/<layer>/<weight>, dh/<layer>, dc/<layer>, dx/<layer>, gate_grad/<layer>/<gate>
+(and .../forward|backward inside a Bidirectional; run<i>/ in front for several models).`,
+  report: `
+Examples:
+  $ rnnscope report analysis.json --out report
+  $ rnnscope report analysis.json --out report --all-charts`,
+  inspect: `
+Examples:
+  $ rnnscope inspect model.h5
+  $ rnnscope inspect model.json --weights weights.h5`,
+  demo: `
+Examples:
+  $ rnnscope demo
+  $ rnnscope demo --out demo-report --json demo.json`,
+};
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const program = new Command();
+  let flags: Flags = { quiet: false, verbose: argv.includes('--verbose') };
+  const global = (cmd: Command): Flags => {
+    const o = cmd.optsWithGlobals() as { quiet?: boolean; verbose?: boolean };
+    flags = { quiet: !!o.quiet, verbose: !!o.verbose };
+    return flags;
+  };
+  program
+    .name('rnnscope')
+    .description('See how gradients flow through recurrent networks (SimpleRNN, LSTM, GRU, Bidirectional) from Keras and TensorFlow.js.')
+    .version(VERSION)
+    .option('-q, --quiet', 'print nothing but requested output and errors')
+    .option('--verbose', 'print stack traces with errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  program.command('analyze')
+    .description('compute exact per-step gradients over your data and diagnose gradient flow')
+    .argument('<model...>', 'model file(s): .keras, .h5, model.json (TF.js), or a to_json() architecture')
+    .addOption(new Option('-w, --weights <file>', 'weights file (repeat: one per model, or several checkpoints of one model)').argParser(collect))
+    .addOption(new Option('-d, --data <file>', 'input data: .npy, .npz, .json, .csv (repeat for several inputs)').argParser(collect))
+    .option('-t, --targets <file>', 'targets for the loss (else y in the data file, else a self-objective)')
+    .option('--loss <name>', 'Keras loss name (default: from the model file, else a stated default)')
+    .option('--batch-size <n>', 'samples per batch (default 32)', positiveInt)
+    .option('--max-samples <n>', 'analyse at most this many samples', positiveInt)
+    .option('--connectivity', 'also compute the output-step × input-step connectivity map (slower)')
+    .option('--json <file>', "write the analysis JSON ('-' for stdout)")
+    .option('--dump <file.npz>', 'write raw gradients and per-step arrays as .npz (numpy.load)')
+    .option('-o, --out <dir>', 'write the report: index.html, analysis.json, charts/*.svg|png')
+    .option('--all-charts', 'with --out, also write chart images for every layer and run')
+    .addHelpText('after', EXAMPLES.analyze)
+    .action(async (models: string[], o, cmd: Command) => analyzeCommand(models, {
+      ...o, weights: o.weights ?? [], data: o.data ?? [], connectivity: !!o.connectivity, allCharts: !!o.allCharts, ...global(cmd),
+    }, io));
+
+  program.command('report')
+    .description('redraw the report from an analysis JSON without recomputing')
+    .argument('<analysis.json>', "file written by 'rnnscope analyze --json'")
+    .option('-o, --out <dir>', 'output directory', 'rnnscope-report')
+    .option('--all-charts', 'also write chart images for every layer and run')
+    .addHelpText('after', EXAMPLES.report)
+    .action(async (file: string, o, cmd: Command) => reportCommand(file, { ...o, allCharts: !!o.allCharts, ...global(cmd) }, io));
+
+  program.command('inspect')
+    .description('print a Keras-like summary of a model file')
+    .argument('<model>', 'model file')
+    .option('-w, --weights <file>', 'weights file for an architecture-only model')
+    .addHelpText('after', EXAMPLES.inspect)
+    .action(async (model: string, o, cmd: Command) => inspectCommand(model, { ...o, ...global(cmd) }, io));
+
+  program.command('demo')
+    .description('train a SimpleRNN, an LSTM and a GRU on the adding problem and report their gradient flow')
+    .option('-o, --out <dir>', 'output directory', 'rnnscope-demo')
+    .option('--json <file>', "also write the analysis JSON ('-' for stdout)")
+    .option('--all-charts', 'also write chart images for every layer and run')
+    .addHelpText('after', EXAMPLES.demo)
+    .action(async (o, cmd: Command) => demoCommand({ ...o, allCharts: !!o.allCharts, ...global(cmd) }, io));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    return report(e, flags, io);
+  }
+}
+
+function report(e: unknown, flags: Flags, io: Io): number {
+  if (e instanceof CommanderError) {
+    // Help and version exit "successfully"; anything else commander rejects is a usage error (already printed).
+    return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
+  }
+  const c = colorsFor(io.stderr, io.env);
+  const usage = e instanceof RnnscopeError && e.stage === 'usage';
+  const known = e instanceof RnnscopeError || e instanceof MissingLibraryError;
+  const message = e instanceof Error ? e.message : String(e);
+  io.stderr.write(`${c.red(c.bold('error:'))} ${message}\n`);
+  if (!known) io.stderr.write(`This looks like a bug in rnnscope; please report it with the command you ran${flags.verbose ? '' : ' and the output of --verbose'}.\n`);
+  if (flags.verbose && e instanceof Error && e.stack) io.stderr.write(c.dim(e.stack) + '\n');
+  return usage ? 2 : 1;
+}

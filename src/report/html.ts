@@ -1,0 +1,151 @@
+// The self-contained report page: header, diagnosis panel (server-rendered, so
+// it reads without scripts), controls, one section per chart with its "how to
+// read this", and everything inline (bundles, data, script): it opens from
+// disk with no network.
+
+import { runsOf, type Analysis, type AnalysisSet, type Finding } from '../analysis/schema.js';
+import { layerKey, runLabel } from './charts/common.js';
+import { pageData, type PageData } from './page-data.js';
+import { PAGE_SCRIPT } from './page-script.js';
+import { PAGE_CSS } from './page-style.js';
+import { fmt } from './summary.js';
+
+export interface Bundle {
+  name: string;
+  js: string;
+}
+
+const CODE_TITLES: Record<string, string> = {
+  vanishing: 'Vanishing gradient',
+  exploding: 'Exploding gradient',
+  'non-finite': 'NaN or infinite gradient',
+  'forget-gate-closed': 'Forget gate closed',
+  'gate-saturated': 'Saturated gate',
+  'dead-units': 'Dead units',
+  'layer-norm-spread': 'Gradient sizes differ across layers',
+  'suggested-clipnorm': 'Gradient clipping',
+};
+
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+/** JSON inside <script type="application/json">: '<' escaped so no '</script>' or '<!--' can end it. */
+export function inlineJSON(x: unknown): string {
+  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** JS inside <script>: break up sequences the HTML tokenizer would act on. */
+export function inlineJS(js: string): string {
+  return js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+}
+
+function findingItem(f: Finding, run: number, a: Analysis, data: PageData): string {
+  const title = CODE_TITLES[f.code] ?? f.code;
+  const where = f.layer === null ? 'whole model' : f.direction ? `${f.layer} · ${f.direction}` : f.layer;
+  const ev = Object.entries(f.evidence).map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(typeof v === 'number' ? fmt(v) : v)}</span>`).join('');
+  const rec = f.layer === null ? undefined : a.recurrent.find((r) => r.layer === f.layer && (f.direction === null || r.direction === f.direction));
+  const chart = data.charts.find((c) => c.id === f.chart);
+  const link = chart
+    ? `<a class="finding-link" href="#chart-${chart.id}" data-run="${run}" data-sel="${rec ? esc(layerKey(run, rec.id)) : ''}">See “${esc(chart.title)}” ↓</a>`
+    : '';
+  return `<li class="finding ${f.severity}" data-code="${esc(f.code)}">
+  <div class="finding-head"><span class="badge ${f.severity}">${f.severity}</span> <strong>${esc(title)}</strong> <span class="where">${esc(where)}</span></div>
+  <p>${esc(f.message)}</p>
+  ${ev ? `<p class="evidence">${ev}</p>` : ''}
+  ${f.remedy ? `<p class="remedy"><b>What to try:</b> ${esc(f.remedy)}</p>` : ''}
+  ${link}
+</li>`;
+}
+
+function diagnosisPanel(runs: Analysis[], data: PageData): string {
+  const blocks = runs.map((a, run) => {
+    const order = { error: 0, warning: 1, info: 2 } as const;
+    const fs = [...a.findings].sort((p, q) => order[p.severity] - order[q.severity]);
+    const head = runs.length > 1 ? `<h3>${esc(data.runs[run].label)}</h3>` : '';
+    const body = fs.length === 0
+      ? '<p class="ok">No problems found: gradients reach back through the sequence and stay finite.</p>'
+      : `<ul class="findings">${fs.map((f) => findingItem(f, run, a, data)).join('\n')}</ul>`;
+    return `<div class="run-findings">${head}${body}</div>`;
+  });
+  const all = runs.flatMap((a) => a.findings);
+  const parts = ([['error', 'error'], ['warning', 'warning'], ['info', 'note']] as const)
+    .map(([sev, word]) => [all.filter((f) => f.severity === sev).length, word] as const)
+    .filter(([n]) => n > 0)
+    .map(([n, word]) => `${n} ${word}${n === 1 ? '' : 's'}`);
+  const lead = all.length === 0 ? 'Nothing to report.' : `${parts.join(', ')}.`;
+  const cls = runs.length > 1 ? 'diagnosis multi' : 'diagnosis';
+  return `<section id="diagnosis" class="${cls}"><h2>Diagnosis</h2><p class="lead">${lead}</p><div class="runs">${blocks.join('\n')}</div></section>`;
+}
+
+function overview(runs: Analysis[]): string {
+  const rows = runs.map((a) => {
+    const o = a.objective;
+    const warnings = [...a.model.warnings, ...o.warnings].map((w) => `<li>${esc(w.message)}${w.count > 1 ? ` (×${w.count})` : ''}</li>`).join('');
+    return `<div class="run-card">
+  ${runs.length > 1 ? `<h3>${esc(runLabel(a))}</h3>` : ''}
+  <p>${esc(a.model.name)} · ${esc(a.model.format)} · Keras ${esc(a.model.kerasVersion)} · ${a.model.totalParams.toLocaleString('en-US')} parameters · ${a.recurrent.length} recurrent layer${a.recurrent.length === 1 ? '' : 's'}/directions</p>
+  <p>${esc(o.description)} L = ${esc(fmt(o.value))} over ${o.samples} samples (${o.batches} batch${o.batches === 1 ? '' : 'es'} of ${o.batchSize}).</p>
+  ${warnings ? `<ul class="warnings">${warnings}</ul>` : ''}
+</div>`;
+  });
+  return runs.length > 1 ? `<details class="overview"><summary>The ${runs.length} runs</summary>${rows.join('\n')}</details>` : `<div class="overview">${rows.join('\n')}</div>`;
+}
+
+function controls(data: PageData): string {
+  const run = data.runs[data.initial.run];
+  const runSel = data.runs.length > 1
+    ? `<label>Run <select id="sel-run">${data.runs.map((r) => `<option value="${r.index}"${r.index === data.initial.run ? ' selected' : ''}>${esc(r.label)}</option>`).join('')}</select></label>`
+    : '';
+  const layerSel = `<label>Layer <select id="sel-layer">${run.layers.map((l) => `<option value="${esc(l.key)}"${l.key === data.initial.sel ? ' selected' : ''}>${esc(l.label)}</option>`).join('')}</select></label>`;
+  return `<nav class="controls" id="controls">${runSel}${layerSel}
+  <span class="scale">Scale <label><input type="radio" name="scale" value="log" checked> log</label> <label><input type="radio" name="scale" value="linear"> linear</label></span>
+  <span class="hint">Hover for values · wheel or drag to zoom a step axis · double-click to reset</span></nav>`;
+}
+
+function chartSection(c: PageData['charts'][number], staticFiles: boolean): string {
+  const files = staticFiles ? `<p class="files">Image: <a href="charts/${c.id}.svg">SVG</a> · <a href="charts/${c.id}.png">PNG</a></p>` : '';
+  const follows = c.scope === 'layer' ? 'Follows the layer selector.' : c.scope === 'run' ? 'Shows the whole model of the selected run.' : 'Shows all runs.';
+  return `<section class="chart" id="chart-${c.id}" data-chart="${c.id}">
+  <div class="vis" id="vis-${c.id}"></div>
+  <aside class="howto"><h3>${esc(c.title)}</h3><p>${esc(c.howToRead)}</p><p class="follows">${follows}${c.scaleToggle ? '' : ' The scale toggle does not apply.'}</p>${files}</aside>
+</section>`;
+}
+
+export interface HtmlOptions {
+  bundles: Bundle[];
+  /** Link each chart's static SVG/PNG (true when writeReport writes them next to the page). */
+  staticFiles?: boolean;
+}
+
+export function reportHtml(input: Analysis | AnalysisSet, opts: HtmlOptions): string {
+  const runs = runsOf(input);
+  const data = pageData(input);
+  const note = input.note ?? runs.find((a) => a.note)?.note;
+  const version = runs[0].tool.version;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(data.title)} — rnnscope</title>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<header><h1>${esc(data.title)}</h1>
+${note ? `<p class="note">${esc(note)}</p>` : ''}
+${overview(runs)}
+</header>
+<main>
+${diagnosisPanel(runs, data)}
+${controls(data)}
+${data.charts.map((c) => chartSection(c, opts.staticFiles ?? false)).join('\n')}
+</main>
+<footer>Made by rnnscope ${esc(version)} from <a href="analysis.json">analysis.json</a> (schema ${esc(input.schema)}). Redraw with <code>rnnscope report analysis.json --out DIR</code>.</footer>
+<script type="application/json" id="rnnscope-data">${inlineJSON(data)}</script>
+${opts.bundles.map((b) => `<script data-bundle="${esc(b.name)}">${inlineJS(b.js)}</script>`).join('\n')}
+<script>${inlineJS(PAGE_SCRIPT)}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,59 @@
+// What the page script needs: the selectors' options and, per chart, its
+// datasets once plus a spec (without data) per scale variant.
+
+import { runsOf, type Analysis, type AnalysisSet, type ChartId } from '../analysis/schema.js';
+import { CHARTS, type ChartDef } from './charts/index.js';
+import { layerKey, layerLabel, runLabel, type VegaLiteSpec } from './charts/common.js';
+
+export interface PageChart {
+  id: ChartId;
+  title: string;
+  howToRead: string;
+  scope: ChartDef['scope'];
+  scaleToggle: boolean;
+  datasets: Record<string, unknown>;
+  specs: { log: VegaLiteSpec; linear: VegaLiteSpec | null };
+}
+
+export interface PageData {
+  title: string;
+  runs: { index: number; label: string; layers: { key: string; label: string }[] }[];
+  initial: { run: number; sel: string; scale: 'log' | 'linear' };
+  charts: PageChart[];
+}
+
+export function reportTitle(input: Analysis | AnalysisSet): string {
+  return 'runs' in input ? input.title : `Gradient flow in ${input.model.name}`;
+}
+
+/** Short layer label without the run prefix (the run has its own selector). */
+function shortLabel(a: Analysis, r: Analysis['recurrent'][number]): string {
+  const full = layerLabel(a, r);
+  const prefix = `${runLabel(a)}: `;
+  return full.startsWith(prefix) ? full.slice(prefix.length) : full;
+}
+
+function stripData(spec: VegaLiteSpec): { spec: VegaLiteSpec; datasets: Record<string, unknown> } {
+  const { datasets, ...rest } = spec as VegaLiteSpec & { datasets?: Record<string, unknown> };
+  return { spec: rest as VegaLiteSpec, datasets: datasets ?? {} };
+}
+
+export function pageData(input: Analysis | AnalysisSet, charts: ChartDef[] = CHARTS): PageData {
+  const runs = runsOf(input);
+  const first = runs.findIndex((a) => a.recurrent.length > 0);
+  const run0 = Math.max(0, first);
+  const out: PageChart[] = [];
+  for (const c of charts) {
+    if (!c.applies(runs)) continue;
+    const log = stripData(c.build(input, { scale: 'log', run: run0 }));
+    const linear = c.scaleToggle ? stripData(c.build(input, { scale: 'linear', run: run0 })).spec : null;
+    out.push({ id: c.id, title: c.title, howToRead: c.howToRead, scope: c.scope, scaleToggle: c.scaleToggle, datasets: log.datasets, specs: { log: log.spec, linear } });
+  }
+  const r0 = runs[run0].recurrent[0];
+  return {
+    title: reportTitle(input),
+    runs: runs.map((a, index) => ({ index, label: runLabel(a), layers: a.recurrent.map((r) => ({ key: layerKey(index, r.id), label: shortLabel(a, r) })) })),
+    initial: { run: run0, sel: r0 ? layerKey(run0, r0.id) : '', scale: 'log' },
+    charts: out,
+  };
+}

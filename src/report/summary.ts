@@ -1,0 +1,77 @@
+// The plain-text diagnosis summary the CLI prints (and tests pin as a golden).
+// No colour codes here: the CLI passes a style that adds them on a terminal.
+
+import { runLabel } from './charts/common.js';
+import { runsOf, type Analysis, type AnalysisSet, type Finding, type Num, type Severity } from '../analysis/schema.js';
+
+export interface SummaryStyle {
+  severity(s: Severity, text: string): string;
+  bold(text: string): string;
+  dim(text: string): string;
+}
+
+const PLAIN: SummaryStyle = { severity: (_s, t) => t, bold: (t) => t, dim: (t) => t };
+
+const ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
+
+/** Number in 3 significant digits, exponent form outside [1e-3, 1e4); "n/a" when not finite. */
+export function fmt(x: Num | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  if (a >= 1e-3 && a < 1e4) return String(Number(x.toPrecision(3)));
+  return x.toExponential(2).replace('e+', 'e');
+}
+
+function evidence(e: Finding['evidence']): string {
+  return Object.entries(e).map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : v}`).join(', ');
+}
+
+function where(f: Finding): string {
+  if (f.layer === null) return 'model';
+  return f.direction ? `${f.layer} (${f.direction})` : f.layer;
+}
+
+function runSummary(a: Analysis, st: SummaryStyle, header: boolean): string[] {
+  const out: string[] = [];
+  const m = a.model;
+  if (header) out.push(st.bold(runLabel(a)));
+  out.push(`Model ${m.name} (${m.format}, Keras ${m.kerasVersion}): ${m.layers.length} layers, ${m.totalParams.toLocaleString('en-US')} parameters.`);
+  const ob = a.objective;
+  out.push(`Objective: ${ob.description} L = ${fmt(ob.value)} over ${ob.samples} samples in ${ob.batches} batch${ob.batches === 1 ? '' : 'es'} of ${ob.batchSize}.`);
+  for (const w of [...m.warnings, ...ob.warnings]) out.push(st.severity('warning', `  note: ${w.message}${w.count > 1 ? ` (×${w.count})` : ''}`));
+  if (a.recurrent.length > 0) {
+    out.push('Recurrent layers:');
+    const rows = a.recurrent.map((r) => {
+      const peak = Math.max(0, ...r.dh.norm.filter((v): v is number => v !== null && Number.isFinite(v)));
+      const h = r.horizon.steps === null ? 'n/a' : `${r.horizon.steps}/${r.steps} steps`;
+      return [r.direction ? `${r.layer}/${r.direction}` : r.layer, r.kind, `${r.units} units`, `horizon ${h}`, `peak ‖∂L/∂h‖ ${fmt(peak)}`];
+    });
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+    for (const row of rows) out.push('  ' + row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
+  }
+  const findings = [...a.findings].sort((p, q) => ORDER[p.severity] - ORDER[q.severity]);
+  if (findings.length === 0) {
+    out.push('Findings: none; gradient flow looks healthy by every check.');
+  } else {
+    const counts = (['error', 'warning', 'info'] as const).map((s) => [s, findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
+    out.push(`Findings (${counts.map(([s, n]) => `${n} ${s}${n === 1 ? '' : s === 'info' ? '' : 's'}`).join(', ')}):`);
+    for (const f of findings) {
+      out.push(`  ${st.severity(f.severity, f.severity.toUpperCase().padEnd(7))} ${st.bold(`[${f.code}]`)} ${where(f)}: ${f.message}`);
+      const ev = evidence(f.evidence);
+      if (ev) out.push(st.dim(`          evidence: ${ev}`));
+      if (f.remedy) out.push(`          remedy: ${f.remedy}`);
+    }
+  }
+  return out;
+}
+
+/** Plain-text diagnosis summary of one analysis or a set (one block per run). */
+export function summaryText(input: Analysis | AnalysisSet, style: Partial<SummaryStyle> = {}): string {
+  const st = { ...PLAIN, ...style };
+  const runs = runsOf(input);
+  const blocks: string[][] = [];
+  if (runs.length > 1) blocks.push([st.bold('title' in input ? input.title : 'Comparison'), `${runs.length} runs compared.`]);
+  for (const a of runs) blocks.push(runSummary(a, st, runs.length > 1));
+  return blocks.map((b) => b.join('\n')).join('\n\n') + '\n';
+}

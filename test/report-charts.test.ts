@@ -1,0 +1,137 @@
+// Chart definitions: golden specs (data summarised: row count, first and last
+// row, so goldens stay small and stable), every spec compiles without a
+// Vega-Lite warning and renders, and the data each chart carries is right.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Analysis, AnalysisSet, Histogram } from '../src/analysis/schema.js';
+import { CHARTS } from '../src/report/charts/index.js';
+import { dhChart } from '../src/report/charts/dh.js';
+import { batchesChart } from '../src/report/charts/batches.js';
+import { compareChart } from '../src/report/charts/compare.js';
+import { histQuantile, paramNormsChart } from '../src/report/charts/param-norms.js';
+import { r4 } from '../src/report/charts/common.js';
+import { compileSpec, renderSVG } from '../src/report/render-node.js';
+import { textWidth } from '../src/report/text-metrics.js';
+
+const example = (): Analysis => JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
+const exampleSet = (): AnalysisSet => JSON.parse(readFileSync(new URL('./fixtures/analysis/example-set.json', import.meta.url), 'utf8'));
+
+type Rows = Record<string, unknown>[];
+const datasets = (spec: object) => (spec as { datasets: Record<string, Rows> }).datasets;
+const param = (spec: object, name: string) => (spec as { params: { name: string; value: unknown }[] }).params.find((p) => p.name === name)?.value;
+
+function golden(spec: object): string {
+  const { datasets: ds, ...rest } = spec as { datasets: Record<string, Rows> };
+  const summary = Object.fromEntries(Object.entries(ds).map(([k, rows]) => [k, { rows: rows.length, first: rows[0] ?? null, last: rows[rows.length - 1] ?? null }]));
+  return JSON.stringify({ ...rest, datasets: summary }, null, 1) + '\n';
+}
+
+describe('chart specs', () => {
+  for (const c of CHARTS) {
+    it(`${c.id}: golden, compiles without warnings, both scale variants`, async () => {
+      const input = c.id === 'compare' ? exampleSet() : example();
+      const spec = c.build(input, { interactive: true });
+      await expect(golden(spec)).toMatchFileSnapshot(`./__snapshots__/report-charts/${c.id}.json`);
+      for (const scale of ['log', 'linear'] as const) {
+        const warnings: string[] = [];
+        compileSpec(c.build(input, { scale }), { warnings });
+        expect(warnings).toEqual([]);
+      }
+    });
+  }
+
+  it('every chart applies to the example (and compare only to the set)', () => {
+    const runs = [example()];
+    expect(CHARTS.filter((c) => !c.applies(runs)).map((c) => c.id)).toEqual(['compare']);
+    expect(CHARTS.every((c) => c.applies(exampleSet().runs))).toBe(true);
+  });
+
+  it('renders static SVG with marks and no interaction (no pointer in Node)', async () => {
+    const warnings: string[] = [];
+    const svg = await renderSVG(dhChart(example(), { interactive: false, layer: 'bidirectional_1/forward' }), { warnings });
+    expect(warnings).toEqual([]);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('bidirectional_1 · forward (GRU, 16 units, 60 steps)');
+    expect(svg).toContain('effective horizon: 19 of 60 steps');
+    expect((svg.match(/class="mark-line/g) ?? []).length).toBeGreaterThan(0);
+    expect(JSON.stringify(dhChart(example(), { interactive: false }))).not.toContain('"select"');
+  });
+});
+
+describe('chart data', () => {
+  it('dh: one row per step and quantity per layer, horizon ends, selection follows the option', () => {
+    const a = example();
+    const spec = dhChart(a, { layer: 'bidirectional_1/backward' });
+    const rows = datasets(spec).rows;
+    expect(rows.filter((r) => r.key === '0|lstm_1')).toHaveLength(60 * 2); // h and c
+    expect(rows.filter((r) => r.key === '0|bidirectional_1/forward')).toHaveLength(60);
+    const r = rows.find((x) => x.key === '0|bidirectional_1/backward' && x.t === 7)!;
+    expect(r.norm).toBe(r4(a.recurrent[2].dh.norm[7]));
+    expect(r.p90).toBe(r4(a.recurrent[2].dh.p90[7]));
+    const h = datasets(spec).horizon.find((x) => x.key === '0|bidirectional_1/backward')!;
+    expect(h).toMatchObject({ lo: 0, hi: 31, to: 31 });
+    expect(param(spec, 'sel')).toBe('0|bidirectional_1/backward');
+    expect(param(dhChart(a), 'sel')).toBe('0|lstm_1');
+    expect(param(dhChart(a, { layer: 'no-such-layer' }), 'sel')).toBe('0|lstm_1');
+  });
+
+  it('log scale drops values a log axis cannot draw; linear keeps zeros', () => {
+    const log = JSON.stringify(dhChart(example(), { scale: 'log' }));
+    const lin = JSON.stringify(dhChart(example(), { scale: 'linear' }));
+    expect(log).toContain("datum['p50'] > 0");
+    expect(lin).not.toContain("datum['p50'] > 0");
+    expect(log).toContain('"type":"log"');
+    expect(lin).not.toContain('"type":"log"');
+  });
+
+  it('histQuantile reads quantiles of |g| off the log10 histogram', () => {
+    const h: Histogram = { edges: [-3, -2, -1, 0], counts: [10, 80, 10], zero: 5, underflow: 0, overflow: 0, nonFinite: 0 };
+    expect(histQuantile(h, 0.05)).toBeCloseTo(10 ** -2.5);
+    expect(histQuantile(h, 0.5)).toBeCloseTo(10 ** -1.5);
+    expect(histQuantile(h, 0.95)).toBeCloseTo(10 ** -0.5);
+    expect(histQuantile({ ...h, counts: [0, 0, 0] }, 0.5)).toBeNull();
+    expect(histQuantile({ ...h, underflow: 100 }, 0.1)).toBe(10 ** -3);
+  });
+
+  it('param norms: one row per tensor in model order, selected layer highlighted by key', () => {
+    const a = example();
+    const rows = datasets(paramNormsChart(a)).rows;
+    expect(rows.map((r) => r.tensor)).toEqual(a.params.map((p) => p.key));
+    expect(rows.find((r) => r.tensor === 'bidirectional_1/forward/bias')!.lkey).toBe('0|bidirectional_1/forward');
+    expect(rows.find((r) => r.tensor === 'dense_1/kernel')!.mean).toBe(r4(a.params[9].meanAbsGrad));
+  });
+
+  it('batches: thresholds at the same value share one labelled line; an empty-curve run still builds', () => {
+    const a = example();
+    a.batches.clipping = [
+      { threshold: 0.5, source: 'quantile', quantile: 0.5, fractionClipped: 0.5 },
+      { threshold: 0.9, source: 'quantile', quantile: 0.9, fractionClipped: 0.125 },
+    ];
+    a.batches.suggestedClipnorm = 0.9;
+    const clips = datasets(batchesChart(a)).clips;
+    expect(clips.map((c) => c.label)).toEqual(['p50: 50% clipped', 'p90 = suggested: 13% clipped']);
+    expect(clips[1].kind).toBe('suggested');
+    a.batches.norms = [];
+    expect(datasets(batchesChart(a)).rows).toEqual([]);
+  });
+
+  it('compare: each run normalised to its own peak, against steps back from the loss', () => {
+    const s = exampleSet();
+    const rows = datasets(compareChart(s)).rows;
+    for (let run = 0; run < s.runs.length; run++) {
+      const mine = rows.filter((r) => r.run === run);
+      expect(mine).toHaveLength(100);
+      expect(Math.max(...mine.map((r) => r.v as number))).toBe(1);
+      expect(mine.find((r) => r.t === 99)!.back).toBe(0);
+    }
+    const h = datasets(compareChart(s)).horizons;
+    expect(h.map((x) => x.steps)).toEqual(s.runs.map((a) => a.recurrent[0].horizon.steps));
+  });
+
+  it('text widths follow DejaVu Sans (not vega’s 0.8 em guess)', () => {
+    expect(textWidth('iiii', 10, false)).toBeCloseTo(4 * 2.78, 5);
+    expect(textWidth('MMMM', 10, false)).toBeCloseTo(4 * 8.63, 5);
+    expect(textWidth('MMMM', 10, true)).toBeGreaterThan(textWidth('MMMM', 10, false));
+  });
+});
