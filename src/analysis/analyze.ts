@@ -148,7 +148,7 @@ export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: Analyz
     const li = model.layers.findIndex((l) => l.name === acc.layer);
     const pIdx = model.params[li]!.findIndex((p) => p.name === 'recurrent_kernel' && (acc.direction === null || p.key.includes(`/${acc.direction}/`)));
     const R = params[li]![pIdx]!.data;
-    const ra = finishRecurrent(acc, total[li]!, R, jac!.byId.get(id)!, th, {
+    const ra = finishRecurrent(acc, R, jac!.byId.get(id)!, th, {
       samples: opts.jacobianSamples ?? 8, iterations: opts.jacobianIterations ?? 8, seed,
     });
     ra.density = densities(model, params, total, acc.layer, acc.direction);

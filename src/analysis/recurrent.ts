@@ -3,7 +3,7 @@
 
 import { GATES } from '../model/types.js';
 import type { LayerTaps } from '../engine/taps.js';
-import type { Tensor } from '../engine/tensor.js';
+import type { Arr } from '../engine/tensor.js';
 import { stepJacobianNorms } from './jacobian.js';
 import { contributionNorm, gateActivationName, type StepAccumulator } from './steps.js';
 import type { Contribution, Horizon, JacobianStats, Num, ParamGroup, RecurrentAnalysis, StepSeries } from './schema.js';
@@ -49,12 +49,11 @@ export function horizon(norm: Num[], goBackwards: boolean, ratio: number): Horiz
   return { ratio, steps: T - 1 - k + 1, from: pos(T - 1), to: pos(k) };
 }
 
-export function finishRecurrent(acc: StepAccumulator, grads: Tensor[], R: ArrayLike<number>, taps: LayerTaps, th: Thresholds,
+export function finishRecurrent(acc: StepAccumulator, R: Arr, taps: LayerTaps, th: Thresholds,
   jopt: { samples: number; iterations: number; seed: number }): RecurrentAnalysis {
   const { spec, T, U } = acc;
   const gates = [...GATES[spec.kind]];
   const groups: ParamGroup[] = spec.useBias ? ['kernel', 'recurrent_kernel', 'bias'] : ['kernel', 'recurrent_kernel'];
-  void grads;
   const contributions: Contribution[] = [];
   gates.forEach((gate, g) => groups.forEach((group) => {
     const norm: Num[] = [];
