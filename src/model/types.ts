@@ -67,7 +67,7 @@ export interface RecurrentSpec {
   zeroOutputForMask: boolean;
 }
 
-interface Base {
+export interface LayerBase {
   /** Layer name as in the model file (unique within its model). */
   name: string;
   /** Keras class name as written in the file (e.g. "CuDNNLSTM", "LSTM"). */
@@ -79,26 +79,26 @@ export type MergeKind = 'Concatenate' | 'Add' | 'Subtract' | 'Multiply' | 'Avera
 export type BidiMerge = 'concat' | 'sum' | 'mul' | 'ave' | null;
 
 export type LayerSpec =
-  | (Base & { type: 'InputLayer'; shape: Shape; dtype: 'float32' | 'int32' })
-  | (Base & { type: 'Dense'; units: number; activation: Activation; useBias: boolean })
-  | (Base & { type: 'Embedding'; inputDim: number; outputDim: number; maskZero: boolean })
-  | (Base & { type: 'Masking'; maskValue: number })
-  | (Base & { type: 'Recurrent'; rnn: RecurrentSpec })
-  | (Base & { type: 'Bidirectional'; forward: RecurrentSpec; backward: RecurrentSpec; mergeMode: BidiMerge; forwardName: string; backwardName: string })
-  | (Base & { type: 'TimeDistributed'; inner: LayerSpec })
-  | (Base & { type: 'RepeatVector'; n: number })
-  | (Base & { type: 'Flatten' })
-  | (Base & { type: 'Reshape'; targetShape: number[] })
-  | (Base & { type: 'Permute'; dims: number[] })
-  | (Base & { type: 'Conv1D'; filters: number; kernelSize: number; strides: number; padding: Padding; dilationRate: number; activation: Activation; useBias: boolean })
-  | (Base & { type: 'Pooling1D'; mode: 'max' | 'avg'; poolSize: number; strides: number; padding: 'valid' | 'same' })
-  | (Base & { type: 'GlobalPooling1D'; mode: 'max' | 'avg' })
-  | (Base & { type: 'BatchNormalization'; axis: number; epsilon: number; center: boolean; scale: boolean })
-  | (Base & { type: 'LayerNormalization'; axis: number[]; epsilon: number; center: boolean; scale: boolean })
-  | (Base & { type: 'Activation'; activation: Activation })
+  | (LayerBase & { type: 'InputLayer'; shape: Shape; dtype: 'float32' | 'int32' })
+  | (LayerBase & { type: 'Dense'; units: number; activation: Activation; useBias: boolean })
+  | (LayerBase & { type: 'Embedding'; inputDim: number; outputDim: number; maskZero: boolean })
+  | (LayerBase & { type: 'Masking'; maskValue: number })
+  | (LayerBase & { type: 'Recurrent'; rnn: RecurrentSpec })
+  | (LayerBase & { type: 'Bidirectional'; forward: RecurrentSpec; backward: RecurrentSpec; mergeMode: BidiMerge; forwardName: string; backwardName: string })
+  | (LayerBase & { type: 'TimeDistributed'; inner: LayerSpec })
+  | (LayerBase & { type: 'RepeatVector'; n: number })
+  | (LayerBase & { type: 'Flatten' })
+  | (LayerBase & { type: 'Reshape'; targetShape: number[] })
+  | (LayerBase & { type: 'Permute'; dims: number[] })
+  | (LayerBase & { type: 'Conv1D'; filters: number; kernelSize: number; strides: number; padding: Padding; dilationRate: number; activation: Activation; useBias: boolean })
+  | (LayerBase & { type: 'Pooling1D'; mode: 'max' | 'avg'; poolSize: number; strides: number; padding: 'valid' | 'same' })
+  | (LayerBase & { type: 'GlobalPooling1D'; mode: 'max' | 'avg' })
+  | (LayerBase & { type: 'BatchNormalization'; axis: number; epsilon: number; center: boolean; scale: boolean })
+  | (LayerBase & { type: 'LayerNormalization'; axis: number[]; epsilon: number; center: boolean; scale: boolean })
+  | (LayerBase & { type: 'Activation'; activation: Activation })
   /** Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, ActivityRegularization: identity at inference. */
-  | (Base & { type: 'Identity' })
-  | (Base & { type: 'Merge'; mode: MergeKind; axis: number });
+  | (LayerBase & { type: 'Identity' })
+  | (LayerBase & { type: 'Merge'; mode: MergeKind; axis: number });
 
 export type LayerType = LayerSpec['type'];
 
