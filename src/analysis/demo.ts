@@ -95,7 +95,7 @@ export function train(model: ModelSpec, rng: Rng, iterations: number, B: number,
 }
 
 export async function runDemo(opts: DemoOptions = {}): Promise<AnalysisSet> {
-  const T = opts.steps ?? 100, U = opts.units ?? 32, iters = opts.iterations ?? 60, B = opts.batchSize ?? 32, seed = opts.seed ?? 7;
+  const T = opts.steps ?? 100, U = opts.units ?? 32, iters = opts.iterations ?? 300, B = opts.batchSize ?? 32, seed = opts.seed ?? 7;
   const kinds = opts.kinds ?? ['SimpleRNN', 'LSTM', 'GRU'];
   const evalSet = addingProblem(makeRng(seed + 1000), 64, T);
   const runs: Analysis[] = [];
