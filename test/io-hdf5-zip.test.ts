@@ -6,7 +6,9 @@ import path from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { LoadError } from '../src/model/errors.js';
-import { H5File, checkSuperblock, halfToFloat } from '../src/io/hdf5.js';
+import { H5File } from '../src/io/hdf5.js';
+import { checkSuperblock } from '../src/io/hdf5-format.js';
+import { halfToFloat } from '../src/io/common.js';
 import { ZipArchive, crc32 } from '../src/io/zip.js';
 import { CORPUS, IO, bytes } from './io-model-helpers.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeLoss, lossFlavor, parseLoss, type LossFlavor } from '../src/engine/losses.js';
+import { computeLoss } from '../src/engine/losses.js';
+import { lossFlavor, parseLoss, type LossFlavor } from '../src/engine/loss-config.js';
 import type { LossConfig } from '../src/model/types.js';
 import type { Mask, Tensor } from '../src/engine/tensor.js';
 import { DataError, ModelError } from '../src/model/errors.js';
@@ -272,5 +273,12 @@ describe('parseLoss and lossFlavor', () => {
     expect(lossFlavor('2.2.4', 'keras-h5')).toBe('keras2');
     expect(lossFlavor('1', 'keras-h5')).toBe('keras1');
     expect(lossFlavor('2.2.4', 'tfjs-layers')).toBe('tfjs');
+  });
+});
+
+describe('loss names are looked up without the object prototype', () => {
+  it("'constructor' and 'toString' are not losses", () => {
+    expect(() => parseLoss('constructor')).toThrow(/not supported/);
+    expect(() => parseLoss('toString')).toThrow(/not supported/);
   });
 });

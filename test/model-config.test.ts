@@ -52,8 +52,8 @@ describe('losses', () => {
     for (const s of ['mse', 'MSE', 'mean_squared_error', 'meanSquaredError', 'MeanSquaredError', 'keras.losses.mean_squared_error']) expect(canonicalLossName(s)).toBe('mse');
     for (const s of ['bce', 'BCE', 'binary_crossentropy', 'binaryCrossentropy', 'BinaryCrossentropy']) expect(canonicalLossName(s)).toBe('binary_crossentropy');
     expect(canonicalLossName('sparseCategoricalCrossentropy')).toBe('sparse_categorical_crossentropy');
-    expect(canonicalLossName('KLDivergence')).toBe('kld');
-    expect(canonicalLossName('kullback_leibler_divergence')).toBe('kld');
+    expect(canonicalLossName('KLDivergence')).toBe('kl_divergence');
+    expect(canonicalLossName('kullback_leibler_divergence')).toBe('kl_divergence');
     expect(canonicalLossName('logcosh')).toBe('log_cosh');
     expect(canonicalLossName('my_loss')).toBeNull();
   });

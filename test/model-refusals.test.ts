@@ -186,3 +186,12 @@ describe('mutated configs', () => {
     }), { numRuns: 400, seed: 42 });
   });
 });
+
+describe('config strings never reach Object.prototype', () => {
+  test('an activation or layer class named "constructor" is refused like any unknown name', async () => {
+    const { buildModel } = await import('../src/model/build.js');
+    const seq = (layer: object) => ({ class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'InputLayer', config: { name: 'i', batch_shape: [null, 3, 2] } }, layer] } });
+    expect(() => buildModel(seq({ class_name: 'Dense', config: { name: 'd', units: 2, activation: 'constructor' } }), { kerasVersion: '3.10.0', format: 'config', source: 't' })).toThrow(/Activation 'constructor'/);
+    expect(() => buildModel(seq({ class_name: 'constructor', config: { name: 'd' } }), { kerasVersion: '3.10.0', format: 'config', source: 't' })).toThrow(/constructor/);
+  });
+});

@@ -16,7 +16,7 @@ import h5wasm from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../src/io/node.js';
 import { lossAndGrads, predict } from '../src/engine/run.js';
-import { lossFlavor } from '../src/engine/losses.js';
+import { lossFlavor } from '../src/engine/loss-config.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { ErrorLog, relErr } from './helpers/oracle.js';
 

@@ -11,7 +11,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../src/model/build.js';
 import { lossAndGrads } from '../src/engine/run.js';
-import { lossFlavor, parseLoss } from '../src/engine/losses.js';
+import { lossFlavor, parseLoss } from '../src/engine/loss-config.js';
 import type { ModelSpec } from '../src/model/types.js';
 import type { DType } from '../src/engine/tensor.js';
 import { bindWeights, ErrorLog, loadTorchGolden, relErr, tensorOf, torchGoldenNames, type TorchGolden } from './helpers/oracle.js';

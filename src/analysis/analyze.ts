@@ -7,7 +7,7 @@
 import type { ModelSpec, Warning } from '../model/types.js';
 import { warn } from '../model/types.js';
 import { EngineError } from '../model/errors.js';
-import { lossFlavor } from '../engine/losses.js';
+import { lossFlavor } from '../engine/loss-config.js';
 import { materializeParams, type Params } from '../engine/graph.js';
 import { gradsFromOutputs, lossAndGrads, predict } from '../engine/run.js';
 import type { TapRequest, TapStore } from '../engine/taps.js';

@@ -4,7 +4,8 @@
 // prediction reaches. Steps after τ are recorded too (0 for a causal layer; a backward layer sees them). Computed on a small subsample; τ positions are downsampled to ≤ 40.
 
 import type { ModelSpec } from '../model/types.js';
-import { computeLoss, type LossFlavor } from '../engine/losses.js';
+import { computeLoss } from '../engine/losses.js';
+import type { LossFlavor } from '../engine/loss-config.js';
 import type { Params } from '../engine/graph.js';
 import { gradsFromOutputs, predict } from '../engine/run.js';
 import type { Tensor } from '../engine/tensor.js';

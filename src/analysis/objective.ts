@@ -10,7 +10,7 @@
 
 import type { LossConfig, ModelSpec } from '../model/types.js';
 import { DataError } from '../model/errors.js';
-import { parseLoss } from '../engine/losses.js';
+import { parseLoss } from '../engine/loss-config.js';
 import type { Tensor } from '../engine/tensor.js';
 
 export type OutputKind = 'softmax' | 'sigmoid' | 'other';

@@ -1,4 +1,5 @@
-// Keras losses: value and exact gradient with respect to y_pred.
+// Keras losses: value and exact gradient with respect to y_pred. Which loss, and which
+// Keras's formulas (the LossFlavor), is decided in loss-config.ts.
 //
 // Per row (the last axis, C values) a per-sample loss L_r is computed as the
 // writer's Keras computes it (keras-formats.md §5.1); rows are then reduced with
@@ -19,93 +20,11 @@
 // logits with fromLogits = true. The numpy/jax/torch backends never do this.
 
 import type { LossConfig } from '../model/types.js';
-import { DataError, ModelError, fmtShape } from '../model/errors.js';
+import { DataError, fmtShape } from '../model/errors.js';
 import type { Arr, Mask, Tensor } from './tensor.js';
 import { alloc, dtypeOf, size } from './tensor.js';
 import { sigmoid, softplus } from './activations.js';
-
-export type LossFlavor = 'keras3' | 'tf.keras' | 'keras2' | 'keras1' | 'tfjs';
-
-/** Which Keras wrote the file: decides the loss formulas (keras-formats.md §5.1) and mask handling (§5.2). */
-export function lossFlavor(kerasVersion: string, format: string): LossFlavor {
-  if (format.startsWith('tfjs')) return 'tfjs';
-  const v = kerasVersion.trim();
-  const m = /^(\d+)(?:\.(\d+))?/.exec(v);
-  if (!m) return format === 'keras-v3' ? 'keras3' : 'tf.keras';
-  const major = Number(m[1]);
-  const minor = Number(m[2] ?? 0);
-  if (major >= 3) return 'keras3';
-  if (major <= 1) return 'keras1';
-  // tf.keras records "2.2.4-tf" (TF 1.13–2.2), then "2.4.0"+ (TF ≥ 2.3); standalone Keras 2 ended at 2.3.1.
-  if (v.includes('tf') || minor >= 4) return 'tf.keras';
-  return 'keras2';
-}
-
-// ---------------------------------------------------------------------------
-// Parsing the stored loss.
-
-const LOSS_NAMES: Record<string, string> = {
-  mse: 'mse', meansquarederror: 'mse', mae: 'mae', meanabsoluteerror: 'mae',
-  mape: 'mape', meanabsolutepercentageerror: 'mape', msle: 'msle', meansquaredlogarithmicerror: 'msle',
-  huber: 'huber', huberloss: 'huber', logcosh: 'log_cosh',
-  bce: 'binary_crossentropy', binarycrossentropy: 'binary_crossentropy',
-  categoricalcrossentropy: 'categorical_crossentropy', sparsecategoricalcrossentropy: 'sparse_categorical_crossentropy',
-  kld: 'kl_divergence', kldivergence: 'kl_divergence', kullbackleiblerdivergence: 'kl_divergence',
-  poisson: 'poisson', hinge: 'hinge', squaredhinge: 'squared_hinge', categoricalhinge: 'categorical_hinge',
-  cosine: 'cosine_similarity', cosinesimilarity: 'cosine_similarity', cosineproximity: 'cosine_similarity',
-  // Keras 3 compile: "crossentropy"/"ce" pick binary / sparse / categorical from the shapes
-  // (keras/src/trainers/compile_utils.py get_loss); resolved in computeLoss.
-  crossentropy: 'crossentropy', ce: 'crossentropy',
-};
-const CANONICAL = [...new Set(Object.values(LOSS_NAMES))];
-
-function unknownLoss(what: string): ModelError {
-  return new ModelError(`Loss ${what} is not supported; expected one of ${CANONICAL.join(', ')}; choose a supported loss with --loss.`);
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Canonicalise a Keras loss as stored into LossConfig; unknown → ModelError. */
-export function parseLoss(value: unknown): LossConfig {
-  if (typeof value === 'string') {
-    // Dotted paths ("keras.losses.mse") and camelCase TF.js names ("meanSquaredError") both normalise here.
-    const key = value.slice(value.lastIndexOf('.') + 1).replace(/_/g, '').toLowerCase();
-    const name = LOSS_NAMES[key];
-    if (name === undefined) throw unknownLoss(`'${value}'`);
-    return { name, fromLogits: false, labelSmoothing: 0 };
-  }
-  if (Array.isArray(value) || (isRecord(value) && !('class_name' in value) && !('className' in value))) {
-    throw new ModelError(`The stored loss is a per-output ${Array.isArray(value) ? 'list' : 'dict'}; expected one loss; pass the losses of a multi-output model one at a time.`);
-  }
-  if (!isRecord(value)) throw unknownLoss(JSON.stringify(value) ?? String(value));
-  const cls = String(value['class_name'] ?? value['className']);
-  const raw = value['config'];
-  // {"module": "builtins", "class_name": "function", "config": "mean_squared_error"} (Keras 3 §1.2.1).
-  if (cls === 'function' && typeof raw === 'string') return parseLoss(raw);
-  const cfg = isRecord(raw) ? raw : {};
-  if (cls === 'LossFunctionWrapper' && cfg['fn'] !== undefined) return parseLoss(cfg['fn']);
-  const base = parseLoss(cls);
-  const red = cfg['reduction'];
-  if (red !== undefined && red !== null && !['auto', 'sum_over_batch_size', 'mean'].includes(String(red))) {
-    throw new ModelError(`Loss ${cls} has reduction '${String(red)}'; expected 'sum_over_batch_size' (Keras's default); recompile the model with the default reduction.`);
-  }
-  if (typeof cfg['delta'] === 'number' && cfg['delta'] !== 1) {
-    throw new ModelError(`Loss ${cls} has delta=${cfg['delta']}; only delta=1.0 is supported; recompile with the default delta.`);
-  }
-  if (cfg['ignore_class'] !== undefined && cfg['ignore_class'] !== null) {
-    throw new ModelError(`Loss ${cls} has ignore_class=${String(cfg['ignore_class'])}; ignore_class is not supported; mask those steps instead.`);
-  }
-  if (typeof cfg['axis'] === 'number' && cfg['axis'] !== -1) {
-    throw new ModelError(`Loss ${cls} reduces axis ${cfg['axis']}; expected axis -1; recompile with the default axis.`);
-  }
-  return {
-    name: base.name,
-    fromLogits: cfg['from_logits'] === true,
-    labelSmoothing: typeof cfg['label_smoothing'] === 'number' ? cfg['label_smoothing'] : 0,
-  };
-}
+import { unknownLoss, type LossFlavor } from './loss-config.js';
 
 // ---------------------------------------------------------------------------
 // Row kernels: L_r for one row of C predictions, and dL_r/dp into g[0..C).

@@ -2,7 +2,8 @@
 // WebAssembly): open a file from bytes, read attributes (fixed- and
 // variable-length strings, Keras' chunked `name0, name1, ...` attributes) and
 // numeric datasets as typed arrays, refusing anything that would allocate more
-// than the file could hold.
+// than the file could hold. What needs no wasm (the superblock check run before
+// HDF5 sees the bytes, dtype names, decoding values) is in hdf5-format.ts.
 //
 // One import for Node and the browser: the package's ESM build ('h5wasm')
 // embeds its wasm binary and keeps files in an in-memory FS, so it runs
@@ -17,12 +18,13 @@
 
 import type * as H5 from 'h5wasm';
 import { LoadError } from '../model/errors.js';
+import { asStrings, checkSuperblock, decodeDataset, dtypeName, toPlain, type H5Data } from './hdf5-format.js';
+
+// Kept for web/model-files.ts, which imports it from here; new code imports ./hdf5-format.js.
+export { HDF5_MAGIC } from './hdf5-format.js';
 
 type H5Lib = typeof H5;
 type Module = H5Lib['Module'];
-
-/** HDF5 signature, spec "Format Signature": \x89HDF\r\n\x1a\n. */
-export const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** Limits on what a dataset read may allocate. */
 export interface H5Limits {
@@ -45,7 +47,7 @@ export interface H5Array {
   shape: number[];
   /** float16/float32/float64/int8/.../uint64/bfloat16 */
   dtype: string;
-  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+  data: H5Data;
 }
 
 export type H5Kind = 'group' | 'dataset' | 'missing' | 'external-link' | 'broken-link' | 'other';
@@ -119,47 +121,6 @@ function lastDiag(): string {
 
 function isTrap(e: unknown): boolean {
   return e instanceof WebAssembly.RuntimeError || (e instanceof Error && /^(Aborted|RuntimeError)/.test(e.message));
-}
-
-/** Check the superblock before handing bytes to HDF5: signature, offset size, and end-of-file address within the bytes given. */
-export function checkSuperblock(bytes: Uint8Array, file: string): void {
-  // The signature may sit at 0, 512, 1024, 2048, ... (spec "Superblock": user block sizes are powers of two >= 512).
-  let base = -1;
-  for (let off = 0; off + 8 <= bytes.length; off = off === 0 ? 512 : off * 2) {
-    if (HDF5_MAGIC.every((b, i) => bytes[off + i] === b)) {
-      base = off;
-      break;
-    }
-  }
-  if (base < 0) throw new LoadError(`${file} has no HDF5 signature; expected an HDF5 file (\\x89HDF\\r\\n\\x1a\\n); check that this is a Keras .h5 file.`, { file });
-  if (bytes.length < base + 16) {
-    throw new LoadError(`${file} is ${bytes.length} bytes, too short for its HDF5 superblock; expected a complete file; it is truncated, re-download or re-save it.`, { file });
-  }
-  const v = bytes[base + 8];
-  // Field offsets from the HDF5 spec, "Superblock" versions 0/1 and 2/3.
-  let sizeOffsets: number;
-  let eofAt: number;
-  if (v === 0 || v === 1) {
-    sizeOffsets = bytes[base + 13];
-    const fixed = base + 24 + (v === 1 ? 4 : 0);
-    eofAt = fixed + 2 * sizeOffsets; // base address, free-space address, then EOF address
-  } else if (v === 2 || v === 3) {
-    sizeOffsets = bytes[base + 9];
-    eofAt = base + 12 + 2 * sizeOffsets; // base address, superblock extension address, then EOF address
-  } else {
-    throw new LoadError(`${file} has HDF5 superblock version ${v}; expected 0 to 3; the file is corrupted or from an unsupported HDF5 release.`, { file });
-  }
-  if (sizeOffsets !== 2 && sizeOffsets !== 4 && sizeOffsets !== 8) {
-    throw new LoadError(`${file} declares ${sizeOffsets}-byte file offsets; expected 2, 4 or 8; the file is corrupted.`, { file });
-  }
-  if (eofAt + sizeOffsets > bytes.length) {
-    throw new LoadError(`${file} is ${bytes.length} bytes, too short for its HDF5 superblock; expected a complete file; it is truncated, re-download or re-save it.`, { file });
-  }
-  let eof = 0;
-  for (let i = sizeOffsets - 1; i >= 0; i--) eof = eof * 256 + bytes[eofAt + i];
-  if (eof !== 2 ** (8 * sizeOffsets) - 1 && eof > bytes.length - base) {
-    throw new LoadError(`${file} is ${bytes.length} bytes but its HDF5 superblock declares ${eof + base}; expected the whole file; it is truncated, re-download or re-save it.`, { file });
-  }
 }
 
 export class H5File {
@@ -349,7 +310,7 @@ export class H5File {
         mod._free(ptr);
       }
     });
-    return { shape: info.shape, dtype: info.dtype, data: decode(raw, info.dtype) };
+    return { shape: info.shape, dtype: info.dtype, data: decodeDataset(raw, info.dtype) };
   }
 }
 
@@ -358,80 +319,10 @@ function normalize(path: string): string {
   return p;
 }
 
-function dtypeName(meta: H5.Metadata, dtypeAttr: string | null): string {
-  // H5T class ids: 0 integer, 1 float, 5 opaque (h5py_wasm metadata "type").
-  if (meta.type === 1) return meta.size === 2 ? 'float16' : meta.size === 4 ? 'float32' : meta.size === 8 ? 'float64' : 'unsupported';
-  if (meta.type === 0 && [1, 2, 4, 8].includes(meta.size)) return `${meta.signed ? 'int' : 'uint'}${meta.size * 8}`;
-  // Keras 3 writes bfloat16 variables with a dataset attribute dtype="bfloat16"
-  // (keras/src/saving/saving_lib.py H5Entry.__setitem__); h5py stores ml_dtypes.bfloat16 as a 2-byte opaque type.
-  if (meta.size === 2 && dtypeAttr === 'bfloat16') return 'bfloat16';
-  return 'unsupported';
-}
-
-const VIEWS = { float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array } as const;
-
-function decode(raw: Uint8Array, dtype: string): H5Array['data'] {
-  const buf = raw.buffer as ArrayBuffer;
-  if (dtype in VIEWS) {
-    const V = VIEWS[dtype as keyof typeof VIEWS];
-    return new V(buf, raw.byteOffset, raw.byteLength / V.BYTES_PER_ELEMENT);
-  }
-  if (dtype === 'int64' || dtype === 'uint64') {
-    // Exact below 2^53, which covers every integer weight a recurrent model stores.
-    const dv = new DataView(buf, raw.byteOffset, raw.byteLength);
-    const out = new Float64Array(raw.byteLength / 8);
-    for (let i = 0; i < out.length; i++) out[i] = Number(dtype === 'int64' ? dv.getBigInt64(i * 8, true) : dv.getBigUint64(i * 8, true));
-    return out;
-  }
-  const u16 = new Uint16Array(buf, raw.byteOffset, raw.byteLength / 2);
-  if (dtype === 'float16') return halfToFloat(u16);
-  // bfloat16 is the upper half of a float32.
-  const u32 = new Uint32Array(u16.length);
-  for (let i = 0; i < u16.length; i++) u32[i] = u16[i] << 16;
-  return new Float32Array(u32.buffer);
-}
-
 function unlink(m: H5Lib, memPath: string): void {
   try {
     m.FS!.unlink(memPath);
   } catch {
     // Already gone.
   }
-}
-
-/** IEEE 754 binary16 → float32 (exact). */
-export function halfToFloat(h: Uint16Array): Float32Array {
-  const out = new Float32Array(h.length);
-  for (let i = 0; i < h.length; i++) {
-    const x = h[i];
-    const s = x & 0x8000 ? -1 : 1;
-    const e = (x >> 10) & 0x1f;
-    const f = x & 0x3ff;
-    out[i] = e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15);
-  }
-  return out;
-}
-
-function toPlain(v: unknown, scalar: boolean): string | string[] | number | number[] | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string' || typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (Array.isArray(v)) {
-    if (v.every((x) => typeof x === 'string')) return scalar && v.length === 1 ? (v[0] as string) : (v as string[]);
-    return v.map((x) => Number(x));
-  }
-  if (ArrayBuffer.isView(v)) {
-    const arr = Array.from(v as unknown as ArrayLike<number | bigint>, (x) => Number(x));
-    return scalar && arr.length === 1 ? arr[0] : arr;
-  }
-  return null;
-}
-
-function asStrings(v: unknown, where: string, file: string): string[] {
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  // An empty list is stored by h5py as an empty float array (np.array([]) has dtype float64).
-  if (Array.isArray(v) && v.length === 0) return [];
-  throw new LoadError(`Attribute ${where} in ${file} is not a list of strings; expected layer or weight names; the file was not written by Keras.`, { file });
 }

@@ -10,7 +10,8 @@
 //   keras-h5-weights to_json() architecture + weights-only HDF5 (legacy save_weights or Keras 3 .weights.h5)
 //   tfjs-layers   TensorFlow.js model.json + binary shards
 // Formats are recognised by content (magic bytes, JSON keys); the file name only
-// breaks ties. Nothing here touches node:*; src/io/node.ts builds a FileSet from paths.
+// breaks ties; the sniffing and JSON helpers they share are in common.ts. Nothing here
+// touches node:*; src/io/node.ts builds a FileSet from paths.
 
 import { LoadError } from '../model/errors.js';
 import type { ModelSpec } from '../model/types.js';
@@ -85,42 +86,4 @@ function describeStart(bytes: Uint8Array): string {
   if (bytes.length === 0) return 'it is empty';
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return `it starts with bytes ${head}`;
-}
-
-// ---- helpers shared by the format modules (no runtime import cycle: they are used only inside open()) ----
-
-/** Parse JSON text, turning syntax errors into a LoadError naming the file. */
-export function parseJson(bytes: Uint8Array | string, file: string, what = 'JSON'): unknown {
-  let text: string;
-  try {
-    text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (e) {
-    throw new LoadError(`${file} is not UTF-8 text; expected ${what}; the file is binary or corrupted.`, { file, cause: e });
-  }
-  try {
-    // Python's json.dumps writes NaN/Infinity for non-finite floats (allow_nan=True); JSON.parse does not accept them.
-    return JSON.parse(text.replace(/\bNaN\b|-?\bInfinity\b/g, 'null'));
-  } catch (e) {
-    throw new LoadError(`${file} is not valid ${what} (${e instanceof Error ? e.message : String(e)}); expected ${what}; the file is truncated or corrupted.`, { file, cause: e });
-  }
-}
-
-/** The first non-blank byte is `{` (a JSON object). */
-export function looksLikeJsonObject(bytes: Uint8Array): boolean {
-  let i = 0;
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3; // UTF-8 BOM
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  return bytes[i] === 0x7b;
-}
-
-/** Whether the first `limit` bytes of a JSON file mention `"key"`. Cheap sniffing for match(). */
-export function jsonMentions(bytes: Uint8Array, key: string, limit = 1 << 16): boolean {
-  const text = new TextDecoder().decode(bytes.subarray(0, limit));
-  return text.includes(`"${key}"`);
-}
-
-export function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
-  if (bytes.length < magic.length) return false;
-  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic[i]) return false;
-  return true;
 }

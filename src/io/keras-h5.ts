@@ -21,9 +21,10 @@ import type { ModelSpec } from '../model/types.js';
 import { warn } from '../model/types.js';
 import { buildModel, savedWeightLayout, weightGroups } from '../model/build.js';
 import { bindLayerWeights, checkAllBound } from '../model/bind.js';
-import { H5File, HDF5_MAGIC } from './hdf5.js';
+import { H5File } from './hdf5.js';
+import { HDF5_MAGIC } from './hdf5-format.js';
 import type { FileSet } from './index.js';
-import { parseJson, startsWith } from './index.js';
+import { parseJson, startsWith } from './common.js';
 
 export const name = 'keras-h5';
 

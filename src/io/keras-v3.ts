@@ -21,9 +21,9 @@ import { LoadError, ModelError } from '../model/errors.js';
 import type { ModelSpec } from '../model/types.js';
 import { buildModel } from '../model/build.js';
 import { bindLayerWeights, checkAllBound } from '../model/bind.js';
-import { H5File, halfToFloat } from './hdf5.js';
+import { H5File } from './hdf5.js';
 import type { FileSet } from './index.js';
-import { jsonMentions, looksLikeJsonObject, parseJson, startsWith } from './index.js';
+import { halfToFloat, jsonMentions, looksLikeJsonObject, parseJson, startsWith } from './common.js';
 import type { StoredArray } from './keras-h5.js';
 import { ZipArchive, ZIP_MAGIC } from './zip.js';
 
@@ -72,7 +72,7 @@ export async function open(files: FileSet): Promise<ModelSpec> {
   let member: (n: string) => Promise<Uint8Array | null>;
   let label: (n: string) => string;
   if (startsWith(files.bytes, ZIP_MAGIC)) {
-    const zip = ZipArchive.open(files.bytes, files.name);
+    const zip = ZipArchive.open(files.bytes, files.name, 'a .keras zip');
     if (!zip.has('config.json')) {
       throw new LoadError(`${files.name} is a zip without config.json (it has ${zip.names().slice(0, 5).join(', ') || 'no members'}); expected a Keras .keras archive; check that this is a model saved with model.save("x.keras").`, { file: files.name });
     }
@@ -245,7 +245,7 @@ function gather(l: LayerCfg, path: string, store: VarStore): StoredArray[] {
 interface NdObj { t: 'nd'; shape: number[]; descr: string; raw: Uint8Array | null }
 
 function readKerasNpz(bytes: Uint8Array, file: string): VarStore {
-  const zip = ZipArchive.open(bytes, file);
+  const zip = ZipArchive.open(bytes, file, 'an .npz archive');
   // Members are parsed on demand: optimizer/ and metrics/ entries are never touched.
   const keys = new Map(zip.names().filter((m) => m.endsWith('.npy')).map((m) => [m === '__root__.npy' ? '' : m.slice(0, -4), m]));
   const parse = (member: string): StoredArray[] => {

@@ -18,7 +18,7 @@ import { buildModel } from '../model/build.js';
 import { checkAllBound } from '../model/bind.js';
 import { H5File } from './hdf5.js';
 import type { FileSet } from './index.js';
-import { jsonMentions, looksLikeJsonObject, parseJson } from './index.js';
+import { jsonMentions, looksLikeJsonObject, parseJson } from './common.js';
 import { bindTopological, flavorOf, readLayerGroups } from './keras-h5.js';
 import { bindV3, h5Store } from './keras-v3.js';
 

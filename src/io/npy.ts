@@ -12,10 +12,11 @@
 // (_filter_header), requires exactly the keys descr/fortran_order/shape, a tuple of ints as
 // shape, and refuses headers over 10000 characters unless the file is trusted
 // (_read_array_header, _MAX_HEADER_SIZE). We apply the same rules with a small literal
-// parser instead of an evaluator. Bytes after the data are ignored, as numpy does.
+// parser (py-literal.ts) instead of an evaluator. Bytes after the data are ignored, as numpy does.
 
 import { DataError, LoadError, fmtShape } from '../model/errors.js';
 import type { NamedArray } from './data.js';
+import { PyTuple, parsePyLiteral, pyRepr, type PyValue } from './py-literal.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 /** numpy's _MAX_HEADER_SIZE. */
@@ -92,7 +93,7 @@ interface Header { descr: PyValue; fortranOrder: boolean; shape: number[] }
 function parseHeader(text: string, label: string, dropLongSuffix: boolean): Header {
   let value: PyValue;
   try {
-    value = new LiteralParser(text, dropLongSuffix).parseAll();
+    value = parsePyLiteral(text, dropLongSuffix);
   } catch (e) {
     const why = e instanceof SyntaxError ? e.message : String(e);
     throw new LoadError(`${label} has an unreadable .npy header (${why}); re-save the array with numpy.save.`, { file: label, cause: e });
@@ -296,125 +297,5 @@ function decodeUtf8(b: Uint8Array, label: string): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(b);
   } catch (e) {
     throw new LoadError(`${label} has a version 3.0 .npy header that is not valid UTF-8; re-save the array with numpy.save.`, { file: label, cause: e });
-  }
-}
-
-// ---- Python literal subset: dict, tuple, list, str, int, True/False/None -------
-
-class PyTuple {
-  constructor(readonly items: PyValue[]) {}
-}
-type PyValue = string | number | boolean | null | PyValue[] | PyTuple | Map<string, PyValue>;
-
-function pyRepr(v: PyValue | undefined): string {
-  if (v === undefined) return 'missing';
-  if (v === null) return 'None';
-  if (typeof v === 'string') return `'${v}'`;
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number') return String(v);
-  if (v instanceof PyTuple) return `(${v.items.map(pyRepr).join(', ')}${v.items.length === 1 ? ',' : ''})`;
-  if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  return '{…}';
-}
-
-const MAX_DEPTH = 16;
-
-class LiteralParser {
-  private i = 0;
-  constructor(private readonly s: string, private readonly dropLongSuffix: boolean) {}
-
-  parseAll(): PyValue {
-    const v = this.value(0);
-    this.ws();
-    if (this.i < this.s.length) this.fail('trailing text');
-    return v;
-  }
-
-  private fail(what: string): never {
-    throw new SyntaxError(`${what} at character ${this.i}`);
-  }
-
-  private ws(): void {
-    const s = this.s;
-    while (this.i < s.length && (s[this.i] === ' ' || s[this.i] === '\n' || s[this.i] === '\t' || s[this.i] === '\r')) this.i++;
-  }
-
-  private value(depth: number): PyValue {
-    if (depth > MAX_DEPTH) this.fail('nesting too deep');
-    this.ws();
-    const c = this.s[this.i];
-    if (c === '{') return this.dict(depth);
-    if (c === '(' || c === '[') return this.seq(depth, c);
-    if (c === "'" || c === '"') return this.str();
-    if ((c === 'u' || c === 'b') && (this.s[this.i + 1] === "'" || this.s[this.i + 1] === '"')) { this.i++; return this.str(); }
-    if (c === '-' || c === '+' || (c >= '0' && c <= '9')) return this.int();
-    for (const [word, v] of [['True', true], ['False', false], ['None', null]] as const) {
-      if (this.s.startsWith(word, this.i)) { this.i += word.length; return v; }
-    }
-    return this.fail(c === undefined ? 'unexpected end' : `unexpected '${c}'`);
-  }
-
-  private dict(depth: number): Map<string, PyValue> {
-    const m = new Map<string, PyValue>();
-    this.i++;
-    for (;;) {
-      this.ws();
-      if (this.s[this.i] === '}') { this.i++; return m; }
-      const k = this.value(depth + 1);
-      if (typeof k !== 'string') this.fail('non-string key');
-      this.ws();
-      if (this.s[this.i] !== ':') this.fail("expected ':'");
-      this.i++;
-      m.set(k, this.value(depth + 1));
-      this.ws();
-      if (this.s[this.i] === ',') this.i++;
-      else if (this.s[this.i] !== '}') this.fail("expected ',' or '}'");
-    }
-  }
-
-  private seq(depth: number, open: string): PyValue {
-    const close = open === '(' ? ')' : ']';
-    const items: PyValue[] = [];
-    let sawComma = false;
-    this.i++;
-    for (;;) {
-      this.ws();
-      if (this.s[this.i] === close) { this.i++; break; }
-      items.push(this.value(depth + 1));
-      this.ws();
-      if (this.s[this.i] === ',') { this.i++; sawComma = true; }
-      else if (this.s[this.i] !== close) this.fail(`expected ',' or '${close}'`);
-    }
-    if (open === '[') return items;
-    // Python: (3) is the int 3, (3,) a tuple.
-    return items.length === 1 && !sawComma ? items[0] : new PyTuple(items);
-  }
-
-  private str(): string {
-    const q = this.s[this.i++];
-    let out = '';
-    for (;;) {
-      const c = this.s[this.i++];
-      if (c === undefined) this.fail('unterminated string');
-      if (c === q) return out;
-      if (c === '\\') {
-        const e = this.s[this.i++];
-        if (e === undefined) this.fail('unterminated string');
-        out += e === 'n' ? '\n' : e === 't' ? '\t' : e;
-      } else out += c;
-    }
-  }
-
-  private int(): number {
-    const start = this.i;
-    if (this.s[this.i] === '-' || this.s[this.i] === '+') this.i++;
-    const digits = this.i;
-    while (this.i < this.s.length && this.s[this.i] >= '0' && this.s[this.i] <= '9') this.i++;
-    if (this.i === digits) this.fail('expected a digit');
-    const v = Number(this.s.slice(start, this.i));
-    if (this.dropLongSuffix && this.s[this.i] === 'L') this.i++;
-    const c = this.s[this.i];
-    if (c === '.' || c === 'e' || c === 'E' || c === 'j') this.fail('expected an integer');
-    return v;
   }
 }

@@ -12,6 +12,7 @@ import { LoadError } from '../model/errors.js';
 import type { NamedArray, DataOptions } from './data.js';
 import { readNpy } from './npy.js';
 import { ZipArchive, ZIP_MAGIC } from './zip.js';
+import { startsWith } from './common.js';
 import { warn } from '../model/types.js';
 
 const EMPTY_ZIP = [0x50, 0x4b, 0x05, 0x06]; // end-of-central-directory first: a zip with no members
@@ -24,7 +25,7 @@ export function readNpz(bytes: Uint8Array, label: string, opts: DataOptions = {}
   if (!startsWith(bytes, ZIP_MAGIC) && !startsWith(bytes, EMPTY_ZIP)) {
     throw new LoadError(`${label} does not start with the zip signature PK\\x03\\x04; expected an .npz written by numpy.savez, so re-save the arrays or check that the file is not damaged.`, { file: label });
   }
-  const zip = ZipArchive.open(bytes, label);
+  const zip = ZipArchive.open(bytes, label, 'an .npz archive');
   const out: NamedArray[] = [];
   const skipped: string[] = [];
   for (const member of zip.names()) {
@@ -44,10 +45,4 @@ export function readNpz(bytes: Uint8Array, label: string, opts: DataOptions = {}
     throw new LoadError(`${label} holds no .npy arrays${skipped.length ? ` (only ${skipped.slice(0, 3).join(', ')})` : ''}; expected arrays saved with numpy.savez('${label}', x=...), so re-save them.`, { file: label });
   }
   return out;
-}
-
-function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
-  if (bytes.length < magic.length) return false;
-  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic[i]) return false;
-  return true;
 }

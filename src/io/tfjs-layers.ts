@@ -18,9 +18,8 @@ import { LoadError, ModelError } from '../model/errors.js';
 import type { ModelSpec } from '../model/types.js';
 import { buildModel, savedWeightLayout } from '../model/build.js';
 import { bindLayerWeights, checkAllBound } from '../model/bind.js';
-import { halfToFloat } from './hdf5.js';
 import type { FileSet } from './index.js';
-import { jsonMentions, looksLikeJsonObject, parseJson } from './index.js';
+import { halfToFloat, jsonMentions, looksLikeJsonObject, parseJson } from './common.js';
 import type { StoredArray } from './keras-h5.js';
 import { bindV3, type VarStore } from './keras-v3.js';
 

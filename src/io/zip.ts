@@ -1,4 +1,4 @@
-// Zip reading for .keras archives (and .npz members inside them): our own
+// Zip reading for .keras archives and .npz files (alone or inside a .keras): our own
 // central-directory parser with strict bounds checks, fflate for DEFLATE.
 //
 // Zip-bomb limits: every member's declared (central directory) size is checked
@@ -16,6 +16,9 @@ import { inflateSync } from 'fflate';
 import { LoadError } from '../model/errors.js';
 
 export const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
+
+/** What the caller reads the zip as, with its article, for messages ("...; expected a .keras zip; ..."). */
+export type ZipKind = 'a .keras zip' | 'an .npz archive';
 
 export interface ZipLimits {
   /** Total uncompressed bytes extracted from one archive may not exceed this multiple of its size (plus `floorBytes`). */
@@ -59,10 +62,10 @@ export class ZipArchive {
     this.limits = limits;
   }
 
-  /** Parse the central directory. Throws LoadError on anything malformed. */
-  static open(bytes: Uint8Array, file: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipArchive {
+  /** Parse the central directory. Throws LoadError on anything malformed; `expected` names the archive in its messages. */
+  static open(bytes: Uint8Array, file: string, expected: ZipKind = 'a .keras zip', limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipArchive {
     const bad = (what: string): never => {
-      throw new LoadError(`${file} is not a readable zip archive (${what}); expected a .keras zip; the file is truncated or corrupted.`, { file });
+      throw new LoadError(`${file} is not a readable zip archive (${what}); expected ${expected}; the file is truncated or corrupted.`, { file });
     };
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const n = bytes.length;

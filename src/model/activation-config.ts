@@ -9,7 +9,7 @@
 
 import type { Activation, ActivationName } from './types.js';
 import { ModelError } from './errors.js';
-import { isRecord } from './keras-format.js';
+import { isRecord, ownValue } from './keras-format.js';
 import { msg } from './messages.js';
 
 /** Accepted spellings (snake_case, underscores optional) → canonical name. */
@@ -43,7 +43,7 @@ function fromName(raw: string, opts: ActivationOptions): Activation {
   // A dotted path ("keras.activations.relu") names the function by its last part.
   const key = snake(raw.slice(raw.lastIndexOf('.') + 1));
   if (key === '') return { name: 'linear' };
-  const name = NAMES[key] ?? NAMES[key.replace(/_/g, '')];
+  const name = ownValue(NAMES, key) ?? ownValue(NAMES, key.replace(/_/g, ''));
   if (name === undefined) throw new ModelError(msg.unknownActivation(`'${raw}'`, SUPPORTED_ACTIVATIONS, opts.where ?? ''));
   switch (name) {
     case 'hard_sigmoid': return { name, hardSigmoidSlope: opts.hardSigmoidSlope };

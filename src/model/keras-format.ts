@@ -127,3 +127,8 @@ export function isKerasTensorRef(v: unknown): v is KerasTensorRef {
 export function isTensorTriple(v: unknown): v is [string, number, number, unknown?] {
   return Array.isArray(v) && v.length >= 3 && v.length <= 4 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
 }
+
+/** table[key] only for the table's own keys: config strings such as "constructor" must not reach Object.prototype. */
+export function ownValue<V>(table: Record<string, V>, key: string): V | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}

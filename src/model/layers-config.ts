@@ -11,7 +11,7 @@ import { ModelError } from './errors.js';
 import { ConfigReader, readShape, type BuildContext } from './config-reader.js';
 import { activationLayer, parseActivationConfig } from './activation-config.js';
 import { isRecurrentClass, parseBidirectional, parseRecurrent } from './recurrent-config.js';
-import { isRecord } from './keras-format.js';
+import { isRecord, ownValue } from './keras-format.js';
 import { msg } from './messages.js';
 
 export interface CellInfo {
@@ -250,7 +250,7 @@ export function parseLayer(name: string, cls: string, raw: Record<string, unknow
     case 'Merge':
       return done({ ...base, type: 'Merge', ...keras1Merge(r) });
   }
-  if (cls in MERGES) return done({ ...base, type: 'Merge', mode: MERGES[cls]!, axis: -1 });
+  if (Object.hasOwn(MERGES, cls)) return done({ ...base, type: 'Merge', mode: MERGES[cls]!, axis: -1 });
   if (IDENTITY.has(cls)) return done({ ...base, type: 'Identity' }); // identity at inference
   const act = activationLayer(cls, raw, { hardSigmoidSlope: ctx.writer.hardSigmoidSlope, where: `layer '${name}' (${cls})` });
   if (act) return done({ ...base, type: 'Activation', activation: act });
@@ -265,7 +265,7 @@ function keras1Merge(r: ConfigReader): { mode: MergeKind; axis: number } {
   if (Array.isArray(r.raw['layers']) && r.raw['layers'].length > 0) throw new ModelError(msg.keras1MergeBranches(r.name));
   if (r.raw['mode_type'] === 'lambda' || (r.has('mode') && typeof r.raw['mode'] !== 'string')) throw new ModelError(msg.lambdaLayer(r.name, 'Merge'));
   const mode = r.str('mode', 'sum');
-  const kind = KERAS1_MERGE[mode];
+  const kind = ownValue(KERAS1_MERGE, mode);
   if (!kind) throw new ModelError(msg.keras1Merge(r.name, mode));
   return { mode: kind, axis: kind === 'Concatenate' ? r.int('concat_axis', -1) : -1 };
 }

@@ -13,7 +13,7 @@ import { isRecord } from './keras-format.js';
 import { msg } from './messages.js';
 
 /** Lower-case, underscores removed → canonical Keras function name (K3:keras/src/losses/__init__.py aliases; TF.js losses.ts). */
-const LOSSES: Record<string, string> = {};
+const LOSSES: Record<string, string> = Object.create(null) as Record<string, string>; // no prototype: "constructor" is not a loss
 function alias(canonical: string, ...names: string[]): void {
   for (const n of [canonical, ...names]) LOSSES[n.replace(/_/g, '').toLowerCase()] = canonical;
 }
@@ -21,7 +21,7 @@ alias('mse', 'mean_squared_error', 'MeanSquaredError');
 alias('mae', 'mean_absolute_error', 'MeanAbsoluteError');
 alias('mape', 'mean_absolute_percentage_error', 'MeanAbsolutePercentageError');
 alias('msle', 'mean_squared_logarithmic_error', 'MeanSquaredLogarithmicError');
-alias('kld', 'kl_divergence', 'kullback_leibler_divergence', 'KLDivergence');
+alias('kl_divergence', 'kld', 'kullback_leibler_divergence', 'KLDivergence');
 alias('binary_crossentropy', 'bce', 'BinaryCrossentropy');
 alias('categorical_crossentropy', 'CategoricalCrossentropy');
 alias('sparse_categorical_crossentropy', 'SparseCategoricalCrossentropy');

@@ -14,7 +14,7 @@ import { warn } from './types.js';
 import { ModelError } from './errors.js';
 import { ConfigReader, type BuildContext } from './config-reader.js';
 import { parseActivationConfig } from './activation-config.js';
-import { isRecord } from './keras-format.js';
+import { isRecord, ownValue } from './keras-format.js';
 import { msg } from './messages.js';
 
 /** Class names that are recurrent layers, and the cell each runs. */
@@ -38,13 +38,13 @@ export interface RecurrentParse {
 /** Parse a recurrent layer's config. `inputDim` is -1 until the layer is called (shapes.ts fills it). */
 export function parseRecurrent(name: string, cls: string, raw: Record<string, unknown>, ctx: BuildContext, wrapper?: string): RecurrentParse {
   const r = new ConfigReader(name, cls, raw);
-  let kind = RNN_CLASSES[cls];
+  let kind = ownValue(RNN_CLASSES, cls);
   // Options of the cell live in the cell config for RNN(cell), in the layer config otherwise.
   let cellReader = r;
   if (cls === 'RNN') {
     const cell = raw['cell'];
     const cellCls = isRecord(cell) && typeof cell['class_name'] === 'string' ? cell['class_name'] : Array.isArray(cell) ? `[${cell.length} cells]` : String(cell);
-    kind = CELL_CLASSES[cellCls];
+    kind = ownValue(CELL_CLASSES, cellCls);
     if (kind === undefined || !isRecord(cell) || !isRecord(cell['config'])) throw new ModelError(msg.customCell(name, cls, cellCls));
     cellReader = new ConfigReader(name, cls, cell['config']);
   }

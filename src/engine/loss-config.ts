@@ -1,0 +1,92 @@
+// Which loss the engine computes, and as which Keras computes it.
+//
+//   parseLoss   a loss as stored (or given with --loss) → LossConfig, strictly: anything
+//               computeLoss cannot reproduce exactly is refused with a ModelError.
+//   lossFlavor  the writer's Keras → the formulas computeLoss uses (keras-formats.md §5.1, §5.2).
+//
+// Spellings come from the model stage's alias table (src/model/loss-config.ts
+// canonicalLossName), the one list of Keras loss names; the model stage warns about what it
+// cannot read, this module refuses it. The engine adds Keras 3 compile's "crossentropy"/"ce"
+// shortcuts, which are resolved from the shapes in computeLoss.
+
+import type { LossConfig } from '../model/types.js';
+import { ModelError } from '../model/errors.js';
+import { isRecord } from '../model/keras-format.js';
+import { canonicalLossName } from '../model/loss-config.js';
+
+export type LossFlavor = 'keras3' | 'tf.keras' | 'keras2' | 'keras1' | 'tfjs';
+
+/** Which Keras wrote the file: decides the loss formulas (keras-formats.md §5.1) and mask handling (§5.2). */
+export function lossFlavor(kerasVersion: string, format: string): LossFlavor {
+  if (format.startsWith('tfjs')) return 'tfjs';
+  const v = kerasVersion.trim();
+  const m = /^(\d+)(?:\.(\d+))?/.exec(v);
+  if (!m) return format === 'keras-v3' ? 'keras3' : 'tf.keras';
+  const major = Number(m[1]);
+  const minor = Number(m[2] ?? 0);
+  if (major >= 3) return 'keras3';
+  if (major <= 1) return 'keras1';
+  // tf.keras records "2.2.4-tf" (TF 1.13–2.2), then "2.4.0"+ (TF ≥ 2.3); standalone Keras 2 ended at 2.3.1.
+  if (v.includes('tf') || minor >= 4) return 'tf.keras';
+  return 'keras2';
+}
+
+/** The names computeLoss implements (rowLoss in losses.ts, plus crossentropy), in the order messages list them. */
+const SUPPORTED = [
+  'mse', 'mae', 'mape', 'msle', 'huber', 'log_cosh', 'binary_crossentropy', 'categorical_crossentropy',
+  'sparse_categorical_crossentropy', 'kl_divergence', 'poisson', 'hinge', 'squared_hinge', 'categorical_hinge',
+  'cosine_similarity', 'crossentropy',
+];
+
+export function unknownLoss(what: string): ModelError {
+  return new ModelError(`Loss ${what} is not supported; expected one of ${SUPPORTED.join(', ')}; choose a supported loss with --loss.`);
+}
+
+/** The engine's name for a loss spelling, or null. */
+function engineLossName(raw: string): string | null {
+  const name = canonicalLossName(raw);
+  if (name !== null) return name;
+  // Keras 3 compile: "crossentropy"/"ce" pick binary / sparse / categorical from the shapes
+  // (keras/src/trainers/compile_utils.py get_loss); resolved in computeLoss.
+  const key = raw.slice(raw.lastIndexOf('.') + 1).replace(/_/g, '').toLowerCase();
+  return key === 'crossentropy' || key === 'ce' ? 'crossentropy' : null;
+}
+
+/** Canonicalise a Keras loss as stored into LossConfig; unknown → ModelError. */
+export function parseLoss(value: unknown): LossConfig {
+  if (typeof value === 'string') {
+    // Dotted paths ("keras.losses.mse") and camelCase TF.js names ("meanSquaredError") both normalise here.
+    const name = engineLossName(value);
+    if (name === null) throw unknownLoss(`'${value}'`);
+    return { name, fromLogits: false, labelSmoothing: 0 };
+  }
+  if (Array.isArray(value) || (isRecord(value) && !('class_name' in value) && !('className' in value))) {
+    throw new ModelError(`The stored loss is a per-output ${Array.isArray(value) ? 'list' : 'dict'}; expected one loss; pass the losses of a multi-output model one at a time.`);
+  }
+  if (!isRecord(value)) throw unknownLoss(JSON.stringify(value) ?? String(value));
+  const cls = String(value['class_name'] ?? value['className']);
+  const raw = value['config'];
+  // {"module": "builtins", "class_name": "function", "config": "mean_squared_error"} (Keras 3 §1.2.1).
+  if (cls === 'function' && typeof raw === 'string') return parseLoss(raw);
+  const cfg = isRecord(raw) ? raw : {};
+  if (cls === 'LossFunctionWrapper' && cfg['fn'] !== undefined) return parseLoss(cfg['fn']);
+  const base = parseLoss(cls);
+  const red = cfg['reduction'];
+  if (red !== undefined && red !== null && !['auto', 'sum_over_batch_size', 'mean'].includes(String(red))) {
+    throw new ModelError(`Loss ${cls} has reduction '${String(red)}'; expected 'sum_over_batch_size' (Keras's default); recompile the model with the default reduction.`);
+  }
+  if (typeof cfg['delta'] === 'number' && cfg['delta'] !== 1) {
+    throw new ModelError(`Loss ${cls} has delta=${cfg['delta']}; only delta=1.0 is supported; recompile with the default delta.`);
+  }
+  if (cfg['ignore_class'] !== undefined && cfg['ignore_class'] !== null) {
+    throw new ModelError(`Loss ${cls} has ignore_class=${String(cfg['ignore_class'])}; ignore_class is not supported; mask those steps instead.`);
+  }
+  if (typeof cfg['axis'] === 'number' && cfg['axis'] !== -1) {
+    throw new ModelError(`Loss ${cls} reduces axis ${cfg['axis']}; expected axis -1; recompile with the default axis.`);
+  }
+  return {
+    name: base.name,
+    fromLogits: cfg['from_logits'] === true,
+    labelSmoothing: typeof cfg['label_smoothing'] === 'number' ? cfg['label_smoothing'] : 0,
+  };
+}
