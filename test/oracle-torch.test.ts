@@ -10,6 +10,8 @@
 //   float32 run: < 1e-4 (weights and inputs rounded to float32, then float32 arithmetic).
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../src/model/build.js';
+import { jsKernels, type Kernels } from '../src/engine/kernels.js';
+import { createWasmKernels } from '../src/engine/kernels-wasm.js';
 import { lossAndGrads } from '../src/engine/run.js';
 import { lossFlavor, parseLoss } from '../src/engine/loss-config.js';
 import type { ModelSpec } from '../src/model/types.js';
@@ -25,10 +27,13 @@ function build(g: TorchGolden): ModelSpec {
   return model;
 }
 
-function run(g: TorchGolden, dtype: DType) {
+// Every kernel variant runs the float32 checks (float64 always uses the JavaScript reference).
+const KERNELS: [string, Kernels][] = [['js', jsKernels], ['wasm', createWasmKernels()]];
+
+function run(g: TorchGolden, dtype: DType, kern: Kernels = jsKernels) {
   const model = build(g);
   const r = lossAndGrads(model, [tensorOf(g.inputs)], [tensorOf(g.targets)], {
-    losses: [g.lossConfig], flavor: lossFlavor(g.kerasVersion, 'config'), dtype, taps: { dh: true, dc: true },
+    losses: [g.lossConfig], flavor: lossFlavor(g.kerasVersion, 'config'), dtype, taps: { dh: true, dc: true }, kernels: kern,
   });
   return { model, r };
 }
@@ -56,9 +61,9 @@ describe('PyTorch goldens: loss, outputs, every gradient, ∂L/∂x, ∂L/∂h_t
       expect(Object.keys(g.taps).length).toBeGreaterThan(0);
     });
 
-    for (const dtype of ['float64', 'float32'] as const) {
-      it(`${name} ${dtype}: ${g.description}`, () => {
-        const { model, r } = run(g, dtype);
+    for (const [dtype, kname, kern] of [['float64', 'js', jsKernels], ...KERNELS.map(([n, kk]) => ['float32', n, kk])] as [DType, string, Kernels][]) {
+      it(`${name} ${dtype} (${kname} kernels): ${g.description}`, () => {
+        const { model, r } = run(g, dtype, kern);
         const tol = TOL[dtype];
         const k = `torch/${kindOf(g)}/${dtype}`;
         expect(log.note(`${k}/loss`, relErr([r.loss], [g.loss]))).toBeLessThan(tol);

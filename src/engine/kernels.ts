@@ -7,6 +7,7 @@
 // where A is m×k (or k×m when transA) with leading dimension lda, etc.
 // beta is 0 (overwrite) or 1 (accumulate).
 
+import { createWasmKernels } from './kernels-wasm.js';
 import type { Arr } from './tensor.js';
 
 export interface Kernels {
@@ -57,16 +58,31 @@ export const jsKernels: Kernels = {
   },
 };
 
-let active: Kernels = jsKernels;
+let active: Kernels | null = null;
 
-/** The kernels in use. */
+/**
+ * The kernels in use: the SIMD WebAssembly ones (kernels-wasm.ts) where the runtime has WebAssembly
+ * SIMD, else the JavaScript reference. RNNSCOPE_KERNELS=js|wasm (environment, when there is one)
+ * forces a choice, e.g. to run the oracle tests against each variant.
+ */
 export function kernels(): Kernels {
-  return active;
+  return (active ??= defaultKernels());
+}
+
+function defaultKernels(): Kernels {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['RNNSCOPE_KERNELS'];
+  if (env === 'js') return jsKernels;
+  try {
+    return createWasmKernels();
+  } catch (e) {
+    if (env === 'wasm') throw e;
+    return jsKernels;
+  }
 }
 
 /** Replace the kernels (e.g. with the WebAssembly ones); returns the previous set. */
 export function setKernels(k: Kernels): Kernels {
-  const prev = active;
+  const prev = kernels();
   active = k;
   return prev;
 }
