@@ -6,19 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { analyzeModel } from '../src/analysis/analyze.js';
 import { validateAnalysis } from '../src/analysis/schema.js';
 import { loadModelFile } from '../src/io/node.js';
+import { CORPUS, CORPUS_MAIN } from './helpers/corpus.js';
 
-const CORPUS = path.join(import.meta.dirname, 'fixtures', 'corpus');
-const MODELS: Record<string, [string, string?]> = {
-  k3_hatice_har_lstm: ['lstm_model.keras'],
-  k3_asand_multiinput_embedding_lstm: ['rnn_model.keras'],
-  h5_dl4j_simplernn_k2: ['simple_rnn_tf_keras_2_model.h5'],
-  h5_dl4j_masking_lstm: ['masking_zero_lstm.h5'],
-  k1_dl4j_simple_lstm_tf: ['simple_lstm_tf_keras_1_model.h5'],
-  w_chen_sentiment_embedding_conv1d_lstm: ['wordvec_cnn_lstm_architecture.json', 'wordvec_cnn_lstm_weights.h5'],
-  w_chen_ecg_bilstm_autoencoder: ['bidirectional-lstm-auto-encoder-architecture.json', 'bidirectional-lstm-auto-encoder-weights.h5'],
-  w_dl4j_stacked_lstm_theano_with_predictions: ['lstm_th_keras_2_config.json', 'lstm_th_keras_2_weights.h5'],
-  tfjs_reiinakano_textgen_lstm_legacy_format: ['model.json'],
-};
+// The Theano twin of k1_dl4j_simple_lstm_tf adds nothing here.
+const MODELS = Object.fromEntries(Object.entries(CORPUS_MAIN).filter(([n]) => n !== 'k1_dl4j_simple_lstm_theano'));
+
 
 describe('analysis of every corpus model', () => {
   for (const [name, [main, weights]] of Object.entries(MODELS)) {

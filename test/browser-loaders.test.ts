@@ -17,27 +17,16 @@ import type { ModelSpec } from '../src/model/types.js';
 import { forward, gradientDigest, modelFacts, toPlain, type GradDigest, type ModelFacts, type PlainTensor } from '../web/compute.js';
 import { chooseModelFiles, roleOf } from '../web/model-files.js';
 import type { LabApi, LabResult } from '../web/lab.js';
+import { CORPUS, CORPUS_MAIN } from './helpers/corpus.js';
 import { buildWebTemp, launchChromium, serveStatic, watchPage, type StaticServer, type WebBuild } from './helpers/browser.js';
 
-const CORPUS = path.join(import.meta.dirname, 'fixtures', 'corpus');
 const IO = path.join(import.meta.dirname, 'fixtures', 'io');
 
 interface ManifestEntry { name: string; model_files: string[]; param_check: string }
 const MANIFEST: ManifestEntry[] = JSON.parse(readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8'));
 
 /** Main file and weights file the page must pick among each model's files (manifest model_files). */
-const EXPECTED_PICK: Record<string, [string, string?]> = {
-  k3_hatice_har_lstm: ['lstm_model.keras'],
-  k3_asand_multiinput_embedding_lstm: ['rnn_model.keras'],
-  h5_dl4j_simplernn_k2: ['simple_rnn_tf_keras_2_model.h5'],
-  h5_dl4j_masking_lstm: ['masking_zero_lstm.h5'],
-  k1_dl4j_simple_lstm_tf: ['simple_lstm_tf_keras_1_model.h5'],
-  k1_dl4j_simple_lstm_theano: ['simple_lstm_th_keras_1_model.h5'],
-  w_chen_sentiment_embedding_conv1d_lstm: ['wordvec_cnn_lstm_architecture.json', 'wordvec_cnn_lstm_weights.h5'],
-  w_chen_ecg_bilstm_autoencoder: ['bidirectional-lstm-auto-encoder-architecture.json', 'bidirectional-lstm-auto-encoder-weights.h5'],
-  w_dl4j_stacked_lstm_theano_with_predictions: ['lstm_th_keras_2_config.json', 'lstm_th_keras_2_weights.h5'],
-  tfjs_reiinakano_textgen_lstm_legacy_format: ['model.json'],
-};
+const EXPECTED_PICK = CORPUS_MAIN;
 const REFUSED = 'w_textgenrnn_cudnnlstm_attention';
 
 /** Input the page's own sample run uses (web/lab.ts SAMPLE), and the test's own fixed input. */

@@ -10,6 +10,7 @@ import { LoadError, ModelError } from '../src/model/errors.js';
 import { buildModel } from '../src/model/build.js';
 import { bindLayerWeights } from '../src/model/bind.js';
 import { loadModelFile } from '../src/io/node.js';
+import { CORPUS_MAIN } from './helpers/corpus.js';
 import { fileSetFromMap, openModel } from '../src/io/index.js';
 import { H5File } from '../src/io/hdf5.js';
 import { readLayerGroups } from '../src/io/keras-h5.js';
@@ -25,18 +26,6 @@ interface ManifestEntry {
 const MANIFEST: ManifestEntry[] = JSON.parse(readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8'));
 
 /** Main file and --weights file of each corpus model that has an architecture. */
-const CORPUS_MAIN: Record<string, [string, string?]> = {
-  k3_hatice_har_lstm: ['lstm_model.keras'],
-  k3_asand_multiinput_embedding_lstm: ['rnn_model.keras'],
-  h5_dl4j_simplernn_k2: ['simple_rnn_tf_keras_2_model.h5'],
-  h5_dl4j_masking_lstm: ['masking_zero_lstm.h5'],
-  k1_dl4j_simple_lstm_tf: ['simple_lstm_tf_keras_1_model.h5'],
-  k1_dl4j_simple_lstm_theano: ['simple_lstm_th_keras_1_model.h5'],
-  w_chen_sentiment_embedding_conv1d_lstm: ['wordvec_cnn_lstm_architecture.json', 'wordvec_cnn_lstm_weights.h5'],
-  w_chen_ecg_bilstm_autoencoder: ['bidirectional-lstm-auto-encoder-architecture.json', 'bidirectional-lstm-auto-encoder-weights.h5'],
-  w_dl4j_stacked_lstm_theano_with_predictions: ['lstm_th_keras_2_config.json', 'lstm_th_keras_2_weights.h5'],
-  tfjs_reiinakano_textgen_lstm_legacy_format: ['model.json'],
-};
 
 const FORMAT: Record<string, string> = {
   k3_hatice_har_lstm: 'keras-v3', k3_asand_multiinput_embedding_lstm: 'keras-v3', h5_dl4j_simplernn_k2: 'keras-h5', h5_dl4j_masking_lstm: 'keras-h5',
