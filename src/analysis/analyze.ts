@@ -3,6 +3,8 @@
 //   data/random inputs ─► batches ─► engine (loss, grads, taps) ─► accumulators (steps.ts)
 //        └─ objective.ts             └─ batch global norms          └─ params.ts, jacobian.ts
 //   ─► RecurrentAnalysis per layer/direction (recurrent.ts) ─► diagnose.ts ─► Analysis
+// In phases, so that batch ranges can run in parallel (src/analysis-parallel.ts):
+//   planAnalysis ─► runBatches(range) × workers ─► mergePartials ─► finishAnalysis
 
 import type { ModelSpec, Warning } from '../model/types.js';
 import { warn } from '../model/types.js';
@@ -10,12 +12,13 @@ import { EngineError } from '../model/errors.js';
 import { lossFlavor } from '../engine/loss-config.js';
 import { materializeParams, type Params } from '../engine/graph.js';
 import { gradsFromOutputs, lossAndGrads, predict } from '../engine/run.js';
-import type { TapRequest, TapStore } from '../engine/taps.js';
-import type { Tensor } from '../engine/tensor.js';
-import { chooseObjective, outputKind, randomInputs, selfTargets } from './objective.js';
+import type { LayerTaps, TapRequest, TapStore } from '../engine/taps.js';
+import { addInto, type Arr, type Tensor } from '../engine/tensor.js';
+import type { LossFlavor } from '../engine/loss-config.js';
+import { chooseObjective, outputKind, randomInputs, selfTargets, type Objective, type OutputKind } from './objective.js';
 import { densities, paramStats } from './params.js';
-import { accumulate, newAccumulator, type StepAccumulator } from './steps.js';
-import { finishRecurrent, type JacobianInput } from './recurrent.js';
+import { accumulate, mergeAccumulators, newAccumulator, type StepAccumulator } from './steps.js';
+import { finishRecurrent } from './recurrent.js';
 import { batchStats } from './batches.js';
 import { diagnose, DEFAULT_THRESHOLDS, type Thresholds } from './diagnose.js';
 import { connectivity } from './connectivity.js';
@@ -63,7 +66,23 @@ function slice(t: { shape: number[]; data: ArrayLike<number> }, from: number, to
   return { shape: [to - from, ...t.shape.slice(1)], data };
 }
 
-export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions = {}): { analysis: Analysis; raw: RawArrays | null } {
+/** Everything the batches share: resolved inputs, objective, batching. Deterministic from (model, input, opts). */
+export interface Plan {
+  model: ModelSpec;
+  input: AnalyzeInput;
+  inputs: { shape: number[]; data: ArrayLike<number> }[];
+  N: number;
+  batchSize: number;
+  nBatches: number;
+  objective: Objective;
+  flavor: LossFlavor;
+  kinds: OutputKind[];
+  params: Params;
+  warnings: Warning[];
+  seed: number;
+}
+
+export function planAnalysis(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions = {}): Plan {
   const warnings: Warning[] = [];
   const seed = opts.seed ?? 1;
   let inputs = input.inputs;
@@ -75,23 +94,42 @@ export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: Analyz
   let N = inputs[0]!.shape[0]!;
   if (opts.maxSamples && N > opts.maxSamples) N = opts.maxSamples;
   const batchSize = Math.max(1, Math.min(opts.batchSize ?? 32, N));
-  const objective = chooseObjective(model, opts.loss, !!input.targets);
-  const flavor = lossFlavor(model.meta.kerasVersion, model.meta.format);
-  const params = materializeParams(model, 'float32');
-  const kinds = model.outputs.map((_, i) => outputKind(model, i));
+  return {
+    model, input, inputs, N, batchSize, nBatches: Math.ceil(N / batchSize),
+    objective: chooseObjective(model, opts.loss, !!input.targets),
+    flavor: lossFlavor(model.meta.kerasVersion, model.meta.format),
+    kinds: model.outputs.map((_, i) => outputKind(model, i)),
+    params: materializeParams(model, 'float32'), warnings, seed,
+  };
+}
 
-  const accs = new Map<string, StepAccumulator>();
-  const total: Params = params.map((ps) => ps.map((p) => ({ shape: p.shape, data: new Float64Array(p.data.length) })));
-  const batchNorms: number[] = [], batchSizes: number[] = [];
-  let lossSum = 0;
-  let jac: JacobianInput | null = null;
-  const raw: RawArrays | null = opts.keepRaw ? new Map() : null;
-  const nBatches = Math.ceil(N / batchSize);
+/** What a run of batches leaves behind; partials of disjoint batch ranges merge (mergePartials). */
+export interface BatchPartial {
+  /** First batch index of the range (ranges merge in this order). */
+  first: number;
+  accs: StepAccumulator[];
+  /** Σ over the range's batches of (B_b/N)·grad_b, per layer and param (float64). */
+  total: Float64Array[][];
+  batchNorms: number[];
+  batchSizes: number[];
+  lossSum: number;
+  /** Taps of batch 0 (the Jacobian probes), by layer id; only in the partial holding batch 0. */
+  jacTaps: Map<string, LayerTaps> | null;
+  raw: RawChunks | null;
+}
 
-  for (let bi = 0; bi < nBatches; bi++) {
-    const from = bi * batchSize, to = Math.min(N, from + batchSize), B = to - from;
-    opts.onProgress?.({ phase: 'gradients', done: from, total: N });
-    const xs = inputs.map((x) => slice(x, from, to));
+/** Runs batches [from, to) of the plan: engine gradients with all taps, folded into accumulators. */
+export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOptions = {}): BatchPartial {
+  const { model, inputs, N, batchSize, objective, flavor, kinds, params } = plan;
+  const part: BatchPartial = {
+    first: from, accs: [], total: params.map((ps) => ps.map((p) => new Float64Array(p.data.length))),
+    batchNorms: [], batchSizes: [], lossSum: 0, jacTaps: null, raw: opts.keepRaw ? new Map() : null,
+  };
+  const byId = new Map<string, StepAccumulator>();
+  for (let bi = from; bi < to; bi++) {
+    const lo = bi * batchSize, hi = Math.min(N, lo + batchSize), B = hi - lo;
+    opts.onProgress?.({ phase: 'gradients', done: lo, total: N });
+    const xs = inputs.map((x) => slice(x, lo, hi));
     let r: { loss: number; grads: Params; taps: TapStore };
     if (objective.self === 'half-squared-norm') {
       // L_b = mean_n ½‖y_n‖²  →  ∂L_b/∂y = y / B.
@@ -103,62 +141,83 @@ export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: Analyz
       }), { dtype: 'float32', taps: TAPS, params });
       r = { loss: L, grads: g.grads, taps: g.taps };
     } else {
-      const ts = input.targets ? input.targets.map((t) => slice(t, from, to)) : selfTargets(predict(model, xs, { params }), kinds);
+      const ts = plan.input.targets ? plan.input.targets.map((t) => slice(t, lo, hi)) : selfTargets(predict(model, xs, { params }), kinds);
       r = lossAndGrads(model, xs, ts, { losses: objective.losses, flavor, dtype: 'float32', taps: TAPS, params });
     }
-    lossSum += r.loss * B;
+    part.lossSum += r.loss * B;
     let sq = 0;
     r.grads.forEach((ps, li) => ps.forEach((g, pi) => {
-      const tot = total[li]![pi]!.data;
+      const tot = part.total[li]![pi]!;
       for (let i = 0; i < g.data.length; i++) { tot[i] += (g.data[i]! * B) / N; if (model.params[li]![pi]!.trainable) sq += g.data[i]! * g.data[i]!; }
     }));
-    batchNorms.push(Math.sqrt(sq));
-    batchSizes.push(B);
+    part.batchNorms.push(Math.sqrt(sq));
+    part.batchSizes.push(B);
     for (const tp of r.taps.layers) {
       const id = tp.direction ? `${tp.layer}/${tp.direction}` : tp.layer;
-      let acc = accs.get(id);
+      let acc = byId.get(id);
       if (!acc) {
-        const li = model.layers.findIndex((l) => l.name === tp.layer);
-        const l = model.layers[li]!;
+        const l = model.layers.find((x) => x.name === tp.layer)!;
         const spec = l.type === 'Bidirectional' ? (tp.direction === 'backward' ? l.backward : l.forward) : l.type === 'Recurrent' ? l.rnn : null;
         if (!spec) throw new EngineError(`Taps came from layer '${tp.layer}', which is not recurrent.`);
         acc = newAccumulator(spec, tp.layer, tp.direction, tp.steps, N);
-        accs.set(id, acc);
+        byId.set(id, acc);
+        part.accs.push(acc);
       }
       if (acc.T !== tp.steps) throw new EngineError(`Layer '${tp.layer}' saw ${tp.steps} steps in batch ${bi} but ${acc.T} before; pass sequences of one length.`);
       accumulate(acc, tp);
-      if (bi === 0) {
-        jac ??= { byId: new Map() };
-        jac.byId.set(id, tp);
-      }
-      if (raw) appendRaw(raw, id, tp, B, N);
+      if (bi === 0) (part.jacTaps ??= new Map()).set(id, tp);
+      if (part.raw) appendRaw(part.raw, id, tp, B, N);
     }
   }
-  opts.onProgress?.({ phase: 'gradients', done: N, total: N });
-  if (raw) model.params.forEach((ps, li) => ps.forEach((p, pi) => raw.set(`grad/${p.key}`, { shape: p.shape, data: total[li]![pi]!.data as Float64Array })));
-  if (raw) raw.set('loss', { shape: [], data: Float64Array.of(lossSum / N) });
+  return part;
+}
+
+/** Merges partials of disjoint batch ranges (in batch order, so per-sample rows keep their order). */
+export function mergePartials(parts: BatchPartial[]): BatchPartial {
+  const [head, ...rest] = [...parts].sort((a, b) => a.first - b.first);
+  for (const p of rest) {
+    head!.total.forEach((ps, li) => ps.forEach((t, pi) => addInto(t, p.total[li]![pi]!)));
+    head!.batchNorms.push(...p.batchNorms);
+    head!.batchSizes.push(...p.batchSizes);
+    head!.lossSum += p.lossSum;
+    head!.jacTaps ??= p.jacTaps;
+    for (const acc of p.accs) {
+      const mine = head!.accs.find((a) => a.layer === acc.layer && a.direction === acc.direction);
+      if (mine) mergeAccumulators(mine, acc);
+      else head!.accs.push(acc);
+    }
+    if (head!.raw && p.raw) for (const [k, chunks] of p.raw) head!.raw.set(k, [...(head!.raw.get(k) ?? []), ...chunks]);
+  }
+  return head!;
+}
+
+export function finishAnalysis(plan: Plan, part: BatchPartial, opts: AnalyzeOptions = {}): { analysis: Analysis; raw: RawArrays | null } {
+  const { model, N, params, objective, flavor, inputs, input } = plan;
+  const total: Params = part.total.map((ps, li) => ps.map((data, pi) => ({ shape: params[li]![pi]!.shape, data })));
+  const raw = part.raw ? concatRaw(part.raw) : null;
+  if (raw) model.params.forEach((ps, li) => ps.forEach((p, pi) => raw.set(`grad/${p.key}`, { shape: p.shape, data: part.total[li]![pi]! })));
+  if (raw) raw.set('loss', { shape: [], data: Float64Array.of(part.lossSum / N) });
 
   const th: Thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
   const stats = paramStats(model, params, total);
   // Taps arrive in backward order (last layer first); report layers in model order, forward before backward.
   const order = (a: StepAccumulator): number => model.layers.findIndex((l) => l.name === a.layer) * 2 + (a.direction === 'backward' ? 1 : 0);
-  const recurrent = [...accs.values()].sort((a, b) => order(a) - order(b)).map((acc) => {
+  const recurrent = [...part.accs].sort((a, b) => order(a) - order(b)).map((acc) => {
     opts.onProgress?.({ phase: 'jacobian', done: 0, total: 1 });
     const id = acc.direction ? `${acc.layer}/${acc.direction}` : acc.layer;
     const li = model.layers.findIndex((l) => l.name === acc.layer);
     const pIdx = model.params[li]!.findIndex((p) => p.name === 'recurrent_kernel' && (acc.direction === null || p.key.includes(`/${acc.direction}/`)));
-    const R = params[li]![pIdx]!.data;
-    const ra = finishRecurrent(acc, R, jac!.byId.get(id)!, th, {
-      samples: opts.jacobianSamples ?? 8, iterations: opts.jacobianIterations ?? 8, seed,
+    const ra = finishRecurrent(acc, params[li]![pIdx]!.data, part.jacTaps!.get(id)!, th, {
+      samples: opts.jacobianSamples ?? 8, iterations: opts.jacobianIterations ?? 8, seed: plan.seed,
     });
     ra.density = densities(model, params, total, acc.layer, acc.direction);
     return ra;
   });
   if (opts.connectivity) {
     opts.onProgress?.({ phase: 'connectivity', done: 0, total: 1 });
-    connectivity(model, inputs.map((x) => slice(x, 0, Math.min(N, 8))), recurrent, params, objective, flavor, input.targets ? input.targets.map((t) => slice(t, 0, Math.min(N, 8))) : null);
+    const n = Math.min(N, 8);
+    connectivity(model, inputs.map((x) => slice(x, 0, n)), recurrent, params, objective, flavor, input.targets ? input.targets.map((t) => slice(t, 0, n)) : null);
   }
-  const batches = batchStats(batchNorms, batchSizes, model.meta.optimizer);
   const analysis: Analysis = {
     schema: ANALYSIS_SCHEMA,
     tool: { name: 'rnnscope', version: VERSION },
@@ -168,34 +227,50 @@ export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: Analyz
       loss: objective.losses.map((l) => l.name).join(' + '), lossSource: objective.lossSource,
       fromLogits: objective.losses.some((l) => l.fromLogits), targets: input.targets ? 'given' : 'self', selfObjective: objective.self,
       description: objective.description, data: input.inputs ? 'file' : 'random', dataSource: input.dataSource ?? null,
-      samples: N, batchSize, batches: nBatches, value: Number.isFinite(lossSum / N) ? lossSum / N : null, warnings,
+      samples: N, batchSize: plan.batchSize, batches: plan.nBatches, value: Number.isFinite(part.lossSum / N) ? part.lossSum / N : null,
+      warnings: plan.warnings,
     },
     thresholds: { ...th },
-    recurrent, params: stats, batches, findings: [],
+    recurrent, params: stats, batches: batchStats(part.batchNorms, part.batchSizes, model.meta.optimizer), findings: [],
   };
   analysis.findings = diagnose(analysis, th);
   return { analysis, raw };
 }
 
-/** Per-sample taps in input order for the dump, scaled to ∂L/∂· of the mean loss over all N samples. */
-function appendRaw(raw: RawArrays, id: string, tp: import('../engine/taps.js').LayerTaps, B: number, N: number): void {
-  const add = (name: string, a: Float32Array | Float64Array | undefined, width: number, gates?: string[]): void => {
+/** The whole analysis in this thread (see src/analysis-parallel.ts for both cores in Node). */
+export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions = {}): { analysis: Analysis; raw: RawArrays | null } {
+  const plan = planAnalysis(model, input, opts);
+  const part = runBatches(plan, 0, plan.nBatches, opts);
+  opts.onProgress?.({ phase: 'gradients', done: plan.N, total: plan.N });
+  return finishAnalysis(plan, part, opts);
+}
+
+/** Per-sample taps for the dump, per batch, before concatenation: key → chunks of (B, T, w). */
+export type RawChunks = Map<string, { shape: number[]; data: Float32Array }[]>;
+
+/** Appends one batch's taps in input order, scaled to ∂L/∂· of the mean loss over all N samples. */
+function appendRaw(raw: RawChunks, id: string, tp: LayerTaps, B: number, N: number): void {
+  const put = (key: string, a: Arr | undefined, col0: number, w: number, stride: number): void => {
     if (!a) return;
-    const put = (key: string, col0: number, w: number, stride: number): void => {
-      const prev = raw.get(key);
-      const rows = B * tp.steps;
-      const data = new Float32Array(((prev?.data.length ?? 0)) + rows * w);
-      if (prev) data.set(prev.data);
-      const off = prev?.data.length ?? 0;
-      for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) data[off + r * w + j] = (a[r * stride + col0 + j]! * B) / N;
-      raw.set(key, { shape: [(prev?.shape[0] ?? 0) + B, tp.steps, w], data });
-    };
-    if (gates) gates.forEach((g, gi) => put(`${name}/${id}/${g}`, gi * tp.units, tp.units, width));
-    else put(`${name}/${id}`, 0, width, width);
+    const rows = B * tp.steps;
+    const data = new Float32Array(rows * w);
+    for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) data[r * w + j] = (a[r * stride + col0 + j]! * B) / N;
+    raw.set(key, [...(raw.get(key) ?? []), { shape: [B, tp.steps, w], data }]);
   };
   const gates = tp.kind === 'LSTM' ? ['i', 'f', 'c', 'o'] : tp.kind === 'GRU' ? ['z', 'r', 'h'] : ['h'];
-  add('dh', tp.data.dh, tp.units);
-  add('dc', tp.data.dc, tp.units);
-  add('dx', tp.data.dx, tp.inputDim);
-  add('gate_grad', tp.data.gateGrad, gates.length * tp.units, gates);
+  put(`dh/${id}`, tp.data.dh, 0, tp.units, tp.units);
+  put(`dc/${id}`, tp.data.dc, 0, tp.units, tp.units);
+  put(`dx/${id}`, tp.data.dx, 0, tp.inputDim, tp.inputDim);
+  gates.forEach((g, gi) => put(`gate_grad/${id}/${g}`, tp.data.gateGrad, gi * tp.units, tp.units, gates.length * tp.units));
+}
+
+function concatRaw(chunks: RawChunks): RawArrays {
+  const out: RawArrays = new Map();
+  for (const [k, cs] of chunks) {
+    const data = new Float32Array(cs.reduce((a, c) => a + c.data.length, 0));
+    let o = 0;
+    for (const c of cs) { data.set(c.data, o); o += c.data.length; }
+    out.set(k, { shape: [cs.reduce((a, c) => a + c.shape[0]!, 0), ...cs[0]!.shape.slice(1)], data });
+  }
+  return out;
 }

@@ -9,8 +9,6 @@ import { contributionNorm, gateActivationName, type StepAccumulator } from './st
 import type { Contribution, Horizon, JacobianStats, Num, ParamGroup, RecurrentAnalysis, StepSeries } from './schema.js';
 import type { Thresholds } from './diagnose.js';
 
-export interface JacobianInput { byId: Map<string, LayerTaps> }
-
 const fin = (x: number): Num => (Number.isFinite(x) ? x : null);
 
 export function quantile(sorted: number[], q: number): number {

@@ -12,6 +12,7 @@
 
 import { GATES, type RecurrentSpec } from '../model/types.js';
 import { kernels } from '../engine/kernels.js';
+import { addInto } from '../engine/tensor.js';
 import type { LayerTaps } from '../engine/taps.js';
 
 export interface StepAccumulator {
@@ -155,4 +156,15 @@ export function contributionNorm(acc: StepAccumulator, group: 'kernel' | 'recurr
   else if (group === 'recurrent_kernel') block(acc.cR, U, t * U * GU);
   else if (acc.cB) block(acc.cB, acc.biasRows, t * acc.biasRows * GU);
   return Math.sqrt(s);
+}
+
+/** Adds the accumulator of another batch range into acc (sums, maxima, per-sample rows appended in order). */
+export function mergeAccumulators(acc: StepAccumulator, o: StepAccumulator): void {
+  for (const k of ['dhSq', 'dxSq', 'absDh', 'cK', 'cR', 'gateSum', 'gateSat', 'valid'] as const) addInto(acc[k], o[k]);
+  if (acc.dcSq && o.dcSq) addInto(acc.dcSq, o.dcSq);
+  if (acc.cB && o.cB) addInto(acc.cB, o.cB);
+  for (let u = 0; u < acc.U; u++) acc.maxDh[u] = Math.max(acc.maxDh[u]!, o.maxDh[u]!);
+  acc.dhPer.push(...o.dhPer);
+  acc.dxPer.push(...o.dxPer);
+  if (acc.dcPer && o.dcPer) acc.dcPer.push(...o.dcPer);
 }

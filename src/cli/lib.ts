@@ -14,8 +14,10 @@ function need<T>(mod: Record<string, unknown>, name: string, file: string): T {
 
 export async function analysisLib() {
   const m = await import('../analysis/index.js');
+  // The command line uses every core (worker threads); the library's analyze() is single-threaded.
+  const p = await import('../analyze-parallel.js');
   return {
-    analyze: need<typeof m.analyze>(m, 'analyze', 'src/analysis/index.ts'),
+    analyze: need<typeof p.analyzeParallel>(p, 'analyzeParallel', 'src/analyze-parallel.ts'),
     validateReportInput: need<typeof m.validateReportInput>(m, 'validateReportInput', 'src/analysis/schema.ts'),
   };
 }
