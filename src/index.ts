@@ -27,4 +27,5 @@ export { kernels, setKernels, jsKernels, type Kernels } from './engine/kernels.j
 
 export { analyze, analyzeModel, DEFAULT_THRESHOLDS, VERSION, type AnalyzeInput, type AnalyzeOptions, type Thresholds, type RawArrays } from './analysis/index.js';
 export * from './analysis/schema.js';
+export { validateAnalysis, validateReportInput } from './analysis/validate.js';
 export { runDemo, type DemoOptions } from './analysis/demo.js';

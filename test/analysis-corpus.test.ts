@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeModel } from '../src/analysis/analyze.js';
-import { validateAnalysis } from '../src/analysis/schema.js';
+import { validateAnalysis } from '../src/analysis/validate.js';
 import { loadModelFile } from '../src/io/node.js';
 import { CORPUS, CORPUS_MAIN } from './helpers/corpus.js';
 

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Analysis, AnalysisSet } from '../src/analysis/schema.js';
-import { validateReportInput } from '../src/analysis/schema.js';
+import { validateReportInput } from '../src/analysis/validate.js';
 import { writeReport, type WriteReportResult } from '../src/report/write.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/program.js';
 import { pairModels } from '../src/cli/analyze.js';
 import type { Io } from '../src/cli/output.js';
-import { validateAnalysis } from '../src/analysis/schema.js';
+import { validateAnalysis } from '../src/analysis/validate.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(ROOT, 'test/fixtures/analysis/example.json');

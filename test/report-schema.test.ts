@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  ANALYSIS_SCHEMA, ANALYSIS_SET_SCHEMA, CHART_IDS, LOG10_GRAD_EDGES, isAnalysisSet, runsOf, validateAnalysis, validateReportInput,
+  ANALYSIS_SCHEMA, ANALYSIS_SET_SCHEMA, CHART_IDS, LOG10_GRAD_EDGES, isAnalysisSet, runsOf,
   type Analysis, type AnalysisSet,
 } from '../src/analysis/schema.js';
+import { validateAnalysis, validateReportInput } from '../src/analysis/validate.js';
 import { DataError } from '../src/model/errors.js';
 
 const example = (): Analysis => JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));

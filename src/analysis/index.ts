@@ -8,6 +8,7 @@ export { analyzeModel, VERSION } from './analyze.js';
 export type { AnalyzeInput, AnalyzeOptions, RawArrays } from './analyze.js';
 export { DEFAULT_THRESHOLDS, type Thresholds } from './diagnose.js';
 export * from './schema.js';
+export { validateAnalysis, validateReportInput } from './validate.js';
 
 /**
  * Analyse one model, or several (e.g. checkpoints of one run) on the same data: one model gives an

@@ -18,7 +18,7 @@ export async function analysisLib() {
   const p = await import('../analyze-parallel.js');
   return {
     analyze: need<typeof p.analyzeParallel>(p, 'analyzeParallel', 'src/analyze-parallel.ts'),
-    validateReportInput: need<typeof m.validateReportInput>(m, 'validateReportInput', 'src/analysis/schema.ts'),
+    validateReportInput: need<typeof m.validateReportInput>(m, 'validateReportInput', 'src/analysis/validate.ts'),
   };
 }
 
