@@ -1,0 +1,113 @@
+// One rnnscope measurement in a fresh process (so peak RSS belongs to this workload alone).
+//
+//   node --import tsx bench/child-rnnscope.ts WORKLOAD KERNELS MODE REPEATS BUDGET_S
+//     KERNELS  js | wasm        (wasm: the SIMD WebAssembly kernels, relaxed-SIMD FMA when available)
+//     MODE     grad             lossAndGrads, all parameters, no taps
+//              taps             the same with every per-step tap of the analysis
+//              analyze          analyzeModel on 256 samples, batch 32 (report excluded)
+// Prints one JSON line (ChildResult). Timing: one warm-up run, then up to REPEATS runs, fewer when
+// REPEATS runs would exceed BUDGET_S seconds (at least one).
+
+import { setFlagsFromString } from 'node:v8';
+import { analyzeModel } from '../src/analysis/analyze.js';
+import { materializeParams } from '../src/engine/graph.js';
+import { jsKernels, setKernels, type Kernels } from '../src/engine/kernels.js';
+import { lossAndGrads } from '../src/engine/run.js';
+import { median } from './report.js';
+import { ALL_TAPS, benchData, buildBenchModel, workload } from './workloads.js';
+
+export type Mode = 'grad' | 'taps' | 'analyze';
+
+export interface ChildResult {
+  ok: true;
+  /** Kernel implementation actually used (e.g. 'js', 'wasm-relaxed-simd'). */
+  kernels: string;
+  times: number[];
+  median: number;
+  warmup: number;
+  maxRssMb: number;
+  /** Loss and ‖∇‖ of the measured batch, to check that kernel variants agree. */
+  loss: number;
+  gradNorm: number;
+  /** Bytes the wasm kernels copied in and out per run (operands outside wasm memory). */
+  copiedMbPerRun?: number;
+  /** analyze: seconds of the gradient batches vs. the rest (Jacobian, statistics, diagnosis), last run. */
+  phases?: { gradients: number; rest: number };
+  /** User + system CPU seconds of this process. */
+  cpuS: number;
+}
+
+async function loadKernels(which: string): Promise<Kernels> {
+  if (which === 'js') return jsKernels;
+  // Node 20 has relaxed SIMD behind a flag (Node ≥ 22 and Chromium ≥ 114 have it by default).
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const mod = await import('../src/engine/kernels-wasm.js');
+  return mod.createWasmKernels();
+}
+
+export function cpuSeconds(): number {
+  const u = process.resourceUsage();
+  return (u.userCPUTime + u.systemCPUTime) / 1e6;
+}
+
+async function main(): Promise<void> {
+  const [id, which, mode, repeatsArg, budgetArg] = process.argv.slice(2) as [string, string, Mode, string, string];
+  const w = workload(id);
+  const repeats = Number(repeatsArg ?? 3), budget = Number(budgetArg ?? 120);
+  const kern = await loadKernels(which);
+  setKernels(kern);
+  const model = buildBenchModel(w);
+  const params = materializeParams(model, 'float32');
+  const mse = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
+  let loss = 0, gradNorm = 0;
+  let phases: ChildResult['phases'];
+  let run: () => void;
+  if (mode === 'analyze') {
+    const d = benchData(w, 256);
+    run = () => {
+      const t0 = performance.now();
+      let tJac = NaN;
+      const onProgress = (p: { phase: string }): void => { if (p.phase !== 'gradients' && Number.isNaN(tJac)) tJac = performance.now(); };
+      const a = analyzeModel(model, { inputs: [d.x], targets: [d.y], dataSource: 'bench' }, { batchSize: 32, onProgress }).analysis;
+      const t1 = performance.now();
+      phases = { gradients: (tJac - t0) / 1e3, rest: (t1 - tJac) / 1e3 };
+      loss = a.objective.value ?? NaN;
+      gradNorm = Math.sqrt(a.params.reduce((s, p) => s + (p.gradNorm ?? 0) ** 2, 0));
+    };
+  } else {
+    const d = benchData(w, w.batch);
+    const taps = mode === 'taps' ? ALL_TAPS : null;
+    run = () => {
+      const r = lossAndGrads(model, [d.x], [d.y], { losses: mse, flavor: 'keras3', dtype: 'float32', params, taps });
+      loss = r.loss;
+      let sq = 0;
+      for (const ps of r.grads) for (const g of ps) for (let i = 0; i < g.data.length; i++) sq += g.data[i]! * g.data[i]!;
+      gradNorm = Math.sqrt(sq);
+    };
+  }
+  const stats = (kern as { stats?: { bytesCopiedIn: number; bytesCopiedOut: number } }).stats;
+  const copied = (): number => (stats ? stats.bytesCopiedIn + stats.bytesCopiedOut : 0);
+  let t0 = performance.now();
+  run();
+  const warmup = (performance.now() - t0) / 1e3;
+  const n = Math.max(1, Math.min(repeats, Math.floor(budget / warmup)));
+  const c0 = copied();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    t0 = performance.now();
+    run();
+    times.push((performance.now() - t0) / 1e3);
+  }
+  const res: ChildResult = {
+    ok: true, kernels: kern.name, times, median: median(times), warmup,
+    maxRssMb: process.resourceUsage().maxRSS / 1024, loss, gradNorm, cpuS: cpuSeconds(),
+  };
+  if (stats) res.copiedMbPerRun = (copied() - c0) / n / 2 ** 20;
+  if (phases) res.phases = phases;
+  process.stdout.write(`${JSON.stringify(res)}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stdout.write(`${JSON.stringify({ ok: false, error: e instanceof Error ? e.message : String(e) })}\n`);
+  process.exitCode = 1;
+});
