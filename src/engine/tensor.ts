@@ -47,3 +47,11 @@ export function dtypeOf(a: Arr): DType {
 export function addInto(dst: Arr, src: Arr): void {
   for (let i = 0; i < dst.length; i++) dst[i] += src[i];
 }
+
+/**
+ * dst[dOff..dOff+n) = src[sOff..sOff+n). Speed: used in per-step loops, where `dst.set(src.subarray(...))`
+ * would allocate a view object per call.
+ */
+export function copyTo(dst: Arr, dOff: number, src: Arr, sOff: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[dOff + i] = src[sOff + i]!;
+}

@@ -17,7 +17,7 @@
 import type { RecurrentSpec } from '../../model/types.js';
 import { activation } from '../activations.js';
 import type { Kernels } from '../kernels.js';
-import type { Arr } from '../tensor.js';
+import { copyTo, type Arr } from '../tensor.js';
 import type { BackState, Cell, CellGrads, CellParams, SeqBuffers } from './cell.js';
 import { accumulateRows } from './lstm.js';
 
@@ -65,7 +65,7 @@ export function gruCell(spec: RecurrentSpec): Cell {
           // R[b, 2U..3U) ← r ⊙ h_{t−1}, the input of the candidate's recurrent product.
           for (let u = 0; u < U; u++) R[rb + 2 * U + u] = A[r + U + u] * H[ho + b * U + u];
         }
-        for (let b = 0; b < B; b++) Z.set(P.subarray(po + b * GU + 2 * U, po + b * GU + GU), zo + b * GU + 2 * U);
+        for (let b = 0; b < B; b++) copyTo(Z, zo + b * GU + 2 * U, P, po + b * GU + 2 * U, U);
         kern.gemm(false, false, B, U, U, R, 2 * U, GU, p.R, 2 * U, GU, 1, Z, zo + 2 * U, GU);
       }
       for (let b = 0; b < B; b++) {

@@ -18,7 +18,7 @@
 import type { RecurrentSpec } from '../../model/types.js';
 import { activation, type ActFn } from '../activations.js';
 import type { Kernels } from '../kernels.js';
-import type { Arr } from '../tensor.js';
+import { copyTo, type Arr } from '../tensor.js';
 import type { BackState, Cell, CellGrads, CellParams, SeqBuffers } from './cell.js';
 
 export function lstmCell(spec: RecurrentSpec): Cell {
@@ -34,7 +34,7 @@ export function lstmCell(spec: RecurrentSpec): Cell {
       const { B, U } = s, GU = 4 * U;
       const zo = k * B * GU, ho = k * B * U, hn = (k + 1) * B * U;
       const { Z, A, H, C, S } = s;
-      Z.set(s.P.subarray(t * B * GU, (t + 1) * B * GU), zo);
+      copyTo(Z, zo, s.P, t * B * GU, B * GU);
       kern.gemm(false, false, B, GU, U, H, ho, U, p.R, 0, GU, 1, Z, zo, GU);
       for (let b = 0; b < B; b++) {
         const r = zo + b * GU;

@@ -14,7 +14,7 @@
 
 import type { RecurrentSpec } from '../../model/types.js';
 import type { Ctx } from '../layer.js';
-import { alloc, type Arr, type Mask, type Tensor } from '../tensor.js';
+import { alloc, copyTo, type Arr, type Mask, type Tensor } from '../tensor.js';
 import type { LayerTaps, TapName } from '../taps.js';
 import { newSeqBuffers, type Cell, type CellParams, type SeqBuffers } from './cell.js';
 import { gruCell } from './gru.js';
@@ -96,7 +96,7 @@ export function seqForward(ctx: Ctx, spec: RecurrentSpec, params: Tensor[], x: T
   const Xp = alloc(ctx.dtype, T * B * I);
   for (let k = 0; k < T; k++) {
     const t = stepOf(spec, T, k);
-    for (let b = 0; b < B; b++) Xp.set(x.data.subarray((b * T + t) * I, (b * T + t + 1) * I), (k * B + b) * I);
+    for (let b = 0; b < B; b++) copyTo(Xp, (k * B + b) * I, x.data, (b * T + t) * I, I);
   }
   const c: SeqCache = {
     spec, cell, p, bufs: s, seg, T, Xp, mask, name, direction,
@@ -118,7 +118,7 @@ export function seqForward(ctx: Ctx, spec: RecurrentSpec, params: Tensor[], x: T
         const t = stepOf(spec, T, k0 + k);
         for (let b = 0; b < B; b++) {
           if (mask && spec.zeroOutputForMask && !mask.data[b * T + t]) continue;
-          Y.set(s.H.subarray((k + 1) * B * U + b * U, (k + 1) * B * U + (b + 1) * U), (b * T + k0 + k) * U);
+          copyTo(Y, (b * T + k0 + k) * U, s.H, (k + 1) * B * U + b * U, U);
         }
       }
     }
@@ -169,11 +169,11 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
           for (let u = 0; u < U; u++) dh[b * U + u] += dY.data[o + u]!;
         }
       }
-      if (tap?.dh) for (let b = 0; b < B; b++) tap.dh.set(dh.subarray(b * U, (b + 1) * U), (b * T + t) * U);
+      if (tap?.dh) for (let b = 0; b < B; b++) copyTo(tap.dh, (b * T + t) * U, dh, b * U, U);
       if (tap?.dc) {
         // Total ∂L/∂c_t (c_t also feeds h_t); a masked step carried c, and h does not depend on it there.
         for (let b = 0; b < B; b++) {
-          if (mask && !mask.data[b * T + t]) tap.dc.set(dc.subarray(b * U, (b + 1) * U), (b * T + t) * U);
+          if (mask && !mask.data[b * T + t]) copyTo(tap.dc, (b * T + t) * U, dc, b * U, U);
           else cell.totalDc!(s, bs, k, b, tap.dc, (b * T + t) * U);
         }
       }
@@ -181,17 +181,17 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
         // Masked samples skip the cell: hold their gradient aside, run the cell on zeros for them.
         for (let b = 0; b < B; b++) {
           if (mask.data[b * T + t]) continue;
-          holdH!.set(dh.subarray(b * U, (b + 1) * U), b * U);
+          copyTo(holdH!, b * U, dh, b * U, U);
           dh.fill(0, b * U, (b + 1) * U);
-          if (holdC) { holdC.set(dc.subarray(b * U, (b + 1) * U), b * U); dc.fill(0, b * U, (b + 1) * U); }
+          if (holdC) { copyTo(holdC, b * U, dc, b * U, U); dc.fill(0, b * U, (b + 1) * U); }
         }
       }
       cell.backwardStep(ctx.kernels, p, g, s, bs, k);
       if (mask) {
         for (let b = 0; b < B; b++) {
           if (mask.data[b * T + t]) continue;
-          dh.set(holdH!.subarray(b * U, (b + 1) * U), b * U);
-          if (holdC) dc.set(holdC.subarray(b * U, (b + 1) * U), b * U);
+          copyTo(dh, b * U, holdH!, b * U, U);
+          if (holdC) copyTo(dc, b * U, holdC, b * U, U);
         }
       }
       dP.set(dZ, k * B * GU);
@@ -201,7 +201,7 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
     ctx.kernels.gemm(false, true, n * B, I, GU, dP, 0, GU, p.K, 0, GU, 0, dXp, 0, I);
     for (let k = 0; k < n; k++) {
       const t = stepOf(spec, T, k0 + k);
-      for (let b = 0; b < B; b++) dX.set(dXp.subarray((k * B + b) * I, (k * B + b + 1) * I), (b * T + t) * I);
+      for (let b = 0; b < B; b++) copyTo(dX, (b * T + t) * I, dXp, (k * B + b) * I, I);
     }
   }
   if (dInit) {
@@ -235,13 +235,13 @@ function recordStep(c: SeqCache, tap: Partial<Record<TapName, Arr>>, k: number, 
   const { B, U, I } = s, GU = cell.G * U;
   for (let b = 0; b < B; b++) {
     const bt = b * T + t, r = k * B + b;
-    if (tap.gateGrad) tap.gateGrad.set(dZ.subarray(b * GU, (b + 1) * GU), bt * GU);
-    if (tap.gates) tap.gates.set(s.A.subarray(r * GU, (r + 1) * GU), bt * GU);
-    if (tap.z) tap.z.set(s.Z.subarray(r * GU, (r + 1) * GU), bt * GU);
-    if (tap.hPrev) tap.hPrev.set(s.H.subarray(r * U, (r + 1) * U), bt * U);
-    if (tap.cPrev) tap.cPrev.set(s.C.subarray(r * U, (r + 1) * U), bt * U);
-    if (tap.c) tap.c.set(s.C.subarray((r + B) * U, (r + B + 1) * U), bt * U);
-    if (tap.rh) tap.rh.set(s.S.subarray(r * U, (r + 1) * U), bt * U);
-    if (tap.x) tap.x.set(c.Xp.subarray((kg * B + b) * I, (kg * B + b + 1) * I), bt * I);
+    if (tap.gateGrad) copyTo(tap.gateGrad, bt * GU, dZ, b * GU, GU);
+    if (tap.gates) copyTo(tap.gates, bt * GU, s.A, r * GU, GU);
+    if (tap.z) copyTo(tap.z, bt * GU, s.Z, r * GU, GU);
+    if (tap.hPrev) copyTo(tap.hPrev, bt * U, s.H, r * U, U);
+    if (tap.cPrev) copyTo(tap.cPrev, bt * U, s.C, r * U, U);
+    if (tap.c) copyTo(tap.c, bt * U, s.C, (r + B) * U, U);
+    if (tap.rh) copyTo(tap.rh, bt * U, s.S, r * U, U);
+    if (tap.x) copyTo(tap.x, bt * I, c.Xp, (kg * B + b) * I, I);
   }
 }

@@ -8,6 +8,7 @@
 import type { RecurrentSpec } from '../../model/types.js';
 import { activation } from '../activations.js';
 import type { Kernels } from '../kernels.js';
+import { copyTo } from '../tensor.js';
 import type { BackState, Cell, CellGrads, CellParams, SeqBuffers } from './cell.js';
 import { accumulateRows } from './lstm.js';
 
@@ -22,10 +23,10 @@ export function simpleRnnCell(spec: RecurrentSpec): Cell {
     forwardStep(kern: Kernels, p: CellParams, s: SeqBuffers, k: number, t: number) {
       const { B, U } = s;
       const zo = k * B * U, hn = (k + 1) * B * U;
-      s.Z.set(s.P.subarray(t * B * U, (t + 1) * B * U), zo);
+      copyTo(s.Z, zo, s.P, t * B * U, B * U);
       kern.gemm(false, false, B, U, U, s.H, zo, U, p.R, 0, U, 1, s.Z, zo, U);
       for (let b = 0; b < B; b++) sig.forward(s.Z, zo + b * U, s.A, zo + b * U, U);
-      s.H.set(s.A.subarray(zo, zo + B * U), hn);
+      copyTo(s.H, hn, s.A, zo, B * U);
     },
 
     backwardStep(kern: Kernels, p: CellParams, g: CellGrads, s: SeqBuffers, bs: BackState, k: number) {
