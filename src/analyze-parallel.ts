@@ -54,14 +54,18 @@ function runInWorker(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions
 }
 
 export interface ParallelOptions extends AnalyzeOptions {
-  /** Threads to use, including this one (default: the machine's available parallelism). */
+  /** Threads to use, including this one (default: one per 8 batches, at most the available cores). */
   workers?: number;
 }
 
 /** analyzeModel on several threads: the same result up to floating-point summation order. */
 export async function analyzeModelParallel(model: ModelSpec, input: AnalyzeInput, opts: ParallelOptions = {}): Promise<{ analysis: Analysis; raw: RawArrays | null }> {
   const plan = planAnalysis(model, input, opts);
-  const threads = Math.max(1, Math.min(opts.workers ?? availableParallelism(), plan.nBatches));
+  // A worker costs a start-up (module loading, the model and data cloned) of about a second, more
+  // from the TypeScript sources; measured on the W benchmark (8 batches) two threads were slower than
+  // one. So by default a worker is added only per 8 batches; `workers` overrides.
+  const auto = Math.min(availableParallelism(), Math.max(1, Math.floor(plan.nBatches / 8)));
+  const threads = Math.max(1, Math.min(opts.workers ?? auto, plan.nBatches));
   if (threads === 1) return analyzeModel(model, input, opts);
   const per = Math.ceil(plan.nBatches / threads);
   const ranges = Array.from({ length: threads }, (_, i) => [i * per, Math.min(plan.nBatches, (i + 1) * per)] as const).filter(([a, b]) => a < b);
