@@ -4,9 +4,12 @@
 //     KERNELS  js | wasm        (wasm: the SIMD WebAssembly kernels, relaxed-SIMD FMA when available)
 //     MODE     grad             lossAndGrads, all parameters, no taps
 //              taps             the same with every per-step tap of the analysis
-//              analyze          analyzeModel on 256 samples, batch 32 (report excluded)
+//              analyze          analyzeModel on 256 samples, batch 32, all quantities (connectivity
+//                               included; report excluded), on this thread
+//              analyze-par      the same through analyzeModelParallel, as `rnnscope analyze` runs it in
+//                               Node: batches split over worker threads, one per core
 // Prints one JSON line (ChildResult). Timing: one warm-up run, then up to REPEATS runs, fewer when
-// REPEATS runs would exceed BUDGET_S seconds (at least one).
+// REPEATS runs would exceed BUDGET_S seconds (at least one). Peak RSS includes the workers.
 
 import { setFlagsFromString } from 'node:v8';
 import { analyzeModel } from '../src/analysis/analyze.js';
@@ -16,7 +19,7 @@ import { lossAndGrads } from '../src/engine/run.js';
 import { median } from './report.js';
 import { ALL_TAPS, benchData, buildBenchModel, workload } from './workloads.js';
 
-export type Mode = 'grad' | 'taps' | 'analyze';
+export type Mode = 'grad' | 'taps' | 'analyze' | 'analyze-par';
 
 export interface ChildResult {
   ok: true;
@@ -31,13 +34,16 @@ export interface ChildResult {
   gradNorm: number;
   /** Bytes the wasm kernels copied in and out per run (operands outside wasm memory). */
   copiedMbPerRun?: number;
-  /** analyze: seconds of the gradient batches vs. the rest (Jacobian, statistics, diagnosis), last run. */
-  phases?: { gradients: number; rest: number };
+  /** analyze: seconds of the gradient batches (workers included), of the Jacobian + statistics +
+   *  diagnosis, and of the connectivity map, last run. */
+  phases?: { gradients: number; finish: number; connectivity: number };
   /** User + system CPU seconds of this process. */
   cpuS: number;
 }
 
 async function loadKernels(which: string): Promise<Kernels> {
+  // Worker threads (analyze-par) pick their kernels from the environment (src/engine/kernels.ts).
+  process.env['RNNSCOPE_KERNELS'] = which;
   if (which === 'js') return jsKernels;
   // Node 20 has relaxed SIMD behind a flag (Node ≥ 22 and Chromium ≥ 114 have it by default).
   setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -61,16 +67,20 @@ async function main(): Promise<void> {
   const mse = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
   let loss = 0, gradNorm = 0;
   let phases: ChildResult['phases'];
-  let run: () => void;
-  if (mode === 'analyze') {
+  let run: () => void | Promise<void>;
+  if (mode === 'analyze' || mode === 'analyze-par') {
     const d = benchData(w, 256);
-    run = () => {
+    const { analyzeModelParallel } = await import('../src/analyze-parallel.js');
+    run = async () => {
       const t0 = performance.now();
-      let tJac = NaN;
-      const onProgress = (p: { phase: string }): void => { if (p.phase !== 'gradients' && Number.isNaN(tJac)) tJac = performance.now(); };
-      const a = analyzeModel(model, { inputs: [d.x], targets: [d.y], dataSource: 'bench' }, { batchSize: 32, onProgress }).analysis;
+      const at: Record<string, number> = {};
+      const onProgress = (p: { phase: string }): void => { at[p.phase] ??= performance.now(); };
+      const input = { inputs: [d.x], targets: [d.y], dataSource: 'bench' };
+      const opts = { batchSize: 32, connectivity: true, onProgress };
+      const a = (mode === 'analyze' ? analyzeModel(model, input, opts) : await analyzeModelParallel(model, input, opts)).analysis;
       const t1 = performance.now();
-      phases = { gradients: (tJac - t0) / 1e3, rest: (t1 - tJac) / 1e3 };
+      const tJac = at['jacobian'] ?? at['connectivity'] ?? t1, tCon = at['connectivity'] ?? t1;
+      phases = { gradients: (tJac - t0) / 1e3, finish: (tCon - tJac) / 1e3, connectivity: (t1 - tCon) / 1e3 };
       loss = a.objective.value ?? NaN;
       gradNorm = Math.sqrt(a.params.reduce((s, p) => s + (p.gradNorm ?? 0) ** 2, 0));
     };
@@ -88,14 +98,14 @@ async function main(): Promise<void> {
   const stats = (kern as { stats?: { bytesCopiedIn: number; bytesCopiedOut: number } }).stats;
   const copied = (): number => (stats ? stats.bytesCopiedIn + stats.bytesCopiedOut : 0);
   let t0 = performance.now();
-  run();
+  await run();
   const warmup = (performance.now() - t0) / 1e3;
   const n = Math.max(1, Math.min(repeats, Math.floor(budget / warmup)));
   const c0 = copied();
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
     t0 = performance.now();
-    run();
+    await run();
     times.push((performance.now() - t0) / 1e3);
   }
   const res: ChildResult = {
