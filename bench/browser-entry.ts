@@ -5,7 +5,7 @@
 import { materializeParams } from '../src/engine/graph.js';
 import { createWasmKernels } from '../src/engine/kernels-wasm.js';
 import { lossAndGrads } from '../src/engine/run.js';
-import { median } from './report.js';
+import { timeRuns } from './timing.js';
 import { ALL_TAPS, benchData, buildBenchModel, workload } from './workloads.js';
 
 export interface BrowserResult {
@@ -13,6 +13,8 @@ export interface BrowserResult {
   crossOriginIsolated: boolean;
   times: number[];
   median: number;
+  first: number;
+  warmupRuns: number;
   gradNorm: number;
 }
 
@@ -29,16 +31,8 @@ async function measure(id: string, mode: 'grad' | 'taps', repeats: number, budge
     for (const ps of r.grads) for (const g of ps) for (let i = 0; i < g.data.length; i++) sq += g.data[i]! * g.data[i]!;
     gradNorm = Math.sqrt(sq);
   };
-  let t0 = performance.now();
-  run();
-  const warm = (performance.now() - t0) / 1e3;
-  const times: number[] = [];
-  for (let i = 0; i < Math.max(1, Math.min(repeats, Math.floor(budget / warm))); i++) {
-    t0 = performance.now();
-    run();
-    times.push((performance.now() - t0) / 1e3);
-  }
-  return { kernels: kern.name, crossOriginIsolated: globalThis.crossOriginIsolated ?? false, times, median: median(times), gradNorm };
+  const timed = await timeRuns(run, repeats, budget);
+  return { kernels: kern.name, crossOriginIsolated: globalThis.crossOriginIsolated ?? false, ...timed, gradNorm };
 }
 
 (globalThis as unknown as { rnnscopeBench: typeof measure }).rnnscopeBench = measure;

@@ -8,15 +8,15 @@
 //                               included; report excluded), on this thread
 //              analyze-par      the same through analyzeModelParallel, as `rnnscope analyze` runs it in
 //                               Node: batches split over worker threads, one per core
-// Prints one JSON line (ChildResult). Timing: one warm-up run, then up to REPEATS runs, fewer when
-// REPEATS runs would exceed BUDGET_S seconds (at least one). Peak RSS includes the workers.
+// Prints one JSON line (ChildResult). Timing: timing.ts (warm-up, then up to REPEATS runs within
+// BUDGET_S seconds). Peak RSS includes the workers.
 
 import { setFlagsFromString } from 'node:v8';
 import { analyzeModel } from '../src/analysis/analyze.js';
 import { materializeParams } from '../src/engine/graph.js';
 import { jsKernels, setKernels, type Kernels } from '../src/engine/kernels.js';
 import { lossAndGrads } from '../src/engine/run.js';
-import { median } from './report.js';
+import { timeRuns } from './timing.js';
 import { ALL_TAPS, benchData, buildBenchModel, workload } from './workloads.js';
 
 export type Mode = 'grad' | 'taps' | 'analyze' | 'analyze-par';
@@ -27,7 +27,8 @@ export interface ChildResult {
   kernels: string;
   times: number[];
   median: number;
-  warmup: number;
+  first: number;
+  warmupRuns: number;
   maxRssMb: number;
   /** Loss and ‖∇‖ of the measured batch, to check that kernel variants agree. */
   loss: number;
@@ -97,22 +98,17 @@ async function main(): Promise<void> {
   }
   const stats = (kern as { stats?: { bytesCopiedIn: number; bytesCopiedOut: number } }).stats;
   const copied = (): number => (stats ? stats.bytesCopiedIn + stats.bytesCopiedOut : 0);
-  let t0 = performance.now();
-  await run();
-  const warmup = (performance.now() - t0) / 1e3;
-  const n = Math.max(1, Math.min(repeats, Math.floor(budget / warmup)));
-  const c0 = copied();
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    t0 = performance.now();
+  let copiedLast = 0;
+  const timed = await timeRuns(async () => {
+    const c = copied();
     await run();
-    times.push((performance.now() - t0) / 1e3);
-  }
+    copiedLast = copied() - c;
+  }, repeats, budget);
   const res: ChildResult = {
-    ok: true, kernels: kern.name, times, median: median(times), warmup,
+    ok: true, kernels: kern.name, ...timed,
     maxRssMb: process.resourceUsage().maxRSS / 1024, loss, gradNorm, cpuS: cpuSeconds(),
   };
-  if (stats) res.copiedMbPerRun = (copied() - c0) / n / 2 ** 20;
+  if (stats) res.copiedMbPerRun = copiedLast / 2 ** 20;
   if (phases) res.phases = phases;
   process.stdout.write(`${JSON.stringify(res)}\n`);
 }

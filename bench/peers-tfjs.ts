@@ -5,11 +5,11 @@
 // A tf.layers Sequential of the workload's architecture (cells × layers → Dense(1), mse on the last
 // output); one measured run = tf.variableGrads of the loss over every trainable variable, with the
 // gradients read back (dataSync) so that lazy backends finish. GRU: TF.js has only reset_after=false.
-// Timing as bench/child-rnnscope.ts: one warm-up, then up to REPEATS runs within BUDGET_S; when the
-// warm-up alone takes more than MAX_RUN_S (default 60) the peer is reported as skipped.
+// Timing: timing.ts (warm-up, then up to REPEATS runs within BUDGET_S); when the first run takes
+// more than MAX_RUN_S (default 60) the peer is reported as skipped.
 // Prints one JSON line.
 
-import { median } from './report.js';
+import { timeRuns } from './timing.js';
 import { benchData, workload } from './workloads.js';
 
 async function main(): Promise<void> {
@@ -45,23 +45,14 @@ async function main(): Promise<void> {
     value.dispose();
     tf.dispose(Object.values(grads));
   };
-  let t0 = performance.now();
-  run();
-  const warmup = (performance.now() - t0) / 1e3;
   const cpuS = (): number => { const u = process.resourceUsage(); return (u.userCPUTime + u.systemCPUTime) / 1e6; };
-  if (warmup > maxRun) {
-    process.stdout.write(`${JSON.stringify({ ok: false, skipped: `one run (the warm-up) took ${warmup.toFixed(0)} s > ${maxRun} s`, warmup, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuS: cpuS() })}\n`);
+  const timed = await timeRuns(run, repeats, budget, (first) => first > maxRun);
+  if (!timed.times.length) {
+    process.stdout.write(`${JSON.stringify({ ok: false, skipped: `one run took ${timed.first.toFixed(0)} s (> ${maxRun} s)`, first: timed.first, maxRssMb: process.resourceUsage().maxRSS / 1024, cpuS: cpuS() })}\n`);
     return;
   }
-  const n = Math.max(1, Math.min(repeats, Math.floor(budget / warmup)));
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    t0 = performance.now();
-    run();
-    times.push((performance.now() - t0) / 1e3);
-  }
   process.stdout.write(`${JSON.stringify({
-    ok: true, kernels: `tfjs ${tf.version.tfjs} ${backend}${note ? ` (${note})` : ''}`, times, median: median(times), warmup,
+    ok: true, kernels: `tfjs ${tf.version.tfjs} ${backend}${note ? ` (${note})` : ''}`, ...timed,
     maxRssMb: process.resourceUsage().maxRSS / 1024, loss, cpuS: cpuS(),
   })}\n`);
 }

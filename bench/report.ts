@@ -13,7 +13,9 @@ export interface Measurement {
   /** Median seconds of the timed runs, null when not measured. */
   median: number | null;
   times: number[];
-  warmup: number | null;
+  /** Seconds of the first run in the process (before warm-up), and the number of warm-up runs. */
+  first: number | null;
+  warmupRuns: number | null;
   maxRssMb: number | null;
   /** Flops counted by the FLOP model (workloads.ts) for one timed run. */
   flops: number;
@@ -64,12 +66,6 @@ export interface BenchReport {
   notes: string[];
 }
 
-/** Median; the mean of the middle two for an even count. */
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b), n = s.length;
-  return n % 2 ? s[n >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
-}
-
 const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(digits));
 const pct = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`);
 
@@ -104,19 +100,21 @@ export function toMarkdown(r: BenchReport): string {
   L.push('');
 
   L.push('## Results', '');
-  L.push('Ratios are rnnscope\'s time ÷ the peer\'s time on the same workload (below 1×: rnnscope is faster).', '');
-  const head = ['workload', 'implementation', 'median s', 'runs', 'GFLOP/s', '% peak', 'peak RSS MB', 'others', ...PEER_COLUMNS.map((c) => `÷ ${c[2]}`)];
+  L.push('Ratios are rnnscope\'s time ÷ the peer\'s time on the same workload (below 1×: rnnscope is faster). '
+    + '"range" is the fastest and slowest timed run; "first run" is the process\'s first, cold run (V8 has not yet optimised the WebAssembly and JavaScript), what a one-shot command pays.', '');
+  const head = ['workload', 'implementation', 'median s', 'runs', 'range s', 'first run s', 'GFLOP/s', '% peak', 'peak RSS MB', 'others', ...PEER_COLUMNS.map((c) => `÷ ${c[2]}`)];
   L.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
   for (const x of r.measurements) {
     const name = x.impl === 'rnnscope' ? `rnnscope ${x.variant}${x.detail ? ` (${x.detail})` : ''}` : `${x.impl === 'torch' ? 'PyTorch' : 'TF.js'} ${x.variant}`;
     if (x.skipped) {
-      const cells = [x.workload, name, x.median === null ? 'not run' : fmt(x.median), '', '', '', '', '', x.skipped];
+      const cells = [x.workload, name, x.median === null ? 'not run' : fmt(x.median), '', '', '', '', '', '', '', x.skipped];
       L.push(`| ${[...cells, ...Array<string>(head.length - cells.length).fill('')].join(' | ')} |`);
       continue;
     }
     // analyze is 8 batches plus statistics: no peer does the same work.
     const ratios = PEER_COLUMNS.map(([impl, v]) => (x.impl === 'rnnscope' && !x.variant.includes('analyze') ? ratio(r.measurements, x, impl, v) : null));
-    L.push(`| ${[x.workload, name, fmt(x.median), String(x.times.length), fmt(x.gflops), pct(x.peakShare), fmt(x.maxRssMb, 3),
+    const range = x.times.length > 1 ? `${fmt(Math.min(...x.times))}–${fmt(Math.max(...x.times))}` : '';
+    L.push(`| ${[x.workload, name, fmt(x.median), String(x.times.length), range, fmt(x.first), fmt(x.gflops), pct(x.peakShare), fmt(x.maxRssMb, 3),
       x.othersCores === null ? '—' : x.othersCores.toFixed(2), ...ratios.map((q) => (q === null ? '—' : `${fmt(q)}×`))].join(' | ')} |`);
   }
   L.push('');

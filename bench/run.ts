@@ -8,8 +8,9 @@
 //   ─► Measurement[] ─► targets ─► report.ts ─► latest.md, latest.json
 //
 //   npm run bench -- [--quick] [--only REGEX] [--repeats N] [--budget S]
-//                    [--no-js] [--no-torch] [--no-tfjs] [--no-browser] [--wait-load [MAX_LOAD]] [--resume] [--out DIR]
+//                    [--no-js] [--no-torch] [--no-tfjs] [--no-browser] [--wait-load [MAX_LOAD]] [--resume] [--render] [--out DIR]
 //
+// --render: only rewrite latest.md from latest.json.
 // --resume: take over the measurements of an interrupted run (results/partial.json).
 // --quick: W, W-gru and W-rnn only. --only: workloads whose id matches REGEX (anchored).
 // --repeats: timed runs per measurement (default 5; fewer when they exceed --budget seconds,
@@ -24,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { toMarkdown, type BenchReport, type Impl, type Measurement, type Target } from './report.js';
 import { measureInChromium } from './browser.js';
+import { WARM_S } from './timing.js';
 import { forwardFlops, gradFlops, WORKLOADS, type Workload } from './workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -107,7 +109,8 @@ interface ChildOut {
   kernels?: string;
   times?: number[];
   median?: number;
-  warmup?: number;
+  first?: number;
+  warmupRuns?: number;
   maxRssMb?: number;
   cpuS?: number;
   loss?: number;
@@ -188,7 +191,7 @@ function record(w: Workload, impl: Impl, variant: string, flops: number, r: { ou
   const o = r.out;
   const m: Measurement = {
     workload: w.id, impl, variant, detail: o.kernels ?? detail, median: o.ok ? o.median ?? null : null, times: o.times ?? [],
-    warmup: o.warmup ?? null, maxRssMb: o.maxRssMb ?? null, flops, gflops: null, peakShare: null, othersCores: r.othersCores,
+    first: o.first ?? null, warmupRuns: o.warmupRuns ?? null, maxRssMb: o.maxRssMb ?? null, flops, gflops: null, peakShare: null, othersCores: r.othersCores,
   };
   if (o.ok && m.median) {
     m.gflops = flops / m.median / 1e9;
@@ -207,7 +210,7 @@ function record(w: Workload, impl: Impl, variant: string, flops: number, r: { ou
 }
 
 function skip(w: Workload, impl: Impl, variant: string, reason: string): void {
-  measurements.push({ workload: w.id, impl, variant, detail: '', median: null, times: [], warmup: null, maxRssMb: null, flops: gradFlops(w), gflops: null, peakShare: null, othersCores: null, skipped: reason });
+  measurements.push({ workload: w.id, impl, variant, detail: '', median: null, times: [], first: null, warmupRuns: null, maxRssMb: null, flops: gradFlops(w), gflops: null, peakShare: null, othersCores: null, skipped: reason });
   log(`  ${w.id.padEnd(10)} ${impl} ${variant.padEnd(16)} skipped: ${reason}`);
   savePartial();
 }
@@ -256,6 +259,13 @@ async function detectTfjs(): Promise<string | null> {
 }
 
 async function main(): Promise<void> {
+  if (flag('--render')) {
+    // Re-render latest.md from latest.json (after a change to report.ts), without measuring.
+    const r = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
+    writeFileSync(join(outDir, 'latest.md'), toMarkdown(r));
+    log(`wrote ${join(outDir, 'latest.md')} from latest.json`);
+    return;
+  }
   if (waitLoad !== null) waitForLoad(waitLoad);
   const loadStart = loadavg();
   const started = new Date();
@@ -306,6 +316,8 @@ async function main(): Promise<void> {
           o.times = o[`${v}_times`] as number[] | undefined;
           o.median = o[v] as number | undefined;
           o.maxRssMb = o['maxrss_mb'] as number | undefined;
+          o.first = o[`${v}_first`] as number | undefined;
+          o.warmupRuns = o[`${v}_warmup_runs`] as number | undefined;
           o.kernels = `torch ${String(o['torch'])}, ${String(o['threads'])} threads, ${String(o['blas'] ?? 'BLAS not OpenBLAS (check update-alternatives --display libblas.so.3-x86_64-linux-gnu)')}`;
           if (!o.ok) o.error ??= 'no result';
         }
@@ -337,7 +349,7 @@ async function main(): Promise<void> {
     if (typeof r === 'string') notes.push(`rnnscope in Chromium not measured: ${r}.`);
     else {
       r.forEach((x, i) => record(inBrowser[0]!, 'rnnscope', `wasm ${modes[i]} · Chromium`, gradFlops(inBrowser[0]!), {
-        out: { ok: true, kernels: `${x.result.kernels}, ${x.browser}${x.result.crossOriginIsolated ? '' : ', NOT cross-origin isolated'}`, times: x.result.times, median: x.result.median, gradNorm: x.result.gradNorm },
+        out: { ok: true, kernels: `${x.result.kernels}, ${x.browser}${x.result.crossOriginIsolated ? '' : ', NOT cross-origin isolated'}`, times: x.result.times, median: x.result.median, first: x.result.first, warmupRuns: x.result.warmupRuns, gradNorm: x.result.gradNorm },
         othersCores: null,
       }));
     }
@@ -358,7 +370,7 @@ async function main(): Promise<void> {
     },
     peers,
     flopModel: 'matrix products only, 2 flops per multiply–add: forward = Σ over layers 2·T·B·(I+U)·G·U (G = 4 LSTM, 3 GRU, 1 SimpleRNN), backward = 2 × forward, one gradient = 3 × forward; elementwise gate math, the Dense head and checkpoint recomputation are not counted. analyze = 8 gradients (256 samples, batch 32).',
-    method: `each measurement in a fresh child process (peak RSS = that process's maxRSS, including Node/Python and the library itself); in-process timing of one gradient (forward + backward, all parameters) after one warm-up run; median of up to ${REPEATS} runs, fewer when they would exceed ${BUDGET_S} s (the runs column). float32 throughout. rnnscope and TF.js use one thread; PyTorch uses ${cores} intra-op threads with one OpenBLAS thread each (torch_bench.py: its fastest setting here; the default, where OpenBLAS starts ${cores} threads inside each torch thread, oversubscribes the cores and is 2–4× slower).`,
+    method: `each measurement in a fresh child process (peak RSS = that process's maxRSS, including Node/Python and the library itself); in-process timing of one gradient (forward + backward, all parameters) after ${WARM_S} s of warm-up runs (at least one; V8 needs several runs to optimise the WebAssembly and JavaScript); median of up to ${REPEATS} runs, fewer when they would exceed ${BUDGET_S} s (the runs column). float32 throughout. rnnscope and TF.js use one thread; PyTorch uses ${cores} intra-op threads with one OpenBLAS thread each (torch_bench.py: its fastest setting here; the default, where OpenBLAS starts ${cores} threads inside each torch thread, oversubscribes the cores and is 2–4× slower).`,
     measurements, targets, notes,
   };
   mkdirSync(outDir, { recursive: true });
@@ -419,7 +431,7 @@ function evaluateTargets(): Target[] {
     .filter(([c, n]) => c && n);
   const worst = pairs.length ? Math.max(...pairs.map(([c, n]) => c!.median! / n!.median!)) : null;
   add('browser', 'The same kernels in Chromium within 1.5× of Node (W)', '≤ 1.5×', worst,
-    pairs.length ? pairs.map(([c, n]) => `${c!.variant.split(' ')[1]}: Chromium ${s(c!.median!)} s ÷ Node ${s(n!.median!)} s = ${s(c!.median! / n!.median!)}×`).join('; ') : 'W in Chromium not run (see the notes)', (v) => v <= 1.5);
+    pairs.length ? pairs.map(([c, n]) => `${c!.variant.split(' ')[1]}: Chromium ${s(c!.median!)} s ÷ Node ${s(n!.median!)} s = ${s(c!.median! / n!.median!)}×`).join('; ') : 'W was not run in Chromium; see the notes', (v) => v <= 1.5);
   return T;
 }
 

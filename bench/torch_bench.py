@@ -8,7 +8,7 @@ Prints one JSON line: median seconds of forward+backward for
   fused:    torch.nn.LSTM/GRU/RNN (num_layers=LAYERS, batch_first) → Linear(1) on the last output, MSE;
   unrolled: the same network unrolled per step with nn.LSTMCell/GRUCell/RNNCell and retain_grad()
             on every h_t (the per-step taps rnnscope records), LAYERS stacked;
-and the process's peak RSS. float32, CPU, in-process timing after one warm-up run.
+and the process's peak RSS. float32, CPU, in-process timing after warm-up (see median_time).
 """
 import json, os, resource, sys, time
 
@@ -65,14 +65,23 @@ def unrolled():
 
 
 def median_time(f, name):
-    # One warm-up run, then REPEATS runs, fewer (at least one) when they would exceed
-    # $BENCH_BUDGET_S seconds at the warm-up's pace (as bench/child-rnnscope.ts does).
-    t0 = time.perf_counter()
-    f()
-    warm = time.perf_counter() - t0
+    # As bench/timing.ts: warm-up runs for WARM_S seconds (at least one), then REPEATS runs, fewer
+    # (at least one) when they would exceed $BENCH_BUDGET_S seconds at the last warm-up's pace.
+    start = time.perf_counter()
+    runs = 0
+    while True:
+        t0 = time.perf_counter()
+        f()
+        last = time.perf_counter() - t0
+        if runs == 0:
+            res[name + '_first'] = last
+        runs += 1
+        if time.perf_counter() - start >= WARM_S:
+            break
+    res[name + '_warmup_runs'] = runs
     budget = float(os.environ.get("BENCH_BUDGET_S", "inf"))
     ts = []
-    for _ in range(max(1, min(R, int(budget // warm) if budget != float('inf') else R))):
+    for _ in range(max(1, min(R, int(budget // last) if budget != float('inf') else R))):
         t0 = time.perf_counter()
         f()
         ts.append(time.perf_counter() - t0)
@@ -82,6 +91,7 @@ def median_time(f, name):
     return ts[n // 2] if n % 2 else (ts[n // 2 - 1] + ts[n // 2]) / 2
 
 
+WARM_S = 5
 res = {'torch': torch.__version__, 'threads': torch.get_num_threads()}
 try:  # which BLAS libblas.so.3 resolves to (update-alternatives); OpenBLAS names its kernel core
     import ctypes
