@@ -17,7 +17,8 @@ function positiveInt(v: string): number {
   return n;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
+// commander passes undefined as `prev` the first time (no default is declared).
+const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
 const EXAMPLES = {
   analyze: `
