@@ -2,7 +2,7 @@
 // found, what was expected, and what to do. Message builders that tests assert
 // on live beside the code that throws them.
 
-export type Stage = 'load' | 'model' | 'data' | 'engine' | 'usage';
+export type Stage = 'load' | 'model' | 'data' | 'engine' | 'usage' | 'output';
 
 export class RnnscopeError extends Error {
   readonly stage: Stage;
@@ -34,6 +34,13 @@ export class ModelError extends RnnscopeError {
 export class DataError extends RnnscopeError {
   constructor(message: string, options?: { file?: string; cause?: unknown }) {
     super('data', message, options);
+  }
+}
+
+/** Writing a result failed or was refused: an output that would replace a file rnnscope did not write, a full disk, a locked folder. */
+export class OutputError extends RnnscopeError {
+  constructor(message: string, options?: { file?: string; cause?: unknown }) {
+    super('output', message, options);
   }
 }
 
