@@ -111,7 +111,9 @@ export const bidirectionalLayer: LayerImpl<BidiSpec> = {
     const dInitF: Tensor[] = [], dInitB: Tensor[] = [];
     const dxf = seqBackward(ctx, c.f, dyf, st.slice(0, c.nState), dParams.slice(0, nf), dInitF);
     const dxb = seqBackward(ctx, c.b, dyb, st.slice(c.nState), dParams.slice(nf), dInitB);
-    for (let i = 0; i < dxf.data.length; i++) dxf.data[i] += dxb.data[i]!;
-    return [dxf, ...(c.nInit ? [...dInitF, ...dInitB] : [])];
+    // A new array: dxf and dxb are also each direction's own 'dx' tap.
+    const dx = alloc(ctx.dtype, dxf.data.length);
+    for (let i = 0; i < dx.length; i++) dx[i] = dxf.data[i]! + dxb.data[i]!;
+    return [{ shape: dxf.shape, data: dx }, ...(c.nInit ? [...dInitF, ...dInitB] : [])];
   },
 };
