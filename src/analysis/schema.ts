@@ -12,6 +12,8 @@
 //   - Arrays are columnar (one array per quantity) to keep the file small; the
 //     chart functions turn them into rows.
 
+import type { Timeline } from './timeline.js';
+
 export const ANALYSIS_SCHEMA = 'rnnscope.analysis/1';
 export const ANALYSIS_SET_SCHEMA = 'rnnscope.analysis-set/1';
 
@@ -25,6 +27,8 @@ export type Severity = 'info' | 'warning' | 'error';
 export const CHART_IDS = [
   'dh', 'contributions', 'density', 'heatmap', 'param-norms', 'jacobian',
   'gates', 'dx', 'histograms', 'batches', 'compare',
+  // The training timeline (AnalysisSet.timeline): src/report/charts/timeline-*.ts.
+  'timeline-heatmap', 'timeline-scalars', 'timeline-gates', 'timeline-updates', 'timeline-bands',
 ] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
@@ -299,6 +303,8 @@ export interface AnalysisSet {
   note?: string;
   title: string;
   runs: Analysis[];
+  /** Checkpoints of one run over training (timeline.ts); `runs` then holds some of them in full. */
+  timeline?: Timeline;
 }
 
 export function isAnalysisSet(x: Analysis | AnalysisSet): x is AnalysisSet {
