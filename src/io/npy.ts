@@ -17,6 +17,9 @@
 import { DataError, LoadError, fmtShape } from '../model/errors.js';
 import type { NamedArray } from './data.js';
 import { PyTuple, parsePyLiteral, pyRepr, type PyValue } from './py-literal.js';
+import { NpyDecoder, describeArray, type NpyDType } from './npy-decode.js';
+
+export { fmtIndex, halfToFloat } from './npy-decode.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 /** numpy's _MAX_HEADER_SIZE. */
@@ -36,10 +39,70 @@ export function hasMagic(bytes: Uint8Array): boolean {
 
 /** Reads one .npy file. `label` names the file in messages (e.g. "x.npy", or "data.npz:x.npy"). */
 export function readNpy(bytes: Uint8Array, label: string, name = stripExt(baseName(label))): NamedArray {
+  const h = readNpyHeader(bytes, label);
+  const need = h.count * h.dt.size;
+  if (h.dataStart + need > bytes.length) {
+    throw new LoadError(`${label} is truncated: ${describeArray(h.shape, h.dt)} needs ${need} bytes of data but ${bytes.length - h.dataStart} follow the header; re-copy or re-save the file.`, { file: label });
+  }
+  const dec = new NpyDecoder(h.dt, h.shape, h.fortranOrder, label);
+  dec.push(bytes.subarray(h.dataStart, h.dataStart + need));
+  return { name, shape: h.shape, dtype: h.dt.name, data: dec.out, source: label };
+}
+
+/** What a .npy header declares, and where its data starts. */
+export interface NpyHeader {
+  dt: NpyDType;
+  shape: number[];
+  fortranOrder: boolean;
+  /** Offset of the first data byte. */
+  dataStart: number;
+  /** Number of elements (0 when any dimension is 0). */
+  count: number;
+}
+
+/**
+ * Bytes needed to hold the whole header of the .npy that `start` begins (its first 12 bytes
+ * or more), or null when `start` is still too short to tell. Throws on a bad signature or version.
+ */
+export function npyHeaderEnd(start: Uint8Array, label: string): number | null {
+  if (start.length < 10) return null;
+  const { headerStart, headerLen } = headerSpan(start, label, false);
+  return headerStart < 0 ? null : headerStart + headerLen;
+}
+
+/** Parse and check the header of the .npy in `bytes` (at least the header's bytes, see npyHeaderEnd). */
+export function readNpyHeader(bytes: Uint8Array, label: string): NpyHeader {
+  const { major, headerStart, headerLen } = headerSpan(bytes, label, true);
+  if (headerStart + headerLen > bytes.length) throw truncated(label, `its ${headerLen}-byte header`, headerStart + headerLen, bytes.length);
+  const headerBytes = bytes.subarray(headerStart, headerStart + headerLen);
+  // WHATWG 'latin1' is windows-1252; the two differ only in 0x80-0x9F, which can occur only inside field names.
+  const text = major === 3 ? decodeUtf8(headerBytes, label) : new TextDecoder('latin1').decode(headerBytes);
+  if (text.length > MAX_HEADER_CHARS) throw headerTooLarge(label, text.length);
+  const header = parseHeader(text, label, major < 3);
+  const dt = parseDescr(header.descr, label);
+  // Zero dims are skipped so that (huge, ..., 0) cannot multiply out to NaN.
+  let n = 1;
+  for (const d of header.shape) {
+    if (d !== 0) n *= d;
+    if (n > MAX_ELEMENTS) {
+      const total = header.shape.reduce((a, b) => a * b, 1);
+      throw new DataError(`${label} has shape ${fmtShape(header.shape)}${total > 0 ? ` = ${total} elements` : ''}; rnnscope loads at most ${MAX_ELEMENTS} (2 GiB as float64), so pass a slice of the data.`, { file: label });
+    }
+  }
+  if (header.shape.includes(0)) n = 0;
+  return { dt, shape: header.shape, fortranOrder: header.fortranOrder, dataStart: headerStart + headerLen, count: n };
+}
+
+/** Signature, version and header length. headerStart is -1 when `bytes` is too short and `strict` is false. */
+function headerSpan(bytes: Uint8Array, label: string, strict: boolean): { major: number; headerStart: number; headerLen: number } {
   if (!hasMagic(bytes)) {
+    if (!strict && bytes.length < MAGIC.length) return { major: 0, headerStart: -1, headerLen: 0 };
     throw new LoadError(`${label} does not start with the .npy signature \\x93NUMPY; save the array with numpy.save, or check that the file is not damaged.`, { file: label });
   }
-  if (bytes.length < 10) throw truncated(label, 'its header length', 10, bytes.length);
+  if (bytes.length < 10) {
+    if (!strict) return { major: 0, headerStart: -1, headerLen: 0 };
+    throw truncated(label, 'its header length', 10, bytes.length);
+  }
   const major = bytes[6];
   const minor = bytes[7];
   if (!((major === 1 || major === 2 || major === 3) && minor === 0)) {
@@ -52,38 +115,15 @@ export function readNpy(bytes: Uint8Array, label: string, name = stripExt(baseNa
     headerLen = view.getUint16(8, true);
     headerStart = 10;
   } else {
-    if (bytes.length < 12) throw truncated(label, 'its header length', 12, bytes.length);
+    if (bytes.length < 12) {
+      if (!strict) return { major, headerStart: -1, headerLen: 0 };
+      throw truncated(label, 'its header length', 12, bytes.length);
+    }
     headerLen = view.getUint32(8, true);
     headerStart = 12;
   }
-  if (headerStart + headerLen > bytes.length) throw truncated(label, `its ${headerLen}-byte header`, headerStart + headerLen, bytes.length);
   if (headerLen > MAX_HEADER_CHARS * (major === 3 ? 4 : 1)) throw headerTooLarge(label, headerLen);
-  const headerBytes = bytes.subarray(headerStart, headerStart + headerLen);
-  // WHATWG 'latin1' is windows-1252; the two differ only in 0x80-0x9F, which can occur only inside field names.
-  const text = major === 3 ? decodeUtf8(headerBytes, label) : new TextDecoder('latin1').decode(headerBytes);
-  if (text.length > MAX_HEADER_CHARS) throw headerTooLarge(label, text.length);
-  const header = parseHeader(text, label, major < 3);
-  const dt = parseDescr(header.descr, label);
-
-  // Zero dims are skipped so that (huge, ..., 0) cannot multiply out to NaN.
-  let n = 1;
-  for (const d of header.shape) {
-    if (d !== 0) n *= d;
-    if (n > MAX_ELEMENTS) {
-      const total = header.shape.reduce((a, b) => a * b, 1);
-      throw new DataError(`${label} has shape ${fmtShape(header.shape)}${total > 0 ? ` = ${total} elements` : ''}; rnnscope loads at most ${MAX_ELEMENTS} (2 GiB as float64), so pass a slice of the data.`, { file: label });
-    }
-  }
-  if (header.shape.includes(0)) n = 0;
-  const dataStart = headerStart + headerLen;
-  const need = n * dt.size;
-  if (dataStart + need > bytes.length) {
-    throw new LoadError(`${label} is truncated: shape ${fmtShape(header.shape)} of '${dt.descr}' needs ${need} bytes of data but ${bytes.length - dataStart} follow the header; re-copy or re-save the file.`, { file: label });
-  }
-  let data = new Float64Array(n);
-  decode(bytes, dataStart, dt, data, label, header.shape);
-  if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape);
-  return { name, shape: header.shape, dtype: dt.name, data, source: label };
+  return { major, headerStart, headerLen };
 }
 
 // ---- header -----------------------------------------------------------------
@@ -116,20 +156,12 @@ function parseHeader(text: string, label: string, dropLongSuffix: boolean): Head
   return { descr: value.get('descr') ?? null, fortranOrder: fortran, shape: shape.items as number[] };
 }
 
-interface DType {
-  descr: string;
-  /** numpy name: float32, int64, bool, ... */
-  name: string;
-  kind: 'b' | 'i' | 'u' | 'f';
-  size: number;
-  little: boolean;
-}
 
 const KIND_NAMES: Record<string, string> = {
   c: 'complex numbers', m: 'time deltas', M: 'dates', S: 'byte strings', a: 'byte strings', U: 'unicode strings', V: 'raw bytes (void)',
 };
 
-function parseDescr(descr: PyValue, label: string): DType {
+function parseDescr(descr: PyValue, label: string): NpyDType {
   if (typeof descr !== 'string') {
     if (Array.isArray(descr)) {
       const names = descr.map((f) => (f instanceof PyTuple && typeof f.items[0] === 'string' ? f.items[0] : '?'));
@@ -150,7 +182,7 @@ function parseDescr(descr: PyValue, label: string): DType {
     const ok = (kind === 'b' && size === 1) || ((kind === 'i' || kind === 'u') && [1, 2, 4, 8].includes(size)) || (kind === 'f' && [2, 4, 8].includes(size));
     if (ok) {
       const name = kind === 'b' ? 'bool' : `${kind === 'i' ? 'int' : kind === 'u' ? 'uint' : 'float'}${size * 8}`;
-      return { descr, name, kind: kind as DType['kind'], size, little };
+      return { descr, name, kind: kind as NpyDType['kind'], size, little };
     }
     if (kind === 'f' && size > 8) {
       throw new DataError(`${label} holds float${size * 8} (long double, '${descr}'); rnnscope computes in float64, so save x.astype('float64').`, { file: label });
@@ -162,100 +194,6 @@ function parseDescr(descr: PyValue, label: string): DType {
   throw new DataError(`${label} has unknown dtype '${descr}'; rnnscope reads bool, integer and float arrays, so save one with numpy.save(x.astype('float32')).`, { file: label });
 }
 
-// ---- data -------------------------------------------------------------------
-
-const TWO32 = 4294967296;
-const TWO21 = 2097152;
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-// Speed: a typed-array view over the data and one Float64Array.set convert at memory speed
-// (about 3x faster than per-element DataView reads in Node 20). The data bytes are copied first
-// when they are unaligned (another writer may skip numpy's 64-byte padding) or need a byte
-// swap; otherwise the view is taken in place.
-function decode(bytes: Uint8Array, off: number, dt: DType, out: Float64Array, label: string, shape: number[]): void {
-  const n = out.length;
-  const size = dt.size;
-  let raw = bytes.subarray(off, off + n * size);
-  if (size > 1 && (dt.little !== LITTLE_ENDIAN_HOST || (bytes.byteOffset + off) % size !== 0)) {
-    raw = raw.slice();
-    if (dt.little !== LITTLE_ENDIAN_HOST) swapBytes(raw, size);
-  }
-  const buf = raw.buffer;
-  const at = raw.byteOffset;
-  if (dt.kind === 'b') {
-    for (let i = 0; i < n; i++) out[i] = raw[i] !== 0 ? 1 : 0;
-  } else if (dt.kind === 'f') {
-    if (size === 8) out.set(new Float64Array(buf, at, n));
-    else if (size === 4) out.set(new Float32Array(buf, at, n));
-    else {
-      const h = new Uint16Array(buf, at, n);
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(h[i]);
-    }
-  } else if (size === 1) out.set(dt.kind === 'i' ? new Int8Array(buf, at, n) : raw);
-  else if (size === 2) out.set(dt.kind === 'i' ? new Int16Array(buf, at, n) : new Uint16Array(buf, at, n));
-  else if (size === 4) out.set(dt.kind === 'i' ? new Int32Array(buf, at, n) : new Uint32Array(buf, at, n));
-  else {
-    // 64-bit integers as two 32-bit halves (now in host = little-endian order): no BigInt per element.
-    const u = new Uint32Array(buf, at, 2 * n);
-    const signed = dt.kind === 'i';
-    for (let i = 0; i < n; i++) {
-      const lo = u[2 * i];
-      const hi = signed ? u[2 * i + 1] | 0 : u[2 * i + 1];
-      // Exact in float64 iff -2^53 <= v <= 2^53.
-      if (hi < -TWO21 || hi > TWO21 || (hi === TWO21 && lo !== 0)) {
-        const big = (BigInt(hi) << 32n) + BigInt(lo);
-        throw beyond53(label, big, i, shape, dt);
-      }
-      out[i] = hi * TWO32 + lo;
-    }
-  }
-}
-
-function swapBytes(b: Uint8Array, size: number): void {
-  for (let p = 0; p < b.length; p += size) {
-    for (let i = 0, j = p + size - 1, k = p; i < size >> 1; i++, j--, k++) {
-      const t = b[k];
-      b[k] = b[j];
-      b[j] = t;
-    }
-  }
-}
-
-/** IEEE 754 binary16 → number (exact: every half is a double). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1024 + frac) * 2 ** (exp - 25);
-}
-
-/** Fortran-order (first axis fastest) → C order (last axis fastest). */
-function fortranToC(src: Float64Array, shape: number[]): Float64Array<ArrayBuffer> {
-  const r = shape.length;
-  const out = new Float64Array(src.length);
-  if (src.length === 0) return out;
-  const fStride = new Array<number>(r);
-  let s = 1;
-  for (let k = 0; k < r; k++) { fStride[k] = s; s *= shape[k]; }
-  const idx = new Array<number>(r).fill(0);
-  let f = 0;
-  const n = out.length;
-  for (let c = 0; c < n; c++) {
-    out[c] = src[f];
-    // Odometer over C order; f follows incrementally.
-    for (let k = r - 1; k >= 0; k--) {
-      idx[k]++;
-      f += fStride[k];
-      if (idx[k] < shape[k]) break;
-      f -= fStride[k] * shape[k];
-      idx[k] = 0;
-    }
-  }
-  return out;
-}
-
 // ---- messages and small helpers -----------------------------------------------
 
 function truncated(label: string, what: string, need: number, have: number): LoadError {
@@ -264,22 +202,6 @@ function truncated(label: string, what: string, need: number, have: number): Loa
 
 function headerTooLarge(label: string, len: number): LoadError {
   return new LoadError(`${label} has a ${len}-character .npy header; numpy itself refuses headers over ${MAX_HEADER_CHARS} characters, so re-save the array with numpy.save.`, { file: label });
-}
-
-function beyond53(label: string, v: bigint, flat: number, shape: number[], dt: DType): DataError {
-  return new DataError(`${label} holds ${dt.name} value ${v} at index ${fmtIndex(flat, shape)}, beyond 2^53 where float64 loses integers; rnnscope computes in float64, so reduce or re-encode the values.`, { file: label });
-}
-
-/** Flat C-order index → "[i, j, k]". */
-export function fmtIndex(flat: number, shape: readonly number[]): string {
-  const idx = new Array<number>(shape.length);
-  let rest = flat;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    const d = shape[k] || 1;
-    idx[k] = rest % d;
-    rest = Math.floor(rest / d);
-  }
-  return `[${idx.join(', ')}]`;
 }
 
 export function baseName(path: string): string {

@@ -146,16 +146,14 @@ export class ZipArchive {
     return [...this.entries.keys()];
   }
 
-  /** Extract one member, checking declared sizes against the limits first and the CRC after. Null when absent. */
-  read(name: string): Uint8Array | null {
+  /**
+   * A member's stored bytes (compressed when its method is 8) as a view into the archive, after
+   * checking its local header and bounds; null when absent. For callers that inflate in pieces.
+   */
+  raw(name: string): { entry: ZipEntry; data: Uint8Array } | null {
     const en = this.entries.get(name);
     if (!en) return null;
     const file = this.file;
-    const lim = this.limits;
-    const cap = Math.min(lim.maxTotalBytes, this.bytes.length * lim.maxRatio + lim.floorBytes);
-    if (this.extracted + en.size > cap) {
-      throw new LoadError(`${file} member ${name} declares ${en.size} uncompressed bytes; expected at most ${cap - this.extracted} more (in all ${lim.maxRatio}x the ${this.bytes.length}-byte archive, at most ${lim.maxTotalBytes}); refusing a likely zip bomb.`, { file });
-    }
     const dv = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     const lo = en.localOffset;
     if (lo + 30 > this.bytes.length || dv.getUint32(lo, true) !== 0x04034b50) {
@@ -166,14 +164,28 @@ export class ZipArchive {
     if (end > this.bytes.length) {
       throw new LoadError(`${file} member ${name} needs bytes up to ${end}; expected them within the ${this.bytes.length}-byte archive; the file is truncated.`, { file });
     }
+    return { entry: en, data: this.bytes.subarray(start, end) };
+  }
+
+  /** Extract one member, checking declared sizes against the limits first and the CRC after. Null when absent. */
+  read(name: string): Uint8Array | null {
+    const en = this.entries.get(name);
+    if (!en) return null;
+    const file = this.file;
+    const lim = this.limits;
+    const cap = Math.min(lim.maxTotalBytes, this.bytes.length * lim.maxRatio + lim.floorBytes);
+    if (this.extracted + en.size > cap) {
+      throw new LoadError(`${file} member ${name} declares ${en.size} uncompressed bytes; expected at most ${cap - this.extracted} more (in all ${lim.maxRatio}x the ${this.bytes.length}-byte archive, at most ${lim.maxTotalBytes}); refusing a likely zip bomb.`, { file });
+    }
+    const { data } = this.raw(name)!;
     this.extracted += en.size;
     let out: Uint8Array;
     if (en.method === 0) {
-      out = this.bytes.subarray(start, end);
+      out = data;
     } else {
       const buf = new Uint8Array(en.size);
       try {
-        out = inflateSync(this.bytes.subarray(start, end), { out: buf });
+        out = inflateSync(data, { out: buf });
       } catch (e) {
         throw new LoadError(`${file} member ${name} does not inflate (${e instanceof Error ? e.message : String(e)}); expected valid DEFLATE data; the archive is corrupted.`, { file, cause: e });
       }
@@ -204,8 +216,8 @@ function hex(n: number): string {
 
 let crcTable: Uint32Array | null = null;
 
-/** CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320), as zip stores it. */
-export function crc32(data: Uint8Array): number {
+/** CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320), as zip stores it; pass the previous result to continue over a next piece. */
+export function crc32(data: Uint8Array, previous = 0): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let i = 0; i < 256; i++) {
@@ -215,7 +227,7 @@ export function crc32(data: Uint8Array): number {
     }
   }
   const t = crcTable;
-  let c = 0xffffffff;
+  let c = (previous ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = t[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
