@@ -1,6 +1,6 @@
 // Diagnosis: findings in plain language, each with the numbers behind it and a remedy.
 // Every threshold is named here, documented in docs/analysis-schema.md, and can be
-// changed (AnalyzeOptions.thresholds / --threshold name=value).
+// changed through the library (AnalyzeOptions.thresholds); the command line has no flag for it.
 
 import type { Analysis, Finding, RecurrentAnalysis } from './schema.js';
 
@@ -44,6 +44,25 @@ function jacobianReach(ra: RecurrentAnalysis, ratio: number): number | null {
   return T;
 }
 
+/** Largest ‖∂L/∂h_t‖ over the last `steps` processed steps. */
+function peakWithin(ra: RecurrentAnalysis, steps: number): number {
+  const T = ra.steps;
+  let m = 0;
+  for (let k = T - steps; k < T; k++) m = Math.max(m, ra.dh.norm[ra.goBackwards ? T - 1 - k : k] ?? 0);
+  return m;
+}
+
+/**
+ * Vanishing and exploding are both read from ‖∂L/∂h_t‖ as it flows back from the last processed
+ * step, so one layer's findings cannot contradict each other:
+ *  - vanishing: going back, the gradient falls below horizonRatio of the peak it has reached so far
+ *    (the horizon, recurrent.ts) within less than vanishingFraction of the steps. A layer that
+ *    returns sequences gets gradient at every step, so there the reach is that of the running
+ *    product of step-Jacobian norms, which bounds what travels from the end.
+ *  - exploding: the measured norm grows going back by more than explodingGrowth over its value at
+ *    the last processed step. With sequences, per-step losses alone can make it grow (a small
+ *    last-step loss), so the step-Jacobian product must also reach that growth.
+ */
 function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
   const out: Finding[] = [];
   const base = { layer: ra.layer, direction: ra.direction };
@@ -53,13 +72,19 @@ function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
   const first = dh[ra.goBackwards ? T - 1 : 0] ?? null, last = dh[ra.goBackwards ? 0 : T - 1] ?? null;
   const vals = nums(dh);
   const max = vals.length ? Math.max(...vals) : 0;
+  const seqs = ra.lossSteps === 'all';
+  // The median over samples per step: a product of per-step maxima mixes samples and overstates growth.
+  const jprod = ra.jacobian ? nums(ra.jacobian.log10ProductMedian) : [];
+  const jmax = jprod.length ? Math.max(...jprod) : 0;
   if (T >= 10 && max > 0) {
-    const reach = ra.lossSteps === 'last' ? ra.horizon.steps : jacobianReach(ra, th.horizonRatio);
+    const reach = seqs ? jacobianReach(ra, th.horizonRatio) : ra.horizon.steps;
     if (reach !== null && reach < th.vanishingFraction * T) {
+      // The peak the gradient reached before it vanished (the walked steps of the horizon).
+      const peak = seqs ? max : peakWithin(ra, reach);
       out.push({
         code: 'vanishing', severity: 'warning', ...base,
-        message: `Gradients vanish in ${who}: ${ra.lossSteps === 'last' ? '‖∂L/∂h_t‖ falls below 1% of its maximum' : 'the running product of step-Jacobian norms falls below 0.01'} within ${reach} of ${T} steps, so the loss barely reaches the early inputs.`,
-        evidence: { effectiveHorizon: reach, steps: T, firstStepNorm: r3(first ?? 0), maxNorm: r3(max), log10Ratio: r3(Math.log10(Math.max(first ?? 0, 1e-300) / max)) },
+        message: `Gradients vanish in ${who}: ${seqs ? 'the running product of step-Jacobian norms falls below 0.01' : '‖∂L/∂h_t‖ falls below 1% of the peak it reaches going back'} within ${reach} of ${T} steps, so the loss barely reaches the early inputs.`,
+        evidence: { effectiveHorizon: reach, steps: T, firstStepNorm: r3(first ?? 0), maxNorm: r3(peak), log10Ratio: r3(Math.log10(Math.max(first ?? 0, 1e-300) / peak)) },
         remedy: ra.kind === 'SimpleRNN' ? 'Use an LSTM or GRU instead of SimpleRNN, shorten the sequences, or initialise the recurrent kernel orthogonally (or near identity with relu).' : 'Shorten the sequences or add skip/attention paths; for LSTM check the forget-gate bias (unit_forget_bias=True) and that gates are not saturated.',
         chart: 'dh',
       });
@@ -67,16 +92,13 @@ function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
   }
   const lastV = last ?? 0;
   const growth = lastV > 0 ? max / lastV : max > 0 ? Infinity : 0;
-  // The median over samples per step: a product of per-step maxima mixes samples and overstates growth.
-  const jprod = ra.jacobian ? nums(ra.jacobian.log10ProductMedian) : [];
-  const jmax = jprod.length ? Math.max(...jprod) : 0;
   // σ_max products only bound the growth (the gradient need not align with the top singular
   // vectors), so the finding needs the measured ‖∂L/∂h_t‖ to grow; the bound is evidence.
-  if (growth > th.explodingGrowth) {
+  if (growth > th.explodingGrowth && (!seqs || jmax >= Math.log10(th.explodingGrowth))) {
     out.push({
       code: 'exploding', severity: 'error', ...base,
-      message: `Gradients can explode in ${who}: going back in time ‖∂L/∂h_t‖ grows ${r3(growth)}× and the running product of (median) step-Jacobian norms reaches 10^${r3(jmax)}.`,
-      evidence: { growth: r3(growth), log10JacobianProductMedian: r3(jmax), maxNorm: r3(max) },
+      message: `Gradients explode in ${who}: going back in time ‖∂L/∂h_t‖ grows ${r3(growth)}× over its value at the last step, and the running product of (median) step-Jacobian norms reaches 10^${r3(jmax)}.`,
+      evidence: { growth: r3(growth), firstStepNorm: r3(first ?? 0), lastStepNorm: r3(lastV), log10JacobianProductMedian: r3(jmax), maxNorm: r3(max) },
       remedy: 'Clip gradients (clipnorm / global_clipnorm), lower the learning rate, and reduce the recurrent kernel\'s spectral radius (orthogonal initialisation, weight decay).',
       chart: 'jacobian',
     });

@@ -33,7 +33,9 @@ function series(sq: Float64Array, per: number[][], T: number): StepSeries {
  * Effective horizon: from the last loss-carrying step (the last processed step when the layer
  * returns only its last output; the last processed step as well when it returns sequences, since
  * every step carries loss there and the farthest reach is measured from the end), walk back in
- * processing order while ‖∂L/∂h_t‖ ≥ ratio · max_t ‖∂L/∂h_t‖.
+ * processing order while ‖∂L/∂h_t‖ ≥ ratio · (the peak of ‖∂L/∂h‖ over the steps already walked).
+ * The peak is the running one, as the gradient flows back: a gradient that grows going back
+ * (exploding) keeps its whole reach; one that decays stops where it falls below ratio of its peak.
  */
 export function horizon(norm: Num[], goBackwards: boolean, ratio: number): Horizon {
   const T = norm.length;
@@ -41,8 +43,8 @@ export function horizon(norm: Num[], goBackwards: boolean, ratio: number): Horiz
   let max = 0;
   for (let k = 0; k < T; k++) max = Math.max(max, at(k));
   if (!(max > 0)) return { ratio, steps: null, from: null, to: null };
-  let k = T - 1;
-  while (k > 0 && at(k - 1) >= ratio * max) k--;
+  let k = T - 1, peak = at(k);
+  while (k > 0 && at(k - 1) >= ratio * peak) { k--; peak = Math.max(peak, at(k)); }
   const pos = (kk: number): number => (goBackwards ? T - 1 - kk : kk);
   return { ratio, steps: T - 1 - k + 1, from: pos(T - 1), to: pos(k) };
 }
