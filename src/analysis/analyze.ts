@@ -216,7 +216,8 @@ export function finishAnalysis(plan: Plan, part: BatchPartial, opts: AnalyzeOpti
   if (opts.connectivity) {
     opts.onProgress?.({ phase: 'connectivity', done: 0, total: 1 });
     const n = Math.min(N, 8);
-    connectivity(model, inputs.map((x) => slice(x, 0, n)), recurrent, params, objective, flavor, input.targets ? input.targets.map((t) => slice(t, 0, n)) : null);
+    const notes = connectivity(model, inputs.map((x) => slice(x, 0, n)), recurrent, params, objective, flavor, input.targets ? input.targets.map((t) => slice(t, 0, n)) : null);
+    for (const w of notes) warn(plan.warnings, w.code, w.message);
   }
   const analysis: Analysis = {
     schema: ANALYSIS_SCHEMA,
