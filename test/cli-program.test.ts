@@ -77,7 +77,7 @@ describe('rnnscope CLI', () => {
     expect(io.err()).toMatch(/\n\s+at /); // stack
     io = memIo();
     expect(await run(['report', join(dir, 'missing.json')], io)).toBe(1);
-    expect(io.err()).toContain('Cannot read');
+    expect(io.err()).toContain('missing.json does not exist');
     expect(io.err()).not.toMatch(/\n\s+at /);
   });
 

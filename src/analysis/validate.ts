@@ -1,11 +1,15 @@
-// Runtime validation of an analysis JSON (what `rnnscope report` reads back): the schema tag and the
-// structure a report needs; the first bad field is named in a DataError.
+// Runtime validation of an analysis JSON (what `rnnscope report` reads back, possibly from
+// someone else): every field the types in schema.ts declare is checked for its JSON type (a
+// number is a number, a string a string, an array an array, an enumeration one of its values),
+// and per-step arrays for their length; the first bad field is named in a DataError. Unknown
+// extra fields are ignored (they reach neither the charts nor the page). Num fields accept null
+// (JSON.stringify writes NaN and ±Infinity as null).
 
 import { DataError } from '../model/errors.js';
 import { ANALYSIS_SCHEMA, ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './schema.js';
 
-
 type Obj = Record<string, unknown>;
+type Check = (v: unknown, where: string) => void;
 
 function fail(where: string, found: string, expected: string): never {
   throw new DataError(`Analysis JSON field '${where}' is ${found}; expected ${expected}, so regenerate the file with 'rnnscope analyze --json'.`);
@@ -30,26 +34,135 @@ function arr(v: unknown, where: string, len?: number): unknown[] {
   return v;
 }
 
-function str(v: unknown, where: string): string {
-  if (typeof v !== 'string') fail(where, describe(v), 'a string');
-  return v;
-}
-
-function int(v: unknown, where: string): number {
+const str: Check = (v, where) => { if (typeof v !== 'string') fail(where, describe(v), 'a string'); };
+const bool: Check = (v, where) => { if (typeof v !== 'boolean') fail(where, describe(v), 'true or false'); };
+const num: Check = (v, where) => { if (typeof v !== 'number') fail(where, describe(v), 'a number'); };
+/** Num: a number, or null where it was not finite. */
+const numOrNull: Check = (v, where) => { if (v !== null && typeof v !== 'number') fail(where, describe(v), 'a number or null'); };
+const int: Check = (v, where) => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(where, describe(v), 'a non-negative integer');
-  return v;
+};
+
+function orNull(c: Check): Check {
+  return (v, where) => { if (v !== null) c(v, where); };
 }
 
-function nums(v: unknown, where: string, len: number): void {
-  const a = arr(v, where, len);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== null && typeof a[i] !== 'number') fail(`${where}[${i}]`, describe(a[i]), 'a number or null');
-  }
+function oneOf(...values: (string | null)[]): Check {
+  const shown = values.map((x) => (x === null ? 'null' : `'${x}'`));
+  const expected = shown.length === 2 ? shown.join(' or ') : `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
+  return (v, where) => { if (!values.includes(v as string | null)) fail(where, describe(v), expected); };
 }
 
-function series(v: unknown, where: string, steps: number): void {
-  const s = obj(v, where);
-  for (const k of ['norm', 'p10', 'p50', 'p90']) nums(s[k], `${where}.${k}`, steps);
+function arrayOf(c: Check, len?: number): Check {
+  return (v, where) => arr(v, where, len).forEach((x, i) => c(x, `${where}[${i}]`));
+}
+
+function fields(spec: Record<string, Check>, optional: string[] = []): Check {
+  return (v, where) => {
+    const o = obj(v, where);
+    for (const [k, c] of Object.entries(spec)) {
+      if (optional.includes(k) && o[k] === undefined) continue;
+      c(o[k], `${where}.${k}`);
+    }
+  };
+}
+
+function recordOf(c: Check): Check {
+  return (v, where) => { for (const [k, x] of Object.entries(obj(v, where))) c(x, `${where}.${k}`); };
+}
+
+const nums = (len: number): Check => arrayOf(numOrNull, len);
+const dim: Check = orNull(int);
+const direction = oneOf('forward', 'backward', null);
+const warning = fields({ code: str, message: str, count: int });
+const numOrString: Check = (v, where) => { if (v !== null && typeof v !== 'number' && typeof v !== 'string') fail(where, describe(v), 'a number or a string'); };
+
+const modelInfo = fields({
+  name: str, format: str, kerasVersion: str, backend: orNull(str), source: str,
+  inputs: arrayOf(fields({ name: str, shape: arrayOf(dim), dtype: str })),
+  outputs: arrayOf(fields({ name: str, shape: arrayOf(dim) })),
+  layers: arrayOf(fields({ name: str, className: str, outputShapes: arrayOf(arrayOf(dim)), params: int, trainableParams: int })),
+  totalParams: int, trainableParams: int, warnings: arrayOf(warning),
+});
+
+const objective = fields({
+  loss: str, lossSource: oneOf('option', 'model', 'default', 'self'), fromLogits: bool, targets: oneOf('given', 'self'),
+  selfObjective: oneOf('predicted-class-crossentropy', 'half-squared-norm', null), description: str,
+  data: oneOf('file', 'random'), dataSource: orNull(str), samples: int, batchSize: int, batches: int, value: numOrNull,
+  warnings: arrayOf(warning),
+});
+
+const histogram: Check = (v, where) => {
+  const h = obj(v, where);
+  const edges = arr(h.edges, `${where}.edges`);
+  arrayOf(num)(edges, `${where}.edges`);
+  arrayOf(int, Math.max(0, edges.length - 1))(h.counts, `${where}.counts`);
+  for (const k of ['zero', 'underflow', 'overflow', 'nonFinite']) int(h[k], `${where}.${k}`);
+};
+
+const TENSOR_STATS: Record<string, Check> = {
+  size: int, weightNorm: numOrNull, gradNorm: numOrNull, meanAbsGrad: numOrNull, maxAbsGrad: numOrNull, ratio: numOrNull,
+  nan: int, inf: int, histogram,
+};
+
+const param = fields({
+  key: str, layer: str, direction, name: str, shape: arrayOf(int), trainable: bool, ...TENSOR_STATS,
+  blocks: orNull(arrayOf(fields({ gate: str, ...TENSOR_STATS }))),
+});
+
+const batches = fields({
+  norms: arrayOf(numOrNull), sizes: arrayOf(int),
+  clipping: arrayOf(fields({ threshold: numOrNull, source: str, quantile: numOrNull, fractionClipped: numOrNull })),
+  suggestedClipnorm: numOrNull,
+});
+
+// Code, severity and message first: they name what a finding is before its details.
+const finding = fields({
+  code: str, severity: oneOf('info', 'warning', 'error'), message: str, layer: orNull(str), direction,
+  evidence: recordOf(numOrString), remedy: str, chart: orNull(str),
+});
+
+const density: Check = (v, where) => {
+  const d = obj(v, where);
+  str(d.gate, `${where}.gate`);
+  str(d.group, `${where}.group`);
+  const nx = arr(d.xEdges, `${where}.xEdges`).length - 1;
+  const ny = arr(d.yEdges, `${where}.yEdges`).length - 1;
+  arrayOf(numOrNull)(d.xEdges, `${where}.xEdges`);
+  arrayOf(numOrNull)(d.yEdges, `${where}.yEdges`);
+  arrayOf(arrayOf(int, Math.max(0, nx)), Math.max(0, ny))(d.counts, `${where}.counts`);
+  int(d.zeroGrad, `${where}.zeroGrad`);
+  int(d.n, `${where}.n`);
+};
+
+function checkRecurrent(v: unknown, where: string): void {
+  const r = obj(v, where);
+  str(r.id, `${where}.id`);
+  str(r.layer, `${where}.layer`);
+  direction(r.direction, `${where}.direction`);
+  oneOf('SimpleRNN', 'LSTM', 'GRU')(r.kind, `${where}.kind`);
+  bool(r.goBackwards, `${where}.goBackwards`);
+  int(r.steps, `${where}.steps`);
+  const steps = r.steps as number;
+  int(r.units, `${where}.units`);
+  int(r.inputDim, `${where}.inputDim`);
+  arrayOf(str)(r.gates, `${where}.gates`);
+  oneOf('all', 'last')(r.lossSteps, `${where}.lossSteps`);
+  const series = fields({ norm: nums(steps), p10: nums(steps), p50: nums(steps), p90: nums(steps) });
+  series(r.dh, `${where}.dh`);
+  orNull(series)(r.dc, `${where}.dc`);
+  series(r.dx, `${where}.dx`);
+  arrayOf(fields({ gate: str, group: oneOf('kernel', 'recurrent_kernel', 'bias'), norm: nums(steps), total: numOrNull }))(r.contributions, `${where}.contributions`);
+  orNull(fields({
+    state: oneOf('h', 'h,c'), median: nums(steps), max: nums(steps), log10ProductMedian: nums(steps), log10ProductMax: nums(steps),
+    samples: int, iterations: int,
+  }))(r.jacobian, `${where}.jacobian`);
+  arrayOf(fields({ gate: str, activation: str, mean: nums(steps), saturated: nums(steps) }))(r.gateStats, `${where}.gateStats`);
+  fields({ threshold: num, units: arrayOf(int) })(r.deadUnits, `${where}.deadUnits`);
+  fields({ stepBin: int, unitBin: int, values: arrayOf(arrayOf(numOrNull)) })(r.heatmap, `${where}.heatmap`);
+  orNull(fields({ samples: int, outputSteps: arrayOf(int), inputSteps: arrayOf(int), values: arrayOf(arrayOf(numOrNull)) }))(r.connectivity, `${where}.connectivity`);
+  fields({ ratio: num, steps: orNull(int), from: orNull(int), to: orNull(int) })(r.horizon, `${where}.horizon`);
+  arrayOf(density)(r.density, `${where}.density`);
 }
 
 function checkVersion(found: unknown, expected: string): void {
@@ -66,68 +179,24 @@ function checkVersion(found: unknown, expected: string): void {
   throw new DataError(`The file has schema "${found}"; expected "${expected}", so pass a file written by 'rnnscope analyze --json'.`);
 }
 
-function checkRecurrent(v: unknown, where: string): void {
-  const r = obj(v, where);
-  str(r.id, `${where}.id`);
-  str(r.layer, `${where}.layer`);
-  const steps = int(r.steps, `${where}.steps`);
-  int(r.units, `${where}.units`);
-  if (r.kind !== 'SimpleRNN' && r.kind !== 'LSTM' && r.kind !== 'GRU') fail(`${where}.kind`, describe(r.kind), 'SimpleRNN, LSTM or GRU');
-  arr(r.gates, `${where}.gates`);
-  series(r.dh, `${where}.dh`, steps);
-  if (r.dc !== null) series(r.dc, `${where}.dc`, steps);
-  series(r.dx, `${where}.dx`, steps);
-  arr(r.contributions, `${where}.contributions`).forEach((c, i) => nums(obj(c, `${where}.contributions[${i}]`).norm, `${where}.contributions[${i}].norm`, steps));
-  if (r.jacobian !== null) {
-    const j = obj(r.jacobian, `${where}.jacobian`);
-    for (const k of ['median', 'max', 'log10ProductMedian', 'log10ProductMax']) nums(j[k], `${where}.jacobian.${k}`, steps);
-  }
-  arr(r.gateStats, `${where}.gateStats`).forEach((g, i) => {
-    const o = obj(g, `${where}.gateStats[${i}]`);
-    nums(o.mean, `${where}.gateStats[${i}].mean`, steps);
-    nums(o.saturated, `${where}.gateStats[${i}].saturated`, steps);
-  });
-  obj(r.deadUnits, `${where}.deadUnits`);
-  arr(obj(r.heatmap, `${where}.heatmap`).values, `${where}.heatmap.values`);
-  if (r.connectivity !== null) arr(obj(r.connectivity, `${where}.connectivity`).values, `${where}.connectivity.values`);
-  obj(r.horizon, `${where}.horizon`);
-  arr(r.density, `${where}.density`).forEach((d, i) => {
-    const o = obj(d, `${where}.density[${i}]`);
-    const nx = arr(o.xEdges, `${where}.density[${i}].xEdges`).length - 1;
-    const ny = arr(o.yEdges, `${where}.density[${i}].yEdges`).length - 1;
-    arr(o.counts, `${where}.density[${i}].counts`, ny).forEach((row, j) => arr(row, `${where}.density[${i}].counts[${j}]`, nx));
-  });
-}
+const analysisBody = fields({
+  note: str,
+  tool: fields({ name: str, version: str }),
+  run: fields({ label: str, group: orNull(str), index: int }),
+  model: modelInfo,
+  objective,
+  thresholds: recordOf(num),
+  recurrent: arrayOf(checkRecurrent),
+  params: arrayOf(param),
+  batches,
+  findings: arrayOf(finding),
+}, ['note']);
 
-/** Checks the schema tag and the structure a report needs; throws DataError naming the first bad field. */
+/** Checks the schema tag and the type of every field; throws DataError naming the first bad field. */
 export function validateAnalysis(json: unknown, where = '$'): Analysis {
   const a = obj(json, where);
   checkVersion(a.schema, ANALYSIS_SCHEMA);
-  const run = obj(a.run, `${where}.run`);
-  str(run.label, `${where}.run.label`);
-  const model = obj(a.model, `${where}.model`);
-  str(model.name, `${where}.model.name`);
-  arr(model.layers, `${where}.model.layers`);
-  const objective = obj(a.objective, `${where}.objective`);
-  str(objective.loss, `${where}.objective.loss`);
-  int(objective.samples, `${where}.objective.samples`);
-  obj(a.thresholds, `${where}.thresholds`);
-  arr(a.recurrent, `${where}.recurrent`).forEach((r, i) => checkRecurrent(r, `${where}.recurrent[${i}]`));
-  arr(a.params, `${where}.params`).forEach((p, i) => {
-    const o = obj(p, `${where}.params[${i}]`);
-    str(o.key, `${where}.params[${i}].key`);
-    const h = obj(o.histogram, `${where}.params[${i}].histogram`);
-    arr(h.counts, `${where}.params[${i}].histogram.counts`, arr(h.edges, `${where}.params[${i}].histogram.edges`).length - 1);
-  });
-  const b = obj(a.batches, `${where}.batches`);
-  arr(b.norms, `${where}.batches.norms`);
-  arr(b.clipping, `${where}.batches.clipping`);
-  arr(a.findings, `${where}.findings`).forEach((f, i) => {
-    const o = obj(f, `${where}.findings[${i}]`);
-    str(o.code, `${where}.findings[${i}].code`);
-    if (o.severity !== 'info' && o.severity !== 'warning' && o.severity !== 'error') fail(`${where}.findings[${i}].severity`, describe(o.severity), "'info', 'warning' or 'error'");
-    str(o.message, `${where}.findings[${i}].message`);
-  });
+  analysisBody(a, where);
   return json as Analysis;
 }
 
@@ -136,6 +205,8 @@ export function validateReportInput(json: unknown): Analysis | AnalysisSet {
   const o = obj(json, '$');
   if (o.schema === ANALYSIS_SET_SCHEMA || (typeof o.schema === 'string' && o.schema.startsWith('rnnscope.analysis-set/'))) {
     checkVersion(o.schema, ANALYSIS_SET_SCHEMA);
+    if (o.note !== undefined) str(o.note, '$.note');
+    str(o.title, '$.title');
     const runs = arr(o.runs, '$.runs');
     if (runs.length === 0) fail('$.runs', 'an empty array', 'at least one analysis');
     runs.forEach((r, i) => validateAnalysis(r, `$.runs[${i}]`));

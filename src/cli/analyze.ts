@@ -2,13 +2,16 @@
 // analyze(), then write what was asked (JSON, .npz dump, report) and print the
 // diagnosis summary.
 
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { RnnscopeError } from '../model/errors.js';
 import type { ModelSpec, Warning } from '../model/types.js';
 import type { Analysis, AnalysisSet } from '../analysis/schema.js';
+import { fsError } from '../io/fs-errors.js';
+import { checkInputs, inputIds, readInput, type InputRef } from './inputs.js';
 import { analysisLib, ioLib, reportLib } from './lib.js';
-import { colorsFor, info, progress, summaryStyle, type Flags, type Io } from './output.js';
+import { ANALYSIS_PHASES, CHART_PHASES, colorsFor, info, progress, summaryStyle, terminalSafeDeep, type Flags, type Io } from './output.js';
+import { prepareOutputs, type OutputFlags, type OutputPlan } from './outputs.js';
+import { whileWriting } from './signals.js';
 
 export interface AnalyzeFlags extends Flags {
   weights: string[];
@@ -39,6 +42,37 @@ export function pairModels(models: string[], weights: string[]): { model: string
 
 const TARGET_LIKE = /^(y|y_.+|targets?|labels?)$/i;
 
+const MODEL_EXPECTED = 'a .keras, .h5 or TF.js model.json file (or its folder)';
+const DATA_EXPECTED = 'a .npy, .npz, CSV/TSV or JSON data file';
+
+/** Every file the run reads, in the order the user gave them. */
+export function inputRefs(pairs: { model: string; weights?: string }[], f: Pick<AnalyzeFlags, 'data' | 'targets'>): InputRef[] {
+  const refs: InputRef[] = [];
+  for (const m of new Set(pairs.map((p) => p.model))) refs.push({ file: m, role: 'the model', expected: MODEL_EXPECTED, folderOk: true });
+  for (const w of new Set(pairs.flatMap((p) => (p.weights === undefined ? [] : [p.weights])))) refs.push({ file: w, role: 'the --weights file', expected: 'a Keras .h5 weights file' });
+  for (const d of f.data) refs.push({ file: d, role: 'the --data file', expected: DATA_EXPECTED });
+  if (f.targets) refs.push({ file: f.targets, role: 'the --targets file', expected: DATA_EXPECTED });
+  return refs;
+}
+
+/** Output flags that can never work, refused before anything is read. */
+export function checkOutputFlags(f: OutputFlags): void {
+  if (f.json === '-' && f.dump === '-') throw usage("--json - and --dump - both want stdout; expected at most one of them on stdout, so give --dump a file name.");
+  if (f.out === '-') throw usage("--out - would make a folder named '-'; expected a folder for index.html and the charts (the report is several files and cannot go to stdout), so give a folder name, or use --json - for the analysis on stdout.");
+  if (f.dump === '-') throw usage('--dump - would write binary .npz data to the terminal; expected a file name, so give one such as grads.npz.');
+  for (const [flag, v] of [['--json', f.json], ['--dump', f.dump], ['--out', f.out]] as const) {
+    if (v !== undefined && v.trim() === '') throw usage(`${flag} was given an empty name; expected a path, so give one.`);
+  }
+}
+
+async function loadModel(lib: Awaited<ReturnType<typeof ioLib>>, p: { model: string; weights?: string }): Promise<ModelSpec> {
+  try {
+    return await lib.loadModelFile(p.model, p.weights !== undefined ? { weights: p.weights } : {});
+  } catch (e) {
+    throw fsError(e, { file: p.weights ?? p.model, role: p.weights ? 'The --weights file' : 'The model', action: 'read', expected: MODEL_EXPECTED });
+  }
+}
+
 async function loadData(model: ModelSpec, f: AnalyzeFlags, warnings: Warning[]) {
   const io = await ioLib();
   if (f.data.length === 0) {
@@ -46,13 +80,13 @@ async function loadData(model: ModelSpec, f: AnalyzeFlags, warnings: Warning[]) 
     return { inputs: null, targets: null, dataSource: null };
   }
   const arrays = [];
-  for (const file of f.data) arrays.push(...io.openData(await readFile(file), basename(file), { warnings }));
+  for (const file of f.data) arrays.push(...io.openData(await readInput({ file, role: 'the --data file', expected: DATA_EXPECTED }), basename(file), { warnings }));
   const inputs = io.fitDataToModel(model, arrays, 'inputs', { warnings });
   const batch = inputs[0]?.shape[0];
   const losses = f.loss ? model.outputNames.map(() => f.loss ?? null) : undefined;
   let targets = null;
   if (f.targets) {
-    const tArrays = io.openData(await readFile(f.targets), basename(f.targets), { warnings });
+    const tArrays = io.openData(await readInput({ file: f.targets, role: 'the --targets file', expected: DATA_EXPECTED }), basename(f.targets), { warnings });
     targets = io.fitDataToModel(model, tArrays, 'targets', { warnings, batch, losses });
   } else if (arrays.some((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name))) {
     // A data file that holds y (or arrays named after the outputs) carries its own targets.
@@ -74,66 +108,75 @@ function addWarnings(result: Analysis | AnalysisSet, warnings: Warning[]): void 
 }
 
 export async function analyzeCommand(models: string[], f: AnalyzeFlags, io: Io): Promise<void> {
-  if (f.json === '-' && f.dump === '-') throw usage("--json - and --dump - both want stdout; expected at most one of them on stdout, so give --dump a file name.");
-  const lib = await ioLib();
+  checkOutputFlags(f);
   const pairs = pairModels(models, f.weights);
-  const specs: ModelSpec[] = [];
-  for (const p of pairs) specs.push(await lib.loadModelFile(p.model, p.weights !== undefined ? { weights: p.weights } : {}));
-  const warnings: Warning[] = [];
-  const data = await loadData(specs[0], f, warnings);
-  const { analyze } = await analysisLib();
-  const bar = progress(io, f, 'steps');
-  let out;
+  const refs = inputRefs(pairs, f);
+  await checkInputs(refs);
+  // Outputs are checked and locked before the work, so a refused or unwritable path costs nothing.
+  const plan = await prepareOutputs(f, await inputIds(refs));
   try {
-    out = await analyze(specs, data, {
-      loss: f.loss, batchSize: f.batchSize, maxSamples: f.maxSamples, connectivity: f.connectivity,
-      keepRaw: f.dump !== undefined, labels: pairs.map((p) => p.label),
-      onProgress: (p) => bar.update(p),
-    });
-  } finally {
-    bar.stop();
+    const lib = await ioLib();
+    const specs: ModelSpec[] = [];
+    for (const p of pairs) specs.push(await loadModel(lib, p));
+    const warnings: Warning[] = [];
+    const data = await loadData(specs[0], f, warnings);
+    const { analyze } = await analysisLib();
+    const bar = progress(io, f, ANALYSIS_PHASES);
+    let out;
+    try {
+      out = await analyze(specs, data, {
+        loss: f.loss, batchSize: f.batchSize, maxSamples: f.maxSamples, connectivity: f.connectivity,
+        keepRaw: f.dump !== undefined, labels: pairs.map((p) => p.label),
+        onProgress: (p) => bar.update(p),
+      });
+    } finally {
+      bar.stop();
+    }
+    const { result, raw } = out;
+    addWarnings(result, warnings);
+    await writeOutputs(result, raw, f, io, plan);
+  } catch (e) {
+    await plan.abort();
+    throw e;
   }
-  const { result, raw } = out;
-  addWarnings(result, warnings);
-  await writeOutputs(result, raw, f, io);
+  await plan.close();
 }
 
-/** JSON, .npz dump, report directory, then the summary (on stderr when stdout carries JSON). */
+/** JSON, .npz dump, report directory (each whole or not at all), then the summary (on stderr when stdout carries JSON). */
 export async function writeOutputs(
   result: Analysis | AnalysisSet,
   raw: Map<string, { shape: number[]; data: Float32Array | Float64Array }>[] | null,
   f: Pick<AnalyzeFlags, 'json' | 'dump' | 'out' | 'quiet' | 'verbose' | 'allCharts'>,
   io: Io,
+  plan: OutputPlan,
 ): Promise<void> {
   if (f.json === '-') io.stdout.write(JSON.stringify(result) + '\n');
-  else if (f.json) await writeFileIn(f.json, JSON.stringify(result) + '\n');
-  if (f.dump && raw) {
-    const { encodeNpz } = await ioLib();
-    const merged = new Map<string, { shape: number[]; data: Float32Array | Float64Array }>();
-    // Several models: each run's arrays under run<i>/ (numpy.load keys may contain '/').
-    raw.forEach((m, i) => m.forEach((v, k) => merged.set(raw.length > 1 ? `run${i}/${k}` : k, v)));
-    await writeFileIn(f.dump, encodeNpz(merged));
-  }
-  const { writeReport, summaryText } = await reportLib();
-  const toStdout = f.json !== '-';
-  if (f.out) {
-    const bar = progress(io, f, 'charts');
-    try {
-      await writeReport(result, f.out, { variants: f.allCharts, onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }) });
-    } finally {
-      bar.stop();
+  await whileWriting(io, async () => {
+    if (plan.json) await plan.json.write(JSON.stringify(result) + '\n');
+    if (plan.dump && raw) {
+      const { encodeNpz } = await ioLib();
+      const merged = new Map<string, { shape: number[]; data: Float32Array | Float64Array }>();
+      // Several models: each run's arrays under run<i>/ (numpy.load keys may contain '/').
+      raw.forEach((m, i) => m.forEach((v, k) => merged.set(raw.length > 1 ? `run${i}/${k}` : k, v)));
+      await plan.dump.write(encodeNpz(merged));
     }
-  }
+    if (plan.folder) {
+      const { writeReport } = await reportLib();
+      const bar = progress(io, f, CHART_PHASES);
+      try {
+        await writeReport(result, plan.folder, { variants: f.allCharts, onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }) });
+      } finally {
+        bar.stop();
+      }
+    }
+  });
+  const { summaryText } = await reportLib();
+  const toStdout = f.json !== '-';
   if (!f.quiet) {
     const stream = toStdout ? io.stdout : io.stderr;
-    stream.write(summaryText(result, summaryStyle(colorsFor(stream, io.env))));
+    stream.write(summaryText(terminalSafeDeep(result), summaryStyle(colorsFor(stream, io.env))));
   }
-  if (f.json && f.json !== '-') info(io, f, `Wrote ${f.json}`);
-  if (f.dump) info(io, f, `Wrote ${f.dump}`);
-  if (f.out) info(io, f, `Wrote the report: ${f.out}/index.html`);
-}
-
-async function writeFileIn(file: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, data);
+  if (plan.json) info(io, f, `Wrote ${f.json}`);
+  if (plan.dump && raw) info(io, f, `Wrote ${f.dump}`);
+  if (plan.folder) info(io, f, `Wrote the report: ${f.out}/index.html`);
 }

@@ -1,18 +1,19 @@
 // `rnnscope report`, `rnnscope inspect`, `rnnscope demo`.
 
-import { readFile } from 'node:fs/promises';
-import { DataError, LoadError } from '../model/errors.js';
+import { DataError } from '../model/errors.js';
+import { fsError } from '../io/fs-errors.js';
 import { analysisLib, demoLib, ioLib, reportLib, summaryLib } from './lib.js';
-import { writeOutputs } from './analyze.js';
-import { colorsFor, info, progress, summaryStyle, type Flags, type Io } from './output.js';
+import { checkOutputFlags, writeOutputs } from './analyze.js';
+import { checkInputs, inputIds, readInput, type InputRef } from './inputs.js';
+import { CHART_PHASES, DEMO_PHASES, colorsFor, info, progress, summaryStyle, terminalSafe, terminalSafeDeep, type Flags, type Io } from './output.js';
+import { prepareOutputs } from './outputs.js';
+import { whileWriting } from './signals.js';
 
 export async function reportCommand(file: string, f: Flags & { out: string; allCharts: boolean }, io: Io): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new LoadError(`Cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); expected an analysis JSON file, so check the path.`, { file, cause: e });
-  }
+  checkOutputFlags({ out: f.out });
+  const ref: InputRef = { file, role: 'the analysis file', expected: "the analysis JSON written by 'rnnscope analyze --json'" };
+  await checkInputs([ref]);
+  const text = Buffer.from(await readInput(ref)).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -21,35 +22,61 @@ export async function reportCommand(file: string, f: Flags & { out: string; allC
   }
   const { validateReportInput } = await analysisLib();
   const input = validateReportInput(json);
-  const { writeReport, summaryText } = await reportLib();
-  const bar = progress(io, f, 'charts');
+  const plan = await prepareOutputs({ out: f.out }, await inputIds([ref]));
   try {
-    await writeReport(input, f.out, { variants: f.allCharts, onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }) });
-  } finally {
-    bar.stop();
+    const { writeReport } = await reportLib();
+    const bar = progress(io, f, CHART_PHASES);
+    try {
+      await whileWriting(io, () => writeReport(input, plan.folder!, { variants: f.allCharts, onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }) }));
+    } finally {
+      bar.stop();
+    }
+  } catch (e) {
+    await plan.abort();
+    throw e;
   }
-  if (!f.quiet) io.stdout.write(summaryText(input, summaryStyle(colorsFor(io.stdout, io.env))));
+  await plan.close();
+  const { summaryText } = await reportLib();
+  if (!f.quiet) io.stdout.write(summaryText(terminalSafeDeep(input), summaryStyle(colorsFor(io.stdout, io.env))));
   info(io, f, `Wrote the report: ${f.out}/index.html`);
 }
 
 export async function inspectCommand(model: string, f: Flags & { weights?: string }, io: Io): Promise<void> {
+  const expected = 'a .keras, .h5 or TF.js model.json file (or its folder)';
+  await checkInputs([
+    { file: model, role: 'the model', expected, folderOk: true },
+    ...(f.weights !== undefined ? [{ file: f.weights, role: 'the --weights file', expected: 'a Keras .h5 weights file' }] : []),
+  ]);
   const { loadModelFile } = await ioLib();
-  const spec = await loadModelFile(model, f.weights !== undefined ? { weights: f.weights } : {});
+  let spec;
+  try {
+    spec = await loadModelFile(model, f.weights !== undefined ? { weights: f.weights } : {});
+  } catch (e) {
+    throw fsError(e, { file: model, role: 'The model', action: 'read', expected });
+  }
   const { summary } = await summaryLib();
-  io.stdout.write(summary(spec).replace(/\n?$/, '\n'));
+  io.stdout.write(terminalSafe(summary(spec)).replace(/\n?$/, '\n'));
   const c = colorsFor(io.stdout, io.env);
-  for (const w of spec.warnings) io.stdout.write(c.yellow(`note: ${w.message}${w.count > 1 ? ` (×${w.count})` : ''}`) + '\n');
+  for (const w of spec.warnings) io.stdout.write(c.yellow(terminalSafe(`note: ${w.message}${w.count > 1 ? ` (×${w.count})` : ''}`)) + '\n');
 }
 
 export async function demoCommand(f: Flags & { out: string; json?: string; allCharts: boolean }, io: Io): Promise<void> {
-  const { runDemo } = await demoLib();
-  info(io, f, 'Training a SimpleRNN, an LSTM and a GRU on the adding problem, and analysing each before and after (seeded; about a minute).');
-  const bar = progress(io, f, 'steps');
-  let set;
+  checkOutputFlags({ out: f.out, json: f.json });
+  const plan = await prepareOutputs({ out: f.out, json: f.json }, []);
   try {
-    set = await runDemo({ onProgress: (p) => bar.update(p) });
-  } finally {
-    bar.stop();
+    const { runDemo } = await demoLib();
+    info(io, f, 'Training a SimpleRNN, an LSTM and a GRU on the adding problem, and analysing each before and after (seeded; about a minute).');
+    const bar = progress(io, f, DEMO_PHASES);
+    let set;
+    try {
+      set = await runDemo({ onProgress: (p) => bar.update(p) });
+    } finally {
+      bar.stop();
+    }
+    await writeOutputs(set, null, { out: f.out, json: f.json, quiet: f.quiet, verbose: f.verbose, allCharts: f.allCharts }, io, plan);
+  } catch (e) {
+    await plan.abort();
+    throw e;
   }
-  await writeOutputs(set, null, { out: f.out, json: f.json, quiet: f.quiet, verbose: f.verbose, allCharts: f.allCharts }, io);
+  await plan.close();
 }

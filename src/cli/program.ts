@@ -6,8 +6,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { RnnscopeError } from '../model/errors.js';
 import { analyzeCommand } from './analyze.js';
 import { demoCommand, inspectCommand, reportCommand } from './commands.js';
+import { fsErrorFromNode } from '../io/fs-errors.js';
 import { MissingLibraryError } from './lib.js';
-import { colorsFor, type Flags, type Io } from './output.js';
+import { colorsFor, terminalSafe, type Flags, type Io } from './output.js';
 
 const VERSION = '0.1.0';
 
@@ -17,8 +18,25 @@ function positiveInt(v: string): number {
   return n;
 }
 
+function nonEmpty(flag: string) {
+  return (v: string): string => {
+    if (v.trim() === '') throw new InvalidArgumentError(`${flag} was given an empty value; expected a name, so give one or leave the option out.`);
+    return v;
+  };
+}
+
 // commander passes undefined as `prev` the first time (no default is declared).
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
+
+const OUTPUT_RULES = `
+Outputs (details: docs/outputs.md):
+  rnnscope never replaces a file it did not write. An output that is one of the inputs (also
+  through a link), a symbolic link, or an existing file that is not an earlier rnnscope result
+  (--json: an analysis JSON; --dump: its .npz) is refused before any work. Into an existing
+  --out folder it writes only over files listed in its .rnnscope-manifest.json; any other file
+  in the way stops the run, files not in the way are kept. Every file is written under a
+  temporary name and renamed into place, so a failed or interrupted run leaves earlier results
+  as they were. A second run on the same output is refused while the first holds its lock.`;
 
 const EXAMPLES = {
   analyze: `
@@ -31,11 +49,14 @@ Examples:
 Without --data, seeded random inputs matching the model are used (with a warning).
 Without targets, a self-objective is used and stated in the output.
 --dump writes grad/<layer>/<weight>, dh/<layer>, dc/<layer>, dx/<layer>, gate_grad/<layer>/<gate>
-(and .../forward|backward inside a Bidirectional; run<i>/ in front for several models).`,
+(and .../forward|backward inside a Bidirectional; run<i>/ in front for several models).
+${OUTPUT_RULES}`,
   report: `
 Examples:
   $ rnnscope report analysis.json --out report
-  $ rnnscope report analysis.json --out report --all-charts`,
+  $ rnnscope report analysis.json --out report --all-charts
+  $ rnnscope report report/analysis.json --out report     (redraw in place: analysis.json stays as it is)
+${OUTPUT_RULES}`,
   inspect: `
 Examples:
   $ rnnscope inspect model.h5
@@ -43,7 +64,8 @@ Examples:
   demo: `
 Examples:
   $ rnnscope demo
-  $ rnnscope demo --out demo-report --json demo.json`,
+  $ rnnscope demo --out demo-report --json demo.json
+${OUTPUT_RULES}`,
 };
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -70,13 +92,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .addOption(new Option('-w, --weights <file>', 'weights file (repeat: one per model, or several checkpoints of one model)').argParser(collect))
     .addOption(new Option('-d, --data <file>', 'input data: .npy, .npz, .json, .csv (repeat for several inputs)').argParser(collect))
     .option('-t, --targets <file>', 'targets for the loss (else y in the data file, else a self-objective)')
-    .option('--loss <name>', 'Keras loss name (default: from the model file, else a stated default)')
+    .option('--loss <name>', 'Keras loss name (default: from the model file, else a stated default)', nonEmpty('--loss'))
     .option('--batch-size <n>', 'samples per batch (default 32)', positiveInt)
     .option('--max-samples <n>', 'analyse at most this many samples', positiveInt)
     .option('--connectivity', 'also compute the output-step × input-step connectivity map (slower)')
-    .option('--json <file>', "write the analysis JSON ('-' for stdout)")
-    .option('--dump <file.npz>', 'write raw gradients and per-step arrays as .npz (numpy.load)')
-    .option('-o, --out <dir>', 'write the report: index.html, analysis.json, charts/*.svg|png')
+    .option('--json <file>', "write the analysis JSON ('-' for stdout); replaces only an earlier analysis JSON")
+    .option('--dump <file.npz>', 'write raw gradients and per-step arrays as .npz (numpy.load); replaces only an earlier dump')
+    .option('-o, --out <dir>', 'write the report folder: index.html, analysis.json, charts/*.svg|png (not stdout)')
     .option('--all-charts', 'with --out, also write chart images for every layer and run')
     .addHelpText('after', EXAMPLES.analyze)
     .action(async (models: string[], o, cmd: Command) => analyzeCommand(models, {
@@ -120,11 +142,13 @@ function report(e: unknown, flags: Flags, io: Io): number {
     return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? 0 : 2;
   }
   const c = colorsFor(io.stderr, io.env);
-  const usage = e instanceof RnnscopeError && e.stage === 'usage';
-  const known = e instanceof RnnscopeError || e instanceof MissingLibraryError;
-  const message = e instanceof Error ? e.message : String(e);
-  io.stderr.write(`${c.red(c.bold('error:'))} ${message}\n`);
+  // A file-system failure no stage caught is still an ordinary problem with a file, not a bug.
+  const err = e instanceof RnnscopeError ? e : (fsErrorFromNode(e) ?? e);
+  const usage = err instanceof RnnscopeError && err.stage === 'usage';
+  const known = err instanceof RnnscopeError || err instanceof MissingLibraryError;
+  const message = err instanceof Error ? err.message : String(err);
+  io.stderr.write(`${c.red(c.bold('error:'))} ${terminalSafe(message)}\n`);
   if (!known) io.stderr.write(`This looks like a bug in rnnscope; please report it with the command you ran${flags.verbose ? '' : ' and the output of --verbose'}.\n`);
-  if (flags.verbose && e instanceof Error && e.stack) io.stderr.write(c.dim(e.stack) + '\n');
+  if (flags.verbose && e instanceof Error && e.stack) io.stderr.write(c.dim(terminalSafe(e.stack)) + '\n');
   return usage ? 2 : 1;
 }

@@ -3,6 +3,7 @@
 // read this", and everything inline (bundles, data, script): it opens from
 // disk with no network.
 
+import { createHash } from 'node:crypto';
 import { runsOf, type Analysis, type AnalysisSet, type Finding } from '../analysis/schema.js';
 import { layerKey, runLabel } from './charts/common.js';
 import { pageData, type PageData } from './page-data.js';
@@ -26,8 +27,14 @@ const CODE_TITLES: Record<string, string> = {
   'suggested-clipnorm': 'Gradient clipping',
 };
 
-export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+/** Text for HTML content and quoted attribute values; anything not a string is converted first. */
+export function esc(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+/** A count for display (1,234); anything that is not a finite number shows as n/a. */
+function count(x: unknown): string {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US') : 'n/a';
 }
 
 /** JSON inside <script type="application/json">: '<' escaped so no '</script>' or '<!--' can end it. */
@@ -37,7 +44,8 @@ export function inlineJSON(x: unknown): string {
 
 /** JS inside <script>: break up sequences the HTML tokenizer would act on. */
 export function inlineJS(js: string): string {
-  return js.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+  // Line ends as the HTML parser will see them (it turns CR LF and CR into LF), so the CSP hash matches.
+  return js.replace(/\r\n?/g, '\n').replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 }
 
 function findingItem(f: Finding, run: number, a: Analysis, data: PageData): string {
@@ -47,10 +55,10 @@ function findingItem(f: Finding, run: number, a: Analysis, data: PageData): stri
   const rec = f.layer === null ? undefined : a.recurrent.find((r) => r.layer === f.layer && (f.direction === null || r.direction === f.direction));
   const chart = data.charts.find((c) => c.id === f.chart);
   const link = chart
-    ? `<a class="finding-link" href="#chart-${chart.id}" data-run="${run}" data-sel="${rec ? esc(layerKey(run, rec.id)) : ''}">See “${esc(chart.title)}” ↓</a>`
+    ? `<a class="finding-link" href="#chart-${esc(chart.id)}" data-run="${esc(run)}" data-sel="${rec ? esc(layerKey(run, rec.id)) : ''}">See “${esc(chart.title)}” ↓</a>`
     : '';
-  return `<li class="finding ${f.severity}" data-code="${esc(f.code)}">
-  <div class="finding-head"><span class="badge ${f.severity}">${f.severity}</span> <strong>${esc(title)}</strong> <span class="where">${esc(where)}</span></div>
+  return `<li class="finding ${esc(f.severity)}" data-code="${esc(f.code)}">
+  <div class="finding-head"><span class="badge ${esc(f.severity)}">${esc(f.severity)}</span> <strong>${esc(title)}</strong> <span class="where">${esc(where)}</span></div>
   <p>${esc(f.message)}</p>
   ${ev ? `<p class="evidence">${ev}</p>` : ''}
   ${f.remedy ? `<p class="remedy"><b>What to try:</b> ${esc(f.remedy)}</p>` : ''}
@@ -72,7 +80,7 @@ function diagnosisPanel(runs: Analysis[], data: PageData): string {
   const parts = ([['error', 'error'], ['warning', 'warning'], ['info', 'note']] as const)
     .map(([sev, word]) => [all.filter((f) => f.severity === sev).length, word] as const)
     .filter(([n]) => n > 0)
-    .map(([n, word]) => `${n} ${word}${n === 1 ? '' : 's'}`);
+    .map(([n, word]) => `${count(n)} ${word}${n === 1 ? '' : 's'}`);
   const lead = all.length === 0 ? 'Nothing to report.' : `${parts.join(', ')}.`;
   const cls = runs.length > 1 ? 'diagnosis multi' : 'diagnosis';
   return `<section id="diagnosis" class="${cls}"><h2>Diagnosis</h2><p class="lead">${lead}</p><div class="runs">${blocks.join('\n')}</div></section>`;
@@ -81,21 +89,21 @@ function diagnosisPanel(runs: Analysis[], data: PageData): string {
 function overview(runs: Analysis[]): string {
   const rows = runs.map((a) => {
     const o = a.objective;
-    const warnings = [...a.model.warnings, ...o.warnings].map((w) => `<li>${esc(w.message)}${w.count > 1 ? ` (×${w.count})` : ''}</li>`).join('');
+    const warnings = [...a.model.warnings, ...o.warnings].map((w) => `<li>${esc(w.message)}${w.count > 1 ? ` (×${count(w.count)})` : ''}</li>`).join('');
     return `<div class="run-card">
   ${runs.length > 1 ? `<h3>${esc(runLabel(a))}</h3>` : ''}
-  <p>${esc(a.model.name)} · ${esc(a.model.format)} · Keras ${esc(a.model.kerasVersion)} · ${a.model.totalParams.toLocaleString('en-US')} parameters · ${a.recurrent.length} recurrent layer${a.recurrent.length === 1 ? '' : 's'}/directions</p>
-  <p>${esc(o.description)} L = ${esc(fmt(o.value))} over ${o.samples} samples (${o.batches} batch${o.batches === 1 ? '' : 'es'} of ${o.batchSize}).</p>
+  <p>${esc(a.model.name)} · ${esc(a.model.format)} · Keras ${esc(a.model.kerasVersion)} · ${count(a.model.totalParams)} parameters · ${count(a.recurrent.length)} recurrent layer${a.recurrent.length === 1 ? '' : 's'}/directions</p>
+  <p>${esc(o.description)} L = ${esc(fmt(o.value))} over ${count(o.samples)} samples (${count(o.batches)} batch${o.batches === 1 ? '' : 'es'} of ${count(o.batchSize)}).</p>
   ${warnings ? `<ul class="warnings">${warnings}</ul>` : ''}
 </div>`;
   });
-  return runs.length > 1 ? `<details class="overview"><summary>The ${runs.length} runs</summary>${rows.join('\n')}</details>` : `<div class="overview">${rows.join('\n')}</div>`;
+  return runs.length > 1 ? `<details class="overview"><summary>The ${count(runs.length)} runs</summary>${rows.join('\n')}</details>` : `<div class="overview">${rows.join('\n')}</div>`;
 }
 
 function controls(data: PageData): string {
   const run = data.runs[data.initial.run];
   const runSel = data.runs.length > 1
-    ? `<label>Run <select id="sel-run">${data.runs.map((r) => `<option value="${r.index}"${r.index === data.initial.run ? ' selected' : ''}>${esc(r.label)}</option>`).join('')}</select></label>`
+    ? `<label>Run <select id="sel-run">${data.runs.map((r) => `<option value="${esc(r.index)}"${r.index === data.initial.run ? ' selected' : ''}>${esc(r.label)}</option>`).join('')}</select></label>`
     : '';
   const layerSel = `<label>Layer <select id="sel-layer">${run.layers.map((l) => `<option value="${esc(l.key)}"${l.key === data.initial.sel ? ' selected' : ''}>${esc(l.label)}</option>`).join('')}</select></label>`;
   return `<nav class="controls" id="controls">${runSel}${layerSel}
@@ -104,12 +112,28 @@ function controls(data: PageData): string {
 }
 
 function chartSection(c: PageData['charts'][number], staticFiles: boolean): string {
-  const files = staticFiles ? `<p class="files">Image: <a href="charts/${c.id}.svg">SVG</a> · <a href="charts/${c.id}.png">PNG</a></p>` : '';
+  const files = staticFiles ? `<p class="files">Image: <a href="charts/${esc(c.id)}.svg">SVG</a> · <a href="charts/${esc(c.id)}.png">PNG</a></p>` : '';
   const follows = c.scope === 'layer' ? 'Follows the layer selector.' : c.scope === 'run' ? 'Shows the whole model of the selected run.' : 'Shows all runs.';
-  return `<section class="chart" id="chart-${c.id}" data-chart="${c.id}">
-  <div class="vis" id="vis-${c.id}"></div>
+  return `<section class="chart" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}">
+  <div class="vis" id="vis-${esc(c.id)}"></div>
   <aside class="howto"><h3>${esc(c.title)}</h3><p>${esc(c.howToRead)}</p><p class="follows">${follows}${c.scaleToggle ? '' : ' The scale toggle does not apply.'}</p>${files}</aside>
 </section>`;
+}
+
+/**
+ * The page's Content-Security-Policy: only its own scripts run (each allowed by the SHA-256 of its
+ * text, so markup that slipped into the page could not run script), nothing is fetched (no
+ * connect, font or frame sources), images only from data:/blob: (the charts' PNG export). Inline
+ * styles stay allowed: vega and vega-embed set them, and styles cannot run script. Vega's
+ * expressions are evaluated by its interpreter (`ast: true` in the page script), so no
+ * 'unsafe-eval' is needed.
+ */
+export function contentSecurityPolicy(scripts: string[]): string {
+  const hashes = scripts.map((js) => `'sha256-${createHash('sha256').update(js, 'utf8').digest('base64')}'`);
+  return [
+    "default-src 'none'", `script-src ${hashes.join(' ')}`, "style-src 'unsafe-inline'", 'img-src data: blob:',
+    "base-uri 'none'", "form-action 'none'", "object-src 'none'",
+  ].join('; ');
 }
 
 export interface HtmlOptions {
@@ -123,10 +147,12 @@ export function reportHtml(input: Analysis | AnalysisSet, opts: HtmlOptions): st
   const data = pageData(input);
   const note = input.note ?? runs.find((a) => a.note)?.note;
   const version = runs[0].tool.version;
+  const scripts = [...opts.bundles.map((b) => inlineJS(b.js)), inlineJS(PAGE_SCRIPT)];
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${esc(contentSecurityPolicy(scripts))}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(data.title)} — rnnscope</title>
 <style>${PAGE_CSS}</style>
@@ -143,8 +169,8 @@ ${data.charts.map((c) => chartSection(c, opts.staticFiles ?? false)).join('\n')}
 </main>
 <footer>Made by rnnscope ${esc(version)} from <a href="analysis.json">analysis.json</a> (schema ${esc(input.schema)}). Redraw with <code>rnnscope report analysis.json --out DIR</code>.</footer>
 <script type="application/json" id="rnnscope-data">${inlineJSON(data)}</script>
-${opts.bundles.map((b) => `<script data-bundle="${esc(b.name)}">${inlineJS(b.js)}</script>`).join('\n')}
-<script>${inlineJS(PAGE_SCRIPT)}</script>
+${opts.bundles.map((b, i) => `<script data-bundle="${esc(b.name)}">${scripts[i]}</script>`).join('\n')}
+<script>${scripts[scripts.length - 1]}</script>
 </body>
 </html>
 `;

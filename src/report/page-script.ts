@@ -34,6 +34,9 @@ export const PAGE_SCRIPT = String.raw`
       renderer: 'svg',
       actions: { export: true, source: false, compiled: false, editor: false },
       downloadFileName: 'rnnscope-' + c.id,
+      // Expressions run in vega's interpreter, not compiled with Function(): the page's
+      // Content-Security-Policy allows no 'unsafe-eval'.
+      ast: true,
       // Specs are checked when built; at run time an empty selection (a layer without a
       // connectivity map, say) only produces "empty extent" warnings, so show errors only.
       logLevel: vega.Error,

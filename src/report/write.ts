@@ -3,12 +3,13 @@
 //   DIR/analysis.json     the input, so `rnnscope report` can redraw it
 //   DIR/charts/<id>.svg   each chart for the first run's first layer, and .png
 //   DIR/charts/<id>--<run>-<layer>.svg/.png  other layers and runs (option `variants`)
+//   DIR/.rnnscope-manifest.json  what rnnscope wrote there (out-folder.ts: only those are ever replaced)
+// Every file is staged under a temporary name and the set is renamed into place at the end.
 
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { runsOf, type Analysis, type AnalysisSet, type ChartId } from '../analysis/schema.js';
 import { CHARTS } from './charts/index.js';
 import { reportHtml } from './html.js';
+import { ReportFolder } from './out-folder.js';
 import { readBundles, renderSVG, svgToPNG } from './render-node.js';
 
 export interface WriteReportOptions {
@@ -59,13 +60,31 @@ function jobsFor(input: Analysis | AnalysisSet, variants: boolean): { jobs: Job[
   return { jobs, build };
 }
 
-export async function writeReport(input: Analysis | AnalysisSet, outDir: string, opts: WriteReportOptions = {}): Promise<WriteReportResult> {
-  await mkdir(join(outDir, 'charts'), { recursive: true });
+/**
+ * Writes the report into `out`: a folder path (created, checked and locked here), or a ReportFolder
+ * the caller opened before its work (the CLI does, so a refused folder costs no analysis).
+ */
+export async function writeReport(input: Analysis | AnalysisSet, out: string | ReportFolder, opts: WriteReportOptions = {}): Promise<WriteReportResult> {
+  const folder = typeof out === 'string' ? await ReportFolder.open(out) : out;
+  try {
+    const result = await stageReport(input, folder, opts);
+    await folder.commit();
+    return result;
+  } catch (e) {
+    await folder.abort();
+    throw e;
+  } finally {
+    if (typeof out === 'string') await folder.close();
+  }
+}
+
+async function stageReport(input: Analysis | AnalysisSet, folder: ReportFolder, opts: WriteReportOptions): Promise<WriteReportResult> {
   const files: string[] = [];
   const warnings = new Set<string>();
-  await writeFile(join(outDir, 'analysis.json'), JSON.stringify(input) + '\n');
+  // `rnnscope report DIR/analysis.json --out DIR` redraws in place: the input stays as it is.
+  if (!folder.isKept('analysis.json')) await folder.write('analysis.json', JSON.stringify(input) + '\n');
   files.push('analysis.json');
-  await writeFile(join(outDir, 'index.html'), reportHtml(input, { bundles: readBundles(), staticFiles: true }));
+  await folder.write('index.html', reportHtml(input, { bundles: readBundles(), staticFiles: true }));
   files.push('index.html');
   const { jobs, build } = jobsFor(input, opts.variants ?? false);
   let done = 0;
@@ -75,10 +94,10 @@ export async function writeReport(input: Analysis | AnalysisSet, outDir: string,
     const messages = { warnings: [] as string[] };
     const svg = await renderSVG(def.build(input, { run: job.run, layer: job.layer, interactive: false }), messages);
     messages.warnings.forEach((w) => warnings.add(`${job.id}: ${w}`));
-    await writeFile(join(outDir, 'charts', `${job.file}.svg`), svg);
+    await folder.write(`charts/${job.file}.svg`, svg);
     files.push(`charts/${job.file}.svg`);
     if (!opts.noPng) {
-      await writeFile(join(outDir, 'charts', `${job.file}.png`), svgToPNG(svg, opts.pngScale ?? 2));
+      await folder.write(`charts/${job.file}.png`, svgToPNG(svg, opts.pngScale ?? 2));
       files.push(`charts/${job.file}.png`);
     }
     opts.onProgress?.(++done, jobs.length);
