@@ -158,7 +158,7 @@ describe('manifest, shards and weights that disagree with the model', () => {
 
   it('a manifest weight the model lacks, a renamed weight, NaN in a shard', async () => {
     const rename = (from: string, to: string) => tfjsFiles((f) => f.set('model.json', new TextEncoder().encode(new TextDecoder().decode(f.get('model.json')).replace(from, to))));
-    expect(await fails(openModel(fileSetFromMap('model.json', rename('"dense/bias"', '"dense/gamma"'))), ModelError)).toMatch(/^model\.json has no weight dense\/bias for layer dense \(Dense\)/);
+    expect(await fails(openModel(fileSetFromMap('model.json', rename('"dense/bias"', '"dense/gamma"'))), ModelError)).toMatch(/^model\.json has weights that do not match its layers: layer dense \(Dense\) has no weight for bias \(expected a name like dense\/bias\); 1 weight\(s\) fit no layer of the config: dense\/gamma; /);
     const nan = tfjsFiles((m) => {
       const b = m.get('group1-shard1of1.bin')!.slice();
       new DataView(b.buffer).setFloat32(8, NaN, true);

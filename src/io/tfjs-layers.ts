@@ -10,14 +10,17 @@
 // prod(shape) x bytes(dtype) little-endian, where bytes() uses the quantized dtype when present
 // (uint8 1, uint16 2, float16 2); dequantized value = q * scale + min (float16: IEEE half).
 // A weight may straddle two shards. Groups are independent; their order need not follow layers.
-// Names (§3.3; tfjs-layers container.ts loadWeights): matched to layers by name, trying the name
-// as written, then with its second-to-last component dropped (`lstm/lstm_cell/kernel` → `lstm/kernel`);
-// a Keras-3 conversion names weights by store path `layers/lstm/cell/vars/0` instead.
+// Names: TF.js itself matches a manifest name as written, then with its second-to-last component
+// dropped (tfjs-layers container.ts loadWeights: `lstm/lstm_cell/kernel` → `lstm/kernel`); the
+// writers differ in scopes (wrapper, Bidirectional half, cell, model name), so rnnscope matches
+// every name by the scopes the config declares (src/model/weight-names.ts, docs/formats.md);
+// a converted `.keras` names weights by store path `layers/lstm/cell/vars/0` instead.
 
 import { LoadError, ModelError } from '../model/errors.js';
 import type { ModelSpec } from '../model/types.js';
 import { buildModel, savedWeightLayout } from '../model/build.js';
 import { bindLayerWeights, checkAllBound } from '../model/bind.js';
+import { bidiNamesOf, matchWeightNames } from '../model/weight-names.js';
 import type { FileSet } from './index.js';
 import { halfToFloat, jsonMentions, looksLikeJsonObject, parseJson } from './common.js';
 import type { StoredArray } from './keras-h5.js';
@@ -190,58 +193,20 @@ function decodeEntry(w: WeightEntry, dv: DataView, at: number, nbytes: number, f
   return out;
 }
 
-/** Drop the second-to-last path component: `lstm/lstm_cell/kernel` → `lstm/kernel` (tfjs container.ts). */
-export function dropCell(n: string): string {
-  const parts = n.split('/');
-  if (parts.length < 3) return n;
-  parts.splice(parts.length - 2, 1);
-  return parts.join('/');
-}
-
 /**
  * Give each model layer its arrays. Keras-3-converted manifests (`.../vars/<i>` names) are
- * walked like a .keras store; otherwise each expected weight name (from savedWeightLayout,
- * prefixed with the layer name when it is not already) is looked up by exact name, then by
- * the cell-dropped form of every manifest name.
+ * walked like a .keras store; otherwise names are matched to layers by the scopes the config
+ * declares (src/model/weight-names.ts), which covers the names every Keras family and TF.js write.
  */
 export function bindByName(model: ModelSpec, modelConfig: Record<string, unknown>, arrays: Map<string, StoredArray>, file: string): void {
   const names = [...arrays.keys()];
-  if (names.length > 0 && /\/vars\/\d+$/.test(names[0])) {
+  if (names.length > 0 && names.every((n) => /\/vars\/\d+$/.test(n))) {
     bindV3(model, modelConfig, mapStore(arrays), file);
     return;
   }
-  const dropped = new Map<string, string>();
-  for (const n of names) if (!arrays.has(dropCell(n)) && !dropped.has(dropCell(n))) dropped.set(dropCell(n), n);
-  const used = new Set<string>();
-  model.layers.forEach((layer, i) => {
-    if (model.params[i].length === 0) return;
-    const layout = savedWeightLayout(model, i, 'tfjs');
-    const got: StoredArray[] = [];
-    for (const want of layout) {
-      // savedWeightLayout names a Bidirectional's halves forward/… and backward/…; tfjs scopes them by sublayer name.
-      let short = want.name;
-      if (layer.type === 'Bidirectional') short = short.replace(/^forward\//, `${layer.forwardName}/`).replace(/^backward\//, `${layer.backwardName}/`);
-      const full = `${layer.name}/${short}`;
-      let key = arrays.has(full) ? full : dropped.get(full);
-      if (key === undefined) {
-        // Last resort: the one unused weight under this layer's scope with the same final name (e.g. a wrapper's inner scope).
-        const last = short.split('/').pop();
-        const cands = names.filter((n) => !used.has(n) && n.startsWith(`${layer.name}/`) && n.split('/').pop() === last);
-        if (cands.length === 1) key = cands[0];
-      }
-      if (key === undefined || used.has(key)) {
-        const near = names.filter((n) => n.startsWith(`${layer.name}/`)).slice(0, 4);
-        throw new ModelError(`${file} has no weight ${full} for layer ${layer.name} (${layer.className}) (its weights here: ${near.join(', ') || 'none'}); expected the manifest to name every layer weight; check that model.json and its shards belong together.`, { file });
-      }
-      used.add(key);
-      got.push(arrays.get(key)!);
-    }
-    bindLayerWeights(model, i, got);
-  });
-  const unused = names.filter((n) => !used.has(n));
-  if (unused.length > 0) {
-    throw new ModelError(`${file} has ${unused.length} weight(s) no layer uses (${unused.slice(0, 4).join(', ')}); expected every manifest weight to belong to a model layer; check that the manifest matches modelTopology.`, { file });
-  }
+  const layouts = model.layers.map((_, i) => (model.params[i].length === 0 ? [] : savedWeightLayout(model, i, 'tfjs')));
+  const matched = matchWeightNames(model, layouts, [...arrays.values()], bidiNamesOf(modelConfig), file);
+  for (const [i, keys] of matched) bindLayerWeights(model, i, keys.map((k) => arrays.get(k)!));
 }
 
 /** A VarStore over `<path>/vars/<i>` manifest names (Keras 3 models converted by tensorflowjs). */
