@@ -1,19 +1,21 @@
-// Taps: per-step quantities recorded while backpropagating through time.
+// Taps: per-step quantities recorded while backpropagating through time. Each is defined in
+// docs/taps.md; test/taps-fd.test.ts checks every one against finite differences.
 //
 // For each recurrent layer (and each direction of a Bidirectional) and each
 // input step t (input order, also for go_backwards), per sample:
 //   dh    ∂L/∂h_t, total derivative (through the output at t and the recurrence)   (B, T, U)
-//   dc    ∂L/∂c_t, LSTM only, total (also through h_t = o ⊙ σ(c_t))                                                        (B, T, U)
-//   dx    ∂L/∂x_t, the layer's input                                                 (B, T, I)
+//   dc    ∂L/∂c_t, LSTM only, total (also through h_t = o ⊙ σ(c_t) at the same step) (B, T, U)
+//   dx    ∂L/∂x_t of this layer's input; in a Bidirectional, this direction's own
+//         contribution (the layer's input gradient is the sum of both)              (B, T, I)
 //   gateGrad  ∂L/∂(pre-activation) of each gate, in Keras gate order                 (B, T, G·U)
 //   gates     gate activations (LSTM i,f,c~,o; GRU z,r,h~; SimpleRNN h)              (B, T, G·U)
 //   hPrev     h_{t−1} as the cell saw it (for per-step recurrent-kernel contributions) (B, T, U)
 //   cPrev     LSTM c_{t−1} as the cell saw it                                         (B, T, U)
-//   c         LSTM c_t (after masking: a masked step carries c_{t−1})                               (B, T, U)
+//   c         LSTM c_t (after masking: a masked step carries c_{t−1})                 (B, T, U)
 //   z         gate pre-activations (for Jacobian–vector products)                      (B, T, G·U)
 //   x         the cell input x_t (for per-step kernel contributions)                  (B, T, I)
 //   rh        GRU reset_after only: h_{t−1}·R_h + b_h (the reset-gated recurrent term) (B, T, U)
-// Masked steps record zeros for gate gradients (the cell did not run there).
+// Masked steps record zeros for gate gradients and dx (the cell's results were discarded there).
 
 import type { Arr } from './tensor.js';
 
