@@ -128,8 +128,31 @@ function expectedList(params: ParamSpec[], layer: LayerSpec): string {
   return base;
 }
 
+const UNIQUE = new WeakSet<ModelSpec>();
+
+/**
+ * Refuse a model whose layers share a name. Keras refuses to build one ("All layer names should
+ * be unique"), and every weight store keys weights by layer name, so the weights of such layers
+ * cannot be told apart: binding them would report a shape mismatch or silently mix them up.
+ */
+export function checkUniqueLayerNames(model: ModelSpec, file = model.meta.source): void {
+  if (UNIQUE.has(model)) return;
+  const first = new Map<string, number>();
+  const dups: string[] = [];
+  model.layers.forEach((l, i) => {
+    const j = first.get(l.name);
+    if (j === undefined) first.set(l.name, i);
+    else dups.push(`${l.name} (a ${model.layers[j]!.className} and a ${l.className})`);
+  });
+  if (dups.length > 0) {
+    throw new ModelError(`${file}: ${dups.length === 1 ? 'two layers are' : 'several layers are each'} named ${dups.join(', ')}; expected unique layer names, as Keras requires (its weight files key weights by layer name, so they cannot be told apart); rename one of them in the model config and re-save the model.`, { file });
+  }
+  UNIQUE.add(model);
+}
+
 /** Bind arrays read from a file for one layer (in the file's order) to the model's params (see the conversions above). */
 export function bindLayerWeights(model: ModelSpec, layerIndex: number, arrays: { name: string; shape: number[]; data: ArrayLike<number> }[]): void {
+  checkUniqueLayerNames(model);
   const layer = model.layers[layerIndex];
   if (!layer) throw new ModelError(msg.noSuchLayer(layerIndex, model.layers.length));
   const params = model.params[layerIndex] ?? [];

@@ -22,6 +22,7 @@
 // (missing, ambiguous, unused, twice-given) are gathered into one error.
 
 import { ModelError } from './errors.js';
+import { checkUniqueLayerNames } from './bind.js';
 import type { LayerSpec, ModelSpec, RecurrentKind } from './types.js';
 
 /** One named stored array. */
@@ -90,6 +91,7 @@ function nameOf(layer: unknown): string | null {
  * stored names in layout order; throws one ModelError naming every problem.
  */
 export function matchWeightNames(model: ModelSpec, layouts: { name: string }[][], stored: readonly NamedWeight[], bidi: Map<string, BidiNames[]>, file: string): Map<number, string[]> {
+  checkUniqueLayerNames(model, file);
   const slots: Slot[] = [];
   model.layers.forEach((layer, i) => {
     for (const w of layouts[i] ?? []) slots.push(slotFor(model, layer, i, w.name, bidi));
@@ -122,10 +124,7 @@ export function matchWeightNames(model: ModelSpec, layouts: { name: string }[][]
     problems.push(`${unused.length} weight(s) fit no layer of the config: ${unused.slice(0, 6).join(', ')}${unused.length > 6 ? ', …' : ''}`);
   }
   if (problems.length > 0) {
-    const dup = duplicateLayerNames(model);
-    const why = dup.length > 0
-      ? `two or more layers are named ${dup.join(', ')}, so their weights cannot be told apart; expected unique layer names, as Keras requires, so rename the layers and re-save the model`
-      : 'expected each weight named by its layer\'s scopes as the config declares them (docs/formats.md, "Weight names"); the weight names and the model topology come from different models, or a tool renamed the weights, so re-export model.json and its shards together from the original model';
+    const why = 'expected each weight named by its layer\'s scopes as the config declares them (docs/formats.md, "Weight names"); the weight names and the model topology come from different models, or a tool renamed the weights, so re-export model.json and its shards together from the original model';
     throw new ModelError(`${file} has weights that do not match its layers: ${problems.join('; ')}; ${why}.`, { file });
   }
   const out = new Map<number, string[]>();
@@ -197,12 +196,4 @@ function describe(wrapper: string | null, owners: Set<string>, kind: RecurrentKi
 
 function keyOf(model: ModelSpec, s: Slot): string {
   return `${model.layers[s.layer]!.name}/${s.want}`;
-}
-
-/** Layer names that occur more than once, each listed once. */
-export function duplicateLayerNames(model: ModelSpec): string[] {
-  const seen = new Set<string>();
-  const dup = new Set<string>();
-  for (const l of model.layers) (seen.has(l.name) ? dup : seen).add(l.name);
-  return [...dup];
 }
