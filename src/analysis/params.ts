@@ -77,7 +77,7 @@ export function paramStats(model: ModelSpec, params: Params, grads: Params): Par
   return out;
 }
 
-/** 2-D density of (weight value, log10|g|) for each recurrent block; the full pairs stay in the .npz dump. */
+/** 2-D density of (weight value, log10|g|) for each recurrent block; the .npz dump keeps the full gradients (the weights are the model file's). */
 export function densities(model: ModelSpec, params: Params, grads: Params, layer: string, direction: 'forward' | 'backward' | null, nx = 40, ny = 40): Density2D[] {
   const li = model.layers.findIndex((l) => l.name === layer);
   const out: Density2D[] = [];
