@@ -20,11 +20,13 @@ import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './analysis
 const SOURCE = import.meta.url.endsWith('.ts');
 const ANALYZE_MODULE = new URL(SOURCE ? './analysis/analyze.ts' : './analysis/analyze.js', import.meta.url).href;
 
-// The worker registers tsx only when running from the TypeScript sources (no build).
+// The worker registers tsx only when running from the TypeScript sources (no build). It is resolved
+// here, from this package: the eval'd worker would resolve a bare 'tsx' from the working directory.
+const TSX_API = SOURCE ? import.meta.resolve('tsx/esm/api') : null;
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 (async () => {
-  if (workerData.source) { const { register } = await import('tsx/esm/api'); register(); }
+  if (workerData.tsx) { const { register } = await import(workerData.tsx); register(); }
   const a = await import(workerData.module);
   parentPort.on('message', (m) => {
     try {
@@ -40,7 +42,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const ERRORS: Record<string, new (m: string) => RnnscopeError> = { load: LoadError, model: ModelError, data: DataError, engine: EngineError };
 
 function runInWorker(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions, from: number, to: number): Promise<BatchPartial> {
-  const w = new Worker(WORKER, { eval: true, workerData: { module: ANALYZE_MODULE, source: SOURCE } });
+  const w = new Worker(WORKER, { eval: true, workerData: { module: ANALYZE_MODULE, tsx: TSX_API } });
   const { onProgress: _drop, ...plainOpts } = opts; // functions do not cross threads
   return new Promise<BatchPartial>((resolve, reject) => {
     w.once('message', (r: { ok: boolean; part?: BatchPartial; stage?: string; message?: string }) => {

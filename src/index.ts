@@ -4,7 +4,7 @@
 //   openModel      buildModel / bind      lossAndGrads / predict      analyze / diagnose          (node: writeReport)
 
 export type { ModelSpec, LayerSpec, RecurrentSpec, ParamSpec, Activation, LossConfig, NDArray, Warning } from './model/types.js';
-export { RnnscopeError, LoadError, ModelError, DataError, EngineError } from './model/errors.js';
+export { RnnscopeError, LoadError, ModelError, DataError, EngineError, UsageError } from './model/errors.js';
 export { buildModel, savedWeightLayout } from './model/build.js';
 export { bindLayerWeights, checkAllBound } from './model/bind.js';
 export { summary, countParams } from './model/summary.js';

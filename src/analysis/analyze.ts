@@ -24,6 +24,7 @@ import { diagnose, DEFAULT_THRESHOLDS, type Thresholds } from './diagnose.js';
 import { connectivity } from './connectivity.js';
 import { modelInfo } from './model-info.js';
 import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
+import { checkAnalyzeArgs } from './check-input.js';
 
 export const VERSION = '0.1.0';
 
@@ -83,6 +84,7 @@ export interface Plan {
 }
 
 export function planAnalysis(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions = {}): Plan {
+  checkAnalyzeArgs(model, input, opts);
   const warnings: Warning[] = [];
   const seed = opts.seed ?? 1;
   let inputs = input.inputs;

@@ -3,8 +3,10 @@
 import type { ModelSpec } from '../model/types.js';
 import { analyzeModel, type AnalyzeInput, type AnalyzeOptions, type RawArrays } from './analyze.js';
 import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './schema.js';
+import { checkModels } from './check-input.js';
 
 export { analyzeModel, VERSION } from './analyze.js';
+export { checkAnalyzeArgs } from './check-input.js';
 export type { AnalyzeInput, AnalyzeOptions, RawArrays } from './analyze.js';
 export { DEFAULT_THRESHOLDS, type Thresholds } from './diagnose.js';
 export * from './schema.js';
@@ -15,6 +17,7 @@ export { validateAnalysis, validateReportInput } from './validate.js';
  * Analysis, several give an AnalysisSet for side-by-side comparison.
  */
 export async function analyze(models: ModelSpec[], data: AnalyzeInput, opts: AnalyzeOptions & { labels?: string[] } = {}): Promise<{ result: Analysis | AnalysisSet; raw: RawArrays[] }> {
+  checkModels(models, opts.labels);
   const runs: Analysis[] = [];
   const raw: RawArrays[] = [];
   models.forEach((m, i) => {

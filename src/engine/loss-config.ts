@@ -4,15 +4,15 @@
 //               computeLoss cannot reproduce exactly is refused with a ModelError.
 //   lossFlavor  the writer's Keras → the formulas computeLoss uses (keras-formats.md §5.1, §5.2).
 //
-// Spellings come from the model stage's alias table (src/model/loss-config.ts
-// canonicalLossName), the one list of Keras loss names; the model stage warns about what it
-// cannot read, this module refuses it. The engine adds Keras 3 compile's "crossentropy"/"ce"
-// shortcuts, which are resolved from the shapes in computeLoss.
+// Spellings come from the model stage's alias table (src/model/loss-config.ts lossName,
+// LOSS_NAMES), the one list of loss names, Keras 3 compile's "crossentropy"/"ce" shortcuts
+// included (resolved from the shapes in computeLoss); the model stage warns about what it
+// cannot read, this module refuses it.
 
 import type { LossConfig } from '../model/types.js';
 import { ModelError } from '../model/errors.js';
 import { isRecord } from '../model/keras-format.js';
-import { canonicalLossName } from '../model/loss-config.js';
+import { lossName, unknownLossMessage } from '../model/loss-config.js';
 
 export type LossFlavor = 'keras3' | 'tf.keras' | 'keras2' | 'keras1' | 'tfjs';
 
@@ -31,33 +31,17 @@ export function lossFlavor(kerasVersion: string, format: string): LossFlavor {
   return 'keras2';
 }
 
-/** The names computeLoss implements (rowLoss in losses.ts, plus crossentropy), in the order messages list them. */
-const SUPPORTED = [
-  'mse', 'mae', 'mape', 'msle', 'huber', 'log_cosh', 'binary_crossentropy', 'categorical_crossentropy',
-  'sparse_categorical_crossentropy', 'kl_divergence', 'poisson', 'hinge', 'squared_hinge', 'categorical_hinge',
-  'cosine_similarity', 'crossentropy',
-];
-
-export function unknownLoss(what: string): ModelError {
-  return new ModelError(`Loss ${what} is not supported; expected one of ${SUPPORTED.join(', ')}; choose a supported loss with --loss.`);
-}
-
-/** The engine's name for a loss spelling, or null. */
-function engineLossName(raw: string): string | null {
-  const name = canonicalLossName(raw);
-  if (name !== null) return name;
-  // Keras 3 compile: "crossentropy"/"ce" pick binary / sparse / categorical from the shapes
-  // (keras/src/trainers/compile_utils.py get_loss); resolved in computeLoss.
-  const key = raw.slice(raw.lastIndexOf('.') + 1).replace(/_/g, '').toLowerCase();
-  return key === 'crossentropy' || key === 'ce' ? 'crossentropy' : null;
+/** Unknown loss → ModelError listing the supported names (the model stage's one table) and the closest spellings. */
+export function unknownLoss(what: string, raw?: string): ModelError {
+  return new ModelError(unknownLossMessage(what, raw));
 }
 
 /** Canonicalise a Keras loss as stored into LossConfig; unknown → ModelError. */
 export function parseLoss(value: unknown): LossConfig {
   if (typeof value === 'string') {
     // Dotted paths ("keras.losses.mse") and camelCase TF.js names ("meanSquaredError") both normalise here.
-    const name = engineLossName(value);
-    if (name === null) throw unknownLoss(`'${value}'`);
+    const name = lossName(value);
+    if (name === null) throw unknownLoss(`'${value}'`, value);
     return { name, fromLogits: false, labelSmoothing: 0 };
   }
   if (Array.isArray(value) || (isRecord(value) && !('class_name' in value) && !('className' in value))) {

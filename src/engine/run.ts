@@ -1,10 +1,10 @@
 // The engine's entry points: predict, and loss + gradients (+ taps) for a batch.
 //
-//   materializeParams(model, dtype) ─► graphForward ─► computeLoss per output ─► graphBackward
-//                                                                               └► taps (TapStore)
+//   check-args (options, shapes, buffers, values: every problem in one error)
+//   ─► materializeParams(model, dtype) ─► graphForward ─► computeLoss per output ─► graphBackward
+//                                                                                 └► taps (TapStore)
 
 import type { LossConfig, ModelSpec } from '../model/types.js';
-import { EngineError, fmtShape } from '../model/errors.js';
 import type { Ctx } from './layer.js';
 import { kernels as activeKernels, type Kernels } from './kernels.js';
 import { computeLoss } from './losses.js';
@@ -12,6 +12,7 @@ import type { LossFlavor } from './loss-config.js';
 import { graphBackward, graphForward, materializeParams, type Params } from './graph.js';
 import { TapStore, type TapRequest } from './taps.js';
 import { alloc, type DType, type Tensor } from './tensor.js';
+import { checkArrays, checkOptions, checkOutputGrads, checkTargetsAgainstOutputs, problemsFor, runDType, type Entry } from './check-args.js';
 
 export interface RunOptions {
   dtype?: DType;
@@ -24,24 +25,23 @@ function makeCtx(opts: RunOptions): Ctx {
   return { dtype: opts.dtype ?? 'float32', kernels: opts.kernels ?? activeKernels(), taps: opts.taps ?? null, sink: new TapStore() };
 }
 
-/** Converts caller inputs (any numeric arrays) to the run's dtype and checks them against the model's input shapes. */
-export function toInputs(model: ModelSpec, inputs: Tensor[] | { shape: number[]; data: ArrayLike<number> }[], dtype: DType): Tensor[] {
-  if (inputs.length !== model.inputs.length) {
-    throw new EngineError(`Model '${model.name}' has ${model.inputs.length} input(s) (${model.inputNames.join(', ')}); got ${inputs.length} array(s).`);
-  }
-  return inputs.map((x, i) => {
-    const want = model.tensors[model.inputs[i]!]!.shape;
-    const ok = x.shape.length === want.length && want.every((d, j) => d === null || j === 0 || d === x.shape[j]);
-    if (!ok) throw new EngineError(`Input '${model.inputNames[i]}' has shape ${fmtShape(x.shape)}; the model expects ${fmtShape(want)}.`);
-    if ((dtype === 'float32' && x.data instanceof Float32Array) || (dtype === 'float64' && x.data instanceof Float64Array)) return x as Tensor;
-    const data = alloc(dtype, x.data.length);
-    data.set(x.data);
-    return { shape: [...x.shape], data };
-  });
+/** Caller inputs (any numeric arrays, already checked) in the run's dtype. */
+export function toInputs(_model: ModelSpec, inputs: { shape: number[]; data: ArrayLike<number> }[], dtype: DType): Tensor[] {
+  return inputs.map((x) => toRunDType(x, dtype));
+}
+
+/** Options and inputs of `entry` (and targets for lossAndGrads); throws DataError/UsageError listing every problem. */
+function checkCall(entry: Entry, model: ModelSpec, inputs: unknown, opts: unknown, targets?: unknown): void {
+  const p = problemsFor(entry, runDType(opts));
+  checkOptions(p, entry, model, opts);
+  const losses = typeof opts === 'object' && opts !== null ? (opts as { losses?: unknown }).losses : undefined;
+  checkArrays(p, model, inputs, entry === 'lossAndGrads' ? { value: targets, losses } : undefined);
+  p.throwIfAny();
 }
 
 /** Forward pass only: the model's outputs. */
 export function predict(model: ModelSpec, inputs: Tensor[], opts: RunOptions & { params?: Params } = {}): Tensor[] {
+  checkCall('predict', model, inputs, opts);
   const ctx = makeCtx(opts);
   const params = opts.params ?? materializeParams(model, ctx.dtype);
   const fwd = graphForward(ctx, model, params, toInputs(model, inputs, ctx.dtype));
@@ -70,16 +70,14 @@ export interface LossOptions extends RunOptions {
 
 /** Loss and gradients for one batch: Keras sum_over_batch_size of every output's loss, summed over outputs. */
 export function lossAndGrads(model: ModelSpec, inputs: Tensor[], targets: Tensor[], opts: LossOptions): GradResult {
-  if (opts.losses.length !== model.outputs.length) {
-    throw new EngineError(`Model '${model.name}' has ${model.outputs.length} output(s); got ${opts.losses.length} loss(es).`);
-  }
-  if (targets.length !== model.outputs.length) {
-    throw new EngineError(`Model '${model.name}' has ${model.outputs.length} output(s) (${model.outputNames.join(', ')}); got ${targets.length} target array(s).`);
-  }
+  checkCall('lossAndGrads', model, inputs, opts, targets);
   const ctx = makeCtx(opts);
   const params = opts.params ?? materializeParams(model, ctx.dtype);
   const xs = toInputs(model, inputs, ctx.dtype);
   const fwd = graphForward(ctx, model, params, xs);
+  const late = problemsFor('lossAndGrads', ctx.dtype);
+  checkTargetsAgainstOutputs(late, model, model.outputs.map((id) => fwd.values[id]!), targets, opts.losses);
+  late.throwIfAny();
   const B = xs[0]!.shape[0]!;
   let loss = 0;
   const perSample = new Float64Array(B);
@@ -100,11 +98,24 @@ export function lossAndGrads(model: ModelSpec, inputs: Tensor[], targets: Tensor
 
 /** Gradients for a caller-supplied output gradient (custom objectives, Jacobian probes). */
 export function gradsFromOutputs(model: ModelSpec, inputs: Tensor[], dOutputs: (Tensor | null)[] | ((outputs: Tensor[]) => (Tensor | null)[]), opts: RunOptions & { params?: Params } = {}) {
+  checkCall('gradsFromOutputs', model, inputs, opts);
   const ctx = makeCtx(opts);
   const params = opts.params ?? materializeParams(model, ctx.dtype);
   const fwd = graphForward(ctx, model, params, toInputs(model, inputs, ctx.dtype));
   const outputs = model.outputs.map((id) => fwd.values[id]!);
-  const d = typeof dOutputs === 'function' ? dOutputs(outputs) : dOutputs;
+  const given = typeof dOutputs === 'function' ? dOutputs(outputs) : dOutputs;
+  const p = problemsFor('gradsFromOutputs', ctx.dtype);
+  checkOutputGrads(p, model, outputs, given);
+  p.throwIfAny();
+  // Output gradients in the run's dtype (the backward pass adds them into its own buffers).
+  const d = given.map((g) => (g ? toRunDType(g, ctx.dtype) : null));
   const back = graphBackward(ctx, model, params, fwd, d);
   return { outputs, grads: back.dParams, dInputs: back.dInputs, taps: ctx.sink as TapStore };
+}
+
+function toRunDType(t: { shape: number[]; data: ArrayLike<number> }, dtype: DType): Tensor {
+  if ((dtype === 'float32' && t.data instanceof Float32Array) || (dtype === 'float64' && t.data instanceof Float64Array)) return t as Tensor;
+  const data = alloc(dtype, t.data.length);
+  data.set(t.data);
+  return { shape: [...t.shape], data };
 }

@@ -2,16 +2,17 @@
 //
 //   NamedArray[] ──select (by input/output name, x/y convention, or order)──► one array per model tensor
 //                ──shape (reshape CSV rows, re-pad tokens, 1-D → (N, 1), class ids)──► checked values
-//                ──values (NaN/Inf, token ids for an Embedding)──► FittedArray[] in model order
+//                ──values (NaN/Inf, beyond float32, token ids for an Embedding)──► FittedArray[] in model order
 //
 // Every mismatch is a DataError whose message says what the model expects, what the file
 // holds and how to fix it (transposed axes, a missing batch axis, a vocabulary mismatch).
 
-import { DataError, fmtShape } from '../model/errors.js';
+import { DataError, ModelError, fmtIndex, fmtShape, listProblems } from '../model/errors.js';
+import { lossName, unknownLossMessage } from '../model/loss-config.js';
+import { ValueCheck } from '../model/value-check.js';
 import { warn } from '../model/types.js';
 import type { LayerSpec, ModelSpec, NDArray, Shape, TensorId, Warning } from '../model/types.js';
 import type { NamedArray } from './data.js';
-import { fmtIndex } from './npy.js';
 
 export interface FittedArray extends NDArray {
   /** The model input or output name this array feeds. */
@@ -28,6 +29,8 @@ export interface FitOptions {
   batch?: number;
   /** Loss name per output (targets only), overriding model.meta.loss: decides what class-id targets become. */
   losses?: (string | null)[];
+  /** Precision of the run the data is for (default float32): float32 refuses values beyond its range. */
+  dtype?: 'float32' | 'float64';
 }
 
 type Role = 'inputs' | 'targets';
@@ -43,22 +46,28 @@ const SPARSE_LOSSES = new Set(['sparse_categorical_crossentropy', 'crossentropy'
 export function fitDataToModel(model: ModelSpec, arrays: NamedArray[], role: Role, opts: FitOptions = {}): FittedArray[] {
   const ids = role === 'inputs' ? model.inputs : model.outputs;
   const names = role === 'inputs' ? model.inputNames : model.outputNames;
+  // The loss decides what class-id targets become, so a misspelt one is named before any shape error it would cause.
+  for (const l of opts.losses ?? []) if (l !== null && lossName(l) === null) throw new ModelError(unknownLossMessage(`'${l}'`, l));
   const chosen = selectArrays(model, arrays, role);
   const out = chosen.map((arr, i) => {
     const expected = model.tensors[ids[i]].shape;
     const what = `model ${role === 'inputs' ? 'input' : 'output'} '${names[i]}'`;
-    if (role === 'inputs') {
-      const fitted = fitInput(arr, expected, what, names[i], opts);
-      checkFinite(fitted, arr.source);
-      const emb = embeddingFor(model, ids[i]);
-      if (emb) checkTokens(fitted, arr.source, emb, what);
-      return fitted;
-    }
-    const fitted = fitTarget(arr, expected, what, names[i], lossFor(model, i, opts), opts);
-    checkFinite(fitted, arr.source);
-    return fitted;
+    if (role === 'inputs') return fitInput(arr, expected, what, names[i], opts);
+    return fitTarget(arr, expected, what, names[i], lossFor(model, i, opts), opts);
   });
+  if (role === 'inputs' && out.length > 0 && out.every((a) => a.shape[0] === 0)) {
+    throw new DataError(`${out.map((a) => `${a.source} has shape ${fmtShape(a.shape)}`).join(' and ')}, that is 0 samples; expected at least one sample to analyse, so pass a file that holds data.`);
+  }
   checkBatch(out, opts.batch, role);
+  const values = new ValueCheck(opts.dtype ?? 'float32');
+  for (const a of out) values.add(a.source, a.shape, a.data);
+  if (values.problems.length > 0) throw new DataError(listProblems(null, values.problems, values.hint));
+  if (role === 'inputs') {
+    out.forEach((a, i) => {
+      const emb = embeddingFor(model, ids[i]);
+      if (emb) checkTokens(a, a.source, emb, `model input '${names[i]}'`);
+    });
+  }
   for (let i = 0; i < out.length; i++) {
     const fixed = model.tensors[ids[i]].shape[0];
     if (fixed !== null && fixed !== undefined && fixed !== out[i].shape[0] && opts.warnings) {
@@ -248,21 +257,6 @@ function checkBatch(arrays: FittedArray[], batch: number | undefined, role: Role
 
 // ---- values ---------------------------------------------------------------------
 
-function checkFinite(a: FittedArray, source: string): void {
-  const d = a.data;
-  let count = 0;
-  let first = -1;
-  for (let i = 0; i < d.length; i++) {
-    if (!Number.isFinite(d[i])) {
-      if (first < 0) first = i;
-      count++;
-    }
-  }
-  if (count > 0) {
-    throw new DataError(`${source} holds ${count} NaN/Inf value(s) (first ${d[first]} at ${fmtIndex(first, a.shape)}); gradients would be NaN, so clean or impute the data first.`);
-  }
-}
-
 interface EmbeddingRef { name: string; inputDim: number }
 
 /** The Embedding layer that consumes tensor `id` directly (Keras: input → Embedding), if any. */
@@ -301,8 +295,10 @@ function checkTokens(a: FittedArray, source: string, emb: EmbeddingRef, what: st
   }
 }
 
+/** Canonical loss name of output i (the option's spelling resolved; a stored unknown name kept as is), or null. */
 function lossFor(model: ModelSpec, i: number, opts: FitOptions): string | null {
-  if (opts.losses && opts.losses[i] !== undefined) return opts.losses[i];
+  const given = opts.losses?.[i];
+  if (given !== undefined) return given === null ? null : lossName(given) ?? given;
   const l = model.meta.loss;
   if (!l || l.length === 0) return null;
   return (l.length === 1 ? l[0] : l[i])?.name ?? null;

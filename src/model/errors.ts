@@ -51,7 +51,41 @@ export class EngineError extends RnnscopeError {
   }
 }
 
+/** An argument or option of the library or the command line is invalid: unknown key, wrong type, out of range. */
+export class UsageError extends RnnscopeError {
+  constructor(message: string, options?: { file?: string; cause?: unknown }) {
+    super('usage', message, options);
+  }
+}
+
+/** At most this many problems are spelled out in one message; the rest are counted. */
+const MAX_LISTED = 12;
+
+/**
+ * Several problems found at once as one sentence: "<subject> has 3 problems: a; b; c; <hint>."
+ * (one problem: "<subject>: a; <hint>."; no subject when each problem names its own). Problems
+ * must not contain semicolons.
+ */
+export function listProblems(subject: string | null, problems: readonly string[], hint: string): string {
+  const shown = problems.slice(0, MAX_LISTED);
+  const more = problems.length > MAX_LISTED ? [`and ${problems.length - MAX_LISTED} more`] : [];
+  const head = subject === null ? '' : problems.length === 1 ? `${subject}: ` : `${subject} has ${problems.length} problems: `;
+  return `${head}${[...shown, ...more].join('; ')}; ${hint}.`;
+}
+
 /** Formats a shape the way Keras prints it: (None, 100, 6). */
 export function fmtShape(shape: readonly (number | null)[]): string {
   return `(${shape.map((d) => (d === null ? 'None' : String(d))).join(', ')}${shape.length === 1 ? ',' : ''})`;
+}
+
+/** A flat row-major index as numpy's multi-index: [3, 5, 2]. */
+export function fmtIndex(flat: number, shape: readonly number[]): string {
+  const idx = new Array<number>(shape.length);
+  let rest = flat;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    const d = shape[k] || 1;
+    idx[k] = rest % d;
+    rest = Math.floor(rest / d);
+  }
+  return `[${idx.join(', ')}]`;
 }

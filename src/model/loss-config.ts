@@ -11,11 +11,18 @@ import type { LossConfig, OptimizerConfig, Warning } from './types.js';
 import { warn } from './types.js';
 import { isRecord } from './keras-format.js';
 import { msg } from './messages.js';
+import { closest, didYouMean } from './suggest.js';
 
 /** Lower-case, underscores removed → canonical Keras function name (K3:keras/src/losses/__init__.py aliases; TF.js losses.ts). */
 const LOSSES: Record<string, string> = Object.create(null) as Record<string, string>; // no prototype: "constructor" is not a loss
+/** One spelling per key, as written below, for "did you mean" suggestions. */
+const SPELLINGS: string[] = [];
+const lossKey = (s: string): string => s.replace(/_/g, '').toLowerCase();
 function alias(canonical: string, ...names: string[]): void {
-  for (const n of [canonical, ...names]) LOSSES[n.replace(/_/g, '').toLowerCase()] = canonical;
+  for (const n of [canonical, ...names]) {
+    if (!(lossKey(n) in LOSSES)) SPELLINGS.push(n);
+    LOSSES[lossKey(n)] = canonical;
+  }
 }
 alias('mse', 'mean_squared_error', 'MeanSquaredError');
 alias('mae', 'mean_absolute_error', 'MeanAbsoluteError');
@@ -38,6 +45,30 @@ export function canonicalLossName(raw: string): string | null {
   const base = raw.slice(raw.lastIndexOf('.') + 1);
   const snake = base.replace(/([a-z0-9])([A-Z])/g, '$1_$2');
   return LOSSES[snake.replace(/_/g, '').toLowerCase()] ?? null;
+}
+
+/** Keras 3 compile's "crossentropy"/"ce" shortcuts: binary / sparse / categorical picked from the shapes (keras/src/trainers/compile_utils.py get_loss), resolved by the engine. */
+const SHORTCUTS = ['crossentropy', 'ce'];
+
+/** The losses rnnscope computes, canonical names in the order messages list them. */
+export const LOSS_NAMES: readonly string[] = [...new Set(Object.values(LOSSES)), 'crossentropy'];
+
+/** Canonical name of a loss given by a user (--loss, the library), shortcuts included, or null when rnnscope does not compute it. */
+export function lossName(raw: string): string | null {
+  const name = canonicalLossName(raw);
+  if (name !== null) return name;
+  return SHORTCUTS.includes(lossKey(raw.slice(raw.lastIndexOf('.') + 1))) ? 'crossentropy' : null;
+}
+
+/** " (did you mean 'x'?)" with the spellings of the table closest to an unknown loss name, or "". */
+export function lossSuggestion(raw: string): string {
+  const base = raw.slice(raw.lastIndexOf('.') + 1);
+  return base.trim() === '' ? '' : didYouMean(closest(base, [...SPELLINGS, 'crossentropy'], { key: lossKey }));
+}
+
+/** "Loss 'x' is not supported (did you mean …?); expected one of …; choose …" — `what` is the quoted name or the stored value. */
+export function unknownLossMessage(what: string, raw?: string): string {
+  return `Loss ${what} is not supported${raw === undefined ? '' : lossSuggestion(raw)}; expected one of ${LOSS_NAMES.join(', ')}; choose a supported loss with --loss.`;
 }
 
 const NO_LOSS: LossConfig = { name: 'none', fromLogits: false, labelSmoothing: 0 };
