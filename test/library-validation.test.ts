@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { gradsFromOutputs, lossAndGrads, predict, type LossOptions } from '../src/engine/run.js';
 import { materializeParams } from '../src/engine/graph.js';
-import { analyze } from '../src/analysis/index.js';
+import { analyze, checkAnalyzeArgs } from '../src/analysis/index.js';
 import { analyzeModel } from '../src/analysis/analyze.js';
 import { DataError, RnnscopeError, UsageError } from '../src/model/errors.js';
 import type { Tensor } from '../src/engine/tensor.js';
@@ -179,6 +179,9 @@ describe('analyze', () => {
     const e = caught(() => analyzeModel(m, { inputs: [big], targets: [{ shape: [2, 4], data: new Float64Array(7) }] }, { loss: 'categorical_crossentropy' }));
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toMatch(/^analyze has 2 problems: target 'out' has shape \(2, 4\) \(8 values\) but its buffer holds 7; input 'input' holds 1 value\(s\) beyond float32's range of ±3\.4028235e\+38 \(first 1e\+300 at \[1, 4, 1\]\); /);
+    // The float32 range applies to float32 runs only: the same data is fine for a float64 analysis.
+    expect(() => checkAnalyzeArgs(m, { inputs: [big], targets: null }, { dtype: 'float64' })).not.toThrow();
+    expect(() => checkAnalyzeArgs(m, { inputs: [big], targets: null }, { dtype: 'float32' })).toThrow(/beyond float32's range/);
     expect(caught(() => analyzeModel(m, { inputs: null, targets: [oneHot([0])] })).message).toContain('targets were given without inputs');
     // Class ids are fine for a sparse loss; the same ids with a categorical loss are not.
     const ids = { shape: [4], data: Float64Array.from([0, 1, 2, 3]) };
