@@ -18,7 +18,8 @@ import type { Mask, Tensor } from '../src/engine/tensor.js';
 import { lossAndGrads } from '../src/engine/run.js';
 import { materializeParams } from '../src/engine/graph.js';
 import { loadModelFile } from '../src/node.js';
-import { act, rnnSpec } from './helpers/models.js';
+import { analyzeModel } from '../src/analysis/analyze.js';
+import { act, dense, rnnSpec, sequential } from './helpers/models.js';
 import { CORPUS } from './helpers/corpus.js';
 import { lcg, maxRelErr, randArr } from './helpers/rng.js';
 import { gateCount, refBidirectional, refRecurrent, weighted, type Perturb, type PerturbAt, type RefParams, type RefRun, type RefTap } from './helpers/rnn-ref.js';
@@ -236,4 +237,47 @@ describe('Bidirectional dx per direction on a real model', () => {
     const f = r.taps.get('bidirectional_1', 'forward')!.data;
     expect(Math.abs(f.dx![0]!)).toBeLessThan(1e-6 * Math.abs(f.dx![Tm - 1]!));
   }, 60_000);
+});
+
+// The dump (--dump, keepRaw) and the input-sensitivity series (recurrent[].dx) are made from these taps:
+// each direction's entry must be that direction's own ∂L/∂x, by finite differences of the reference
+// model (rnn-ref Bidirectional → Dense → mse) moving that direction's input alone.
+describe('Bidirectional dx in the dump and the analysis', () => {
+  it('raw dx/<layer>/<direction> and recurrent[].dx.norm match finite differences of that direction\'s input alone', () => {
+    const f = rnnSpec('LSTM', 2, 4), Tb = 8, N = 6;
+    const bi = { type: 'Bidirectional' as const, name: 'bi', className: 'Bidirectional', forward: f, backward: { ...f, goBackwards: true }, mergeMode: 'concat' as const, forwardName: 'forward_l', backwardName: 'backward_l' };
+    const m = sequential(Tb, 2, [bi, dense('d', 1)], 3, 0.6);
+    const x = { shape: [N, Tb, 2], data: randArr(lcg(4), N * Tb * 2, 1) }, y = { shape: [N, 1], data: randArr(lcg(6), N, 1) };
+    const { analysis, raw } = analyzeModel(m, { inputs: [x], targets: [y] }, { loss: 'mse', batchSize: N, keepRaw: true });
+    const P = materializeParams(m, 'float64');
+    const [pf, pb] = [0, 3].map((o) => ({ K: P[0]![o]!.data, R: P[0]![o + 1]!.data, b: P[0]![o + 2]!.data }));
+    const W = P[1]![0]!.data, c = P[1]![1]!.data[0]!;
+    const loss = (xf: Float64Array, xb: Float64Array): number => {
+      const h = refBidirectional(bi, pf!, pb!, xf, xb, N, Tb, null, null, null, null).outputs[0]!;
+      let L = 0;
+      for (let b = 0; b < N; b++) {
+        let v = c;
+        for (let q = 0; q < 8; q++) v += h[b * 8 + q]! * W[q]!;
+        L += (v - y.data[b]!) ** 2;
+      }
+      return L / N;
+    };
+    const x0 = x.data;
+    for (const d of ['forward', 'backward'] as const) {
+      const num = Float64Array.from(x0, (v, i) => {
+        const xp = Float64Array.from(x0), xm = Float64Array.from(x0);
+        xp[i] = v + EPS; xm[i] = v - EPS;
+        return (d === 'forward' ? loss(xp, x0) - loss(xm, x0) : loss(x0, xp) - loss(x0, xm)) / (2 * EPS);
+      });
+      const e = maxRelErr(raw!.get(`dx/bi/${d}`)!.data, num);
+      note(`dump dx/${d} (float32)`, e);
+      expect(e, `dump dx/${d}`).toBeLessThan(1e-5);
+      const norm = Array.from({ length: Tb }, (_, t) => {
+        let s2 = 0;
+        for (let b = 0; b < N; b++) for (let i = 0; i < 2; i++) s2 += num[(b * Tb + t) * 2 + i]! ** 2;
+        return Math.sqrt(s2);
+      });
+      expect(maxRelErr(analysis.recurrent.find((a) => a.id === `bi/${d}`)!.dx.norm as number[], norm), `recurrent[bi/${d}].dx.norm`).toBeLessThan(1e-5);
+    }
+  });
 });
