@@ -5,12 +5,14 @@
 // the gradients must match TensorFlow.js (tf.layers + tf.variableGrads on the model TF.js itself
 // loaded from the TF.js-written files, binding the weights by its own name rules).
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fileSetFromMap, openModel } from '../src/io/index.js';
 import { lossAndGrads } from '../src/engine/run.js';
-import { ModelError } from '../src/model/errors.js';
+import { LoadError, ModelError } from '../src/model/errors.js';
+import { loadModelFile } from '../src/io/node.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { relErr } from './helpers/oracle.js';
 import { lcg } from './helpers/rng.js';
@@ -188,5 +190,30 @@ describe('refusals name what was found and what was expected', () => {
     const f = read('tfkeras-converter');
     const json = JSON.parse(JSON.stringify(f.json).replace(/"bidirectional_2"/g, '"bidirectional_1"')) as Record<string, unknown>;
     expect(await refusal({ ...f, json })).toBe('model.json: two layers are named bidirectional_1 (a Bidirectional and a Bidirectional); expected unique layer names, as Keras requires (its weight files key weights by layer name, so they cannot be told apart); rename one of them in the model config and re-save the model.');
+  });
+});
+
+describe('shards on disk', () => {
+  it('a shard that is a symbolic link to a file outside the model folder is refused, one inside loads', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'rnnscope-shardlink-'));
+    try {
+      const model = join(tmp, 'model');
+      mkdirSync(join(model, 'parts'), { recursive: true });
+      mkdirSync(join(tmp, 'elsewhere'));
+      copyFileSync(join(DIR, 'tfjs-saved', 'model.json'), join(model, 'model.json'));
+      copyFileSync(join(DIR, 'tfjs-saved', 'weights.bin'), join(tmp, 'elsewhere', 'weights.bin'));
+      symlinkSync(join(tmp, 'elsewhere', 'weights.bin'), join(model, 'weights.bin'));
+      const err = await loadModelFile(join(model, 'model.json')).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(LoadError);
+      const real = realpathSync(tmp);
+      expect((err as Error).message).toBe(`${join(model, 'model.json')} refers to weights.bin, a link to ${join(real, 'elsewhere', 'weights.bin')}, outside the model folder ${join(real, 'model')}; expected the file itself inside the folder; copy the file into the model folder instead of linking it.`);
+      // The same bytes reached through a link that stays inside the folder are fine.
+      rmSync(join(model, 'weights.bin'));
+      copyFileSync(join(DIR, 'tfjs-saved', 'weights.bin'), join(model, 'parts', 'weights.bin'));
+      symlinkSync(join(model, 'parts', 'weights.bin'), join(model, 'weights.bin'));
+      checkAgainstOracle(await loadModelFile(join(model, 'model.json')), ref);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

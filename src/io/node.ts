@@ -5,7 +5,7 @@
 // (weight shards, folder members) are read on demand from the main file's folder and may not
 // leave it; the --weights file is read from where the user points.
 
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LoadError } from '../model/errors.js';
 import type { ModelSpec } from '../model/types.js';
@@ -44,9 +44,19 @@ export async function fileSetFromPath(file: string, weights?: string): Promise<F
         throw new LoadError(`${file} refers to ${name}, outside its folder ${dir}; expected sibling files only; move the files together.`, { file });
       }
       if (!(await exists(p))) return null;
+      if (p !== weightsPath) await checkInside(p, dir, name, file);
       return readLimited(p, name);
     },
   };
+}
+
+/** A sibling that is a symbolic link (or sits in a linked folder) must still resolve inside the model folder. */
+async function checkInside(p: string, dir: string, name: string, file: string): Promise<void> {
+  const [real, realDir] = await Promise.all([realpath(p), realpath(dir)]);
+  const rel = path.relative(realDir, real);
+  if (rel === '' || rel.split(path.sep)[0] === '..' || path.isAbsolute(rel)) {
+    throw new LoadError(`${file} refers to ${name}, a link to ${real}, outside the model folder ${realDir}; expected the file itself inside the folder; copy the file into the model folder instead of linking it.`, { file });
+  }
 }
 
 async function statOrThrow(p: string, shown: string) {
