@@ -156,6 +156,18 @@ describe('variants of the naming rules (docs/formats.md), built from the fixture
     checkAgainstOracle(await load(noCell), ref);
   });
 
+  it('TF.js converter on a Keras 3 .keras: store paths layers/bidirectional/forward_layer/cell/vars/0', async () => {
+    const wrapperOf: Record<string, string> = { lstm: 'bidirectional', gru: 'bidirectional_1', lstm_1: 'bidirectional_2' };
+    const idx: Record<string, number> = { kernel: 0, recurrent_kernel: 1, bias: 2 };
+    const f = edit(read('keras3-converter'), (n) => {
+      const m = /^(forward|backward)_(\w+?)\/\w+_cell\/(\w+)$/.exec(n);
+      if (m) return `layers/${wrapperOf[m[2]!]}/${m[1]}_layer/cell/vars/${idx[m[3]!]}`;
+      return n.replace(/^dense\/(\w+)$/, (_, w: string) => `layers/dense/vars/${w === 'kernel' ? 0 : 1}`);
+    });
+    expect(entries(f)[0]!.name).toBe('layers/bidirectional/forward_layer/cell/vars/0');
+    checkAgainstOracle(await load(f), ref);
+  });
+
   it('order does not matter: the manifest reversed and interleaved', async () => {
     const f = edit(read('keras3-converter'), (n) => n, (es) => es.map((_, i) => i).sort((a, b) => ((a * 7) % es.length) - ((b * 7) % es.length)).reverse());
     expect(entries(f)[0]!.name).not.toBe('forward_lstm/lstm_cell/kernel');
