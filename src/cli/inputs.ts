@@ -20,46 +20,54 @@ export interface InputRef {
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-async function problemOf(r: InputRef): Promise<string | null> {
+interface Problem { ref: InputRef; text: string; hint: string }
+
+async function problemOf(r: InputRef): Promise<Problem | null> {
+  const fromErrno = (e: unknown): Problem => {
+    const p = fsProblem(errnoCode(e) ?? '', { action: 'read' });
+    if (!p) throw e;
+    return { ref: r, text: `${r.role} ${r.file} ${p.problem}`, hint: p.hint };
+  };
   let st;
   try {
     st = await stat(r.file);
   } catch (e) {
-    const p = fsProblem(errnoCode(e) ?? '', { action: 'read' });
-    if (p) return `${r.role} ${r.file} ${p.problem}`;
-    throw e;
+    return fromErrno(e);
   }
-  if (st.isDirectory()) return r.folderOk ? null : `${r.role} ${r.file} is a folder, not ${r.expected}`;
-  if (!st.isFile()) return `${r.role} ${r.file} is not a regular file (a device, pipe or socket), not ${r.expected}`;
-  if (st.size > MAX_READ_BYTES) return `${r.role} ${r.file} is ${st.size} bytes, larger than the ${MAX_READ_BYTES} bytes (2 GiB) rnnscope reads at once`;
+  if (st.isDirectory()) return r.folderOk ? null : { ref: r, text: `${r.role} ${r.file} is a folder`, hint: 'pass the file itself' };
+  if (!st.isFile()) return { ref: r, text: `${r.role} ${r.file} is not a regular file (a device, pipe or socket)`, hint: 'pass a file saved on disk' };
+  if (st.size > MAX_READ_BYTES) {
+    return { ref: r, text: `${r.role} ${r.file} is ${st.size} bytes, larger than the ${MAX_READ_BYTES} bytes (2 GiB) rnnscope reads at once`, hint: 'pass a smaller file, for example fewer samples' };
+  }
   try {
     await access(r.file, constants.R_OK);
   } catch (e) {
-    const p = fsProblem(errnoCode(e) ?? '', { action: 'read' });
-    if (p) return `${r.role} ${r.file} ${p.problem}`;
-    throw e;
+    return fromErrno(e);
   }
   return null;
 }
 
+function message(problems: Problem[]): string {
+  const expected = [...new Set(problems.map((p) => p.ref.expected))].join(', and ');
+  if (problems.length === 1) return `${cap(problems[0]!.text)}; expected ${expected}, so ${problems[0]!.hint}.`;
+  const hints = [...new Set(problems.map((p) => p.hint))].join(', and ');
+  return `${problems.length} input files cannot be used: ${problems.map((p) => p.text).join('; ')}; expected ${expected}, so ${hints}.`;
+}
+
 /** Refuses, in one message listing each, the inputs that are missing, unreadable, folders, devices or too large. */
 export async function checkInputs(refs: InputRef[]): Promise<void> {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   for (const r of refs) {
     const p = await problemOf(r);
     if (p) problems.push(p);
   }
-  if (problems.length === 0) return;
-  const expected = [...new Set(refs.filter((r) => problems.some((p) => p.startsWith(`${r.role} ${r.file} `))).map((r) => r.expected))].join(' and ');
-  const head = problems.length === 1 ? cap(problems[0]!) : `${problems.length} input files cannot be used: ${problems.join('; ')}`;
-  const first = refs.find((r) => problems[0]!.startsWith(`${r.role} ${r.file} `));
-  throw new LoadError(`${head}; expected ${expected}, so check the path${problems.length === 1 ? '' : 's'}.`, { file: first?.file });
+  if (problems.length > 0) throw new LoadError(message(problems), { file: problems[0]!.ref.file });
 }
 
 /** Reads an input file whole, mapping a file-system failure to a typed error. */
 export async function readInput(r: InputRef): Promise<Uint8Array> {
   const problem = await problemOf(r);
-  if (problem) throw new LoadError(`${cap(problem)}; expected ${r.expected}, so check the path.`, { file: r.file });
+  if (problem) throw new LoadError(message([problem]), { file: r.file });
   try {
     const b = await readFile(r.file);
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

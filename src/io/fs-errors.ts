@@ -32,7 +32,7 @@ export function fsProblem(code: string, c: Pick<FsContext, 'action'>): FsProblem
     case 'EACCES':
     case 'EPERM':
       return c.action === 'read' ? { problem: 'cannot be read (permission denied)', hint: 'check its permissions' }
-        : c.action === 'write' ? { problem: 'cannot be written (permission denied)', hint: 'choose a folder you can write to, or fix its permissions' }
+        : c.action === 'write' ? { problem: 'cannot be written (permission denied)', hint: 'choose another place or fix the permissions' }
           : { problem: 'cannot be accessed (permission denied)', hint: 'check its permissions' };
     case 'EISDIR':
       return { problem: 'is a folder', hint: reading ? 'pass the file inside it' : 'choose a file name, not a folder' };

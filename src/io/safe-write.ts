@@ -122,6 +122,8 @@ export async function atomicWriteFile(file: string, data: string | Uint8Array, c
 // statfs magic numbers of kernel pseudo file systems (linux/magic.h): writing there is never a result.
 const PSEUDO_FS = new Set([0x9fa0, 0x62656572, 0x1cd1, 0x27e0eb, 0x63677270, 0x64626720, 0x73636673, 0xcafe4a11, 0x74726163, 0x62656570, 0x65735543, 0x6165676c, 0xde5e81e4, 0x42494e4d]);
 const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
+/** Real folders under those roots (the shared-memory tmpfs). */
+const REAL_UNDER_PSEUDO = ['/dev/shm'];
 
 /** Refuses a folder on a kernel pseudo file system (by its real path and its file-system type). */
 export async function checkPlace(dir: string, c: WriteContext): Promise<void> {
@@ -129,13 +131,14 @@ export async function checkPlace(dir: string, c: WriteContext): Promise<void> {
   try {
     real = await realpath(dir);
   } catch { /* checked by the caller */ }
-  const pseudo = PSEUDO_ROOTS.some((r) => real === r || real.startsWith(r + '/'));
+  const under = (r: string) => real === r || real.startsWith(r + '/');
+  const pseudo = PSEUDO_ROOTS.some(under) && !REAL_UNDER_PSEUDO.some(under);
   let type = 0;
   try {
     type = Number((await statfs(real)).type);
   } catch { /* statfs unsupported: the path check stands */ }
   if (pseudo || PSEUDO_FS.has(type)) {
-    const where = pseudo ? PSEUDO_ROOTS.find((r) => real === r || real.startsWith(r + '/')) : real;
+    const where = pseudo ? PSEUDO_ROOTS.find(under) : real;
     throw new OutputError(`${c.role} ${c.shown} is in ${where}, a system folder of the kernel that holds no files; expected a folder on a disk, so choose another path.`, { file: c.shown });
   }
 }
