@@ -96,7 +96,10 @@ export function readNpyHeader(bytes: Uint8Array, label: string): NpyHeader {
 /** Signature, version and header length. headerStart is -1 when `bytes` is too short and `strict` is false. */
 function headerSpan(bytes: Uint8Array, label: string, strict: boolean): { major: number; headerStart: number; headerLen: number } {
   if (!hasMagic(bytes)) {
-    if (!strict && bytes.length < MAGIC.length) return { major: 0, headerStart: -1, headerLen: 0 };
+    if (bytes.length < MAGIC.length && bytes.every((b, i) => b === MAGIC[i])) {
+      if (!strict) return { major: 0, headerStart: -1, headerLen: 0 };
+      throw truncated(label, 'its signature', MAGIC.length, bytes.length);
+    }
     throw new LoadError(`${label} does not start with the .npy signature \\x93NUMPY; save the array with numpy.save, or check that the file is not damaged.`, { file: label });
   }
   if (bytes.length < 10) {
