@@ -16,6 +16,7 @@ import { textWidth } from '../src/report/text-metrics.js';
 
 const example = (): Analysis => JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
 const exampleSet = (): AnalysisSet => JSON.parse(readFileSync(new URL('./fixtures/analysis/example-set.json', import.meta.url), 'utf8'));
+const exampleTimeline = (): AnalysisSet => JSON.parse(readFileSync(new URL('./fixtures/analysis/example-timeline.json', import.meta.url), 'utf8'));
 
 type Rows = Record<string, unknown>[];
 const datasets = (spec: object) => (spec as { datasets: Record<string, Rows> }).datasets;
@@ -30,7 +31,7 @@ function golden(spec: object): string {
 describe('chart specs', () => {
   for (const c of CHARTS) {
     it(`${c.id}: golden, compiles without warnings, both scale variants`, async () => {
-      const input = c.id === 'compare' ? exampleSet() : example();
+      const input = c.id === 'compare' ? exampleSet() : c.id.startsWith('timeline-') ? exampleTimeline() : example();
       const spec = c.build(input, { interactive: true });
       await expect(golden(spec)).toMatchFileSnapshot(`./__snapshots__/report-charts/${c.id}.json`);
       for (const scale of ['log', 'linear'] as const) {
@@ -43,8 +44,10 @@ describe('chart specs', () => {
 
   it('every chart applies to the example (and compare only to the set)', () => {
     const runs = [example()];
-    expect(CHARTS.filter((c) => !c.applies(runs)).map((c) => c.id)).toEqual(['compare']);
-    expect(CHARTS.every((c) => c.applies(exampleSet().runs))).toBe(true);
+    const timeline = CHARTS.filter((c) => c.id.startsWith('timeline-')).map((c) => c.id);
+    expect(CHARTS.filter((c) => !c.applies(runs, runs[0])).map((c) => c.id)).toEqual([...timeline, 'compare']);
+    expect(CHARTS.filter((c) => !c.applies(exampleSet().runs, exampleSet())).map((c) => c.id)).toEqual(timeline);
+    expect(CHARTS.filter((c) => !c.applies(exampleTimeline().runs, exampleTimeline())).map((c) => c.id)).toEqual(['compare']);
   });
 
   it('renders static SVG with marks and no interaction (no pointer in Node)', async () => {

@@ -126,7 +126,8 @@ function onsetFindings(t: Timeline): TimelineFinding[] {
     const a = pts[on]!, b = pts[end]!, last = pts[N - 1]!;
     const subject = def.subject(w, g.gate);
     let message: string;
-    if (end === N - 1 && on === 0) message = `${def.always(w, g.gate)} at every checkpoint${of} (${when(a)} to ${when(last)}).`;
+    if (N === 1) message = `${def.always(w, g.gate)} at ${when(a)}.`;
+    else if (end === N - 1 && on === 0) message = `${def.always(w, g.gate)} at every checkpoint${of} (${when(a)} to ${when(last)}).`;
     else if (end === N - 1) message = `${subject} ${def.start} ${when(a)}${on < N - 1 ? `, and it persists through the last checkpoint (${when(last)})` : ' (the last checkpoint)'}.`;
     else message = `${subject} ${def.start} ${when(a)}${end > on ? ` until ${when(b)}` : ''}; seen in ${count} of ${N} checkpoints${of}${g.present[N - 1] ? ', including the last' : ', not in the last'}.`;
     out.push({

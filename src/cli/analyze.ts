@@ -12,6 +12,8 @@ import { analysisLib, ioLib, reportLib } from './lib.js';
 import { ANALYSIS_PHASES, CHART_PHASES, colorsFor, info, progress, summaryStyle, terminalSafeDeep, type Flags, type Io } from './output.js';
 import { prepareOutputs, type OutputFlags, type OutputPlan } from './outputs.js';
 import { whileWriting } from './signals.js';
+import { expandGlobs } from './glob.js';
+import { KEEP_FULL, analyzeSeries } from './checkpoints.js';
 
 export interface AnalyzeFlags extends Flags {
   weights: string[];
@@ -65,7 +67,7 @@ export function checkOutputFlags(f: OutputFlags): void {
   }
 }
 
-async function loadModel(lib: Awaited<ReturnType<typeof ioLib>>, p: { model: string; weights?: string }): Promise<ModelSpec> {
+export async function loadModel(lib: Awaited<ReturnType<typeof ioLib>>, p: { model: string; weights?: string }): Promise<ModelSpec> {
   try {
     return await lib.loadModelFile(p.model, p.weights !== undefined ? { weights: p.weights } : {});
   } catch (e) {
@@ -73,7 +75,8 @@ async function loadModel(lib: Awaited<ReturnType<typeof ioLib>>, p: { model: str
   }
 }
 
-async function loadData(model: ModelSpec, f: AnalyzeFlags, warnings: Warning[]) {
+/** The fixed data (--data, --targets) fitted to `model`; `rnnscope watch` uses it too. */
+export async function loadData(model: ModelSpec, f: Pick<AnalyzeFlags, 'data' | 'targets' | 'loss'>, warnings: Warning[]) {
   const io = await ioLib();
   if (f.data.length === 0) {
     if (f.targets) throw usage('--targets was given without --data; expected inputs to go with the targets, so add --data X.');
@@ -107,15 +110,30 @@ function addWarnings(result: Analysis | AnalysisSet, warnings: Warning[]): void 
   }
 }
 
-export async function analyzeCommand(models: string[], f: AnalyzeFlags, io: Io): Promise<void> {
+export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): Promise<void> {
   checkOutputFlags(f);
+  // Wildcards in quotes ('ckpt/*.h5') are expanded here; several checkpoints make a timeline (checkpoints.ts).
+  const m = await expandGlobs(given, 'the model pattern'), w = await expandGlobs(f.weights, 'the --weights pattern');
+  const models = m.files;
+  f = { ...f, weights: w.files };
   const pairs = pairModels(models, f.weights);
+  if (pairs.length > KEEP_FULL && f.dump !== undefined) throw usage(`--dump with ${pairs.length} checkpoints would hold every per-step array of each; expected at most ${KEEP_FULL} models with --dump, so dump fewer checkpoints.`);
   const refs = inputRefs(pairs, f);
   await checkInputs(refs);
   // Outputs are checked and locked before the work, so a refused or unwritable path costs nothing.
   const plan = await prepareOutputs(f, await inputIds(refs));
   try {
     const lib = await ioLib();
+    if (pairs.length > 1) {
+      const warnings: Warning[] = [];
+      const series = await analyzeSeries(pairs, m.expanded || w.expanded, { ...f, keepRaw: f.dump !== undefined }, {
+        loadModel: (p) => loadModel(lib, p), loadData: (model) => loadData(model, f, warnings),
+      }, io, f);
+      addWarnings(series.result, [...warnings, ...series.warnings]);
+      await writeOutputs(series.result, series.raw, f, io, plan);
+      await plan.close();
+      return;
+    }
     const specs: ModelSpec[] = [];
     for (const p of pairs) specs.push(await loadModel(lib, p));
     const warnings: Warning[] = [];

@@ -10,6 +10,7 @@ import { pageData, type PageData } from './page-data.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_CSS } from './page-style.js';
 import { fmt } from './summary.js';
+import { LIVE_SCRIPT, TIMELINE_CSS, foldRunDiagnosis, timelinePanel } from './timeline-page.js';
 
 export interface Bundle {
   name: string;
@@ -128,10 +129,11 @@ function chartSection(c: PageData['charts'][number], staticFiles: boolean): stri
  * expressions are evaluated by its interpreter (`ast: true` in the page script), so no
  * 'unsafe-eval' is needed.
  */
-export function contentSecurityPolicy(scripts: string[]): string {
+export function contentSecurityPolicy(scripts: string[], live = false): string {
   const hashes = scripts.map((js) => `'sha256-${createHash('sha256').update(js, 'utf8').digest('base64')}'`);
   return [
-    "default-src 'none'", `script-src ${hashes.join(' ')}`, "style-src 'unsafe-inline'", 'img-src data: blob:',
+    // A page served live by `rnnscope watch` fetches its own updates from the server that sent it.
+    "default-src 'none'", `script-src ${hashes.join(' ')}`, ...(live ? ["connect-src 'self'"] : []), "style-src 'unsafe-inline'", 'img-src data: blob:',
     "base-uri 'none'", "form-action 'none'", "object-src 'none'",
   ].join('; ');
 }
@@ -140,6 +142,8 @@ export interface HtmlOptions {
   bundles: Bundle[];
   /** Link each chart's static SVG/PNG (true when writeReport writes them next to the page). */
   staticFiles?: boolean;
+  /** Served by `rnnscope watch`: the page updates itself (timeline-page.ts LIVE_SCRIPT); `version` is what it shows. */
+  live?: { status: string; version: number };
 }
 
 export function reportHtml(input: Analysis | AnalysisSet, opts: HtmlOptions): string {
@@ -147,15 +151,15 @@ export function reportHtml(input: Analysis | AnalysisSet, opts: HtmlOptions): st
   const data = pageData(input);
   const note = input.note ?? runs.find((a) => a.note)?.note;
   const version = runs[0].tool.version;
-  const scripts = [...opts.bundles.map((b) => inlineJS(b.js)), inlineJS(PAGE_SCRIPT)];
+  const scripts = [...opts.bundles.map((b) => inlineJS(b.js)), inlineJS(PAGE_SCRIPT), ...(opts.live ? [inlineJS(LIVE_SCRIPT)] : [])];
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${esc(contentSecurityPolicy(scripts))}">
+<meta http-equiv="Content-Security-Policy" content="${esc(contentSecurityPolicy(scripts, !!opts.live))}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(data.title)} — rnnscope</title>
-<style>${PAGE_CSS}</style>
+<style>${PAGE_CSS}${TIMELINE_CSS}</style>
 </head>
 <body>
 <header><h1>${esc(data.title)}</h1>
@@ -163,14 +167,16 @@ ${note ? `<p class="note">${esc(note)}</p>` : ''}
 ${overview(runs)}
 </header>
 <main>
-${diagnosisPanel(runs, data)}
+${timelinePanel(input, data, opts.live)}
+${foldRunDiagnosis(input, diagnosisPanel(runs, data))}
 ${controls(data)}
 ${data.charts.map((c) => chartSection(c, opts.staticFiles ?? false)).join('\n')}
 </main>
 <footer>Made by rnnscope ${esc(version)} from <a href="analysis.json">analysis.json</a> (schema ${esc(input.schema)}). Redraw with <code>rnnscope report analysis.json --out DIR</code>.</footer>
 <script type="application/json" id="rnnscope-data">${inlineJSON(data)}</script>
 ${opts.bundles.map((b, i) => `<script data-bundle="${esc(b.name)}">${scripts[i]}</script>`).join('\n')}
-<script>${scripts[scripts.length - 1]}</script>
+<script id="rnnscope-page-script">${scripts[opts.bundles.length]}</script>
+${opts.live ? `<script id="rnnscope-live-script">${scripts[opts.bundles.length + 1]}</script>` : ''}
 </body>
 </html>
 `;

@@ -44,7 +44,7 @@ export function pageData(input: Analysis | AnalysisSet, charts: ChartDef[] = CHA
   const run0 = Math.max(0, first);
   const out: PageChart[] = [];
   for (const c of charts) {
-    if (!c.applies(runs)) continue;
+    if (!c.applies(runs, input)) continue;
     const log = stripData(c.build(input, { scale: 'log', run: run0 }));
     const linear = c.scaleToggle ? stripData(c.build(input, { scale: 'linear', run: run0 })).spec : null;
     out.push({ id: c.id, title: c.title, howToRead: c.howToRead, scope: c.scope, scaleToggle: c.scaleToggle, datasets: log.datasets, specs: { log: log.spec, linear } });

@@ -2,6 +2,7 @@
 // No colour codes here: the CLI passes a style that adds them on a terminal.
 
 import { runLabel } from './charts/common.js';
+import { timelineSummaryLines } from './timeline-summary.js';
 import { runsOf, type Analysis, type AnalysisSet, type Finding, type Num, type Severity } from '../analysis/schema.js';
 
 export interface SummaryStyle {
@@ -71,6 +72,9 @@ export function summaryText(input: Analysis | AnalysisSet, style: Partial<Summar
   const st = { ...PLAIN, ...style };
   const runs = runsOf(input);
   const blocks: string[][] = [];
+  // A training timeline: what changed over training, then the latest checkpoint in detail.
+  const timeline = 'runs' in input ? timelineSummaryLines(input, st) : [];
+  if (timeline.length > 0) return [timeline, runSummary(runs[runs.length - 1]!, st, true)].map((b) => b.join('\n')).join('\n\n') + '\n';
   if (runs.length > 1) blocks.push([st.bold('title' in input ? input.title : 'Comparison'), `${runs.length} runs compared.`]);
   for (const a of runs) blocks.push(runSummary(a, st, runs.length > 1));
   return blocks.map((b) => b.join('\n')).join('\n\n') + '\n';

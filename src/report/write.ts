@@ -42,7 +42,7 @@ function jobsFor(input: Analysis | AnalysisSet, variants: boolean): { jobs: Job[
   const jobs: Job[] = [];
   const run0 = Math.max(0, runs.findIndex((a) => a.recurrent.length > 0));
   for (const c of CHARTS) {
-    if (!c.applies(runs)) continue;
+    if (!c.applies(runs, input)) continue;
     jobs.push({ id: c.id, file: c.id, run: run0 });
     if (!variants || c.scope === 'set') continue;
     runs.forEach((a, run) => {

@@ -14,6 +14,7 @@ import { heatmapChart } from './heatmap.js';
 import { histogramsChart } from './histograms.js';
 import { jacobianChart } from './jacobian.js';
 import { paramNormsChart } from './param-norms.js';
+import { TIMELINE_CHARTS } from './timeline-index.js';
 
 export interface ChartDef {
   id: ChartId;
@@ -24,13 +25,15 @@ export interface ChartDef {
   scope: 'layer' | 'run' | 'set';
   /** Whether the log/linear toggle changes it. */
   scaleToggle: boolean;
-  applies(runs: Analysis[]): boolean;
+  /** `input` is the whole analysis or set (the timeline charts need it; the others read the runs). */
+  applies(runs: Analysis[], input?: Input): boolean;
   build(input: Input, opts?: ChartOptions): VegaLiteSpec;
 }
 
 const anyRec = (runs: Analysis[]) => runs.some((a) => a.recurrent.length > 0);
 
 export const CHARTS: ChartDef[] = [
+  ...TIMELINE_CHARTS,
   {
     id: 'compare', title: 'Runs compared', scope: 'set', scaleToggle: true,
     howToRead: 'Each line is one run: the gradient norm at each step divided by its peak, against how many steps back from the end of the sequence it is. A line that drops fast means the gradient dies out quickly, so the model cannot learn long dependencies; the bars give the effective horizon of each run.',
