@@ -12,8 +12,8 @@ import { EngineError } from '../model/errors.js';
 import { lossFlavor } from '../engine/loss-config.js';
 import { materializeParams, type Params } from '../engine/graph.js';
 import { gradsFromOutputs, lossAndGrads, predict } from '../engine/run.js';
-import type { LayerTaps, TapRequest, TapStore } from '../engine/taps.js';
-import { addInto, type Arr, type Tensor } from '../engine/tensor.js';
+import type { LayerTaps, TapName, TapRequest, TapStore } from '../engine/taps.js';
+import { addInto, alloc, type DType, type Tensor } from '../engine/tensor.js';
 import type { LossFlavor } from '../engine/loss-config.js';
 import { chooseObjective, outputKind, randomInputs, selfTargets, type Objective, type OutputKind } from './objective.js';
 import { densities, paramStats } from './params.js';
@@ -23,6 +23,8 @@ import { batchStats } from './batches.js';
 import { diagnose, DEFAULT_THRESHOLDS, type Thresholds } from './diagnose.js';
 import { connectivity } from './connectivity.js';
 import { modelInfo } from './model-info.js';
+import { chooseContributionMode, DEFAULT_CONTRIBUTION_MEMORY } from './contributions.js';
+import { assembleRaw, ChunkSink, dumpEntries, writeBatchTaps, type DumpEntry, type DumpSink, type RawArrays, type RawChunk } from './dump.js';
 import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
 import { checkAnalyzeArgs } from './check-input.js';
 
@@ -51,18 +53,26 @@ export interface AnalyzeOptions {
   jacobianSamples?: number;
   jacobianIterations?: number;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
-  /** Keep the raw arrays for the .npz dump. */
+  /** Keep the raw arrays (dump.ts) in memory and return them. */
   keepRaw?: boolean;
+  /** Stream the raw arrays (dump.ts) to this sink instead, batch by batch (dumpEntriesOf gives their layout). */
+  dump?: DumpSink;
+  /** Precision of the whole analysis (default float32, as Keras). */
+  dtype?: DType;
+  /** Bytes for the per-step contributions of all recurrent layers together (contributions.ts; default 512 MiB). */
+  contributionMemory?: number;
 }
 
-/** Raw arrays for `--dump`, named as documented in the CLI help (grad/<layer>/<weight>, dh/<layer>, ...). */
-export type RawArrays = Map<string, { shape: number[]; data: Float64Array | Float32Array }>;
+export type { RawArrays, DumpSink, DumpEntry } from './dump.js';
 
+/** The Jacobian's forward quantities are recorded for batch 0 only; the other batches skip them. */
+const JACOBIAN_TAPS: TapName[] = ['z', 'c', 'cPrev', 'rh'];
 const TAPS: TapRequest = { dh: true, dc: true, dx: true, gateGrad: true, gates: true, hPrev: true, cPrev: true, c: true, z: true, x: true, rh: true };
+const TAPS_REST: TapRequest = Object.fromEntries(Object.entries(TAPS).filter(([k]) => !JACOBIAN_TAPS.includes(k as TapName)));
 
-function slice(t: { shape: number[]; data: ArrayLike<number> }, from: number, to: number): Tensor {
+function slice(t: { shape: number[]; data: ArrayLike<number> }, from: number, to: number, dtype: DType): Tensor {
   const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  const data = new Float32Array((to - from) * per);
+  const data = alloc(dtype, (to - from) * per);
   for (let i = 0; i < data.length; i++) data[i] = t.data[from * per + i]!;
   return { shape: [to - from, ...t.shape.slice(1)], data };
 }
@@ -81,10 +91,12 @@ export interface Plan {
   params: Params;
   warnings: Warning[];
   seed: number;
+  dtype: DType;
 }
 
 export function planAnalysis(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions = {}): Plan {
   checkAnalyzeArgs(model, input, opts);
+  const dtype = opts.dtype ?? 'float32';
   const warnings: Warning[] = [];
   const seed = opts.seed ?? 1;
   let inputs = input.inputs;
@@ -101,8 +113,13 @@ export function planAnalysis(model: ModelSpec, input: AnalyzeInput, opts: Analyz
     objective: chooseObjective(model, opts.loss, !!input.targets),
     flavor: lossFlavor(model.meta.kerasVersion, model.meta.format),
     kinds: model.outputs.map((_, i) => outputKind(model, i)),
-    params: materializeParams(model, 'float32'), warnings, seed,
+    params: materializeParams(model, dtype), warnings, seed, dtype,
   };
+}
+
+/** The arrays a dump of this plan holds, in file order (one gradient pass over the first sample). */
+export function dumpEntriesOf(plan: Plan): DumpEntry[] {
+  return dumpEntries(plan.model, plan.inputs, plan.N, plan.dtype, plan.params);
 }
 
 /** What a run of batches leaves behind; partials of disjoint batch ranges merge (mergePartials). */
@@ -115,36 +132,44 @@ export interface BatchPartial {
   batchNorms: number[];
   batchSizes: number[];
   lossSum: number;
-  /** Taps of batch 0 (the Jacobian probes), by layer id; only in the partial holding batch 0. */
+  /** Taps of the probed samples of batch 0 (jacobianSubset), by layer id; only in the partial holding batch 0. */
   jacTaps: Map<string, LayerTaps> | null;
-  raw: RawChunks | null;
+  /** keepRaw: the dump's per-sample rows of this range. */
+  raw: RawChunk[] | null;
 }
 
+/** Recurrent layers (directions) of the model: they share the contribution memory. */
+const recurrentCount = (model: ModelSpec): number => model.layers.reduce((n, l) => n + (l.type === 'Bidirectional' ? 2 : l.type === 'Recurrent' ? 1 : 0), 0);
+
 /** Runs batches [from, to) of the plan: engine gradients with all taps, folded into accumulators. */
-export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOptions = {}): BatchPartial {
-  const { model, inputs, N, batchSize, objective, flavor, kinds, params } = plan;
+export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOptions = {}, threads = 1): BatchPartial {
+  const { model, inputs, N, batchSize, objective, flavor, kinds, params, dtype } = plan;
+  const chunks = opts.keepRaw && !opts.dump ? new ChunkSink() : null;
+  const sink = opts.dump ?? chunks;
   const part: BatchPartial = {
     first: from, accs: [], total: params.map((ps) => ps.map((p) => new Float64Array(p.data.length))),
-    batchNorms: [], batchSizes: [], lossSum: 0, jacTaps: null, raw: opts.keepRaw ? new Map() : null,
+    batchNorms: [], batchSizes: [], lossSum: 0, jacTaps: null, raw: chunks ? chunks.chunks : null,
   };
+  const budget = (opts.contributionMemory ?? DEFAULT_CONTRIBUTION_MEMORY) / Math.max(1, recurrentCount(model));
   const byId = new Map<string, StepAccumulator>();
   for (let bi = from; bi < to; bi++) {
     const lo = bi * batchSize, hi = Math.min(N, lo + batchSize), B = hi - lo;
     opts.onProgress?.({ phase: 'gradients', done: lo, total: N });
-    const xs = inputs.map((x) => slice(x, lo, hi));
+    const xs = inputs.map((x) => slice(x, lo, hi, dtype));
+    const taps = bi === 0 ? TAPS : TAPS_REST;
     let r: { loss: number; grads: Params; taps: TapStore };
     if (objective.self === 'half-squared-norm') {
       // L_b = mean_n ½‖y_n‖²  →  ∂L_b/∂y = y / B.
       let L = 0;
       const g = gradsFromOutputs(model, xs, (outs) => outs.map((y) => {
-        const d = new Float32Array(y.data.length);
+        const d = alloc(dtype, y.data.length);
         for (let i = 0; i < d.length; i++) { d[i] = y.data[i]! / B; L += (0.5 * y.data[i]! * y.data[i]!) / B; }
         return { shape: y.shape, data: d };
-      }), { dtype: 'float32', taps: TAPS, params });
+      }), { dtype, taps, params });
       r = { loss: L, grads: g.grads, taps: g.taps };
     } else {
-      const ts = plan.input.targets ? plan.input.targets.map((t) => slice(t, lo, hi)) : selfTargets(predict(model, xs, { params }), kinds);
-      r = lossAndGrads(model, xs, ts, { losses: objective.losses, flavor, dtype: 'float32', taps: TAPS, params });
+      const ts = plan.input.targets ? plan.input.targets.map((t) => slice(t, lo, hi, dtype)) : selfTargets(predict(model, xs, { params, dtype }), kinds);
+      r = lossAndGrads(model, xs, ts, { losses: objective.losses, flavor, dtype, taps, params });
     }
     part.lossSum += r.loss * B;
     let sq = 0;
@@ -161,14 +186,15 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
         const l = model.layers.find((x) => x.name === tp.layer)!;
         const spec = l.type === 'Bidirectional' ? (tp.direction === 'backward' ? l.backward : l.forward) : l.type === 'Recurrent' ? l.rnn : null;
         if (!spec) throw new EngineError(`Taps came from layer '${tp.layer}', which is not recurrent.`);
-        acc = newAccumulator(spec, tp.layer, tp.direction, tp.steps, N);
+        const mode = chooseContributionMode(spec, tp.steps, N, budget, threads, dtype === 'float32' ? 4 : 8);
+        acc = newAccumulator(spec, tp.layer, tp.direction, tp.steps, N, { ...mode, seed: plan.seed + 7919 * byId.size, float32: dtype === 'float32' });
         byId.set(id, acc);
         part.accs.push(acc);
       }
       if (acc.T !== tp.steps) throw new EngineError(`Layer '${tp.layer}' saw ${tp.steps} steps in batch ${bi} but ${acc.T} before; pass sequences of one length.`);
       accumulate(acc, tp);
-      if (bi === 0) (part.jacTaps ??= new Map()).set(id, tp);
-      if (part.raw) appendRaw(part.raw, id, tp, B, N);
+      if (bi === 0) (part.jacTaps ??= new Map()).set(id, jacobianSubset(tp, Math.min(opts.jacobianSamples ?? 8, B)));
+      if (sink) writeBatchTaps(sink, tp, lo, N);
     }
   }
   return part;
@@ -188,7 +214,7 @@ export function mergePartials(parts: BatchPartial[]): BatchPartial {
       if (mine) mergeAccumulators(mine, acc);
       else head!.accs.push(acc);
     }
-    if (head!.raw && p.raw) for (const [k, chunks] of p.raw) head!.raw.set(k, [...(head!.raw.get(k) ?? []), ...chunks]);
+    if (head!.raw && p.raw) head!.raw.push(...p.raw);
   }
   return head!;
 }
@@ -196,9 +222,12 @@ export function mergePartials(parts: BatchPartial[]): BatchPartial {
 export function finishAnalysis(plan: Plan, part: BatchPartial, opts: AnalyzeOptions = {}): { analysis: Analysis; raw: RawArrays | null } {
   const { model, N, params, objective, flavor, inputs, input } = plan;
   const total: Params = part.total.map((ps, li) => ps.map((data, pi) => ({ shape: params[li]![pi]!.shape, data })));
-  const raw = part.raw ? concatRaw(part.raw) : null;
-  if (raw) model.params.forEach((ps, li) => ps.forEach((p, pi) => raw.set(`grad/${p.key}`, { shape: p.shape, data: part.total[li]![pi]! })));
-  if (raw) raw.set('loss', { shape: [], data: Float64Array.of(part.lossSum / N) });
+  const sink: DumpSink | null = opts.dump ?? (part.raw ? { write: (name, firstRow, shape, data) => part.raw!.push({ name, firstRow, shape, data }) } : null);
+  if (sink) {
+    model.params.forEach((ps, li) => ps.forEach((p, pi) => sink.write(`grad/${p.key}`, 0, p.shape, part.total[li]![pi]!)));
+    sink.write('loss', 0, [], Float64Array.of(part.lossSum / N));
+  }
+  const raw = part.raw ? assembleRaw(part.raw) : null;
 
   const th: Thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
   const stats = paramStats(model, params, total);
@@ -213,12 +242,16 @@ export function finishAnalysis(plan: Plan, part: BatchPartial, opts: AnalyzeOpti
       samples: opts.jacobianSamples ?? 8, iterations: opts.jacobianIterations ?? 8, seed: plan.seed,
     });
     ra.density = densities(model, params, total, acc.layer, acc.direction);
+    const c = acc.contrib;
+    if (c.mode === 'sketch') {
+      warn(plan.warnings, 'contributions-sketched', `Layer ${id} is too large for exact per-step contributions in ${(opts.contributionMemory ?? DEFAULT_CONTRIBUTION_MEMORY) / 2 ** 20} MiB (${plan.N} samples × ${acc.T} steps), so their per-step norms are estimated from ${c.k} random projections: relative standard error of each squared norm at most ${(Math.sqrt(8 / c.k) * 100).toPrecision(2)} % (measured median ${((c.sketchError ?? 0) * 100).toPrecision(2)} %); totals and bias contributions are exact. Give more memory (contributionMemory) or fewer samples for exact values.`);
+    }
     return ra;
   });
   if (opts.connectivity) {
     opts.onProgress?.({ phase: 'connectivity', done: 0, total: 1 });
     const n = Math.min(N, 8);
-    const notes = connectivity(model, inputs.map((x) => slice(x, 0, n)), recurrent, params, objective, flavor, input.targets ? input.targets.map((t) => slice(t, 0, n)) : null);
+    const notes = connectivity(model, inputs.map((x) => slice(x, 0, n, plan.dtype)), recurrent, params, objective, flavor, input.targets ? input.targets.map((t) => slice(t, 0, n, plan.dtype)) : null, plan.dtype);
     for (const w of notes) warn(plan.warnings, w.code, w.message);
   }
   const analysis: Analysis = {
@@ -248,32 +281,25 @@ export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: Analyz
   return finishAnalysis(plan, part, opts);
 }
 
-/** Per-sample taps for the dump, per batch, before concatenation: key → chunks of (B, T, w). */
-export type RawChunks = Map<string, { shape: number[]; data: Float32Array }[]>;
-
-/** Appends one batch's taps in input order, scaled to ∂L/∂· of the mean loss over all N samples. */
-function appendRaw(raw: RawChunks, id: string, tp: LayerTaps, B: number, N: number): void {
-  const put = (key: string, a: Arr | undefined, col0: number, w: number, stride: number): void => {
-    if (!a) return;
-    const rows = B * tp.steps;
-    const data = new Float32Array(rows * w);
-    for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) data[r * w + j] = (a[r * stride + col0 + j]! * B) / N;
-    raw.set(key, [...(raw.get(key) ?? []), { shape: [B, tp.steps, w], data }]);
-  };
-  const gates = tp.kind === 'LSTM' ? ['i', 'f', 'c', 'o'] : tp.kind === 'GRU' ? ['z', 'r', 'h'] : ['h'];
-  put(`dh/${id}`, tp.data.dh, 0, tp.units, tp.units);
-  put(`dc/${id}`, tp.data.dc, 0, tp.units, tp.units);
-  put(`dx/${id}`, tp.data.dx, 0, tp.inputDim, tp.inputDim);
-  gates.forEach((g, gi) => put(`gate_grad/${id}/${g}`, tp.data.gateGrad, gi * tp.units, tp.units, gates.length * tp.units));
-}
-
-function concatRaw(chunks: RawChunks): RawArrays {
-  const out: RawArrays = new Map();
-  for (const [k, cs] of chunks) {
-    const data = new Float32Array(cs.reduce((a, c) => a + c.data.length, 0));
-    let o = 0;
-    for (const c of cs) { data.set(c.data, o); o += c.data.length; }
-    out.set(k, { shape: [cs.reduce((a, c) => a + c.shape[0]!, 0), ...cs[0]!.shape.slice(1)], data });
+/**
+ * The taps of the samples the Jacobian probes (the first `n` spread over the batch, as finishRecurrent
+ * picks them), with only the forward quantities it reads; the batch's other taps can then be freed.
+ */
+function jacobianSubset(tp: LayerTaps, n: number): LayerTaps {
+  const B = tp.batch, T = tp.steps;
+  const pick = Array.from({ length: n }, (_, i) => Math.floor((i * B) / n));
+  const data: LayerTaps['data'] = {};
+  for (const k of ['z', 'gates', 'hPrev', 'cPrev', 'c', 'rh'] as const) {
+    const a = tp.data[k];
+    if (!a) continue;
+    const w = a.length / (B * T), out = a instanceof Float64Array ? new Float64Array(n * T * w) : new Float32Array(n * T * w);
+    pick.forEach((b, i) => out.set(a.subarray(b * T * w, (b + 1) * T * w), i * T * w));
+    data[k] = out;
   }
-  return out;
+  let mask: Uint8Array | null = null;
+  if (tp.mask) {
+    mask = new Uint8Array(n * T);
+    pick.forEach((b, i) => mask!.set(tp.mask!.subarray(b * T, (b + 1) * T), i * T));
+  }
+  return { ...tp, batch: n, data, mask };
 }

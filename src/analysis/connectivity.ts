@@ -11,7 +11,7 @@ import { computeLoss } from '../engine/losses.js';
 import type { LossFlavor } from '../engine/loss-config.js';
 import type { Params } from '../engine/graph.js';
 import { gradsFromOutputs, predict } from '../engine/run.js';
-import type { Tensor } from '../engine/tensor.js';
+import type { DType, Tensor } from '../engine/tensor.js';
 import type { Objective } from './objective.js';
 import { outputKind, selfTargets } from './objective.js';
 import type { RecurrentAnalysis } from './schema.js';
@@ -19,8 +19,9 @@ import type { RecurrentAnalysis } from './schema.js';
 /** Something --connectivity could not map, and why (a warning of the analysis). */
 export interface ConnectivityNote { code: string; message: string }
 
-export function connectivity(model: ModelSpec, xs: Tensor[], recurrent: RecurrentAnalysis[], params: Params, objective: Objective, flavor: LossFlavor, targets: Tensor[] | null): ConnectivityNote[] {
-  const outs = predict(model, xs, { params });
+export function connectivity(model: ModelSpec, xs: Tensor[], recurrent: RecurrentAnalysis[], params: Params, objective: Objective, flavor: LossFlavor, targets: Tensor[] | null, dtype: DType = 'float32'): ConnectivityNote[] {
+  const outs = predict(model, xs, { params, dtype });
+  const F = (n: number): Float32Array | Float64Array => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
   const named = (i: number): string => `'${model.outputNames[i]}' ${fmtShape(model.tensors[model.outputs[i]!]!.shape)}`;
   const seqOuts = outs.flatMap((o, i) => (o.shape.length === 3 ? [i] : []));
   if (seqOuts.length === 0) {
@@ -37,18 +38,20 @@ export function connectivity(model: ModelSpec, xs: Tensor[], recurrent: Recurren
   }
   const y = outs[oi]!;
   const [B, T, C] = y.shape as [number, number, number];
-  let dFull: Float32Array;
-  if (objective.self === 'half-squared-norm') dFull = Float32Array.from(y.data, (v) => v / B);
+  let dFull: Float32Array | Float64Array;
+  if (objective.self === 'half-squared-norm') { dFull = F(y.data.length); for (let i = 0; i < dFull.length; i++) dFull[i] = y.data[i]! / B; }
   else {
     const t = targets ? targets[oi]! : selfTargets([y], [outputKind(model, oi)])[0]!;
-    dFull = Float32Array.from(computeLoss(objective.losses[oi]!, flavor, y, t, null).dPred);
+    const dPred = computeLoss(objective.losses[oi]!, flavor, y, t, null).dPred;
+    dFull = F(dPred.length);
+    dFull.set(dPred);
   }
   const taus = Array.from(new Set(Array.from({ length: Math.min(T, 40) }, (_, i) => Math.round((i * (T - 1)) / Math.max(1, Math.min(T, 40) - 1)))));
   const maps = new Map<string, (number | null)[][]>();
   for (const tau of taus) {
-    const d = new Float32Array(dFull.length);
+    const d = F(dFull.length);
     for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) d[(b * T + tau) * C + c] = dFull[(b * T + tau) * C + c]!;
-    const r = gradsFromOutputs(model, xs, outs.map((o, i) => (i === oi ? { shape: o.shape, data: d } : null)), { dtype: 'float32', taps: { dx: true }, params });
+    const r = gradsFromOutputs(model, xs, outs.map((o, i) => (i === oi ? { shape: o.shape, data: d } : null)), { dtype, taps: { dx: true }, params });
     for (const tp of r.taps.layers) {
       const id = tp.direction ? `${tp.layer}/${tp.direction}` : tp.layer;
       const row: (number | null)[] = [];

@@ -11,11 +11,14 @@
 // (x' = derivative of the gate's activation at its pre-activation.) Jᵀu runs the same lines backwards.
 // A step where the sample is masked carries its state: J = I, σ = 1.
 // Speed: the probed samples are iterated together, so each R product is one gemm of S rows on the
-// active kernels; the power iteration is warm-started from the previous step's singular vector.
+// active kernels, with R packed once when the kernels can (a few rows against a large R would otherwise
+// copy R into the kernels at every one of the ~2·iterations·T products); the power iteration is
+// warm-started from the previous step's singular vector.
 
 import type { RecurrentSpec } from '../model/types.js';
 import { activation } from '../engine/activations.js';
-import { kernels } from '../engine/kernels.js';
+import { kernels, type Kernels } from '../engine/kernels.js';
+import type { WasmKernels } from '../engine/kernels-wasm.js';
 import type { LayerTaps } from '../engine/taps.js';
 import type { Arr } from '../engine/tensor.js';
 
@@ -34,6 +37,10 @@ export function stepJacobianNorms(spec: RecurrentSpec, R: Arr, taps: LayerTaps, 
   const dim = lstm ? 2 * U : U;
   const mk = (n: number): Arr => (R instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
   const kern = kernels();
+  // The products with R: jvp X·R (GRU reset_before: X·R_zr and (r⊙h)·R_h), vjp Y·Rᵀ (R_hᵀ, R_zrᵀ).
+  const byR = before
+    ? { zr: rProduct(kern, S, false, U, 2 * U, R, 0, GU), h: rProduct(kern, S, false, U, U, R, 2 * U, GU), hT: rProduct(kern, S, true, U, U, R, 2 * U, GU), zrT: rProduct(kern, S, true, 2 * U, U, R, 0, GU) }
+    : { all: rProduct(kern, S, false, U, GU, R, 0, GU), allT: rProduct(kern, S, true, GU, U, R, 0, GU) };
   const Z = taps.data.z!, A = taps.data.gates!, Hp = taps.data.hPrev!;
   const gateFns = Array.from({ length: G }, (_, g) => activation(spec.kind !== 'SimpleRNN' && g !== 2 ? spec.recurrentActivation : spec.activation));
   const sigAct = activation(spec.activation);
@@ -49,13 +56,13 @@ export function stepJacobianNorms(spec: RecurrentSpec, R: Arr, taps: LayerTaps, 
 
   const jvp = (X: Arr, Out: Arr, t: number): void => {
     if (before) {
-      kern.gemm(false, false, S, 2 * U, U, X, 0, dim, R, 0, GU, 0, DZ, 0, GU);
+      byR.zr!.mul(X, 0, dim, 0, DZ, 0, GU);
       for (let i = 0; i < S; i++) {
         const go = row(i, t) * GU, ho = row(i, t) * U;
         for (let j = 0; j < U; j++) TMP[i * U + j] = D[i * GU + U + j]! * DZ[i * GU + U + j]! * Hp[ho + j]! + A[go + U + j]! * X[i * dim + j]!;
       }
-      kern.gemm(false, false, S, U, U, TMP, 0, U, R, 2 * U, GU, 0, DZ, 2 * U, GU);
-    } else kern.gemm(false, false, S, GU, U, X, 0, dim, R, 0, GU, 0, DZ, 0, GU);
+      byR.h!.mul(TMP, 0, U, 0, DZ, 2 * U, GU);
+    } else byR.all!.mul(X, 0, dim, 0, DZ, 0, GU);
     for (let i = 0; i < S; i++) {
       const go = row(i, t) * GU, ho = row(i, t) * U, d = i * GU, x = i * dim;
       for (let j = 0; j < U; j++) {
@@ -103,7 +110,7 @@ export function stepJacobianNorms(spec: RecurrentSpec, R: Arr, taps: LayerTaps, 
     }
     if (before) {
       // TMP = d~·R_hᵀ (the gradient of r ⊙ h), then the reset gate and the direct r ⊙ h path.
-      kern.gemm(false, true, S, U, U, DZ, 2 * U, GU, R, 2 * U, GU, 0, TMP, 0, U);
+      byR.hT!.mul(DZ, 2 * U, GU, 0, TMP, 0, U);
       for (let i = 0; i < S; i++) {
         const go = row(i, t) * GU, ho = row(i, t) * U;
         for (let j = 0; j < U; j++) {
@@ -111,8 +118,8 @@ export function stepJacobianNorms(spec: RecurrentSpec, R: Arr, taps: LayerTaps, 
           Out[i * dim + j] = Out[i * dim + j]! + A[go + U + j]! * TMP[i * U + j]!;
         }
       }
-      kern.gemm(false, true, S, U, 2 * U, DZ, 0, GU, R, 0, GU, 1, Out, 0, dim);
-    } else kern.gemm(false, true, S, U, GU, DZ, 0, GU, R, 0, GU, 1, Out, 0, dim);
+      byR.zrT!.mul(DZ, 0, GU, 1, Out, 0, dim);
+    } else byR.allT!.mul(DZ, 0, GU, 1, Out, 0, dim);
   };
 
   for (let k = 1; k < T; k++) {
@@ -145,7 +152,24 @@ export function stepJacobianNorms(spec: RecurrentSpec, R: Arr, taps: LayerTaps, 
       sigma[i]![t] = masked ? 1 : Math.max(sig[i]!, Math.sqrt(n));
     }
   }
+  for (const p of Object.values(byR)) p.free();
   return { sigma, samples, iterations };
+}
+
+interface RProduct {
+  /** C[S×n] = beta·C + A[S×k]·op(R-block). */
+  mul(A: Arr, aOff: number, lda: number, beta: 0 | 1, C: Arr, cOff: number, ldc: number): void;
+  free(): void;
+}
+
+/** Products of S rows with op(R-block) (k×n, stored at rOff with row stride ldr), R packed once where the kernels pack. */
+function rProduct(kern: Kernels, S: number, trans: boolean, k: number, n: number, R: Arr, rOff: number, ldr: number): RProduct {
+  const w = kern as Kernels & Partial<Pick<WasmKernels, 'packB' | 'gemmPacked' | 'freePacked'>>;
+  if (R instanceof Float32Array && w.packB && w.gemmPacked && w.freePacked) {
+    const P = w.packB(trans, k, n, R, rOff, ldr);
+    return { mul: (A, aOff, lda, beta, C, cOff, ldc) => w.gemmPacked!(false, S, n, k, A, aOff, lda, P, beta, C, cOff, ldc), free: () => w.freePacked!(P) };
+  }
+  return { mul: (A, aOff, lda, beta, C, cOff, ldc) => kern.gemm(false, trans, S, n, k, A, aOff, lda, R, rOff, ldr, beta, C, cOff, ldc), free: () => undefined };
 }
 
 function normalizeRows(V: Arr, S: number, dim: number): void {

@@ -5,7 +5,7 @@ import { GATES } from '../model/types.js';
 import type { LayerTaps } from '../engine/taps.js';
 import type { Arr } from '../engine/tensor.js';
 import { stepJacobianNorms } from './jacobian.js';
-import { contributionNorm, gateActivationName, type StepAccumulator } from './steps.js';
+import { contributionNorm, contributionTotal, gateActivationName, type StepAccumulator } from './steps.js';
 import type { Contribution, Horizon, JacobianStats, Num, ParamGroup, RecurrentAnalysis, StepSeries } from './schema.js';
 import type { Thresholds } from './diagnose.js';
 
@@ -126,15 +126,5 @@ export function finishRecurrent(acc: StepAccumulator, R: Arr, taps: LayerTaps, t
 
 /** ‖Σ_t C_t‖_F for one gate block and group. */
 export function sumOverSteps(acc: StepAccumulator, group: ParamGroup, g: number): number {
-  const { T, U, I, G } = acc, GU = G * U;
-  const rows = group === 'kernel' ? I : group === 'recurrent_kernel' ? U : acc.biasRows;
-  const m = group === 'kernel' ? acc.cK : group === 'recurrent_kernel' ? acc.cR : acc.cB;
-  if (!m) return 0;
-  let s = 0;
-  for (let r = 0; r < rows; r++) for (let u = 0; u < U; u++) {
-    let v = 0;
-    for (let t = 0; t < T; t++) v += m[t * rows * GU + r * GU + g * U + u]!;
-    s += v * v;
-  }
-  return Math.sqrt(s);
+  return contributionTotal(acc, group, g);
 }
