@@ -14,15 +14,20 @@
 //
 // Two costs besides the arithmetic, both measured with bench/kernels.ts:
 // - Copies: for a per-step recurrent product (32×128 · 128×512) B alone is
-//   256 KiB per call. Arrays from `allocF32()` live inside the wasm memory and
-//   are used in place. They stay valid when the memory grows only because the
-//   memory is *shared* (a growing SharedArrayBuffer is never detached); with
+//   256 KiB per call. Arrays from `allocF32()` live inside the wasm memory, and gemm
+//   uses them in place. They stay valid when the memory grows only because
+//   the memory is *shared* (a growing SharedArrayBuffer is never detached); with
 //   an unshared memory (browsers without cross-origin isolation) allocF32
 //   returns ordinary arrays (`inPlace` false), which are copied per call.
 // - Packing B: 10–30% of that per-step product. `packB()` packs a matrix
-//   used at every step (the recurrent kernel) once; `gemmPacked()` uses it.
+//   used many times once; `gemmPacked()` uses it.
+// Who uses what: the engine's layers do NOT use allocF32 or packB yet; they pass
+// ordinary arrays through `gemm`, so every call copies its operands and packs B.
+// packB/gemmPacked serve the analysis's step-Jacobian products (analysis/jacobian.ts)
+// and the benchmarks; fused per-step kernels (the performance work) are meant to
+// keep the sequence buffers in wasm memory and the recurrent kernel packed.
 
-import { jsKernels, type Kernels } from './kernels.js';
+import { jsKernels, type Kernels } from './kernels-js.js';
 import type { Arr } from './tensor.js';
 import { Arena } from './wasm/arena.js';
 import { instantiate, PAGE, type GemmExports } from './wasm/loader.js';

@@ -8,7 +8,7 @@
 // token ids).
 
 import type { LayerSpec } from '../model/types.js';
-import type { Kernels } from './kernels.js';
+import type { Kernels } from './kernels-js.js';
 import type { DType, Mask, Tensor } from './tensor.js';
 import type { TapRequest, TapSink } from './taps.js';
 
