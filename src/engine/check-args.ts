@@ -24,7 +24,7 @@ const RUN_KEYS = ['dtype', 'taps', 'kernels', 'params'];
 const KEYS: Record<Entry, string[]> = { predict: RUN_KEYS, gradsFromOutputs: RUN_KEYS, lossAndGrads: [...RUN_KEYS, 'losses', 'flavor'] };
 
 /** Losses that take class ids: targets without the class axis (or with a trailing 1). */
-const SPARSE = new Set(['sparse_categorical_crossentropy', 'crossentropy']);
+const SPARSE = new Set(['sparse_categorical_crossentropy', 'crossentropy', 'crf_loss']);
 
 /** Problems found so far, by kind; throwIfAny raises them as one error. */
 export class Problems {

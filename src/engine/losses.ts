@@ -25,6 +25,7 @@ import type { Arr, Mask, Tensor } from './tensor.js';
 import { alloc, dtypeOf, size } from './tensor.js';
 import { sigmoid, softplus } from './activations.js';
 import { unknownLoss, type LossFlavor } from './loss-config.js';
+import { crfMarginalLoss, crfNll } from './layers/crf.js';
 
 // ---------------------------------------------------------------------------
 // Row kernels: L_r for one row of C predictions, and dL_r/dp into g[0..C).
@@ -301,6 +302,11 @@ export interface LossResult { loss: number; dPred: Arr; /** per-sample loss (mea
  * perSample[b] is the mean of L_r over sample b's valid rows (0 when all are masked).
  */
 export function computeLoss(cfg: LossConfig, flavor: LossFlavor, yPred: Tensor, yTrue: Tensor, mask: Mask | null): LossResult {
+  if (cfg.name === 'crf_loss') {
+    // keras_contrib: the CRF's negative log-likelihood ('join'), or crossentropy of its marginals.
+    const marginal = crfMarginalLoss(yPred);
+    return marginal ? computeLoss(marginal, flavor, yPred, yTrue, mask) : crfNll(yPred, yTrue);
+  }
   const shape = yPred.shape;
   const n = size(shape);
   const C = shape.length >= 2 ? shape[shape.length - 1] : 1;

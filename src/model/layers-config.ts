@@ -13,6 +13,7 @@ import { activationLayer, parseActivationConfig } from './activation-config.js';
 import { isRecurrentClass, parseBidirectional, parseRecurrent } from './recurrent-config.js';
 import { isRecord, ownValue } from './keras-format.js';
 import { msg } from './messages.js';
+import { parseExtraLayer } from './extra-config.js';
 
 export interface CellInfo {
   className: string;
@@ -152,22 +153,17 @@ export function parseLayer(name: string, cls: string, raw: Record<string, unknow
     parsed.inputHint ??= inputHint(String((raw['layer'] as Record<string, unknown>)['class_name']), new ConfigReader(name, cls, p.innerConfig));
     return parsed;
   }
+  const extra = parseExtraLayer(name, cls, raw, ctx, parseLayer);
+  if (extra) {
+    const parsed = done(extra.spec);
+    if (extra.innerHint) parsed.inputHint ??= extra.innerHint;
+    return parsed;
+  }
   switch (cls) {
     case 'Dense':
       return done(denseSpec(r, ctx));
     case 'TimeDistributedDense': // Keras 1: Dense applied at every step, weights W (input_dim, output_dim), b.
       return done({ ...base, type: 'TimeDistributed', inner: { ...denseSpec(r, ctx), name, className: 'Dense' } });
-    case 'TimeDistributed': {
-      const inner = raw['layer'];
-      const innerCls = isRecord(inner) && typeof inner['class_name'] === 'string' ? inner['class_name'] : String(inner);
-      if (innerCls !== 'Dense' || !isRecord(inner) || !isRecord(inner['config'])) throw new ModelError(msg.timeDistributedInner(name, innerCls));
-      const ic = inner['config'];
-      const innerName = typeof ic['name'] === 'string' ? ic['name'] : 'dense';
-      checkPolicy(innerName, 'Dense', ic, ctx);
-      const parsed = done({ ...base, type: 'TimeDistributed', inner: denseSpec(new ConfigReader(innerName, 'Dense', ic), ctx) });
-      parsed.inputHint ??= inputHint('TimeDistributed', new ConfigReader(innerName, 'Dense', ic));
-      return parsed;
-    }
     case 'Embedding':
       if (r.has('lora_rank') && raw['lora_rank'] !== 0) throw r.unsupported('lora_rank', 'Embedding without LoRA (merge the LoRA weights and re-save)');
       return done({ ...base, type: 'Embedding', inputDim: r.int1('input_dim'), outputDim: r.int1('output_dim'), maskZero: r.bool('mask_zero', false) });

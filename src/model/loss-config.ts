@@ -39,6 +39,8 @@ alias('categorical_hinge', 'CategoricalHinge');
 alias('log_cosh', 'logcosh', 'LogCosh');
 alias('huber', 'huber_loss', 'Huber');
 alias('cosine_similarity', 'cosine', 'cosine_proximity', 'CosineSimilarity');
+// keras_contrib.losses.crf_loss (crf_nll in older keras_contrib): the loss of a model ending in its CRF.
+alias('crf_loss', 'crf_nll');
 
 /** Canonical name of a loss spelling, or null when it is not a built-in Keras loss. */
 export function canonicalLossName(raw: string): string | null {

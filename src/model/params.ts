@@ -5,6 +5,7 @@
 import type { LayerSpec, ParamSpec, RecurrentSpec, Shape } from './types.js';
 import { GATES } from './types.js';
 import { normAxis } from './shapes.js';
+import { extraParamSpecs, extraShapeHint } from './extra-shapes.js';
 
 /** Gate count per cell: SimpleRNN 1, LSTM 4 (i, f, c, o), GRU 3 (z, r, h). */
 export function gateCount(rnn: RecurrentSpec): number {
@@ -30,10 +31,6 @@ export function paramSpecs(layer: LayerSpec, inputs: Shape[], trainable: boolean
   switch (layer.type) {
     case 'Dense':
       return [p('kernel', [last(), layer.units]), ...(layer.useBias ? [p('bias', [layer.units])] : [])];
-    case 'TimeDistributed': {
-      const d = layer.inner as Extract<LayerSpec, { type: 'Dense' }>;
-      return [p('kernel', [last(), d.units]), ...(d.useBias ? [p('bias', [d.units])] : [])];
-    }
     case 'Embedding':
       return [p('embeddings', [layer.inputDim, layer.outputDim])];
     case 'Recurrent':
@@ -60,7 +57,7 @@ export function paramSpecs(layer: LayerSpec, inputs: Shape[], trainable: boolean
       return [...(layer.scale ? [p('gamma', shape)] : []), ...(layer.center ? [p('beta', shape)] : [])];
     }
     default:
-      return [];
+      return extraParamSpecs(layer, inputs, p, (l, ins) => paramSpecs(l, ins, trainable)) ?? [];
   }
 }
 
@@ -79,10 +76,9 @@ export function shapeHint(layer: LayerSpec, param: ParamSpec): string {
   }
   switch (layer.type) {
     case 'Dense':
-    case 'TimeDistributed': {
-      const units = layer.type === 'Dense' ? layer.units : (layer.inner as { units: number }).units;
-      return param.name === 'kernel' ? `input features=${param.shape[0]}, units=${units}` : `units=${units}`;
-    }
+      return param.name === 'kernel' ? `input features=${param.shape[0]}, units=${layer.units}` : `units=${layer.units}`;
+    case 'TimeDistributed':
+      return shapeHint(layer.inner, { ...param, key: `${layer.inner.name}/${param.name}` });
     case 'Embedding':
       return `input_dim=${layer.inputDim}, output_dim=${layer.outputDim}`;
     case 'Conv1D':
@@ -92,6 +88,6 @@ export function shapeHint(layer: LayerSpec, param: ParamSpec): string {
     case 'LayerNormalization':
       return `features on axes ${layer.axis.join(', ')}`;
     default:
-      return '';
+      return extraShapeHint(layer, param) ?? '';
   }
 }

@@ -6,6 +6,7 @@
 import type { LayerSpec, RecurrentSpec, Shape } from './types.js';
 import { ModelError } from './errors.js';
 import { msg } from './messages.js';
+import { inferExtra } from './extra-shapes.js';
 
 export type DType = 'float32' | 'int32';
 
@@ -105,10 +106,6 @@ export function inferCall(layer: LayerSpec, inputs: Shape[], dtypes: DType[]): C
       rank(layer, x, [2, 8], 'rank ≥ 2 (batch, …, features)');
       known(layer, x, x.length - 1, 'feature size (last axis)');
       return f32([[...x.slice(0, -1), layer.units]]);
-    case 'TimeDistributed':
-      rank(layer, x, [3, 8], 'rank ≥ 3 (batch, time, …, features)');
-      known(layer, x, x.length - 1, 'feature size (last axis)');
-      return f32([[...x.slice(0, -1), (layer.inner as { units: number }).units]]);
     case 'Embedding':
       return f32([[...x, layer.outputDim]]);
     case 'Masking':
@@ -183,5 +180,7 @@ export function inferCall(layer: LayerSpec, inputs: Shape[], dtypes: DType[]): C
       return f32([x]);
     case 'Merge':
       return f32([mergeShapes(layer, inputs)]);
+    default:
+      return inferExtra(layer, inputs, dtypes)!;
   }
 }

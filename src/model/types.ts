@@ -9,6 +9,8 @@
 // called more than once: shared layers), `nodes` are calls of a layer, in
 // topological order, connecting tensor ids.
 
+import type { ExtraLayerSpec } from './types-extra.js';
+
 /** A dense n-d array; row-major (C order). Weights are kept in float64 (exact copies of the stored floats). */
 export interface NDArray {
   shape: number[];
@@ -98,7 +100,8 @@ export type LayerSpec =
   | (LayerBase & { type: 'Activation'; activation: Activation })
   /** Dropout, SpatialDropout1D, GaussianNoise, GaussianDropout, ActivityRegularization: identity at inference. */
   | (LayerBase & { type: 'Identity' })
-  | (LayerBase & { type: 'Merge'; mode: MergeKind; axis: number });
+  | (LayerBase & { type: 'Merge'; mode: MergeKind; axis: number })
+  | ExtraLayerSpec;
 
 export type LayerType = LayerSpec['type'];
 

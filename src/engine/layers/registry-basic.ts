@@ -15,6 +15,12 @@ import { batchNormLayer, layerNormLayer } from './normalization.js';
 import { globalPooling1dLayer, pooling1dLayer } from './pooling.js';
 import { flattenLayer, identityLayer, inputLayer, permuteLayer, repeatVectorLayer, reshapeLayer } from './shape-ops.js';
 import { makeTimeDistributed } from './time-distributed.js';
+import { conv2dLayer } from './conv2d.js';
+import { globalPooling2dLayer, pooling2dLayer, zeroPadding2dLayer } from './pooling2d.js';
+import { attentionLayer } from './attention.js';
+import { multiHeadAttentionLayer } from './multi-head-attention.js';
+import { dotLayer } from './dot.js';
+import { crfLayer } from './crf.js';
 
 export type BasicLayerType = Exclude<LayerSpec['type'], 'Recurrent' | 'Bidirectional'>;
 
@@ -36,6 +42,14 @@ export const basicLayers: { [K in BasicLayerType]: LayerImpl<Extract<LayerSpec, 
   Activation: activationLayer,
   Identity: identityLayer,
   Merge: mergeLayer,
+  Conv2D: conv2dLayer,
+  Pooling2D: pooling2dLayer,
+  GlobalPooling2D: globalPooling2dLayer,
+  ZeroPadding2D: zeroPadding2dLayer,
+  Attention: attentionLayer,
+  MultiHeadAttention: multiHeadAttentionLayer,
+  Dot: dotLayer,
+  CRF: crfLayer,
 };
 
 /** The implementation of a non-recurrent layer, or undefined for Recurrent / Bidirectional. */

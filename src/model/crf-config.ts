@@ -1,0 +1,33 @@
+// keras_contrib.layers.CRF (keras-contrib keras_contrib/layers/crf.py), the
+// linear-chain CRF of the classic BiLSTM-CRF tagger. Recognised by its class name
+// and a config that holds its own keys (units, learn_mode, sparse_target, ...);
+// a class named CRF without them is some other project's layer.
+//
+// Defaults as in keras_contrib: learn_mode 'join', test_mode 'viterbi' for join and
+// 'marginal' for marginal, sparse_target false, use_boundary true, use_bias true,
+// activation linear.
+
+import type { LayerSpec } from './types.js';
+import type { ConfigReader, BuildContext } from './config-reader.js';
+import { parseActivationConfig } from './activation-config.js';
+
+/** The class was written by keras_contrib (its config keys), not by some other project's CRF. */
+export function isKerasContribCrf(cls: string, raw: Record<string, unknown>): boolean {
+  return cls === 'CRF' && 'units' in raw && 'learn_mode' in raw && 'sparse_target' in raw;
+}
+
+export function parseCrf(r: ConfigReader, ctx: BuildContext): LayerSpec {
+  const learnMode = r.str('learn_mode', 'join');
+  if (learnMode !== 'join' && learnMode !== 'marginal') throw r.bad('learn_mode', "'join' or 'marginal'");
+  const testMode = r.str('test_mode', learnMode === 'join' ? 'viterbi' : 'marginal');
+  if (testMode !== 'viterbi' && testMode !== 'marginal') throw r.bad('test_mode', "'viterbi' or 'marginal'");
+  return {
+    name: r.name, className: r.cls, type: 'CRF',
+    units: r.int1('units'),
+    learnMode, testMode,
+    sparseTarget: r.bool('sparse_target', false),
+    useBoundary: r.bool('use_boundary', true),
+    useBias: r.bool('use_bias', true),
+    activation: parseActivationConfig(r.raw['activation'] ?? 'linear', { hardSigmoidSlope: ctx.writer.hardSigmoidSlope, where: `layer '${r.name}' (CRF)` }),
+  };
+}

@@ -1,0 +1,43 @@
+// The layer classes added beside layers-config.ts: the 2-D vision layers,
+// TimeDistributed around any layer, the attention family, keras_contrib's CRF and
+// the identity-at-inference 2-D/3-D dropouts. parseLayer asks here first.
+
+import type { LayerSpec } from './types.js';
+import { ModelError } from './errors.js';
+import { ConfigReader, type BuildContext } from './config-reader.js';
+import { isRecord } from './keras-format.js';
+import { parseVisionLayer } from './vision-config.js';
+import { parseAttentionLayer } from './attention-config.js';
+import { isKerasContribCrf, parseCrf } from './crf-config.js';
+import { msg } from './messages.js';
+
+const IDENTITY_2D = new Set(['SpatialDropout2D', 'SpatialDropout3D']);
+
+type ParseInner = (name: string, cls: string, raw: Record<string, unknown>, ctx: BuildContext) => { spec: LayerSpec; inputHint: (number | null)[] | null };
+
+/**
+ * The spec of an added class, or null when `cls` is handled by layers-config.ts.
+ * `parseInner` parses TimeDistributed's inner layer (parseLayer, passed in to keep imports one way).
+ */
+export function parseExtraLayer(name: string, cls: string, raw: Record<string, unknown>, ctx: BuildContext, parseInner: ParseInner): { spec: LayerSpec; innerHint?: (number | null)[] | null } | null {
+  const r = new ConfigReader(name, cls, raw);
+  if (IDENTITY_2D.has(cls)) return { spec: { name, className: cls, type: 'Identity' } };
+  if (cls === 'CRF' && isKerasContribCrf(cls, raw)) return { spec: parseCrf(r, ctx) };
+  const v = parseVisionLayer(r, ctx) ?? parseAttentionLayer(r);
+  if (v) return { spec: v };
+  if (cls === 'TimeDistributed') {
+    const inner = raw['layer'];
+    const innerCls = isRecord(inner) && typeof inner['class_name'] === 'string' ? inner['class_name'] : String(inner);
+    if (!isRecord(inner) || !isRecord(inner['config'])) throw new ModelError(msg.timeDistributedInner(name, innerCls));
+    const ic = inner['config'];
+    const innerName = typeof ic['name'] === 'string' ? ic['name'] : innerCls.toLowerCase();
+    const p = parseInner(innerName, innerCls, ic, ctx);
+    const t = p.spec.type;
+    if (t === 'InputLayer' || t === 'Recurrent' || t === 'Bidirectional' || t === 'CRF' || t === 'Attention' || t === 'MultiHeadAttention' || t === 'Dot' || t === 'Merge') {
+      throw new ModelError(msg.timeDistributedInner(name, innerCls));
+    }
+    // An input shape written on the inner layer stands for the wrapper's.
+    return { spec: { name, className: cls, type: 'TimeDistributed', inner: p.spec }, innerHint: p.inputHint };
+  }
+  return null;
+}
