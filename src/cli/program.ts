@@ -8,6 +8,7 @@ import { analyzeCommand } from './analyze.js';
 import { demoCommand, inspectCommand, reportCommand } from './commands.js';
 import { fsErrorFromNode } from '../io/fs-errors.js';
 import { MissingLibraryError } from './lib.js';
+import { registerWatch } from './watch.js';
 import { colorsFor, terminalSafe, type Flags, type Io } from './output.js';
 
 const VERSION = '0.1.0';
@@ -95,6 +96,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('--loss <name>', 'Keras loss name (default: from the model file, else a stated default)', nonEmpty('--loss'))
     .option('--batch-size <n>', 'samples per batch (default 32)', positiveInt)
     .option('--max-samples <n>', 'analyse at most this many samples', positiveInt)
+    .addOption(new Option('--dtype <type>', 'precision of the whole analysis, its JSON and dump (float64: to tell a precision effect from a real one)').choices(['float32', 'float64']).default('float32'))
     .option('--connectivity', 'also compute the output-step × input-step connectivity map (slower)')
     .option('--json <file>', "write the analysis JSON ('-' for stdout); replaces only an earlier analysis JSON")
     .option('--dump <file.npz>', 'write raw gradients and per-step arrays as .npz (numpy.load); replaces only an earlier dump')
@@ -119,6 +121,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('-w, --weights <file>', 'weights file for an architecture-only model')
     .addHelpText('after', EXAMPLES.inspect)
     .action(async (model: string, o, cmd: Command) => inspectCommand(model, { ...o, ...global(cmd) }, io));
+
+  registerWatch(program, io, global, positiveInt);
 
   program.command('demo')
     .description('train a SimpleRNN, an LSTM and a GRU on the adding problem and report their gradient flow')

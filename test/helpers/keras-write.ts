@@ -41,8 +41,9 @@ async function h5Bytes(build: (f: InstanceType<H5['File']>, group: (p: string) =
   } finally {
     f.close();
   }
-  const bytes = m.FS.readFile(name) as Uint8Array;
-  m.FS.unlink(name);
+  const fs = m.FS!;
+  const bytes = fs.readFile(name) as Uint8Array;
+  fs.unlink(name);
   return bytes;
 }
 
