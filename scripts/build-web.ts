@@ -1,8 +1,14 @@
-// The browser build: bundles the pages of web/ (lab: load a model from File objects and run
-// it; bench: the engine workloads) with esbuild into dist-web/, next to their HTML and CSS.
+// The browser build: bundles the pages of web/ (app: drop a model and data, get the report;
+// lab: load a model from File objects and run it; bench: the engine workloads) with esbuild into
+// dist-web/, next to their HTML and CSS.
 //
-//   npm run build:web            → dist-web/{lab,bench}.{html,js,js.map}, web.css
+//   npm run build:web            → dist-web/{app,lab,bench}.{html,js,js.map}, app.css, web.css
 //   tsx scripts/build-web.ts DIR → the same into DIR
+//
+// The app's worker (web/app-worker.ts) is bundled first and embedded in app.js as text, which
+// app.js starts from a blob: URL (a page opened from file:// may not start a worker from a file).
+// The worker also holds, as text, the vega bundles the report page inlines, and maps node:crypto
+// (src/report/html.ts hashes the report's scripts for its CSP) to web/node-crypto-shim.ts.
 //
 // One classic-script (IIFE) bundle per page, so the pages also work opened from file://
 // (module scripts are blocked there). The bundle holds the same src/ modules Node runs:
@@ -10,8 +16,9 @@
 // wasm kernels' embedded modules), src/analysis. platform 'browser' makes any node:* import
 // a build error, which is how the browser-safety rule of docs/style.md is enforced here.
 
-import { build, type Metafile } from 'esbuild';
-import { copyFile, mkdir, rm, stat } from 'node:fs/promises';
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,8 +26,48 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const web = path.join(root, 'web');
 
 /** Pages: bundle entry (web/NAME.ts) and its HTML (web/NAME.html). */
-export const PAGES = ['lab', 'bench'] as const;
-const STATIC = [...PAGES.map((p) => `${p}.html`), 'web.css'];
+export const PAGES = ['app', 'lab', 'bench'] as const;
+const STATIC = [...PAGES.map((p) => `${p}.html`), 'web.css', 'app.css'];
+/** The files of the app page, all a server of it (src/cli/serve.ts) ever sends. */
+export const APP_FILES = ['app.html', 'app.js', 'app.css'] as const;
+
+const require = createRequire(import.meta.url);
+
+/** The folder of an installed package (export maps may hide its package.json, so walk up from its entry). */
+async function packageDir(pkg: string): Promise<string> {
+  let dir = path.dirname(require.resolve(pkg));
+  for (;;) {
+    try {
+      if (JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')).name === pkg) return dir;
+    } catch { /* no package.json here */ }
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`cannot find the folder of package ${pkg}`);
+    dir = up;
+  }
+}
+
+/**
+ * Text modules: 'rnnscope-text:<package>/<path>' is that file of an installed package as a string;
+ * 'rnnscope-text:app-worker' is the worker bundle given. `node:crypto` becomes the SHA-256 shim
+ * when `shimCrypto` (the worker build).
+ */
+function textModules(worker: string | null, shimCrypto: boolean): Plugin {
+  return {
+    name: 'rnnscope-text',
+    setup(b) {
+      b.onResolve({ filter: /^rnnscope-text:/ }, (a) => ({ path: a.path.slice('rnnscope-text:'.length), namespace: 'rnnscope-text' }));
+      b.onLoad({ filter: /.*/, namespace: 'rnnscope-text' }, async (a) => {
+        if (a.path === 'app-worker') {
+          if (worker === null) throw new Error('the worker bundle is embedded only in the app page');
+          return { contents: worker, loader: 'text' };
+        }
+        const pkg = a.path.startsWith('@') ? a.path.split('/').slice(0, 2).join('/') : a.path.split('/')[0]!;
+        return { contents: await readFile(path.join(await packageDir(pkg), a.path.slice(pkg.length + 1)), 'utf8'), loader: 'text' };
+      });
+      if (shimCrypto) b.onResolve({ filter: /^node:crypto$/ }, () => ({ path: path.join(web, 'node-crypto-shim.ts') }));
+    },
+  };
+}
 
 export interface BuildWebOptions {
   /** Output folder (default dist-web/ at the repository root); emptied first. */
@@ -40,21 +87,31 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<BuildWebResu
   const outdir = path.resolve(opts.outdir ?? path.join(root, 'dist-web'));
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
-  const r = await build({
+  const common = {
     absWorkingDir: root,
-    entryPoints: Object.fromEntries(PAGES.map((p) => [p, path.join(web, `${p}.ts`)])),
-    outdir,
     bundle: true,
-    format: 'iife',
-    platform: 'browser',
+    format: 'iife' as const,
+    platform: 'browser' as const,
     target: ['es2022'],
-    sourcemap: 'linked',
-    minify: opts.minify ?? false,
-    metafile: true,
-    logLevel: 'warning',
+    metafile: true as const,
+    logLevel: 'warning' as const,
     // h5wasm's Emscripten glue reads import.meta.url only to locate files it would fetch; its
     // wasm is embedded, so nothing is fetched and the empty import.meta of an IIFE is harmless.
-    logOverride: { 'empty-import-meta': 'silent' },
+    logOverride: { 'empty-import-meta': 'silent' as const },
+  };
+  const w = await build({
+    ...common, entryPoints: [path.join(web, 'app-worker.ts')], write: false, outfile: path.join(outdir, 'app-worker.js'),
+    minify: true, plugins: [textModules(null, true)],
+  });
+  if (w.errors.length) throw new Error(`esbuild failed: ${w.errors.map((e) => e.text).join('; ')}`);
+  const workerJs = w.outputFiles[0]!.text;
+  const r = await build({
+    ...common,
+    entryPoints: Object.fromEntries(PAGES.map((p) => [p, path.join(web, `${p}.ts`)])),
+    outdir,
+    sourcemap: 'linked',
+    minify: opts.minify ?? false,
+    plugins: [textModules(workerJs, false)],
   });
   if (r.errors.length) throw new Error(`esbuild failed: ${r.errors.map((e) => e.text).join('; ')}`);
   const files = outputSizes(r.metafile, outdir);
@@ -62,7 +119,7 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<BuildWebResu
     await copyFile(path.join(web, f), path.join(outdir, f));
     files[f] = (await stat(path.join(outdir, f))).size;
   }
-  return { outdir, files, inputs: inputsOf(r.metafile) };
+  return { outdir, files, inputs: { ...inputsOf(r.metafile), 'app-worker': Object.keys(w.metafile.inputs).sort() } };
 }
 
 function outputSizes(meta: Metafile, outdir: string): Record<string, number> {

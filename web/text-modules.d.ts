@@ -1,0 +1,6 @@
+// Modules scripts/build-web.ts serves as text: 'rnnscope-text:<package>/<file>' is that file of
+// node_modules as a string (web/app-bundles.ts), 'rnnscope-text:app-worker' the worker's bundle (web/app.ts).
+declare module 'rnnscope-text:*' {
+  const text: string;
+  export default text;
+}
