@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   // 1. TF.js from the Keras 2 style config, seeded weights, saved by TF.js.
   const m = await tf.models.modelFromJSON({ modelTopology: { ...keras2Config, keras_version: '2.15.0', backend: 'tensorflow' } });
   const rand = lcg(2024);
-  m.setWeights(m.weights.map((w) => tf.tensor(Float32Array.from({ length: w.shape.reduce((a, b) => a * (b ?? 1), 1) }, () => Math.fround((rand() * 2 - 1) * 0.7)), w.shape as number[])));
+  m.setWeights(m.weights.map((w) => tf.tensor(Float32Array.from({ length: w.shape.reduce((a: number, b) => a * (b ?? 1), 1) }, () => Math.fround((rand() * 2 - 1) * 0.7)), w.shape as number[])));
   const saved = await tfjsSave(m);
   write('tfjs-saved', saved.json, saved.bin, 'weights.bin');
   const values = m.getWeights().map((t) => t.dataSync() as Float32Array);
