@@ -15,7 +15,7 @@ import { lstat, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { CHART_IDS } from '../analysis/schema.js';
 import { OutputError } from '../model/errors.js';
-import { errnoCode } from '../io/fs-errors.js';
+import { errnoCode, fsError } from '../io/fs-errors.js';
 import {
   OutputLock, atomicWriteFile, checkPlace, commitTemp, discardTemp, existing, fileId, keepCreatedFolders,
   mkdirp, removeCreated, removeStaleTemps, writeTemp, type WriteContext,
@@ -83,7 +83,15 @@ export class ReportFolder {
 
   /** Creates (if needed), checks and locks `outDir`; refuses, before any work, when a file in the way is not rnnscope's. */
   static async open(outDir: string, opts: OpenFolderOptions = {}): Promise<ReportFolder> {
-    const c: WriteContext = { shown: outDir, role: opts.role ?? 'The report folder' };
+    const role = opts.role ?? 'The report folder';
+    try {
+      return await ReportFolder.openChecked(outDir, { shown: outDir, role }, opts);
+    } catch (e) {
+      throw fsError(e, { file: outDir, role, action: 'write', expected: 'a folder you can write to' });
+    }
+  }
+
+  private static async openChecked(outDir: string, c: WriteContext, opts: OpenFolderOptions): Promise<ReportFolder> {
     if (outDir === '' || outDir === '-') {
       throw new OutputError(`${c.role} '${outDir}' is not a folder name; expected a folder for index.html and the charts (the report cannot go to stdout), so give a name such as report.`, { file: outDir });
     }
