@@ -38,7 +38,7 @@ describe('layers that cannot be rebuilt', () => {
       { class_name: 'Dense', name: 'output', config: { name: 'output', units: 465, activation: 'softmax' }, inbound_nodes: node('attention') },
     ] } };
     const e = refusal(() => buildModel(cfg, { kerasVersion: '2.1.5', format: 'keras-h5-weights', source: 'textgenrnn_weights.hdf5' }));
-    expect(e.message).toBe(`Layer 'attention' (AttentionWeightedAverage) is not a Keras layer; its architecture is not in the file (it is Python code of the project that saved it), so rnnscope cannot rebuild it; replace it with built-in layers (supported: ${supported}).`);
+    expect(e.message).toBe(`Layer 'attention' (AttentionWeightedAverage) is not a Keras layer; it is a class defined in Python outside Keras (by the project that saved the model or a library it used) and the file holds its configuration but not its code, so rnnscope cannot rebuild it; replace it with built-in layers (supported: ${supported}).`);
     expect(e.file).toBe('textgenrnn_weights.hdf5');
     // Without the custom layer the same graph builds: 465·100 + 2 CuDNNLSTM(128) (Keras counts the 8U bias) + 356·465 + 465.
     cfg.config.layers.splice(5, 1);
@@ -51,7 +51,7 @@ describe('layers that cannot be rebuilt', () => {
 
   test('Keras 3 custom class with a registered name', () => {
     expect(refusal(() => build('3.10.0', sequential('keras3', [null, 3], [{ class_name: 'MyLayer', config: { name: 'mine' } }]))).message).toBe(
-      `Layer 'mine' (MyLayer) is not a Keras layer; its architecture is not in the file (it is Python code of the project that saved it), so rnnscope cannot rebuild it; replace it with built-in layers (supported: ${supported}).`);
+      `Layer 'mine' (MyLayer) is not a Keras layer; it is a class defined in Python outside Keras (by the project that saved the model or a library it used) and the file holds its configuration but not its code, so rnnscope cannot rebuild it; replace it with built-in layers (supported: ${supported}).`);
   });
 
   test('Lambda and TFOpLambda', () => {
@@ -62,8 +62,8 @@ describe('layers that cannot be rebuilt', () => {
 
   test('Keras layers rnnscope does not rebuild', () => {
     expect(refusal(layer('ConvLSTM2D', { filters: 2 })).message).toBe(`Layer 'bad' (ConvLSTM2D) is not supported by rnnscope; supported layers are ${supported}; remove it or ask for support.`);
-    expect(refusal(layer('TimeDistributed', { layer: { class_name: 'Conv1D', config: { name: 'c', filters: 2, kernel_size: 3 } } }, '2.2.4', [null, 5, 4, 3])).message).toBe(
-      "Layer 'bad' (TimeDistributed) wraps Conv1D; rnnscope supports only TimeDistributed(Dense); apply the inner layer without TimeDistributed or replace it by Dense.");
+    expect(refusal(layer('TimeDistributed', { layer: { class_name: 'LSTM', config: { name: 'c', units: 2 } } }, '2.2.4', [null, 5, 4, 3])).message).toBe(
+      "Layer 'bad' (TimeDistributed) wraps LSTM; rnnscope runs TimeDistributed around one single-input, non-recurrent layer (Dense, Conv1D, Conv2D, pooling, Flatten, BatchNormalization, Dropout, …); a recurrent layer inside TimeDistributed cannot be analysed yet, ask for support with this model.");
     expect(refusal(layer('Bidirectional', { layer: { class_name: 'Dense', config: { name: 'd', units: 2 } } })).message).toBe(
       "Layer 'bad' (Bidirectional) wraps Dense; rnnscope supports Bidirectional around SimpleRNN, LSTM, GRU or RNN(cell) only; re-save the model with a recurrent layer inside.");
     expect(refusal(layer('RNN', { cell: { class_name: 'MinimalRNNCell', config: { units: 4 } } })).message).toBe(

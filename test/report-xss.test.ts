@@ -138,8 +138,8 @@ describe('the page is safe with markup in every string field (Chromium)', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Opens `html` from disk; returns dialogs, console problems and what the page holds. */
-  async function open(html: string, name: string) {
+  /** Opens `html` from disk; returns dialogs, console problems and what the page holds. With `hover`, moves the mouse over every chart so the tooltips show data. */
+  async function open(html: string, name: string, hover = false) {
     const file = path.join(dir, `${name}.html`);
     writeFileSync(file, html);
     const page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
@@ -150,6 +150,20 @@ describe('the page is safe with markup in every string field (Chromium)', () => 
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     await page.goto(pathToFileURL(file).href);
     await page.evaluate(() => (window as unknown as { rnnscope: { ready: Promise<unknown> } }).rnnscope.ready);
+    let tooltipShowedPayload = false;
+    if (hover) {
+      for (const box of await page.$$eval('.vis svg', (svgs) => svgs.map((s) => { const r = s.getBoundingClientRect(); return { x: r.x + window.scrollX, y: r.y + window.scrollY, w: r.width, h: r.height }; }))) {
+        for (let i = 1; i < 8; i++) {
+          for (let j = 1; j < 5; j++) {
+            await page.evaluate(([x, y]) => window.scrollTo(0, y! - 300), [box.x, box.y]);
+            const top = await page.evaluate(() => window.scrollY);
+            await page.mouse.move(box.x + (box.w * i) / 8, box.y - top + (box.h * j) / 5);
+            const t = await page.evaluate(() => document.getElementById('vg-tooltip-element')?.textContent ?? '');
+            if (t.includes('#')) tooltipShowedPayload = true;
+          }
+        }
+      }
+    }
     // Give any deferred handler (onerror of a broken image, onload of an svg) time to fire.
     await page.waitForTimeout(500);
     const seen = await page.evaluate(() => ({
@@ -161,14 +175,15 @@ describe('the page is safe with markup in every string field (Chromium)', () => 
       text: document.body.innerText,
     }));
     await page.close();
-    return { dialogs, problems, ...seen };
+    return { dialogs, problems, tooltipShowedPayload, ...seen };
   }
 
   for (const [i, payload] of PAYLOADS.entries()) {
     it(`payload ${i + 1}: ${payload}`, async () => {
       const input = allStrings(fixture('example.json') as Json, payload) as unknown as Analysis;
       expect(() => validateReportInput(input)).not.toThrow();
-      const r = await open(reportHtml(input, { bundles }), `single-${i}`);
+      const r = await open(reportHtml(input, { bundles }), `single-${i}`, i === 0);
+      if (i === 0) expect(r.tooltipShowedPayload, 'a tooltip showed a marked-up name').toBe(true);
       expect(r.dialogs).toEqual([]);
       expect(r.problems).toEqual([]);
       expect(r.injected).toBe(0);

@@ -20,6 +20,7 @@ import { isRecord } from './keras-format.js';
 import { gateCount, rnnParamShapes } from './params.js';
 import type { CellInfo, ParsedLayer } from './layers-config.js';
 import { msg } from './messages.js';
+import { checkBlockers } from './blockers.js';
 
 export type { WeightGroup } from './graph.js';
 
@@ -57,6 +58,7 @@ export function buildModel(modelConfig: unknown, opts: BuildOptions): ModelSpec 
 function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
   const warnings: Warning[] = [];
   const ctx: BuildContext = { writer: writerProfile(opts.kerasVersion), warnings, format: opts.format };
+  checkBlockers(modelConfig, ctx);
   const def = parseModel(modelConfig, '', true, ctx);
   const g = new GraphBuilder();
 

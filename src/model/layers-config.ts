@@ -153,7 +153,7 @@ export function parseLayer(name: string, cls: string, raw: Record<string, unknow
     parsed.inputHint ??= inputHint(String((raw['layer'] as Record<string, unknown>)['class_name']), new ConfigReader(name, cls, p.innerConfig));
     return parsed;
   }
-  const extra = parseExtraLayer(name, cls, raw, ctx, parseLayer);
+  const extra = parseExtraLayer(name, cls, raw, ctx, parseLayer, registeredName);
   if (extra) {
     const parsed = done(extra.spec);
     if (extra.innerHint) parsed.inputHint ??= extra.innerHint;

@@ -7,8 +7,10 @@ import { fmtShape } from './errors.js';
 export const SUPPORTED_LAYERS: readonly string[] = [
   'InputLayer', 'Dense', 'Embedding', 'Masking',
   'SimpleRNN', 'LSTM', 'GRU', 'CuDNNLSTM', 'CuDNNGRU', 'RNN(SimpleRNNCell|LSTMCell|GRUCell)',
-  'Bidirectional', 'TimeDistributed(Dense)', 'RepeatVector', 'Flatten', 'Reshape', 'Permute',
+  'Bidirectional', 'TimeDistributed', 'RepeatVector', 'Flatten', 'Reshape', 'Permute',
   'Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
+  'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'ZeroPadding2D', 'SpatialDropout2D',
+  'Attention', 'AdditiveAttention', 'MultiHeadAttention', 'Dot', 'CRF (keras_contrib)',
   'BatchNormalization', 'LayerNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU',
   'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
   'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Sequential', 'Functional',
@@ -35,7 +37,13 @@ export const msg = {
     `${who(name, cls)} holds Python code that cannot run here; replace it with built-in layers (supported: ${SUPPORTED_LAYERS.join(', ')}) and re-save the model.`,
 
   customLayer: (name: string, cls: string): string =>
-    `${who(name, cls)} is not a Keras layer; its architecture is not in the file (it is Python code of the project that saved it), so rnnscope cannot rebuild it; replace it with built-in layers (supported: ${SUPPORTED_LAYERS.join(', ')}).`,
+    `${who(name, cls)} is not a Keras layer; it is a class defined in Python outside Keras (by the project that saved the model or a library it used) and the file holds its configuration but not its code, so rnnscope cannot rebuild it; replace it with built-in layers (supported: ${SUPPORTED_LAYERS.join(', ')}).`,
+
+  libraryLayer: (name: string, cls: string, library: string): string =>
+    `${who(name, cls)} comes from the ${library} library, whose code is not in the file, so rnnscope cannot rebuild it; rnnscope rebuilds Keras's own layers and keras_contrib's CRF (supported: ${SUPPORTED_LAYERS.join(', ')}); replace it with built-in layers, or ask for support naming the library.`,
+
+  blockers: (problems: readonly string[]): string =>
+    `The model has ${problems.length} layers rnnscope cannot rebuild: ${problems.join('; ')}; replace or remove each of them (supported: ${SUPPORTED_LAYERS.join(', ')}), then re-save the model.`,
 
   unsupportedLayer: (name: string, cls: string): string =>
     `${who(name, cls)} is not supported by rnnscope; supported layers are ${SUPPORTED_LAYERS.join(', ')}; remove it or ask for support.`,
@@ -47,7 +55,7 @@ export const msg = {
     `${who(name, cls)} has ${option}=${JSON.stringify(value) ?? 'undefined'}; expected ${expected}; the config is damaged or from an unknown writer.`,
 
   timeDistributedInner: (name: string, inner: string): string =>
-    `Layer '${name}' (TimeDistributed) wraps ${inner}; rnnscope supports only TimeDistributed(Dense); apply the inner layer without TimeDistributed or replace it by Dense.`,
+    `Layer '${name}' (TimeDistributed) wraps ${inner}; rnnscope runs TimeDistributed around one single-input, non-recurrent layer (Dense, Conv1D, Conv2D, pooling, Flatten, BatchNormalization, Dropout, …); a recurrent layer inside TimeDistributed cannot be analysed yet, ask for support with this model.`,
 
   bidiInner: (name: string, inner: string): string =>
     `Layer '${name}' (Bidirectional) wraps ${inner}; rnnscope supports Bidirectional around SimpleRNN, LSTM, GRU or RNN(cell) only; re-save the model with a recurrent layer inside.`,

@@ -6,6 +6,7 @@
 import type { ModelSpec, Shape, TensorId } from './types.js';
 import { fmtShape } from './errors.js';
 import { layerParamCount } from './build.js';
+import { classLabel, outputLabels, writerLabel } from './summary-labels.js';
 
 export function countParams(model: ModelSpec): { trainable: number; nonTrainable: number; total: number } {
   let trainable = 0, nonTrainable = 0;
@@ -54,7 +55,7 @@ export function summary(model: ModelSpec): string {
     const outs = calls.map((c) => shapes(c.outputs.map((t) => model.tensors[t]!.shape)));
     const out = outs.length === 0 ? '?' : outs.every((s) => s === outs[0]) ? outs[0]! : 'multiple';
     const c = layerParamCount(model, i);
-    const row = [`${layer.name} (${layer.className})`, out, n(c.trainable + c.nonTrainable)];
+    const row = [`${layer.name} (${classLabel(layer)})`, out, n(c.trainable + c.nonTrainable)];
     if (functional) row.push(calls.flatMap((cl) => cl.inputs.map((t) => producer.get(t) ?? '?')).join(', ') || '-');
     return row;
   });
@@ -75,9 +76,9 @@ export function summary(model: ModelSpec): string {
     `Trainable params: ${n(counts.trainable)}`,
     `Non-trainable params: ${n(counts.nonTrainable)}`,
     '_'.repeat(total),
-    `Format: ${m.format} (Keras ${m.kerasVersion}${m.backend ? `, backend ${m.backend}` : ''})`,
+    `Format: ${m.format} (${writerLabel(m)})`,
     `Inputs: ${model.inputNames.map((nm, i) => `${nm} ${fmtShape(model.tensors[model.inputs[i]!]!.shape)}`).join(', ')}`,
-    `Outputs: ${model.outputNames.map((nm, i) => `${nm} ${fmtShape(model.tensors[model.outputs[i]!]!.shape)}`).join(', ')}`,
+    `Outputs: ${outputLabels(model).map((nm, i) => `${nm} ${fmtShape(model.tensors[model.outputs[i]!]!.shape)}`).join(', ')}`,
     `Loss: ${m.loss ? m.loss.map((l) => l.name + (l.fromLogits ? ' (from_logits)' : '') + (l.labelSmoothing ? ` (label_smoothing=${l.labelSmoothing})` : '')).join(', ') : '(not compiled)'}`,
   ];
   if (m.optimizer) out.push(`Optimizer: ${m.optimizer.className}`);
