@@ -5,8 +5,17 @@
 
 import { LoadError } from '../model/errors.js';
 
-/** Parse JSON text, turning syntax errors into a LoadError naming the file. */
+/**
+ * Largest model config (JSON) read: Keras 3 writes ~650 bytes per Dense layer, so 10^5 layers
+ * take ~64 MB; parsing costs about four times the text in memory.
+ */
+export const MAX_CONFIG_BYTES = 64 << 20;
+
+/** Parse JSON text (a model config: at most MAX_CONFIG_BYTES), turning syntax errors into a LoadError naming the file. */
 export function parseJson(bytes: Uint8Array | string, file: string, what = 'JSON'): unknown {
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    throw new LoadError(`${file} holds ${bytes.length} ${typeof bytes === 'string' ? 'characters' : 'bytes'} of ${what}; expected a model config of at most ${MAX_CONFIG_BYTES} bytes (64 MiB); rnnscope does not load configs this large.`, { file });
+  }
   let text: string;
   try {
     text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -53,4 +62,54 @@ export function halfToFloat(h: Uint16Array): Float32Array {
     out[i] = e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15);
   }
   return out;
+}
+
+/** What one model file may expand to in memory (see ExpansionBudget). */
+export interface ExpansionLimits {
+  /** Multiple of the file's size on disk. */
+  ratio: number;
+  /** Allowance on top of the ratio, so that tiny files with ordinary content still open. */
+  floorBytes: number;
+  /** Absolute cap. */
+  maxBytes: number;
+}
+
+/**
+ * Trained float weights barely compress (deflate gains ~10 %), and Keras stores .keras members
+ * uncompressed, so 32× the file covers real models with room to spare; decompression bombs
+ * expand ~1000×. Loading costs about five bytes of memory per budgeted byte (the decoded array
+ * in the wasm heap and in JS, then float64), so a 2 MB file stays well under 1 GiB.
+ */
+export const MODEL_EXPANSION: ExpansionLimits = { ratio: 32, floorBytes: 16 << 20, maxBytes: 2 ** 31 - 1 };
+
+/**
+ * The bytes one model file on disk may produce in memory: deflated zip members as they are
+ * inflated, and every HDF5 dataset as it is read (compressed, sparse or not). Shared by the zip
+ * and HDF5 readers of one file, and checked before anything is inflated or read.
+ */
+export class ExpansionBudget {
+  readonly limit: number;
+  private used = 0;
+
+  constructor(readonly file: string, readonly fileBytes: number, readonly limits: ExpansionLimits = MODEL_EXPANSION) {
+    this.limit = Math.min(limits.maxBytes, fileBytes * limits.ratio + limits.floorBytes);
+  }
+
+  get remaining(): number {
+    return this.limit - this.used;
+  }
+
+  /** LoadError unless `bytes` more fit; `what` names them after the file name ("member config.json", "dataset /x of model.weights.h5"). */
+  check(bytes: number, what: string): void {
+    if (bytes <= this.remaining) return;
+    const l = this.limits;
+    const used = this.used > 0 ? `, ${this.used} of them already used` : '';
+    throw new LoadError(`${this.file} ${what} needs ${bytes} bytes in memory, but this ${this.fileBytes}-byte file may expand to at most ${this.limit} bytes in all (${l.ratio}× its size + ${l.floorBytes >> 20} MiB${used}); expected stored data about the size of the file; refusing a likely decompression bomb (if the model is real, save it uncompressed).`, { file: this.file });
+  }
+
+  /** check(), then count the bytes as used. */
+  take(bytes: number, what: string): void {
+    this.check(bytes, what);
+    this.used += bytes;
+  }
 }

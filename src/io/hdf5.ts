@@ -2,7 +2,8 @@
 // WebAssembly): open a file from bytes, read attributes (fixed- and
 // variable-length strings, Keras' chunked `name0, name1, ...` attributes) and
 // numeric datasets as typed arrays, refusing anything that would allocate more
-// than the file could hold. What needs no wasm (the superblock check run before
+// than the file could hold or its ExpansionBudget allows (checked from metadata,
+// before HDF5 decompresses anything). What needs no wasm (the superblock check run before
 // HDF5 sees the bytes, dtype names, decoding values) is in hdf5-format.ts.
 //
 // One import for Node and the browser: the package's ESM build ('h5wasm')
@@ -19,6 +20,7 @@
 import type * as H5 from 'h5wasm';
 import { LoadError } from '../model/errors.js';
 import { asStrings, checkSuperblock, decodeDataset, dtypeName, toPlain, type H5Data } from './hdf5-format.js';
+import { ExpansionBudget } from './common.js';
 
 // Kept for web/model-files.ts, which imports it from here; new code imports ./hdf5-format.js.
 export { HDF5_MAGIC } from './hdf5-format.js';
@@ -26,21 +28,23 @@ export { HDF5_MAGIC } from './hdf5-format.js';
 type H5Lib = typeof H5;
 type Module = H5Lib['Module'];
 
-/** Limits on what a dataset read may allocate. */
+/** Limits on what a dataset read may allocate (the total is the file's ExpansionBudget). */
 export interface H5Limits {
   /** Largest single dataset, in bytes. */
   maxDatasetBytes: number;
-  /** Largest total of all datasets read from one file, in bytes. */
-  maxTotalBytes: number;
-  /** A compressed (filtered) dataset may expand to at most this multiple of the file size (deflate's own bound is ~1032). */
-  maxFilterRatio: number;
 }
 
-export const DEFAULT_H5_LIMITS: H5Limits = {
-  maxDatasetBytes: 1 << 30,
-  maxTotalBytes: 2 ** 31 - 1,
-  maxFilterRatio: 1100,
-};
+export const DEFAULT_H5_LIMITS: H5Limits = { maxDatasetBytes: 1 << 30 };
+
+/** What a dataset read costs, known from metadata alone. */
+export interface H5DatasetInfo {
+  shape: number[];
+  dtype: string;
+  /** Bytes of the decoded array (the memory a read allocates). */
+  nbytes: number;
+  /** Stored through a filter (compression): its size in the file says nothing about nbytes. */
+  filtered: boolean;
+}
 
 /** A numeric dataset, decoded (little-endian) to a typed array. */
 export interface H5Array {
@@ -129,20 +133,26 @@ export class H5File {
   private readonly file: H5.File;
   private readonly memPath: string;
   private readonly size: number;
-  private totalRead = 0;
   private readonly limits: H5Limits;
+  /** What dataset reads may still allocate; shared with the zip archive the file came from, if any. */
+  readonly budget: ExpansionBudget;
 
-  private constructor(m: H5Lib, file: H5.File, memPath: string, name: string, size: number, limits: H5Limits) {
+  private constructor(m: H5Lib, file: H5.File, memPath: string, name: string, size: number, limits: H5Limits, budget: ExpansionBudget) {
     this.m = m;
     this.file = file;
     this.memPath = memPath;
     this.name = name;
     this.size = size;
     this.limits = limits;
+    this.budget = budget;
   }
 
-  /** Open HDF5 bytes; `name` is used in messages. Throws LoadError on anything HDF5 cannot open. */
-  static async open(bytes: Uint8Array, name: string, limits: H5Limits = DEFAULT_H5_LIMITS): Promise<H5File> {
+  /**
+   * Open HDF5 bytes; `name` is used in messages. Throws LoadError on anything HDF5 cannot open.
+   * Every dataset read draws on `budget` (by default one for these bytes alone). The bytes are
+   * lent to the in-memory FS, not copied: they must not change while the file is open.
+   */
+  static async open(bytes: Uint8Array, name: string, limits: H5Limits = DEFAULT_H5_LIMITS, budget?: ExpansionBudget): Promise<H5File> {
     checkSuperblock(bytes, name);
     const m = await h5lib();
     const memPath = `/rnnscope-${++fileCounter}.h5`;
@@ -150,7 +160,8 @@ export class H5File {
     let file: H5.File | null = null;
     let cause: unknown;
     try {
-      m.FS!.writeFile(memPath, bytes);
+      // canOwn: Emscripten's MEMFS keeps a view of the bytes instead of a copy (the file is opened read-only).
+      (m.FS!.writeFile as (p: string, d: Uint8Array, o: { canOwn: boolean }) => void)(memPath, bytes, { canOwn: true });
       file = new m.File(memPath, 'r');
     } catch (e) {
       if (isTrap(e)) trapCount++;
@@ -160,7 +171,7 @@ export class H5File {
       unlink(m, memPath);
       throw new LoadError(`HDF5 cannot open ${name} (${lastDiag() || String(cause ?? 'unknown error')}); expected a valid HDF5 file; the file is corrupted or truncated.`, { file: name, cause });
     }
-    return new H5File(m, file, memPath, name, bytes.length, limits);
+    return new H5File(m, file, memPath, name, bytes.length, limits, budget ?? new ExpansionBudget(name, bytes.length));
   }
 
   close(): void {
@@ -249,7 +260,8 @@ export class H5File {
     if (names.includes(name)) return asStrings(this.attr(path, name), `${path}@${name}`, this.name);
     if (!names.includes(`${name}0`)) return null;
     const out: string[] = [];
-    for (let i = 0; names.includes(`${name}${i}`); i++) out.push(...asStrings(this.attr(path, `${name}${i}`), `${path}@${name}${i}`, this.name));
+    const have = new Set(names);
+    for (let i = 0; have.has(`${name}${i}`); i++) for (const v of asStrings(this.attr(path, `${name}${i}`), `${path}@${name}${i}`, this.name)) out.push(v);
     return out;
   }
 
@@ -263,7 +275,7 @@ export class H5File {
   }
 
   /** Shape, dtype, byte size and filter count of a dataset, without reading it. */
-  datasetInfo(path: string): { shape: number[]; dtype: string; nbytes: number; filtered: boolean } {
+  datasetInfo(path: string): H5DatasetInfo {
     const p = normalize(path);
     const k = this.kind(p);
     if (k === 'external-link' || k === 'broken-link') {
@@ -282,21 +294,32 @@ export class H5File {
     });
   }
 
-  /** Read a numeric dataset. Refuses sizes the file cannot hold before allocating anything. */
-  dataset(path: string): H5Array {
+  /**
+   * datasetInfo(), refusing a dataset no read may allocate: a non-numeric type, more bytes than
+   * the file holds (unless compressed), more than the per-array cap. Reads nothing.
+   */
+  checkDataset(path: string): H5DatasetInfo {
     const p = normalize(path);
     const info = this.datasetInfo(p);
     if (info.dtype === 'unsupported') {
       throw new LoadError(`Dataset ${p} in ${this.name} has a non-numeric type; expected float or integer weights; the file is not a Keras weights file.`, { file: this.name });
     }
-    const bound = info.filtered ? Math.min(this.limits.maxDatasetBytes, this.size * this.limits.maxFilterRatio) : Math.min(this.limits.maxDatasetBytes, this.size);
-    if (!(info.nbytes <= bound)) {
-      throw new LoadError(`Dataset ${p} in ${this.name} declares shape [${info.shape.join(',')}] (${info.nbytes} bytes); expected at most ${bound} bytes in a ${this.size}-byte file; the file is corrupted.`, { file: this.name });
+    const cap = this.limits.maxDatasetBytes;
+    if (!info.filtered && !(info.nbytes <= Math.min(cap, this.size))) {
+      // Unallocated (never written) storage reads as the fill value: honest data is in the file.
+      throw new LoadError(`Dataset ${p} in ${this.name} declares shape [${info.shape.join(',')}] (${info.nbytes} bytes); expected at most ${Math.min(cap, this.size)} bytes in a ${this.size}-byte file; the file is corrupted.`, { file: this.name });
     }
-    if (this.totalRead + info.nbytes > this.limits.maxTotalBytes) {
-      throw new LoadError(`${this.name} holds more than ${this.limits.maxTotalBytes} bytes of weights; expected a model that fits in memory; use a smaller model.`, { file: this.name });
+    if (!(info.nbytes <= cap)) {
+      throw new LoadError(`Dataset ${p} in ${this.name} declares shape [${info.shape.join(',')}] (${info.nbytes} bytes, compressed); expected at most ${cap} bytes per weight array; rnnscope cannot load arrays this large.`, { file: this.name });
     }
-    this.totalRead += info.nbytes;
+    return info;
+  }
+
+  /** Read a numeric dataset. Refuses (checkDataset, then the budget) before allocating or decompressing anything. */
+  dataset(path: string): H5Array {
+    const p = normalize(path);
+    const info = this.checkDataset(p);
+    this.budget.take(info.nbytes, `dataset ${p}${this.budget.file === this.name ? '' : ` of ${this.name}`}`);
     const raw = this.guard(p, () => {
       if (info.nbytes === 0) return new Uint8Array(0);
       const mod = this.mod;

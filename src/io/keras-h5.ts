@@ -24,7 +24,11 @@ import { bindLayerWeights, checkAllBound } from '../model/bind.js';
 import { H5File } from './hdf5.js';
 import { HDF5_MAGIC } from './hdf5-format.js';
 import type { FileSet } from './index.js';
+import type { ExpansionBudget } from './common.js';
 import { parseJson, startsWith } from './common.js';
+import { bindAll, readArrays, type LayerWeights, type StoredArray, type WeightArray } from './weight-store.js';
+
+export type { StoredArray } from './weight-store.js';
 
 export const name = 'keras-h5';
 
@@ -33,17 +37,10 @@ export function match(bytes: Uint8Array, _fileName: string): boolean {
   return startsWith(bytes, HDF5_MAGIC) || (bytes.length >= 520 && HDF5_MAGIC.every((b, i) => bytes[512 + i] === b));
 }
 
-/** One stored array, in file order. */
-export interface StoredArray {
-  name: string;
-  shape: number[];
-  data: ArrayLike<number>;
-}
-
 /** One layer group of a legacy weights store. */
-export interface StoredLayer {
+export interface StoredLayer<A extends WeightArray = StoredArray> {
   name: string;
-  arrays: StoredArray[];
+  arrays: A[];
 }
 
 export type Flavor = 'keras1' | 'keras2' | 'keras3' | 'tfjs';
@@ -77,8 +74,7 @@ export async function open(files: FileSet): Promise<ModelSpec> {
     if (!hasWeights) {
       throw new LoadError(`${files.name} has a model_config but no model_weights group; expected the weights of a full-model .h5; re-save with model.save(), or pass a weights file with --weights.`, { file: files.name });
     }
-    const layers = readLayerGroups(h5, '/model_weights');
-    bindTopological(model, layers, flavorOf(kerasVersion), files.name);
+    bindTopological(model, declareLayerGroups(h5, '/model_weights'), flavorOf(kerasVersion), files.name, h5.budget);
     const top = h5.kind('/model_weights/top_level_model_weights') === 'group' ? h5.stringList('/model_weights/top_level_model_weights', 'weight_names') : null;
     if (top && top.length > 0) {
       warn(model.warnings, 'top-level-weights', `${files.name}: ignored ${top.length} model-level weight(s) (${top.slice(0, 3).join(', ')}) that belong to no layer.`);
@@ -97,16 +93,17 @@ export function noArchitectureMessage(file: string, h5: H5File): string {
 }
 
 /**
- * Read every layer group listed in `root`'s layer_names, with its datasets in weight_names
- * order. Weight names are kept as stored (":0" suffixes, Theano names without it).
+ * Every layer group listed in `root`'s layer_names, with its datasets in weight_names order,
+ * shapes from metadata, values not yet read. Weight names are kept as stored (":0" suffixes,
+ * Theano names without it).
  */
-export function readLayerGroups(h5: H5File, root: string): StoredLayer[] {
+export function declareLayerGroups(h5: H5File, root: string): StoredLayer<WeightArray>[] {
   const layerNames = h5.stringList(root, 'layer_names');
   if (layerNames === null) {
     throw new LoadError(`${h5.name} has no layer_names attribute on ${root}; expected the Keras weight index; the file was not written by Keras save/save_weights.`, { file: h5.name });
   }
   const prefix = root === '/' ? '' : root;
-  const out: StoredLayer[] = [];
+  const out: StoredLayer<WeightArray>[] = [];
   for (const layer of layerNames) {
     const g = `${prefix}/${layer}`;
     const kind = h5.kind(g);
@@ -114,13 +111,18 @@ export function readLayerGroups(h5: H5File, root: string): StoredLayer[] {
       throw new LoadError(`${h5.name} lists layer ${layer} in layer_names but ${g} is ${kind === 'missing' ? 'missing' : `a ${kind}`}; expected a group of its weights; the file is incomplete or corrupted.`, { file: h5.name });
     }
     const weightNames = h5.stringList(g, 'weight_names') ?? [];
-    const arrays = weightNames.map((w) => {
-      const a = h5.dataset(`${g}/${w}`);
-      return { name: w, shape: a.shape, data: a.data };
+    const arrays = weightNames.map((w): WeightArray => {
+      const info = h5.checkDataset(`${g}/${w}`);
+      return { name: w, shape: info.shape, bytes: info.nbytes, read: () => h5.dataset(`${g}/${w}`).data };
     });
     out.push({ name: layer, arrays });
   }
   return out;
+}
+
+/** declareLayerGroups with every array read. */
+export function readLayerGroups(h5: H5File, root: string): StoredLayer[] {
+  return declareLayerGroups(h5, root).map((l) => ({ name: l.name, arrays: readArrays(l.arrays) }));
 }
 
 /**
@@ -129,7 +131,7 @@ export function readLayerGroups(h5: H5File, root: string): StoredLayer[] {
  * ModelSpec layers (weightGroups): its arrays are handed out in order by each inner layer's
  * saved layout.
  */
-export function bindTopological(model: ModelSpec, stored: StoredLayer[], flavor: Flavor, file: string): void {
+export function bindTopological(model: ModelSpec, stored: StoredLayer<WeightArray>[], flavor: Flavor, file: string, budget: ExpansionBudget | null = null): void {
   const fileLayers = stored.filter((l) => l.arrays.length > 0);
   const groups = weightGroups(model)
     .map((g) => ({ ...g, layers: g.layers.filter((i) => model.params[i].length > 0) }))
@@ -139,21 +141,27 @@ export function bindTopological(model: ModelSpec, stored: StoredLayer[], flavor:
     const modelList = groups.map((g) => g.name).join(', ') || 'none';
     throw new ModelError(`${file} holds weights for ${fileLayers.length} layer(s) [${fileList}] but the architecture has ${groups.length} layer(s) with weights [${modelList}]; expected one stored layer per model layer, in order; check that the weights file belongs to this architecture.`, { file });
   }
-  groups.forEach((g, k) => {
-    const arrays = fileLayers[k].arrays;
-    if (g.layers.length === 1) {
-      bindLayerWeights(model, g.layers[0], arrays);
-      return;
-    }
-    const wanted = g.layers.map((i) => savedWeightLayout(model, i, flavor).length);
-    const total = wanted.reduce((a, b) => a + b, 0);
-    if (total !== arrays.length) {
-      throw new ModelError(`${file} holds ${arrays.length} weight arrays for nested model ${g.name} but its layers expect ${total}; expected the same layers in the same order; check that the weights file belongs to this architecture.`, { file });
-    }
-    let at = 0;
-    g.layers.forEach((i, j) => {
-      bindLayerWeights(model, i, arrays.slice(at, at + wanted[j]));
-      at += wanted[j];
-    });
-  });
+  const items = groups.map((g, k): LayerWeights => ({
+    name: g.name,
+    className: g.className,
+    layers: g.layers,
+    arrays: fileLayers[k].arrays,
+    bind: (arrays) => {
+      if (g.layers.length === 1) {
+        bindLayerWeights(model, g.layers[0], arrays);
+        return;
+      }
+      const wanted = g.layers.map((i) => savedWeightLayout(model, i, flavor).length);
+      const total = wanted.reduce((a, b) => a + b, 0);
+      if (total !== arrays.length) {
+        throw new ModelError(`${file} holds ${arrays.length} weight arrays for nested model ${g.name} but its layers expect ${total}; expected the same layers in the same order; check that the weights file belongs to this architecture.`, { file });
+      }
+      let at = 0;
+      g.layers.forEach((i, j) => {
+        bindLayerWeights(model, i, arrays.slice(at, at + wanted[j]));
+        at += wanted[j];
+      });
+    },
+  }));
+  bindAll(model, items, file, budget);
 }

@@ -23,9 +23,12 @@ import { buildModel } from '../model/build.js';
 import { bindLayerWeights, checkAllBound } from '../model/bind.js';
 import { H5File } from './hdf5.js';
 import type { FileSet } from './index.js';
-import { halfToFloat, jsonMentions, looksLikeJsonObject, parseJson, startsWith } from './common.js';
-import type { StoredArray } from './keras-h5.js';
+import { ExpansionBudget, MAX_CONFIG_BYTES, jsonMentions, looksLikeJsonObject, parseJson, startsWith } from './common.js';
+import { readKerasNpz } from './keras-npz-store.js';
+import { allowedValues, bindAll, expectedValues, numbered, type LayerWeights, type VarStore, type WeightArray } from './weight-store.js';
 import { ZipArchive, ZIP_MAGIC } from './zip.js';
+
+export type { VarStore } from './weight-store.js';
 
 export const name = 'keras-v3';
 
@@ -33,14 +36,6 @@ export function match(bytes: Uint8Array, fileName: string): boolean {
   if (startsWith(bytes, ZIP_MAGIC)) return true;
   // The unzipped form: its config.json is the main file.
   return /(^|[\\/])config\.json$/.test(fileName) && looksLikeJsonObject(bytes) && jsonMentions(bytes, 'class_name') && !jsonMentions(bytes, 'modelTopology');
-}
-
-/** Where Keras 3 variables are read from: the HDF5 store or the npz store. */
-export interface VarStore {
-  /** Child group names of a group path ('' = root); [] when absent. */
-  children(path: string): string[];
-  /** The arrays of `<path>/vars` ordered 0..n-1, or null when there is no such group. */
-  vars(path: string): StoredArray[] | null;
 }
 
 export function h5Store(h5: H5File): VarStore {
@@ -51,32 +46,28 @@ export function h5Store(h5: H5File): VarStore {
     vars(path) {
       const g = path ? `/${path}/vars` : '/vars';
       if (h5.kind(g) !== 'group') return null;
-      return numbered(h5.keys(g), g, h5.name).map((k) => {
-        const a = h5.dataset(`${g}/${k}`);
-        return { name: `${g.slice(1)}/${k}`, shape: a.shape, data: a.data };
+      return numbered(h5.keys(g), g, h5.name).map((k): WeightArray => {
+        const info = h5.checkDataset(`${g}/${k}`);
+        return { name: `${g.slice(1)}/${k}`, shape: info.shape, bytes: info.nbytes, read: () => h5.dataset(`${g}/${k}`).data };
       });
     },
+    budget: h5.budget,
   };
-}
-
-/** Dataset names 0..n-1 in numeric order; anything else in a vars group is an error. */
-export function numbered(keys: string[], where: string, file: string): string[] {
-  const nums = keys.map((k) => (/^(0|[1-9]\d{0,5})$/.test(k) ? Number(k) : -1)).sort((a, b) => a - b);
-  if (nums.some((n, i) => n !== i)) {
-    throw new LoadError(`${file} group ${where} holds [${keys.slice(0, 6).join(', ')}]; expected variables named 0, 1, 2, ...; the file was not written by Keras 3.`, { file });
-  }
-  return nums.map(String);
 }
 
 export async function open(files: FileSet): Promise<ModelSpec> {
   let member: (n: string) => Promise<Uint8Array | null>;
   let label: (n: string) => string;
+  // A zip's members and the datasets of its weights store share one budget (the archive's size);
+  // an unzipped folder's weights file gets its own.
+  let budget: ExpansionBudget | undefined;
   if (startsWith(files.bytes, ZIP_MAGIC)) {
-    const zip = ZipArchive.open(files.bytes, files.name, 'a .keras zip');
+    budget = new ExpansionBudget(files.name, files.bytes.length);
+    const zip = ZipArchive.open(files.bytes, files.name, 'a .keras zip', undefined, budget);
     if (!zip.has('config.json')) {
       throw new LoadError(`${files.name} is a zip without config.json (it has ${zip.names().slice(0, 5).join(', ') || 'no members'}); expected a Keras .keras archive; check that this is a model saved with model.save("x.keras").`, { file: files.name });
     }
-    member = async (n) => zip.read(n);
+    member = async (n) => (n.endsWith('.json') ? zip.read(n, { maxBytes: MAX_CONFIG_BYTES, expected: 'a JSON config' }) : zip.read(n));
     label = (n) => `${files.name}:${n}`;
   } else {
     const dir = files.name.replace(/config\.json$/, '');
@@ -98,7 +89,7 @@ export async function open(files: FileSet): Promise<ModelSpec> {
   }
   const h5Bytes = await member('model.weights.h5');
   if (h5Bytes) {
-    const h5 = await H5File.open(h5Bytes, label('model.weights.h5'));
+    const h5 = await H5File.open(h5Bytes, label('model.weights.h5'), undefined, budget);
     try {
       bindV3(model, config, h5Store(h5), label('model.weights.h5'));
     } finally {
@@ -109,7 +100,8 @@ export async function open(files: FileSet): Promise<ModelSpec> {
     if (!npzBytes) {
       throw new LoadError(`${files.name} has no model.weights.h5 or model.weights.npz; expected the weights beside config.json; re-save the model with its weights.`, { file: files.name });
     }
-    bindV3(model, config, readKerasNpz(npzBytes, label('model.weights.npz')), label('model.weights.npz'));
+    const store = readKerasNpz(npzBytes, label('model.weights.npz'), budget ?? new ExpansionBudget(label('model.weights.npz'), npzBytes.length));
+    bindV3(model, config, store, label('model.weights.npz'));
   }
   checkAllBound(model);
   return model;
@@ -138,14 +130,24 @@ interface LayerCfg {
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
-/** Walk the config beside the store, binding each layer's arrays to the model layer of the same name. */
+/**
+ * Walk the config beside the store, pairing each layer's arrays with the model layer of the same
+ * name; then check them all against the config and bind them (weight-store.ts bindAll).
+ */
 export function bindV3(model: ModelSpec, config: Record<string, unknown>, store: VarStore, file: string): void {
   const root = store.children('').includes('layers') ? 'layers' : store.children('').includes('_layer_checkpoint_dependencies') ? '_layer_checkpoint_dependencies' : null;
   if (root === null) {
-    throw new LoadError(`${file} has no layers group (found ${store.children('').join(', ') || 'nothing'}); expected Keras 3 weights under layers/; the file is not a Keras 3 weights store.`, { file });
+    throw new LoadError(`${file} has no layers group (found ${store.children('').slice(0, 8).join(', ') || 'nothing'}); expected Keras 3 weights under layers/; the file is not a Keras 3 weights store.`, { file });
   }
   const cfg = config as unknown as LayerCfg;
-  walkContainer(model, layerList(cfg, file), cfg.class_name === 'Sequential', root, store, file, '', 0);
+  const byName = new Map<string, number>();
+  model.layers.forEach((m, i) => {
+    if (!byName.has(m.name)) byName.set(m.name, i);
+  });
+  const items: LayerWeights[] = [];
+  const walk: Walk = { model, byName, store, file, items };
+  walkContainer(walk, layerList(cfg, file), cfg.class_name === 'Sequential', root, '', 0);
+  bindAll(model, items, file, store.budget ?? null);
 }
 
 function layerList(cfg: LayerCfg, file: string): LayerCfg[] {
@@ -155,8 +157,19 @@ function layerList(cfg: LayerCfg, file: string): LayerCfg[] {
   return list.filter((l): l is LayerCfg => !!l && typeof l === 'object' && typeof (l as LayerCfg).class_name === 'string' && !!(l as LayerCfg).config);
 }
 
+interface Walk {
+  model: ModelSpec;
+  /** ModelSpec layer index by name (the first of duplicates, as a linear search would find). */
+  byName: Map<string, number>;
+  store: VarStore;
+  file: string;
+  /** What to bind, collected before anything is read. */
+  items: LayerWeights[];
+}
+
 /** `names` is the ModelSpec name prefix of this container's layers ('' at top level, 'inner_model/' inside a nested model). */
-function walkContainer(model: ModelSpec, layers: LayerCfg[], sequential: boolean, prefix: string, store: VarStore, file: string, names: string, depth: number): void {
+function walkContainer(w: Walk, layers: LayerCfg[], sequential: boolean, prefix: string, names: string, depth: number): void {
+  const { model, store, file } = w;
   if (depth > 16) throw new LoadError(`${file} nests models more than 16 deep; expected a plain model; the config is damaged or cyclic.`, { file });
   // Sequential.layers excludes the InputLayer that Sequential's config lists (keras/src/models/sequential.py).
   const saved = sequential ? layers.filter((l) => l.class_name !== 'InputLayer') : layers;
@@ -167,12 +180,13 @@ function walkContainer(model: ModelSpec, layers: LayerCfg[], sequential: boolean
     if (MODEL_CLASSES.has(l.class_name)) {
       if (path === null) return;
       const inner = store.children(path).includes('layers') ? 'layers' : '_layer_checkpoint_dependencies';
-      walkContainer(model, layerList(l, file), l.class_name === 'Sequential', `${path}/${inner}`, store, file, `${layerName}/`, depth + 1);
+      walkContainer(w, layerList(l, file), l.class_name === 'Sequential', `${path}/${inner}`, `${layerName}/`, depth + 1);
       return;
     }
-    const arrays = path === null ? [] : gather(l, path, store);
-    const idx = model.layers.findIndex((m) => m.name === layerName);
-    if (idx < 0) {
+    const idx = w.byName.get(layerName);
+    const maxValues = idx === undefined ? undefined : allowedValues(expectedValues(model, [idx]));
+    const arrays = path === null ? [] : gather(l, path, store, maxValues);
+    if (idx === undefined) {
       if (arrays.length > 0) throw new ModelError(`${file} holds ${arrays.length} weights for layer ${layerName} (${l.class_name}) that the model does not have; expected every config layer in the model; this is a bug, please report it.`, { file });
       return;
     }
@@ -183,7 +197,7 @@ function walkContainer(model: ModelSpec, layers: LayerCfg[], sequential: boolean
     if (path === null) {
       throw new LoadError(`${file} has no weights group for layer ${layerName} (${l.class_name}) under ${prefix}; expected ${prefix}/${toSnakeCase(l.class_name)}...; the weights file is incomplete.`, { file });
     }
-    bindLayerWeights(model, idx, arrays);
+    w.items.push({ name: layerName, className: l.class_name, layers: [idx], arrays, bind: (a) => bindLayerWeights(model, idx, a) });
   });
 }
 
@@ -196,7 +210,9 @@ export function containerNames(layers: LayerCfg[], children: string[]): (string 
   const bySnake = new Map<string, number[]>();
   layers.forEach((l, i) => {
     const s = toSnakeCase(l.class_name);
-    bySnake.set(s, [...(bySnake.get(s) ?? []), i]);
+    const list = bySnake.get(s);
+    if (list) list.push(i);
+    else bySnake.set(s, [i]);
   });
   const out: (string | null)[] = layers.map(() => null);
   const have = new Set(children);
@@ -218,154 +234,19 @@ export function containerNames(layers: LayerCfg[], children: string[]): (string 
   return out;
 }
 
-/** A layer's arrays in Keras weight order: own vars, then the cell's, or the wrapped layers'. */
-function gather(l: LayerCfg, path: string, store: VarStore): StoredArray[] {
-  const own = store.vars(path) ?? [];
+/** A layer's arrays in Keras weight order: own vars, then the cell's, or the wrapped layers'. `maxValues`: what the layer can use. */
+function gather(l: LayerCfg, path: string, store: VarStore, maxValues: number | undefined): WeightArray[] {
+  const own = store.vars(path, maxValues) ?? [];
   const kids = store.children(path);
   if (l.class_name === 'Bidirectional') {
     const fwd = l.config.layer as LayerCfg | undefined;
     const bwd = (l.config.backward_layer as LayerCfg | undefined) ?? fwd;
-    return [...own, ...(fwd ? gather(fwd, `${path}/forward_layer`, store) : []), ...(bwd ? gather(bwd, `${path}/backward_layer`, store) : [])];
+    return [...own, ...(fwd ? gather(fwd, `${path}/forward_layer`, store, maxValues) : []), ...(bwd ? gather(bwd, `${path}/backward_layer`, store, maxValues) : [])];
   }
   if (l.class_name === 'TimeDistributed') {
     const inner = l.config.layer as LayerCfg | undefined;
-    return [...own, ...(inner && kids.includes('layer') ? gather(inner, `${path}/layer`, store) : [])];
+    return [...own, ...(inner && kids.includes('layer') ? gather(inner, `${path}/layer`, store, maxValues) : [])];
   }
-  if (kids.includes('cell')) return [...own, ...(store.vars(`${path}/cell`) ?? [])];
+  if (kids.includes('cell')) return [...own, ...(store.vars(`${path}/cell`, maxValues) ?? [])];
   return own;
-}
-
-// ---- model.weights.npz (weights_format="npz"; saving_lib.py NpzIOStore) ----
-// np.savez of {inner_path: {"0": array, "1": ...}} (root: "__root__"): each member
-// `<inner_path>.npy` is a 0-d object array, i.e. a pickle of a dict of ndarrays. The pickle is
-// never executed: a tiny stack machine understands only the opcodes numpy emits for that
-// (protocols 2-4) and only the globals numpy.core.multiarray._reconstruct, numpy.ndarray and
-// numpy.dtype; anything else is refused.
-
-interface NdObj { t: 'nd'; shape: number[]; descr: string; raw: Uint8Array | null }
-
-function readKerasNpz(bytes: Uint8Array, file: string): VarStore {
-  const zip = ZipArchive.open(bytes, file, 'an .npz archive');
-  // Members are parsed on demand: optimizer/ and metrics/ entries are never touched.
-  const keys = new Map(zip.names().filter((m) => m.endsWith('.npy')).map((m) => [m === '__root__.npy' ? '' : m.slice(0, -4), m]));
-  const parse = (member: string): StoredArray[] => {
-    const key = member.slice(0, -4);
-    const npy = zip.read(member)!;
-    const bad = (what: string): never => {
-      throw new LoadError(`${file} member ${member} ${what}; expected a pickled dict of numeric arrays as Keras writes; the file is damaged or not a Keras weights store.`, { file });
-    };
-    if (npy.length < 12 || npy[0] !== 0x93 || npy[1] !== 0x4e) bad('is not an .npy array');
-    const hl = npy[6] === 1 ? npy[8] | (npy[9] << 8) : npy[8] | (npy[9] << 8) | (npy[10] << 16) | (npy[11] << 24);
-    const start = (npy[6] === 1 ? 10 : 12) + hl;
-    if (start > npy.length) bad('has a truncated header');
-    const obj = unpickle(npy.subarray(start), bad) as NdObj | null;
-    const list = obj && typeof obj === 'object' && obj.t === 'nd' ? (obj.raw as unknown) : null;
-    const dict = Array.isArray(list) ? list[0] : null;
-    if (!(dict instanceof Map)) return bad('does not hold a dict');
-    return numbered([...dict.keys()].map(String), key, file).map((k) => ndToArray(dict.get(k), `${key}/${k}`, bad));
-  };
-  return {
-    children(path) {
-      const pre = path ? `${path}/` : '';
-      const out = new Set<string>();
-      for (const k of keys.keys()) if (k.startsWith(pre) && k.length > pre.length) out.add(k.slice(pre.length).split('/')[0]);
-      return [...out];
-    },
-    vars: (path) => (keys.has(path) ? parse(keys.get(path)!) : null),
-  };
-}
-
-const DTYPES: Record<string, [number, (dv: DataView, o: number, le: boolean) => number]> = {
-  f2: [2, (dv, o, le) => halfToFloat(new Uint16Array([dv.getUint16(o, le)]))[0]], f4: [4, (dv, o, le) => dv.getFloat32(o, le)], f8: [8, (dv, o, le) => dv.getFloat64(o, le)],
-  i1: [1, (dv, o) => dv.getInt8(o)], u1: [1, (dv, o) => dv.getUint8(o)], i2: [2, (dv, o, le) => dv.getInt16(o, le)], i4: [4, (dv, o, le) => dv.getInt32(o, le)],
-  i8: [8, (dv, o, le) => Number(dv.getBigInt64(o, le))], u8: [8, (dv, o, le) => Number(dv.getBigUint64(o, le))],
-};
-
-function ndToArray(v: unknown, name: string, bad: (w: string) => never): StoredArray {
-  const nd = v as NdObj;
-  if (!nd || nd.t !== 'nd' || !(nd.raw instanceof Uint8Array) || !Array.isArray(nd.shape) || !nd.shape.every((d) => Number.isInteger(d) && d >= 0)) return bad(`entry ${name} is not a numeric array`);
-  const d = DTYPES[nd.descr.replace(/^[<>|=]/, '')];
-  const n = nd.shape.reduce((a, b) => a * b, 1);
-  if (!d || nd.raw.length !== n * d[0]) return bad(`entry ${name} has dtype ${nd.descr} and ${nd.raw.length} bytes for shape [${nd.shape.join(',')}]`);
-  const dv = new DataView(nd.raw.buffer, nd.raw.byteOffset, nd.raw.byteLength);
-  const le = !nd.descr.startsWith('>');
-  const data = new Float64Array(n);
-  for (let i = 0; i < n; i++) data[i] = d[1](dv, i * d[0], le);
-  return { name, shape: nd.shape, data };
-}
-
-const GLOBALS = new Set(['numpy.core.multiarray _reconstruct', 'numpy._core.multiarray _reconstruct', 'numpy ndarray', 'numpy dtype']);
-
-/** Interpret a numpy object-array pickle without executing anything (see above). */
-function unpickle(b: Uint8Array, bad: (w: string) => never): unknown {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const dec = new TextDecoder();
-  const stack: unknown[] = [];
-  const marks: number[] = [];
-  const memo: unknown[] = [];
-  let p = 0;
-  const take = (n: number): Uint8Array => (p + n <= b.length ? b.subarray((p += n) - n, p) : bad('has a truncated pickle'));
-  const u = (n: number): number => { const x = take(n); let v = 0; for (let i = n - 1; i >= 0; i--) v = v * 256 + x[i]; return v; };
-  const line = (): string => { const e = b.indexOf(0x0a, p); if (e < 0) bad('has a truncated pickle'); const s = dec.decode(b.subarray(p, e)); p = e + 1; return s; };
-  const popMark = (): unknown[] => { const m = marks.pop(); if (m === undefined) bad('has an unbalanced pickle'); return stack.splice(m!); };
-  const pop = (): unknown => (stack.length ? stack.pop() : bad('has an unbalanced pickle'));
-  const global = (name: string) => { if (!GLOBALS.has(name)) bad(`pickles ${name}`); stack.push({ t: 'global', name }); };
-  for (let ops = 0; p < b.length; ops++) {
-    if (ops > 4 * b.length + 100) bad('has a pickle that does not end');
-    const op = b[p++];
-    switch (op) {
-      case 0x80: p++; break; // PROTO
-      case 0x95: p += 8; break; // FRAME
-      case 0x63: global(`${line()} ${line()}`); break; // GLOBAL
-      case 0x93: { const n = pop(); global(`${pop()} ${n}`); break; } // STACK_GLOBAL
-      case 0x71: memo[u(1)] = stack[stack.length - 1]; break; // BINPUT
-      case 0x72: memo[u(4)] = stack[stack.length - 1]; break; // LONG_BINPUT
-      case 0x94: memo.push(stack[stack.length - 1]); break; // MEMOIZE
-      case 0x68: stack.push(memo[u(1)]); break; // BINGET
-      case 0x6a: stack.push(memo[u(4)]); break; // LONG_BINGET
-      case 0x28: marks.push(stack.length); break; // MARK
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const y = pop(); stack.push([pop(), y]); break; }
-      case 0x87: { const z = pop(); const y = pop(); stack.push([pop(), y, z]); break; }
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x61: { const v = pop(); (stack[stack.length - 1] as unknown[]).push(v); break; } // APPEND
-      case 0x65: { const vs = popMark(); (stack[stack.length - 1] as unknown[]).push(...vs); break; } // APPENDS
-      case 0x73: { const v = pop(); const k = pop(); (stack[stack.length - 1] as Map<unknown, unknown>).set(k, v); break; } // SETITEM
-      case 0x75: { const kv = popMark(); const d = stack[stack.length - 1] as Map<unknown, unknown>; for (let i = 0; i + 1 < kv.length; i += 2) d.set(kv[i], kv[i + 1]); break; }
-      case 0x4a: stack.push(dv.getInt32((p += 4) - 4, true)); break; // BININT
-      case 0x4b: stack.push(u(1)); break; // BININT1
-      case 0x4d: stack.push(u(2)); break; // BININT2
-      case 0x8a: { const n = u(1); let v = 0; const x = take(n); for (let i = n - 1; i >= 0; i--) v = v * 256 + x[i]; stack.push(v); break; } // LONG1 (non-negative)
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break;
-      case 0x89: stack.push(false); break;
-      case 0x43: stack.push(take(u(1))); break; // SHORT_BINBYTES
-      case 0x42: stack.push(take(u(4))); break; // BINBYTES
-      case 0x8e: stack.push(take(u(8))); break; // BINBYTES8
-      case 0x8c: stack.push(dec.decode(take(u(1)))); break; // SHORT_BINUNICODE
-      case 0x58: stack.push(dec.decode(take(u(4)))); break; // BINUNICODE
-      case 0x8d: stack.push(dec.decode(take(u(8)))); break; // BINUNICODE8
-      case 0x52: { // REDUCE
-        const args = pop() as unknown[];
-        const f = pop() as { t?: string; name?: string };
-        if (f?.t !== 'global' || !Array.isArray(args)) bad('has a pickle call it does not understand');
-        stack.push(f.name === 'numpy dtype' ? { t: 'dtype', descr: String(args[0]) } : { t: 'nd', shape: [], descr: '', raw: null });
-        break;
-      }
-      case 0x62: { // BUILD
-        const st = pop() as unknown[];
-        const o = stack[stack.length - 1] as Record<string, unknown>;
-        if (!Array.isArray(st) || !o || typeof o !== 'object') bad('has a pickle state it does not understand');
-        if (o.t === 'dtype' && typeof st[1] === 'string') o.descr = (st[1] === '|' ? '' : st[1]) + String(o.descr);
-        else if (o.t === 'nd') { o.shape = st[1]; o.descr = (st[2] as { descr: string }).descr; o.raw = st[4]; }
-        break;
-      }
-      case 0x2e: return pop(); // STOP
-      default: bad(`has pickle opcode 0x${op.toString(16)}, which Keras does not write`);
-    }
-  }
-  return bad('has a pickle without STOP');
 }

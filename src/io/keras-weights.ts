@@ -19,7 +19,7 @@ import { checkAllBound } from '../model/bind.js';
 import { H5File } from './hdf5.js';
 import type { FileSet } from './index.js';
 import { jsonMentions, looksLikeJsonObject, parseJson } from './common.js';
-import { bindTopological, flavorOf, readLayerGroups } from './keras-h5.js';
+import { bindTopological, declareLayerGroups, flavorOf } from './keras-h5.js';
 import { bindV3, h5Store } from './keras-v3.js';
 
 // Format id as documented for ModelMeta.format (src/model/types.ts).
@@ -79,11 +79,11 @@ export async function bindWeightsFile(model: ModelSpec, config: Record<string, u
 export function bindWeightsH5(model: ModelSpec, config: Record<string, unknown>, h5: H5File, wName: string): void {
   if (h5.kind('/model_weights') === 'group') {
     const v = h5.stringAttr('/model_weights', 'keras_version') ?? h5.stringAttr('/', 'keras_version') ?? '1';
-    bindTopological(model, readLayerGroups(h5, '/model_weights'), flavorOf(v), wName);
+    bindTopological(model, declareLayerGroups(h5, '/model_weights'), flavorOf(v), wName, h5.budget);
   } else if (h5.stringList('/', 'layer_names') !== null) {
     // A Keras 1 save_weights file has layer_names but no keras_version (Keras 1.2.2 topology.py save_weights).
     const v = h5.stringAttr('/', 'keras_version') ?? '1';
-    bindTopological(model, readLayerGroups(h5, '/'), flavorOf(v), wName);
+    bindTopological(model, declareLayerGroups(h5, '/'), flavorOf(v), wName, h5.budget);
   } else if (isV3Store(h5)) {
     bindV3(model, config, h5Store(h5), wName);
   } else {

@@ -3,7 +3,8 @@
 //
 // Zip-bomb limits: every member's declared (central directory) size is checked
 // before anything is inflated: one member and the running total must stay
-// under an absolute cap and under a multiple of the archive size. fflate
+// under an absolute cap and under a multiple of the archive size, and, for a
+// model archive, within the ExpansionBudget its HDF5 weights share. fflate
 // inflates into a buffer of exactly the declared size (it never grows a
 // caller-supplied buffer), and the CRC-32 then proves the declared size and
 // content were honest.
@@ -14,6 +15,7 @@
 
 import { inflateSync } from 'fflate';
 import { LoadError } from '../model/errors.js';
+import type { ExpansionBudget } from './common.js';
 
 export const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 
@@ -53,17 +55,23 @@ export class ZipArchive {
   readonly entries: Map<string, ZipEntry>;
   private readonly bytes: Uint8Array;
   private readonly limits: ZipLimits;
+  private readonly budget: ExpansionBudget | null;
   private extracted = 0;
 
-  private constructor(bytes: Uint8Array, file: string, entries: Map<string, ZipEntry>, limits: ZipLimits) {
+  private constructor(bytes: Uint8Array, file: string, entries: Map<string, ZipEntry>, limits: ZipLimits, budget: ExpansionBudget | null) {
     this.bytes = bytes;
     this.file = file;
     this.entries = entries;
     this.limits = limits;
+    this.budget = budget;
   }
 
-  /** Parse the central directory. Throws LoadError on anything malformed; `expected` names the archive in its messages. */
-  static open(bytes: Uint8Array, file: string, expected: ZipKind = 'a .keras zip', limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipArchive {
+  /**
+   * Parse the central directory. Throws LoadError on anything malformed; `expected` names the
+   * archive in its messages. Inflated members also draw on `budget` when given (stored members
+   * are views of `bytes`, not copies).
+   */
+  static open(bytes: Uint8Array, file: string, expected: ZipKind = 'a .keras zip', limits: ZipLimits = DEFAULT_ZIP_LIMITS, budget: ExpansionBudget | null = null): ZipArchive {
     const bad = (what: string): never => {
       throw new LoadError(`${file} is not a readable zip archive (${what}); expected ${expected}; the file is truncated or corrupted.`, { file });
     };
@@ -135,7 +143,7 @@ export class ZipArchive {
       entries.set(name, { name, method, compressedSize: csize, size: usize, crc, localOffset: local });
       p += 46 + nameLen + extraLen + commentLen;
     }
-    return new ZipArchive(bytes, file, entries, limits);
+    return new ZipArchive(bytes, file, entries, limits, budget);
   }
 
   has(name: string): boolean {
@@ -167,8 +175,12 @@ export class ZipArchive {
     return { entry: en, data: this.bytes.subarray(start, end) };
   }
 
-  /** Extract one member, checking declared sizes against the limits first and the CRC after. Null when absent. */
-  read(name: string): Uint8Array | null {
+  /**
+   * Extract one member, checking declared sizes against the limits first and the CRC after. Null
+   * when absent. `own`: a cap of the member's own (e.g. a JSON config, whose memory cost is not the
+   * weights'), in place of the expansion budget.
+   */
+  read(name: string, own?: { maxBytes: number; expected: string }): Uint8Array | null {
     const en = this.entries.get(name);
     if (!en) return null;
     const file = this.file;
@@ -177,7 +189,11 @@ export class ZipArchive {
     if (this.extracted + en.size > cap) {
       throw new LoadError(`${file} member ${name} declares ${en.size} uncompressed bytes; expected at most ${cap - this.extracted} more (in all ${lim.maxRatio}x the ${this.bytes.length}-byte archive, at most ${lim.maxTotalBytes}); refusing a likely zip bomb.`, { file });
     }
+    if (own && en.size > own.maxBytes) {
+      throw new LoadError(`${file} member ${name} declares ${en.size} uncompressed bytes; expected ${own.expected} of at most ${own.maxBytes} bytes; rnnscope does not load members this large (nothing was inflated).`, { file });
+    }
     const { data } = this.raw(name)!;
+    if (en.method !== 0 && !own) this.budget?.take(en.size, `member ${name}`);
     this.extracted += en.size;
     let out: Uint8Array;
     if (en.method === 0) {

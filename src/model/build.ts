@@ -11,7 +11,7 @@
 // No weights here: `weights` is empty until bind.ts fills it.
 
 import type { LayerSpec, ModelSpec, TensorId, Warning } from './types.js';
-import { ModelError, RnnscopeError } from './errors.js';
+import { ModelError, RnnscopeError, fmtShape } from './errors.js';
 import { writerProfile } from './versions.js';
 import type { BuildContext } from './config-reader.js';
 import { GraphBuilder, parseModel, sequentialInputHint, type ModelDef, type WeightGroup } from './graph.js';
@@ -20,7 +20,6 @@ import { isRecord } from './keras-format.js';
 import { gateCount, rnnParamShapes } from './params.js';
 import type { CellInfo, ParsedLayer } from './layers-config.js';
 import { msg } from './messages.js';
-import { checkBlockers } from './blockers.js';
 
 export type { WeightGroup } from './graph.js';
 
@@ -58,7 +57,6 @@ export function buildModel(modelConfig: unknown, opts: BuildOptions): ModelSpec 
 function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
   const warnings: Warning[] = [];
   const ctx: BuildContext = { writer: writerProfile(opts.kerasVersion), warnings, format: opts.format };
-  checkBlockers(modelConfig, ctx);
   const def = parseModel(modelConfig, '', true, ctx);
   const g = new GraphBuilder();
 
@@ -85,8 +83,10 @@ function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
     outputNames = def.outputKeys ?? def.outputRefs.map((r) => r.layer);
   }
   const outputs = g.callModel(def, inputs);
+  checkSampleSizes(g);
+  const called = new Set(g.nodes.map((n) => n.layer));
   for (let i = 0; i < g.layers.length; i++) {
-    if (!g.nodes.some((n) => n.layer === i)) throw new ModelError(msg.graphCycle([g.layers[i]!.name]));
+    if (!called.has(i)) throw new ModelError(msg.graphCycle([g.layers[i]!.name]));
   }
 
   const tc = opts.trainingConfig;
@@ -114,6 +114,26 @@ function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
   };
   EXTRAS.set(model, { groups: g.groups, cells: g.cells });
   return model;
+}
+
+/**
+ * Most values one sample of any tensor may hold: 2^27 (1 GiB as float64). Larger declared shapes
+ * (a config declaring 10^15 steps) could never be allocated, so they are refused when the model is
+ * built rather than when the analysis allocates them.
+ */
+export const MAX_SAMPLE_VALUES = 2 ** 27;
+
+function checkSampleSizes(g: GraphBuilder): void {
+  for (const node of g.nodes) {
+    for (const t of node.outputs) {
+      const shape = g.tensors[t]!.shape;
+      const values = shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
+      if (values > MAX_SAMPLE_VALUES) {
+        const layer = g.layers[node.layer]!;
+        throw new ModelError(`Layer '${layer.name}' (${layer.className}) outputs shape ${fmtShape(shape)}, ${values} values per sample; expected at most ${MAX_SAMPLE_VALUES} (2^27, 1 GiB of float64) per sample; the config's input shape or layer sizes are damaged or too large for rnnscope.`);
+      }
+    }
+  }
 }
 
 /**

@@ -21,12 +21,12 @@ import { parseLayer, type CellInfo, type ParsedLayer } from './layers-config.js'
 import { inferCall, type DType } from './shapes.js';
 import { paramSpecs } from './params.js';
 import { msg } from './messages.js';
-import { applyCallArgs, takesSeveralInputs, TENSOR_KWARG_NAMES } from './attention-config.js';
+import { MinHeap } from './min-heap.js';
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
 interface Ref { layer: string; node: number; tensor: number }
-interface NodeRefs { inputs: Ref[]; states: Ref[]; kwargs?: unknown }
+interface NodeRefs { inputs: Ref[]; states: Ref[] }
 
 interface Slot { index: number; parsed: ParsedLayer; built: Shape[] | null }
 
@@ -34,6 +34,9 @@ type Entry =
   | { kind: 'input'; name: string; shape: Shape; dtype: DType; parsed: ParsedLayer; slot: Slot | null }
   | { kind: 'layer'; name: string; parsed: ParsedLayer; inbound: NodeRefs[]; slot: Slot | null }
   | { kind: 'model'; name: string; cls: string; def: ModelDef; inbound: NodeRefs[] };
+
+/** An entry with inbound nodes (not an InputLayer). */
+type Called = Exclude<Entry, { kind: 'input' }>;
 
 export interface ModelDef {
   kind: 'sequential' | 'functional';
@@ -133,27 +136,23 @@ function legacyRefs(v: unknown, out: Ref[]): Ref[] {
   return out;
 }
 
-/** initial_state tensors, and the tensor kwargs some layers take as extra inputs (MultiHeadAttention value=, key=) in input order. */
-function kwargRefs(layer: string, kwargs: unknown, refsOf: (v: unknown, out: Ref[]) => Ref[]): { states: Ref[]; extra: Ref[] } {
+function kwargRefs(layer: string, kwargs: unknown, refsOf: (v: unknown, out: Ref[]) => Ref[]): Ref[] {
   const states: Ref[] = [];
-  const extra: Ref[] = [];
-  if (!isRecord(kwargs)) return { states, extra };
-  for (const k of TENSOR_KWARG_NAMES) extra.push(...refsOf(kwargs[k], []));
+  if (!isRecord(kwargs)) return states;
   for (const [k, v] of Object.entries(kwargs)) {
     const refs = refsOf(v, []);
-    if (refs.length === 0 || TENSOR_KWARG_NAMES.includes(k)) continue; // training=false, mask=null, …
+    if (refs.length === 0) continue; // training=false, mask=null, …
     if (k !== 'initial_state') throw new ModelError(msg.unsupportedCallArg(layer, k));
     states.push(...refs);
   }
-  return { states, extra };
+  return states;
 }
 
 function parseInbound(layer: string, raw: unknown): NodeRefs[] {
   if (!Array.isArray(raw)) return [];
   return raw.map((node): NodeRefs => {
     if (isRecord(node) && Array.isArray(node['args'])) {
-      const kw = kwargRefs(layer, node['kwargs'], v3Refs);
-      return { inputs: [...v3Refs(node['args'], []), ...kw.extra], states: kw.states, kwargs: node['kwargs'] };
+      return { inputs: v3Refs(node['args'], []), states: kwargRefs(layer, node['kwargs'], v3Refs) };
     }
     if (!Array.isArray(node)) throw new ModelError(msg.unknownInbound(layer, JSON.stringify(node)));
     const inputs: Ref[] = [];
@@ -163,8 +162,7 @@ function parseInbound(layer: string, raw: unknown): NodeRefs[] {
       inputs.push({ layer: e[0], node: e[1], tensor: e[2] });
     }
     const first = node[0] as unknown[] | undefined;
-    const kw = kwargRefs(layer, first?.[3], legacyRefs);
-    return { inputs: [...inputs, ...kw.extra], states: kw.states, kwargs: first?.[3] };
+    return { inputs, states: kwargRefs(layer, first?.[3], legacyRefs) };
   });
 }
 
@@ -195,7 +193,7 @@ export class GraphBuilder {
       if (e.kind === 'model') this.register(e.def, false);
       else if (e.kind === 'layer' || top) e.slot = this.addLayer(e.parsed);
       const idx = Array.from({ length: this.layers.length - before }, (_, i) => before + i);
-      used.push(...idx);
+      for (const i of idx) used.push(i);
       if (top) this.groups.push({ name: e.name, className: e.kind === 'model' ? e.cls : e.parsed.spec.className, layers: idx });
     }
     return used;
@@ -256,33 +254,13 @@ export class GraphBuilder {
       const e = byName.get(r.layer);
       return e ? calls.get(e)?.[r.node]?.[r.tensor] : undefined;
     };
-    const pending = new Map<Entry, NodeRefs[]>();
-    for (const e of def.entries) {
-      if (e.kind === 'input') continue;
+    const order = def.entries.filter((e): e is Called => e.kind !== 'input');
+    for (const e of order) {
       for (const n of e.inbound) for (const r of [...n.inputs, ...n.states]) {
         if (!byName.has(r.layer)) throw new ModelError(msg.unknownInbound(e.name, `layer '${r.layer}'`));
       }
-      pending.set(e, [...e.inbound]);
     }
-    // Keras from_config: process nodes in config order, deferring those whose inputs do not exist yet.
-    for (let progress = true; progress;) {
-      progress = false;
-      for (const [e, queue] of pending) {
-        while (queue.length > 0) {
-          const n = queue[0]!;
-          const ins = n.inputs.map(resolve);
-          const sts = n.states.map(resolve);
-          if (ins.includes(undefined) || sts.includes(undefined)) break;
-          queue.shift();
-          const outs = this.callEntry(e, ins as TensorId[], sts as TensorId[], n.kwargs);
-          if (!calls.has(e)) calls.set(e, []);
-          calls.get(e)!.push(outs);
-          progress = true;
-        }
-      }
-    }
-    const stuck = [...pending].filter(([, q]) => q.length > 0).map(([e]) => e.name);
-    if (stuck.length > 0) throw new ModelError(msg.graphCycle(stuck));
+    this.runPasses(order, byName, calls, resolve);
     return def.outputRefs.map((r) => {
       const t = resolve(r);
       if (t === undefined) throw new ModelError(msg.unknownInbound(def.name, `output '${r.layer}'[${r.node}][${r.tensor}]`));
@@ -290,7 +268,63 @@ export class GraphBuilder {
     });
   }
 
-  private callEntry(e: Entry, inputs: TensorId[], states: TensorId[], kwargs?: unknown): TensorId[] {
+  /**
+   * Keras from_config: visit the entries in config order, each calling its pending nodes while
+   * their inputs exist, and repeat the passes until nothing changes. Emulated exactly but in
+   * O(nodes log nodes) rather than O(passes × entries) (a config listed in reverse order would
+   * need one pass per layer): an entry is revisited only when an entry it waits on was called,
+   * in the same pass if it comes later in the config, else in the next.
+   */
+  private runPasses(order: Called[], byName: Map<string, Entry>, calls: Map<Entry, TensorId[][]>, resolve: (r: Ref) => TensorId | undefined): void {
+    const m = order.length;
+    const next = order.map(() => 0); // first node not yet called, per entry
+    const waiters = new Map<Entry, number[]>(); // entry → entries whose next node waits on it
+    const scheduled = new Uint8Array(m);
+    const heap = new MinHeap();
+    for (let i = 0; i < m; i++) {
+      heap.push(i);
+      scheduled[i] = 1;
+    }
+    while (heap.size > 0) {
+      const key = heap.pop();
+      const pass = Math.floor(key / m);
+      const i = key - pass * m;
+      scheduled[i] = 0;
+      const e = order[i]!;
+      while (next[i]! < e.inbound.length) {
+        const n = e.inbound[next[i]!]!;
+        const refs = [...n.inputs, ...n.states];
+        const got = refs.map(resolve);
+        if (got.includes(undefined)) {
+          // Woken when an entry it waits on is called (each call may make the missing node exist).
+          refs.forEach((r, k) => {
+            if (got[k] !== undefined) return;
+            const src = byName.get(r.layer)!;
+            if (!waiters.has(src)) waiters.set(src, []);
+            waiters.get(src)!.push(i);
+          });
+          break;
+        }
+        next[i]!++;
+        const outs = this.callEntry(e, got.slice(0, n.inputs.length) as TensorId[], got.slice(n.inputs.length) as TensorId[]);
+        if (!calls.has(e)) calls.set(e, []);
+        calls.get(e)!.push(outs);
+        const woken = waiters.get(e);
+        if (woken) {
+          waiters.delete(e);
+          for (const w of woken) {
+            if (w === i || scheduled[w]) continue;
+            scheduled[w] = 1;
+            heap.push((w > i ? pass : pass + 1) * m + w);
+          }
+        }
+      }
+    }
+    const stuck = order.filter((e, i) => next[i]! < e.inbound.length).map((e) => e.name);
+    if (stuck.length > 0) throw new ModelError(msg.graphCycle(stuck.length > 10 ? [...stuck.slice(0, 10), `… (${stuck.length} in all)`] : stuck));
+  }
+
+  private callEntry(e: Entry, inputs: TensorId[], states: TensorId[]): TensorId[] {
     if (e.kind === 'model') {
       if (states.length > 0) throw new ModelError(msg.unsupportedCallArg(e.name, 'initial_state'));
       return this.callModel(e.def, inputs);
@@ -305,8 +339,7 @@ export class GraphBuilder {
       inputs = inputs.slice(0, 1);
     }
     if (!recurrent && states.length > 0) throw new ModelError(msg.unsupportedCallArg(spec.name, 'initial_state'));
-    if (!takesSeveralInputs(spec) && inputs.length !== 1) throw new ModelError(msg.mergeCount(spec.name, spec.className, inputs.length, 'exactly 1'));
-    applyCallArgs(spec, kwargs, slot.built === null);
+    if (spec.type !== 'Merge' && inputs.length !== 1) throw new ModelError(msg.mergeCount(spec.name, spec.className, inputs.length, 'exactly 1'));
     const all = [...inputs, ...states];
     const shapes = all.map((t) => this.tensors[t]!.shape);
     const res = inferCall(spec, shapes, all.map((t) => this.tensors[t]!.dtype));

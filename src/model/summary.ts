@@ -3,7 +3,7 @@
 // non-trainable, CuDNNLSTM's 8U bias as stored). Nested models appear
 // flattened, their layers named "outer/inner".
 
-import type { ModelSpec, Shape, TensorId } from './types.js';
+import type { GraphNode, ModelSpec, Shape, TensorId } from './types.js';
 import { fmtShape } from './errors.js';
 import { layerParamCount } from './build.js';
 import { classLabel, outputLabels, writerLabel } from './summary-labels.js';
@@ -44,14 +44,15 @@ export function summary(model: ModelSpec): string {
   const functional = !isChain(model);
   // Who produced each tensor: "layer[node][tensor]" as Keras prints it.
   const producer = new Map<TensorId, string>();
-  const callIndex = new Map<number, number>();
+  // Each layer's calls, in model.nodes order (one pass: models may have 10^5 layers).
+  const callsOf: GraphNode[][] = model.layers.map(() => []);
   for (const node of model.nodes) {
-    const k = callIndex.get(node.layer) ?? 0;
-    callIndex.set(node.layer, k + 1);
+    const k = callsOf[node.layer]!.length;
+    callsOf[node.layer]!.push(node);
     node.outputs.forEach((t, j) => producer.set(t, `${model.layers[node.layer]!.name}[${k}][${j}]`));
   }
   const rows: string[][] = model.layers.map((layer, i) => {
-    const calls = model.nodes.filter((nd) => nd.layer === i);
+    const calls = callsOf[i]!;
     const outs = calls.map((c) => shapes(c.outputs.map((t) => model.tensors[t]!.shape)));
     const out = outs.length === 0 ? '?' : outs.every((s) => s === outs[0]) ? outs[0]! : 'multiple';
     const c = layerParamCount(model, i);
@@ -60,7 +61,7 @@ export function summary(model: ModelSpec): string {
     return row;
   });
   const header = functional ? ['Layer (type)', 'Output Shape', 'Param #', 'Connected to'] : ['Layer (type)', 'Output Shape', 'Param #'];
-  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)) + 2);
+  const widths = header.map((h, j) => rows.reduce((w, r) => Math.max(w, r[j]!.length), h.length) + 2);
   const line = (cells: string[]): string => cells.map((c, j) => (j === cells.length - 1 ? c : c.padEnd(widths[j]!))).join('').trimEnd();
   const total = widths.reduce((a, b) => a + b, 0);
   const counts = countParams(model);
