@@ -286,137 +286,146 @@ def crf_nll_torch(l, x, ps, mask, y):
     return nll.mean(), nll
 
 
-ORACLES = {"Conv2D": o_conv2d, "Pooling2D": o_pool2d, "GlobalPooling2D": o_global2d, "ZeroPadding2D": o_zeropad,
-           "TimeDistributed": o_td, "Attention": o_attention, "MultiHeadAttention": o_mha, "Dot": o_dot}
-
 cases = []
 crf_cases = []
 
+ORACLES = {"Conv2D": o_conv2d, "Pooling2D": o_pool2d, "GlobalPooling2D": o_global2d, "ZeroPadding2D": o_zeropad,
+           "TimeDistributed": o_td, "Attention": o_attention, "MultiHeadAttention": o_mha, "Dot": o_dot}
 
-def arr(x):
-    return {"shape": list(x.shape), "data": np.asarray(x, dtype=np.float64).ravel().tolist()}
-
-
-def add(title, layer, inputs, params=(), masks=None):
-    masks = masks if masks is not None else [None] * len(inputs)
-    case = {"title": title, "layer": layer, "inputs": [arr(x) for x in inputs],
-            "masks": [None if m is None else {"b": m.shape[0], "t": m.shape[1], "data": m.astype(int).ravel().tolist()} for m in masks],
-            "params": [arr(p) for p in params]}
-    for dt, key in ((torch.float64, "outputs64"), (torch.float32, "outputs32")):
-        xs = [torch.tensor(x, dtype=dt) for x in inputs]
-        ps = [torch.tensor(p, dtype=dt) for p in params]
-        ms = [None if m is None else torch.tensor(m, dtype=torch.bool) for m in masks]
-        with torch.no_grad():
-            ys, yms = ORACLES[layer["type"]](layer, xs, ms, ps)
-        case[key] = [arr(y.double().numpy()) for y in ys]
-        case["outMasks"] = [None if m is None else m.to(torch.int64).ravel().tolist() for m in yms]
-    cases.append(case)
+def main():
+    global cases, crf_cases
+    cases.clear()
+    crf_cases.clear()
 
 
-def conv(**kw):
-    base = dict(filters=3, kernelSize=[3, 2], strides=[1, 1], padding="valid", dilationRate=[1, 1], activation=act("tanh"), useBias=True)
-    base.update(kw)
-    return spec("Conv2D", "Conv2D", **base)
+    def arr(x):
+        return {"shape": list(x.shape), "data": np.asarray(x, dtype=np.float64).ravel().tolist()}
 
 
-for title, c in [("valid 3×2", conv()), ("same 3×2", conv(padding="same")), ("same, strides 2×3", conv(padding="same", strides=[2, 3])),
-                 ("valid, strides 2×1, relu", conv(strides=[2, 1], activation=act("relu"))), ("same, dilation 2×2", conv(padding="same", dilationRate=[2, 2])),
-                 ("valid, no bias, linear, 1×1", conv(kernelSize=[1, 1], useBias=False, activation=act("linear")))]:
-    kh, kw = c["kernelSize"]
-    add(f"Conv2D {title}", c, [r32((2, 7, 6, 2))], [r32((kh, kw, 2, 3))] + ([r32((3,))] if c["useBias"] else []))
-for mode in ("max", "avg"):
-    for padding in ("valid", "same"):
-        for p, s in (([2, 2], [2, 2]), ([3, 2], [1, 2]), ([2, 3], [3, 1])):
-            add(f"Pooling2D {mode} {padding} pool {p} strides {s}", spec("Pooling2D", "MaxPooling2D" if mode == "max" else "AveragePooling2D", mode=mode, poolSize=p, strides=s, padding=padding), [r32((2, 5, 7, 2))])
-    add(f"GlobalPooling2D {mode}", spec("GlobalPooling2D", "GlobalPooling2D", mode=mode), [r32((2, 3, 4, 3))])
-add("ZeroPadding2D ((1, 2), (0, 3))", spec("ZeroPadding2D", "ZeroPadding2D", padding=[[1, 2], [0, 3]]), [r32((2, 3, 2, 2))])
-add("TimeDistributed(Conv2D same, stride 2)", spec("TimeDistributed", "TimeDistributed", inner=conv(padding="same", strides=[2, 2])), [r32((2, 3, 5, 4, 2))], [r32((3, 2, 2, 3)), r32((3,))])
-add("TimeDistributed(MaxPooling2D)", spec("TimeDistributed", "TimeDistributed", inner=spec("Pooling2D", "MaxPooling2D", mode="max", poolSize=[2, 2], strides=[2, 2], padding="valid")), [r32((2, 3, 4, 5, 2))])
+    def add(title, layer, inputs, params=(), masks=None):
+        masks = masks if masks is not None else [None] * len(inputs)
+        case = {"title": title, "layer": layer, "inputs": [arr(x) for x in inputs],
+                "masks": [None if m is None else {"b": m.shape[0], "t": m.shape[1], "data": m.astype(int).ravel().tolist()} for m in masks],
+                "params": [arr(p) for p in params]}
+        for dt, key in ((torch.float64, "outputs64"), (torch.float32, "outputs32")):
+            xs = [torch.tensor(x, dtype=dt) for x in inputs]
+            ps = [torch.tensor(p, dtype=dt) for p in params]
+            ms = [None if m is None else torch.tensor(m, dtype=torch.bool) for m in masks]
+            with torch.no_grad():
+                ys, yms = ORACLES[layer["type"]](layer, xs, ms, ps)
+            case[key] = [arr(y.double().numpy()) for y in ys]
+            case["outMasks"] = [None if m is None else m.to(torch.int64).ravel().tolist() for m in yms]
+        cases.append(case)
 
 
-def att(**kw):
-    base = dict(score="dot", useScale=False, causal=False, returnScores=False)
-    base.update(kw)
-    return spec("Attention", "AdditiveAttention" if base["score"] == "additive" else "Attention", **base)
+    def conv(**kw):
+        base = dict(filters=3, kernelSize=[3, 2], strides=[1, 1], padding="valid", dilationRate=[1, 1], activation=act("tanh"), useBias=True)
+        base.update(kw)
+        return spec("Conv2D", "Conv2D", **base)
 
 
-def bt_mask(b, t):
-    m = rs.uniform(size=(b, t)) < 0.7
-    m[:, 0] = True
-    return m
+    for title, c in [("valid 3×2", conv()), ("same 3×2", conv(padding="same")), ("same, strides 2×3", conv(padding="same", strides=[2, 3])),
+                     ("valid, strides 2×1, relu", conv(strides=[2, 1], activation=act("relu"))), ("same, dilation 2×2", conv(padding="same", dilationRate=[2, 2])),
+                     ("valid, no bias, linear, 1×1", conv(kernelSize=[1, 1], useBias=False, activation=act("linear")))]:
+        kh, kw = c["kernelSize"]
+        add(f"Conv2D {title}", c, [r32((2, 7, 6, 2))], [r32((kh, kw, 2, 3))] + ([r32((3,))] if c["useBias"] else []))
+    for mode in ("max", "avg"):
+        for padding in ("valid", "same"):
+            for p, s in (([2, 2], [2, 2]), ([3, 2], [1, 2]), ([2, 3], [3, 1])):
+                add(f"Pooling2D {mode} {padding} pool {p} strides {s}", spec("Pooling2D", "MaxPooling2D" if mode == "max" else "AveragePooling2D", mode=mode, poolSize=p, strides=s, padding=padding), [r32((2, 5, 7, 2))])
+        add(f"GlobalPooling2D {mode}", spec("GlobalPooling2D", "GlobalPooling2D", mode=mode), [r32((2, 3, 4, 3))])
+    add("ZeroPadding2D ((1, 2), (0, 3))", spec("ZeroPadding2D", "ZeroPadding2D", padding=[[1, 2], [0, 3]]), [r32((2, 3, 2, 2))])
+    add("TimeDistributed(Conv2D same, stride 2)", spec("TimeDistributed", "TimeDistributed", inner=conv(padding="same", strides=[2, 2])), [r32((2, 3, 5, 4, 2))], [r32((3, 2, 2, 3)), r32((3,))])
+    add("TimeDistributed(MaxPooling2D)", spec("TimeDistributed", "TimeDistributed", inner=spec("Pooling2D", "MaxPooling2D", mode="max", poolSize=[2, 2], strides=[2, 2], padding="valid")), [r32((2, 3, 4, 5, 2))])
 
 
-D = 3
-for title, l, key, masked in [("dot", att(), False, False), ("dot, use_scale, scores", att(useScale=True, returnScores=True), False, False),
-                               ("dot, causal, masks", att(causal=True, returnScores=True), False, True), ("dot, key, Tv=5", att(useScale=True), True, False),
-                               ("concat, use_scale", att(score="concat", useScale=True), False, False), ("concat, masks, key", att(score="concat"), True, True),
-                               ("additive, use_scale", att(score="additive", useScale=True), False, False), ("additive, causal, scores", att(score="additive", causal=True, returnScores=True), False, False)]:
-    Tv = 5 if key else 4
-    inputs = [r32((2, 4, D)), r32((2, Tv, 2 if key else D))] + ([r32((2, Tv, D))] if key else [])
-    params = []
-    if l["score"] == "additive":
-        params = [r32((D,))] if l["useScale"] else []
-    else:
-        params = ([np.array(0.75)] if l["useScale"] else []) + ([np.array(1.25)] if l["score"] == "concat" else [])
-    masks = [bt_mask(2, 4), bt_mask(2, Tv)] + ([None] if key else []) if masked else None
-    add(f"{l['className']} {title}", l, inputs, params, masks)
-
-for title, causal, scores, key, masked in [("self, 2 heads", False, False, False, False), ("cross with key, scores", False, True, True, False),
-                                           ("causal", True, True, False, False), ("value mask", False, False, False, True)]:
-    H, dk, E = 2, 2, 4
-    l = spec("MultiHeadAttention", "MultiHeadAttention", numHeads=H, keyDim=dk, valueDim=dk, outputDim=None, useBias=True, causal=causal, returnScores=scores)
-    Dv, Dk = 3, 5
-    inputs = [r32((2, 4, E)), r32((2, 4, Dv))] + ([r32((2, 4, Dk))] if key else [])
-    params = [r32((E, H, dk)), r32((H, dk)), r32((Dk if key else Dv, H, dk)), r32((H, dk)), r32((Dv, H, dk)), r32((H, dk)), r32((H, dk, E)), r32((E,))]
-    masks = [np.ones((2, 4), dtype=bool), bt_mask(2, 4)] if masked else None
-    add(f"MultiHeadAttention {title}", l, inputs, params, masks)
-
-for title, s1, s2, axes, norm in [("(B,T,D)·(B,S,D) axes 2", (2, 3, 4), (2, 5, 4), [2, 2], False), ("(B,T,D)·(B,T,E) axes 1, normalize", (2, 3, 4), (2, 3, 2), [1, 1], True),
-                                  ("(B,D)·(B,D) normalize", (3, 4), (3, 4), [-1, -1], True), ("(B,T,D)·(B,D) axes (2,1)", (2, 3, 4), (2, 4), [2, 1], False)]:
-    add(f"Dot {title}", spec("Dot", "Dot", axes=axes, normalize=norm), [r32(s1), r32(s2)])
+    def att(**kw):
+        base = dict(score="dot", useScale=False, causal=False, returnScores=False)
+        base.update(kw)
+        return spec("Attention", "AdditiveAttention" if base["score"] == "additive" else "Attention", **base)
 
 
-def crf_spec(**kw):
-    base = dict(units=3, learnMode="join", testMode="viterbi", sparseTarget=False, useBoundary=True, useBias=True, activation=act("linear"))
-    base.update(kw)
-    return spec("CRF", "CRF", **base)
+    def bt_mask(b, t):
+        m = rs.uniform(size=(b, t)) < 0.7
+        m[:, 0] = True
+        return m
 
 
-def add_crf(title, l, B, T, I, mask):
-    Fn = l["units"]
-    x = r32((B, T, I), -2, 2)
-    ps = [r32((I, Fn), -2, 2), r32((Fn, Fn), -2, 2)] + ([r32((Fn,))] if l["useBias"] else []) + ([r32((Fn,)), r32((Fn,))] if l["useBoundary"] else [])
-    tags = rs.randint(0, Fn, size=(B, T))
-    y = np.eye(Fn)[tags]
-    xt = torch.tensor(x, requires_grad=True)
-    pt = [torch.tensor(p, requires_grad=True) for p in ps]
-    mt = None if mask is None else torch.tensor(mask)
-    loss, per = crf_nll_torch(l, xt, pt, mt, torch.tensor(y))
-    loss.backward()
-    case = {"title": title, "layer": l, "x": arr(x), "params": [arr(p) for p in ps], "mask": None if mask is None else mask.astype(int).ravel().tolist(),
-            "tags": tags.ravel().tolist(), "loss": loss.item(), "perSample": per.detach().numpy().tolist(),
-            "dx": arr(xt.grad.numpy()), "dparams": [arr(p.grad.numpy()) for p in pt],
-            "viterbi": arr(crf_viterbi(l, x, ps, mask)), "marginal": arr(crf_marginal(l, x, ps, mask))}
-    if mask is None and l["useBoundary"]:
-        # Brute force over all tag paths: logZ as keras_contrib computes it without a mask
-        # (Σ over paths of exp(−E − W[y_{T−1}, 0]), the trailing chain term of its recursion).
-        U, W = crf_energy(l, x, ps, None, np)
-        for b in range(B):
-            tot = []
-            for path in itertools.product(range(Fn), repeat=T):
-                e = sum(U[b, t, path[t]] for t in range(T)) + sum(W[path[t], path[t + 1]] for t in range(T - 1)) + W[path[-1], 0]
-                tot.append(-e)
-            e_true = sum(U[b, t, tags[b, t]] for t in range(T)) + sum(W[tags[b, t], tags[b, t + 1]] for t in range(T - 1))
-            brute = (lse(np.array(tot), 0) + e_true) / T
-            assert abs(brute - per[b].item()) < 1e-9, (brute, per[b].item())
-    crf_cases.append(case)
+    D = 3
+    for title, l, key, masked in [("dot", att(), False, False), ("dot, use_scale, scores", att(useScale=True, returnScores=True), False, False),
+                                   ("dot, causal, masks", att(causal=True, returnScores=True), False, True), ("dot, key, Tv=5", att(useScale=True), True, False),
+                                   ("concat, use_scale", att(score="concat", useScale=True), False, False), ("concat, masks, key", att(score="concat"), True, True),
+                                   ("additive, use_scale", att(score="additive", useScale=True), False, False), ("additive, causal, scores", att(score="additive", causal=True, returnScores=True), False, False)]:
+        Tv = 5 if key else 4
+        inputs = [r32((2, 4, D)), r32((2, Tv, 2 if key else D))] + ([r32((2, Tv, D))] if key else [])
+        params = []
+        if l["score"] == "additive":
+            params = [r32((D,))] if l["useScale"] else []
+        else:
+            params = ([np.array(0.75)] if l["useScale"] else []) + ([np.array(1.25)] if l["score"] == "concat" else [])
+        masks = [bt_mask(2, 4), bt_mask(2, Tv)] + ([None] if key else []) if masked else None
+        add(f"{l['className']} {title}", l, inputs, params, masks)
+
+    for title, causal, scores, key, masked in [("self, 2 heads", False, False, False, False), ("cross with key, scores", False, True, True, False),
+                                               ("causal", True, True, False, False), ("value mask", False, False, False, True)]:
+        H, dk, E = 2, 2, 4
+        l = spec("MultiHeadAttention", "MultiHeadAttention", numHeads=H, keyDim=dk, valueDim=dk, outputDim=None, useBias=True, causal=causal, returnScores=scores)
+        Dv, Dk = 3, 5
+        inputs = [r32((2, 4, E)), r32((2, 4, Dv))] + ([r32((2, 4, Dk))] if key else [])
+        params = [r32((E, H, dk)), r32((H, dk)), r32((Dk if key else Dv, H, dk)), r32((H, dk)), r32((Dv, H, dk)), r32((H, dk)), r32((H, dk, E)), r32((E,))]
+        masks = [np.ones((2, 4), dtype=bool), bt_mask(2, 4)] if masked else None
+        add(f"MultiHeadAttention {title}", l, inputs, params, masks)
+
+    for title, s1, s2, axes, norm in [("(B,T,D)·(B,S,D) axes 2", (2, 3, 4), (2, 5, 4), [2, 2], False), ("(B,T,D)·(B,T,E) axes 1, normalize", (2, 3, 4), (2, 3, 2), [1, 1], True),
+                                      ("(B,D)·(B,D) normalize", (3, 4), (3, 4), [-1, -1], True), ("(B,T,D)·(B,D) axes (2,1)", (2, 3, 4), (2, 4), [2, 1], False)]:
+        add(f"Dot {title}", spec("Dot", "Dot", axes=axes, normalize=norm), [r32(s1), r32(s2)])
 
 
-add_crf("CRF join, boundaries, no mask (brute-force checked)", crf_spec(), 2, 4, 3, None)
-add_crf("CRF join, mask with pre- and post-padding", crf_spec(sparseTarget=True), 3, 5, 3, np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 1], [1, 1, 1, 1, 1]], dtype=bool))
-add_crf("CRF no boundary, no bias, tanh", crf_spec(useBoundary=False, useBias=False, activation=act("tanh"), units=4), 2, 6, 2, np.array([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], dtype=bool))
+    def crf_spec(**kw):
+        base = dict(units=3, learnMode="join", testMode="viterbi", sparseTarget=False, useBoundary=True, useBias=True, activation=act("linear"))
+        base.update(kw)
+        return spec("CRF", "CRF", **base)
 
-os.makedirs(os.path.dirname(OUT), exist_ok=True)
-with open(OUT, "w") as f:
-    json.dump({"generator": "scripts/golden_extra_layers.py", "torch": torch.__version__, "cases": cases, "crf": crf_cases}, f, separators=(",", ":"))
-print(f"wrote {OUT}: {len(cases)} layer cases, {len(crf_cases)} CRF cases")
+
+    def add_crf(title, l, B, T, I, mask):
+        Fn = l["units"]
+        x = r32((B, T, I), -2, 2)
+        ps = [r32((I, Fn), -2, 2), r32((Fn, Fn), -2, 2)] + ([r32((Fn,))] if l["useBias"] else []) + ([r32((Fn,)), r32((Fn,))] if l["useBoundary"] else [])
+        tags = rs.randint(0, Fn, size=(B, T))
+        y = np.eye(Fn)[tags]
+        xt = torch.tensor(x, requires_grad=True)
+        pt = [torch.tensor(p, requires_grad=True) for p in ps]
+        mt = None if mask is None else torch.tensor(mask)
+        loss, per = crf_nll_torch(l, xt, pt, mt, torch.tensor(y))
+        loss.backward()
+        case = {"title": title, "layer": l, "x": arr(x), "params": [arr(p) for p in ps], "mask": None if mask is None else mask.astype(int).ravel().tolist(),
+                "tags": tags.ravel().tolist(), "loss": loss.item(), "perSample": per.detach().numpy().tolist(),
+                "dx": arr(xt.grad.numpy()), "dparams": [arr(p.grad.numpy()) for p in pt],
+                "viterbi": arr(crf_viterbi(l, x, ps, mask)), "marginal": arr(crf_marginal(l, x, ps, mask))}
+        if mask is None and l["useBoundary"]:
+            # Brute force over all tag paths: logZ as keras_contrib computes it without a mask
+            # (Σ over paths of exp(−E − W[y_{T−1}, 0]), the trailing chain term of its recursion).
+            U, W = crf_energy(l, x, ps, None, np)
+            for b in range(B):
+                tot = []
+                for path in itertools.product(range(Fn), repeat=T):
+                    e = sum(U[b, t, path[t]] for t in range(T)) + sum(W[path[t], path[t + 1]] for t in range(T - 1)) + W[path[-1], 0]
+                    tot.append(-e)
+                e_true = sum(U[b, t, tags[b, t]] for t in range(T)) + sum(W[tags[b, t], tags[b, t + 1]] for t in range(T - 1))
+                brute = (lse(np.array(tot), 0) + e_true) / T
+                assert abs(brute - per[b].item()) < 1e-9, (brute, per[b].item())
+        crf_cases.append(case)
+
+
+    add_crf("CRF join, boundaries, no mask (brute-force checked)", crf_spec(), 2, 4, 3, None)
+    add_crf("CRF join, mask with pre- and post-padding", crf_spec(sparseTarget=True), 3, 5, 3, np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 1], [1, 1, 1, 1, 1]], dtype=bool))
+    add_crf("CRF no boundary, no bias, tanh", crf_spec(useBoundary=False, useBias=False, activation=act("tanh"), units=4), 2, 6, 2, np.array([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], dtype=bool))
+
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w") as f:
+        json.dump({"generator": "scripts/golden_extra_layers.py", "torch": torch.__version__, "cases": cases, "crf": crf_cases}, f, separators=(",", ":"))
+    print(f"wrote {OUT}: {len(cases)} layer cases, {len(crf_cases)} CRF cases")
+
+
+if __name__ == "__main__":
+    main()

@@ -40,7 +40,8 @@ const INPUT_NAME = /^(x|x_.+|inputs?|features?)$/i;
 /** Losses that compare targets of the output's own shape: class ids are one-hot encoded for them. */
 const ONE_HOT_LOSSES = new Set(['categorical_crossentropy', 'kl_divergence', 'categorical_hinge']);
 /** Losses that take class ids as they are (crossentropy: Keras 3 picks sparse from the shapes). */
-const SPARSE_LOSSES = new Set(['sparse_categorical_crossentropy', 'crossentropy']);
+// crf_loss takes tag ids with a sparse_target CRF, one-hot tags otherwise (the engine reads both).
+const SPARSE_LOSSES = new Set(['sparse_categorical_crossentropy', 'crossentropy', 'crf_loss']);
 
 /** Arrays for the model's inputs (or outputs), in model order, with shapes and values checked. */
 export function fitDataToModel(model: ModelSpec, arrays: NamedArray[], role: Role, opts: FitOptions = {}): FittedArray[] {
