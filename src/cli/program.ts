@@ -9,6 +9,7 @@ import { demoCommand, inspectCommand, reportCommand } from './commands.js';
 import { fsErrorFromNode } from '../io/fs-errors.js';
 import { MissingLibraryError } from './lib.js';
 import { registerWatch } from './watch.js';
+import { registerServe } from './serve.js';
 import { colorsFor, terminalSafe, type Flags, type Io } from './output.js';
 
 const VERSION = '0.1.0';
@@ -123,6 +124,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .action(async (model: string, o, cmd: Command) => inspectCommand(model, { ...o, ...global(cmd) }, io));
 
   registerWatch(program, io, global, positiveInt);
+  registerServe(program, io, global);
 
   program.command('demo')
     .description('train a SimpleRNN, an LSTM and a GRU on the adding problem and report their gradient flow')
