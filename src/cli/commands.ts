@@ -56,8 +56,7 @@ export async function inspectCommand(model: string, f: Flags & { weights?: strin
   }
   const { summary } = await summaryLib();
   io.stdout.write(terminalSafe(summary(spec)).replace(/\n?$/, '\n'));
-  const c = colorsFor(io.stdout, io.env);
-  for (const w of spec.warnings) io.stdout.write(c.yellow(terminalSafe(`note: ${w.message}${w.count > 1 ? ` (×${w.count})` : ''}`)) + '\n');
+  // The summary ends with the model's warnings ("Warning: …"); they are not printed a second time.
 }
 
 export async function demoCommand(f: Flags & { out: string; json?: string; allCharts: boolean }, io: Io): Promise<void> {

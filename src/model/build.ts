@@ -20,6 +20,8 @@ import { isRecord } from './keras-format.js';
 import { gateCount, rnnParamShapes } from './params.js';
 import type { CellInfo, ParsedLayer } from './layers-config.js';
 import { msg } from './messages.js';
+import { checkBlockers } from './blockers.js';
+import { adoptCrfLoss } from './crf-config.js';
 
 export type { WeightGroup } from './graph.js';
 
@@ -57,6 +59,7 @@ export function buildModel(modelConfig: unknown, opts: BuildOptions): ModelSpec 
 function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
   const warnings: Warning[] = [];
   const ctx: BuildContext = { writer: writerProfile(opts.kerasVersion), warnings, format: opts.format };
+  checkBlockers(modelConfig, ctx);
   const def = parseModel(modelConfig, '', true, ctx);
   const g = new GraphBuilder();
 
@@ -112,6 +115,7 @@ function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
     },
     warnings,
   };
+  adoptCrfLoss(model);
   EXTRAS.set(model, { groups: g.groups, cells: g.cells });
   return model;
 }

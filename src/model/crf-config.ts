@@ -7,7 +7,8 @@
 // 'marginal' for marginal, sparse_target false, use_boundary true, use_bias true,
 // activation linear.
 
-import type { LayerSpec } from './types.js';
+import type { LayerSpec, ModelSpec } from './types.js';
+import { msg } from './messages.js';
 import type { ConfigReader, BuildContext } from './config-reader.js';
 import { parseActivationConfig } from './activation-config.js';
 
@@ -30,4 +31,25 @@ export function parseCrf(r: ConfigReader, ctx: BuildContext): LayerSpec {
     useBias: r.bool('use_bias', true),
     activation: parseActivationConfig(r.raw['activation'] ?? 'linear', { hardSigmoidSlope: ctx.writer.hardSigmoidSlope, where: `layer '${r.name}' (CRF)` }),
   };
+}
+
+/**
+ * keras_contrib's CRF.loss_function (the way its README compiled the model before crf_loss
+ * existed) returns an inner function named `loss` (or `crf_nll`), which is the name the file
+ * stores. For an output produced by a keras_contrib CRF, such a stored name is crf_loss.
+ */
+const CRF_LOSS_NAMES = new Set(['loss', 'loss_function', 'crf_nll', 'crf_loss']);
+
+export function adoptCrfLoss(model: ModelSpec): void {
+  const loss = model.meta.loss;
+  if (!loss) return;
+  model.outputs.forEach((t, i) => {
+    const l = loss[i];
+    const node = model.nodes.find((n) => n.outputs.includes(t));
+    if (!l || !node || model.layers[node.layer]!.type !== 'CRF' || !CRF_LOSS_NAMES.has(l.name)) return;
+    const stored = l.name;
+    loss[i] = { name: 'crf_loss', fromLogits: false, labelSmoothing: 0 };
+    const k = model.warnings.findIndex((w) => w.message === msg.warnUnknownLoss(stored));
+    if (k >= 0) model.warnings.splice(k, 1);
+  });
 }

@@ -21,12 +21,13 @@ import { parseLayer, type CellInfo, type ParsedLayer } from './layers-config.js'
 import { inferCall, type DType } from './shapes.js';
 import { paramSpecs } from './params.js';
 import { msg } from './messages.js';
+import { applyCallArgs, takesSeveralInputs, TENSOR_KWARG_NAMES } from './attention-config.js';
 import { MinHeap } from './min-heap.js';
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
 interface Ref { layer: string; node: number; tensor: number }
-interface NodeRefs { inputs: Ref[]; states: Ref[] }
+interface NodeRefs { inputs: Ref[]; states: Ref[]; kwargs?: unknown }
 
 interface Slot { index: number; parsed: ParsedLayer; built: Shape[] | null }
 
@@ -136,23 +137,27 @@ function legacyRefs(v: unknown, out: Ref[]): Ref[] {
   return out;
 }
 
-function kwargRefs(layer: string, kwargs: unknown, refsOf: (v: unknown, out: Ref[]) => Ref[]): Ref[] {
+/** initial_state tensors, and the tensor kwargs some layers take as extra inputs (MultiHeadAttention value=, key=) in input order. */
+function kwargRefs(layer: string, kwargs: unknown, refsOf: (v: unknown, out: Ref[]) => Ref[]): { states: Ref[]; extra: Ref[] } {
   const states: Ref[] = [];
-  if (!isRecord(kwargs)) return states;
+  const extra: Ref[] = [];
+  if (!isRecord(kwargs)) return { states, extra };
+  for (const k of TENSOR_KWARG_NAMES) extra.push(...refsOf(kwargs[k], []));
   for (const [k, v] of Object.entries(kwargs)) {
     const refs = refsOf(v, []);
-    if (refs.length === 0) continue; // training=false, mask=null, …
+    if (refs.length === 0 || TENSOR_KWARG_NAMES.includes(k)) continue; // training=false, mask=null, …
     if (k !== 'initial_state') throw new ModelError(msg.unsupportedCallArg(layer, k));
     states.push(...refs);
   }
-  return states;
+  return { states, extra };
 }
 
 function parseInbound(layer: string, raw: unknown): NodeRefs[] {
   if (!Array.isArray(raw)) return [];
   return raw.map((node): NodeRefs => {
     if (isRecord(node) && Array.isArray(node['args'])) {
-      return { inputs: v3Refs(node['args'], []), states: kwargRefs(layer, node['kwargs'], v3Refs) };
+      const kw = kwargRefs(layer, node['kwargs'], v3Refs);
+      return { inputs: [...v3Refs(node['args'], []), ...kw.extra], states: kw.states, kwargs: node['kwargs'] };
     }
     if (!Array.isArray(node)) throw new ModelError(msg.unknownInbound(layer, JSON.stringify(node)));
     const inputs: Ref[] = [];
@@ -162,7 +167,8 @@ function parseInbound(layer: string, raw: unknown): NodeRefs[] {
       inputs.push({ layer: e[0], node: e[1], tensor: e[2] });
     }
     const first = node[0] as unknown[] | undefined;
-    return { inputs, states: kwargRefs(layer, first?.[3], legacyRefs) };
+    const kw = kwargRefs(layer, first?.[3], legacyRefs);
+    return { inputs: [...inputs, ...kw.extra], states: kw.states, kwargs: first?.[3] };
   });
 }
 
@@ -306,7 +312,7 @@ export class GraphBuilder {
           break;
         }
         next[i]!++;
-        const outs = this.callEntry(e, got.slice(0, n.inputs.length) as TensorId[], got.slice(n.inputs.length) as TensorId[]);
+        const outs = this.callEntry(e, got.slice(0, n.inputs.length) as TensorId[], got.slice(n.inputs.length) as TensorId[], n.kwargs);
         if (!calls.has(e)) calls.set(e, []);
         calls.get(e)!.push(outs);
         const woken = waiters.get(e);
@@ -324,7 +330,7 @@ export class GraphBuilder {
     if (stuck.length > 0) throw new ModelError(msg.graphCycle(stuck.length > 10 ? [...stuck.slice(0, 10), `… (${stuck.length} in all)`] : stuck));
   }
 
-  private callEntry(e: Entry, inputs: TensorId[], states: TensorId[]): TensorId[] {
+  private callEntry(e: Entry, inputs: TensorId[], states: TensorId[], kwargs?: unknown): TensorId[] {
     if (e.kind === 'model') {
       if (states.length > 0) throw new ModelError(msg.unsupportedCallArg(e.name, 'initial_state'));
       return this.callModel(e.def, inputs);
@@ -339,7 +345,8 @@ export class GraphBuilder {
       inputs = inputs.slice(0, 1);
     }
     if (!recurrent && states.length > 0) throw new ModelError(msg.unsupportedCallArg(spec.name, 'initial_state'));
-    if (spec.type !== 'Merge' && inputs.length !== 1) throw new ModelError(msg.mergeCount(spec.name, spec.className, inputs.length, 'exactly 1'));
+    if (!takesSeveralInputs(spec) && inputs.length !== 1) throw new ModelError(msg.mergeCount(spec.name, spec.className, inputs.length, 'exactly 1'));
+    applyCallArgs(spec, kwargs, slot.built === null);
     const all = [...inputs, ...states];
     const shapes = all.map((t) => this.tensors[t]!.shape);
     const res = inferCall(spec, shapes, all.map((t) => this.tensors[t]!.dtype));
