@@ -9,7 +9,8 @@ import {
   type Contributions, type ContributionMode,
 } from '../src/analysis/contributions.js';
 import { lossAndGrads } from '../src/engine/run.js';
-import { GATES, type ModelSpec, type RecurrentKind, type RecurrentSpec } from '../src/model/types.js';
+import type { ModelSpec, RecurrentKind, RecurrentSpec } from '../src/model/types.js';
+import { cellOf } from '../src/engine/cells/index.js';
 import { dense, recurrent, rnnSpec, sequential } from './helpers/models.js';
 import { lcg, randArr } from './helpers/rng.js';
 
@@ -28,7 +29,7 @@ function reference(m: ModelSpec, spec: RecurrentSpec, x: { shape: number[]; data
   const r = lossAndGrads(m, [x], [y], { losses: MSE, flavor: 'keras3', dtype: 'float64', taps: TAPS });
   const tp = r.taps.get('rnn')!;
   const { batch: N, steps: T, units: U, inputDim: I } = tp;
-  const G = GATES[spec.kind].length, GU = G * U;
+  const G = cellOf(spec.kind).gates.length, GU = G * U;
   const X = tp.data.x!, H = tp.data.hPrev!, D = tp.data.gateGrad!, A = tp.data.gates!;
   const gru = spec.kind === 'GRU', after = gru && spec.resetAfter;
   const left = (n: number, t: number, g: number, j: number): number => (gru && !after && g === 2 ? A[(n * T + t) * GU + U + j]! : 1) * H[(n * T + t) * U + j]!;

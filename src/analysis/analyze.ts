@@ -12,6 +12,7 @@ import { EngineError } from '../model/errors.js';
 import { lossFlavor } from '../engine/loss-config.js';
 import { materializeParams, type Params } from '../engine/graph.js';
 import { gradsFromOutputs, lossAndGrads, predict } from '../engine/run.js';
+import { kernels as activeKernels, type Kernels } from '../engine/kernels.js';
 import type { LayerTaps, TapName, TapRequest, TapStore } from '../engine/taps.js';
 import { addInto, alloc, type DType, type Tensor } from '../engine/tensor.js';
 import type { LossFlavor } from '../engine/loss-config.js';
@@ -61,6 +62,8 @@ export interface AnalyzeOptions {
   dtype?: DType;
   /** Bytes for the per-step contributions of all recurrent layers together (contributions.ts; default 512 MiB). */
   contributionMemory?: number;
+  /** The kernels of this run: every gradient pass and analysis product uses them (default: kernels() when the run is planned; worker threads pick their own). */
+  kernels?: Kernels;
 }
 
 export type { RawArrays, DumpSink, DumpEntry } from './dump.js';
@@ -92,6 +95,8 @@ export interface Plan {
   warnings: Warning[];
   seed: number;
   dtype: DType;
+  /** The run's kernels (AnalyzeOptions.kernels). */
+  kernels: Kernels;
 }
 
 export function planAnalysis(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions = {}): Plan {
@@ -113,13 +118,13 @@ export function planAnalysis(model: ModelSpec, input: AnalyzeInput, opts: Analyz
     objective: chooseObjective(model, opts.loss, !!input.targets),
     flavor: lossFlavor(model.meta.kerasVersion, model.meta.format),
     kinds: model.outputs.map((_, i) => outputKind(model, i)),
-    params: materializeParams(model, dtype), warnings, seed, dtype,
+    params: materializeParams(model, dtype), warnings, seed, dtype, kernels: opts.kernels ?? activeKernels(),
   };
 }
 
 /** The arrays a dump of this plan holds, in file order (one gradient pass over the first sample). */
 export function dumpEntriesOf(plan: Plan): DumpEntry[] {
-  return dumpEntries(plan.model, plan.inputs, plan.N, plan.dtype, plan.params);
+  return dumpEntries(plan.model, plan.inputs, plan.N, plan.dtype, plan.params, plan.kernels);
 }
 
 /** What a run of batches leaves behind; partials of disjoint batch ranges merge (mergePartials). */
@@ -143,7 +148,7 @@ const recurrentCount = (model: ModelSpec): number => model.layers.reduce((n, l) 
 
 /** Runs batches [from, to) of the plan: engine gradients with all taps, folded into accumulators. */
 export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOptions = {}, threads = 1): BatchPartial {
-  const { model, inputs, N, batchSize, objective, flavor, kinds, params, dtype } = plan;
+  const { model, inputs, N, batchSize, objective, flavor, kinds, params, dtype, kernels } = plan;
   const chunks = opts.keepRaw && !opts.dump ? new ChunkSink() : null;
   const sink = opts.dump ?? chunks;
   const part: BatchPartial = {
@@ -165,11 +170,11 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
         const d = alloc(dtype, y.data.length);
         for (let i = 0; i < d.length; i++) { d[i] = y.data[i]! / B; L += (0.5 * y.data[i]! * y.data[i]!) / B; }
         return { shape: y.shape, data: d };
-      }), { dtype, taps, params });
+      }), { dtype, taps, params, kernels });
       r = { loss: L, grads: g.grads, taps: g.taps };
     } else {
-      const ts = plan.input.targets ? plan.input.targets.map((t) => slice(t, lo, hi, dtype)) : selfTargets(predict(model, xs, { params, dtype }), kinds);
-      r = lossAndGrads(model, xs, ts, { losses: objective.losses, flavor, dtype, taps, params });
+      const ts = plan.input.targets ? plan.input.targets.map((t) => slice(t, lo, hi, dtype)) : selfTargets(predict(model, xs, { params, dtype, kernels }), kinds);
+      r = lossAndGrads(model, xs, ts, { losses: objective.losses, flavor, dtype, taps, params, kernels });
     }
     part.lossSum += r.loss * B;
     let sq = 0;
@@ -192,7 +197,7 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
         part.accs.push(acc);
       }
       if (acc.T !== tp.steps) throw new EngineError(`Layer '${tp.layer}' saw ${tp.steps} steps in batch ${bi} but ${acc.T} before; pass sequences of one length.`);
-      accumulate(acc, tp);
+      accumulate(acc, tp, kernels);
       if (bi === 0) (part.jacTaps ??= new Map()).set(id, jacobianSubset(tp, Math.min(opts.jacobianSamples ?? 8, B)));
       if (sink) writeBatchTaps(sink, tp, lo, N);
     }
@@ -237,10 +242,11 @@ export function finishAnalysis(plan: Plan, part: BatchPartial, opts: AnalyzeOpti
     opts.onProgress?.({ phase: 'jacobian', done: 0, total: 1 });
     const id = acc.direction ? `${acc.layer}/${acc.direction}` : acc.layer;
     const li = model.layers.findIndex((l) => l.name === acc.layer);
-    const pIdx = model.params[li]!.findIndex((p) => p.name === 'recurrent_kernel' && (acc.direction === null || p.key.includes(`/${acc.direction}/`)));
-    const ra = finishRecurrent(acc, params[li]![pIdx]!.data, part.jacTaps!.get(id)!, th, {
+    // The direction's own weights, in the cell's order.
+    const mine = model.params[li]!.flatMap((p, pi) => (acc.direction === null || p.key.startsWith(`${acc.layer}/${acc.direction}/`) ? [params[li]![pi]!.data] : []));
+    const ra = finishRecurrent(acc, mine, part.jacTaps!.get(id)!, th, {
       samples: opts.jacobianSamples ?? 8, iterations: opts.jacobianIterations ?? 8, seed: plan.seed,
-    });
+    }, plan.kernels);
     ra.density = densities(model, params, total, acc.layer, acc.direction);
     const c = acc.contrib;
     if (c.mode === 'sketch') {
@@ -251,7 +257,7 @@ export function finishAnalysis(plan: Plan, part: BatchPartial, opts: AnalyzeOpti
   if (opts.connectivity) {
     opts.onProgress?.({ phase: 'connectivity', done: 0, total: 1 });
     const n = Math.min(N, 8);
-    const notes = connectivity(model, inputs.map((x) => slice(x, 0, n, plan.dtype)), recurrent, params, objective, flavor, input.targets ? input.targets.map((t) => slice(t, 0, n, plan.dtype)) : null, plan.dtype);
+    const notes = connectivity(model, inputs.map((x) => slice(x, 0, n, plan.dtype)), recurrent, params, objective, flavor, input.targets ? input.targets.map((t) => slice(t, 0, n, plan.dtype)) : null, plan.dtype, plan.kernels);
     for (const w of notes) warn(plan.warnings, w.code, w.message);
   }
   const analysis: Analysis = {

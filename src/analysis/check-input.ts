@@ -44,6 +44,7 @@ const OPTIONS: { [K in keyof Required<AnalyzeOptions>]: Check } & Record<'labels
   workers: posInt, dtype: (v) => (v === 'float32' || v === 'float64' ? null : "'float32' or 'float64'"),
   dump: (v) => (isObj(v) && typeof v['write'] === 'function' ? null : 'a sink with a write(name, firstRow, shape, data) method'),
   contributionMemory: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'a positive number of bytes'),
+  kernels: (v) => (isObj(v) && typeof v['gemm'] === 'function' ? null : 'a Kernels object (jsKernels or kernels())'),
 };
 
 const DATA_KEYS = ['inputs', 'targets', 'dataSource'];

@@ -15,12 +15,13 @@ import type { DType, Tensor } from '../engine/tensor.js';
 import type { Objective } from './objective.js';
 import { outputKind, selfTargets } from './objective.js';
 import type { RecurrentAnalysis } from './schema.js';
+import type { Kernels } from '../engine/kernels-js.js';
 
 /** Something --connectivity could not map, and why (a warning of the analysis). */
 export interface ConnectivityNote { code: string; message: string }
 
-export function connectivity(model: ModelSpec, xs: Tensor[], recurrent: RecurrentAnalysis[], params: Params, objective: Objective, flavor: LossFlavor, targets: Tensor[] | null, dtype: DType = 'float32'): ConnectivityNote[] {
-  const outs = predict(model, xs, { params, dtype });
+export function connectivity(model: ModelSpec, xs: Tensor[], recurrent: RecurrentAnalysis[], params: Params, objective: Objective, flavor: LossFlavor, targets: Tensor[] | null, dtype: DType = 'float32', kernels?: Kernels): ConnectivityNote[] {
+  const outs = predict(model, xs, { params, dtype, kernels });
   const F = (n: number): Float32Array | Float64Array => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
   const named = (i: number): string => `'${model.outputNames[i]}' ${fmtShape(model.tensors[model.outputs[i]!]!.shape)}`;
   const seqOuts = outs.flatMap((o, i) => (o.shape.length === 3 ? [i] : []));
@@ -51,7 +52,7 @@ export function connectivity(model: ModelSpec, xs: Tensor[], recurrent: Recurren
   for (const tau of taus) {
     const d = F(dFull.length);
     for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) d[(b * T + tau) * C + c] = dFull[(b * T + tau) * C + c]!;
-    const r = gradsFromOutputs(model, xs, outs.map((o, i) => (i === oi ? { shape: o.shape, data: d } : null)), { dtype, taps: { dx: true }, params });
+    const r = gradsFromOutputs(model, xs, outs.map((o, i) => (i === oi ? { shape: o.shape, data: d } : null)), { dtype, taps: { dx: true }, params, kernels });
     for (const tp of r.taps.layers) {
       const id = tp.direction ? `${tp.layer}/${tp.direction}` : tp.layer;
       const row: (number | null)[] = [];

@@ -5,7 +5,7 @@
 // the exact float32 (or float64) operands. Σ_t C_t, which needs the matrix, is taken over blocks of
 // steps per sample (one product per block, then added in float64).
 
-import { kernels } from '../engine/kernels.js';
+import type { Kernels } from '../engine/kernels-js.js';
 import type { Arr } from '../engine/tensor.js';
 import type { Contributions, Operands } from './contributions.js';
 
@@ -18,13 +18,12 @@ export function gramIsCheaper(c: Contributions): boolean {
   return gram <= rebuild;
 }
 
-const GRU_CANDIDATE = 2;
-
 /** Fills norms (G, 3, T) for kernel, recurrent_kernel and bias from the factors by Gram forms. */
 export function gramNorms(c: Contributions, norms: Float64Array): void {
   const { T, I, U, G, biasRows: nb } = c, GU = G * U;
   const ops = c.factors, N = ops.reduce((n, op) => n + op.B, 0);
-  const hasHH = ops.some((op) => op.hpH), hasDR = ops.some((op) => op.deltaRh);
+  const own = c.block ?? -1;
+  const hasHH = ops.some((op) => op.rLeft), hasDR = ops.some((op) => op.rRight);
   const s = new Float64Array(N), X = new Float64Array(N * I), H = new Float64Array(N * U), D = new Float64Array(N * GU);
   const HH = hasHH ? new Float64Array(N * U) : null, DR = hasDR ? new Float64Array(N * U) : null;
   { let n = 0; for (const op of ops) for (let b = 0; b < op.B; b++) s[n++] = op.scale; }
@@ -43,8 +42,8 @@ export function gramNorms(c: Contributions, norms: Float64Array): void {
   const aK = new Float64Array(G), aR = new Float64Array(G), aB = new Float64Array(G);
   for (let t = 0; t < T; t++) {
     gather(X, (op) => op.x, I, t); gather(H, (op) => op.hp, U, t); gather(D, (op) => op.delta, GU, t);
-    if (HH) gather(HH, (op) => op.hpH, U, t);
-    if (DR) gather(DR, (op) => op.deltaRh, U, t);
+    if (HH) gather(HH, (op) => op.rLeft, U, t);
+    if (DR) gather(DR, (op) => op.rRight, U, t);
     aK.fill(0); aR.fill(0); aB.fill(0);
     for (let n = 0; n < N; n++) for (let m = 0; m <= n; m++) {
       const w = s[n]! * s[m]! * (m < n ? 2 : 1);
@@ -52,8 +51,8 @@ export function gramNorms(c: Contributions, norms: Float64Array): void {
       for (let g = 0; g < G; g++) {
         const gd = dot(D, GU, n, m, g * U, U);
         aK[g] += w * gx * gd;
-        aB[g] += w * gd * (nb === 2 && g !== GRU_CANDIDATE ? 2 : 1);
-        if (g === GRU_CANDIDATE && (HH || DR)) {
+        aB[g] += w * gd * (nb === 2 && !(g === own && (HH || DR)) ? 2 : 1);
+        if (g === own && (HH || DR)) {
           const left = HH ? dot(HH, U, n, m) : gh, right = DR ? dot(DR, U, n, m) : gd;
           aR[g] += w * left * right;
           if (nb === 2) aB[g] += w * right;
@@ -71,10 +70,9 @@ export function gramNorms(c: Contributions, norms: Float64Array): void {
 /** Steps per product in blockedTotals (float32 sums over at most this many terms, as a batch of 32 does per step). */
 const BLOCK = 32;
 
-/** Σ_t C_t into c.sumK, c.sumR, c.sumB from the factors. */
-export function blockedTotals(c: Contributions): void {
-  const { T, I, U, G, biasRows: nb, gru } = c, GU = G * U;
-  const k = kernels();
+/** Σ_t C_t into c.sumK, c.sumR, c.sumB from the factors, on the run's kernels. */
+export function blockedTotals(c: Contributions, k: Kernels): void {
+  const { T, I, U, G, biasRows: nb } = c, GU = G * U, cb = c.block;
   for (const op of c.factors) {
     const tmp = op.delta instanceof Float32Array ? new Float32Array(Math.max(I, U) * GU) : new Float64Array(Math.max(I, U) * GU);
     const add = (dst: Float64Array, n: number): void => { for (let i = 0; i < n; i++) dst[i] += tmp[i]! * op.scale; };
@@ -82,11 +80,13 @@ export function blockedTotals(c: Contributions): void {
       const n = Math.min(BLOCK, T - t0), r = b * T + t0;
       k.gemm(true, false, I, GU, n, op.x, r * I, I, op.delta, r * GU, GU, 0, tmp, 0, GU);
       add(c.sumK, I * GU);
-      if (gru) {
-        k.gemm(true, false, U, 2 * U, n, op.hp, r * U, U, op.delta, r * GU, GU, 0, tmp, 0, GU);
-        const left = op.hpH ?? op.hp;
-        if (op.deltaRh) k.gemm(true, false, U, U, n, left, r * U, U, op.deltaRh, r * U, U, 0, tmp, 2 * U, GU);
-        else k.gemm(true, false, U, U, n, left, r * U, U, op.delta, r * GU + 2 * U, GU, 0, tmp, 2 * U, GU);
+      if (cb !== null && (op.rLeft || op.rRight)) {
+        // h_{t−1}ᵀ·δ for the blocks before and after the cell's own block, then its own operands.
+        if (cb > 0) k.gemm(true, false, U, cb * U, n, op.hp, r * U, U, op.delta, r * GU, GU, 0, tmp, 0, GU);
+        if (cb < G - 1) k.gemm(true, false, U, (G - 1 - cb) * U, n, op.hp, r * U, U, op.delta, r * GU + (cb + 1) * U, GU, 0, tmp, (cb + 1) * U, GU);
+        const left = op.rLeft ?? op.hp;
+        if (op.rRight) k.gemm(true, false, U, U, n, left, r * U, U, op.rRight, r * U, U, 0, tmp, cb * U, GU);
+        else k.gemm(true, false, U, U, n, left, r * U, U, op.delta, r * GU + cb * U, GU, 0, tmp, cb * U, GU);
       } else k.gemm(true, false, U, GU, n, op.hp, r * U, U, op.delta, r * GU, GU, 0, tmp, 0, GU);
       add(c.sumR, U * GU);
     }
@@ -94,8 +94,8 @@ export function blockedTotals(c: Contributions): void {
     for (let bt = 0; bt < op.B * T; bt++) {
       for (let j = 0; j < GU; j++) c.sumB[j] += op.delta[bt * GU + j]! * op.scale;
       if (nb === 2) {
-        for (let j = 0; j < 2 * U; j++) c.sumB[GU + j] += op.delta[bt * GU + j]! * op.scale;
-        for (let u = 0; u < U; u++) c.sumB[GU + 2 * U + u] += op.deltaRh![bt * U + u]! * op.scale;
+        const own = cb !== null && op.rRight ? cb * U : -1;
+        for (let j = 0; j < GU; j++) c.sumB[GU + j] += (own >= 0 && j >= own && j < own + U ? op.rRight![bt * U + j - own]! : op.delta[bt * GU + j]!) * op.scale;
       }
     }
   }

@@ -15,8 +15,9 @@
 //            (the norm's relative error is at most its square's). Bias contributions and Σ_t C_t stay exact.
 // docs/analysis-memory.md states the budget and the bound.
 
-import { GATES, type RecurrentSpec } from '../model/types.js';
-import { kernels } from '../engine/kernels.js';
+import type { RecurrentSpec } from '../model/types.js';
+import { cellOf } from '../engine/cells/index.js';
+import { jsKernels, type Kernels } from '../engine/kernels-js.js';
 import { makeRng } from '../engine/rng.js';
 import type { LayerTaps } from '../engine/taps.js';
 import type { Arr } from '../engine/tensor.js';
@@ -30,10 +31,13 @@ export interface Operands {
   /** B_b / N. */
   scale: number;
   x: Arr; hp: Arr; delta: Arr;
-  /** GRU reset_after: δ_h ⊙ r, the candidate block's recurrent-side gradient (B, T, U). */
-  deltaRh: Arr | null;
-  /** GRU reset_before: r ⊙ h_{t−1}, the candidate block's left operand (B, T, U). */
-  hpH: Arr | null;
+  /**
+   * The cell's one gate block whose recurrent product differs (engine/cells ContributionOperands):
+   * its right operand (GRU reset_after: δ_h ⊙ r, also the recurrent bias row's) or left operand
+   * (GRU reset_before: r ⊙ h_{t−1}), (B, T, U); null where h_{t−1} and δ serve.
+   */
+  rRight: Arr | null;
+  rLeft: Arr | null;
 }
 
 export interface Sketch {
@@ -48,7 +52,9 @@ export interface Contributions {
   mode: ContributionMode;
   /** Sketch pairs (0 unless sketch), and after finishing, the median over steps of the measured relative standard error of ‖C_t‖². */
   k: number; sketchError: number | null;
-  T: number; U: number; I: number; G: number; biasRows: number; gru: boolean;
+  T: number; U: number; I: number; G: number; biasRows: number;
+  /** The gate block whose recurrent operands the cell replaces (Operands.rLeft/rRight), or null. */
+  block: number | null;
   /** matrix mode: C_t for every t, (T, I, GU), (T, U, GU); bias (T, nb, GU) also in sketch mode. */
   cK: Float64Array | null; cR: Float64Array | null; cB: Float64Array | null;
   /** factors mode: each batch's operands. */
@@ -72,22 +78,24 @@ const SKETCH_K_MIN = 16, SKETCH_K_MAX = 1024;
  * else `factors` if those fit (they split over threads), else `sketch` with as many pairs as fit (16..1024).
  */
 export function chooseContributionMode(spec: RecurrentSpec, T: number, N: number, budget: number, threads: number, valueBytes: number): { mode: ContributionMode; k: number } {
-  const U = spec.units, I = spec.inputDim, G = GATES[spec.kind].length, GU = G * U, nb = biasRowsOf(spec);
+  const cell = cellOf(spec.kind), U = spec.units, I = spec.inputDim, G = cell.gates.length, GU = G * U, nb = biasRowsOf(spec);
   const matrix = T * (I + U + nb) * GU * 8 * threads;
   if (matrix <= budget) return { mode: 'matrix', k: 0 };
-  const factors = T * N * (I + U + GU + (spec.kind === 'GRU' ? U : 0)) * valueBytes;
+  const factors = T * N * (I + U + GU + (cell.contributions ? U : 0)) * valueBytes;
   if (factors <= budget) return { mode: 'factors', k: 0 };
   const fixed = T * nb * GU * 8 * threads, perK = T * G * 2 * 8 * threads;
   const k = Math.max(SKETCH_K_MIN, Math.min(SKETCH_K_MAX, Math.floor((budget - fixed) / perK)));
   return { mode: 'sketch', k };
 }
 
+/** Rows of the cell's bias: 0 without one, 2 for an input and a recurrent row (GRU reset_after), else 1. */
 export function biasRowsOf(spec: RecurrentSpec): number {
-  return spec.useBias ? (spec.kind === 'GRU' && spec.resetAfter ? 2 : 1) : 0;
+  const b = cellOf(spec.kind).params(spec).find((p) => p.name === 'bias');
+  return b ? (b.shape.length === 2 ? b.shape[0]! : 1) : 0;
 }
 
 export function newContributions(spec: RecurrentSpec, T: number, mode: ContributionMode, k: number, seed: number, float32: boolean): Contributions {
-  const U = spec.units, I = spec.inputDim, G = GATES[spec.kind].length, GU = G * U, nb = biasRowsOf(spec);
+  const cell = cellOf(spec.kind), U = spec.units, I = spec.inputDim, G = cell.gates.length, GU = G * U, nb = biasRowsOf(spec);
   const like = (n: number): Arr => (float32 ? new Float32Array(n) : new Float64Array(n));
   let sketch: Sketch | null = null;
   if (mode === 'sketch') {
@@ -103,7 +111,7 @@ export function newContributions(spec: RecurrentSpec, T: number, mode: Contribut
     sketch = { k, psiK: sign(like(I * k)), psiR: sign(like(U * k)), omega: sign(like(GU * k)), yK: new Float64Array(T * G * k), yR: new Float64Array(T * G * k) };
   }
   return {
-    mode, k: mode === 'sketch' ? k : 0, sketchError: null, T, U, I, G, biasRows: nb, gru: spec.kind === 'GRU',
+    mode, k: mode === 'sketch' ? k : 0, sketchError: null, T, U, I, G, biasRows: nb, block: cell.contributions?.block ?? null,
     cK: mode === 'matrix' ? new Float64Array(T * I * GU) : null,
     cR: mode === 'matrix' ? new Float64Array(T * U * GU) : null,
     cB: mode !== 'factors' && nb ? new Float64Array(T * nb * GU) : null,
@@ -113,35 +121,24 @@ export function newContributions(spec: RecurrentSpec, T: number, mode: Contribut
   };
 }
 
-/** The operands of a batch from its taps (gateGrad, hPrev, x, and gates for GRU). */
+/** The operands of a batch from its taps (gateGrad, hPrev, x, and what the cell's own operands read). */
 export function operandsOf(spec: RecurrentSpec, taps: LayerTaps, scale: number): Operands {
-  const B = taps.batch, T = taps.steps, U = spec.units, GU = GATES[spec.kind].length * U, d = taps.data;
-  const delta = d.gateGrad!, gates = d.gates!, hp = d.hPrev!;
-  const like = (n: number): Arr => (delta instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
-  let deltaRh: Arr | null = null, hpH: Arr | null = null;
-  if (spec.kind === 'GRU' && spec.resetAfter) {
-    // reset_after multiplies the candidate's recurrent term by r: it acts on r ⊙ (h·R_h + b_h).
-    deltaRh = like(B * T * U);
-    for (let bt = 0; bt < B * T; bt++) for (let u = 0; u < U; u++) deltaRh[bt * U + u] = delta[bt * GU + 2 * U + u]! * gates[bt * GU + U + u]!;
-  } else if (spec.kind === 'GRU') {
-    // reset_before: the candidate's recurrent product is (r ⊙ h_{t−1})·R_h.
-    hpH = like(B * T * U);
-    for (let bt = 0; bt < B * T; bt++) for (let u = 0; u < U; u++) hpH[bt * U + u] = gates[bt * GU + U + u]! * hp[bt * U + u]!;
-  }
-  return { B, scale, x: d.x!, hp, delta, deltaRh, hpH };
+  const d = taps.data;
+  const own = cellOf(spec.kind).contributions?.operands(spec, taps) ?? { left: null, right: null };
+  return { B: taps.batch, scale, x: d.x!, hp: d.hPrev!, delta: d.gateGrad!, rRight: own.right, rLeft: own.left };
 }
 
-/** Folds one batch in. */
-export function addBatch(c: Contributions, op: Operands): void {
+/** Folds one batch in; `kern`: the run's kernels. */
+export function addBatch(c: Contributions, op: Operands, kern: Kernels = jsKernels): void {
   const { T, I, U, G, biasRows: nb } = c, GU = G * U;
   if (c.mode === 'factors') { c.factors.push(op); return; }
   const w = workspace(c, op);
   for (let t = 0; t < T; t++) {
-    if (c.mode === 'matrix') addStep(c, op, t, w, c.cK!, t * I * GU, c.cR!, t * U * GU, c.cB, t * nb * GU);
+    if (c.mode === 'matrix') addStep(c, op, t, w, c.cK!, t * I * GU, c.cR!, t * U * GU, c.cB, t * nb * GU, kern);
     else {
-      addStep(c, op, t, w, c.sumK, 0, c.sumR, 0, null, 0);
+      addStep(c, op, t, w, c.sumK, 0, c.sumR, 0, null, 0, kern);
       if (c.cB) addBias(c, op, t, c.cB, t * nb * GU);
-      project(c, op, t, w);
+      project(c, op, t, w, kern);
     }
   }
 }
@@ -156,61 +153,64 @@ function workspace(c: Contributions, op: Operands): Work {
 
 /**
  * Adds s·C_t of one batch into dst (kernel rows at dK[oK..], recurrent rows at dR[oR..], bias rows at dB[oB..]).
- * Each product runs in the operands' dtype on the active kernels, then is added in float64.
+ * Each product runs in the operands' dtype on the run's kernels, then is added in float64.
  */
-function addStep(c: Contributions, op: Operands, t: number, w: Work, dK: Float64Array, oK: number, dR: Float64Array, oR: number, dB: Float64Array | null, oB: number): void {
+function addStep(c: Contributions, op: Operands, t: number, w: Work, dK: Float64Array, oK: number, dR: Float64Array, oR: number, dB: Float64Array | null, oB: number, k: Kernels): void {
   const { T, I, U, G } = c, GU = G * U, { B, x, hp, delta, scale } = op, tmp = w.tmp;
-  const k = kernels();
   k.gemm(true, false, I, GU, B, x, t * I, T * I, delta, t * GU, T * GU, 0, tmp, 0, GU);
   for (let i = 0; i < I * GU; i++) dK[oK + i] += tmp[i]! * scale;
-  if (c.gru) {
-    k.gemm(true, false, U, 2 * U, B, hp, t * U, T * U, delta, t * GU, T * GU, 0, tmp, 0, GU);
-    const left = op.hpH ?? hp, right = op.deltaRh ?? delta;
-    const rOff = op.deltaRh ? t * U : t * GU + 2 * U, ldr = op.deltaRh ? T * U : T * GU;
-    k.gemm(true, false, U, U, B, left, t * U, T * U, right, rOff, ldr, 0, tmp, 2 * U, GU);
+  const cb = c.block;
+  if (cb !== null && (op.rLeft || op.rRight)) {
+    // h_{t−1}ᵀ·δ for the blocks before and after the cell's own block, then its own operands.
+    if (cb > 0) k.gemm(true, false, U, cb * U, B, hp, t * U, T * U, delta, t * GU, T * GU, 0, tmp, 0, GU);
+    if (cb < G - 1) k.gemm(true, false, U, (G - 1 - cb) * U, B, hp, t * U, T * U, delta, t * GU + (cb + 1) * U, T * GU, 0, tmp, (cb + 1) * U, GU);
+    const left = op.rLeft ?? hp, right = op.rRight ?? delta;
+    const rOff = op.rRight ? t * U : t * GU + cb * U, ldr = op.rRight ? T * U : T * GU;
+    k.gemm(true, false, U, U, B, left, t * U, T * U, right, rOff, ldr, 0, tmp, cb * U, GU);
   } else k.gemm(true, false, U, GU, B, hp, t * U, T * U, delta, t * GU, T * GU, 0, tmp, 0, GU);
   for (let i = 0; i < U * GU; i++) dR[oR + i] += tmp[i]! * scale;
   if (dB) addBias(c, op, t, dB, oB);
 }
 
-/** Bias rows: Σ_b s·δ (and for GRU reset_after a second row with the candidate block's δ_h ⊙ r). */
+/** Bias rows: Σ_b s·δ (and for a recurrent bias row, the recurrent side: δ with the cell's own block's right operand). */
 function addBias(c: Contributions, op: Operands, t: number, dB: Float64Array, oB: number): void {
   const { T, U, G } = c, GU = G * U, { B, delta, scale } = op;
+  const own = c.block !== null && op.rRight ? c.block * U : -1;
   for (let b = 0; b < B; b++) {
     const o = (b * T + t) * GU;
     for (let j = 0; j < GU; j++) dB[oB + j] += delta[o + j]! * scale;
     if (c.biasRows === 2) {
-      for (let j = 0; j < 2 * U; j++) dB[oB + GU + j] += delta[o + j]! * scale;
-      for (let u = 0; u < U; u++) dB[oB + GU + 2 * U + u] += op.deltaRh![(b * T + t) * U + u]! * scale;
+      for (let j = 0; j < GU; j++) {
+        dB[oB + GU + j] += (own >= 0 && j >= own && j < own + U ? op.rRight![(b * T + t) * U + j - own]! : delta[o + j]!) * scale;
+      }
     }
   }
 }
 
 /** Sketch: y_j(t, g) += s Σ_b (ψ_jᵀ a_b)(ω_jᵀ δ_b^g) for kernel (a = x) and recurrent (a = h_{t−1}) rows. */
-function project(c: Contributions, op: Operands, t: number, w: Work): void {
+function project(c: Contributions, op: Operands, t: number, w: Work, kern: Kernels): void {
   const { T, I, U, G } = c, GU = G * U, sk = c.sketch!, K = sk.k, { B, scale } = op;
-  const kern = kernels();
   const PA = w.pa, PD = w.pd;
-  // PA rows 0..B−1: x·ψ_K; rows B..2B−1: h·ψ_R. PD: (G, B, k) of δ^g·ω^g, then (r⊙h or δ_h⊙r) for the GRU candidate.
+  // PA rows 0..B−1: x·ψ_K; rows B..2B−1: h·ψ_R. PD: (G, B, k) of δ^g·ω^g, then the cell's own block's operand.
   kern.gemm(false, false, B, K, I, op.x, t * I, T * I, sk.psiK, 0, K, 0, PA, 0, K);
   kern.gemm(false, false, B, K, U, op.hp, t * U, T * U, sk.psiR, 0, K, 0, PA, B * K, K);
   for (let g = 0; g < G; g++) kern.gemm(false, false, B, K, U, op.delta, t * GU + g * U, T * GU, sk.omega, g * U * K, K, 0, PD, g * B * K, K);
-  const cand = 2;
+  const cb = c.block ?? -1, own = cb >= 0 && (op.rLeft || op.rRight);
   const accumulate = (y: Float64Array, g: number, pa: number, pd: number): void => {
     const o = (t * G + g) * K;
     for (let b = 0; b < B; b++) for (let j = 0; j < K; j++) y[o + j] += scale * PA[pa + b * K + j]! * PD[pd + b * K + j]!;
   };
   for (let g = 0; g < G; g++) {
     accumulate(sk.yK, g, 0, g * B * K);
-    if (c.gru && g === cand && (op.hpH || op.deltaRh)) continue;
+    if (own && g === cb) continue;
     accumulate(sk.yR, g, B * K, g * B * K);
   }
-  if (c.gru && op.hpH) {
-    kern.gemm(false, false, B, K, U, op.hpH, t * U, T * U, sk.psiR, 0, K, 0, PA, B * K, K);
-    accumulate(sk.yR, cand, B * K, cand * B * K);
-  } else if (c.gru && op.deltaRh) {
-    kern.gemm(false, false, B, K, U, op.deltaRh, t * U, T * U, sk.omega, cand * U * K, K, 0, PD, G * B * K, K);
-    accumulate(sk.yR, cand, B * K, G * B * K);
+  if (own && op.rLeft) {
+    kern.gemm(false, false, B, K, U, op.rLeft, t * U, T * U, sk.psiR, 0, K, 0, PA, B * K, K);
+    accumulate(sk.yR, cb, B * K, cb * B * K);
+  } else if (own && op.rRight) {
+    kern.gemm(false, false, B, K, U, op.rRight, t * U, T * U, sk.omega, cb * U * K, K, 0, PD, G * B * K, K);
+    accumulate(sk.yR, cb, B * K, G * B * K);
   }
 }
 
@@ -223,8 +223,8 @@ export function mergeContributions(c: Contributions, o: Contributions): void {
   c.factors.push(...o.factors);
 }
 
-/** Computes the per-step norms and the totals once; frees the per-step storage. `factors` picks the cheaper way unless told. */
-export function finishContributions(c: Contributions, factors: 'gram' | 'rebuild' | 'auto' = 'auto'): void {
+/** Computes the per-step norms and the totals once; frees the per-step storage. `factors` picks the cheaper way unless told; `kern`: the run's kernels. */
+export function finishContributions(c: Contributions, factors: 'gram' | 'rebuild' | 'auto' = 'auto', kern: Kernels = jsKernels): void {
   if (c.norms) return;
   const { T, I, U, G, biasRows: nb } = c, GU = G * U;
   const norms = new Float64Array(G * 3 * T);
@@ -244,13 +244,13 @@ export function finishContributions(c: Contributions, factors: 'gram' | 'rebuild
     }
   } else if (c.mode === 'factors' && (factors === 'gram' || (factors === 'auto' && gramIsCheaper(c)))) {
     gramNorms(c, norms);
-    blockedTotals(c);
+    blockedTotals(c, kern);
   } else if (c.mode === 'factors') {
     const sK = new Float64Array(I * GU), sR = new Float64Array(U * GU), sB = new Float64Array(nb * GU);
     const w = c.factors.length ? workspace(c, c.factors[0]!) : null;
     for (let t = 0; t < T; t++) {
       sK.fill(0); sR.fill(0); sB.fill(0);
-      c.factors.forEach((op) => addStep(c, op, t, w!, sK, 0, sR, 0, nb ? sB : null, 0));
+      c.factors.forEach((op) => addStep(c, op, t, w!, sK, 0, sR, 0, nb ? sB : null, 0, kern));
       blockNorms(sK, 0, I, 0, t); addTo(c.sumK, sK, 0);
       blockNorms(sR, 0, U, 1, t); addTo(c.sumR, sR, 0);
       if (nb) { blockNorms(sB, 0, nb, 2, t); addTo(c.sumB, sB, 0); }

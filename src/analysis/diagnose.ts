@@ -85,7 +85,7 @@ function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
         code: 'vanishing', severity: 'warning', ...base,
         message: `Gradients vanish in ${who}: ${seqs ? 'the running product of step-Jacobian norms falls below 0.01' : '‖∂L/∂h_t‖ falls below 1% of the peak it reaches going back'} within ${reach} of ${T} steps, so the loss barely reaches the early inputs.`,
         evidence: { effectiveHorizon: reach, steps: T, firstStepNorm: r3(first ?? 0), maxNorm: r3(peak), log10Ratio: r3(Math.log10(Math.max(first ?? 0, 1e-300) / peak)) },
-        remedy: ra.kind === 'SimpleRNN' ? 'Use an LSTM or GRU instead of SimpleRNN, shorten the sequences, or initialise the recurrent kernel orthogonally (or near identity with relu).' : 'Shorten the sequences or add skip/attention paths; for LSTM check the forget-gate bias (unit_forget_bias=True) and that gates are not saturated.',
+        remedy: ra.gates.length === 1 ? 'Use an LSTM or GRU instead of SimpleRNN, shorten the sequences, or initialise the recurrent kernel orthogonally (or near identity with relu).' : 'Shorten the sequences or add skip/attention paths; for LSTM check the forget-gate bias (unit_forget_bias=True) and that gates are not saturated.',
         chart: 'dh',
       });
     }
@@ -103,7 +103,8 @@ function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
       chart: 'jacobian',
     });
   }
-  if (ra.kind === 'LSTM') {
+  // Cells with a forget gate (LSTM and its variants).
+  if (ra.gates.includes('f')) {
     const f = ra.gateStats.find((g) => g.gate === 'f');
     const m = f ? nums(f.mean) : [];
     const mean = m.length ? m.reduce((a, b) => a + b, 0) / m.length : NaN;

@@ -11,6 +11,8 @@ import type { Params } from '../engine/graph.js';
 import { gradsFromOutputs } from '../engine/run.js';
 import type { LayerTaps } from '../engine/taps.js';
 import { alloc, type Arr, type DType } from '../engine/tensor.js';
+import { cellOf } from '../engine/cells/index.js';
+import type { Kernels } from '../engine/kernels-js.js';
 
 export interface DumpEntry {
   name: string;
@@ -27,14 +29,14 @@ export interface DumpSink {
 /** Raw arrays in memory (keepRaw). */
 export type RawArrays = Map<string, { shape: number[]; data: Float64Array | Float32Array }>;
 
-const gatesOf = (kind: LayerTaps['kind']): string[] => (kind === 'LSTM' ? ['i', 'f', 'c', 'o'] : kind === 'GRU' ? ['z', 'r', 'h'] : ['h']);
+const gatesOf = (kind: LayerTaps['kind']): string[] => cellOf(kind).gates.map((g) => g.name);
 const idOf = (tp: { layer: string; direction: string | null }): string => (tp.direction ? `${tp.layer}/${tp.direction}` : tp.layer);
 
 /**
  * Every array the dump of this analysis holds, in file order. The recurrent layers' step counts come
  * from a gradient pass over the first sample (they can differ from the input's after Conv1D/pooling).
  */
-export function dumpEntries(model: ModelSpec, inputs: { shape: number[]; data: ArrayLike<number> }[], N: number, dtype: DType, params: Params): DumpEntry[] {
+export function dumpEntries(model: ModelSpec, inputs: { shape: number[]; data: ArrayLike<number> }[], N: number, dtype: DType, params: Params, kernels?: Kernels): DumpEntry[] {
   const xs = inputs.map((x) => {
     const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
     const data = alloc(dtype, per);
@@ -42,13 +44,13 @@ export function dumpEntries(model: ModelSpec, inputs: { shape: number[]; data: A
     return { shape: [1, ...x.shape.slice(1)], data };
   });
   const probe = gradsFromOutputs(model, xs, (outs) => outs.map((y) => ({ shape: y.shape, data: alloc(dtype, y.data.length) })), {
-    dtype, taps: { dh: true }, params,
+    dtype, taps: { dh: true }, params, kernels,
   });
   const out: DumpEntry[] = [];
   for (const tp of [...probe.taps.layers].reverse()) {
     const id = idOf(tp), T = tp.steps;
     out.push({ name: `dh/${id}`, shape: [N, T, tp.units], dtype });
-    if (tp.kind === 'LSTM') out.push({ name: `dc/${id}`, shape: [N, T, tp.units], dtype });
+    if (cellOf(tp.kind).states.includes('c')) out.push({ name: `dc/${id}`, shape: [N, T, tp.units], dtype });
     out.push({ name: `dx/${id}`, shape: [N, T, tp.inputDim], dtype });
     for (const g of gatesOf(tp.kind)) out.push({ name: `gate_grad/${id}/${g}`, shape: [N, T, tp.units], dtype });
   }

@@ -1,7 +1,8 @@
 // Per parameter tensor statistics, per gate block for recurrent weights, and the
 // weight-value vs |gradient| density of every recurrent block (gate × group).
 
-import { GATES, type ModelSpec, type RecurrentSpec } from '../model/types.js';
+import type { ModelSpec, RecurrentSpec } from '../model/types.js';
+import { cellOf } from '../engine/cells/index.js';
 import type { Params } from '../engine/graph.js';
 import { LOG10_GRAD_EDGES, type Density2D, type Histogram, type ParamGroup, type ParamStats, type TensorStats } from './schema.js';
 
@@ -68,7 +69,7 @@ export function paramStats(model: ModelSpec, params: Params, grads: Params): Par
     out.push({
       key: p.key, layer: model.layers[li]!.name, direction: rec?.direction ?? null, name: p.name,
       shape: [...p.shape], trainable: p.trainable, ...tensorStats(w, g),
-      blocks: isRecW ? GATES[rec.spec.kind].map((gate, gi) => {
+      blocks: isRecW ? cellOf(rec.spec.kind).gates.map(({ name: gate }, gi) => {
         const b = blockIndex(p.shape, rec.spec.units, gi);
         return { gate, ...tensorStats(w, g, b.idx, b.n) };
       }) : null,
@@ -85,7 +86,7 @@ export function densities(model: ModelSpec, params: Params, grads: Params, layer
     const rec = recurrentOf(model, li, p.key);
     if (!rec || rec.direction !== direction || !['kernel', 'recurrent_kernel', 'bias'].includes(p.name)) return;
     const w = params[li]![pi]!.data, g = grads[li]![pi]!.data;
-    GATES[rec.spec.kind].forEach((gate, gi) => {
+    cellOf(rec.spec.kind).gates.forEach(({ name: gate }, gi) => {
       const b = blockIndex(p.shape, rec.spec.units, gi);
       let wmin = Infinity, wmax = -Infinity, lmin = Infinity, lmax = -Infinity, zero = 0;
       for (let k = 0; k < b.n; k++) {

@@ -1,10 +1,12 @@
 // Turns a layer's accumulators into its RecurrentAnalysis (schema.ts): per-step norms and
 // quantiles, contributions, Jacobian spectra, gate statistics, dead units, heatmap, horizon.
 
-import { GATES } from '../model/types.js';
+import { cellOf } from '../engine/cells/index.js';
 import type { LayerTaps } from '../engine/taps.js';
 import type { Arr } from '../engine/tensor.js';
+import { jsKernels, type Kernels } from '../engine/kernels-js.js';
 import { stepJacobianNorms } from './jacobian.js';
+import { finishContributions } from './contributions.js';
 import { contributionNorm, contributionTotal, gateActivationName, type StepAccumulator } from './steps.js';
 import type { Contribution, Horizon, JacobianStats, Num, ParamGroup, RecurrentAnalysis, StepSeries } from './schema.js';
 import type { Thresholds } from './diagnose.js';
@@ -49,10 +51,13 @@ export function horizon(norm: Num[], goBackwards: boolean, ratio: number): Horiz
   return { ratio, steps: T - 1 - k + 1, from: pos(T - 1), to: pos(k) };
 }
 
-export function finishRecurrent(acc: StepAccumulator, R: Arr, taps: LayerTaps, th: Thresholds,
-  jopt: { samples: number; iterations: number; seed: number }): RecurrentAnalysis {
+/** `weights`: the layer's (direction's) parameters in the cell's order; `kern`: the run's kernels. */
+export function finishRecurrent(acc: StepAccumulator, weights: readonly Arr[], taps: LayerTaps, th: Thresholds,
+  jopt: { samples: number; iterations: number; seed: number }, kern: Kernels = jsKernels): RecurrentAnalysis {
   const { spec, T, U } = acc;
-  const gates = [...GATES[spec.kind]];
+  finishContributions(acc.contrib, 'auto', kern);
+  const cell = cellOf(spec.kind);
+  const gates = cell.gates.map((g) => g.name);
   const groups: ParamGroup[] = spec.useBias ? ['kernel', 'recurrent_kernel', 'bias'] : ['kernel', 'recurrent_kernel'];
   const contributions: Contribution[] = [];
   gates.forEach((gate, g) => groups.forEach((group) => {
@@ -66,7 +71,7 @@ export function finishRecurrent(acc: StepAccumulator, R: Arr, taps: LayerTaps, t
   // Jacobian on a subsample of the first batch.
   const nS = Math.min(jopt.samples, taps.batch);
   const samples = Array.from({ length: nS }, (_, i) => Math.floor((i * taps.batch) / nS));
-  const jr = stepJacobianNorms(spec, R, taps, samples, jopt.iterations, jopt.seed);
+  const jr = stepJacobianNorms(spec, weights, taps, samples, jopt.iterations, jopt.seed, kern);
   const med: Num[] = [], mx: Num[] = [];
   for (let t = 0; t < T; t++) {
     const v = jr.sigma.map((s) => s[t]!).filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
@@ -83,7 +88,7 @@ export function finishRecurrent(acc: StepAccumulator, R: Arr, taps: LayerTaps, t
     if (x !== null && x !== undefined) lx += Math.log10(Math.max(x, 1e-300));
   }
   const jacobian: JacobianStats = {
-    state: spec.kind === 'LSTM' ? 'h,c' : 'h', median: med, max: mx,
+    state: cell.states.join(','), median: med, max: mx,
     log10ProductMedian: prodMed.map((v) => (v === null ? null : fin(v))), log10ProductMax: prodMax.map((v) => (v === null ? null : fin(v))),
     samples: nS, iterations: jopt.iterations,
   };

@@ -19,7 +19,8 @@ export const ANALYSIS_SET_SCHEMA = 'rnnscope.analysis-set/1';
 
 export type Num = number | null;
 export type Direction = 'forward' | 'backward' | null;
-export type Kind = 'SimpleRNN' | 'LSTM' | 'GRU';
+/** A registered recurrent cell's kind (engine/cells): SimpleRNN, LSTM, GRU, … */
+export type Kind = string;
 export type ParamGroup = 'kernel' | 'recurrent_kernel' | 'bias';
 export type Severity = 'info' | 'warning' | 'error';
 
@@ -110,8 +111,8 @@ export interface Contribution {
 }
 
 export interface JacobianStats {
-  /** 'h' (SimpleRNN, GRU) or 'h,c' (LSTM: the joint state). */
-  state: 'h' | 'h,c';
+  /** The cell's states, comma-joined: 'h' (SimpleRNN, GRU) or 'h,c' (LSTM: the joint state). */
+  state: string;
   /** Per step: median and max over samples of σ_max(∂s_t/∂s_{t−1}); null at the first processed step. */
   median: Num[];
   max: Num[];

@@ -10,7 +10,10 @@
 // gate block) live in contributions.ts: norms of sums are not sums of norms, and how they are
 // kept depends on their size.
 
-import { GATES, type RecurrentSpec } from '../model/types.js';
+import type { RecurrentSpec } from '../model/types.js';
+import { cellOf } from '../engine/cells/index.js';
+import { gateActivation } from '../engine/cells/common.js';
+import { jsKernels, type Kernels } from '../engine/kernels-js.js';
 import { addInto } from '../engine/tensor.js';
 import type { LayerTaps } from '../engine/taps.js';
 import {
@@ -38,11 +41,11 @@ export interface StepAccumulator {
 
 export function newAccumulator(spec: RecurrentSpec, layer: string, direction: 'forward' | 'backward' | null, T: number, N: number,
   contrib: { mode: ContributionMode; k: number; seed: number; float32: boolean } = { mode: 'matrix', k: 0, seed: 1, float32: true }): StepAccumulator {
-  const U = spec.units, I = spec.inputDim, G = GATES[spec.kind].length;
+  const cell = cellOf(spec.kind), U = spec.units, I = spec.inputDim, G = cell.gates.length, hasC = cell.states.includes('c');
   return {
     spec, layer, direction, T, U, I, G, N,
-    dhSq: new Float64Array(T), dcSq: spec.kind === 'LSTM' ? new Float64Array(T) : null, dxSq: new Float64Array(T),
-    dhPer: [], dcPer: spec.kind === 'LSTM' ? [] : null, dxPer: [],
+    dhSq: new Float64Array(T), dcSq: hasC ? new Float64Array(T) : null, dxSq: new Float64Array(T),
+    dhPer: [], dcPer: hasC ? [] : null, dxPer: [],
     absDh: new Float64Array(T * U), maxDh: new Float64Array(U),
     contrib: newContributions(spec, T, contrib.mode, contrib.k, contrib.seed, contrib.float32),
     gateSum: new Float64Array(G * T), gateSat: new Float64Array(G * T), valid: new Float64Array(T),
@@ -56,9 +59,9 @@ export function saturated(actName: string, a: number): boolean {
   return sigmoidLike.has(actName) ? a < 0.05 || a > 0.95 : Math.abs(a) > 0.95;
 }
 
+/** The name of the activation gate g applies (the cell's definition says which config activation). */
 export function gateActivationName(spec: RecurrentSpec, g: number): string {
-  if (spec.kind === 'SimpleRNN') return spec.activation.name;
-  return g === 2 ? spec.activation.name : spec.recurrentActivation.name;
+  return gateActivation(cellOf(spec.kind), spec, g).name;
 }
 
 function addNorms(sq: Float64Array, per: number[][], tap: Float64Array | Float32Array, B: number, T: number, W: number, Bb: number, N: number): void {
@@ -76,8 +79,8 @@ function addNorms(sq: Float64Array, per: number[][], tap: Float64Array | Float32
   }
 }
 
-/** Feeds one batch's taps (requested: dh, dc, dx, gateGrad, gates, hPrev, x). */
-export function accumulate(acc: StepAccumulator, taps: LayerTaps): void {
+/** Feeds one batch's taps (requested: dh, dc, dx, gateGrad, gates, hPrev, x); `kern`: the run's kernels. */
+export function accumulate(acc: StepAccumulator, taps: LayerTaps, kern: Kernels = jsKernels): void {
   const { T, U, I, G, N } = acc;
   const B = taps.batch;
   const d = taps.data;
@@ -90,7 +93,7 @@ export function accumulate(acc: StepAccumulator, taps: LayerTaps): void {
     acc.absDh[t * U + u] += v;
     if (v > acc.maxDh[u]!) acc.maxDh[u] = v;
   }
-  addBatch(acc.contrib, operandsOf(acc.spec, taps, scale));
+  addBatch(acc.contrib, operandsOf(acc.spec, taps, scale), kern);
   const gates = d.gates!, spec = acc.spec, GU = G * U;
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
     if (taps.mask && !taps.mask[b * T + t]) continue;

@@ -28,7 +28,8 @@ export interface LayerTaps {
   layer: string;
   /** 'forward' | 'backward' for the halves of a Bidirectional, null otherwise. */
   direction: 'forward' | 'backward' | null;
-  kind: 'SimpleRNN' | 'LSTM' | 'GRU';
+  /** The cell's kind (engine/cells). */
+  kind: string;
   batch: number;
   steps: number;
   units: number;

@@ -2,8 +2,8 @@
 //
 // Conversions (the ones Keras itself applies when loading,
 // TK:tf_keras/saving/legacy/hdf5_format.py preprocess_weights_for_loading):
-//   Keras 1 LSTM  12 arrays saved i, c, f, o  → kernel [W_i W_f W_c W_o], recurrent [U_i U_f U_c U_o], bias [b_i b_f b_c b_o]
-//   Keras 1 GRU    9 arrays z, r, h           → concatenated in that order
+//   Keras 1 per-gate arrays (W_g, U_g, b_g per gate, in the order the cell's keras1Gates gives, e.g. LSTM
+//                 i, c, f, o) → kernel [W_i W_f W_c W_o], recurrent [U_i …], bias [b_i …] in the cell's gate order
 //   CuDNNLSTM     bias (8U,) = input ‖ recurrent biases → summed; per gate, kernel block k → kᵀ.reshape(k.shape, order F),
 //                 recurrent block r → rᵀ (keras-formats.md §2.4)
 //   CuDNNGRU      bias (6U,) → (2, 3U) for GRU(reset_after=True); kernels as above; refused for reset_after=False
@@ -15,7 +15,8 @@
 import type { LayerSpec, ModelSpec, NDArray, ParamSpec, RecurrentSpec } from './types.js';
 import { ModelError } from './errors.js';
 import { msg } from './messages.js';
-import { gateCount, shapeHint } from './params.js';
+import { shapeHint } from './params.js';
+import { cellOf } from '../engine/cells/index.js';
 
 export interface FileArray {
   name: string;
@@ -77,20 +78,22 @@ function fromCudnnKernels(k: NDArray, rk: NDArray, gates: number): [NDArray, NDA
 
 function cellArrays(rnn: RecurrentSpec, arrays: FileArray[], key: string): NDArray[] {
   const a = arrays.map(arr);
-  if (rnn.kind === 'LSTM' && a.length === 12) {
-    return [concatLast([a[0]!, a[6]!, a[3]!, a[9]!]), concatLast([a[1]!, a[7]!, a[4]!, a[10]!]), concatLast([a[2]!, a[8]!, a[5]!, a[11]!])];
+  const cell = cellOf(rnn.kind), G = cell.gates.length;
+  const k1 = cell.keras1Gates;
+  if (k1 && a.length === 3 * k1.length) {
+    // Keras 1 per-gate arrays W_g, U_g, b_g in the saved gate order → fused in the cell's gate order.
+    const at = cell.gates.map((g) => k1.indexOf(g.name));
+    return [0, 1, 2].map((w) => concatLast(at.map((s) => a[3 * s + w]!)));
   }
-  if (rnn.kind === 'GRU' && a.length === 9) {
-    return [concatLast([a[0]!, a[3]!, a[6]!]), concatLast([a[1]!, a[4]!, a[7]!]), concatLast([a[2]!, a[5]!, a[8]!])];
-  }
-  if (a.length === 3 && rnn.kind !== 'SimpleRNN' && a[0]!.shape.length === 2 && a[1]!.shape.length === 2) {
+  if (a.length === 3 && cell.cudnnBias && a[0]!.shape.length === 2 && a[1]!.shape.length === 2) {
     const U = a[1]!.shape[0]!;
-    const gu = gateCount(rnn) * U;
+    const gu = G * U;
     const b = a[2]!;
     if (b.shape.length === 1 && b.shape[0] === 2 * gu && a[0]!.shape[1] === gu && a[1]!.shape[1] === gu) {
-      if (rnn.kind === 'GRU' && !rnn.resetAfter) throw new ModelError(msg.cudnnGruToResetBefore(`${key}bias`));
-      const [K, R] = fromCudnnKernels(a[0]!, a[1]!, gateCount(rnn));
-      if (rnn.kind === 'GRU') return [K, R, { shape: [2, gu], data: b.data }];
+      const rows = cell.params(rnn).find((p) => p.name === 'bias')?.shape.length === 2;
+      if (cell.cudnnBias === 'rows' && !rows) throw new ModelError(msg.cudnnGruToResetBefore(`${key}bias`));
+      const [K, R] = fromCudnnKernels(a[0]!, a[1]!, G);
+      if (cell.cudnnBias === 'rows') return [K, R, { shape: [2, gu], data: b.data }];
       // Keras sums the two float32 halves in float32 (np.sum on float32 arrays): round like it.
       const bias = new Float64Array(gu);
       for (let j = 0; j < gu; j++) bias[j] = Math.fround(b.data[j]! + b.data[gu + j]!);
@@ -123,8 +126,8 @@ function conv1dKernel(layer: Extract<LayerSpec, { type: 'Conv1D' }>, a: NDArray,
 
 function expectedList(params: ParamSpec[], layer: LayerSpec): string {
   const base = `${params.length} (${params.map((p) => p.name).join(', ')})`;
-  if (layer.type === 'Recurrent' && layer.rnn.kind === 'LSTM') return `${base}, or 12 Keras 1 per-gate arrays`;
-  if (layer.type === 'Recurrent' && layer.rnn.kind === 'GRU') return `${base}, or 9 Keras 1 per-gate arrays`;
+  const k1 = layer.type === 'Recurrent' ? cellOf(layer.rnn.kind).keras1Gates : undefined;
+  if (k1) return `${base}, or ${3 * k1.length} Keras 1 per-gate arrays`;
   return base;
 }
 

@@ -18,6 +18,7 @@ import { GraphBuilder, parseModel, sequentialInputHint, type ModelDef, type Weig
 import { parseLosses, parseOptimizer } from './loss-config.js';
 import { isRecord } from './keras-format.js';
 import { gateCount, rnnParamShapes } from './params.js';
+import { cellOf, cellOfLayerClass } from '../engine/cells/index.js';
 import type { CellInfo, ParsedLayer } from './layers-config.js';
 import { msg } from './messages.js';
 import { checkBlockers } from './blockers.js';
@@ -172,21 +173,22 @@ export function weightGroups(model: ModelSpec): WeightGroup[] {
 type Flavor = 'keras1' | 'keras2' | 'keras3' | 'tfjs';
 type Item = { name: string; shape: number[] };
 
-/** Keras 1 per-gate arrays: LSTM saved i, c, f, o; GRU z, r, h (K1@1.2.2:keras/layers/recurrent.py; §2.3). */
-const KERAS1_GATES: Record<string, string[]> = { LSTM: ['i', 'c', 'f', 'o'], GRU: ['z', 'r', 'h'] };
+/** A cuDNN layer class (CuDNNLSTM, CuDNNGRU) stores input and recurrent biases side by side (2·G·U,). */
+const isCudnn = (cls: string): boolean => cellOfLayerClass(cls)?.layerClass.cudnn === true;
 
 function rnnLayout(rnn: Parameters<typeof rnnParamShapes>[0], flavor: Flavor, cell: CellInfo | undefined, prefix: string): Item[] {
   const consumeLess = cell?.consumeLess ?? null;
   const cls = cell?.className ?? '';
   const U = rnn.units, I = rnn.inputDim, gu = gateCount(rnn) * U;
   if (flavor === 'keras1') {
-    const gates = KERAS1_GATES[rnn.kind];
+    // Keras 1 per-gate arrays in the cell's saved gate order (LSTM i, c, f, o; K1@1.2.2:keras/layers/recurrent.py).
+    const gates = cellOf(rnn.kind).keras1Gates;
     if (!gates || consumeLess === 'gpu') return [{ name: `${prefix}W`, shape: [I, gu] }, { name: `${prefix}U`, shape: [U, gu] }, { name: `${prefix}b`, shape: [gu] }];
     return gates.flatMap((g) => [{ name: `${prefix}W_${g}`, shape: [I, U] }, { name: `${prefix}U_${g}`, shape: [U, U] }, { name: `${prefix}b_${g}`, shape: [U] }]);
   }
   return rnnParamShapes(rnn).map((p) => {
-    // CuDNNLSTM stores input and recurrent biases (8U,); CuDNNGRU (6U,) (§2.4).
-    if (p.name === 'bias' && (cls === 'CuDNNLSTM' || cls === 'CuDNNGRU')) return { name: prefix + p.name, shape: [2 * gu] };
+    // CuDNNLSTM stores input and recurrent biases (8U,); CuDNNGRU (6U,).
+    if (p.name === 'bias' && isCudnn(cls)) return { name: prefix + p.name, shape: [2 * gu] };
     return { name: prefix + p.name, shape: p.shape };
   });
 }
@@ -223,7 +225,8 @@ export function layerParamCount(model: ModelSpec, i: number): { trainable: numbe
   for (const p of model.params[i] ?? []) {
     let n = p.shape.reduce((a, b) => a * b, 1);
     const cell = p.key.slice(model.layers[i]!.name.length + 1).startsWith('backward/') ? cells[1] : cells[0];
-    if (cell?.className === 'CuDNNLSTM' && p.name === 'bias') n *= 2;
+    // A cuDNN bias the cell sums into one row (CuDNNLSTM) counts both halves; CuDNNGRU's two rows are its bias.
+    if (cell && isCudnn(cell.className) && p.name === 'bias' && p.shape.length === 1) n *= 2;
     if (p.trainable) trainable += n;
     else nonTrainable += n;
   }

@@ -2,11 +2,15 @@
 // Each is one sentence: what was found, what was expected, what to do.
 
 import { fmtShape } from './errors.js';
+import { cellClassNames } from '../engine/cells/index.js';
+
+/** The recurrent layer and cell classes of the registered cells (engine/cells). */
+const RNN_CLASSES = cellClassNames();
 
 /** Keras class names rnnscope rebuilds (aliases included), for "supported: …" lists. */
 export const SUPPORTED_LAYERS: readonly string[] = [
   'InputLayer', 'Dense', 'Embedding', 'Masking',
-  'SimpleRNN', 'LSTM', 'GRU', 'CuDNNLSTM', 'CuDNNGRU', 'RNN(SimpleRNNCell|LSTMCell|GRUCell)',
+  ...RNN_CLASSES.primary, ...RNN_CLASSES.layers.filter((c) => !RNN_CLASSES.primary.includes(c)), `RNN(${RNN_CLASSES.cells.join('|')})`,
   'Bidirectional', 'TimeDistributed', 'RepeatVector', 'Flatten', 'Reshape', 'Permute',
   'Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
   'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'ZeroPadding2D', 'SpatialDropout2D',
@@ -19,6 +23,7 @@ export const SUPPORTED_LAYERS: readonly string[] = [
 const q = (s: unknown): string => `'${String(s)}'`;
 const who = (name: string, cls: string): string => `Layer '${name}' (${cls})`;
 const list = (xs: readonly (string | number)[]): string => `[${xs.join(',')}]`;
+const orList = (xs: readonly string[]): string => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}` : xs.join(''));
 
 export const msg = {
   badKerasVersion: (v: string): string =>
@@ -58,10 +63,10 @@ export const msg = {
     `Layer '${name}' (TimeDistributed) wraps ${inner}; rnnscope runs TimeDistributed around one single-input, non-recurrent layer (Dense, Conv1D, Conv2D, pooling, Flatten, BatchNormalization, Dropout, …); a recurrent layer inside TimeDistributed cannot be analysed yet, ask for support with this model.`,
 
   bidiInner: (name: string, inner: string): string =>
-    `Layer '${name}' (Bidirectional) wraps ${inner}; rnnscope supports Bidirectional around SimpleRNN, LSTM, GRU or RNN(cell) only; re-save the model with a recurrent layer inside.`,
+    `Layer '${name}' (Bidirectional) wraps ${inner}; rnnscope supports Bidirectional around ${RNN_CLASSES.primary.join(', ')} or RNN(cell) only; re-save the model with a recurrent layer inside.`,
 
   customCell: (name: string, cls: string, cell: string): string =>
-    `${who(name, cls)} runs the cell ${q(cell)}; rnnscope supports RNN with one SimpleRNNCell, LSTMCell or GRUCell; use the SimpleRNN, LSTM or GRU layer instead.`,
+    `${who(name, cls)} runs the cell ${q(cell)}; rnnscope supports RNN with one ${orList(RNN_CLASSES.cells)}; use the ${orList(RNN_CLASSES.primary)} layer instead.`,
 
   keras1Merge: (name: string, mode: string): string =>
     `Layer '${name}' (Merge) has mode=${JSON.stringify(mode)}; rnnscope maps the Keras 1 modes sum, mul, concat, ave and max only; rebuild the merge with Add, Multiply, Concatenate, Average or Maximum.`,

@@ -3,24 +3,18 @@
 // §1.3.2, §2.2), and the "why" hint each shape error prints.
 
 import type { LayerSpec, ParamSpec, RecurrentSpec, Shape } from './types.js';
-import { GATES } from './types.js';
 import { normAxis } from './shapes.js';
 import { extraParamSpecs, extraShapeHint } from './extra-shapes.js';
+import { cellOf } from '../engine/cells/index.js';
 
-/** Gate count per cell: SimpleRNN 1, LSTM 4 (i, f, c, o), GRU 3 (z, r, h). */
+/** Gate count of the layer's cell (SimpleRNN 1, LSTM 4 (i, f, c, o), GRU 3 (z, r, h), …). */
 export function gateCount(rnn: RecurrentSpec): number {
-  return GATES[rnn.kind].length;
+  return cellOf(rnn.kind).gates.length;
 }
 
-/** kernel (I, G·U), recurrent_kernel (U, G·U), bias (G·U,) or GRU reset_after (2, 3U) (§1.3.2 table). */
+/** The cell's parameters in Keras layout and weight order (kernel (I, G·U), recurrent_kernel (U, G·U), bias, …). */
 export function rnnParamShapes(rnn: RecurrentSpec): { name: string; shape: number[] }[] {
-  const gu = gateCount(rnn) * rnn.units;
-  const out = [
-    { name: 'kernel', shape: [rnn.inputDim, gu] },
-    { name: 'recurrent_kernel', shape: [rnn.units, gu] },
-  ];
-  if (rnn.useBias) out.push({ name: 'bias', shape: rnn.kind === 'GRU' && rnn.resetAfter ? [2, gu] : [gu] });
-  return out;
+  return cellOf(rnn.kind).params(rnn).map((p) => ({ name: p.name, shape: p.shape }));
 }
 
 /** The ParamSpec list of layer `layer` called on `inputs` (first call). `trainable` = the layer's (and its parents') trainable flag. */
@@ -68,11 +62,8 @@ export function shapeHint(layer: LayerSpec, param: ParamSpec): string {
   if (layer.type === 'Recurrent') rnn = layer.rnn;
   if (layer.type === 'Bidirectional') rnn = sub.startsWith('backward/') ? layer.backward : layer.forward;
   if (rnn) {
-    const g = gateCount(rnn);
-    const gu = g === 1 ? `units=${rnn.units}` : `${g} × units=${rnn.units}`;
-    if (param.name === 'kernel') return gu;
-    if (param.name === 'recurrent_kernel') return `units=${rnn.units}, ${gu}`;
-    if (param.name === 'bias') return rnn.kind === 'GRU' && rnn.resetAfter ? `reset_after=true: input and recurrent rows of ${gu}` : gu;
+    const hint = cellOf(rnn.kind).params(rnn).find((p) => p.name === param.name)?.hint;
+    if (hint !== undefined) return hint;
   }
   switch (layer.type) {
     case 'Dense':

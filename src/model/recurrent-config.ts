@@ -1,6 +1,6 @@
-// Recurrent layer configs → RecurrentSpec: SimpleRNN / LSTM / GRU in the Keras 1,
-// Keras 2/tf.keras, Keras 3 and TF.js spellings, CuDNNLSTM / CuDNNGRU, RNN with a
-// single built-in cell, and the Bidirectional wrapper.
+// Recurrent layer configs → RecurrentSpec: the layer classes the registered cells name
+// (engine/cells: SimpleRNN, LSTM, GRU, CuDNNLSTM, CuDNNGRU, …) in the Keras 1, Keras 2/tf.keras,
+// Keras 3 and TF.js spellings, RNN with a single registered cell, and the Bidirectional wrapper.
 //
 // Missing keys take the writer's defaults (keras-formats.md §4.2): a Keras 2.1
 // LSTM without recurrent_activation means hard_sigmoid, a Keras 3 GRU without
@@ -9,22 +9,19 @@
 // dropout, recurrent_dropout (Keras 1 dropout_W / dropout_U), unroll,
 // implementation, consume_less, use_cudnn.
 
-import type { RecurrentKind, RecurrentSpec, BidiMerge } from './types.js';
+import type { RecurrentSpec, BidiMerge } from './types.js';
 import { warn } from './types.js';
 import { ModelError } from './errors.js';
 import { ConfigReader, type BuildContext } from './config-reader.js';
 import { parseActivationConfig } from './activation-config.js';
-import { isRecord, ownValue } from './keras-format.js';
+import { isRecord } from './keras-format.js';
 import { msg } from './messages.js';
+import { cellOfCellClass, cellOfLayerClass } from '../engine/cells/index.js';
+import type { CellDef, LayerClass } from '../engine/cells/types.js';
 
-/** Class names that are recurrent layers, and the cell each runs. */
-const RNN_CLASSES: Record<string, RecurrentKind> = {
-  SimpleRNN: 'SimpleRNN', LSTM: 'LSTM', GRU: 'GRU', CuDNNLSTM: 'LSTM', CuDNNGRU: 'GRU',
-};
-const CELL_CLASSES: Record<string, RecurrentKind> = { SimpleRNNCell: 'SimpleRNN', LSTMCell: 'LSTM', GRUCell: 'GRU' };
-
+/** Is `cls` a recurrent layer class: one a registered cell names (engine/cells), or RNN(cell)? */
 export function isRecurrentClass(cls: string): boolean {
-  return cls in RNN_CLASSES || cls === 'RNN';
+  return cellOfLayerClass(cls) !== undefined || cls === 'RNN';
 }
 
 export interface RecurrentParse {
@@ -38,17 +35,19 @@ export interface RecurrentParse {
 /** Parse a recurrent layer's config. `inputDim` is -1 until the layer is called (shapes.ts fills it). */
 export function parseRecurrent(name: string, cls: string, raw: Record<string, unknown>, ctx: BuildContext, wrapper?: string): RecurrentParse {
   const r = new ConfigReader(name, cls, raw);
-  let kind = ownValue(RNN_CLASSES, cls);
+  const byLayer = cellOfLayerClass(cls);
+  let cell: CellDef | undefined = byLayer?.cell;
+  const layerClass: LayerClass = byLayer?.layerClass ?? {};
   // Options of the cell live in the cell config for RNN(cell), in the layer config otherwise.
   let cellReader = r;
   if (cls === 'RNN') {
-    const cell = raw['cell'];
-    const cellCls = isRecord(cell) && typeof cell['class_name'] === 'string' ? cell['class_name'] : Array.isArray(cell) ? `[${cell.length} cells]` : String(cell);
-    kind = ownValue(CELL_CLASSES, cellCls);
-    if (kind === undefined || !isRecord(cell) || !isRecord(cell['config'])) throw new ModelError(msg.customCell(name, cls, cellCls));
-    cellReader = new ConfigReader(name, cls, cell['config']);
+    const c = raw['cell'];
+    const cellCls = isRecord(c) && typeof c['class_name'] === 'string' ? c['class_name'] : Array.isArray(c) ? `[${c.length} cells]` : String(c);
+    cell = cellOfCellClass(cellCls);
+    if (cell === undefined || !isRecord(c) || !isRecord(c['config'])) throw new ModelError(msg.customCell(name, cls, cellCls));
+    cellReader = new ConfigReader(name, cls, c['config']);
   }
-  if (kind === undefined) throw new ModelError(msg.unsupportedLayer(name, cls));
+  if (cell === undefined) throw new ModelError(msg.unsupportedLayer(name, cls));
 
   if (r.bool('time_major', false)) throw r.unsupported('time_major', 'time_major=false (inputs shaped batch, time, features)');
   if (r.has('num_constants') && r.num('num_constants', 0) !== 0) throw r.unsupported('num_constants', 'RNN layers without constants');
@@ -59,27 +58,24 @@ export function parseRecurrent(name: string, cls: string, raw: Record<string, un
   const slope = ctx.writer.hardSigmoidSlope;
   const units = cellReader.int1(['units', 'output_dim']);
   let activation = parseActivationConfig('tanh', { hardSigmoidSlope: slope, where });
-  let recurrentActivation = parseActivationConfig(kind === 'SimpleRNN' ? 'linear' : ctx.writer.defaultRecurrentActivation, { hardSigmoidSlope: slope, where });
+  const gated = cell.gates.some((g) => g.activation === 'recurrent_activation');
+  let recurrentActivation = parseActivationConfig(gated ? ctx.writer.defaultRecurrentActivation : 'linear', { hardSigmoidSlope: slope, where });
   let useBias = true;
-  let resetAfter = false;
-  if (cls === 'CuDNNLSTM' || cls === 'CuDNNGRU') {
-    // cuDNN kernels are fixed: tanh and sigmoid, always a bias; CuDNNGRU = GRU(reset_after=True) (§2.4).
+  if (layerClass.cudnn) {
+    // cuDNN kernels are fixed: tanh and sigmoid, always a bias.
     recurrentActivation = parseActivationConfig('sigmoid', { hardSigmoidSlope: slope, where });
-    resetAfter = cls === 'CuDNNGRU';
   } else {
     const act = cellReader.pick('activation');
     if (act !== undefined) activation = parseActivationConfig(act, { hardSigmoidSlope: slope, where });
-    if (kind !== 'SimpleRNN') {
+    if (gated) {
       const ra = cellReader.pick('recurrent_activation', 'inner_activation');
       if (ra !== undefined) recurrentActivation = parseActivationConfig(ra, { hardSigmoidSlope: slope, where });
     }
     useBias = cellReader.bool(['use_bias', 'bias'], true);
-    // Keras 1 GRU is reset-before (= reset_after False); TF.js must have it false (§3.4).
-    if (kind === 'GRU') resetAfter = ctx.writer.family === 'keras1' ? false : cellReader.bool('reset_after', ctx.writer.defaultResetAfter);
   }
 
   const rnn: RecurrentSpec = {
-    kind,
+    kind: cell.kind,
     units,
     inputDim: -1,
     activation,
@@ -89,8 +85,9 @@ export function parseRecurrent(name: string, cls: string, raw: Record<string, un
     returnState: r.bool('return_state', false),
     goBackwards: r.bool('go_backwards', false),
     stateful,
-    resetAfter,
+    resetAfter: false,
     zeroOutputForMask: r.bool('zero_output_for_mask', false),
+    ...cell.readOptions?.(cellReader, ctx, layerClass),
   };
   const cl = r.pick('consume_less');
   return { rnn, className: cls, consumeLess: typeof cl === 'string' ? cl : null };

@@ -7,6 +7,7 @@ import type { LayerSpec, RecurrentSpec, Shape } from './types.js';
 import { ModelError } from './errors.js';
 import { msg } from './messages.js';
 import { inferExtra } from './extra-shapes.js';
+import { cellOf } from '../engine/cells/index.js';
 
 export type DType = 'float32' | 'int32';
 
@@ -15,9 +16,9 @@ export interface CallShapes {
   dtypes: DType[];
 }
 
-/** Number of state tensors of a cell: LSTM [h, c], GRU / SimpleRNN [h]. */
+/** Number of state tensors of the layer's cell ([h] or [h, c]). */
 export function stateCount(rnn: RecurrentSpec): number {
-  return rnn.kind === 'LSTM' ? 2 : 1;
+  return cellOf(rnn.kind).states.length;
 }
 
 /** Normalise a possibly negative axis against a rank (batch dim included). */

@@ -42,21 +42,15 @@ export interface Activation {
   axis?: number;
 }
 
-export type RecurrentKind = 'SimpleRNN' | 'LSTM' | 'GRU';
-
-/** Gate order of the fused kernel columns, per cell kind (Keras canonical order). */
-export const GATES: Record<RecurrentKind, readonly string[]> = {
-  SimpleRNN: ['h'],
-  LSTM: ['i', 'f', 'c', 'o'],
-  GRU: ['z', 'r', 'h'],
-};
+/** A registered recurrent cell (src/engine/cells: SimpleRNN, LSTM, GRU, …); its gates, states and weights are there. */
+export type RecurrentKind = string;
 
 export interface RecurrentSpec {
   kind: RecurrentKind;
   units: number;
   inputDim: number;
   activation: Activation;
-  /** LSTM/GRU gate activation (SimpleRNN: unused). */
+  /** The activation of the gates the cell marks recurrent_activation (linear when it has none). */
   recurrentActivation: Activation;
   useBias: boolean;
   returnSequences: boolean;

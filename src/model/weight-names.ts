@@ -13,7 +13,7 @@
 //              and TF.js, the inner config name kept as is by Keras 3, `forward_forward_lstm`
 //              when TF.js re-prefixes a Keras 3 config, `backward_<inner>` for a derived
 //              backward half, or backward_layer's own name); for TimeDistributed the inner name
-//   cell       the RNN cell's scope: `lstm_cell`, `gru_cell`, `simple_rnn_cell`, optionally with
+//   cell       the RNN cell's scope (the registered cell's `scope`): `lstm_cell`, `gru_cell`, `simple_rnn_cell`, optionally with
 //              a uid suffix (`lstm_cell_1`, TF 2.x), or Keras 3's attribute name `cell`
 //   weight     kernel, recurrent_kernel, bias, embeddings, gamma, ...
 //
@@ -24,6 +24,7 @@
 import { ModelError } from './errors.js';
 import { checkUniqueLayerNames } from './bind.js';
 import type { LayerSpec, ModelSpec, RecurrentKind } from './types.js';
+import { cellOf } from '../engine/cells/index.js';
 
 /** One named stored array. */
 export interface NamedWeight {
@@ -51,8 +52,6 @@ export interface BidiNames {
   inner: string;
   backward: string | null;
 }
-
-const CELL: Record<RecurrentKind, string> = { LSTM: 'lstm_cell', GRU: 'gru_cell', SimpleRNN: 'simple_rnn_cell' };
 
 /** Collect each Bidirectional's inner names (layer.config.name, backward_layer.config.name) from a model config. */
 export function bidiNamesOf(config: unknown): Map<string, BidiNames[]> {
@@ -168,7 +167,7 @@ function slotFor(model: ModelSpec, layer: LayerSpec, i: number, want: string, bi
 }
 
 function cellPattern(kind: RecurrentKind): RegExp {
-  return new RegExp(`^(?:${CELL[kind]}(?:_\\d+)?|cell)$`);
+  return new RegExp(`^(?:${cellOf(kind).scope}(?:_\\d+)?|cell)$`);
 }
 
 /**
@@ -190,7 +189,7 @@ function explains(s: Slot, parts: string[]): number {
 
 function describe(wrapper: string | null, owners: Set<string>, kind: RecurrentKind | null, leaf: string): string {
   const owner = [...owners].join('|');
-  const cell = kind ? `[/${CELL[kind]}]` : '';
+  const cell = kind ? `[/${cellOf(kind).scope}]` : '';
   return `${wrapper ? `[${wrapper}/]` : ''}${owners.size > 1 ? `(${owner})` : owner}${cell}/${leaf}`;
 }
 

@@ -1,4 +1,4 @@
-// The sequence loop shared by SimpleRNN, LSTM and GRU (Keras RNN layer, keras-formats.md §4.6–4.7).
+// The sequence loop shared by every recurrent cell (Keras RNN layer; the cells are in ../cells/).
 //
 // Forward:  P = X·K (+ input bias), one product per segment of steps (cuDNN style: only the
 //           recurrent product is per step); then for k = 0..T−1 the cell step on x at
@@ -16,26 +16,39 @@ import type { RecurrentSpec } from '../../model/types.js';
 import type { Ctx } from '../layer.js';
 import { alloc, copyTo, type Arr, type Mask, type Tensor } from '../tensor.js';
 import type { LayerTaps, TapName } from '../taps.js';
-import { newSeqBuffers, type Cell, type CellParams, type SeqBuffers } from './cell.js';
-import { gruCell } from './gru.js';
-import { lstmCell } from './lstm.js';
-import { simpleRnnCell } from './simple-rnn.js';
+import { cellOf } from '../cells/index.js';
+import { newSeqBuffers } from '../cells/common.js';
+import type { CellGrads, CellParams, CellStep, SeqBuffers } from '../cells/types.js';
 
 /** Bytes of per-step buffers above which the loop checkpoints (see the header). */
 export let SEGMENT_BUDGET = 256 * 1024 * 1024;
 export function setSegmentBudget(bytes: number): void { SEGMENT_BUDGET = bytes; }
 
-export function makeCell(spec: RecurrentSpec): Cell {
-  switch (spec.kind) {
-    case 'LSTM': return lstmCell(spec);
-    case 'GRU': return gruCell(spec);
-    case 'SimpleRNN': return simpleRnnCell(spec);
-  }
+export function makeCell(spec: RecurrentSpec): CellStep {
+  return cellOf(spec.kind).step(spec);
+}
+
+/** The layer's parameter tensors (Keras weight order, as the cell lists them) by role. */
+function cellParams(spec: RecurrentSpec, params: Tensor[]): CellParams {
+  const p: CellParams = { K: null!, R: null!, b: null, extra: {} };
+  cellOf(spec.kind).params(spec).forEach((d, i) => {
+    const a = params[i]!.data;
+    if (d.name === 'kernel') p.K = a;
+    else if (d.name === 'recurrent_kernel') p.R = a;
+    else if (d.name === 'bias') p.b = a;
+    else p.extra[d.name] = a;
+  });
+  return p;
+}
+
+function cellGrads(spec: RecurrentSpec, dParams: Tensor[]): CellGrads {
+  const p = cellParams(spec, dParams);
+  return { dK: p.K, dR: p.R, db: p.b, dExtra: p.extra };
 }
 
 export interface SeqCache {
   spec: RecurrentSpec;
-  cell: Cell;
+  cell: CellStep;
   p: CellParams;
   /** Buffers of one segment (the whole sequence when seg === T). */
   bufs: SeqBuffers;
@@ -91,7 +104,7 @@ export function seqForward(ctx: Ctx, spec: RecurrentSpec, params: Tensor[], x: T
   const perStep = B * (3 * GU + 3 * U) * bytes;
   const seg = perStep * T <= SEGMENT_BUDGET ? T : Math.max(1, Math.min(T, Math.ceil(Math.sqrt(T)), Math.floor(SEGMENT_BUDGET / perStep)));
   const nSeg = Math.ceil(T / seg);
-  const p: CellParams = { K: params[0]!.data, R: params[1]!.data, b: spec.useBias ? params[2]!.data : null };
+  const p = cellParams(spec, params);
   const s = newSeqBuffers(ctx.dtype, spec, cell, B, seg);
   const Xp = alloc(ctx.dtype, T * B * I);
   for (let k = 0; k < T; k++) {
@@ -141,7 +154,7 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
   const GU = cell.G * U;
   const dt = ctx.dtype;
   const nSeg = Math.ceil(T / seg);
-  const g = { dK: dParams[0]!.data, dR: dParams[1]!.data, db: spec.useBias ? dParams[2]!.data : null };
+  const g = cellGrads(spec, dParams);
   const dh = alloc(dt, B * U), dc = alloc(dt, B * U), dZ = alloc(dt, B * GU), tmp = alloc(dt, B * U);
   const bs = { dh, dc, dZ, tmp };
   const holdH = mask ? alloc(dt, B * U) : null, holdC = mask && cell.hasC ? alloc(dt, B * U) : null;
@@ -219,13 +232,13 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
 }
 
 function newTaps(ctx: Ctx, c: SeqCache): Partial<Record<TapName, Arr>> {
-  const { cell, bufs: s, T, spec } = c;
+  const { cell, bufs: s, T } = c;
   const { B, U, I } = s, GU = cell.G * U, dt = ctx.dtype, want = ctx.taps!;
   const tap: Partial<Record<TapName, Arr>> = {};
   const mk = (n: TapName, w: number, ok = true): void => { if (want[n] && ok) tap[n] = alloc(dt, B * T * w); };
   mk('dh', U); mk('dc', U, cell.hasC); mk('gateGrad', GU); mk('gates', GU); mk('z', GU);
   mk('hPrev', U); mk('cPrev', U, cell.hasC); mk('c', U, cell.hasC); mk('x', I);
-  mk('rh', U, spec.kind === 'GRU' && s.S.length > 0);
+  if (cell.sTap) mk(cell.sTap, U);
   return tap;
 }
 
@@ -241,7 +254,7 @@ function recordStep(c: SeqCache, tap: Partial<Record<TapName, Arr>>, k: number, 
     if (tap.hPrev) copyTo(tap.hPrev, bt * U, s.H, r * U, U);
     if (tap.cPrev) copyTo(tap.cPrev, bt * U, s.C, r * U, U);
     if (tap.c) copyTo(tap.c, bt * U, s.C, (r + B) * U, U);
-    if (tap.rh) copyTo(tap.rh, bt * U, s.S, r * U, U);
+    if (cell.sTap && tap[cell.sTap]) copyTo(tap[cell.sTap]!, bt * U, s.S, r * U, U);
     if (tap.x) copyTo(tap.x, bt * I, c.Xp, (kg * B + b) * I, I);
   }
 }

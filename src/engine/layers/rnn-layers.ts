@@ -1,10 +1,10 @@
-// LayerImpls for the recurrent layer types: a plain recurrent layer (SimpleRNN/LSTM/GRU)
-// and Bidirectional (keras-formats.md §4.8):
+// LayerImpls for the recurrent layer types: a plain recurrent layer (any registered cell)
+// and Bidirectional:
 //   y     = forward(x)                  processing order = time order
 //   y_rev = backward(x)                 go_backwards=True: processing order = reversed time
 //   if return_sequences: y_rev = reverse(y_rev, time)
 //   concat → [y ‖ y_rev] | sum → y + y_rev | ave → (y + y_rev)/2 | mul → y ⊙ y_rev | None → [y, y_rev]
-// Outputs: [y] (+ final states when return_state: LSTM [h, c], GRU/SimpleRNN [h]; Bidirectional
+// Outputs: [y] (+ final states when return_state: the cell's states, [h] or [h, c]; Bidirectional
 // forward states then backward states). Inputs: [x, ...initial_state] (Keras `initial_state`;
 // Bidirectional: first half to the forward layer, second half to the backward layer); their
 // gradients are returned after ∂L/∂x.
@@ -12,6 +12,7 @@
 import type { LayerSpec } from '../../model/types.js';
 import type { LayerImpl } from '../layer.js';
 import { alloc, type Mask, type Tensor } from '../tensor.js';
+import { cellOf } from '../cells/index.js';
 import { seqBackward, seqForward, type SeqCache } from './recurrent.js';
 
 type RecSpec = Extract<LayerSpec, { type: 'Recurrent' }>;
@@ -46,7 +47,7 @@ function reverseTime(x: Tensor): Tensor {
 export const bidirectionalLayer: LayerImpl<BidiSpec> = {
   forward(ctx, layer, params, inputs, masks) {
     const mask = masks[0] ?? null;
-    const nf = layer.forward.useBias ? 3 : 2;
+    const nf = cellOf(layer.forward.kind).params(layer.forward).length;
     const init = inputs.slice(1), half = init.length / 2;
     const f = seqForward(ctx, layer.forward, params.slice(0, nf), inputs[0]!, mask, layer.name, 'forward', init.slice(0, half));
     const b = seqForward(ctx, layer.backward, params.slice(nf), inputs[0]!, mask, layer.name, 'backward', init.slice(half));
@@ -107,7 +108,7 @@ export const bidirectionalLayer: LayerImpl<BidiSpec> = {
     }
     if (dyb && layer.forward.returnSequences) dyb = reverseTime(dyb);
     const st = dOutputs.slice(nMerged);
-    const nf = layer.forward.useBias ? 3 : 2;
+    const nf = cellOf(layer.forward.kind).params(layer.forward).length;
     const dInitF: Tensor[] = [], dInitB: Tensor[] = [];
     const dxf = seqBackward(ctx, c.f, dyf, st.slice(0, c.nState), dParams.slice(0, nf), dInitF);
     const dxb = seqBackward(ctx, c.b, dyb, st.slice(c.nState), dParams.slice(nf), dInitB);
