@@ -7,6 +7,7 @@
 
 import { DataError } from '../model/errors.js';
 import { ANALYSIS_SCHEMA, ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './schema.js';
+import { CELLS } from '../engine/cells/index.js';
 
 type Obj = Record<string, unknown>;
 type Check = (v: unknown, where: string) => void;
@@ -140,7 +141,7 @@ function checkRecurrent(v: unknown, where: string): void {
   str(r.id, `${where}.id`);
   str(r.layer, `${where}.layer`);
   direction(r.direction, `${where}.direction`);
-  oneOf('SimpleRNN', 'LSTM', 'GRU')(r.kind, `${where}.kind`);
+  oneOf(...CELLS.map((c) => c.kind))(r.kind, `${where}.kind`);
   bool(r.goBackwards, `${where}.goBackwards`);
   int(r.steps, `${where}.steps`);
   const steps = r.steps as number;
