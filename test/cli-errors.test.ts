@@ -121,15 +121,20 @@ describe.skipIf(!perms.ok)(`unreadable and unwritable paths ${perms.why}`, () =>
     const locked = path.join(d, 'locked');
     mkdirSync(locked);
     perms.deny(locked, true);
-    // Same start-up, refused at argument checking: the baseline.
-    const base = await rnnscope(['analyze', SIMPLE_RNN, '--out', '-'], { cwd: d, timeoutMs: T, ...as });
-    expect(base.code).toBe(2);
     for (const args of [['--json', 'locked/a.json'], ['--out', 'locked/report'], ['--dump', 'locked/g.npz']]) {
-      const r = await rnnscope(['analyze', SIMPLE_RNN, '--max-samples', '100000', ...args], { cwd: d, timeoutMs: T, ...as });
       const what = args[0] === '--json' ? 'The --json file locked/a.json' : args[0] === '--dump' ? 'The --dump file locked/g.npz' : 'The --out folder locked/report';
-      expect(ordinary(r)).toBe(`${what} cannot be written (permission denied); expected ${args[0] === '--out' ? 'a writable place on a local disk' : 'a folder you can write to'}, so choose another place or fix the permissions.`);
-      expect(r.ms - base.ms, `refused after ${r.ms.toFixed(0)} ms, baseline ${base.ms.toFixed(0)} ms`).toBeLessThan(1000);
-      console.log(`unwritable ${args[0]}: refused after ${r.ms.toFixed(0)} ms; a usage error after ${base.ms.toFixed(0)} ms`);
+      // Against a run with the same start-up that is refused at argument checking, just before; the
+      // least difference of up to three tries, since a shared machine adds its own jitter.
+      const diffs: number[] = [];
+      for (let attempt = 0; attempt < 3 && !diffs.some((x) => x < 1000); attempt++) {
+        const base = await rnnscope(['analyze', SIMPLE_RNN, '--out', '-'], { cwd: d, timeoutMs: T, ...as });
+        expect(base.code).toBe(2);
+        const r = await rnnscope(['analyze', SIMPLE_RNN, '--max-samples', '100000', ...args], { cwd: d, timeoutMs: T, ...as });
+        expect(ordinary(r)).toBe(`${what} cannot be written (permission denied); expected ${args[0] === '--out' ? 'a writable place on a local disk' : 'a folder you can write to'}, so choose another place or fix the permissions.`);
+        diffs.push(r.ms - base.ms);
+        console.log(`unwritable ${args[0]}: refused after ${r.ms.toFixed(0)} ms; a usage error after ${base.ms.toFixed(0)} ms`);
+      }
+      expect(Math.min(...diffs), `extra time of the refusal over a usage error: ${diffs.map((x) => x.toFixed(0)).join(', ')} ms`).toBeLessThan(1000);
     }
     expect(readdirSync(locked)).toEqual([]);
   }, T);
