@@ -76,7 +76,7 @@ describe('rnnscope analyze of a checkpoint series', () => {
       const file = path.join(dir, 'ckpt', `epoch${e}.keras`);
       const m = await loadModelFile(file);
       const prev = k > 0 ? { index: k - 1, weights: snapshotWeights(await loadModelFile(path.join(dir, 'ckpt', `epoch${EPOCHS[k - 1]}.keras`))) } : null;
-      const want = summarizePoint(alone[k]!, snapshotWeights(m), m, prev, { index: k, label: `epoch${e}.keras`, epoch: e, batch: null });
+      const want = summarizePoint(alone[k]!, snapshotWeights(m), prev, { index: k, label: `epoch${e}.keras`, epoch: e, batch: null });
       expect(JSON.parse(JSON.stringify(set.timeline!.points[k]))).toEqual(JSON.parse(JSON.stringify(want)));
     }
   });

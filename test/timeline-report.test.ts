@@ -110,3 +110,19 @@ describe('the page and the terminal', () => {
     expect(text).toContain('\nepoch06.keras\nModel adding_lstm');
   });
 });
+
+describe('reading a timeline back (rnnscope report)', () => {
+  it('accepts the fixture and names the first bad timeline field', async () => {
+    const { validateReportInput } = await import('../src/analysis/validate.js');
+    expect(() => validateReportInput(set())).not.toThrow();
+    const bad = set();
+    bad.timeline!.points[2]!.layers[0]!.relLog10.pop();
+    expect(() => validateReportInput(bad)).toThrow("Analysis JSON field '$.timeline.points[2].layers[0].relLog10' is an array of length 19; expected an array of length 20");
+    const loop = set();
+    loop.timeline!.points[1]!.updates.from = 3;
+    expect(() => validateReportInput(loop)).toThrow("'$.timeline.points[1].updates.from' is the number 3; expected the index of an earlier point (< 1) or null");
+    const markup = set();
+    (markup.timeline!.points[0] as unknown as { loss: unknown }).loss = '<script>';
+    expect(() => validateReportInput(markup)).toThrow("'$.timeline.points[0].loss'");
+  });
+});

@@ -83,7 +83,7 @@ describe('timeline of a real training series', () => {
   it('each point equals the summary of that checkpoint analysed alone', () => {
     expect(tl.points.map((p) => p.epoch)).toEqual([1, 2, 3, 4]);
     snaps.forEach((m, k) => {
-      const alone = summarizePoint(analyse(m, data), snapshotWeights(m), m, k > 0 ? { index: k - 1, weights: snapshotWeights(snaps[k - 1]!) } : null,
+      const alone = summarizePoint(analyse(m, data), snapshotWeights(m), k > 0 ? { index: k - 1, weights: snapshotWeights(snaps[k - 1]!) } : null,
         { index: k, label: `epoch${k + 1}.keras`, epoch: k + 1, batch: null });
       expect(tl.points[k]).toEqual(alone);
     });

@@ -128,7 +128,7 @@ describe('rnnscope watch while training writes checkpoints', () => {
     const m = await loadModelFile(ckpt('epoch002.keras'));
     const prev = { index: 0, weights: snapshotWeights(await loadModelFile(ckpt('epoch001.keras'))) };
     const p = set.timeline!.points[1]!;
-    const want = summarizePoint(alone, snapshotWeights(m), m, prev, { index: 1, label: 'epoch002.keras', epoch: 2, batch: null, seconds: p.seconds });
+    const want = summarizePoint(alone, snapshotWeights(m), prev, { index: 1, label: 'epoch002.keras', epoch: 2, batch: null, seconds: p.seconds });
     expect(JSON.parse(JSON.stringify(p))).toEqual(JSON.parse(JSON.stringify(want)));
     expect(set.runs[0]!.run.label).toBe('epoch004.keras');
   }, 180_000);

@@ -10,9 +10,9 @@
 // gate and tensor, and nothing per sample; only the previous checkpoint's weights are kept.
 // Types of the JSON are here; fields are defined in docs/analysis-schema.md ("Timeline").
 
-import { GATES, type ModelSpec, type RecurrentSpec } from '../model/types.js';
+import type { ModelSpec } from '../model/types.js';
 import { ModelError } from '../model/errors.js';
-import { blockIndex, recurrentOf } from './params.js';
+import { blockIndex } from './params.js';
 import { describeCheckpoint } from './checkpoint-names.js';
 import { timelineFindings } from './timeline-findings.js';
 import type { Analysis, Direction, Finding, Histogram, Horizon, Kind, Num, ParamGroup } from './schema.js';
@@ -199,20 +199,23 @@ function ratio(now: ArrayLike<number>, prev: ArrayLike<number>, n: number, idx: 
   return w > 0 ? fin(Math.sqrt(d / w)) : null;
 }
 
-/** ‖W_k − W_prev‖/‖W_prev‖ per tensor, and per gate block of each recurrent kernel, recurrent kernel and bias. */
-export function updateRatios(model: ModelSpec, now: WeightSnapshot, prev: WeightSnapshot): UpdateRatio[] {
+/**
+ * ‖W_k − W_prev‖/‖W_prev‖ per tensor, and per gate block of each recurrent kernel, recurrent kernel
+ * and bias: the tensors and their gate blocks (column blocks of the fused weight) as the analysis lists them.
+ */
+export function updateRatios(params: Analysis['params'], now: WeightSnapshot, prev: WeightSnapshot): UpdateRatio[] {
   const out: UpdateRatio[] = [];
-  model.params.forEach((ps, li) => ps.forEach((p) => {
+  for (const p of params) {
     const a = now.get(p.key), b = prev.get(p.key);
-    if (!a || !b || a.length !== b.length) return;
+    if (!a || !b || a.length !== b.length) continue;
     out.push({ key: p.key, gate: null, group: null, ratio: ratio(a, b, a.length, (k) => k) });
-    const rec = recurrentOf(model, li, p.key);
-    if (!rec || !['kernel', 'recurrent_kernel', 'bias'].includes(p.name)) return;
-    GATES[(rec.spec as RecurrentSpec).kind].forEach((gate, g) => {
-      const blk = blockIndex(p.shape, rec.spec.units, g);
+    if (!p.blocks || !['kernel', 'recurrent_kernel', 'bias'].includes(p.name)) continue;
+    const units = p.shape[p.shape.length - 1]! / p.blocks.length;
+    p.blocks.forEach(({ gate }, g) => {
+      const blk = blockIndex(p.shape, units, g);
       out.push({ key: p.key, gate, group: p.name as ParamGroup, ratio: ratio(a, b, blk.n, blk.idx) });
     });
-  }));
+  }
   return out;
 }
 
@@ -229,7 +232,7 @@ function countNonFinite(w: WeightSnapshot): { count: number; tensors: string[] }
 }
 
 /** The summary of one checkpoint: everything from its Analysis, plus its weights' finiteness and update ratios. */
-export function summarizePoint(a: Analysis, weights: WeightSnapshot, model: ModelSpec, prev: { index: number; weights: WeightSnapshot } | null,
+export function summarizePoint(a: Analysis, weights: WeightSnapshot, prev: { index: number; weights: WeightSnapshot } | null,
   id: { index: number; label: string; epoch: number | null; batch: number | null; seconds?: number | null }): TimelinePoint {
   let sq = 0, nonFiniteGrads = 0;
   for (const p of a.params) {
@@ -259,7 +262,7 @@ export function summarizePoint(a: Analysis, weights: WeightSnapshot, model: Mode
     loss: a.objective.value, gradNorm: nonFiniteGrads > 0 ? null : fin(Math.sqrt(sq)),
     nonFiniteWeights: bad.count, nonFiniteTensors: bad.tensors, nonFiniteGrads,
     layers,
-    updates: { from: prev ? prev.index : null, ratios: prev ? updateRatios(model, weights, prev.weights) : [] },
+    updates: { from: prev ? prev.index : null, ratios: prev ? updateRatios(a.params, weights, prev.weights) : [] },
     bands: a.params.map((p) => ({
       key: p.key,
       values: BAND_PERCENTILES.map((q) => dec4(histogramQuantile(p.histogram, q))),
@@ -323,7 +326,7 @@ export class TimelineBuilder {
     const inOrder = !this.last || compareKeys(key, this.last.entry.key) > 0;
     const weights = snapshotWeights(model);
     const prev = inOrder && this.last ? { index: -1, weights: this.last.weights } : null;
-    const entry: Entry = { point: summarizePoint(analysis, weights, model, prev, { index: -1, ...id }), key, from: inOrder ? this.last?.entry ?? null : null };
+    const entry: Entry = { point: summarizePoint(analysis, weights, prev, { index: -1, ...id }), key, from: inOrder ? this.last?.entry ?? null : null };
     const pos = this.entries.findIndex((e) => compareKeys(key, e.key) < 0);
     this.entries.splice(pos < 0 ? this.entries.length : pos, 0, entry);
     if (inOrder) this.last = { entry, weights };

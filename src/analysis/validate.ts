@@ -193,6 +193,45 @@ const analysisBody = fields({
   findings: arrayOf(finding),
 }, ['note']);
 
+// The training timeline of a set (timeline.ts): each point's per-step-bin arrays sized by its layer,
+// and `updates.from` naming an earlier point (the charts look it up).
+const timelineLayer = fields({ id: str, layer: str, direction, kind: str, steps: int, units: int, gates: arrayOf(str), goBackwards: bool, stepBin: int });
+const timelineTensor = fields({ key: str, layer: str, direction, name: str, shape: arrayOf(int), trainable: bool });
+const timelineFinding: Check = (v, where) => { finding(v, where); orNull(int)(obj(v, where).at, `${where}.at`); };
+
+function checkTimeline(v: unknown, where: string): void {
+  const t = obj(v, where);
+  oneOf('rnnscope.timeline/1')(t.schema, `${where}.schema`);
+  str(t.model, `${where}.model`);
+  oneOf('name', 'mtime', 'given')(t.order, `${where}.order`);
+  arrayOf(timelineLayer)(t.layers, `${where}.layers`);
+  arrayOf(timelineTensor)(t.tensors, `${where}.tensors`);
+  arrayOf(num)(t.percentiles, `${where}.percentiles`);
+  recordOf(num)(t.thresholds, `${where}.thresholds`);
+  const layers = t.layers as { steps: number; stepBin: number }[];
+  const layerPoint = (i: number) => fields({
+    id: str, relLog10: nums(Math.ceil(layers[i]!.steps / Math.max(1, layers[i]!.stepBin))), peak: numOrNull,
+    horizon: fields({ ratio: num, steps: orNull(int), from: orNull(int), to: orNull(int) }),
+    gates: arrayOf(fields({ gate: str, share: numOrNull, mean: numOrNull, saturated: numOrNull })),
+  });
+  const point = fields({
+    index: int, label: str, epoch: orNull(int), batch: orNull(int), loss: numOrNull, gradNorm: numOrNull,
+    nonFiniteWeights: int, nonFiniteTensors: arrayOf(str), nonFiniteGrads: int,
+    layers: (x, w) => arr(x, w, layers.length).forEach((lp, i) => layerPoint(i)(lp, `${w}[${i}]`)),
+    updates: fields({ from: orNull(int), ratios: arrayOf(fields({ key: str, gate: orNull(str), group: oneOf('kernel', 'recurrent_kernel', 'bias', null), ratio: numOrNull })) }),
+    bands: arrayOf(fields({ key: str, values: nums((t.percentiles as unknown[]).length), floorFraction: num })),
+    findings: arrayOf(fields({ code: str, layer: orNull(str), direction, gate: orNull(str), severity: oneOf('info', 'warning', 'error') })),
+    seconds: numOrNull,
+  });
+  const points = arr(t.points, `${where}.points`);
+  points.forEach((p, i) => {
+    point(p, `${where}.points[${i}]`);
+    const from = (p as { updates: { from: number | null } }).updates.from;
+    if (from !== null && from >= i) fail(`${where}.points[${i}].updates.from`, `the number ${from}`, `the index of an earlier point (< ${i}) or null`);
+  });
+  arrayOf(timelineFinding)(t.findings, `${where}.findings`);
+}
+
 /** Checks the schema tag and the type of every field; throws DataError naming the first bad field. */
 export function validateAnalysis(json: unknown, where = '$'): Analysis {
   const a = obj(json, where);
@@ -211,6 +250,7 @@ export function validateReportInput(json: unknown): Analysis | AnalysisSet {
     const runs = arr(o.runs, '$.runs');
     if (runs.length === 0) fail('$.runs', 'an empty array', 'at least one analysis');
     runs.forEach((r, i) => validateAnalysis(r, `$.runs[${i}]`));
+    if (o.timeline !== undefined) checkTimeline(o.timeline, '$.timeline');
     return json as AnalysisSet;
   }
   return validateAnalysis(json);
