@@ -68,7 +68,7 @@ export const lstm: CellDef = {
         }
       },
 
-      totalDc(s: SeqBuffers, bs: BackState, k: number, b: number, out: Arr, oo: number) {
+      totalDc(_p: CellParams, s: SeqBuffers, bs: BackState, k: number, b: number, out: Arr, oo: number) {
         const { B, U } = s, GU = 4 * U;
         const r = k * B * GU + b * GU, ho = k * B * U + b * U, hn = (k + 1) * B * U + b * U;
         for (let u = 0; u < U; u++) out[oo + u] = bs.dh[b * U + u]! * s.A[r + 3 * U + u]!;

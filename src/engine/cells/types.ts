@@ -113,7 +113,7 @@ export interface CellStep {
    * Cells with a state 'c', for the 'dc' tap: the total derivative ∂L/∂c_t (bs.dc plus the paths through
    * h_t at the same step) for sample b at step k, written to out[oo..oo+U). Called before backwardStep.
    */
-  totalDc?(s: SeqBuffers, bs: BackState, k: number, b: number, out: Arr, oo: number): void;
+  totalDc?(p: CellParams, s: SeqBuffers, bs: BackState, k: number, b: number, out: Arr, oo: number): void;
 }
 
 /** C[S×n] = beta·C + A[S×k]·op(R block): a product with (part of) the recurrent kernel. */

@@ -187,7 +187,7 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
         // Total ∂L/∂c_t (c_t also feeds h_t); a masked step carried c, and h does not depend on it there.
         for (let b = 0; b < B; b++) {
           if (mask && !mask.data[b * T + t]) copyTo(tap.dc, (b * T + t) * U, dc, b * U, U);
-          else cell.totalDc!(s, bs, k, b, tap.dc, (b * T + t) * U);
+          else cell.totalDc!(p, s, bs, k, b, tap.dc, (b * T + t) * U);
         }
       }
       if (mask) {
