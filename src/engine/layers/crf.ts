@@ -3,7 +3,7 @@
 //   U = act(x·kernel + bias)                                   (B, T, F)
 //   boundaries: without a mask U[:, 0] += left, U[:, T−1] += right; with a mask
 //     U += (m_t > m_{t−1})·left + (m_{t+1} > m_t)·right   (m_{−1} = m_T = 0; as written,
-//     the right boundary never applies to post-padded sequences)
+//     the right boundary lands only on masked steps, where the energies are not used)
 // The recursion (CRF.recursion / step), over steps k in iteration order with
 // m0 = mask at k, m1 = mask at k+1 (0 past the end; both 1 without a mask):
 //   α_k[j] = logsumexp_i( α_{k−1}[i] − m0·U_k[i] − m0·m1·W[i, j] ),  α_{−1} = 0
