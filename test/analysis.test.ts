@@ -9,13 +9,17 @@ import { seqForward } from '../src/engine/layers/recurrent.js';
 import { lossAndGrads } from '../src/engine/run.js';
 import { TapStore } from '../src/engine/taps.js';
 import type { RecurrentKind } from '../src/model/types.js';
+import { CELLS, cellOf } from '../src/engine/cells/index.js';
 import { act, dense, recurrent, rnnSpec, sequential } from './helpers/models.js';
 import { lcg, randArr } from './helpers/rng.js';
 
 const data = (N: number, T: number, I: number, seed = 3) => ({ shape: [N, T, I], data: randArr(lcg(seed), N * T * I, 1) });
 
+/** Every form of every registered cell (engine/cells), e.g. ['GRU', { resetAfter: false }]. */
+const FORMS: [RecurrentKind, object][] = CELLS.flatMap((c) => (c.forms ?? [{ name: '', options: {} }]).map((f): [RecurrentKind, object] => [c.kind, f.options]));
+
 describe('per-step contributions', () => {
-  for (const [kind, extra] of [['LSTM', {}], ['GRU', {}], ['GRU', { resetAfter: false }], ['SimpleRNN', {}]] as [RecurrentKind, object][]) {
+  for (const [kind, extra] of FORMS) {
     it(`${kind} ${JSON.stringify(extra)}: Σ_t contribution = total gradient block, for every gate × group`, () => {
       const m = sequential(12, 3, [recurrent('rnn', rnnSpec(kind, 3, 5, extra)), dense('out', 2)]);
       const x = data(20, 12, 3), y = { shape: [20, 2], data: randArr(lcg(9), 40) };
@@ -62,7 +66,7 @@ describe('batching', () => {
 });
 
 describe('step Jacobian spectral norm vs dense finite differences', () => {
-  const cases: [RecurrentKind, object][] = [['SimpleRNN', {}], ['LSTM', {}], ['GRU', {}], ['GRU', { resetAfter: false }], ['LSTM', { recurrentActivation: act('hard_sigmoid', { hardSigmoidSlope: 0.2 }), goBackwards: true }]];
+  const cases: [RecurrentKind, object][] = [...FORMS, ['LSTM', { recurrentActivation: act('hard_sigmoid', { hardSigmoidSlope: 0.2 }), goBackwards: true }]];
   for (const [kind, extra] of cases) {
     it(`${kind} ${JSON.stringify(extra)}`, () => {
       const U = 4, I = 3, T = 6, B = 2;
@@ -74,8 +78,8 @@ describe('step Jacobian spectral norm vs dense finite differences', () => {
       // Taps from a real backward pass.
       const r = lossAndGrads(m, [x], [{ shape: [B, T, U], data: new Float64Array(B * T * U) }], { losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }], flavor: 'keras3', dtype: 'float64', taps: { gates: true, z: true, hPrev: true, cPrev: true, c: true, rh: true } });
       const taps = r.taps.get('r')!;
-      const res = stepJacobianNorms(spec, params[1]!.data, taps, [0, 1], 60);
-      const lstm = kind === 'LSTM', dim = lstm ? 2 * U : U;
+      const res = stepJacobianNorms(spec, params.map((p) => p.data), taps, [0, 1], 60);
+      const lstm = cellOf(kind).states.length === 2, dim = lstm ? 2 * U : U;
       const full = seqForward(ctx, spec, params, x, null, 'r', null);
       for (const n of [0, 1]) for (let k = 1; k < T; k++) {
         const t = spec.goBackwards ? T - 1 - k : k;

@@ -15,6 +15,7 @@ import { createWasmKernels } from '../src/engine/kernels-wasm.js';
 import { lossAndGrads } from '../src/engine/run.js';
 import { lossFlavor, parseLoss } from '../src/engine/loss-config.js';
 import type { ModelSpec } from '../src/model/types.js';
+import { CELLS } from '../src/engine/cells/index.js';
 import type { DType } from '../src/engine/tensor.js';
 import { bindWeights, ErrorLog, loadTorchGolden, relErr, tensorOf, torchGoldenNames, type TorchGolden } from './helpers/oracle.js';
 
@@ -128,5 +129,19 @@ describe('LSTM dc tap = total ∂L/∂c_t', () => {
     expect(r.tapDh).toBeCloseTo(r.dh, 12);
     expect(Math.abs(r.dcTotal)).toBeGreaterThan(0.01);
     expect(r.tapDc).toBeCloseTo(r.dcTotal, 12);
+  });
+});
+
+// A registered cell gets this oracle by having a golden: every cell of the registry must appear in one.
+describe('PyTorch goldens cover every registered cell', () => {
+  it('each cell kind of src/engine/cells runs in at least one golden', () => {
+    const covered = new Set<string>();
+    for (const name of torchGoldenNames()) {
+      for (const l of build(loadTorchGolden(name)).layers) {
+        if (l.type === 'Recurrent') covered.add(l.rnn.kind);
+        if (l.type === 'Bidirectional') { covered.add(l.forward.kind); covered.add(l.backward.kind); }
+      }
+    }
+    expect(CELLS.map((c) => c.kind).filter((k) => !covered.has(k)), 'cells without a PyTorch golden (add one to scripts/torch_goldens.py)').toEqual([]);
   });
 });

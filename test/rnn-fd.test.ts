@@ -1,9 +1,10 @@
 // Float64 central finite differences for the recurrent layers: parameter gradients,
 // input gradients, initial-state gradients and the per-step taps (dh, dc, gateGrad),
-// over every cell, option and mask pattern.
+// over every registered cell (src/engine/cells) and its forms, option and mask pattern.
 import { describe, expect, it } from 'vitest';
 import type { Activation, LayerSpec, RecurrentKind, RecurrentSpec } from '../src/model/types.js';
 import { jsKernels } from '../src/engine/kernels.js';
+import { CELLS, cellOf } from '../src/engine/cells/index.js';
 import type { Ctx } from '../src/engine/layer.js';
 import { seqBackward, seqForward } from '../src/engine/layers/recurrent.js';
 import { bidirectionalLayer } from '../src/engine/layers/rnn-layers.js';
@@ -16,16 +17,13 @@ const act = (name: Activation['name'], extra: Partial<Activation> = {}): Activat
 function spec(kind: RecurrentKind, o: Partial<RecurrentSpec> = {}): RecurrentSpec {
   return {
     kind, units: 3, inputDim: 2, activation: act('tanh'), recurrentActivation: act('sigmoid'), useBias: true,
-    returnSequences: false, returnState: false, goBackwards: false, stateful: false, resetAfter: kind === 'GRU',
-    zeroOutputForMask: false, ...o,
+    returnSequences: false, returnState: false, goBackwards: false, stateful: false, resetAfter: false,
+    zeroOutputForMask: false, ...cellOf(kind).forms?.[0]?.options, ...o,
   };
 }
 
 function paramShapes(s: RecurrentSpec): number[][] {
-  const G = s.kind === 'LSTM' ? 4 : s.kind === 'GRU' ? 3 : 1, GU = G * s.units;
-  const shapes = [[s.inputDim, GU], [s.units, GU]];
-  if (s.useBias) shapes.push(s.kind === 'GRU' && s.resetAfter ? [2, GU] : [GU]);
-  return shapes;
+  return cellOf(s.kind).params(s).map((p) => p.shape);
 }
 
 const ctxOf = (taps: TapRequest | null = null): Ctx => ({ dtype: 'float64', kernels: jsKernels, taps, sink: new TapStore() });
@@ -39,7 +37,7 @@ function problem(s: RecurrentSpec, seed: number, masked: boolean): Problem {
   const x: Tensor = { shape: [B, T, s.inputDim], data: randArr(r, B * T * s.inputDim, 1.5) };
   // sample 0: steps 1 and 3 masked (interior + trailing); sample 1: first step masked.
   const mask: Mask | null = masked ? { b: B, t: T, data: Uint8Array.from([1, 0, 1, 0, 0, 1, 1, 1]) } : null;
-  const nStates = s.kind === 'LSTM' ? 2 : 1;
+  const nStates = cellOf(s.kind).states.length;
   const h0 = Array.from({ length: nStates }, () => ({ shape: [B, s.units], data: randArr(r, B * s.units, 0.5) }));
   const ny = s.returnSequences ? B * T * s.units : B * s.units;
   return { s, params, x, mask, h0, wy: randArr(r, ny), ws: h0.map(() => randArr(r, B * s.units)) };
@@ -73,14 +71,18 @@ function analytic(p: Problem, taps: TapRequest | null = null) {
 }
 
 const cases: [string, RecurrentSpec][] = [];
-for (const kind of ['SimpleRNN', 'LSTM', 'GRU'] as RecurrentKind[]) {
+for (const cell of CELLS) {
+  const kind: RecurrentKind = cell.kind;
   cases.push([`${kind}`, spec(kind)]);
   cases.push([`${kind} seq+state`, spec(kind, { returnSequences: true, returnState: true })]);
   cases.push([`${kind} backwards seq`, spec(kind, { returnSequences: true, goBackwards: true })]);
   cases.push([`${kind} no bias`, spec(kind, { useBias: false, returnState: true })]);
+  // Every further form of the cell (GRU reset_before).
+  for (const f of (cell.forms ?? []).slice(1)) {
+    cases.push([`${kind} ${f.name}`, spec(kind, { ...f.options, returnSequences: true })]);
+    cases.push([`${kind} ${f.name} backwards state`, spec(kind, { ...f.options, goBackwards: true, returnState: true })]);
+  }
 }
-cases.push(['GRU reset_before', spec('GRU', { resetAfter: false, returnSequences: true })]);
-cases.push(['GRU reset_before backwards state', spec('GRU', { resetAfter: false, goBackwards: true, returnState: true })]);
 cases.push(['LSTM hard_sigmoid k2 relu', spec('LSTM', { recurrentActivation: act('hard_sigmoid', { hardSigmoidSlope: 0.2 }), activation: act('elu', { alpha: 1 }) })]);
 cases.push(['SimpleRNN relu seq', spec('SimpleRNN', { activation: act('softsign'), returnSequences: true })]);
 cases.push(['LSTM zero_output_for_mask', spec('LSTM', { returnSequences: true, zeroOutputForMask: true })]);
@@ -122,7 +124,7 @@ describe('taps: dh_t, dc_t, gateGrad by finite differences', () => {
         const t = s.goBackwards ? T - 1 - k : k;
         const ctx = ctxOf();
         const full = seqForward(ctx, { ...s, returnSequences: true }, p.params, p.x, null, 'l', null, p.h0);
-        const nS = s.kind === 'LSTM' ? 2 : 1;
+        const nS = cellOf(s.kind).states.length;
         // State after step k: the cache holds H (T+1, B, U) slots.
         const st = [full.cache.bufs.H, full.cache.bufs.C].slice(0, nS).map((buf) => ({ shape: [B, U], data: buf.slice((k + 1) * B * U, (k + 2) * B * U) }));
         const rest = T - 1 - k;
@@ -145,8 +147,9 @@ describe('taps: dh_t, dc_t, gateGrad by finite differences', () => {
         const tapH = new Float64Array(B * U);
         for (let b = 0; b < B; b++) tapH.set(tp.data.dh!.subarray((b * T + t) * U, (b * T + t + 1) * U), b * U);
         expect(maxRelErr(tapH, numH)).toBeLessThan(1e-7);
-        if (nS === 2) {
-          // Total ∂L/∂c_t: h_t = o_t ⊙ tanh(c_t) moves with c_t (o_t from the forward pass).
+        if (nS === 2 && s.kind === 'LSTM') {
+          // Total ∂L/∂c_t: h_t = o_t ⊙ tanh(c_t) moves with c_t (o_t from the forward pass). This needs the
+          // cell's h_t(c_t); taps-fd.test.ts checks every cell's dc against its independent reference.
           expect(s.activation.name).toBe('tanh');
           const o = Float64Array.from({ length: B * U }, (_, i) => full.cache.bufs.A[k * B * 4 * U + Math.floor(i / U) * 4 * U + 3 * U + (i % U)]!);
           const withH = (): number => sufLoss([{ shape: [B, U], data: Float64Array.from(st[1]!.data, (c, i) => o[i]! * Math.tanh(c)) }, st[1]!]);

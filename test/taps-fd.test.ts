@@ -1,5 +1,5 @@
-// Every per-step tap of every recurrent layer kind (SimpleRNN, LSTM, GRU reset_after/before, and
-// each direction of a Bidirectional in every merge mode), with go_backwards, masking, return_sequences
+// Every per-step tap of every registered recurrent cell (src/engine/cells: SimpleRNN, LSTM, GRU
+// reset_after/before, …, and each direction of a Bidirectional in every merge mode), with go_backwards, masking, return_sequences
 // on and off, return_state and initial states, against an independent float64 reference
 // (test/helpers/rnn-ref.ts, no engine code):
 //   - gradient taps by central finite differences of a perturbation at one step of one direction:
@@ -10,6 +10,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { BidiMerge, LayerSpec, RecurrentKind, RecurrentSpec } from '../src/model/types.js';
+import { CELLS, cellOf } from '../src/engine/cells/index.js';
 import { jsKernels } from '../src/engine/kernels.js';
 import type { Ctx, LayerImpl } from '../src/engine/layer.js';
 import { bidirectionalLayer, recurrentLayer } from '../src/engine/layers/rnn-layers.js';
@@ -22,7 +23,7 @@ import { analyzeModel } from '../src/analysis/analyze.js';
 import { act, dense, rnnSpec, sequential } from './helpers/models.js';
 import { CORPUS } from './helpers/corpus.js';
 import { lcg, maxRelErr, randArr } from './helpers/rng.js';
-import { gateCount, refBidirectional, refRecurrent, weighted, type Perturb, type PerturbAt, type RefParams, type RefRun, type RefTap } from './helpers/rnn-ref.js';
+import { refBidirectional, refRecurrent, weighted, type Perturb, type PerturbAt, type RefParams, type RefRun, type RefTap } from './helpers/rnn-ref.js';
 
 const ALL: TapRequest = { dh: true, dc: true, dx: true, gateGrad: true, gates: true, hPrev: true, cPrev: true, c: true, z: true, x: true, rh: true };
 const GRAD_TAPS: [TapName, PerturbAt][] = [['dh', 'h'], ['dc', 'c'], ['dx', 'x'], ['gateGrad', 'z']];
@@ -43,8 +44,7 @@ interface Case { name: string; layer: LayerSpec; masked: boolean; init: boolean 
 const ctxOf = (taps: TapRequest | null): Ctx => ({ dtype: 'float64', kernels: jsKernels, taps, sink: new TapStore() });
 
 function paramShapes(s: RecurrentSpec): number[][] {
-  const GU = gateCount(s) * s.units;
-  return [[s.inputDim, GU], [s.units, GU], ...(s.useBias ? [s.kind === 'GRU' && s.resetAfter ? [2, GU] : [GU]] : [])];
+  return cellOf(s.kind).params(s).map((p) => p.shape);
 }
 
 function directions(l: LayerSpec): { dir: Dir; spec: RecurrentSpec; p0: number }[] {
@@ -61,7 +61,7 @@ function setup(c: Case, seed: number) {
   const x: Tensor = { shape: [B, T, I], data: randArr(r, B * T * I, 1.5) };
   // sample 0: an interior and the last step masked; sample 1: the first step masked.
   const mask: Mask | null = c.masked ? { b: B, t: T, data: Uint8Array.from([1, 0, 1, 0, 0, 1, 1, 1]) } : null;
-  const init: Tensor[] = c.init ? dirs.flatMap((d) => Array.from({ length: d.spec.kind === 'LSTM' ? 2 : 1 }, () => ({ shape: [B, U], data: randArr(r, B * U, 0.5) }))) : [];
+  const init: Tensor[] = c.init ? dirs.flatMap((d) => Array.from({ length: cellOf(d.spec.kind).states.length }, () => ({ shape: [B, U], data: randArr(r, B * U, 0.5) }))) : [];
   const impl = (c.layer.type === 'Bidirectional' ? bidirectionalLayer : recurrentLayer) as LayerImpl;
   const outs = impl.forward(ctxOf(null), c.layer, params, [x, ...init], [mask, ...init.map(() => null)]).outputs;
   const w = outs.map((o) => randArr(r, o.data.length));
@@ -78,8 +78,12 @@ function engine(c: Case, s: Setup, taps: TapRequest) {
   return { outputs: f.outputs, dx: dIn[0]!, store: ctx.sink as TapStore };
 }
 
+/** The direction's weights by Keras name (the registry gives the order). */
 function refParams(s: Setup, d: { spec: RecurrentSpec; p0: number }): RefParams {
-  return { K: s.params[d.p0]!.data, R: s.params[d.p0 + 1]!.data, b: d.spec.useBias ? s.params[d.p0 + 2]!.data : null };
+  const w: Record<string, Float64Array> = {};
+  cellOf(d.spec.kind).params(d.spec).forEach((p, i) => { w[p.name] = s.params[d.p0 + i]!.data as Float64Array; });
+  const { kernel, recurrent_kernel: R, bias, ...extra } = w;
+  return { K: kernel!, R: R!, b: bias ?? null, extra };
 }
 
 /** Reference outputs and runs, with an optional perturbation of one direction. */
@@ -105,15 +109,16 @@ function checkCase(c: Case, seed: number): void {
   s.dirs.forEach((d, di) => {
     const tp = all.store.get(c.layer.name, d.dir)!;
     expect(tp, `taps of ${d.dir ?? 'layer'}`).toBeDefined();
-    const lstm = d.spec.kind === 'LSTM', gruAfter = d.spec.kind === 'GRU' && d.spec.resetAfter;
-    const has: Record<TapName, boolean> = { dh: true, dc: lstm, dx: true, gateGrad: true, gates: true, z: true, hPrev: true, cPrev: lstm, c: lstm, x: true, rh: gruAfter };
+    // Which taps the cell has, as the independent reference computes them (c, cPrev and dc with a cell state, rh for GRU reset_after).
+    const rec = ref.runs[di]!.rec;
+    const has: Record<TapName, boolean> = { dh: true, dc: rec.c !== undefined, dx: true, gateGrad: true, gates: true, z: true, hPrev: true, cPrev: rec.cPrev !== undefined, c: rec.c !== undefined, x: true, rh: rec.rh !== undefined };
     for (const [k, want] of Object.entries(has)) expect(tp.data[k as TapName] !== undefined, `${k} recorded`).toBe(want);
 
     // Forward-recorded taps against the reference's intermediates.
     for (const k of FWD_TAPS) {
       const got = tp.data[k];
       if (!got) continue;
-      const e = maxRelErr(got, ref.runs[di]!.rec[k]);
+      const e = maxRelErr(got, ref.runs[di]!.rec[k]!);
       note(k, e);
       expect(e, `${d.dir ?? ''} ${k}`).toBeLessThan(1e-12);
     }
@@ -151,9 +156,9 @@ function checkCase(c: Case, seed: number): void {
   }
 }
 
-const KINDS: [string, RecurrentKind, Partial<RecurrentSpec>][] = [
-  ['SimpleRNN', 'SimpleRNN', {}], ['LSTM', 'LSTM', {}], ['GRU', 'GRU', { resetAfter: true }], ['GRU reset_before', 'GRU', { resetAfter: false }],
-];
+// Every form of every registered cell (GRU: reset_after and reset_before); the first form keeps the bare name.
+const KINDS: [string, RecurrentKind, Partial<RecurrentSpec>][] = CELLS.flatMap((cell) => (cell.forms ?? [{ name: '', options: {} }])
+  .map((f, i): [string, RecurrentKind, Partial<RecurrentSpec>] => [i === 0 ? cell.kind : `${cell.kind} ${f.name}`, cell.kind, f.options]));
 const rec = (name: string, rnn: RecurrentSpec): LayerSpec => ({ type: 'Recurrent', name, className: rnn.kind, rnn });
 
 const cases: Case[] = [];
@@ -165,7 +170,7 @@ for (const [kn, kind, o] of KINDS) {
 }
 cases.push({ name: 'LSTM hard_sigmoid/elu seq masked', layer: rec('l', rnnSpec('LSTM', I, U, { recurrentActivation: act('hard_sigmoid', { hardSigmoidSlope: 0.2 }), activation: act('elu', { alpha: 1 }), returnSequences: true })), masked: true, init: false });
 cases.push({ name: 'SimpleRNN softsign no bias seq', layer: rec('l', rnnSpec('SimpleRNN', I, U, { activation: act('softsign'), useBias: false, returnSequences: true })), masked: false, init: true });
-for (const kind of ['LSTM', 'GRU', 'SimpleRNN'] as RecurrentKind[]) {
+for (const kind of CELLS.map((c) => c.kind)) {
   cases.push({ name: `${kind} zero_output_for_mask seq masked`, layer: rec('l', rnnSpec(kind, I, U, { returnSequences: true, zeroOutputForMask: true })), masked: true, init: false });
 }
 for (const [kn, kind, o] of KINDS) {

@@ -1,6 +1,7 @@
 // Small Sequential ModelSpecs built by hand for engine/analysis tests (the config
 // builder in src/model is tested on its own against real Keras configs).
 import type { Activation, LayerSpec, ModelSpec, ParamSpec, RecurrentKind, RecurrentSpec, Shape } from '../../src/model/types.js';
+import { cellOf } from '../../src/engine/cells/index.js';
 import { lcg, randArr } from './rng.js';
 
 export const act = (name: Activation['name'], extra: Partial<Activation> = {}): Activation => ({ name, ...extra });
@@ -8,19 +9,14 @@ export const act = (name: Activation['name'], extra: Partial<Activation> = {}): 
 export function rnnSpec(kind: RecurrentKind, inputDim: number, units: number, o: Partial<RecurrentSpec> = {}): RecurrentSpec {
   return {
     kind, units, inputDim, activation: act('tanh'), recurrentActivation: act('sigmoid'), useBias: true,
-    returnSequences: false, returnState: false, goBackwards: false, stateful: false, resetAfter: kind === 'GRU',
-    zeroOutputForMask: false, ...o,
+    returnSequences: false, returnState: false, goBackwards: false, stateful: false, resetAfter: false,
+    zeroOutputForMask: false, ...cellOf(kind).forms?.[0]?.options, ...o,
   };
 }
 
+/** The cell's parameters (engine/cells registry) under `prefix`. */
 function rnnParams(prefix: string, s: RecurrentSpec): ParamSpec[] {
-  const G = s.kind === 'LSTM' ? 4 : s.kind === 'GRU' ? 3 : 1, GU = G * s.units;
-  const ps: ParamSpec[] = [
-    { key: `${prefix}/kernel`, name: 'kernel', shape: [s.inputDim, GU], trainable: true },
-    { key: `${prefix}/recurrent_kernel`, name: 'recurrent_kernel', shape: [s.units, GU], trainable: true },
-  ];
-  if (s.useBias) ps.push({ key: `${prefix}/bias`, name: 'bias', shape: s.kind === 'GRU' && s.resetAfter ? [2, GU] : [GU], trainable: true });
-  return ps;
+  return cellOf(s.kind).params(s).map((p) => ({ key: `${prefix}/${p.name}`, name: p.name, shape: p.shape, trainable: true }));
 }
 
 /** A Sequential model: input (None, T, I) → layers. Supports Recurrent, Bidirectional, Dense, TimeDistributed(Dense). */

@@ -1,14 +1,16 @@
-// An independent float64 forward pass of the Keras recurrent layers (SimpleRNN, LSTM, GRU and
-// Bidirectional), written per sample and per step straight from the Keras equations and sharing
-// no code with src/engine. It is the oracle for the engine's per-step taps: the forward-recorded
+// An independent float64 forward pass of the Keras recurrent layers (SimpleRNN, LSTM, GRU,
+// PeepholeLSTMCell and Bidirectional), written per sample and per step straight from the Keras
+// equations and sharing no code with src/engine. A cell registered in src/engine/cells that this file
+// does not implement makes every test that iterates the registry fail here until it is written. It is the oracle for the engine's per-step taps: the forward-recorded
 // taps are compared with its intermediates, and each gradient tap with a central finite
 // difference of a perturbation it applies at one step:
 //
 //   at 'x'  x_t[j] += eps           the cell input of this layer (this direction) only
 //   at 'z'  z_t[j] += eps           a gate pre-activation, as soon as it is formed (GRU: the reset
 //                                   gate's change reaches the candidate through r)
-//   at 'c'  c_t[j] += eps           LSTM cell state after the step (after masking), before
-//                                   h_t = o ⊙ σ(c_t) is formed: the total derivative
+//   at 'c'  c_t[j] += eps           cell state after the step (after masking), before
+//                                   h_t = o ⊙ σ(c_t) is formed (and, for the peephole LSTM, before
+//                                   o sees c_t): the total derivative
 //   at 'h'  h_t[j] += eps           state after the step (after masking), before it is emitted
 //
 // t is the input position (also for go_backwards). Masked steps (mask[b, t] = 0) carry h and c;
@@ -26,14 +28,31 @@ export interface RefRun {
   y: Float64Array;
   /** Final [h] or [h, c], each (B, U). */
   states: Float64Array[];
-  /** Per-step intermediates, (B, T, width) in input order t. */
-  rec: Record<RefTap, Float64Array>;
+  /** Per-step intermediates, (B, T, width) in input order t: those the cell has (c, cPrev with a cell state, rh for GRU reset_after). */
+  rec: Partial<Record<RefTap, Float64Array>>;
 }
 
-/** Weights in Keras layout: kernel (I, G·U), recurrent_kernel (U, G·U), bias (G·U) or GRU reset_after (2, G·U). */
-export interface RefParams { K: ArrayLike<number>; R: ArrayLike<number>; b: ArrayLike<number> | null }
+/**
+ * Weights in Keras layout: kernel (I, G·U), recurrent_kernel (U, G·U), bias (G·U) or GRU reset_after
+ * (2, G·U); `extra` further weights by Keras name (PeepholeLSTMCell: input_gate_peephole_weights,
+ * forget_gate_peephole_weights, output_gate_peephole_weights, each (U,)).
+ */
+export interface RefParams { K: ArrayLike<number>; R: ArrayLike<number>; b: ArrayLike<number> | null; extra?: Record<string, ArrayLike<number>> }
 
-export const gateCount = (s: RecurrentSpec): number => (s.kind === 'LSTM' ? 4 : s.kind === 'GRU' ? 3 : 1);
+/** The cells this reference implements, with their gate count and whether they carry a cell state c. */
+const REF_CELLS: Record<string, { G: number; c: boolean }> = {
+  SimpleRNN: { G: 1, c: false }, LSTM: { G: 4, c: true }, GRU: { G: 3, c: false }, PeepholeLSTM: { G: 4, c: true },
+};
+
+function refCell(s: RecurrentSpec): { G: number; c: boolean } {
+  const c = REF_CELLS[s.kind];
+  if (!c) throw new Error(`rnn-ref: no independent reference for the cell '${s.kind}'; write its equations here`);
+  return c;
+}
+
+export const gateCount = (s: RecurrentSpec): number => refCell(s).G;
+/** Does the reference's cell carry a cell state c (its taps dc, cPrev, c)? */
+export const hasCellState = (s: RecurrentSpec): boolean => refCell(s).c;
 
 function actFn(a: Activation): (v: number) => number {
   switch (a.name) {
@@ -53,15 +72,21 @@ function actFn(a: Activation): (v: number) => number {
 /** One recurrent layer. x is (B, T, I); init the initial [h] or [h, c] (each (B, U)) or null for zeros. */
 export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number>, B: number, T: number,
   mask: ArrayLike<number> | null, init: ArrayLike<number>[] | null, pert: Perturb | null = null): RefRun {
-  const U = s.units, I = s.inputDim, G = gateCount(s), GU = G * U;
+  const U = s.units, I = s.inputDim, G = gateCount(s), GU = G * U, withC = hasCellState(s);
   const rho = actFn(s.recurrentActivation), sig = actFn(s.activation);
-  const rec = {
-    z: new Float64Array(B * T * GU), gates: new Float64Array(B * T * GU), hPrev: new Float64Array(B * T * U),
-    cPrev: new Float64Array(B * T * U), c: new Float64Array(B * T * U), x: new Float64Array(B * T * I), rh: new Float64Array(B * T * U),
+  const afterBias = s.kind === 'GRU' && s.resetAfter;
+  const rec: Partial<Record<RefTap, Float64Array>> = {
+    z: new Float64Array(B * T * GU), gates: new Float64Array(B * T * GU), hPrev: new Float64Array(B * T * U), x: new Float64Array(B * T * I),
+    ...(withC ? { cPrev: new Float64Array(B * T * U), c: new Float64Array(B * T * U) } : {}),
+    ...(afterBias ? { rh: new Float64Array(B * T * U) } : {}),
+  };
+  const peep = (name: string): ArrayLike<number> => {
+    const w = p.extra?.[name];
+    if (!w) throw new Error(`rnn-ref: ${s.kind} needs the weight ${name}`);
+    return w;
   };
   const y = new Float64Array(s.returnSequences ? B * T * U : B * U);
   const hOut = new Float64Array(B * U), cOut = new Float64Array(B * U);
-  const afterBias = s.kind === 'GRU' && s.resetAfter;
   const bx = (j: number): number => (p.b ? p.b[j]! : 0); // input-side bias (row 0 for reset_after)
   const bh = (j: number): number => (p.b && afterBias ? p.b[GU + j]! : 0);
   const hit = (at: PerturbAt, b: number, t: number, j: number): number => (pert && pert.at === at && pert.b === b && pert.t === t && pert.j === j ? pert.eps : 0);
@@ -79,9 +104,9 @@ export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number
       const t = s.goBackwards ? T - 1 - k : k, bt = b * T + t;
       const valid = !mask || mask[bt] !== 0;
       const xt = Array.from({ length: I }, (_, i) => x[bt * I + i]! + hit('x', b, t, i));
-      xt.forEach((v, i) => { rec.x[bt * I + i] = v; });
-      h.forEach((v, u) => { rec.hPrev[bt * U + u] = v; });
-      c.forEach((v, u) => { rec.cPrev[bt * U + u] = v; });
+      xt.forEach((v, i) => { rec.x![bt * I + i] = v; });
+      h.forEach((v, u) => { rec.hPrev![bt * U + u] = v; });
+      if (rec.cPrev) c.forEach((v, u) => { rec.cPrev![bt * U + u] = v; });
       const z = new Array<number>(GU).fill(0), a = new Array<number>(GU).fill(0);
       const xK = vW(xt, p.K), hR = vW(h, p.R);
       let hNew: number[], cNew = c;
@@ -95,6 +120,16 @@ export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number
         }
         cNew = Array.from({ length: U }, (_, u) => a[U + u]! * c[u]! + a[u]! * a[2 * U + u]!);
         hNew = []; // formed after the c perturbation below
+      } else if (s.kind === 'PeepholeLSTM') {
+        // tf.keras PeepholeLSTMCell: i and f see c_{t−1}; o sees c_t (formed below, after the c perturbation).
+        const pi = peep('input_gate_peephole_weights'), pf = peep('forget_gate_peephole_weights');
+        for (let g = 0; g < 3 * U; g++) {
+          const u = g % U, gate = Math.floor(g / U);
+          z[g] = xK[g]! + hR[g]! + bx(g) + (gate === 0 ? pi[u]! * c[u]! : gate === 1 ? pf[u]! * c[u]! : 0) + hit('z', b, t, g);
+          a[g] = gate === 2 ? sig(z[g]!) : rho(z[g]!);
+        }
+        cNew = Array.from({ length: U }, (_, u) => a[U + u]! * c[u]! + a[u]! * a[2 * U + u]!);
+        hNew = [];
       } else {
         // GRU, gates z, r, h~.
         for (let g = 0; g < 2 * U; g++) {
@@ -105,7 +140,7 @@ export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number
           const g = 2 * U + u, r = a[U + u]!;
           if (afterBias) {
             const rh = hR[g]! + bh(g);
-            rec.rh[bt * U + u] = rh;
+            rec.rh![bt * U + u] = rh;
             z[g] = xK[g]! + bx(g) + r * rh + hit('z', b, t, g);
           } else {
             // (r ⊙ h_{t−1})·R_h
@@ -117,20 +152,32 @@ export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number
         }
         hNew = Array.from({ length: U }, (_, u) => a[u]! * h[u]! + (1 - a[u]!) * a[2 * U + u]!);
       }
-      z.forEach((v, g) => { rec.z[bt * GU + g] = v; });
-      a.forEach((v, g) => { rec.gates[bt * GU + g] = v; });
-      if (!valid) { hNew = h.slice(); cNew = c.slice(); }
+      // The peephole LSTM's output gate o = ρ(z_o + p_o ⊙ c_t): c_t as the step computed it and perturbed,
+      // or on a masked step the c_t the cell computed before the carry.
+      const outGate = (cc: number[]): void => {
+        if (s.kind !== 'PeepholeLSTM') return;
+        const po = peep('output_gate_peephole_weights');
+        for (let u = 0; u < U; u++) {
+          const g = 3 * U + u;
+          z[g] = xK[g]! + hR[g]! + bx(g) + po[u]! * cc[u]! + hit('z', b, t, g);
+          a[g] = rho(z[g]!);
+        }
+      };
+      if (!valid) { outGate(cNew); hNew = h.slice(); cNew = c.slice(); }
       cNew = cNew.map((v, u) => v + hit('c', b, t, u));
-      if (s.kind === 'LSTM' && valid) hNew = cNew.map((v, u) => a[3 * U + u]! * sig(v));
+      if (valid) outGate(cNew);
+      if (withC && valid) hNew = cNew.map((v, u) => a[3 * U + u]! * sig(v));
       hNew = hNew.map((v, u) => v + hit('h', b, t, u));
-      cNew.forEach((v, u) => { rec.c[bt * U + u] = v; });
+      z.forEach((v, g) => { rec.z![bt * GU + g] = v; });
+      a.forEach((v, g) => { rec.gates![bt * GU + g] = v; });
+      if (rec.c) cNew.forEach((v, u) => { rec.c![bt * U + u] = v; });
       if (s.returnSequences && !(!valid && s.zeroOutputForMask)) hNew.forEach((v, u) => { y[(b * T + k) * U + u] = v; });
       h = hNew; c = cNew;
     }
     h.forEach((v, u) => { hOut[b * U + u] = v; if (!s.returnSequences) y[b * U + u] = v; });
     c.forEach((v, u) => { cOut[b * U + u] = v; });
   }
-  return { y, states: s.kind === 'LSTM' ? [hOut, cOut] : [hOut], rec };
+  return { y, states: withC ? [hOut, cOut] : [hOut], rec };
 }
 
 export interface RefBidi {
