@@ -31,6 +31,10 @@ How the numbers are made (the oracle is torch autograd, in float64):
     equations (keras-formats.md §4.3-4.5, §4.8), which must reproduce torch's outputs;
   * GRU is nn.GRU = Keras reset_after=True; LSTM/SimpleRNN use separate random b_ih and b_hh (Keras
     bias = b_ih + b_hh, and torch must give them equal gradients);
+  * torch has no peephole LSTM: PeepholeLSTM is a small torch module written from the equations of
+    tf.keras.experimental.PeepholeLSTMCell (i, f see c_{t-1}, o sees c_t; three (U,) peephole weights),
+    differentiated by autograd and checked by the NumPy forward; its golden is a tf.keras 2.13 config
+    RNN(PeepholeLSTMCell) (the only Keras that has the cell);
   * losses are the Keras formulas (§5.1) reduced with sum_over_batch_size (mean over rows).
 Floats are written with Python's repr (shortest round-trip), so the float64 values are exact.
 """
@@ -46,6 +50,7 @@ import torch
 torch.set_default_dtype(torch.float64)
 EPS = 1e-7
 KERAS_VERSION = '3.10.0'
+TF_KERAS_VERSION = '2.13.1'
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'goldens', 'torch')
 B, T, I = 3, 5, 3
 
@@ -94,6 +99,23 @@ def rnn_config(kind, name, units, activation='tanh', return_sequences=False, go_
     return cfg
 
 
+def tf_keras_peephole_rnn(layer):
+    """RNN(PeepholeLSTMCell(units)) as tf.keras 2.13 serializes it (RNN.get_config with the cell's LSTMCell config)."""
+    init = lambda cls, cfg=None: {'class_name': cls, 'config': cfg if cfg is not None else {'seed': None}}
+    cell = {'name': 'peephole_lstm_cell', 'trainable': True, 'dtype': 'float32', 'units': layer.units,
+            'activation': 'tanh', 'recurrent_activation': 'sigmoid', 'use_bias': True,
+            'kernel_initializer': init('GlorotUniform'), 'recurrent_initializer': init('Orthogonal', {'gain': 1.0, 'seed': None}),
+            'bias_initializer': init('Zeros', {}), 'unit_forget_bias': True, 'kernel_regularizer': None,
+            'recurrent_regularizer': None, 'bias_regularizer': None, 'kernel_constraint': None,
+            'recurrent_constraint': None, 'bias_constraint': None, 'dropout': 0.0, 'recurrent_dropout': 0.0,
+            'implementation': 1}
+    cfg = {'name': layer.name, 'trainable': True, 'dtype': 'float32', 'return_sequences': layer.return_sequences,
+           'return_state': False, 'go_backwards': False, 'stateful': False, 'unroll': False, 'time_major': False,
+           'cell': {'module': 'keras.experimental', 'class_name': 'PeepholeLSTMCell', 'config': cell,
+                    'registered_name': None}}
+    return {'class_name': 'RNN', 'config': cfg}
+
+
 def dense_config(name, units, activation):
     return {'name': name, 'trainable': True, 'dtype': dtype_policy(), 'units': units, 'activation': activation,
             'use_bias': True, 'kernel_initializer': initializer('GlorotUniform'),
@@ -133,8 +155,39 @@ class Head:
         self.name, self.units, self.activation = name, units, activation
 
 
+class PeepholeLSTMCell(torch.nn.Module):
+    """tf.keras.experimental.PeepholeLSTMCell in torch: gate order i, f, c, o; Keras layout weights
+    (kernel (I, 4U), recurrent_kernel (U, 4U), bias (4U,)) and peepholes p_i, p_f, p_o (U,)."""
+
+    def __init__(self, in_dim, units):
+        super().__init__()
+        self.hidden_size = units
+        self.kernel = torch.nn.Parameter(torch.zeros(in_dim, 4 * units))
+        self.recurrent_kernel = torch.nn.Parameter(torch.zeros(units, 4 * units))
+        self.bias = torch.nn.Parameter(torch.zeros(4 * units))
+        self.input_gate_peephole_weights = torch.nn.Parameter(torch.zeros(units))
+        self.forget_gate_peephole_weights = torch.nn.Parameter(torch.zeros(units))
+        self.output_gate_peephole_weights = torch.nn.Parameter(torch.zeros(units))
+
+    def forward(self, x, state):
+        h, c = state
+        U = self.hidden_size
+        z = x @ self.kernel + h @ self.recurrent_kernel + self.bias
+        i = torch.sigmoid(z[:, :U] + self.input_gate_peephole_weights * c)
+        f = torch.sigmoid(z[:, U:2 * U] + self.forget_gate_peephole_weights * c)
+        c_new = f * c + i * torch.tanh(z[:, 2 * U:3 * U])
+        o = torch.sigmoid(z[:, 3 * U:] + self.output_gate_peephole_weights * c_new)
+        return o * torch.tanh(c_new), c_new
+
+
+PEEPHOLE_WEIGHTS = ('kernel', 'recurrent_kernel', 'bias', 'input_gate_peephole_weights',
+                    'forget_gate_peephole_weights', 'output_gate_peephole_weights')
+
+
 def make_cell(kind, in_dim, units, activation, gen):
-    if kind == 'LSTM':
+    if kind == 'PeepholeLSTM':
+        cell = PeepholeLSTMCell(in_dim, units)
+    elif kind == 'LSTM':
         cell = torch.nn.LSTMCell(in_dim, units)
     elif kind == 'GRU':
         cell = torch.nn.GRUCell(in_dim, units)
@@ -153,6 +206,8 @@ def gate_perm(units):
 
 def keras_weights(kind, cell, units):
     """torch cell parameters → Keras (kernel, recurrent_kernel, bias), keras-formats.md §6.2."""
+    if kind == 'PeepholeLSTM':  # already in Keras layout
+        return [getattr(cell, n) for n in PEEPHOLE_WEIGHTS]
     W, R, bi, bh = cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh
     if kind == 'GRU':
         p = gate_perm(units)
@@ -162,6 +217,8 @@ def keras_weights(kind, cell, units):
 
 def keras_grads(kind, cell, units):
     """torch parameter gradients → Keras layout, keras-formats.md §6.3."""
+    if kind == 'PeepholeLSTM':
+        return [getattr(cell, n).grad for n in PEEPHOLE_WEIGHTS]
     gW, gR, gbi, gbh = cell.weight_ih.grad, cell.weight_hh.grad, cell.bias_ih.grad, cell.bias_hh.grad
     if kind == 'GRU':
         p = gate_perm(units)
@@ -178,7 +235,7 @@ def run_direction(kind, cell, x, reverse):
     c = torch.zeros(Bn, cell.hidden_size)
     hs, cs = [None] * Tn, [None] * Tn
     for t in (reversed(range(Tn)) if reverse else range(Tn)):
-        if kind == 'LSTM':
+        if kind in ('LSTM', 'PeepholeLSTM'):
             h, c = cell(x[:, t], (h, c))
             if c.requires_grad:
                 c.retain_grad()
@@ -253,6 +310,13 @@ def check_fused(model, x):
         a = x
         recs = [l for l in model['layers'] if isinstance(l, Rec)]
         for layer in recs:
+            if layer.kind == 'PeepholeLSTM':  # no fused torch module: the unrolled cell is the reference
+                outs = []
+                for cell, reverse in zip(layer.cells, [False, True]):
+                    hs, _ = run_direction(layer.kind, cell, a, reverse)
+                    outs.append(torch.stack(hs, 1) if layer.return_sequences else (hs[0] if reverse else hs[-1]))
+                a = outs[0] if not layer.bidi else (torch.cat(outs, -1) if layer.bidi == 'concat' else outs[0] + outs[1])
+                continue
             mod_cls = {'LSTM': torch.nn.LSTM, 'GRU': torch.nn.GRU, 'SimpleRNN': torch.nn.RNN}[layer.kind]
             kw = {'nonlinearity': layer.activation} if layer.kind == 'SimpleRNN' else {}
             mod = mod_cls(a.shape[-1], layer.units, batch_first=True, bidirectional=bool(layer.bidi), **kw)
@@ -304,6 +368,8 @@ def np_keras_forward(model, kw, x):
         outs = []
         for d, pre in enumerate(prefixes):
             K, R, b = kw[pre + 'kernel'], kw[pre + 'recurrent_kernel'], kw[pre + 'bias']
+            if layer.kind == 'PeepholeLSTM':
+                pi, pf, po = (kw[pre + n] for n in PEEPHOLE_WEIGHTS[3:])
             U = layer.units
             h = np.zeros((a.shape[0], U))
             c = np.zeros((a.shape[0], U))
@@ -317,6 +383,13 @@ def np_keras_forward(model, kw, x):
                     z = xt @ K + h @ R + b
                     i, f, g, o = sigmoid(z[:, :U]), sigmoid(z[:, U:2 * U]), np.tanh(z[:, 2 * U:3 * U]), sigmoid(z[:, 3 * U:])
                     c = f * c + i * g
+                    h = o * np.tanh(c)
+                elif layer.kind == 'PeepholeLSTM':  # Keras PeepholeLSTMCell._compute_carry_and_output_fused
+                    z = xt @ K + h @ R + b
+                    i = sigmoid(z[:, :U] + pi * c)
+                    f = sigmoid(z[:, U:2 * U] + pf * c)
+                    c = f * c + i * np.tanh(z[:, 2 * U:3 * U])
+                    o = sigmoid(z[:, 3 * U:] + po * c)
                     h = o * np.tanh(c)
                 elif layer.kind == 'GRU':  # reset_after=True
                     xz = xt @ K + b[0]
@@ -424,6 +497,8 @@ def build(spec, seed):
                    'layer': envelope(layer.kind, fwd, list(shape)),
                    'backward_layer': envelope(layer.kind, bwd, list(shape))}
             keras_layers.append(envelope('Bidirectional', cfg, list(shape)))
+        elif layer.kind == 'PeepholeLSTM':
+            keras_layers.append(tf_keras_peephole_rnn(layer))
         else:
             keras_layers.append(envelope(layer.kind, rnn_config(layer.kind, layer.name, layer.units, layer.activation,
                                                                 layer.return_sequences), list(shape)))
@@ -473,7 +548,8 @@ def build(spec, seed):
             continue
         prefixes = [f'{layer.name}/forward/', f'{layer.name}/backward/'] if layer.bidi else [f'{layer.name}/']
         for pre, cell in zip(prefixes, layer.cells):
-            for n, w, g in zip(('kernel', 'recurrent_kernel', 'bias'), keras_weights(layer.kind, cell, layer.units),
+            names = PEEPHOLE_WEIGHTS if layer.kind == 'PeepholeLSTM' else ('kernel', 'recurrent_kernel', 'bias')
+            for n, w, g in zip(names, keras_weights(layer.kind, cell, layer.units),
                                keras_grads(layer.kind, cell, layer.units)):
                 weights[pre + n] = w
                 grads[pre + n] = g
@@ -491,8 +567,10 @@ def build(spec, seed):
         zero = lambda v: v.grad if v.grad is not None else torch.zeros_like(v)
         tap = {'layer': layer.name, 'direction': direction, 'kind': layer.kind,
                'dh': arr(torch.stack([zero(h) for h in hs], 1))}
-        if layer.kind == 'LSTM':
+        if layer.kind in ('LSTM', 'PeepholeLSTM'):
+            # c_t.grad: the total ∂L/∂c_t (through h_t, the peepholes and c_{t+1}).
             tap['dc'] = arr(torch.stack([zero(c) for c in cs], 1))
+        if layer.kind == 'LSTM':
             tap['dcHeld'] = arr(lstm_dc_held(cell, a_in.detach(), hs, cs, reverse, layer.units))
         taps[key] = tap
 
@@ -505,16 +583,31 @@ def build(spec, seed):
                                     'registered_name': None},
                       'loss': keras_loss(loss_cfg), 'loss_weights': None, 'metrics': None, 'weighted_metrics': None,
                       'run_eagerly': False, 'steps_per_execution': 1, 'jit_compile': False}
-    config = {'module': 'keras', 'class_name': 'Sequential',
-              'config': {'name': 'sequential', 'trainable': True, 'dtype': dtype_policy(), 'layers': keras_layers,
-                         'build_input_shape': [None, T, I]},
-              'registered_name': None, 'build_config': {'input_shape': [None, T, I]},
-              'compile_config': compile_config}
+    keras_version = KERAS_VERSION
+    if spec.get('writer') == 'tf.keras':
+        # tf.keras 2.13 model.to_json(): plain dtypes, batch_input_shape, no dtype policies.
+        keras_version = TF_KERAS_VERSION
+        plain = [{'class_name': 'InputLayer', 'config': {'batch_input_shape': [None, T, I], 'dtype': 'float32',
+                                                         'sparse': False, 'ragged': False, 'name': 'input_1'}}]
+        for l in keras_layers[1:]:
+            if l['class_name'] == 'Dense':
+                cfg = {**l['config'], 'dtype': 'float32'}
+                plain.append({'class_name': 'Dense', 'config': cfg})
+            else:
+                plain.append(l)
+        config = {'class_name': 'Sequential', 'config': {'name': 'sequential', 'layers': plain},
+                  'keras_version': TF_KERAS_VERSION, 'backend': 'tensorflow', 'compile_config': compile_config}
+    else:
+        config = {'module': 'keras', 'class_name': 'Sequential',
+                  'config': {'name': 'sequential', 'trainable': True, 'dtype': dtype_policy(), 'layers': keras_layers,
+                             'build_input_shape': [None, T, I]},
+                  'registered_name': None, 'build_config': {'input_shape': [None, T, I]},
+                  'compile_config': compile_config}
     return {
         'name': spec['name'],
         'description': spec['description'],
         'generator': 'scripts/torch_goldens.py (torch %s, float64)' % torch.__version__.split('+')[0],
-        'kerasVersion': KERAS_VERSION,
+        'kerasVersion': keras_version,
         'config': config,
         'lossConfig': {'name': loss_cfg['name'], 'fromLogits': loss_cfg['fromLogits'], 'labelSmoothing': 0},
         'inputs': arr(x),
@@ -549,6 +642,9 @@ def specs():
          'loss': {'name': 'sparse_categorical_crossentropy', 'fromLogits': True}},
         {'name': 'bigru_sum_mse', 'description': 'Bidirectional(GRU(3, reset_after=True), sum) → Dense(2), mse',
          'layers': [Rec('GRU', 'bidirectional', 3, bidi='sum'), Head('dense', 2, 'linear')], 'loss': mse},
+        {'name': 'peephole_lstm_seq_dense_mse', 'description': 'tf.keras 2.13 RNN(PeepholeLSTMCell(4), return_sequences) → Dense(2) per step, mse',
+         'layers': [Rec('PeepholeLSTM', 'rnn', 4, return_sequences=True), Head('dense', 2, 'linear')], 'loss': mse,
+         'writer': 'tf.keras'},
     ]
 
 

@@ -67,9 +67,9 @@ describe('layers that cannot be rebuilt', () => {
     expect(refusal(layer('Bidirectional', { layer: { class_name: 'Dense', config: { name: 'd', units: 2 } } })).message).toBe(
       "Layer 'bad' (Bidirectional) wraps Dense; rnnscope supports Bidirectional around SimpleRNN, LSTM, GRU or RNN(cell) only; re-save the model with a recurrent layer inside.");
     expect(refusal(layer('RNN', { cell: { class_name: 'MinimalRNNCell', config: { units: 4 } } })).message).toBe(
-      "Layer 'bad' (RNN) runs the cell 'MinimalRNNCell'; rnnscope supports RNN with one SimpleRNNCell, LSTMCell or GRUCell; use the SimpleRNN, LSTM or GRU layer instead.");
+      "Layer 'bad' (RNN) runs the cell 'MinimalRNNCell'; rnnscope supports RNN with one SimpleRNNCell, LSTMCell, GRUCell or PeepholeLSTMCell; use the SimpleRNN, LSTM or GRU layer instead.");
     expect(refusal(layer('RNN', { cell: [{ class_name: 'LSTMCell', config: { units: 4 } }, { class_name: 'LSTMCell', config: { units: 4 } }] })).message).toBe(
-      "Layer 'bad' (RNN) runs the cell '[2 cells]'; rnnscope supports RNN with one SimpleRNNCell, LSTMCell or GRUCell; use the SimpleRNN, LSTM or GRU layer instead.");
+      "Layer 'bad' (RNN) runs the cell '[2 cells]'; rnnscope supports RNN with one SimpleRNNCell, LSTMCell, GRUCell or PeepholeLSTMCell; use the SimpleRNN, LSTM or GRU layer instead.");
   });
 
   test('Keras 1 Merge modes without a Keras 2 layer, and Merge of sub-models in a Sequential', () => {

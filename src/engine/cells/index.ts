@@ -5,12 +5,13 @@
 import { ModelError } from '../../model/errors.js';
 import { gru } from './gru.js';
 import { lstm } from './lstm.js';
+import { peepholeLstm } from './peephole-lstm.js';
 import { simpleRnn } from './simple-rnn.js';
 import type { CellDef, LayerClass } from './types.js';
 
 export type { CellDef } from './types.js';
 
-export const CELLS: readonly CellDef[] = [simpleRnn, lstm, gru];
+export const CELLS: readonly CellDef[] = [simpleRnn, lstm, gru, peepholeLstm];
 
 const byKind = new Map(CELLS.map((c) => [c.kind, c]));
 
