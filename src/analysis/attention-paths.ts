@@ -17,7 +17,7 @@
 
 import type { LossConfig, ModelSpec } from '../model/types.js';
 import type { Ctx } from '../engine/layer.js';
-import { kernels } from '../engine/kernels.js';
+import { kernels, type Kernels } from '../engine/kernels.js';
 import { graphForward, implFor, materializeParams, zeroGrads } from '../engine/graph.js';
 import { computeLoss } from '../engine/losses.js';
 import type { LossFlavor } from '../engine/loss-config.js';
@@ -40,6 +40,8 @@ export interface AttentionPathOptions {
   losses: LossConfig[];
   flavor: LossFlavor;
   dtype?: DType;
+  /** The run's kernels (default: kernels() when the call starts). */
+  kernels?: Kernels;
 }
 
 /** Mean over samples of the per-step l2 norm of g (B, T, width) restricted to columns [c0, c0 + n). */
@@ -59,7 +61,7 @@ function stepNorms(g: Arr, B: number, T: number, width: number, c0: number, n: n
 export function attentionPaths(model: ModelSpec, inputs: Tensor[], targets: Tensor[], opts: AttentionPathOptions): AttentionPathSteps[] {
   const dtype = opts.dtype ?? 'float64';
   const sink = new TapStore();
-  const ctx: Ctx = { dtype, kernels: kernels(), taps: { dh: true }, sink };
+  const ctx: Ctx = { dtype, kernels: opts.kernels ?? kernels(), taps: { dh: true }, sink };
   const params = materializeParams(model, dtype);
   const xs = inputs.map((x) => {
     const data = alloc(dtype, x.data.length);
