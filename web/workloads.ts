@@ -14,6 +14,7 @@ import { lossAndGrads } from '../src/engine/run.js';
 import type { Kernels } from '../src/engine/kernels.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { materializeParams, type Params } from '../src/engine/graph.js';
+import { cellOf } from '../src/engine/cells/index.js';
 
 export interface LstmStack {
   id: string;
@@ -63,7 +64,9 @@ export function buildStack(w: LstmStack, seed = 1): ModelSpec {
   model.params.forEach((ps, li) => ps.forEach((p) => {
     const l = model.layers[li]!;
     const rec = l.type === 'Recurrent' ? l.rnn : null;
-    const data = initParam(p.name, p.shape, { rng, unitForgetBias: rec?.kind === 'LSTM' && p.name === 'bias', units: rec?.units });
+    // Keras's unit_forget_bias: cells with a forget gate (engine/cells).
+    const forget = rec !== null && cellOf(rec.kind).gates.some((g) => g.name === 'f');
+    const data = initParam(p.name, p.shape, { rng, unitForgetBias: forget && p.name === 'bias', units: rec?.units });
     model.weights.set(p.key, { shape: [...p.shape], data });
   }));
   return model;

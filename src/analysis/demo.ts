@@ -20,6 +20,7 @@ import { lossAndGrads } from '../engine/run.js';
 import type { Tensor } from '../engine/tensor.js';
 import { analyzeModel } from './analyze.js';
 import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './schema.js';
+import { cellOf, cellOfLayerClass, type CellDef } from '../engine/cells/index.js';
 
 export interface DemoOptions {
   steps?: number;
@@ -45,12 +46,18 @@ export function addingProblem(rng: Rng, B: number, T: number): { x: Tensor; y: T
   return { x: { shape: [B, T, 2], data: x }, y: { shape: [B, 1], data: y } };
 }
 
+/** Keras unit_forget_bias applies to cells with a forget gate (LSTM and its variants). */
+const hasForgetGate = (cell: CellDef | undefined): boolean => cell?.gates.some((g) => g.name === 'f') ?? false;
+
 /** A Keras 3 Sequential config: Input(T, 2) → <kind>(units) → Dense(1), compiled with mse and Adam. */
 export function demoConfig(kind: string, T: number, units: number): unknown {
   const rnn: Record<string, unknown> = { name: kind.toLowerCase(), units, activation: 'tanh', use_bias: true, return_sequences: false };
-  if (kind !== 'SimpleRNN') rnn['recurrent_activation'] = 'sigmoid';
-  if (kind === 'GRU') rnn['reset_after'] = true;
-  if (kind === 'LSTM') rnn['unit_forget_bias'] = true;
+  // The options the layer's cell (engine/cells) has: gate activation, its first form's reset_after, a forget gate's bias.
+  const cell = cellOfLayerClass(kind)?.cell;
+  if (cell?.gates.some((g) => g.activation === 'recurrent_activation')) rnn['recurrent_activation'] = 'sigmoid';
+  const resetAfter = cell?.forms?.[0]?.options.resetAfter;
+  if (resetAfter !== undefined) rnn['reset_after'] = resetAfter;
+  if (hasForgetGate(cell)) rnn['unit_forget_bias'] = true;
   return {
     module: 'keras', class_name: 'Sequential', registered_name: null,
     config: {
@@ -71,7 +78,7 @@ export function buildDemoModel(kind: 'SimpleRNN' | 'LSTM' | 'GRU', T: number, un
   });
   model.params.forEach((ps, li) => ps.forEach((p) => {
     const l = model.layers[li]!;
-    const data = initParam(p.name, p.shape, { rng, unitForgetBias: l.type === 'Recurrent' && l.rnn.kind === 'LSTM' && p.name === 'bias', units: l.type === 'Recurrent' ? l.rnn.units : undefined });
+    const data = initParam(p.name, p.shape, { rng, unitForgetBias: l.type === 'Recurrent' && hasForgetGate(cellOf(l.rnn.kind)) && p.name === 'bias', units: l.type === 'Recurrent' ? l.rnn.units : undefined });
     model.weights.set(p.key, { shape: [...p.shape], data });
   }));
   return model;
