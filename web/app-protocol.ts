@@ -8,6 +8,7 @@
 // Cancel is the page terminating the worker (its memory goes with it) and starting a fresh one.
 
 import type { Inspection, Answers } from './app-inspect.js';
+import type { KernelChoice } from './kernel-choice.js';
 
 /** The analyze options the page offers (those of `rnnscope analyze`). */
 export interface AppOptions {
@@ -17,6 +18,8 @@ export interface AppOptions {
   connectivity: boolean;
   /** Keep the per-step arrays for the .npz dump (`--dump`). */
   dump: boolean;
+  /** Kernel set (web/kernel-choice.ts); default: the best this browser has. */
+  kernels?: KernelChoice;
 }
 
 export type ToWorker =

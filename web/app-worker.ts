@@ -2,7 +2,8 @@
 // the wasm kernels (src/engine/kernels.ts picks them where the runtime has WebAssembly SIMD).
 // Messages: web/app-protocol.ts. The page cancels by terminating this worker.
 
-import { kernels } from '../src/engine/kernels.js';
+import { kernels, setKernels } from '../src/engine/kernels.js';
+import { makeKernels } from './kernel-choice.js';
 import { Session, type Answers, type InFile } from './app-inspect.js';
 import { chartList, dumpNpz, reportPage, runAnalysis } from './app-run.js';
 import { BUNDLES } from './app-bundles.js';
@@ -39,6 +40,7 @@ async function handle(m: ToWorker): Promise<void> {
   }
   if (!session) throw new Error('No files were given to the worker.');
   if (m.type === 'classify') return inspect(m.loss, m.answers, t0);
+  if (m.options.kernels) setKernels(makeKernels(m.options.kernels));
   const out = await runAnalysis(session, m.options, m.answers, throttled());
   post({ type: 'progress', progress: { phase: 'report', run: 0, runs: 0, done: 0, total: 1 } });
   const json = JSON.stringify(out.result) + '\n';

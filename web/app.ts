@@ -62,7 +62,10 @@ function options(): AppOptions {
     return v === '' ? undefined : Number(v);
   };
   const loss = $<HTMLInputElement>('opt-loss').value.trim();
+  // ?kernels=js|wasm-simd|wasm-relaxed-simd|wasm picks the kernel set (as on the lab page), e.g. to match Node's.
+  const kernels = new URLSearchParams(location.search).get('kernels') as AppOptions['kernels'] | null;
   return {
+    ...(kernels ? { kernels } : {}),
     loss: loss === '' ? undefined : loss, batchSize: num('opt-batch'), maxSamples: num('opt-max'),
     connectivity: $<HTMLInputElement>('opt-connectivity').checked, dump: $<HTMLInputElement>('opt-dump').checked,
   };
@@ -185,6 +188,14 @@ function removeFile(name: string): void {
   inspectFiles();
 }
 
+function clear(): void {
+  if (document.body.dataset['state'] === 'running') return;
+  dropped = [];
+  answers = {};
+  pageErrors = [];
+  inspectFiles();
+}
+
 function answer(about: Question['about'], id: string): void {
   answers = { ...answers, [about]: id };
   if (about === 'data') delete answers.targets;
@@ -258,7 +269,7 @@ function setup(): void {
       input.value = '';
     });
   }
-  $('clear').addEventListener('click', () => { dropped = []; answers = {}; pageErrors = []; inspectFiles(); });
+  $('clear').addEventListener('click', clear);
   $('options').addEventListener('submit', (e) => e.preventDefault());
   let lossTimer = 0;
   $('opt-loss').addEventListener('input', () => {
@@ -277,6 +288,8 @@ function setup(): void {
 export interface AppApi {
   addFiles(files: File[]): void;
   answer: typeof answer;
+  /** Removes every file (the Clear all button). */
+  clear: typeof clear;
   analyze: typeof analyze;
   cancel: typeof cancel;
   readonly state: string;
@@ -289,7 +302,7 @@ export interface AppApi {
 
 const api: AppApi = {
   addFiles: (files) => addFiles(files.map((file) => ({ file, name: file.name, fromFolder: false }))),
-  answer, analyze, cancel,
+  answer, clear, analyze, cancel,
   get state() { return document.body.dataset['state'] ?? ''; },
   get settled() { return settled; },
   get inspection() { return inspection; },
