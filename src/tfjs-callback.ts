@@ -13,9 +13,9 @@ import { fileSetFromMap, openModel } from './io/index.js';
 import { fitDataToModel } from './io/data-check.js';
 import type { NamedArray } from './io/data.js';
 import { analyzeModel, type AnalyzeOptions } from './analysis/analyze.js';
-import { ANALYSIS_SET_SCHEMA, type AnalysisSet } from './analysis/schema.js';
+import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './analysis/schema.js';
 import { TimelineBuilder, type Timeline } from './analysis/timeline.js';
-import { DataError } from './model/errors.js';
+import { DataError, NonFiniteWeightsError } from './model/errors.js';
 import type { ModelSpec } from './model/types.js';
 import { drawTimeline } from './tfjs-browser-out.js';
 
@@ -119,7 +119,15 @@ export class RnnscopeCallback extends tf.Callback {
   /** Reads the live model, analyses it on the fixed data and adds it to the timeline. */
   async capture(epoch: number, batch: number | null): Promise<AnalysisSet> {
     const label = batch === null ? `epoch ${epoch}` : `epoch ${epoch} batch ${batch}`;
-    const spec: ModelSpec = await openModel(fileSetFromMap('model.json', modelFiles(this.model)));
+    let spec: ModelSpec;
+    try {
+      spec = await openModel(fileSetFromMap('model.json', modelFiles(this.model)));
+    } catch (e) {
+      // NaN/Inf weights: training diverged; the timeline records it and goes on.
+      if (!(e instanceof NonFiniteWeightsError)) throw e;
+      this.builder.addDiverged({ label, epoch, batch }, { count: e.weight.count, tensors: [e.weight.key] });
+      return this.publish(this.latest?.runs[0] ?? null);
+    }
     const lossName = this.opts.loss ?? (typeof this.model.loss === 'string' ? this.model.loss : undefined);
     const inputs = fitDataToModel(spec, this.inputs, 'inputs');
     const targets = this.targets ? fitDataToModel(spec, this.targets, 'targets', { batch: inputs[0]?.shape[0], losses: lossName ? spec.outputNames.map(() => lossName) : undefined }) : null;
@@ -131,10 +139,15 @@ export class RnnscopeCallback extends tf.Callback {
       dataSource: 'rnnscopeCallback data',
     }, options);
     this.builder.add(spec, analysis, { label, epoch, batch, seconds: (Date.now() - t0) / 1000 });
+    return this.publish(analysis);
+  }
+
+  private async publish(analysis: Analysis | null): Promise<AnalysisSet> {
     const timeline = this.builder.timeline();
-    const set: AnalysisSet = { schema: ANALYSIS_SET_SCHEMA, title: `Training timeline of ${timeline.model}`, runs: [analysis], timeline };
+    const set: AnalysisSet = { schema: ANALYSIS_SET_SCHEMA, title: `Training timeline of ${timeline.model}`, runs: analysis ? [analysis] : [], timeline };
     this.latest = set;
-    await deliver(this.opts.out, set);
+    // A report needs one analysed checkpoint; before that there is only the timeline object.
+    if (analysis) await deliver(this.opts.out, set);
     return set;
   }
 }

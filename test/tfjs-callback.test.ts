@@ -99,6 +99,27 @@ describe('rnnscopeCallback in model.fit (Node)', () => {
   }
 });
 
+describe('a run that diverges', () => {
+  it('records the epoch whose weights hold NaN and goes on', async () => {
+    const m = makeModel();
+    const cb = rnnscopeCallback({ data: x, targets: y, every: 1, initial: false });
+    const breaker = new (class extends tf.Callback {
+      override async onEpochEnd(epoch: number) {
+        if (epoch !== 1) return;
+        // Sequential.fit hands callbacks its inner functional model, whose first layer is the InputLayer.
+        const lstm = this.model.layers.find((l) => l.getClassName() === 'LSTM')!;
+        const w = lstm.getWeights();
+        lstm.setWeights([tf.fill(w[0]!.shape, Number.NaN), ...w.slice(1)]);
+      }
+    })();
+    // The breaker runs before rnnscope's callback, so epoch 2's analysis sees the NaN kernel.
+    await m.fit(x, y, { epochs: 3, batchSize: 16, shuffle: false, callbacks: [breaker, cb], verbose: 0 });
+    const t = cb.timeline;
+    expect(t.points.map((p) => [p.label, p.nonFiniteWeights > 0])).toEqual([['epoch 1', false], ['epoch 2', true], ['epoch 3', true]]);
+    expect(t.findings[0]!.message).toMatch(/^Training diverged: epoch 2 holds 72 NaN\/Inf weight value\(s\) \(in lstm_LSTM\d+\/kernel\); the last checkpoint before it with finite weights is epoch 1\. 2 of 3 checkpoints are diverged\.$/);
+  }, 600_000);
+});
+
 describe('every N batches', () => {
   it('labels points with epoch and batch', async () => {
     const m = makeModel();

@@ -184,6 +184,22 @@ describe('a diverged checkpoint', () => {
   });
 });
 
+describe('a checkpoint the loader refuses for NaN/Inf weights', () => {
+  it('is a point without measurements; the next checkpoint\'s update ratios are against the last finite one', () => {
+    const { snaps, data } = series(3, 10);
+    const b = new TimelineBuilder();
+    b.add(snaps[0]!, analyse(snaps[0]!, data), { label: 'e1', epoch: 1, batch: null });
+    b.add(snaps[1]!, analyse(snaps[1]!, data), { label: 'e2', epoch: 2, batch: null });
+    b.addDiverged({ label: 'e3', epoch: 3, batch: null }, { count: 32, tensors: ['lstm/kernel'] });
+    b.add(snaps[2]!, analyse(snaps[2]!, data), { label: 'e4', epoch: 4, batch: null });
+    const t = b.timeline();
+    expect(t.points.map((p) => [p.label, p.nonFiniteWeights, p.updates.from])).toEqual([['e1', 0, null], ['e2', 0, 0], ['e3', 32, null], ['e4', 0, 1]]);
+    expect(t.points[2]!.layers[0]!.relLog10).toEqual(new Array(24).fill(null));
+    expect(t.points[2]!.layers[0]!.horizon.steps).toBeNull();
+    expect(t.findings.find((f) => f.code === 'diverged')!.message).toBe('Training diverged: epoch 3 holds 32 NaN/Inf weight value(s) (in lstm/kernel); the last checkpoint before it with finite weights is epoch 2. 1 of 4 checkpoints is diverged.');
+  });
+});
+
 /** Hand-made points for the wording of findings over time. */
 function point(i: number, epoch: number, o: { horizon?: number; findings?: TimelinePoint['findings']; gradNorm?: number } = {}): TimelinePoint {
   return {

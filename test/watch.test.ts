@@ -222,6 +222,30 @@ describe('rnnscope watch --once', () => {
     }
   }, 300_000);
 
+  it('a diverged checkpoint (NaN weights) is reported with its epoch and does not stop the watch', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'rnnscope-watch-nan-'));
+    try {
+      const t = series(d, { steps: 10, units: 4, samples: 16, every: 8, seed: 4 });
+      t.writeData();
+      mkdirSync(path.join(d, 'ckpt'));
+      for (const e of [1, 2]) writeFileSync(path.join(d, 'ckpt', `epoch${e}.keras`), await t.next('keras', e > 1));
+      const rk = t.model.weights.get('lstm/recurrent_kernel')!;
+      (rk.data as Float64Array)[3] = Number.NaN;
+      writeFileSync(path.join(d, 'ckpt', 'epoch3.keras'), await t.next('keras'));
+      const once = new Watch(['ckpt', '--data', 'x.npy', '--targets', 'y.npy', '--once', '--no-serve', '--settle', '0', '--out', 'r'], d);
+      expect(await once.exited).toBe(0);
+      // Training went on from the NaN: every weight of the LSTM's kernel (the first tensor bound) is NaN.
+      expect(once.err).toContain('✗ epoch3.keras (epoch 3): diverged: 32 NaN/Inf value(s) in lstm/kernel; kept in the timeline, not analysed.');
+      expect(once.err).toContain('!! Training diverged: epoch 3 holds 32 NaN/Inf weight value(s) (in lstm/kernel); the last checkpoint before it with finite weights is epoch 2.');
+      const set: AnalysisSet = JSON.parse(readFileSync(path.join(d, 'r', 'analysis.json'), 'utf8'));
+      expect(set.timeline!.points.map((p) => [p.epoch, p.nonFiniteWeights, p.loss === null])).toEqual([[1, 0, false], [2, 0, false], [3, 32, true]]);
+      expect(set.runs.map((a) => a.run.label)).toEqual(['epoch2.keras']);
+      expect(set.timeline!.findings[0]!.code).toBe('diverged');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 300_000);
+
   it('a missing folder and a taken --port are refused with what to do', async () => {
     const d = mkdtempSync(path.join(tmpdir(), 'rnnscope-watch-bad-'));
     try {

@@ -334,6 +334,26 @@ export class TimelineBuilder {
     return entry.point;
   }
 
+  /**
+   * A checkpoint whose weights hold NaN/Inf (the loaders refuse to bind them, so it cannot be
+   * analysed): a point with no measurements, its non-finite count and tensors. The next checkpoint's
+   * update ratios are measured against the last one with finite weights.
+   */
+  addDiverged(id: AddCheckpoint, bad: { count: number; tensors: string[] }): TimelinePoint {
+    const byName = (this.opts.order ?? 'name') === 'name';
+    const key: Key = byName ? [id.epoch ?? -1, id.batch ?? Infinity, this.seq] : [0, 0, this.seq];
+    this.seq++;
+    const point: TimelinePoint = {
+      index: -1, label: id.label, epoch: id.epoch, batch: id.batch, loss: null, gradNorm: null,
+      nonFiniteWeights: bad.count, nonFiniteTensors: [...bad.tensors], nonFiniteGrads: 0, layers: [],
+      updates: { from: null, ratios: [] }, bands: [], findings: [], seconds: id.seconds ?? null,
+    };
+    const pos = this.entries.findIndex((e) => compareKeys(key, e.key) < 0);
+    this.entries.splice(pos < 0 ? this.entries.length : pos, 0, { point, key, from: null });
+    this.renumber();
+    return point;
+  }
+
   private renumber(): void {
     this.entries.forEach((e, i) => { e.point.index = i; });
     for (const e of this.entries) e.point.updates.from = e.from ? e.from.point.index : null;
@@ -342,6 +362,16 @@ export class TimelineBuilder {
   /** The timeline so far (points are shared with the builder; findings are recomputed). */
   timeline(): Timeline {
     const st = this.structure ?? { layers: [], tensors: [] };
+    // A diverged point has no measurements: one empty entry per layer (known once a checkpoint loaded).
+    for (const { point } of this.entries) {
+      if (point.layers.length === 0 && st.layers.length > 0) {
+        point.layers = st.layers.map((l) => ({
+          id: l.id, relLog10: new Array<Num>(Math.ceil(l.steps / l.stepBin)).fill(null), peak: null,
+          horizon: { ratio: this.th.horizonRatio, steps: null, from: null, to: null },
+          gates: l.gates.map((gate) => ({ gate, share: null, mean: null, saturated: null })),
+        }));
+      }
+    }
     const t: Timeline = {
       schema: TIMELINE_SCHEMA, model: this.modelName, order: this.opts.order ?? 'name',
       layers: st.layers, tensors: st.tensors, percentiles: [...BAND_PERCENTILES], thresholds: { ...this.th },

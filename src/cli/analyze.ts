@@ -14,6 +14,7 @@ import { prepareOutputs, type OutputFlags, type OutputPlan } from './outputs.js'
 import { whileWriting } from './signals.js';
 import { expandGlobs } from './glob.js';
 import { KEEP_FULL, analyzeSeries } from './checkpoints.js';
+import { NpzDumpFile } from '../dump-file.js';
 
 export interface AnalyzeFlags extends Flags {
   weights: string[];
@@ -22,6 +23,7 @@ export interface AnalyzeFlags extends Flags {
   loss?: string;
   batchSize?: number;
   maxSamples?: number;
+  dtype?: 'float32' | 'float64';
   connectivity: boolean;
   json?: string;
   dump?: string;
@@ -126,11 +128,18 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
     const lib = await ioLib();
     if (pairs.length > 1) {
       const warnings: Warning[] = [];
-      const series = await analyzeSeries(pairs, m.expanded || w.expanded, { ...f, keepRaw: f.dump !== undefined }, {
-        loadModel: (p) => loadModel(lib, p), loadData: (model) => loadData(model, f, warnings),
-      }, io, f);
-      addWarnings(series.result, [...warnings, ...series.warnings]);
-      await writeOutputs(series.result, series.raw, f, io, plan);
+      const dump = openDump(plan, f, true);
+      try {
+        const series = await analyzeSeries(pairs, m.expanded || w.expanded, { ...f, keepRaw: false, dumpFile: dump?.file }, {
+          loadModel: (p) => loadModel(lib, p), loadData: (model) => loadData(model, f, warnings),
+        }, io, f);
+        addWarnings(series.result, [...warnings, ...series.warnings]);
+        dump?.file.finish();
+        await writeOutputs(series.result, null, f, io, plan, dump?.temp);
+      } catch (e) {
+        await dump?.discard();
+        throw e;
+      }
       await plan.close();
       return;
     }
@@ -140,19 +149,25 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
     const data = await loadData(specs[0], f, warnings);
     const { analyze } = await analysisLib();
     const bar = progress(io, f, ANALYSIS_PHASES);
+    // The dump streams into a temporary file beside its target while the batches run (dump-file.ts).
+    const dump = openDump(plan, f, specs.length > 1);
     let out;
     try {
       out = await analyze(specs, data, {
-        loss: f.loss, batchSize: f.batchSize, maxSamples: f.maxSamples, connectivity: f.connectivity,
-        keepRaw: f.dump !== undefined, labels: pairs.map((p) => p.label),
+        loss: f.loss, batchSize: f.batchSize, maxSamples: f.maxSamples, connectivity: f.connectivity, dtype: f.dtype,
+        dumpFile: dump?.file, labels: pairs.map((p) => p.label),
         onProgress: (p) => bar.update(p),
       });
+      dump?.file.finish();
+    } catch (e) {
+      await dump?.discard();
+      throw e;
     } finally {
       bar.stop();
     }
-    const { result, raw } = out;
+    const { result } = out;
     addWarnings(result, warnings);
-    await writeOutputs(result, raw, f, io, plan);
+    await writeOutputs(result, null, f, io, plan, dump?.temp);
   } catch (e) {
     await plan.abort();
     throw e;
@@ -167,11 +182,14 @@ export async function writeOutputs(
   f: Pick<AnalyzeFlags, 'json' | 'dump' | 'out' | 'quiet' | 'verbose' | 'allCharts'>,
   io: Io,
   plan: OutputPlan,
+  /** A dump already streamed to this temporary file: renamed into place with the other outputs. */
+  dumpTemp?: string,
 ): Promise<void> {
   if (f.json === '-') io.stdout.write(JSON.stringify(result) + '\n');
   await whileWriting(io, async () => {
     if (plan.json) await plan.json.write(JSON.stringify(result) + '\n');
-    if (plan.dump && raw) {
+    if (plan.dump && dumpTemp) await plan.dump.commit(dumpTemp);
+    else if (plan.dump && raw) {
       const { encodeNpz } = await ioLib();
       const merged = new Map<string, { shape: number[]; data: Float32Array | Float64Array }>();
       // Several models: each run's arrays under run<i>/ (numpy.load keys may contain '/').
@@ -195,6 +213,14 @@ export async function writeOutputs(
     stream.write(summaryText(terminalSafeDeep(result), summaryStyle(colorsFor(stream, io.env))));
   }
   if (plan.json) info(io, f, `Wrote ${f.json}`);
-  if (plan.dump && raw) info(io, f, `Wrote ${f.dump}`);
+  if (plan.dump && (raw || dumpTemp)) info(io, f, `Wrote ${f.dump}`);
   if (plan.folder) info(io, f, `Wrote the report: ${f.out}/index.html`);
+}
+
+/** The --dump file opened for streaming under a temporary name (null without --dump). */
+function openDump(plan: OutputPlan, f: Pick<AnalyzeFlags, 'dump'>, prefixRuns: boolean): { file: NpzDumpFile; temp: string; discard(): Promise<void> } | null {
+  if (!plan.dump || f.dump === undefined) return null;
+  const out = plan.dump, temp = out.tempPath();
+  const file = new NpzDumpFile(temp, f.dump, prefixRuns);
+  return { file, temp, discard: async () => { file.close(); await out.discard(temp); } };
 }

@@ -4,6 +4,7 @@
 // in full for the report (all when there are at most KEEP_FULL, else KEEP_FULL spread evenly,
 // first and last included). Models of different architectures are compared as before, all kept.
 
+import type { NpzDumpFile } from '../dump-file.js';
 import { stat } from 'node:fs/promises';
 import type { ModelSpec, Warning } from '../model/types.js';
 import { ModelError } from '../model/errors.js';
@@ -49,6 +50,9 @@ export interface SeriesOptions {
   maxSamples?: number;
   connectivity: boolean;
   keepRaw: boolean;
+  dtype?: 'float32' | 'float64';
+  /** Streams every checkpoint's arrays into this dump (run<i>/...). */
+  dumpFile?: NpzDumpFile;
 }
 
 export async function analyzeSeries(
@@ -70,7 +74,7 @@ export async function analyzeSeries(
     try {
       out = await analyze([model], data, {
         loss: o.loss, batchSize: o.batchSize, maxSamples: o.maxSamples, connectivity: o.connectivity,
-        keepRaw: o.keepRaw, labels: [p.label], onProgress: (q) => bar.update(q),
+        keepRaw: o.keepRaw, dtype: o.dtype, dumpFile: o.dumpFile, labels: [p.label], onProgress: (q) => bar.update(q),
       });
     } finally {
       bar.stop();

@@ -9,7 +9,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { LoadError, RnnscopeError } from '../model/errors.js';
 import type { Warning } from '../model/types.js';
 import type { AnalysisSet } from '../analysis/schema.js';
-import type { TimelineFinding } from '../analysis/timeline.js';
+import type { TimelineFinding, TimelinePoint } from '../analysis/timeline.js';
 import { describeCheckpoint } from '../analysis/checkpoint-names.js';
 import { cleanupSync } from '../io/safe-write.js';
 import { loadData, usage } from './analyze.js';
@@ -81,9 +81,8 @@ export function registerWatch(program: Command, io: Io, global: (cmd: Command) =
     .action(async (dir: string, o, cmd: Command) => watchCommand(dir, { ...o, data: o.data ?? [], serve: o.serve !== false, once: !!o.once, ...global(cmd) }, io));
 }
 
-function layerHorizons(set: AnalysisSet): string {
+function layerHorizons(set: AnalysisSet, p: TimelinePoint): string {
   const t = set.timeline!;
-  const p = t.points.find((q) => q.label === set.runs[0]!.run.label) ?? t.points[t.points.length - 1]!;
   return t.layers.map((l, i) => `${l.direction ? `${l.layer}/${l.direction}` : l.layer} ${p.layers[i]?.horizon.steps ?? 'n/a'}/${l.steps}`).join(', ');
 }
 
@@ -158,6 +157,7 @@ export async function watchCommand(dir: string, f: WatchFlags, io: Io): Promise<
         if (e.kind === 'waiting') info(io, f, c.dim(`… ${name} is not complete yet (${e.bytes.toLocaleString('en-US')} bytes so far); waiting for it.`));
         else if (e.kind === 'skipped') info(io, f, c.yellow(`skipped ${name}: ${e.reason}.`));
         else if (e.kind === 'failed') info(io, f, c.red(`cannot use ${name}: ${terminalSafe(e.reason)}`));
+        else if (e.kind === 'diverged') info(io, f, `${c.red('✗')} ${name} (${describeCheckpoint(e.point)}): ${c.red(`diverged: ${e.point.nonFiniteWeights} NaN/Inf value(s) in ${e.point.nonFiniteTensors.join(', ')}`)}; kept in the timeline, not analysed.`);
       },
       onUpdate: async (d) => {
         for (const a of d.set.runs) for (const w of warnings) if (!a.objective.warnings.some((x) => x.message === w.message)) a.objective.warnings.push({ ...w });
@@ -173,7 +173,7 @@ export async function watchCommand(dir: string, f: WatchFlags, io: Io): Promise<
           });
         }
         const p = d.point;
-        info(io, f, `${c.green('✓')} ${terminalSafe(d.name)} (${describeCheckpoint(p)}): loaded in ${d.loadSeconds.toFixed(1)} s, analysed in ${d.analyseSeconds.toFixed(1)} s · loss ${p.loss === null ? 'n/a' : Number(p.loss.toPrecision(4))} · horizon ${layerHorizons(d.set)}${p.nonFiniteWeights > 0 ? c.red(' · diverged (NaN/Inf weights)') : ''}`);
+        if (p.nonFiniteWeights === 0) info(io, f, `${c.green('✓')} ${terminalSafe(d.name)} (${describeCheckpoint(p)}): loaded in ${d.loadSeconds.toFixed(1)} s, analysed in ${d.analyseSeconds.toFixed(1)} s · loss ${p.loss === null ? 'n/a' : Number(p.loss.toPrecision(4))} · horizon ${layerHorizons(d.set, p)}`);
         for (const x of d.set.timeline!.findings) {
           if (said.has(key(x))) continue;
           said.add(key(x));

@@ -13,7 +13,7 @@
 // Every array is checked against its ParamSpec shape and for NaN/Inf, then copied to float64.
 
 import type { LayerSpec, ModelSpec, NDArray, ParamSpec, RecurrentSpec } from './types.js';
-import { ModelError } from './errors.js';
+import { ModelError, NonFiniteWeightsError } from './errors.js';
 import { msg } from './messages.js';
 import { shapeHint } from './params.js';
 import { cellOf } from '../engine/cells/index.js';
@@ -183,7 +183,7 @@ export function bindLayerWeights(model: ModelSpec, layerIndex: number, arrays: {
     }
     let bad = 0;
     for (let j = 0; j < v.data.length; j++) if (!Number.isFinite(v.data[j]!)) bad++;
-    if (bad > 0) throw new ModelError(msg.nonFinite(p.key, bad, v.data.length));
+    if (bad > 0) throw new NonFiniteWeightsError(msg.nonFinite(p.key, bad, v.data.length), { cause: { key: p.key, count: bad, size: v.data.length } });
   });
   values.forEach((v, i) => model.weights.set(params[i]!.key, { shape: [...params[i]!.shape], data: v.data }));
 }

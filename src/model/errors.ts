@@ -30,6 +30,20 @@ export class ModelError extends RnnscopeError {
   }
 }
 
+/**
+ * A weight holds NaN or ±Infinity (a model diverged in training). Which tensor and how many of its
+ * values travel as the `cause` ({key, count, size}), so a copy that adds the file name keeps them.
+ * To callers it is a ModelError (its name too); the training timeline tells it apart to record the
+ * checkpoint as diverged.
+ */
+export class NonFiniteWeightsError extends ModelError {
+  override name = 'ModelError';
+
+  get weight(): { key: string; count: number; size: number } {
+    return this.cause as { key: string; count: number; size: number };
+  }
+}
+
 /** User data does not fit the model: shapes, dtypes, token ids, NaN. */
 export class DataError extends RnnscopeError {
   constructor(message: string, options?: { file?: string; cause?: unknown }) {

@@ -16,7 +16,7 @@ export interface AnalyseRequest {
 
 export type AnalyseResult =
   | { id: number; ok: true; model: ModelSpec; analysis: Analysis; loadSeconds: number; analyseSeconds: number }
-  | { id: number; ok: false; phase: 'load' | 'analyse'; stage: string | null; message: string; code: string | null };
+  | { id: number; ok: false; phase: 'load' | 'analyse'; stage: string | null; message: string; code: string | null; nonFinite: { key: string; count: number } | null };
 
 const SOURCE = import.meta.url.endsWith('.ts');
 const MODULE = new URL(SOURCE ? './worker.ts' : './worker.js', import.meta.url).href;

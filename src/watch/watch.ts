@@ -7,6 +7,7 @@
 
 import { stat } from 'node:fs/promises';
 import type { ModelSpec } from '../model/types.js';
+import { NonFiniteWeightsError } from '../model/errors.js';
 import type { Analysis, AnalysisSet } from '../analysis/schema.js';
 import { ANALYSIS_SET_SCHEMA } from '../analysis/schema.js';
 import type { AnalyzeInput, AnalyzeOptions } from '../analysis/analyze.js';
@@ -18,6 +19,7 @@ import { Settler, listCheckpoints, type Entry } from './scan.js';
 
 export type WatchEvent =
   | { kind: 'waiting'; name: string; reason: string; bytes: number }
+  | { kind: 'diverged'; name: string; point: TimelinePoint }
   | { kind: 'skipped'; name: string; reason: string }
   | { kind: 'failed'; name: string; reason: string }
   | { kind: 'analysing'; name: string };
@@ -66,6 +68,8 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
   let builder: TimelineBuilder | null = null;
   let analyser: Analyser | null = null;
   let latest: Analysis | null = null;
+  // When the latest checkpoint diverged (NaN weights), its own charts are empty: the last finite one is kept beside it.
+  let latestFinite: Analysis | null = null;
   let analysed = 0;
   const startNames = o.once ? new Set((await listCheckpoints(o.dir)).map((e) => e.name)) : null;
   const rewritten = new Map<string, number>();
@@ -94,7 +98,8 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
         try {
           first = await o.load(file, weights);
         } catch (err) {
-          await incomplete(entry, err);
+          if (err instanceof NonFiniteWeightsError) await diverged(entry, err.weight);
+          else await incomplete(entry, err);
           continue;
         }
         analyser = new Analyser(await o.fitData(first), o.analyzeOptions);
@@ -110,7 +115,8 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
         throw err;
       }
       if (!r.ok) {
-        if (r.phase === 'load' && transient(r.stage)) await incomplete(entry, r);
+        if (r.nonFinite) await diverged(entry, r.nonFinite, label);
+        else if (r.phase === 'load' && transient(r.stage)) await incomplete(entry, r);
         else { settler.failed(entry, r.message); o.onEvent({ kind: 'failed', name: entry.name, reason: r.message }); }
         continue;
       }
@@ -128,9 +134,12 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
       rewritten.set(entry.name, n + 1);
       waitingSaid.delete(entry.name);
       latest = r.analysis;
+      if (point.nonFiniteWeights === 0) latestFinite = latest;
       analysed++;
       const timeline = builder.timeline();
-      const set: AnalysisSet = { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs: [latest], timeline };
+      const runs = point.nonFiniteWeights > 0 && latestFinite ? [latestFinite, latest] : [latest];
+      runs.forEach((a, i) => { a.run.index = i; });
+      const set: AnalysisSet = { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs, timeline };
       await o.onUpdate({ set, point, analysis: latest, name: label, loadSeconds: r.loadSeconds, analyseSeconds: r.analyseSeconds });
     }
   } finally {
@@ -138,6 +147,20 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
     await analyser?.stop();
   }
   return { analysed, timeline: builder };
+
+  /** NaN/Inf weights: a diverged point in the timeline (reported, not analysed), and the snapshot updated. */
+  async function diverged(entry: Entry, bad: { key: string; count: number }, label = entry.name): Promise<void> {
+    builder ??= new TimelineBuilder({ order: orderBy([{ name: entry.name }]) === 'name' ? 'name' : 'mtime' });
+    const point = builder.addDiverged({ label, ...parseCheckpointName(entry.name) }, { count: bad.count, tensors: [bad.key] });
+    settler.done(entry);
+    rewritten.set(entry.name, (rewritten.get(entry.name) ?? 0) + 1);
+    o.onEvent({ kind: 'diverged', name: label, point });
+    if (!latest) return;
+    const timeline = builder.timeline();
+    const runs = latestFinite && latestFinite !== latest ? [latestFinite, latest] : [latest];
+    runs.forEach((a, i) => { a.run.index = i; });
+    await o.onUpdate({ set: { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs, timeline }, point, analysis: latest, name: label, loadSeconds: 0, analyseSeconds: 0 });
+  }
 
   async function incomplete(entry: Entry, err: unknown): Promise<void> {
     const message = String((err as { message?: string })?.message ?? err);

@@ -4,6 +4,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import { loadModelFile } from '../io/node.js';
+import { NonFiniteWeightsError } from '../model/errors.js';
 import { analyzeModelParallel } from '../analyze-parallel.js';
 import type { AnalyzeInput, AnalyzeOptions } from '../analysis/analyze.js';
 import type { AnalyseRequest, AnalyseResult } from './analyser.js';
@@ -11,9 +12,12 @@ import type { AnalyseRequest, AnalyseResult } from './analyser.js';
 let input: AnalyzeInput | null = null;
 let options: AnalyzeOptions = {};
 
-function errorOf(e: unknown): { stage: string | null; message: string; code: string | null } {
+function errorOf(e: unknown): { stage: string | null; message: string; code: string | null; nonFinite: { key: string; count: number } | null } {
   const x = e as { stage?: string; message?: string; code?: string; cause?: { code?: string } };
-  return { stage: x?.stage ?? null, message: String(x?.message ?? e), code: x?.code ?? x?.cause?.code ?? null };
+  return {
+    stage: x?.stage ?? null, message: String(x?.message ?? e), code: x?.code ?? x?.cause?.code ?? null,
+    nonFinite: e instanceof NonFiniteWeightsError ? { key: e.weight.key, count: e.weight.count } : null,
+  };
 }
 
 parentPort!.on('message', async (m: { type: 'init'; input: AnalyzeInput; options: AnalyzeOptions } | AnalyseRequest) => {
