@@ -2,24 +2,36 @@
 // real corpus model files (truncations, bit flips, byte-range overwrites and insertions, .npy
 // header edits, JSON edits — shapes, dtypes, deleted keys —, altered zip sizes and offsets,
 // same-length edits of the JSON config inside .h5 files) must each end as a loaded data array /
-// model, or as a typed RnnscopeError, within 2 s, without killing the process.
+// model, or as a typed RnnscopeError, within 2 s, without killing the process. The first mutated
+// models that load are also analysed (the library's analyze() on 2 random samples), which must
+// end the same way.
 //
-// Cases run one at a time in a worker thread (helpers/fuzz-worker.ts) so that a hang can be cut off
-// (the worker is terminated and restarted) and an allocation bomb cannot take the test process down.
-// A LoadError produced by a loader's catch-all (openData / openModel: "... failed (<generic error>);
-// ... please report it.") counts as typed but is reported separately: it hides a generic exception.
+// Messages: a typed error from loading names the file (RnnscopeError.file) and its stage, and no
+// ordinary damage is reported as a bug (a loader's catch-all, "... please report it.").
 //
-// Sizes: RNNSCOPE_FUZZ_RUNS=n runs n cases per target (default: sized for ~60 s on 2 shared cores);
-// RNNSCOPE_FUZZ_SEED picks the seed (default fixed, so failures reproduce); RNNSCOPE_FUZZ_VERBOSE=1
-// also prints how often each error message (digits and file names folded) occurred;
-// RNNSCOPE_FUZZ_TIME_LIMIT_MS changes the 2 s bound per case (a case is cut off at 3x the bound).
+// Valid but huge (hugeCases): files that are well-formed but declare a lot — 2×10^4 extra layers,
+// sequences of 10^6 to 2^53 steps, a weights member or config padded to just under and over the
+// expansion budget, a TF.js manifest declaring 10^10 values — run in a child process whose peak
+// resident memory must stay under 1 GiB (the files are at most a few MB).
+//
+// Cases run one at a time in a worker thread or child process (helpers/fuzz-worker.ts) so that a
+// hang can be cut off (the worker is terminated and restarted) and an allocation bomb cannot take
+// the test process down.
+//
+// Sizes: each target runs up to its case count within its time budget (together ~50 s on 2 shared
+// cores; a prefix of the same seeded sequence, so failures reproduce); RNNSCOPE_FUZZ_RUNS=n runs n
+// cases per target regardless of time; RNNSCOPE_FUZZ_SEED picks the seed (default fixed);
+// RNNSCOPE_FUZZ_VERBOSE=1 also prints how often each error message (digits and file names folded)
+// occurred; RNNSCOPE_FUZZ_TIME_LIMIT_MS changes the 2 s bound per case (a case is cut off at 3x the
+// bound).
 
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Runner, type Case } from './helpers/fuzz-worker.js';
+import { Runner, type Case, type Result } from './helpers/fuzz-worker.js';
+import { zipOf, type Segment } from './helpers/deflate-runs.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const CORPUS = join(import.meta.dirname, 'fixtures', 'corpus');
@@ -221,7 +233,28 @@ function mutFor(name: string, len: number): fc.Arbitrary<Mut> {
   return fc.oneof(...kinds);
 }
 
-interface Target { label: string; runs: number; cases(seed: number, runs: number): Case[]; baseline?: Case }
+function* lazy<T>(items: T[], make: (x: T) => Case & { desc: string }): Generator<Case & { desc: string }> {
+  for (const x of items) yield make(x);
+}
+
+/** Cases each target runs whatever the time budget says (so a loaded machine still fuzzes a little). */
+const MIN_RUNS = 12;
+
+interface Target {
+  label: string;
+  runs: number;
+  /** Stop after this long (ms) even if fewer than `runs` cases ran (unless RNNSCOPE_FUZZ_RUNS is set). */
+  budgetMs: number;
+  /** Materialised one at a time: mutating a file copy costs more than running a case. */
+  cases(seed: number, runs: number): Iterable<Case & { desc: string }>;
+  baseline?: Case;
+  /** Analyse up to this many of the mutated models that load. */
+  analyze?: number;
+  /** Per-case time bound, if not TIME_LIMIT_MS. */
+  timeLimitMs?: number;
+  /** Print one line per case (outcome, time, peak memory). */
+  detail?: boolean;
+}
 
 function dataTarget(): Target {
   const files = [
@@ -233,14 +266,14 @@ function dataTarget(): Target {
     join(CORPUS, 'tfjs_reiinakano_textgen_lstm_legacy_format/char_indices.json'),
   ].map((p) => ({ name: relative(ROOT, p).split('/').pop()!, bytes: read(p) }));
   return {
-    label: `data files (${files.length})`, runs: 8000,
-    cases: (seed, runs) => fc.sample(fc.nat({ max: files.length - 1 }).chain((i) => mutFor(files[i].name, files[i].bytes.length).map((m) => [i, m] as const)), { seed, numRuns: runs })
-      .map(([i, m]) => ({ kind: 'data', name: files[i].name, bytes: m.apply(files[i].bytes), desc: `${files[i].name}: ${m.desc}` } as Case & { desc: string })),
+    label: `data files (${files.length})`, runs: 8000, budgetMs: 6000,
+    cases: (seed, runs) => lazy(fc.sample(fc.nat({ max: files.length - 1 }).chain((i) => mutFor(files[i].name, files[i].bytes.length).map((m) => [i, m] as const)), { seed, numRuns: runs }),
+      ([i, m]) => ({ kind: 'data', name: files[i].name, bytes: m.apply(files[i].bytes), desc: `${files[i].name}: ${m.desc}` })),
   };
 }
 
 /** A model: the main file is mutated (its kind decides how); siblings are passed unchanged, or one of them mutated. */
-function modelTarget(dir: string, main: string, siblings: string[], runs: number, opts?: { weights?: string }, mutateSiblings = false): Target {
+function modelTarget(dir: string, main: string, siblings: string[], runs: number, budgetMs: number, opts?: { weights?: string }, mutateSiblings = false): Target {
   const files = new Map([main, ...siblings].map((f) => [f, read(join(CORPUS, dir, f))]));
   const mutable = mutateSiblings ? [main, ...siblings] : [main];
   const arb = fc.nat({ max: mutable.length - 1 }).chain((k) => {
@@ -252,34 +285,108 @@ function modelTarget(dir: string, main: string, siblings: string[], runs: number
     return fc.oneof(...kinds).map((m) => [name, m] as const);
   });
   return {
-    label: `${dir}/${main}`, runs,
+    label: `${dir}/${main}`, runs, budgetMs, analyze: 3,
     baseline: { kind: 'model', name: main, bytes: files.get(main)!, files: [...files].filter(([f]) => f !== main), opts },
-    cases: (seed, n) => fc.sample(arb, { seed, numRuns: n }).map(([name, m]) => ({
+    cases: (seed, n) => lazy(fc.sample(arb, { seed, numRuns: n }), ([name, m]) => ({
       kind: 'model', name: main, bytes: name === main ? m.apply(files.get(main)!) : files.get(main)!,
       files: [...files].filter(([f]) => f !== main).map(([f, b]) => [f, f === name ? m.apply(b) : b] as [string, Uint8Array]),
       opts, desc: `${name}: ${m.desc}`,
-    } as Case & { desc: string })),
+    })),
   };
+}
+
+// ---- valid but huge ---------------------------------------------------------------------
+
+const enc = (x: string) => new TextEncoder().encode(x);
+
+/**
+ * Well-formed files that declare a lot, made from test/fixtures/io/k3_deflated.keras (a Keras 3
+ * Sequential: Input (5, 3), GRU, GRU, Dense; 3 KB) and the TF.js corpus model. Deflated members
+ * are written directly (helpers/deflate-runs.ts) at ~160×: the archive's expansion budget is 32×
+ * its size + 16 MiB and the zip's own limit 100× + 16 MiB, so a weights member of 16 MiB fits
+ * both, 30 MiB only the zip's, 64 MiB neither.
+ */
+function hugeCases(): (Case & { desc: string })[] {
+  const base = unzipSync(read(join(ROOT, 'test', 'fixtures', 'io', 'k3_deflated.keras')));
+  type Cfg = { config: { layers: Record<string, unknown>[] } } & Record<string, unknown>;
+  const config = (edit: (cfg: Cfg) => void): string => {
+    const cfg = JSON.parse(new TextDecoder().decode(base['config.json'])) as Cfg;
+    edit(cfg);
+    return JSON.stringify(cfg);
+  };
+  const keras = (cfg: Uint8Array | Segment[], weights: Uint8Array | Segment[] = base['model.weights.h5']!, extra: [string, Uint8Array][] = []) =>
+    zipOf([['metadata.json', base['metadata.json']!], ['config.json', cfg], ['model.weights.h5', weights], ...extra]);
+  const out: (Case & { desc: string })[] = [];
+  const add = (desc: string, bytes: Uint8Array, analyze = true) => out.push({ kind: 'model', name: 'huge.keras', bytes, desc: `huge: ${desc} (${(bytes.length / 1e6).toFixed(2)} MB)`, analyze });
+  for (const n of [2_000, 20_000]) {
+    add(`${n} extra Activation layers`, keras(enc(config((c) => {
+      const extra = Array.from({ length: n }, (_, i) => ({ module: 'keras.layers', class_name: 'Activation', config: { name: `extra_${i}`, activation: 'linear', trainable: true }, registered_name: null }));
+      c.config.layers.splice(c.config.layers.length - 1, 0, ...extra);
+    }))));
+  }
+  for (const steps of [1_000, 1e6, 2 ** 31, 1e15, 2 ** 53 + 2]) {
+    add(`declared ${steps} steps`, keras(enc(config((c) => {
+      ((c.config.layers[0]!.config as Record<string, unknown>).batch_shape as unknown[])[1] = steps;
+    }))));
+  }
+  // model.weights.h5 followed by zeros (HDF5 ignores bytes past its end-of-file address), deflated.
+  for (const mib of [16, 30, 64]) add(`weights member inflating to ${mib} MiB`, keras(base['config.json']!, [base['model.weights.h5']!, { byte: 0, count: (mib << 20) - base['model.weights.h5']!.length }]));
+  // A config with a long string: 12 MiB loads; 66 MiB (with a 1 MB member so the zip's ratio allows it) passes the
+  // zip's limit but not the 64 MiB config limit.
+  for (const mib of [12, 66]) {
+    const [head, tail] = config((c) => { c.description = '@'; }).split('"@"');
+    const text = [enc(`${head}"`), { byte: 0x78, count: mib << 20 }, enc(`"${tail}`)];
+    add(`config.json with a ${mib} MiB string`, keras(text, undefined, mib > 64 ? [['assets/noise.bin', new Uint8Array(1_000_000).map((_, i) => (i * 2654435761) >>> 24)]] : []), false);
+  }
+  const tfjs = JSON.parse(new TextDecoder().decode(read(join(CORPUS, 'tfjs_reiinakano_textgen_lstm_legacy_format', 'model.json'))));
+  tfjs.weightsManifest[0].weights[0].shape = [100_000, 100_000];
+  const shards = ['group1-shard1of1', 'group2-shard1of1'].map((f) => [f, read(join(CORPUS, 'tfjs_reiinakano_textgen_lstm_legacy_format', f))] as [string, Uint8Array]);
+  out.push({ kind: 'model', name: 'model.json', bytes: enc(JSON.stringify(tfjs)), files: shards, desc: 'huge: TF.js manifest declaring a [100000,100000] weight' });
+  return out;
 }
 
 // ---- the property ------------------------------------------------------------------------
 
 const runner = new Runner(TIME_LIMIT_MS);
 const summary: string[] = [];
-const TYPED = new Set(['ok', 'LoadError', 'ModelError', 'DataError', 'EngineError']);
+/** 'ok', or an RnnscopeError of any class. */
+const typedOrOk = (r: Result): boolean => r.outcome === 'ok' || r.typed === true;
 
-async function fuzz(t: Target): Promise<{ counts: Record<string, number>; failures: string[]; wrapped: Map<string, number>; slowest: number }> {
+/** Typed errors from loading must name a file of the case; no message may call ordinary damage a bug. */
+function messageProblem(c: Case, r: Result): string | null {
+  if (r.outcome === 'ok' || !r.typed) return null;
+  if (/\bbug\b|please report/.test(r.message ?? '')) return 'calls it a bug';
+  if (r.phase === 'analyze') return null;
+  const names = [c.name, ...(c.files ?? []).map(([f]) => f)].map((f) => f.split('/').pop()!);
+  if (!r.file || !names.some((n) => r.file!.includes(n))) return `names no file of the case (file: ${r.file ?? 'none'})`;
+  if (!r.stage) return 'has no stage';
+  return null;
+}
+
+interface FuzzResult { counts: Record<string, number>; failures: string[]; wrapped: Map<string, number>; quality: string[]; slowest: number; peakMiB: number; analyzed: Record<string, number> }
+
+async function fuzz(t: Target, r0: Runner = runner): Promise<FuzzResult> {
   const runs = RUNS ?? t.runs;
   const counts: Record<string, number> = {};
+  const analyzed: Record<string, number> = {};
   const failures: string[] = [];
+  const quality: string[] = [];
   const wrapped = new Map<string, number>();
-  let slowest = 0;
+  let slowest = 0, peakMiB = 0, ran = 0, analyses = 0;
   const messages = new Map<string, number>();
   const t0 = performance.now();
-  for (const c of t.cases(SEED, runs) as (Case & { desc: string })[]) {
-    const r = await runner.run(c);
+  for (const c of t.cases(SEED, runs)) {
+    if (RUNS === undefined && ran >= MIN_RUNS && performance.now() - t0 > t.budgetMs) break;
+    if (c.kind === 'model' && c.analyze === undefined) c.analyze = analyses < (t.analyze ?? 0);
+    const r = await r0.run(c);
+    ran++;
     counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+    if (r.analyzed) {
+      analyzed[r.analyzed] = (analyzed[r.analyzed] ?? 0) + 1;
+      if (r.analyzed !== 'skipped') analyses++;
+    }
     slowest = Math.max(slowest, r.ms);
+    peakMiB = Math.max(peakMiB, r.maxRssMiB ?? 0);
     if (VERBOSE) {
       const key = `${r.outcome}: ${(r.message ?? '').replace(/\S+\.(npy|npz|csv|tsv|txt|json|h5|keras)\b/g, 'F').replace(/\d+/g, '#').slice(0, 110)}`;
       messages.set(key, (messages.get(key) ?? 0) + 1);
@@ -288,13 +395,20 @@ async function fuzz(t: Target): Promise<{ counts: Record<string, number>; failur
       const key = (r.message ?? '').replace(/^.*? failed \(/, '').slice(0, 120);
       wrapped.set(key, (wrapped.get(key) ?? 0) + 1);
     }
-    if (!TYPED.has(r.outcome) || r.ms > TIME_LIMIT_MS) failures.push(`${c.desc} → ${r.outcome} in ${r.ms.toFixed(0)} ms: ${r.message ?? ''}`);
+    if (t.detail) summary.push(`  ${c.desc}: ${r.outcome}${r.analyzed ? ` (analysis: ${r.analyzed})` : ''} in ${r.ms.toFixed(0)} ms, peak ${(r.maxRssMiB ?? 0).toFixed(0)} MiB${r.outcome === 'ok' ? '' : `: ${(r.message ?? '').slice(0, 160)}`}`);
+    const q = messageProblem(c, r);
+    if (q) quality.push(`${c.desc} → ${r.outcome} ${q}: ${(r.message ?? '').slice(0, 300)}`);
+    // The time bound is the loaders'; an analysis only has to end (the Runner cuts it off at 10x).
+    const slow = r.ms > (t.timeLimitMs ?? TIME_LIMIT_MS) && !(r.analyzed !== undefined && r.analyzed !== 'skipped');
+    if (!typedOrOk(r) || slow) failures.push(`${c.desc} → ${r.outcome}${r.phase === 'analyze' ? ' (analysis)' : ''} in ${r.ms.toFixed(0)} ms: ${r.message ?? ''}`);
   }
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  summary.push(`${t.label}: ${runs} mutations in ${secs} s; ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}; slowest ${slowest.toFixed(0)} ms` +
+  summary.push(`${t.label}: ${ran} of ${runs} mutations in ${secs} s; ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}; slowest ${slowest.toFixed(0)} ms` +
+    (Object.keys(analyzed).length ? `; analysed: ${Object.entries(analyzed).map(([k, v]) => `${k} ${v}`).join(', ')}` : '') +
+    (peakMiB ? `; peak RSS ${peakMiB.toFixed(0)} MiB` : '') +
     (wrapped.size ? `; catch-all wraps: ${[...wrapped].map(([k, v]) => `${v}× ${k}`).join(' | ')}` : ''));
   if (VERBOSE) summary.push(...[...messages].sort((a, b) => b[1] - a[1]).map(([k, v]) => `    ${v}× ${k}`));
-  return { counts, failures, wrapped, slowest };
+  return { counts, failures, wrapped, quality, slowest, peakMiB, analyzed };
 }
 
 beforeAll(async () => { await runner.start(); }, 60_000);
@@ -308,17 +422,18 @@ describe('mutated files never crash a loader', () => {
     const r = await fuzz(dataTarget());
     expect(r.failures.slice(0, 10)).toEqual([]);
     expect(r.wrapped.size, [...r.wrapped.keys()].join('\n')).toBe(0);
+    expect(r.quality.slice(0, 10)).toEqual([]);
   }, 120_000);
 
   const models: Target[] = [
-    modelTarget('h5_dl4j_masking_lstm', 'masking_zero_lstm.h5', [], 500),
-    modelTarget('h5_dl4j_simplernn_k2', 'simple_rnn_tf_keras_2_model.h5', [], 500),
-    modelTarget('k1_dl4j_simple_lstm_theano', 'simple_lstm_th_keras_1_model.h5', [], 500),
-    modelTarget('tfjs_reiinakano_textgen_lstm_legacy_format', 'model.json', ['group1-shard1of1', 'group2-shard1of1'], 800, undefined, true),
-    modelTarget('w_chen_ecg_bilstm_autoencoder', 'bidirectional-lstm-auto-encoder-architecture.json', ['bidirectional-lstm-auto-encoder-weights.h5'], 500, { weights: 'bidirectional-lstm-auto-encoder-weights.h5' }, true),
-    modelTarget('w_dl4j_stacked_lstm_theano_with_predictions', 'lstm_th_keras_2_config.json', ['lstm_th_keras_2_weights.h5'], 200, { weights: 'lstm_th_keras_2_weights.h5' }, true),
-    modelTarget('k3_asand_multiinput_embedding_lstm', 'rnn_model.keras', [], 250),
-    modelTarget('k3_hatice_har_lstm', 'lstm_model.keras', [], 150),
+    modelTarget('h5_dl4j_masking_lstm', 'masking_zero_lstm.h5', [], 500, 3000),
+    modelTarget('h5_dl4j_simplernn_k2', 'simple_rnn_tf_keras_2_model.h5', [], 500, 3000),
+    modelTarget('k1_dl4j_simple_lstm_theano', 'simple_lstm_th_keras_1_model.h5', [], 500, 3000),
+    modelTarget('tfjs_reiinakano_textgen_lstm_legacy_format', 'model.json', ['group1-shard1of1', 'group2-shard1of1'], 800, 3500, undefined, true),
+    modelTarget('w_chen_ecg_bilstm_autoencoder', 'bidirectional-lstm-auto-encoder-architecture.json', ['bidirectional-lstm-auto-encoder-weights.h5'], 500, 3500, { weights: 'bidirectional-lstm-auto-encoder-weights.h5' }, true),
+    modelTarget('w_dl4j_stacked_lstm_theano_with_predictions', 'lstm_th_keras_2_config.json', ['lstm_th_keras_2_weights.h5'], 200, 3000, { weights: 'lstm_th_keras_2_weights.h5' }, true),
+    modelTarget('k3_asand_multiinput_embedding_lstm', 'rnn_model.keras', [], 250, 3500),
+    modelTarget('k3_hatice_har_lstm', 'lstm_model.keras', [], 150, 3500),
   ];
   for (const t of models) {
     it(`model loader: ${t.label}`, async (ctx) => {
@@ -328,6 +443,28 @@ describe('mutated files never crash a loader', () => {
       expect(`${base.outcome} ${base.message ?? ''}`.trim(), t.label).toMatch(/^ok/);
       const r = await fuzz(t);
       expect(r.failures.slice(0, 10)).toEqual([]);
+      expect(r.quality.slice(0, 10)).toEqual([]);
+      expect(r.analyzed.ok ?? 0, 'some mutated models were analysed').toBeGreaterThan(0);
     }, 120_000);
   }
+});
+
+describe('valid but huge files (child process, peak memory)', () => {
+  const big = new Runner(TIME_LIMIT_MS * 5, { process: true });
+  beforeAll(async () => { await big.start(); }, 60_000);
+  afterAll(async () => { await big.stop(); });
+
+  it('load (and, when small enough, analyse) or are refused with a typed error, within seconds, under 1 GiB', async (ctx) => {
+    if (big.ioError) ctx.skip();
+    const t0 = performance.now();
+    const cases = hugeCases();
+    summary.push(`valid but huge: ${cases.length} files made in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const r = await fuzz({ label: 'valid but huge', runs: cases.length, budgetMs: Infinity, timeLimitMs: TIME_LIMIT_MS * 5, cases: () => cases, detail: true }, big);
+    expect(r.failures).toEqual([]);
+    expect(r.quality).toEqual([]);
+    expect(r.peakMiB).toBeGreaterThan(0);
+    expect(r.peakMiB).toBeLessThan(1024);
+    expect(r.counts.ok).toBeGreaterThanOrEqual(4);
+    expect((r.counts.LoadError ?? 0) + (r.counts.ModelError ?? 0)).toBeGreaterThanOrEqual(5);
+  }, 180_000);
 });

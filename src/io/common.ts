@@ -3,7 +3,7 @@
 // and float16 decoding (HDF5 datasets, TF.js float16 quantization, Keras 3 .npz weights).
 // A leaf module: it imports nothing from the format modules or from index.ts, which registers them.
 
-import { LoadError } from '../model/errors.js';
+import { LoadError, RnnscopeError } from '../model/errors.js';
 
 /**
  * Largest model config (JSON) read: Keras 3 writes ~650 bytes per Dense layer, so 10^5 layers
@@ -62,6 +62,13 @@ export function halfToFloat(h: Uint16Array): Float32Array {
     out[i] = e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15);
   }
   return out;
+}
+
+/** `e`, naming `file` when it is a typed error that names none (the model stage speaks of layers and weights, not files). */
+export function withFile(e: unknown, file: string): unknown {
+  if (!(e instanceof RnnscopeError) || e.file !== undefined) return e;
+  const Cls = e.constructor as new (m: string, o: { file?: string; cause?: unknown }) => RnnscopeError;
+  return new Cls(e.message, { file, cause: e.cause });
 }
 
 /** What one model file may expand to in memory (see ExpansionBudget). */

@@ -19,6 +19,7 @@ import * as kerasV3 from './keras-v3.js';
 import * as kerasH5 from './keras-h5.js';
 import * as kerasWeights from './keras-weights.js';
 import * as tfjsLayers from './tfjs-layers.js';
+import { withFile } from './common.js';
 
 /** The main file plus its siblings (weights shards, a separate weights file, folder members), read lazily by name. */
 export interface FileSet {
@@ -56,7 +57,7 @@ export async function openModel(files: FileSet, opts: OpenOptions = {}): Promise
   try {
     return await fmt.open(fs);
   } catch (e) {
-    if (e instanceof Error && 'stage' in e) throw e;
+    if (e instanceof Error && 'stage' in e) throw withFile(e, fs.name);
     // A bug or an exotic input reached a generic exception: still report it as a load failure of this file.
     throw new LoadError(`Loading ${fs.name} as ${fmt.name} failed (${e instanceof Error ? e.message : String(e)}); expected a well-formed ${fmt.name} file; the file is damaged or unusual, please report it.`, { file: fs.name, cause: e });
   }

@@ -6,7 +6,7 @@
 
 import { LoadError, ModelError } from '../model/errors.js';
 import type { ModelSpec } from '../model/types.js';
-import type { ExpansionBudget } from './common.js';
+import { withFile, type ExpansionBudget } from './common.js';
 
 /** One stored array with its values, in file order. */
 export interface StoredArray {
@@ -119,5 +119,11 @@ export function bindAll(model: ModelSpec, items: LayerWeights[], file: string, b
   }
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   budget?.check(bytes, `weight data (${plural(arrays, 'array')} for ${plural(items.length, 'layer')})`);
-  for (const lw of items) lw.bind(readArrays(lw.arrays));
+  for (const lw of items) {
+    try {
+      lw.bind(readArrays(lw.arrays));
+    } catch (e) {
+      throw withFile(e, file);
+    }
+  }
 }
