@@ -65,7 +65,8 @@ interface WorkerResult { part: BatchPartial; pieces: DumpPiece[] }
 
 function runInWorker(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions, from: number, to: number, threads: number, dump: DumpRun | null): Promise<WorkerResult> {
   const w = new Worker(WORKER, { eval: true, workerData: { module: ANALYZE_MODULE, dumpModule: DUMP_MODULE, tsx: TSX_API } });
-  const { onProgress: _drop, dump: _sink, ...plainOpts } = opts; // functions do not cross threads
+  // Functions do not cross threads; each worker runs on its own kernels (kernels() there).
+  const { onProgress: _drop, dump: _sink, kernels: _kernels, ...plainOpts } = opts;
   return new Promise<WorkerResult>((resolve, reject) => {
     w.once('message', (r: { ok: boolean; part?: BatchPartial; pieces?: DumpPiece[]; stage?: string; message?: string }) => {
       void w.terminate();
