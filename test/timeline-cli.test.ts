@@ -149,3 +149,26 @@ describe('many checkpoints', () => {
     expect(existsSync(path.join(d, 'report'))).toBe(false);
   }, 600_000);
 });
+
+describe('a run that diverged', () => {
+  it('the checkpoint with NaN weights is a diverged point; the analysis goes on', async () => {
+    const d = path.join(dir, 'nan');
+    const t = series(d, { steps: 8, units: 3, samples: 8, every: 3, seed: 6 });
+    t.writeData();
+    mkdirSync(path.join(d, 'ckpt'));
+    for (let e = 1; e <= 2; e++) writeFileSync(path.join(d, 'ckpt', `e${e}.keras`), await t.next('keras', e > 1));
+    const good = t.snapshots[1]!;
+    const rk = t.model.weights.get('lstm/recurrent_kernel')!;
+    (rk.data as Float64Array)[0] = Number.NaN;
+    writeFileSync(path.join(d, 'ckpt', 'e3.keras'), await t.next('keras', false));
+    // Training resumed from the last finite weights.
+    for (const [k, w] of good.weights) t.model.weights.set(k, { shape: [...w.shape], data: Float64Array.from(w.data as ArrayLike<number>) });
+    writeFileSync(path.join(d, 'ckpt', 'e4.keras'), await t.next('keras'));
+    const r = await cli(['analyze', 'ckpt/*.keras', ...DATA, '--json', 'n.json', '-q'], d);
+    expect(r.code).toBe(0);
+    const n: AnalysisSet = json(path.join(d, 'n.json'));
+    expect(n.timeline!.points.map((p) => [p.label, p.nonFiniteWeights, p.updates.from])).toEqual([['e1.keras', 0, null], ['e2.keras', 0, 0], ['e3.keras', 1, null], ['e4.keras', 0, 1]]);
+    expect(n.runs.map((a) => a.run.label)).toEqual(['e1.keras', 'e2.keras', 'e4.keras']);
+    expect(n.timeline!.findings[0]!.message).toBe('Training diverged: epoch 3 holds 1 NaN/Inf weight value(s) (in lstm/recurrent_kernel); the last checkpoint before it with finite weights is epoch 2. 1 of 4 checkpoints is diverged.');
+  }, 300_000);
+});

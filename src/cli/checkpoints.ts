@@ -7,7 +7,7 @@
 import type { NpzDumpFile } from '../dump-file.js';
 import { stat } from 'node:fs/promises';
 import type { ModelSpec, Warning } from '../model/types.js';
-import { ModelError } from '../model/errors.js';
+import { ModelError, NonFiniteWeightsError } from '../model/errors.js';
 import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from '../analysis/schema.js';
 import type { AnalyzeInput } from '../analysis/analyze.js';
 import { compareCheckpoints, orderBy, parseCheckpointName } from '../analysis/checkpoint-names.js';
@@ -66,8 +66,19 @@ export async function analyzeSeries(
   let data: AnalyzeInput | null = null;
   const runs: Analysis[] = [];
   const raw: Map<string, { shape: number[]; data: Float32Array | Float64Array }>[] = [];
+  let dropped = 0;
+  let diverged: NonFiniteWeightsError | null = null;
   for (const [i, p] of pairs.entries()) {
-    const model = await deps.loadModel(p);
+    let model: ModelSpec;
+    try {
+      model = await deps.loadModel(p);
+    } catch (e) {
+      // NaN/Inf weights: a diverged checkpoint, kept in the timeline without measurements.
+      if (!(e instanceof NonFiniteWeightsError) || !builder) throw e;
+      builder.addDiverged({ label: p.label, ...parseCheckpointName(p.label) }, { count: e.weight.count, tensors: [e.weight.key] });
+      diverged ??= e;
+      continue;
+    }
     data ??= await deps.loadData(model, warnings);
     const bar = progress(io, f, (phase) => ({ ...ANALYSIS_PHASES(phase), label: `Checkpoint ${i + 1}/${pairs.length}: ${ANALYSIS_PHASES(phase).label}` }));
     let out;
@@ -85,15 +96,16 @@ export async function analyzeSeries(
         builder.add(model, a, { label: p.label, ...parseCheckpointName(p.label) });
       } catch (e) {
         // Different architectures: a comparison of models, not a timeline, if every analysis so far was kept.
-        if (!(e instanceof ModelError) || runs.length < i) throw e;
+        if (!(e instanceof ModelError) || dropped > 0 || diverged) throw e;
         builder = null;
       }
     }
     if (!builder || keep.has(i)) {
       runs.push(a);
       if (out.raw[0]) raw.push(out.raw[0]);
-    }
+    } else dropped++;
   }
+  if (runs.length === 0 && diverged) throw new ModelError(`Every checkpoint holds NaN/Inf weights (the first: ${diverged.message}); expected at least one checkpoint with finite weights to analyse, so include checkpoints from before training diverged.`);
   runs.forEach((a, i) => { a.run.index = i; });
   if (!builder) return { result: { schema: ANALYSIS_SET_SCHEMA, title: `${runs.length} models compared`, runs }, raw, warnings };
   const timeline = builder.timeline();
