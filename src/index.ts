@@ -23,6 +23,7 @@ export { makeOptimizer, type Optimizer } from './engine/optim.js';
 export { initParam } from './engine/init.js';
 export { makeRng, type Rng } from './engine/rng.js';
 export { TapStore, type TapRequest, type LayerTaps, type TapName } from './engine/taps.js';
+export { CELLS, cellOf, type CellDef } from './engine/cells/index.js';
 export { kernels, setKernels, jsKernels, type Kernels } from './engine/kernels.js';
 
 export { analyze, analyzeModel, DEFAULT_THRESHOLDS, VERSION, type AnalyzeInput, type AnalyzeOptions, type Thresholds, type RawArrays } from './analysis/index.js';

@@ -5,7 +5,8 @@
 // operands) and the report (gate and state names). Nobody switches on the cell's kind.
 //
 // This folder is the one part of the engine the model stage imports: it is a leaf (it imports model
-// types and the activation primitives only), so the stages still form no import cycle.
+// types and errors and the engine's activation and tensor primitives only), so the stages still form
+// no import cycle. docs/cells.md lists the files a new cell touches.
 //
 // Buffers of the sequence loop (per call, allocated once for all T steps; nothing per step):
 // the input projection P = X·K (+ input bias) of all steps is one product before the loop (as
