@@ -2,7 +2,7 @@
 // analyze(), then write what was asked (JSON, .npz dump, report) and print the
 // diagnosis summary.
 
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { RnnscopeError } from '../model/errors.js';
 import type { ModelSpec, Warning } from '../model/types.js';
 import type { Analysis, AnalysisSet } from '../analysis/schema.js';
@@ -214,7 +214,7 @@ export async function writeOutputs(
   }
   if (plan.json) info(io, f, `Wrote ${f.json}`);
   if (plan.dump && (raw || dumpTemp)) info(io, f, `Wrote ${f.dump}`);
-  if (plan.folder) info(io, f, `Wrote the report: ${f.out}/index.html`);
+  if (plan.folder) info(io, f, `Wrote the report: ${join(f.out ?? '', 'index.html')}`);
 }
 
 /** The --dump file opened for streaming under a temporary name (null without --dump). */

@@ -1,5 +1,6 @@
 // `rnnscope report`, `rnnscope inspect`, `rnnscope demo`.
 
+import { join } from 'node:path';
 import { DataError } from '../model/errors.js';
 import { fsError } from '../io/fs-errors.js';
 import { analysisLib, demoLib, ioLib, reportLib, summaryLib } from './lib.js';
@@ -38,7 +39,7 @@ export async function reportCommand(file: string, f: Flags & { out: string; allC
   await plan.close();
   const { summaryText } = await reportLib();
   if (!f.quiet) io.stdout.write(summaryText(terminalSafeDeep(input), summaryStyle(colorsFor(io.stdout, io.env))));
-  info(io, f, `Wrote the report: ${f.out}/index.html`);
+  info(io, f, `Wrote the report: ${join(f.out, 'index.html')}`);
 }
 
 export async function inspectCommand(model: string, f: Flags & { weights?: string }, io: Io): Promise<void> {
