@@ -51,7 +51,9 @@ export interface AppResult {
   charts: ChartInfo[];
   /** The analysis ran on seeded random inputs (no data was given). */
   random: boolean;
+  /** Milliseconds of the whole request (reading the data, the analysis, the outputs) and of the analysis alone. */
   ms: number;
+  analysisMs: number;
   kernels: string;
 }
 

@@ -41,7 +41,9 @@ async function handle(m: ToWorker): Promise<void> {
   if (!session) throw new Error('No files were given to the worker.');
   if (m.type === 'classify') return inspect(m.loss, m.answers, t0);
   if (m.options.kernels) setKernels(makeKernels(m.options.kernels));
+  const a0 = performance.now();
   const out = await runAnalysis(session, m.options, m.answers, throttled());
+  const analysisMs = performance.now() - a0;
   post({ type: 'progress', progress: { phase: 'report', run: 0, runs: 0, done: 0, total: 1 } });
   const json = JSON.stringify(out.result) + '\n';
   const html = reportPage(out.result, BUNDLES);
@@ -50,7 +52,7 @@ async function handle(m: ToWorker): Promise<void> {
   post({
     type: 'result',
     result: {
-      json, html, npz, charts: chartList(out.result), random: out.random, ms: performance.now() - t0,
+      json, html, npz, charts: chartList(out.result), random: out.random, ms: performance.now() - t0, analysisMs,
       kernels: k.sharedMemory === undefined ? k.name : `${k.name} (${k.sharedMemory ? 'shared' : 'unshared'} memory)`,
     },
   }, npz ? [npz.buffer] : []);
