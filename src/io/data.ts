@@ -41,6 +41,9 @@ export interface DataOptions {
   warnings?: Warning[];
 }
 
+/** V8's longest string (2^29 − 24 UTF-16 units on 64-bit): CSV and JSON text longer than this cannot be decoded. */
+export const MAX_TEXT_BYTES = 2 ** 29 - 24;
+
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** Read a data file (.npy, .npz, .json, .csv/.tsv/.txt). Every failure is a LoadError or DataError. */
@@ -68,6 +71,9 @@ function dispatch(bytes: Uint8Array, fileName: string, opts: DataOptions): Named
   }
   if (isBinary(bytes)) {
     throw new LoadError(`${fileName} is a binary file of unknown kind (it starts with bytes ${hexStart(bytes)}); expected .npy, .npz, .json or .csv data, so convert the data to one of those.`, { file: fileName });
+  }
+  if (bytes.length > MAX_TEXT_BYTES) {
+    throw new LoadError(`${fileName} is ${bytes.length} bytes of text; CSV and JSON data are read as one string, at most ${MAX_TEXT_BYTES} characters (JavaScript's longest string); save the arrays with numpy.save or numpy.savez (.npy/.npz) instead.`, { file: fileName });
   }
   if (json.match(bytes, fileName)) return json.readJsonData(bytes, fileName, opts);
   return [csv.readCsv(bytes, fileName, opts)];
