@@ -2,18 +2,16 @@
 //
 // A browser gives a flat list of File objects (from <input type=file multiple> or a folder
 // pick), not a path with siblings. The loaders (src/io/index.ts) want one main file plus
-// siblings read by name, and a separate weights file for a to_json() architecture. This
-// module chooses the main file by content, the same signals the format modules use:
-//   model.json with "modelTopology"      TF.js layers model (shards are siblings)
-//   zip (PK\x03\x04) / *.keras           Keras 3 .keras
-//   config.json beside model.weights.*   an unzipped .keras folder
-//   JSON with "class_name" + "config"    a to_json() architecture; weights = an HDF5 file
-//   HDF5 (\x89HDF)                       a full-model .h5 (or a weights-only file, which the loader refuses by name)
-// Pure: no DOM, no node:*, so the Node tests run it too.
+// siblings read by name, and a separate weights file for a to_json() architecture. What each
+// file is comes from the io formats themselves (their match() functions, in registry order):
+//   tfjs-layers        a TF.js model.json (shards are siblings)
+//   keras-v3           a .keras zip, or the config.json of an unzipped .keras folder
+//   keras-h5-weights   a to_json() architecture; its weights = an HDF5 file
+//   keras-h5           any HDF5: a full-model .h5 (or a weights-only file, which the loader refuses by name)
+// Pure: no DOM, no node:*, so the Node tests run it too. The app page (web/app-models.ts) goes
+// further and opens the candidates; this lab page shows what the formats say.
 
-import { fileSetFromMap, type FileSet } from '../src/io/index.js';
-import { jsonMentions, looksLikeJsonObject, startsWith } from '../src/io/common.js';
-import { HDF5_MAGIC } from '../src/io/hdf5.js';
+import { fileSetFromMap, formats, type FileSet } from '../src/io/index.js';
 
 export interface PickedFile {
   name: string;
@@ -30,20 +28,15 @@ export interface Choice {
   roles: Record<string, Role>;
 }
 
-const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 const base = (n: string): string => n.slice(n.lastIndexOf('/') + 1);
 
+const ROLE_OF_FORMAT: Record<string, Role> = { 'tfjs-layers': 'tfjs', 'keras-h5-weights': 'architecture', 'keras-h5': 'hdf5' };
+
 export function roleOf(f: PickedFile): Role {
-  const b = f.bytes;
-  const n = base(f.name).toLowerCase();
-  if (startsWith(b, HDF5_MAGIC)) return 'hdf5';
-  if (startsWith(b, ZIP_MAGIC) || n.endsWith('.keras')) return 'keras-zip';
-  if (looksLikeJsonObject(b)) {
-    if (jsonMentions(b, 'modelTopology')) return 'tfjs';
-    if (n === 'config.json' && jsonMentions(b, 'class_name')) return 'keras-folder';
-    if (jsonMentions(b, 'class_name') && jsonMentions(b, 'config')) return 'architecture';
-  }
-  return 'other';
+  const format = formats.find((m) => m.match(f.bytes, f.name))?.name;
+  if (format === undefined) return 'other';
+  if (format === 'keras-v3') return base(f.name) === 'config.json' ? 'keras-folder' : 'keras-zip';
+  return ROLE_OF_FORMAT[format] ?? 'other';
 }
 
 /** Order of preference for the main file (earlier wins). */
@@ -57,10 +50,6 @@ const MAIN_ORDER: Role[] = ['tfjs', 'keras-zip', 'keras-folder', 'architecture',
 export function chooseModelFiles(files: readonly PickedFile[]): Choice | null {
   const roles: Record<string, Role> = {};
   for (const f of files) roles[f.name] = roleOf(f);
-  // A folder holding config.json and model.weights.* is an unzipped .keras even without the name hint.
-  for (const f of files) {
-    if (base(f.name) === 'config.json' && roles[f.name] === 'architecture' && files.some((g) => /^model\.weights\.(h5|npz)$/.test(base(g.name)))) roles[f.name] = 'keras-folder';
-  }
   for (const role of MAIN_ORDER) {
     const cands = files.filter((f) => roles[f.name] === role);
     if (cands.length === 0) continue;
