@@ -20,14 +20,14 @@ const ROOT = path.join(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'rnnscope.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A running `rnnscope watch` whose stderr is collected line by line. */
+/** A running `rnnscope watch` whose stderr is collected line by line (args after 'watch', or from it). */
 class Watch {
   readonly child: ChildProcess;
   err = '';
   out = '';
   readonly exited: Promise<number | null>;
   constructor(args: string[], cwd: string) {
-    this.child = spawn(process.execPath, [BIN, 'watch', ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    this.child = spawn(process.execPath, [BIN, ...(args[0] === 'watch' ? args : ['watch', ...args])], { cwd, env: { ...process.env, NO_COLOR: '1' } });
     this.child.stderr!.on('data', (d) => { this.err += d; });
     this.child.stdout!.on('data', (d) => { this.out += d; });
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
@@ -241,6 +241,43 @@ describe('rnnscope watch --once', () => {
       expect(set.timeline!.points.map((p) => [p.epoch, p.nonFiniteWeights, p.loss === null])).toEqual([[1, 0, false], [2, 0, false], [3, 32, true]]);
       expect(set.runs.map((a) => a.run.label)).toEqual(['epoch2.keras']);
       expect(set.timeline!.findings[0]!.code).toBe('diverged');
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('short flags and the analysis options (loss, batch size, samples) reach each checkpoint\'s analysis', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'rnnscope-watch-opts-'));
+    try {
+      const t = series(d, { steps: 8, units: 3, samples: 16, every: 5, seed: 8 });
+      t.writeData();
+      mkdirSync(path.join(d, 'w'));
+      for (const e of [1, 2]) writeFileSync(path.join(d, 'w', `ckpt_${e}.weights.h5`), await t.next('weights.h5', e > 1));
+      const once = new Watch(['watch', 'w', '-m', 'arch.json', '-d', 'x.npy', '-t', 'y.npy', '-o', 'r', '--loss', 'mae', '--batch-size', '4', '--max-samples', '12', '--once', '--no-serve', '--settle', '0'], d);
+      expect(await once.exited).toBe(0);
+      const set: AnalysisSet = JSON.parse(readFileSync(path.join(d, 'r', 'analysis.json'), 'utf8'));
+      expect(set.timeline!.points.map((p) => p.label)).toEqual(['ckpt_1.weights.h5', 'ckpt_2.weights.h5']);
+      expect(set.runs[0]!.objective).toMatchObject({ loss: 'mae', lossSource: 'option', samples: 12, batchSize: 4, batches: 3 });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('--host: another loopback address is served as given; a non-loopback one is served with a warning', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'rnnscope-watch-host-'));
+    try {
+      mkdirSync(path.join(d, 'ckpt'));
+      const alias = new Watch(['watch', 'ckpt', '--host', '127.0.0.2', '--port', '0'], d);
+      const u = (await alias.until(/Live page: (http:\/\/\S+\/)/))[1]!;
+      expect(new URL(u).hostname).toBe('127.0.0.2');
+      expect((await get(u)).body).toContain('Waiting for the first checkpoint');
+      expect(alias.err).not.toContain('note: serving on');
+      alias.child.kill('SIGINT');
+      expect(await alias.exited).toBe(0);
+      const all = new Watch(['watch', 'ckpt', '--host', '0.0.0.0', '--port', '0'], d);
+      await all.until(/note: serving on 0\.0\.0\.0: anyone who can reach this machine on port \d+ can read the page and the analysis\./);
+      all.child.kill('SIGINT');
+      expect(await all.exited).toBe(0);
     } finally {
       rmSync(d, { recursive: true, force: true });
     }
