@@ -55,7 +55,9 @@ describe('cell registry', () => {
     const seq = (layer: unknown) => ({ class_name: 'Sequential', config: { name: 's', layers: [input, layer] } });
     for (const c of CELLS) {
       const layers = Object.keys(c.layerClasses).map((cls) => ({ class_name: cls, config: { name: 'r', units: 3 } }));
-      const cells = c.cellClasses.map((cls) => ({ class_name: 'RNN', config: { name: 'r', cell: { class_name: cls, config: { name: 'cell', units: 3 } } } }));
+      const cells = c.cellClasses.map((cls) => ({
+        class_name: 'RNN', config: { name: 'r', cell: { class_name: cls, config: { name: 'cell', units: 3 } } },
+      }));
       for (const l of [...layers, ...cells]) {
         const m = buildModel(seq(l), { kerasVersion: '2.13.1', format: 'config', source: 'registry test' });
         const r = m.layers.find((x) => x.type === 'Recurrent');

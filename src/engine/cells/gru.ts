@@ -45,7 +45,9 @@ export const gru: CellDef = {
   readOptions: (r, ctx, cls) => ({
     resetAfter: cls.cudnn ? true : ctx.writer.family === 'keras1' ? false : r.bool('reset_after', ctx.writer.defaultResetAfter),
   }),
-  params: (spec) => fusedParams(spec, 3, spec.resetAfter ? { shape: [2, 3 * spec.units], hint: `reset_after=true: input and recurrent rows of 3 × units=${spec.units}` } : undefined),
+  params: (spec) => fusedParams(spec, 3, spec.resetAfter
+    ? { shape: [2, 3 * spec.units], hint: `reset_after=true: input and recurrent rows of 3 × units=${spec.units}` }
+    : undefined),
 
   step(spec: RecurrentSpec): CellStep {
     const rho = activation(spec.recurrentActivation);

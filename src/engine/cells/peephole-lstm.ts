@@ -58,7 +58,9 @@ export const peepholeLstm: CellDef = {
     const sig: ActFn = activation(spec.activation);
     let scratch: Arr | null = null;
     const tmpOf = (U: number, like: Arr): Arr => {
-      if (!scratch || scratch.length < U || scratch.constructor !== like.constructor) scratch = like instanceof Float32Array ? new Float32Array(U) : new Float64Array(U);
+      if (!scratch || scratch.length < U || scratch.constructor !== like.constructor) {
+        scratch = like instanceof Float32Array ? new Float32Array(U) : new Float64Array(U);
+      }
       return scratch;
     };
     return {
