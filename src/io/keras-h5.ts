@@ -137,8 +137,9 @@ export function bindTopological(model: ModelSpec, stored: StoredLayer<WeightArra
     .map((g) => ({ ...g, layers: g.layers.filter((i) => model.params[i].length > 0) }))
     .filter((g) => g.layers.length > 0);
   if (fileLayers.length !== groups.length) {
-    const fileList = fileLayers.map((l) => l.name).join(', ') || 'none';
-    const modelList = groups.map((g) => g.name).join(', ') || 'none';
+    const list = (names: string[]) => (names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all)` : names.join(', ') || 'none');
+    const fileList = list(fileLayers.map((l) => l.name));
+    const modelList = list(groups.map((g) => g.name));
     throw new ModelError(`${file} holds weights for ${fileLayers.length} layer(s) [${fileList}] but the architecture has ${groups.length} layer(s) with weights [${modelList}]; expected one stored layer per model layer, in order; check that the weights file belongs to this architecture.`, { file });
   }
   const items = groups.map((g, k): LayerWeights => ({
