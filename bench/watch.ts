@@ -15,6 +15,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeNpy } from '../src/io/npz-write.js';
+import { loadModelFile } from '../src/io/node.js';
+import { analyzeModelParallel } from '../src/analyze-parallel.js';
 import { series } from '../test/helpers/train-series.js';
 import { kerasArchive } from '../test/helpers/keras-write.js';
 import { benchData, buildBenchModel, kerasConfig, workload } from './workloads.js';
@@ -65,10 +67,20 @@ try {
     for (let k = 1; k <= N; k++) {
       // Different weights per checkpoint (a scaled copy), same architecture.
       for (const [, v] of model.weights) for (let i = 0; i < v.data.length; i++) (v.data as Float64Array)[i]! *= 1.01;
-      writeFileSync(path.join(dir, 'ckpt', `epoch${String(k).padStart(3, '0')}.keras`), await kerasArchive(kerasConfig(w), model));
+      const file = path.join(dir, 'ckpt', `epoch${String(k).padStart(3, '0')}.keras`);
+      writeFileSync(file, await kerasArchive(kerasConfig(w), model));
       await until(k);
+      // The same checkpoint through what `rnnscope analyze` runs (load, then the parallel analysis), in
+      // this process right after, so both see the same machine.
+      const t0 = performance.now();
+      const m = await loadModelFile(file);
+      const t1 = performance.now();
+      await analyzeModelParallel(m, { inputs: [data.x], targets: [data.y] }, {});
+      rows.push(`| ${k} | ${(t1 - t0) / 1000 >= 0 ? ((t1 - t0) / 1000).toFixed(2) : ''} | ${((performance.now() - t1) / 1000).toFixed(2)} |`);
     }
-    console.log(`rnnscope watch, workload W (2 × LSTM(128), 100 steps, 64 inputs), 256 samples per checkpoint:`);
+    console.log(`rnnscope watch, workload W (2 × LSTM(128), 100 steps, 64 inputs), 256 samples per checkpoint.`);
+    console.log('The same checkpoints through rnnscope analyze\'s calls (loadModelFile + analyzeModelParallel) right after each:');
+    console.log('| checkpoint | analyze: load (s) | analyze: analysis (s) |\n|---|---|---|');
   }
   console.log(rows.join('\n'));
   const times = [...err.matchAll(/loaded in ([\d.]+) s, analysed in ([\d.]+) s/g)].map((m) => [Number(m[1]), Number(m[2])]);

@@ -241,6 +241,7 @@ describe('rnnscope watch --once', () => {
       expect(set.timeline!.points.map((p) => [p.epoch, p.nonFiniteWeights, p.loss === null])).toEqual([[1, 0, false], [2, 0, false], [3, 32, true]]);
       expect(set.runs.map((a) => a.run.label)).toEqual(['epoch2.keras']);
       expect(set.timeline!.findings[0]!.code).toBe('diverged');
+      expect(readFileSync(path.join(d, 'r', 'index.html'), 'utf8')).toContain('Diagnosis of the latest checkpoint with finite weights (epoch2.keras) in detail');
     } finally {
       rmSync(d, { recursive: true, force: true });
     }

@@ -84,7 +84,10 @@ export function foldRunDiagnosis(input: Input, html: string): string {
   const t = timelineOfInput(input);
   if (!t) return html;
   const runs = (input as AnalysisSet).runs;
-  const which = runs.length === 1 ? `the latest checkpoint (${esc(runs[0]!.run.label)})` : `${runs.length} of the checkpoints`;
+  const last = t.points[t.points.length - 1]!;
+  // After a diverged checkpoint (not analysable) the latest analysis is the last one with finite weights.
+  const which = runs.length > 1 ? `${runs.length} of the checkpoints`
+    : runs[0]!.run.label === last.label ? `the latest checkpoint (${esc(runs[0]!.run.label)})` : `the latest checkpoint with finite weights (${esc(runs[0]!.run.label)})`;
   return `<details class="run-diagnosis"><summary>Diagnosis of ${which} in detail</summary>${html}</details>`;
 }
 

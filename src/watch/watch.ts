@@ -67,9 +67,8 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
   const pollMs = o.pollMs ?? 500;
   let builder: TimelineBuilder | null = null;
   let analyser: Analyser | null = null;
+  // The latest analysis (a diverged checkpoint is not analysable, so this is the last one with finite weights).
   let latest: Analysis | null = null;
-  // When the latest checkpoint diverged (NaN weights), its own charts are empty: the last finite one is kept beside it.
-  let latestFinite: Analysis | null = null;
   let analysed = 0;
   const startNames = o.once ? new Set((await listCheckpoints(o.dir)).map((e) => e.name)) : null;
   const rewritten = new Map<string, number>();
@@ -134,12 +133,9 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
       rewritten.set(entry.name, n + 1);
       waitingSaid.delete(entry.name);
       latest = r.analysis;
-      if (point.nonFiniteWeights === 0) latestFinite = latest;
       analysed++;
       const timeline = builder.timeline();
-      const runs = point.nonFiniteWeights > 0 && latestFinite ? [latestFinite, latest] : [latest];
-      runs.forEach((a, i) => { a.run.index = i; });
-      const set: AnalysisSet = { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs, timeline };
+      const set: AnalysisSet = { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs: [latest], timeline };
       await o.onUpdate({ set, point, analysis: latest, name: label, loadSeconds: r.loadSeconds, analyseSeconds: r.analyseSeconds });
     }
   } finally {
@@ -157,9 +153,7 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
     o.onEvent({ kind: 'diverged', name: label, point });
     if (!latest) return;
     const timeline = builder.timeline();
-    const runs = latestFinite && latestFinite !== latest ? [latestFinite, latest] : [latest];
-    runs.forEach((a, i) => { a.run.index = i; });
-    await o.onUpdate({ set: { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs, timeline }, point, analysis: latest, name: label, loadSeconds: 0, analyseSeconds: 0 });
+    await o.onUpdate({ set: { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs: [latest], timeline }, point, analysis: latest, name: label, loadSeconds: 0, analyseSeconds: 0 });
   }
 
   async function incomplete(entry: Entry, err: unknown): Promise<void> {
