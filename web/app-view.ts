@@ -51,7 +51,8 @@ export function renderRuns(ins: Inspection): void {
   const ul = el('ul');
   for (const r of ins.runs) {
     const li = el('li');
-    li.append(el('strong', r.label), ` ${r.name} · ${r.format} · Keras ${r.kerasVersion} · ${r.params.toLocaleString('en-US')} parameters · inputs ${r.inputs.join(', ')} · outputs ${r.outputs.join(', ')}${r.loss ? ` · loss ${r.loss}` : ''}`);
+    const files = r.weights ? `${r.main} + ${r.weights}` : r.main;
+    li.append(el('strong', ins.runs.length > 1 ? r.label : files), ` ${ins.runs.length > 1 ? `(${files}) ` : ''}${r.name} · ${r.format} · Keras ${r.kerasVersion} · ${r.params.toLocaleString('en-US')} parameters · inputs ${r.inputs.join(', ')} · outputs ${r.outputs.join(', ')}${r.loss ? ` · loss ${r.loss}` : ''}`);
     const d = el('details');
     d.append(el('summary', 'summary'), el('pre', r.summary));
     li.append(d);

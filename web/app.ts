@@ -116,7 +116,11 @@ function showResult(r: AppResult): void {
   // srcdoc: the report shares this page's origin (also from file://, where a blob: frame would not),
   // so the Save buttons reach its drawn charts; its links are handled by reportLinks.
   const frame = $<HTMLIFrameElement>('report');
-  frame.onload = () => reportLinks(frame);
+  frame.onload = () => {
+    reportLinks(frame);
+    // Tests and people wait on this: every chart of the report is drawn.
+    reportWindow()?.rnnscope?.ready.then(() => { document.body.dataset['report'] = 'drawn'; }, () => { document.body.dataset['report'] = 'failed'; });
+  };
   frame.srcdoc = r.html;
 }
 
@@ -143,6 +147,7 @@ function clearResult(): void {
   result = null;
   $('result-view').hidden = true;
   $<HTMLIFrameElement>('report').removeAttribute('srcdoc');
+  delete document.body.dataset['report'];
 }
 
 /** Sends the current files to the worker to be looked at. */
