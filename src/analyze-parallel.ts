@@ -45,7 +45,8 @@ const { parentPort, workerData } = require('node:worker_threads');
     try {
       const plan = a.planAnalysis(m.model, m.input, m.opts);
       sink = m.dump ? new d.FileDumpSink(m.dump) : null;
-      const part = a.runBatches(plan, m.from, m.to, sink ? { ...m.opts, dump: sink } : m.opts, m.threads);
+      const onProgress = (p) => parentPort.postMessage({ progress: p.done });
+      const part = a.runBatches(plan, m.from, m.to, { ...m.opts, onProgress, ...(sink ? { dump: sink } : {}) }, m.threads);
       const msg = { ok: true, part, pieces: sink ? sink.pieces : [] };
       try { parentPort.postMessage(msg, [...buffers(part)]); } catch { parentPort.postMessage(msg); }
     } catch (e) {
@@ -63,16 +64,21 @@ const ERRORS: Record<string, new (m: string) => RnnscopeError> = {
 
 interface WorkerResult { part: BatchPartial; pieces: DumpPiece[] }
 
-function runInWorker(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions, from: number, to: number, threads: number, dump: DumpRun | null): Promise<WorkerResult> {
+/** Runs batches [from, to) in a new worker; `progress(lo)` as each batch starts (lo: its first sample). */
+function runInWorker(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions, from: number, to: number, threads: number, dump: DumpRun | null,
+  progress: (lo: number) => void): Promise<WorkerResult> {
   const w = new Worker(WORKER, { eval: true, workerData: { module: ANALYZE_MODULE, dumpModule: DUMP_MODULE, tsx: TSX_API } });
   // Functions do not cross threads; each worker runs on its own kernels (kernels() there).
   const { onProgress: _drop, dump: _sink, kernels: _kernels, ...plainOpts } = opts;
   return new Promise<WorkerResult>((resolve, reject) => {
-    w.once('message', (r: { ok: boolean; part?: BatchPartial; pieces?: DumpPiece[]; stage?: string; message?: string }) => {
+    const onMessage = (r: { progress?: number; ok: boolean; part?: BatchPartial; pieces?: DumpPiece[]; stage?: string; message?: string }): void => {
+      if (r.progress !== undefined) { progress(r.progress); return; }
+      w.off('message', onMessage);
       void w.terminate();
       if (r.ok) resolve({ part: r.part!, pieces: r.pieces ?? [] });
       else reject(new (ERRORS[r.stage ?? ''] ?? EngineError)(r.message ?? 'The analysis worker failed.'));
-    });
+    };
+    w.on('message', onMessage);
     w.once('error', (e) => { void w.terminate(); reject(e); });
     w.postMessage({ model, input, opts: plainOpts, from, to, threads, dump });
   });
@@ -109,18 +115,27 @@ async function runThreads(model: ModelSpec, input: AnalyzeInput, opts: Omit<Para
   const threads = Math.max(1, Math.min(opts.workers ?? auto, plan.nBatches));
   const per = Math.ceil(plan.nBatches / threads);
   const ranges = Array.from({ length: threads }, (_, i) => [i * per, Math.min(plan.nBatches, (i + 1) * per)] as const).filter(([a, b]) => a < b);
-  // Start the workers first, then compute range 0 here while they run.
-  const remote = ranges.slice(1).map(([a, b]) => runInWorker(model, input, opts, a, b, ranges.length, run));
-  let mine: BatchPartial;
+  // Start the workers first, then compute range 0 here while they run. While a dump streams, range 0
+  // runs in a worker too: this thread stays free, so Ctrl-C can remove the unfinished file at once.
+  const here = sink ? 0 : 1;
+  // Progress: the samples done in every range, summed (each range reports the first sample of the batch it starts).
+  const done = ranges.map(() => 0);
+  const report = (i: number, lo: number): void => {
+    done[i] = lo - ranges[i]![0] * plan.batchSize;
+    opts.onProgress?.({ phase: 'gradients', done: done.reduce((a, b) => a + b, 0), total: plan.N });
+  };
+  const remote = ranges.map(([a, b], i) => [a, b, i] as const).slice(here)
+    .map(([a, b, i]) => runInWorker(model, input, opts, a, b, ranges.length, run, (lo) => report(i, lo)));
+  let mine: BatchPartial[] = [];
   try {
-    mine = runBatches(plan, ranges[0]![0], ranges[0]![1], local, ranges.length);
+    if (here) mine = [runBatches(plan, ranges[0]![0], ranges[0]![1], { ...local, onProgress: (p) => report(0, p.done) }, ranges.length)];
   } catch (e) {
     await Promise.allSettled(remote); // let the workers stop writing before the caller removes the dump
     throw e;
   }
   const others = await Promise.all(remote);
   opts.onProgress?.({ phase: 'gradients', done: plan.N, total: plan.N });
-  const out = finishAnalysis(plan, mergePartials([mine, ...others.map((o) => o.part)]), local);
+  const out = finishAnalysis(plan, mergePartials([...mine, ...others.map((o) => o.part)]), local);
   return { out, pieces: others.flatMap((o) => o.pieces) };
 }
 

@@ -2,8 +2,8 @@
 // combination against the direct computation, archives written piecewise and out of order read
 // back by numpy and checked by Python's zipfile (CRCs included), Zip64 past 4 GiB, and the CLI's
 // --dump: the same arrays as the library, with peak memory far below the dump's size.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -155,5 +155,27 @@ k = sorted(k for k in z.files if k.startswith('dh/'))[0]
 print(k, z[k].shape, z[k].dtype, bool(np.abs(z[k][-1]).sum() > 0))`, out], { encoding: 'utf8' });
     expect(head.stdout).toMatch(/^dh\/\S+ \(480, 100, 128\) float32 True/);
   }, 600_000);
-});
 
+  it('Ctrl-C while the dump streams removes the unfinished file and the lock at once (exit 130)', { timeout: 600_000 }, async () => {
+    const N = 480;
+    const xfile = path.join(TMP, 'xint.npy');
+    writeFileSync(xfile, encodeNpy({ shape: [N, 100, 6], data: Float32Array.from(randArr(lcg(6), N * 100 * 6, 1)) }));
+    const dir = path.join(TMP, 'interrupted');
+    mkdirSync(dir);
+    const child = spawn(process.execPath, [BIN, 'analyze', har, '--data', xfile, '--dump', path.join(dir, 'd.npz'), '--quiet'], { env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Wait until rows are being written into the temporary file.
+    const t0 = Date.now();
+    const temp = () => readdirSync(dir).find((n) => n.includes('rnnscope-tmp'));
+    while (!(temp() && statSync(path.join(dir, temp()!)).size > 0) && Date.now() - t0 < 300_000) await new Promise((r) => setTimeout(r, 200));
+    expect(temp(), stderr).toBeDefined();
+    const t1 = Date.now();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(Date.now() - t1).toBeLessThan(10_000);
+    expect(stderr).toMatch(/Interrupted \(SIGINT\)/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

@@ -130,9 +130,11 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
       const warnings: Warning[] = [];
       const dump = openDump(plan, f, true);
       try {
-        const series = await analyzeSeries(pairs, m.expanded || w.expanded, { ...f, keepRaw: false, dumpFile: dump?.file }, {
+        const run = () => analyzeSeries(pairs, m.expanded || w.expanded, { ...f, keepRaw: false, dumpFile: dump?.file }, {
           loadModel: (p) => loadModel(lib, p), loadData: (model) => loadData(model, f, warnings),
         }, io, f);
+        // A streaming dump is being written: Ctrl-C removes it (the batches run in worker threads).
+        const series = dump ? await whileWriting(io, run) : await run();
         addWarnings(series.result, [...warnings, ...series.warnings]);
         dump?.file.finish();
         await writeOutputs(series.result, null, f, io, plan, dump?.temp);
@@ -153,11 +155,13 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
     const dump = openDump(plan, f, specs.length > 1);
     let out;
     try {
-      out = await analyze(specs, data, {
+      const run = () => analyze(specs, data, {
         loss: f.loss, batchSize: f.batchSize, maxSamples: f.maxSamples, connectivity: f.connectivity, dtype: f.dtype,
         dumpFile: dump?.file, labels: pairs.map((p) => p.label),
         onProgress: (p) => bar.update(p),
       });
+      // A streaming dump is being written: Ctrl-C removes it (the batches run in worker threads).
+      out = dump ? await whileWriting(io, run) : await run();
       dump?.file.finish();
     } catch (e) {
       await dump?.discard();
