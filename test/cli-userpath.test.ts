@@ -1,5 +1,7 @@
 // The user's path: `rnnscope analyze` run as a user runs it (node bin/rnnscope.js, a child
-// process) on every corpus model that loads, with data files written by numpy
+// process, of the current sources compiled into a temporary copy of the package, as installed:
+// tsx would more than double each process's cost; the README's commands run from the sources
+// through tsx in cli-docs.test.ts) on every corpus model that loads, with data files written by numpy
 // (test/fixtures/userdata, see its README), compared with the library call on the same arrays.
 //
 //   model forms  every loadable corpus model as one file, and as architecture + --weights where
@@ -24,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../src/io/node.js';
 import { summary } from '../src/model/summary.js';
 import {
-  CORPUS, ROOT, USERDATA, hasPython, libraryAnalysis, readNpzWithNumpy, rnnscope, withoutObjectiveWarnings,
+  CORPUS, ROOT, USERDATA, buildCopy, hasPython, libraryAnalysis, readNpzWithNumpy, rnnscope as run, withoutObjectiveWarnings,
   type CliResult, type LibraryRun,
 } from './helpers/cli-run.js';
 
@@ -32,12 +34,16 @@ const PY = hasPython();
 const tmp = mkdtempSync(path.join(tmpdir(), 'rnnscope-userpath-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const HAR_FOLDER = path.join(tmp, 'lstm_model_unzipped');
+let BUILT = '';
+/** `rnnscope <args>` of the built copy. */
+const rnnscope = (args: string[]) => run(args, { bin: BUILT });
 beforeAll(() => {
+  BUILT = buildCopy(mkdtempSync(path.join(tmp, 'package-')));
   // Keras 3's folder format: the .keras zip unpacked (config.json, metadata.json, model.weights.h5).
   const files = unzipSync(readFileSync(path.join(CORPUS, 'k3_hatice_har_lstm/lstm_model.keras')));
   mkdirSync(HAR_FOLDER);
   for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(HAR_FOLDER, name), bytes);
-});
+}, 600_000);
 
 interface Form { id: string; data: string; model: string; weights?: string; formats?: Format[] }
 const c = (p: string) => path.join(CORPUS, p);

@@ -2,7 +2,7 @@
 // analysis through the library, and an .npz read back by numpy: shared by the CLI tests.
 
 import { execFile, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { loadModelFile } from '../../src/io/node.js';
 import { openData } from '../../src/io/data.js';
@@ -45,9 +45,28 @@ export function runProcess(file: string, args: string[], opts: { cwd?: string; e
   }));
 }
 
-/** `rnnscope <args>` through bin/rnnscope.js, from the sources (no dist/ in the repository). */
-export function rnnscope(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+/**
+ * `rnnscope <args>` through bin/rnnscope.js: the repository's, from the sources through tsx (no
+ * dist/ in the repository), or `bin` of a built copy (buildCopy), which runs its dist/.
+ */
+export function rnnscope(args: string[], opts: { cwd?: string; bin?: string } = {}): Promise<CliResult> {
+  if (opts.bin) return runProcess(process.execPath, [opts.bin, ...args], { cwd: opts.cwd, env: { RNNSCOPE_FROM_SOURCE: '' } });
   return runProcess(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { RNNSCOPE_FROM_SOURCE: '1' } });
+}
+
+/**
+ * The current sources compiled into a copy of the package in `dir` (src/, bin/, package.json, the
+ * tsconfigs; node_modules linked): returns that copy's bin/rnnscope.js, which runs dist/ as an
+ * installed package does. A process started there costs less than half the CPU of one that loads
+ * the sources through tsx. Type errors do not stop the build (the typecheck is its own step);
+ * a build that emits no CLI does.
+ */
+export function buildCopy(dir: string): string {
+  for (const f of ['src', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, encoding: 'utf8' });
+  if (!existsSync(path.join(dir, 'dist/src/cli/main.js'))) throw new Error(`tsc emitted no dist/src/cli/main.js:\n${r.stdout}${r.stderr}`);
+  return path.join(dir, 'bin', 'rnnscope.js');
 }
 
 export function hasPython(): boolean {
