@@ -8,7 +8,8 @@
 // plus a few kilobytes whatever the input. Fortran-order data is written straight to its C-order
 // positions, without a second full array.
 
-import { DataError, fmtShape } from '../model/errors.js';
+import { DataError, fmtIndex, fmtShape } from '../model/errors.js';
+
 
 export interface NpyDType {
   descr: string;
@@ -211,18 +212,6 @@ export function halfToFloat(h: number): number {
   if (exp === 0) return sign * frac * 2 ** -24;
   if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
   return sign * (1024 + frac) * 2 ** (exp - 25);
-}
-
-/** Flat C-order index → "[i, j, k]". */
-export function fmtIndex(flat: number, shape: readonly number[]): string {
-  const idx = new Array<number>(shape.length);
-  let rest = flat;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    const d = shape[k] || 1;
-    idx[k] = rest % d;
-    rest = Math.floor(rest / d);
-  }
-  return `[${idx.join(', ')}]`;
 }
 
 /** "shape (2, 3) of '<f4'": for messages. */

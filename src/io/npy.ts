@@ -19,7 +19,8 @@ import type { NamedArray } from './data.js';
 import { PyTuple, parsePyLiteral, pyRepr, type PyValue } from './py-literal.js';
 import { NpyDecoder, describeArray, type NpyDType } from './npy-decode.js';
 
-export { fmtIndex, halfToFloat } from './npy-decode.js';
+export { halfToFloat } from './npy-decode.js';
+export { fmtIndex } from '../model/errors.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 /** numpy's _MAX_HEADER_SIZE. */
