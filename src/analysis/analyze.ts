@@ -28,6 +28,7 @@ import { chooseContributionMode, DEFAULT_CONTRIBUTION_MEMORY } from './contribut
 import { assembleRaw, ChunkSink, dumpEntries, writeBatchTaps, type DumpEntry, type DumpSink, type RawArrays, type RawChunk } from './dump.js';
 import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
 import { checkAnalyzeArgs } from './check-input.js';
+import { DEFAULT_BATCH_SIZE, TAP_MEMORY, defaultBatchSize } from './batch-size.js';
 
 export const VERSION = '0.1.0';
 
@@ -112,7 +113,12 @@ export function planAnalysis(model: ModelSpec, input: AnalyzeInput, opts: Analyz
   }
   let N = inputs[0]!.shape[0]!;
   if (opts.maxSamples && N > opts.maxSamples) N = opts.maxSamples;
-  const batchSize = Math.max(1, Math.min(opts.batchSize ?? 32, N));
+  const steps = Math.max(1, ...inputs.map((x) => (x.shape.length >= 2 ? x.shape[1]! : 1)));
+  const fitted = defaultBatchSize(model, steps, dtype === 'float64' ? 8 : 4);
+  if (opts.batchSize === undefined && fitted < Math.min(DEFAULT_BATCH_SIZE, N)) {
+    warn(warnings, 'batch-size', `Sequences of ${steps} steps: batches of ${fitted} samples instead of ${DEFAULT_BATCH_SIZE} keep one batch's per-step taps within ${TAP_MEMORY / 2 ** 20} MiB (the results do not depend on it, except the per-batch statistics); pass --batch-size to choose.`);
+  }
+  const batchSize = Math.max(1, Math.min(opts.batchSize ?? fitted, N));
   return {
     model, input, inputs, N, batchSize, nBatches: Math.ceil(N / batchSize),
     objective: chooseObjective(model, opts.loss, !!input.targets),
