@@ -288,6 +288,9 @@ const COMMANDS: Record<string, Entry> = {
   "npx rnnscope analyze 'ckpt/*.keras' --data x.npy --targets y.npy --out timeline": { testedIn: 'test/timeline-docs.test.ts' },
   'npx rnnscope watch ckpt --model arch.json --data x.npy --targets y.npy --out timeline': { testedIn: 'test/timeline-docs.test.ts' },
   'npx rnnscope watch ckpt --data x.npy --targets y.npy --once --out timeline': { testedIn: 'test/timeline-docs.test.ts' },
+  // README.md "In the browser": run by the page's own README test (the built page used in Chromium).
+  'npm run build:web': { testedIn: 'test/app-readme.test.ts' },
+  'npx rnnscope serve': { testedIn: 'test/app-readme.test.ts' },
   'rnnscope watch': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline' },
   'rnnscope watch ckpt': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline' },
   // `rnnscope watch --help` examples: the documented lines above with the default --out, or --port.
