@@ -17,6 +17,8 @@ import {
 import { readNpz } from '../src/io/npz.js';
 import { MAX_FILE_BYTES } from '../web/app-protocol.js';
 import type { Analysis } from '../src/analysis/schema.js';
+import { reportHtml } from '../src/report/html.js';
+import { readBundles } from '../src/report/render-node.js';
 
 const c = (p: string) => path.join(CORPUS, p);
 const u = (p: string) => path.join(USERDATA, p);
@@ -117,6 +119,35 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
     await pick(page, [K, u('asand/sequence_input.npy'), u('asand/numerical_input.npy'), u('asand/y.npy')]);
     await analyse(page);
     await expectSameAsCli('two inputs, one .npy each', [K, '--data', u('asand/sequence_input.npy'), '--data', u('asand/numerical_input.npy'), '--targets', u('asand/y.npy')]);
+  });
+
+  it('CSV data and targets with the analyze options set in the page (loss, batch size, samples, connectivity)', async () => {
+    await clearAll(page);
+    await pick(page, [ECG_ARCH, ECG_WEIGHTS, u('ecg/x.csv'), u('ecg/y.csv')]);
+    try {
+      await after(page, () => page.fill('#opt-loss', 'mae')); // the files are sorted again for this loss
+      await page.fill('#opt-batch', '4');
+      await page.fill('#opt-max', '12');
+      await page.check('#opt-connectivity');
+      const r = await analyse(page);
+      expect(r.inspection!.files.map((f) => f.kind)).toEqual(['model', 'weights', 'data', 'targets']);
+      expect(r.state).toBe('done');
+      const a = await expectSameAsCli('CSV data + options', [ECG_ARCH, '--weights', ECG_WEIGHTS, '--data', u('ecg/x.csv'), '--targets', u('ecg/y.csv'), '--loss', 'mae', '--batch-size', '4', '--max-samples', '12', '--connectivity']) as Analysis;
+      expect([a.objective.loss, a.objective.batchSize, a.objective.samples, a.objective.batches]).toEqual(['mae', 4, 12, 3]);
+    } finally {
+      await after(page, () => page.fill('#opt-loss', ''));
+      for (const id of ['opt-batch', 'opt-max']) await page.fill(`#${id}`, '');
+      await page.uncheck('#opt-connectivity');
+    }
+  });
+
+  it('JSON data: ragged token lists, padded as pad_sequences does', async () => {
+    await clearAll(page);
+    const arch = c('w_chen_sentiment_embedding_conv1d_lstm/wordvec_cnn_lstm_architecture.json');
+    const weights = c('w_chen_sentiment_embedding_conv1d_lstm/wordvec_cnn_lstm_weights.h5');
+    await dropSynthetic(page, [arch, weights, u('sentiment/x.json'), u('sentiment/y.json')]);
+    await analyse(page);
+    await expectSameAsCli('JSON token lists + JSON targets', [arch, '--weights', weights, '--data', u('sentiment/x.json'), '--targets', u('sentiment/y.json')]);
   });
 
   it("with the browser's best kernels (relaxed-SIMD FMA, which Node lacks): the same quantities within float32 rounding, the same findings", async () => {
@@ -250,6 +281,8 @@ describe('what the page saves', { timeout: 300_000 }, () => {
     const html = await save('#save-html');
     expect(html.name).toBe('lstm_model-report.html');
     expect(html.bytes.toString('utf8')).toBe(result.html);
+    // The page made it with the command line's own code: the same page Node renders from that JSON.
+    expect(result.html).toBe(reportHtml(JSON.parse(result.json) as Analysis, { bundles: readBundles() }));
     expect(html.bytes.toString('utf8')).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; script-src &#39;sha256-/);
     const json = await save('#save-json');
     expect(json.bytes.toString('utf8')).toBe(result.json);

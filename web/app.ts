@@ -24,6 +24,8 @@ let result: AppResult | null = null;
 let pageErrors: AppError[] = [];
 let worker: Worker | null = null;
 let jacobians = 0;
+/** The loss field re-sorts the files (targets depend on it) a moment after typing stops. */
+let lossTimer = 0;
 /** Settled events (inspection, result, failure, cancel), counted for tests to wait on. */
 let settled = 0;
 const workerUrl = URL.createObjectURL(new Blob([WORKER_JS], { type: 'text/javascript' }));
@@ -86,7 +88,7 @@ function onMessage(m: FromWorker): void {
     renderQuestions(inspection.questions, answer);
     showErrors();
     const waiting = inspection.questions.length > 0 ? 'Answer the question above to continue.' : inspection.errors.length ? 'Fix or remove the refused files to continue.' : 'Ready.';
-    setState(inspection.ready ? 'ready' : 'blocked', waiting);
+    if (document.body.dataset['state'] !== 'running') setState(inspection.ready ? 'ready' : 'blocked', waiting);
   } else if (m.type === 'result') {
     result = m.result;
     showResult(m.result);
@@ -209,6 +211,7 @@ function answer(about: Question['about'], id: string): void {
 
 function analyze(): void {
   if (!inspection?.ready) return;
+  clearTimeout(lossTimer);
   clearResult();
   pageErrors = [];
   showErrors();
@@ -276,7 +279,6 @@ function setup(): void {
   }
   $('clear').addEventListener('click', clear);
   $('options').addEventListener('submit', (e) => e.preventDefault());
-  let lossTimer = 0;
   $('opt-loss').addEventListener('input', () => {
     clearTimeout(lossTimer);
     lossTimer = window.setTimeout(() => { if (inspection && document.body.dataset['state'] !== 'running') send({ type: 'classify', loss: options().loss, answers }); }, 300);
