@@ -105,6 +105,12 @@ describe('workload W in the page', { timeout: 600_000 }, () => {
     await pick(p, [files.model, files.x, files.y]);
     await p.uncheck('#opt-dump');
     await addProbe(p);
+    // Every text the progress line shows during the run.
+    await p.evaluate(() => {
+      const seen: string[] = ((globalThis as unknown as { progressSeen: string[] }).progressSeen = []);
+      const el = document.getElementById('progress-text')!;
+      new MutationObserver(() => { if (seen[seen.length - 1] !== el.textContent) seen.push(el.textContent ?? ''); }).observe(el, { childList: true, characterData: true, subtree: true });
+    });
     const before = await p.evaluate(() => (globalThis as unknown as { rnnscopeApp: { settled: number } }).rnnscopeApp.settled);
     const t0 = Date.now();
     await p.click('#analyze');
@@ -119,6 +125,11 @@ describe('workload W in the page', { timeout: 600_000 }, () => {
     await p.waitForFunction((n) => (globalThis as unknown as { rnnscopeApp: { settled: number } }).rnnscopeApp.settled > n, before, { timeout: 300_000 });
     const wall = Date.now() - t0;
     const waits = await p.evaluate(() => (globalThis as unknown as { waits: number[] }).waits);
+    const seen = await p.evaluate(() => (globalThis as unknown as { progressSeen: string[] }).progressSeen);
+    // Batches as samples done (32 per batch), then the Jacobian probes of each recurrent layer.
+    expect(seen.filter((t) => /^Gradients: \d+ of 256 samples$/.test(t)).length).toBeGreaterThanOrEqual(4);
+    expect(seen).toEqual(expect.arrayContaining(['Step Jacobians: probing recurrent layer 1', 'Step Jacobians: probing recurrent layer 2']));
+    expect(seen.indexOf('Step Jacobians: probing recurrent layer 1')).toBeGreaterThan(seen.findIndex((t) => t.startsWith('Gradients: 224 of 256')));
     const during = clicks.filter((c) => c.during).length;
     expect(during, 'clicks made while the analysis ran').toBeGreaterThanOrEqual(10);
     expect(waits).toHaveLength(clicks.length);
