@@ -101,7 +101,8 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<BuildWebResu
   };
   const w = await build({
     ...common, entryPoints: [path.join(web, 'app-worker.ts')], write: false, outfile: path.join(outdir, 'app-worker.js'),
-    minify: true, plugins: [textModules(null, true)],
+    // Minified, but with class names kept: errors are shown by their class (LoadError, DataError, …).
+    minify: true, keepNames: true, plugins: [textModules(null, true)],
   });
   if (w.errors.length) throw new Error(`esbuild failed: ${w.errors.map((e) => e.text).join('; ')}`);
   const workerJs = w.outputFiles[0]!.text;

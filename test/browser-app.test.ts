@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { buildWebTemp, launchChromium, serveStatic, type StaticServer, type WebBuild } from './helpers/browser.js';
 import {
-  CORPUS, USERDATA, after, analyse, answer, clearAll, cliAnalyze, cliMessage, compareAnalyses, dropReal, dropSynthetic, pick, removeCli, shownErrors,
+  CORPUS, USERDATA, after, analyse, answer, clearAll, cliAnalyze, cliMessage, compareAnalyses, dropReal, dropSynthetic, pick, removeCli, shownClasses, shownErrors,
 } from './helpers/app-page.js';
 import { readNpz } from '../src/io/npz.js';
 import { MAX_FILE_BYTES } from '../web/app-protocol.js';
@@ -224,6 +224,7 @@ describe('bad input gives the command line\'s message, and the page stays usable
     expect(s.state).toBe('blocked');
     const cli = await cliAnalyze([bad]);
     expect(await shownErrors(page)).toEqual([cliMessage(cli, [bad])]);
+    expect(await shownClasses(page)).toEqual(['LoadError']);
     removeCli(cli);
   });
 
@@ -241,6 +242,8 @@ describe('bad input gives the command line\'s message, and the page stays usable
     await pick(page, [HAR, u('ecg/x.npy')]);
     const cli = await cliAnalyze([HAR, '--data', u('ecg/x.npy')]);
     expect(await shownErrors(page)).toEqual([cliMessage(cli, [u('ecg/x.npy')])]);
+    expect(await shownClasses(page)).toEqual(['DataError']);
+    expect(await page.textContent('#runs')).not.toContain('No data');
     expect(await page.isDisabled('#analyze')).toBe(true);
     removeCli(cli);
     // Removing the refused file makes the page usable again: the model alone analyses.

@@ -59,7 +59,7 @@ export function renderRuns(ins: Inspection): void {
     ul.append(li);
   }
   box.append(ul);
-  const data = ins.data ? `Data: ${ins.data.label}.` : ins.questions.some((q) => q.about === 'data') ? '' : 'No data: the analysis will use seeded random inputs.';
+  const data = ins.data ? `Data: ${ins.data.label}.` : ins.questions.some((q) => q.about === 'data') || ins.errors.length > 0 ? '' : 'No data: the analysis will use seeded random inputs.';
   const targets = ins.data ? (ins.targets ? ` Targets: ${ins.targets.label}.` : ins.questions.some((q) => q.about === 'targets') ? '' : ' No targets: a self-objective is used (stated in the report).') : '';
   box.append(el('p', data + targets, 'data-line'));
 }

@@ -74,6 +74,8 @@ export const answer = (p: Page, about: 'data' | 'targets', id: string) => after(
 
 /** What the page shows as errors: each message as displayed. */
 export const shownErrors = (p: Page) => p.$$eval('#errors .message', (xs) => xs.map((x) => x.textContent ?? ''));
+/** The error classes the page shows beside them. */
+export const shownClasses = (p: Page) => p.$$eval('#errors .badge', (xs) => xs.map((x) => x.textContent ?? ''));
 
 export interface Cli { code: number; stdout: string; stderr: string; json: unknown; dump: string | null; dir: string }
 
