@@ -4,10 +4,10 @@
 // npx inside this repository would look the name up in the registry) serving that same page.
 
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './helpers/browser.js';
 import { CORPUS, ROOT, USERDATA, analyse, pick } from './helpers/app-page.js';
 
@@ -22,6 +22,10 @@ function sh(cmd: string): Promise<{ code: number; out: string }> {
     });
   });
 }
+
+// dist-web/ is what the documented command writes; a run that created it removes it again.
+const hadBuild = existsSync(path.join(ROOT, 'dist-web'));
+afterAll(() => { if (!hadBuild) rmSync(path.join(ROOT, 'dist-web'), { recursive: true, force: true }); });
 
 describe('README: In the browser', { timeout: 300_000 }, () => {
   it('documents these two commands', () => {
