@@ -45,22 +45,34 @@ const rootPid = browserServer.process().pid!;
 
 /** CPU seconds (user + system) of the browser process and all its descendants, from /proc. */
 function browserCpu(): number {
-  const procs = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((pid) => {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-      return { pid: Number(pid), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
-    } catch {
-      return null;
-    }
-  }).filter((p) => p !== null);
+  const procs = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((pid) => {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+          .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+          .split(' ');
+        return { pid: Number(pid), ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+      } catch {
+        return null;
+      }
+    })
+    .filter((p) => p !== null);
   const mine = new Set([rootPid]);
-  for (let grew = true; grew;) {
+  for (let grew = true; grew; ) {
     grew = false;
-    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) { mine.add(p.pid); grew = true; }
+    for (const p of procs)
+      if (!mine.has(p.pid) && mine.has(p.ppid)) {
+        mine.add(p.pid);
+        grew = true;
+      }
   }
   return procs.filter((p) => mine.has(p.pid)).reduce((n, p) => n + p.ticks, 0) / 100; // USER_HZ
 }
-const nodeCpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const nodeCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const s = (ms: number) => (ms / 1000).toFixed(2);
 
@@ -79,7 +91,14 @@ try {
     const c0 = browserCpu();
     await page.click('#analyze');
     await page.waitForFunction((k) => Number(document.body.dataset['settled']) > k, n, { timeout: 600_000 });
-    const r = await page.evaluate(() => (globalThis as unknown as { rnnscopeApp: { state: string; result: { analysisMs: number; kernels: string } | null } }).rnnscopeApp);
+    const r = await page.evaluate(
+      () =>
+        (
+          globalThis as unknown as {
+            rnnscopeApp: { state: string; result: { analysisMs: number; kernels: string } | null };
+          }
+        ).rnnscopeApp,
+    );
     if (r.state !== 'done' || !r.result) throw new Error(`the page's analysis did not finish (${r.state})`);
     return { ms: r.result.analysisMs, cpu: browserCpu() - c0, kernels: r.result.kernels };
   };
@@ -88,8 +107,13 @@ try {
   const x = fitDataToModel(model, openData(new Uint8Array(readFileSync(f.x)), 'x.npy'), 'inputs');
   const y = fitDataToModel(model, openData(new Uint8Array(readFileSync(f.y)), 'y.npy'), 'targets', { batch: SAMPLES });
   const inNode = async (): Promise<{ ms: number; cpu: number }> => {
-    const t0 = performance.now(), c0 = nodeCpu();
-    await analyze([model], { inputs: x, targets: y, dataSource: 'x.npy, y.npy' }, { connectivity: true, labels: ['w.keras'] });
+    const t0 = performance.now(),
+      c0 = nodeCpu();
+    await analyze(
+      [model],
+      { inputs: x, targets: y, dataSource: 'x.npy, y.npy' },
+      { connectivity: true, labels: ['w.keras'] },
+    );
     return { ms: performance.now() - t0, cpu: nodeCpu() - c0 };
   };
 
@@ -97,18 +121,36 @@ try {
   process.stderr.write('warm-up: page, Node\n');
   const k = (await inPage()).kernels;
   await inNode();
-  const pageMs: number[] = [], nodeMs: number[] = [], pageCpu: number[] = [], nodeCpuS: number[] = [];
+  const pageMs: number[] = [],
+    nodeMs: number[] = [],
+    pageCpu: number[] = [],
+    nodeCpuS: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     const p = await inPage();
     const q = await inNode();
-    pageMs.push(p.ms); pageCpu.push(p.cpu); nodeMs.push(q.ms); nodeCpuS.push(q.cpu);
-    process.stderr.write(`run ${i + 1}/${REPEATS}: page ${s(p.ms)} s (CPU ${p.cpu.toFixed(2)} s), Node ${s(q.ms)} s (CPU ${q.cpu.toFixed(2)} s)\n`);
+    pageMs.push(p.ms);
+    pageCpu.push(p.cpu);
+    nodeMs.push(q.ms);
+    nodeCpuS.push(q.cpu);
+    process.stderr.write(
+      `run ${i + 1}/${REPEATS}: page ${s(p.ms)} s (CPU ${p.cpu.toFixed(2)} s), Node ${s(q.ms)} s (CPU ${q.cpu.toFixed(2)} s)\n`,
+    );
   }
   const ratio = median(pageMs) / median(nodeMs);
-  console.log(`W analyze, ${SAMPLES} samples, connectivity on, ${cpus().length} cores (${cpus()[0]?.model.trim()}), load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}:`);
-  console.log(`  app page (Chromium ${browser.version()}, worker, ${k}): median ${s(median(pageMs))} s of [${pageMs.map(s).join(', ')}]`);
-  console.log(`  Node ${process.versions.node} (library analyze, one thread, ${kernels().name}): median ${s(median(nodeMs))} s of [${nodeMs.map(s).join(', ')}]`);
-  console.log(`  page / Node = ${ratio.toFixed(2)}× (target ≤ 1.5×); CPU seconds: Chromium (all processes) median ${median(pageCpu).toFixed(2)}, Node median ${median(nodeCpuS).toFixed(2)} → ${(median(pageCpu) / median(nodeCpuS)).toFixed(2)}×`);
+  console.log(
+    `W analyze, ${SAMPLES} samples, connectivity on, ${cpus().length} cores (${cpus()[0]?.model.trim()}), load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}:`,
+  );
+  console.log(
+    `  app page (Chromium ${browser.version()}, worker, ${k}): median ${s(median(pageMs))} s of [${pageMs.map(s).join(', ')}]`,
+  );
+  console.log(
+    `  Node ${process.versions.node} (library analyze, one thread, ${kernels().name}): median ${s(median(nodeMs))} s of [${nodeMs.map(s).join(', ')}]`,
+  );
+  console.log(
+    `  page / Node = ${ratio.toFixed(2)}× (target ≤ 1.5×); CPU seconds: Chromium (all processes) median ` +
+      `${median(pageCpu).toFixed(2)}, Node median ${median(nodeCpuS).toFixed(2)} → ` +
+      `${(median(pageCpu) / median(nodeCpuS)).toFixed(2)}×`,
+  );
 } finally {
   await browser.close();
   await browserServer.close();

@@ -26,7 +26,14 @@ async function measure(id: string, mode: 'grad' | 'taps', repeats: number, budge
   const d = benchData(w, w.batch);
   let gradNorm = 0;
   const run = (): void => {
-    const r = lossAndGrads(model, [d.x], [d.y], { losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }], flavor: 'keras3', dtype: 'float32', params, taps: mode === 'taps' ? ALL_TAPS : null, kernels: kern });
+    const r = lossAndGrads(model, [d.x], [d.y], {
+      losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }],
+      flavor: 'keras3',
+      dtype: 'float32',
+      params,
+      taps: mode === 'taps' ? ALL_TAPS : null,
+      kernels: kern,
+    });
     let sq = 0;
     for (const ps of r.grads) for (const g of ps) for (let i = 0; i < g.data.length; i++) sq += g.data[i]! * g.data[i]!;
     gradNorm = Math.sqrt(sq);

@@ -13,10 +13,17 @@ import type { BrowserResult } from './browser-entry.js';
 const here = dirname(fileURLToPath(import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
 
-export interface BrowserRun { result: BrowserResult; browser: string }
+export interface BrowserRun {
+  result: BrowserResult;
+  browser: string;
+}
 
 /** Measures each job in one Chromium page; returns a reason string when the browser or Vite is missing. */
-export async function measureInChromium(jobs: { id: string; mode: 'grad' | 'taps' }[], repeats: number, budget: number): Promise<BrowserRun[] | string> {
+export async function measureInChromium(
+  jobs: { id: string; mode: 'grad' | 'taps' }[],
+  repeats: number,
+  budget: number,
+): Promise<BrowserRun[] | string> {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (Debian package chromium)`;
   let vite: typeof import('vite'), pw: typeof import('playwright-core');
   try {
@@ -27,22 +34,40 @@ export async function measureInChromium(jobs: { id: string; mode: 'grad' | 'taps
   }
   const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
   const server = await vite.createServer({
-    configFile: false, root: join(here, '..'), logLevel: 'error', clearScreen: false,
+    configFile: false,
+    root: join(here, '..'),
+    logLevel: 'error',
+    clearScreen: false,
     server: { port: 5273, strictPort: false, headers: isolation },
-    plugins: [{
-      name: 'rnnscope-bench-page',
-      configureServer(s) {
-        s.middlewares.use('/__bench.html', (_req, res) => {
-          res.setHeader('Content-Type', 'text/html');
-          for (const [k, v] of Object.entries(isolation)) res.setHeader(k, v);
-          res.end('<!doctype html><meta charset="utf-8"><title>rnnscope bench</title><script type="module" src="/bench/browser-entry.ts"></script>');
-        });
+    plugins: [
+      {
+        name: 'rnnscope-bench-page',
+        configureServer(s) {
+          s.middlewares.use('/__bench.html', (_req, res) => {
+            res.setHeader('Content-Type', 'text/html');
+            for (const [k, v] of Object.entries(isolation)) res.setHeader(k, v);
+            res.end(
+              '<!doctype html><meta charset="utf-8"><title>rnnscope bench</title><script type="module" src="/bench/browser-entry.ts"></script>',
+            );
+          });
+        },
       },
-    }],
+    ],
   });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
-  const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await pw.chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   try {
     const out: BrowserRun[] = [];
     for (const job of jobs) {
@@ -53,8 +78,15 @@ export async function measureInChromium(jobs: { id: string; mode: 'grad' | 'taps
       await page.goto(`${url}__bench.html`);
       await page.waitForFunction(() => 'rnnscopeBench' in globalThis, undefined, { timeout: 120e3 });
       if (errors.length) throw new Error(errors[0]);
-      const result = await page.evaluate(async ([id, mode, r, b]) => (globalThis as unknown as { rnnscopeBench: (i: string, m: string, r: number, b: number) => Promise<BrowserResult> }).rnnscopeBench(id, mode, r, b),
-        [job.id, job.mode, repeats, budget] as const);
+      const result = await page.evaluate(
+        async ([id, mode, r, b]) =>
+          (
+            globalThis as unknown as {
+              rnnscopeBench: (i: string, m: string, r: number, b: number) => Promise<BrowserResult>;
+            }
+          ).rnnscopeBench(id, mode, r, b),
+        [job.id, job.mode, repeats, budget] as const,
+      );
       out.push({ result, browser: `Chromium ${browser.version()}` });
       await page.close();
     }

@@ -60,13 +60,15 @@ export function cpuSeconds(): number {
 async function main(): Promise<void> {
   const [id, which, mode, repeatsArg, budgetArg] = process.argv.slice(2) as [string, string, Mode, string, string];
   const w = workload(id);
-  const repeats = Number(repeatsArg ?? 3), budget = Number(budgetArg ?? 120);
+  const repeats = Number(repeatsArg ?? 3),
+    budget = Number(budgetArg ?? 120);
   const kern = await loadKernels(which);
   setKernels(kern);
   const model = buildBenchModel(w);
   const params = materializeParams(model, 'float32');
   const mse = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
-  let loss = 0, gradNorm = 0;
+  let loss = 0,
+    gradNorm = 0;
   let phases: ChildResult['phases'];
   let run: () => void | Promise<void>;
   if (mode === 'analyze' || mode === 'analyze-par') {
@@ -75,12 +77,16 @@ async function main(): Promise<void> {
     run = async () => {
       const t0 = performance.now();
       const at: Record<string, number> = {};
-      const onProgress = (p: { phase: string }): void => { at[p.phase] ??= performance.now(); };
+      const onProgress = (p: { phase: string }): void => {
+        at[p.phase] ??= performance.now();
+      };
       const input = { inputs: [d.x], targets: [d.y], dataSource: 'bench' };
       const opts = { batchSize: 32, connectivity: true, onProgress };
-      const a = (mode === 'analyze' ? analyzeModel(model, input, opts) : await analyzeModelParallel(model, input, opts)).analysis;
+      const a = (mode === 'analyze' ? analyzeModel(model, input, opts) : await analyzeModelParallel(model, input, opts))
+        .analysis;
       const t1 = performance.now();
-      const tJac = at['jacobian'] ?? at['connectivity'] ?? t1, tCon = at['connectivity'] ?? t1;
+      const tJac = at['jacobian'] ?? at['connectivity'] ?? t1,
+        tCon = at['connectivity'] ?? t1;
       phases = { gradients: (tJac - t0) / 1e3, finish: (tCon - tJac) / 1e3, connectivity: (t1 - tCon) / 1e3 };
       loss = a.objective.value ?? NaN;
       gradNorm = Math.sqrt(a.params.reduce((s, p) => s + (p.gradNorm ?? 0) ** 2, 0));
@@ -92,21 +98,31 @@ async function main(): Promise<void> {
       const r = lossAndGrads(model, [d.x], [d.y], { losses: mse, flavor: 'keras3', dtype: 'float32', params, taps });
       loss = r.loss;
       let sq = 0;
-      for (const ps of r.grads) for (const g of ps) for (let i = 0; i < g.data.length; i++) sq += g.data[i]! * g.data[i]!;
+      for (const ps of r.grads)
+        for (const g of ps) for (let i = 0; i < g.data.length; i++) sq += g.data[i]! * g.data[i]!;
       gradNorm = Math.sqrt(sq);
     };
   }
   const stats = (kern as { stats?: { bytesCopiedIn: number; bytesCopiedOut: number } }).stats;
   const copied = (): number => (stats ? stats.bytesCopiedIn + stats.bytesCopiedOut : 0);
   let copiedLast = 0;
-  const timed = await timeRuns(async () => {
-    const c = copied();
-    await run();
-    copiedLast = copied() - c;
-  }, repeats, budget);
+  const timed = await timeRuns(
+    async () => {
+      const c = copied();
+      await run();
+      copiedLast = copied() - c;
+    },
+    repeats,
+    budget,
+  );
   const res: ChildResult = {
-    ok: true, kernels: kern.name, ...timed,
-    maxRssMb: process.resourceUsage().maxRSS / 1024, loss, gradNorm, cpuS: cpuSeconds(),
+    ok: true,
+    kernels: kern.name,
+    ...timed,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    loss,
+    gradNorm,
+    cpuS: cpuSeconds(),
   };
   if (stats) res.copiedMbPerRun = copiedLast / 2 ** 20;
   if (phases) res.phases = phases;

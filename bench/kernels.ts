@@ -15,7 +15,14 @@ import { setFlagsFromString } from 'node:v8';
 import { jsKernels, type Kernels } from '../src/engine/kernels.js';
 import { createWasmKernels, relaxedSimdSupported, type WasmKernels } from '../src/engine/kernels-wasm.js';
 
-interface Shape { label: string; tA: boolean; tB: boolean; m: number; n: number; k: number }
+interface Shape {
+  label: string;
+  tA: boolean;
+  tB: boolean;
+  m: number;
+  n: number;
+  k: number;
+}
 
 // W: LSTM, 64 inputs, 128 units (4U = 512), batch 32, 100 steps (T·B = 3200).
 // W-large: 128 inputs, 256 units (4U = 1024), batch 32, 200 steps (T·B = 6400).
@@ -51,7 +58,10 @@ const BUDGET_S = quick ? 0.3 : 1.2;
 /** The JavaScript reference runs at < 1 GFLOP/s: skip it above this many flops. */
 const JS_MAX_FLOPS = quick ? 1e8 : 6e8;
 
-interface Timing { median: number; best: number }
+interface Timing {
+  median: number;
+  best: number;
+}
 
 /** Duration of one more call, in ms (the warm-up average includes the slow first tier). */
 function lastCall(fn: () => void): number {
@@ -64,7 +74,10 @@ function measure(fn: () => void): Timing {
   const t0 = performance.now();
   let calls = 0;
   // ≥ 100 ms of warm-up: V8 swaps in optimised wasm code only for calls after the swap.
-  do { fn(); calls++; } while (calls < 3 || performance.now() - t0 < 100);
+  do {
+    fn();
+    calls++;
+  } while (calls < 3 || performance.now() - t0 < 100);
   const per = Math.min((performance.now() - t0) / calls, lastCall(fn));
   const reps = Math.max(1, Math.ceil(5 / per));
   const samples: number[] = [];
@@ -97,8 +110,11 @@ const flops = (s: Shape) => 2 * s.m * s.n * s.k;
  * every step).
  */
 function timeOurs(kern: Kernels, s: Shape, mode: 'copy' | 'arena' | 'packed'): Timing {
-  const lda = s.tA ? s.m : s.k, ldb = s.tB ? s.k : s.n;
-  let A: Float32Array = randomArray(s.m * s.k, 1), B: Float32Array = randomArray(s.k * s.n, 2), C: Float32Array = new Float32Array(s.m * s.n);
+  const lda = s.tA ? s.m : s.k,
+    ldb = s.tB ? s.k : s.n;
+  let A: Float32Array = randomArray(s.m * s.k, 1),
+    B: Float32Array = randomArray(s.k * s.n, 2),
+    C: Float32Array = new Float32Array(s.m * s.n);
   const wk = mode === 'copy' ? undefined : (kern as WasmKernels);
   if (wk) {
     const [a, b, c] = [wk.allocF32(A.length), wk.allocF32(B.length), wk.allocF32(C.length)];
@@ -194,11 +210,13 @@ function runTorch(threads: number, list: Shape[]): { timings: Timing[]; note: st
     env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
     maxBuffer: 1 << 24,
   });
-  if (r.error || r.status !== 0) return `torch: not available (${r.error?.message ?? r.stderr.trim().split('\n').at(-1)})`;
+  if (r.error || r.status !== 0)
+    return `torch: not available (${r.error?.message ?? r.stderr.trim().split('\n').at(-1)})`;
   const out = JSON.parse(r.stdout) as { info: Record<string, unknown>; results: Timing[] };
   const core = out.info.openblas_core;
-  const note = `torch ${out.info.torch}, ${threads} thread(s), BLAS: ${core ? `OpenBLAS core ${core}` : 'not OpenBLAS (check update-alternatives --display libblas.so.3-x86_64-linux-gnu)'}`
-    + (process.env.OPENBLAS_CORETYPE ? ` (OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} from the environment)` : '');
+  const note =
+    `torch ${out.info.torch}, ${threads} thread(s), BLAS: ${core ? `OpenBLAS core ${core}` : 'not OpenBLAS (check update-alternatives --display libblas.so.3-x86_64-linux-gnu)'}` +
+    (process.env.OPENBLAS_CORETYPE ? ` (OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} from the environment)` : '');
   return { timings: out.results, note };
 }
 
@@ -259,21 +277,37 @@ if (!relaxedSimdSupported()) {
 }
 const simd = createWasmKernels({ relaxed: false, shared: true });
 const relaxed = createWasmKernels({ relaxed: true, shared: true });
-notes.push(`CPU: ${cpus()[0]?.model} × ${cpus().length}; Node ${process.versions.node} (V8 ${process.versions.v8}); load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+notes.push(
+  `CPU: ${cpus()[0]?.model} × ${cpus().length}; Node ${process.versions.node} (V8 ${process.versions.v8}); load average at start ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 notes.push(relaxedNote);
 const peakFns = [await compilePeak(false), await compilePeak(true)];
-notes.push(`${PASSES} pass(es), each cell keeps its fastest; blocking mc ${simd.blocking.mc}, kc ${simd.blocking.kc}, nc ${simd.blocking.nc}; micro-kernel 2×16 f32x4`);
+notes.push(
+  `${PASSES} pass(es), each cell keeps its fastest; blocking mc ${simd.blocking.mc}, kc ${simd.blocking.kc}, nc ${simd.blocking.nc}; micro-kernel 2×16 f32x4`,
+);
 
 const tfjs = flag('--no-tfjs') ? 'tfjs: skipped (--no-tfjs)' : await loadTfjs();
 notes.push(typeof tfjs === 'string' ? tfjs : tfjs.note);
 
 const COLS = [
-  'js', 'simd copy', 'simd arena', 'simd packed-B', 'relaxed copy', 'relaxed arena', 'relaxed packed-B', 'tfjs-wasm', 'torch 1T', 'torch 2T',
+  'js',
+  'simd copy',
+  'simd arena',
+  'simd packed-B',
+  'relaxed copy',
+  'relaxed arena',
+  'relaxed packed-B',
+  'tfjs-wasm',
+  'torch 1T',
+  'torch 2T',
 ] as const;
 type Col = (typeof COLS)[number];
 const rows: { shape: Shape; gflops: Partial<Record<Col, Timing>> }[] = shapes.map((shape) => ({ shape, gflops: {} }));
 /** Keeps the faster of two timings of one cell (other work on the machine only ever slows a pass down). */
-const merge = (a: Timing | undefined, b: Timing): Timing => (a ? { median: Math.min(a.median, b.median), best: Math.min(a.best, b.best) } : b);
+const merge = (a: Timing | undefined, b: Timing): Timing =>
+  a ? { median: Math.min(a.median, b.median), best: Math.min(a.best, b.best) } : b;
 
 // Each pass measures every cell once; with --passes N, a burst of other load
 // spoils one pass of a cell, not the cell.
@@ -288,7 +322,10 @@ for (let pass = 0; pass < PASSES; pass++) {
     const cell = rows[i].gflops;
     const put = (c: Col, t: Timing) => (cell[c] = merge(cell[c], t));
     if (flops(s) <= JS_MAX_FLOPS) put('js', timeOurs(jsKernels, s, 'copy'));
-    for (const [name, kern] of [['simd', simd], ['relaxed', relaxed]] as const) {
+    for (const [name, kern] of [
+      ['simd', simd],
+      ['relaxed', relaxed],
+    ] as const) {
       put(`${name} copy`, timeOurs(kern, s, 'copy'));
       put(`${name} arena`, timeOurs(kern, s, 'arena'));
       put(`${name} packed-B`, timeOurs(kern, s, 'packed'));
@@ -302,13 +339,17 @@ for (let pass = 0; pass < PASSES; pass++) {
 
 const peaks = peakFns.map(wasmPeak);
 const fmtPeak = (x: number | string) => (typeof x === 'number' ? `${x.toFixed(1)} GFLOP/s` : `n/a (${x})`);
-notes.push(`wasm f32x4 ceiling on one core (registers only): mul+add ${fmtPeak(peaks[0])}, relaxed FMA ${fmtPeak(peaks[1])}`);
+notes.push(
+  `wasm f32x4 ceiling on one core (registers only): mul+add ${fmtPeak(peaks[0])}, relaxed FMA ${fmtPeak(peaks[1])}`,
+);
 
 const gf = (s: Shape, t: Timing | undefined, which: keyof Timing = stat) => (t ? flops(s) / t[which] / 1e9 : undefined);
 const fmt = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(1));
 /** The best of our columns that the engine can use with any runtime: SIMD (not relaxed), arena or packed-B. */
-const ours = (r: (typeof rows)[number]) => Math.max(gf(r.shape, r.gflops['simd arena']) ?? 0, gf(r.shape, r.gflops['simd packed-B']) ?? 0);
-const oursRelaxed = (r: (typeof rows)[number]) => Math.max(gf(r.shape, r.gflops['relaxed arena']) ?? 0, gf(r.shape, r.gflops['relaxed packed-B']) ?? 0);
+const ours = (r: (typeof rows)[number]) =>
+  Math.max(gf(r.shape, r.gflops['simd arena']) ?? 0, gf(r.shape, r.gflops['simd packed-B']) ?? 0);
+const oursRelaxed = (r: (typeof rows)[number]) =>
+  Math.max(gf(r.shape, r.gflops['relaxed arena']) ?? 0, gf(r.shape, r.gflops['relaxed packed-B']) ?? 0);
 
 const lines = [
   `| shape | m×n×k | ${COLS.join(' | ')} | ours ÷ tfjs | ours ÷ torch 1T | relaxed ÷ tfjs |`,
@@ -316,22 +357,31 @@ const lines = [
 ];
 for (const r of rows) {
   const s = r.shape;
-  const tfjsG = gf(s, r.gflops['tfjs-wasm']), torchG = gf(s, r.gflops['torch 1T']);
+  const tfjsG = gf(s, r.gflops['tfjs-wasm']),
+    torchG = gf(s, r.gflops['torch 1T']);
   const ratio = (a: number, x: number | undefined) => (x ? `${(a / x).toFixed(2)}×` : '—');
   const cells = COLS.map((c) => fmt(gf(s, r.gflops[c])));
   const dims = `${s.m}×${s.n}×${s.k}${s.tA || s.tB ? ` (${s.tA ? 'T' : 'N'}${s.tB ? 'T' : 'N'})` : ''}`;
-  lines.push(`| ${s.label} | ${dims} | ${cells.join(' | ')} | ${ratio(ours(r), tfjsG)} | ${ratio(ours(r), torchG)} | ${ratio(oursRelaxed(r), tfjsG)} |`);
+  lines.push(
+    `| ${s.label} | ${dims} | ${cells.join(' | ')} | ${ratio(ours(r), tfjsG)} | ${ratio(ours(r), torchG)} | ${ratio(oursRelaxed(r), tfjsG)} |`,
+  );
 }
 console.log(notes.map((n) => `- ${n}`).join('\n'));
-console.log([
-  '',
-  `GFLOP/s, ${stat === 'best' ? 'fastest sample' : 'median of samples'} (higher is better). copy: operands in ordinary Float32Arrays, copied into wasm memory per call;`,
-  'arena: operands allocated in wasm memory (allocF32); packed-B: arena, with B packed once (packB) as for a recurrent kernel.',
-  '"ours" = the better of simd arena / simd packed-B (runs everywhere); "relaxed" = the same with relaxed-SIMD FMA.',
-  '',
-].join('\n'));
+console.log(
+  [
+    '',
+    `GFLOP/s, ${stat === 'best' ? 'fastest sample' : 'median of samples'} (higher is better). copy: operands in ordinary Float32Arrays, copied into wasm memory per call;`,
+    'arena: operands allocated in wasm memory (allocF32); packed-B: arena, with B packed once (packB) as for a recurrent kernel.',
+    '"ours" = the better of simd arena / simd packed-B (runs everywhere); "relaxed" = the same with relaxed-SIMD FMA.',
+    '',
+  ].join('\n'),
+);
 console.log(lines.join('\n'));
-console.log(`\nload average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `\nload average at end ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 
 const jsonPath = opt('--json');
 if (jsonPath) {
@@ -340,9 +390,14 @@ if (jsonPath) {
     rows: rows.map((r) => ({
       ...r.shape,
       flops: flops(r.shape),
-      gflops: Object.fromEntries(Object.entries(r.gflops).map(([c, t]) => [c, { median: gf(r.shape, t, 'median'), best: gf(r.shape, t, 'best') }])),
+      gflops: Object.fromEntries(
+        Object.entries(r.gflops).map(([c, t]) => [
+          c,
+          { median: gf(r.shape, t, 'median'), best: gf(r.shape, t, 'best') },
+        ]),
+      ),
     })),
   };
-  writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`wrote ${jsonPath}`);
 }

@@ -25,7 +25,11 @@ const [id = 'W', which = 'wasm', mode = 'taps', runsArg = '10'] = process.argv.s
 const RUNS = Number(runsArg);
 const w = workload(id);
 
-interface Bucket { calls: number; ms: number; flops: number }
+interface Bucket {
+  calls: number;
+  ms: number;
+  flops: number;
+}
 const buckets = new Map<string, Bucket>();
 
 /** Wraps every method of the kernels so that each call is timed, keyed by method and shape. */
@@ -38,7 +42,8 @@ function timed(k: Kernels): Kernels {
         const t0 = performance.now();
         const r = (v as (...x: unknown[]) => unknown).apply(target, a);
         const ms = performance.now() - t0;
-        let key = String(prop), flops = 0;
+        let key = String(prop),
+          flops = 0;
         if (prop === 'gemm') {
           const [tA, tB, m, n, kk] = a as [boolean, boolean, number, number, number];
           key = `gemm ${tA ? 'Aᵀ' : 'A'}·${tB ? 'Bᵀ' : 'B'} ${m}×${n}×${kk}`;
@@ -49,7 +54,9 @@ function timed(k: Kernels): Kernels {
           flops = 2 * m * n * kk;
         }
         const b = buckets.get(key) ?? { calls: 0, ms: 0, flops: 0 };
-        b.calls++; b.ms += ms; b.flops += flops;
+        b.calls++;
+        b.ms += ms;
+        b.flops += flops;
         buckets.set(key, b);
         return r;
       };
@@ -67,14 +74,24 @@ async function main(): Promise<void> {
   const model = buildBenchModel(w);
   const params = materializeParams(model, 'float32');
   const d = benchData(w, mode === 'analyze' ? 256 : w.batch);
-  const run = mode === 'analyze' ? (): void => {
-    analyzeModel(model, { inputs: [d.x], targets: [d.y] }, { batchSize: 32 });
-  } : (): void => {
-    lossAndGrads(model, [d.x], [d.y], { losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }], flavor: 'keras3', dtype: 'float32', params, taps: mode === 'taps' ? ALL_TAPS : null });
-  };
+  const run =
+    mode === 'analyze'
+      ? (): void => {
+          analyzeModel(model, { inputs: [d.x], targets: [d.y] }, { batchSize: 32 });
+        }
+      : (): void => {
+          lossAndGrads(model, [d.x], [d.y], {
+            losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }],
+            flavor: 'keras3',
+            dtype: 'float32',
+            params,
+            taps: mode === 'taps' ? ALL_TAPS : null,
+          });
+        };
   // Warm up as the bench does (timing.ts) so that V8 has optimised the WebAssembly and JavaScript.
   const w0 = performance.now();
-  do run(); while (performance.now() - w0 < WARM_S * 1e3);
+  do run();
+  while (performance.now() - w0 < WARM_S * 1e3);
   buckets.clear();
   const t0 = performance.now();
   for (let i = 0; i < RUNS; i++) run();
@@ -83,17 +100,42 @@ async function main(): Promise<void> {
   const kernMs = rows.reduce((s, [, b]) => s + b.ms, 0) / RUNS;
   const out: string[] = [];
   const flops = gradFlops(w) * (mode === 'analyze' ? 256 / w.batch : 1);
-  out.push(`${id}, ${kern.name} kernels, ${mode}: ${total.toFixed(1)} ms per run (${(flops / total / 1e6).toFixed(1)} GFLOP/s by the FLOP model)`);
-  out.push(`  kernel calls ${kernMs.toFixed(1)} ms (${((100 * kernMs) / total).toFixed(0)}%), everything else ${(total - kernMs).toFixed(1)} ms (${((100 * (total - kernMs)) / total).toFixed(0)}%)`);
+  out.push(
+    `${id}, ${kern.name} kernels, ${mode}: ${total.toFixed(1)} ms per run (${(flops / total / 1e6).toFixed(1)} GFLOP/s by the FLOP model)`,
+  );
+  out.push(
+    `  kernel calls ${kernMs.toFixed(1)} ms (${((100 * kernMs) / total).toFixed(0)}%), everything else ` +
+      `${(total - kernMs).toFixed(1)} ms (${((100 * (total - kernMs)) / total).toFixed(0)}%)`,
+  );
   out.push('  per run: ms  share  calls  GFLOP/s  call');
   for (const [key, b] of rows.slice(0, 12)) {
-    out.push(`  ${(b.ms / RUNS).toFixed(1).padStart(7)} ${((100 * b.ms) / RUNS / total).toFixed(1).padStart(5)}% ${String(b.calls / RUNS).padStart(6)} ${(b.flops ? (b.flops / b.ms / 1e6).toFixed(1) : '—').padStart(8)}  ${key}`);
+    out.push(
+      `  ${(b.ms / RUNS).toFixed(1).padStart(7)} ${((100 * b.ms) / RUNS / total).toFixed(1).padStart(5)}% ` +
+        `${String(b.calls / RUNS).padStart(6)} ` +
+        `${(b.flops ? (b.flops / b.ms / 1e6).toFixed(1) : '—').padStart(8)}  ${key}`,
+    );
   }
   console.log(out.join('\n'));
 
   // V8 CPU profile of the same workload in a child, summarised by self time per function.
   const dir = mkdtempSync(join(tmpdir(), 'rnnscope-prof-'));
-  const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', join(here, 'child-rnnscope.ts'), id, which, mode, String(RUNS), '600'], { cwd: join(here, '..'), encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      dir,
+      '--import',
+      'tsx',
+      join(here, 'child-rnnscope.ts'),
+      id,
+      which,
+      mode,
+      String(RUNS),
+      '600',
+    ],
+    { cwd: join(here, '..'), encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`profiled child failed: ${r.stderr.trim().split('\n').at(-1)}`);
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
   console.log(`\nV8 CPU profile (self time, whole child incl. setup and warm-up; ${file}):`);
@@ -121,7 +163,9 @@ function summarise(p: CpuProfile, top = 15): string[] {
     const key = `${f.functionName || '(anonymous)'}${where ? ` ${where}` : ''}`;
     self.set(key, (self.get(key) ?? 0) + dt);
   });
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
     .map(([k, us]) => `  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${k}`);
 }
 

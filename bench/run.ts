@@ -8,7 +8,7 @@
 //   ─► Measurement[] ─► targets ─► report.ts ─► latest.md, latest.json
 //
 //   npm run bench -- [--quick] [--only REGEX] [--repeats N] [--budget S]
-//                    [--no-js] [--no-torch] [--no-tfjs] [--no-browser] [--wait-load [MAX_LOAD]] [--resume] [--render] [--out DIR]
+// [--no-js] [--no-torch] [--no-tfjs] [--no-browser] [--wait-load [MAX_LOAD]] [--resume] [--render] [--out DIR]
 //
 // --render: only rewrite latest.md from latest.json.
 // --resume: take over the measurements of an interrupted run (results/partial.json).
@@ -53,7 +53,9 @@ const ids = flag('--quick') ? ['W', 'W-gru', 'W-rnn'] : WORKLOADS.map((w) => w.i
 const only = opt('--only');
 const workloads = WORKLOADS.filter((w) => ids.includes(w.id) && (!only || new RegExp(`^(?:${only})$`).test(w.id)));
 
-const log = (s: string): void => { process.stderr.write(`${s}\n`); };
+const log = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
 
 // ---- machine and load --------------------------------------------------------------------------
 
@@ -95,7 +97,9 @@ function sleep(ms: number): void {
 function waitForLoad(max: number): void {
   const until = Date.now() + 30 * 60e3;
   while (loadavg()[0]! >= max && Date.now() < until) {
-    log(`load average ${loadavg()[0]!.toFixed(2)} ≥ ${max}: waiting 30 s (gives up ${new Date(until).toISOString().slice(11, 16)} UTC)`);
+    log(
+      `load average ${loadavg()[0]!.toFixed(2)} ≥ ${max}: waiting 30 s (gives up ${new Date(until).toISOString().slice(11, 16)} UTC)`,
+    );
     sleep(30e3);
   }
 }
@@ -121,20 +125,39 @@ interface ChildOut {
 }
 
 /** Runs one child; returns its last stdout line parsed and the CPU other processes used meanwhile. */
-function runChildOnce(cmd: string, argv: string[], env: Record<string, string> = {}): { out: ChildOut; othersCores: number | null } {
-  const b0 = machineBusyS(), t0 = performance.now();
-  const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26, timeout: 30 * 60e3 });
-  const wall = (performance.now() - t0) / 1e3, b1 = machineBusyS();
-  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
+function runChildOnce(
+  cmd: string,
+  argv: string[],
+  env: Record<string, string> = {},
+): { out: ChildOut; othersCores: number | null } {
+  const b0 = machineBusyS(),
+    t0 = performance.now();
+  const r = spawnSync(cmd, argv, {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 26,
+    timeout: 30 * 60e3,
+  });
+  const wall = (performance.now() - t0) / 1e3,
+    b1 = machineBusyS();
+  const line = (r.stdout ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .at(-1);
   let out: ChildOut;
   try {
-    out = line ? JSON.parse(line) as ChildOut : { ok: false, error: (r.error?.message ?? r.stderr?.trim().split('\n').at(-1)) || `exit ${r.status}` };
+    out = line
+      ? (JSON.parse(line) as ChildOut)
+      : { ok: false, error: (r.error?.message ?? r.stderr?.trim().split('\n').at(-1)) || `exit ${r.status}` };
   } catch {
     out = { ok: false, error: `unreadable output: ${line!.slice(0, 200)}` };
   }
   if (!out.ok && !out.error && !out.skipped) out.error = r.stderr?.trim().split('\n').at(-1) ?? 'failed';
   const cpu = out.cpuS ?? out['cpu_s'];
-  const othersCores = b0 !== null && b1 !== null && typeof cpu === 'number' ? Math.max(0, (b1 - b0 - cpu) / wall) : null;
+  const othersCores =
+    b0 !== null && b1 !== null && typeof cpu === 'number' ? Math.max(0, (b1 - b0 - cpu) / wall) : null;
   return { out, othersCores };
 }
 
@@ -151,20 +174,29 @@ function busyNow(ms = 5000): number | null {
  * RETRY_ABOVE cores is repeated (up to twice) once the machine is quiet again (waiting at most
  * 3 min each time); the least disturbed attempt is kept.
  */
-function runChild(cmd: string, argv: string[], env: Record<string, string> = {}): { out: ChildOut; othersCores: number | null } {
+function runChild(
+  cmd: string,
+  argv: string[],
+  env: Record<string, string> = {},
+): { out: ChildOut; othersCores: number | null } {
   let bestRun = runChildOnce(cmd, argv, env);
   for (let retry = 0; waitLoad !== null && retry < 2 && (bestRun.othersCores ?? 0) > RETRY_ABOVE; retry++) {
     const until = Date.now() + 180e3;
     let busy = busyNow();
     while (busy !== null && busy > RETRY_ABOVE && Date.now() < until) busy = busyNow();
-    log(`    (others used ${bestRun.othersCores!.toFixed(2)} cores; measuring again, others now ${busy?.toFixed(2) ?? '?'})`);
+    log(
+      `    (others used ${bestRun.othersCores!.toFixed(2)} cores; measuring again, others now ${busy?.toFixed(2) ?? '?'})`,
+    );
     const again = runChildOnce(cmd, argv, env);
     if (again.out.ok && (again.othersCores ?? 0) < (bestRun.othersCores ?? 0)) bestRun = again;
   }
   return bestRun;
 }
 
-const node = (file: string, ...rest: (string | number)[]): [string, string[]] => [process.execPath, ['--import', 'tsx', join(here, file), ...rest.map(String)]];
+const node = (file: string, ...rest: (string | number)[]): [string, string[]] => [
+  process.execPath,
+  ['--import', 'tsx', join(here, file), ...rest.map(String)],
+];
 
 // ---- measurements --------------------------------------------------------------------------------
 
@@ -187,11 +219,29 @@ const measurements: Measurement[] = [];
 const notes: string[] = [];
 const peers: string[] = [];
 
-function record(w: Workload, impl: Impl, variant: string, flops: number, r: { out: ChildOut; othersCores: number | null }, detail = ''): Measurement {
+function record(
+  w: Workload,
+  impl: Impl,
+  variant: string,
+  flops: number,
+  r: { out: ChildOut; othersCores: number | null },
+  detail = '',
+): Measurement {
   const o = r.out;
   const m: Measurement = {
-    workload: w.id, impl, variant, detail: o.kernels ?? detail, median: o.ok ? o.median ?? null : null, times: o.times ?? [],
-    first: o.first ?? null, warmupRuns: o.warmupRuns ?? null, maxRssMb: o.maxRssMb ?? null, flops, gflops: null, peakShare: null, othersCores: r.othersCores,
+    workload: w.id,
+    impl,
+    variant,
+    detail: o.kernels ?? detail,
+    median: o.ok ? (o.median ?? null) : null,
+    times: o.times ?? [],
+    first: o.first ?? null,
+    warmupRuns: o.warmupRuns ?? null,
+    maxRssMb: o.maxRssMb ?? null,
+    flops,
+    gflops: null,
+    peakShare: null,
+    othersCores: r.othersCores,
   };
   if (o.ok && m.median) {
     m.gflops = flops / m.median / 1e9;
@@ -204,13 +254,31 @@ function record(w: Workload, impl: Impl, variant: string, flops: number, r: { ou
   if (!o.ok) m.skipped = o.skipped ?? `failed: ${o.error}`;
   measurements.push(m);
   const mb = m.maxRssMb === null ? '' : `  ${m.maxRssMb.toFixed(0)} MB`;
-  log(`  ${w.id.padEnd(10)} ${impl} ${variant.padEnd(16)} ${m.skipped ?? `${m.median!.toFixed(3)} s  ${m.gflops!.toFixed(1)} GFLOP/s${mb}  (${m.times.length} runs, others ${r.othersCores?.toFixed(2) ?? '?'} cores)`}`);
+  log(
+    `  ${w.id.padEnd(10)} ${impl} ${variant.padEnd(16)} ` +
+      `${m.skipped ?? `${m.median!.toFixed(3)} s  ${m.gflops!.toFixed(1)} GFLOP/s${mb}  (${m.times.length} runs, others ${r.othersCores?.toFixed(2) ?? '?'} cores)`}`,
+  );
   savePartial();
   return m;
 }
 
 function skip(w: Workload, impl: Impl, variant: string, reason: string): void {
-  measurements.push({ workload: w.id, impl, variant, detail: '', median: null, times: [], first: null, warmupRuns: null, maxRssMb: null, flops: gradFlops(w), gflops: null, peakShare: null, othersCores: null, skipped: reason });
+  measurements.push({
+    workload: w.id,
+    impl,
+    variant,
+    detail: '',
+    median: null,
+    times: [],
+    first: null,
+    warmupRuns: null,
+    maxRssMb: null,
+    flops: gradFlops(w),
+    gflops: null,
+    peakShare: null,
+    othersCores: null,
+    skipped: reason,
+  });
   log(`  ${w.id.padEnd(10)} ${impl} ${variant.padEnd(16)} skipped: ${reason}`);
   savePartial();
 }
@@ -221,18 +289,30 @@ function savePartial(): void {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(partialPath, JSON.stringify({ measurements, notes, peers }));
 }
-const resumed: Measurement[] = flag('--resume') && existsSync(partialPath) ? (JSON.parse(readFileSync(partialPath, 'utf8')) as { measurements: Measurement[] }).measurements : [];
+const resumed: Measurement[] =
+  flag('--resume') && existsSync(partialPath)
+    ? (JSON.parse(readFileSync(partialPath, 'utf8')) as { measurements: Measurement[] }).measurements
+    : [];
 /** With --resume, takes a measurement over from the interrupted run; true when it did. */
 function reuse(wid: string, impl: Impl, variant: string): boolean {
   const m = resumed.find((x) => x.workload === wid && x.impl === impl && x.variant === variant);
-  if (m) { measurements.push(m); log(`  ${wid.padEnd(10)} ${impl} ${variant.padEnd(16)} (from the interrupted run)`); }
+  if (m) {
+    measurements.push(m);
+    log(`  ${wid.padEnd(10)} ${impl} ${variant.padEnd(16)} (from the interrupted run)`);
+  }
   return !!m;
 }
 
 /** Seconds one run of `impl variant` on w would take, from its GFLOP/s on the W-family workload of the same cell. */
 function estimate(w: Workload, impl: Impl, variant: string, extraFlops = 0): number | null {
-  const ref = measurements.find((m) => m.impl === impl && m.variant === variant && m.gflops && ['W', 'W-gru', 'W-rnn'].includes(m.workload)
-    && WORKLOADS.find((x) => x.id === m.workload)!.kind === (w.kind));
+  const ref = measurements.find(
+    (m) =>
+      m.impl === impl &&
+      m.variant === variant &&
+      m.gflops &&
+      ['W', 'W-gru', 'W-rnn'].includes(m.workload) &&
+      WORKLOADS.find((x) => x.id === m.workload)!.kind === w.kind,
+  );
   return ref ? (gradFlops(w) + extraFlops) / (ref.gflops! * 1e9) : null;
 }
 
@@ -245,7 +325,9 @@ function detectWasm(): Promise<string | null> {
 
 function detectTorch(): string | null {
   const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0 ? null : `PyTorch not available (${(r.error?.message ?? r.stderr.trim().split('\n').at(-1)) || 'import torch failed'}); install Debian's python3-torch`;
+  return r.status === 0
+    ? null
+    : `PyTorch not available (${(r.error?.message ?? r.stderr.trim().split('\n').at(-1)) || 'import torch failed'}); install Debian's python3-torch`;
 }
 
 async function detectTfjs(): Promise<string | null> {
@@ -269,7 +351,9 @@ async function main(): Promise<void> {
   if (waitLoad !== null) waitForLoad(waitLoad);
   const loadStart = loadavg();
   const started = new Date();
-  log(`rnnscope bench: ${workloads.map((w) => w.id).join(', ')}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}; fp32 peak ${peakGflops.toFixed(0)} GFLOP/s`);
+  log(
+    `rnnscope bench: ${workloads.map((w) => w.id).join(', ')}; load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}; fp32 peak ${peakGflops.toFixed(0)} GFLOP/s`,
+  );
 
   const noWasm = await detectWasm();
   const kernelsList = [...(noWasm ? [] : ['wasm']), ...(flag('--no-js') ? [] : ['js'])];
@@ -295,21 +379,46 @@ async function main(): Promise<void> {
         // analyze = 8 batches of 32 with taps, plus the statistics: its flops are 8 gradients.
         const flops = mode.startsWith('analyze') ? (256 / w.batch) * F : F;
         // Checkpointing recomputes the forward pass once: estimate with 4/3 of the counted flops.
-        const est = k === 'js' && !mode.startsWith('analyze') ? estimate(w, 'rnnscope', 'js grad', long ? forwardFlops(w) : 0) : null;
+        const est =
+          k === 'js' && !mode.startsWith('analyze')
+            ? estimate(w, 'rnnscope', 'js grad', long ? forwardFlops(w) : 0)
+            : null;
         if (est !== null && est > MAX_EST_RUN_S) {
-          skip(w, 'rnnscope', variant, `estimated ${(est / 60).toFixed(0)} min per run at the JS kernels' speed on W; not run`);
+          skip(
+            w,
+            'rnnscope',
+            variant,
+            `estimated ${(est / 60).toFixed(0)} min per run at the JS kernels' speed on W; not run`,
+          );
           continue;
         }
         record(w, 'rnnscope', variant, flops, runChild(...node('child-rnnscope.ts', w.id, k, mode, REPEATS, BUDGET_S)));
       }
     }
-    if (long) notes.push(`${w.id}: rnnscope measured without taps: all taps of ${w.steps} steps are (B, T, width) arrays of ${((w.batch * w.steps * (17 * w.units + 2 * w.inputs) * 4) / 2 ** 30).toFixed(1)} GiB, by design above the 1 GiB target.`);
+    if (long)
+      notes.push(
+        `${w.id}: rnnscope measured without taps: all taps of ${w.steps} steps are (B, T, width) arrays of ${((w.batch * w.steps * (17 * w.units + 2 * w.inputs) * 4) / 2 ** 30).toFixed(1)} GiB, by design above the 1 GiB target.`,
+      );
     // ---- PyTorch
     if (!noTorch) {
       const variants = long || w.id === 'W-long-ref' ? ['fused'] : ['fused', 'unrolled'];
       for (const v of variants) {
         if (reuse(w.id, 'torch', v)) continue;
-        const r = runChild('/usr/bin/python3', [join(here, 'torch_bench.py'), w.kind === 'SimpleRNN' ? 'RNN' : w.kind, w.inputs, w.units, w.steps, w.batch, w.layers, REPEATS, v].map(String), { BENCH_BUDGET_S: String(BUDGET_S) });
+        const r = runChild(
+          '/usr/bin/python3',
+          [
+            join(here, 'torch_bench.py'),
+            w.kind === 'SimpleRNN' ? 'RNN' : w.kind,
+            w.inputs,
+            w.units,
+            w.steps,
+            w.batch,
+            w.layers,
+            REPEATS,
+            v,
+          ].map(String),
+          { BENCH_BUDGET_S: String(BUDGET_S) },
+        );
         const o = r.out;
         if (o.ok === undefined) {
           o.ok = typeof o[v] === 'number';
@@ -324,7 +433,10 @@ async function main(): Promise<void> {
         record(w, 'torch', v, F, r);
         if (o.ok && !peers.some((p) => p.startsWith('PyTorch'))) peers.push(`PyTorch: ${o.kernels}`);
       }
-      if (long) notes.push(`${w.id}: PyTorch's per-step unrolled version is not run beyond 1000 steps (torch_bench.py); its fused nn.LSTM stores every step's activations (no checkpointing), hence its peak RSS.`);
+      if (long)
+        notes.push(
+          `${w.id}: PyTorch's per-step unrolled version is not run beyond 1000 steps (torch_bench.py); its fused nn.LSTM stores every step's activations (no checkpointing), hence its peak RSS.`,
+        );
     }
     // ---- TF.js
     if (!noTfjs && w.id !== 'W-long-ref') {
@@ -332,10 +444,23 @@ async function main(): Promise<void> {
         if (reuse(w.id, 'tfjs', backend)) continue;
         const est = estimate(w, 'tfjs', backend);
         if (long || (est !== null && est > TFJS_MAX_RUN_S)) {
-          skip(w, 'tfjs', backend, long ? `not run: ${w.steps} steps of tf.layers ${w.kind} (estimated ${est === null ? '≫ 60 s' : `${(est / 60).toFixed(0)} min`} per run, > ${TFJS_MAX_RUN_S} s)` : `estimated ${est!.toFixed(0)} s per run (> ${TFJS_MAX_RUN_S} s); not run`);
+          skip(
+            w,
+            'tfjs',
+            backend,
+            long
+              ? `not run: ${w.steps} steps of tf.layers ${w.kind} (estimated ${est === null ? '≫ 60 s' : `${(est / 60).toFixed(0)} min`} per run, > ${TFJS_MAX_RUN_S} s)`
+              : `estimated ${est!.toFixed(0)} s per run (> ${TFJS_MAX_RUN_S} s); not run`,
+          );
           continue;
         }
-        const m = record(w, 'tfjs', backend, F, runChild(...node('peers-tfjs.ts', w.id, backend, REPEATS, BUDGET_S, TFJS_MAX_RUN_S)));
+        const m = record(
+          w,
+          'tfjs',
+          backend,
+          F,
+          runChild(...node('peers-tfjs.ts', w.id, backend, REPEATS, BUDGET_S, TFJS_MAX_RUN_S)),
+        );
         if (!m.skipped && !peers.some((p) => p.includes(m.detail))) peers.push(`TF.js: ${m.detail}`);
       }
     }
@@ -345,13 +470,27 @@ async function main(): Promise<void> {
   if (inBrowser.length && !noWasm && !flag('--no-browser')) {
     log('W in Chromium (wasm kernels)');
     const modes = ['grad', 'taps'] as const;
-    const r = await measureInChromium(modes.map((mode) => ({ id: 'W', mode })), REPEATS, BUDGET_S).catch((e: unknown) => `failed: ${(e as Error).message.split('\n')[0]}`);
+    const r = await measureInChromium(
+      modes.map((mode) => ({ id: 'W', mode })),
+      REPEATS,
+      BUDGET_S,
+    ).catch((e: unknown) => `failed: ${(e as Error).message.split('\n')[0]}`);
     if (typeof r === 'string') notes.push(`rnnscope in Chromium not measured: ${r}.`);
     else {
-      r.forEach((x, i) => record(inBrowser[0]!, 'rnnscope', `wasm ${modes[i]} · Chromium`, gradFlops(inBrowser[0]!), {
-        out: { ok: true, kernels: `${x.result.kernels}, ${x.browser}${x.result.crossOriginIsolated ? '' : ', NOT cross-origin isolated'}`, times: x.result.times, median: x.result.median, first: x.result.first, warmupRuns: x.result.warmupRuns, gradNorm: x.result.gradNorm },
-        othersCores: null,
-      }));
+      r.forEach((x, i) =>
+        record(inBrowser[0]!, 'rnnscope', `wasm ${modes[i]} · Chromium`, gradFlops(inBrowser[0]!), {
+          out: {
+            ok: true,
+            kernels: `${x.result.kernels}, ${x.browser}${x.result.crossOriginIsolated ? '' : ', NOT cross-origin isolated'}`,
+            times: x.result.times,
+            median: x.result.median,
+            first: x.result.first,
+            warmupRuns: x.result.warmupRuns,
+            gradNorm: x.result.gradNorm,
+          },
+          othersCores: null,
+        }),
+      );
     }
   }
 
@@ -364,20 +503,30 @@ async function main(): Promise<void> {
     command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
     source: gitSource(),
     machine: {
-      cpu: cpuModel(), cores, mhz, peakGflops,
+      cpu: cpuModel(),
+      cores,
+      mhz,
+      peakGflops,
       peakNote: `${cores} cores × ${(mhz / 1000).toFixed(3)} GHz (the clock /proc/cpuinfo reports; boost clocks would raise it) × 32 fp32 flops/cycle (AVX2: two 256-bit FMA pipes). The CPU also has AVX-512; if its FMA pipes are 512 bits wide the true peak is twice this, and every "% peak" halves.`,
-      node: process.versions.node, loadStart, loadEnd,
+      node: process.versions.node,
+      loadStart,
+      loadEnd,
     },
     peers,
-    flopModel: 'matrix products only, 2 flops per multiply–add: forward = Σ over layers 2·T·B·(I+U)·G·U (G = 4 LSTM, 3 GRU, 1 SimpleRNN), backward = 2 × forward, one gradient = 3 × forward; elementwise gate math, the Dense head and checkpoint recomputation are not counted. analyze = 8 gradients (256 samples, batch 32).',
+    flopModel:
+      'matrix products only, 2 flops per multiply–add: forward = Σ over layers 2·T·B·(I+U)·G·U (G = 4 LSTM, 3 GRU, 1 SimpleRNN), backward = 2 × forward, one gradient = 3 × forward; elementwise gate math, the Dense head and checkpoint recomputation are not counted. analyze = 8 gradients (256 samples, batch 32).',
     method: `each measurement in a fresh child process (peak RSS = that process's maxRSS, including Node/Python and the library itself); in-process timing of one gradient (forward + backward, all parameters) after ${WARM_S} s of warm-up runs (at least one; V8 needs several runs to optimise the WebAssembly and JavaScript); median of up to ${REPEATS} runs, fewer when they would exceed ${BUDGET_S} s (the runs column). float32 throughout. rnnscope and TF.js use one thread; PyTorch uses ${cores} intra-op threads with one OpenBLAS thread each (torch_bench.py: its fastest setting here; the default, where OpenBLAS starts ${cores} threads inside each torch thread, oversubscribes the cores and is 2–4× slower).`,
-    measurements, targets, notes,
+    measurements,
+    targets,
+    notes,
   };
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(join(outDir, 'latest.md'), toMarkdown(report));
   rmSync(partialPath, { force: true });
-  log(`\nwrote ${join(outDir, 'latest.md')} and latest.json; load average at end ${loadEnd.map((x) => x.toFixed(2)).join(' ')}`);
+  log(
+    `\nwrote ${join(outDir, 'latest.md')} and latest.json; load average at end ${loadEnd.map((x) => x.toFixed(2)).join(' ')}`,
+  );
   for (const t of targets) log(`  ${t.pass === null ? 'n/a ' : t.pass ? 'pass' : 'FAIL'}  ${t.text}: ${t.measured}`);
 }
 
@@ -388,7 +537,8 @@ const get = (wid: string, impl: Impl, variant: string): Measurement | undefined 
 
 /** rnnscope's fastest kernels for a workload and mode. */
 function best(wid: string, mode: string): Measurement | undefined {
-  return measurements.filter((m) => m.workload === wid && m.impl === 'rnnscope' && m.variant.endsWith(` ${mode}`) && m.median !== null)
+  return measurements
+    .filter((m) => m.workload === wid && m.impl === 'rnnscope' && m.variant.endsWith(` ${mode}`) && m.median !== null)
     .sort((a, b) => a.median! - b.median!)[0];
 }
 
@@ -396,42 +546,133 @@ const s = (x: number): string => (x >= 10 ? x.toFixed(1) : x.toPrecision(3));
 
 function evaluateTargets(): Target[] {
   const T: Target[] = [];
-  const add = (id: string, text: string, limit: string, value: number | null, measured: string, ok: (v: number) => boolean): void => {
-    T.push({ id, text, limit, value, measured: value === null ? `not measured (${measured})` : measured, pass: value === null ? null : ok(value) });
+  const add = (
+    id: string,
+    text: string,
+    limit: string,
+    value: number | null,
+    measured: string,
+    ok: (v: number) => boolean,
+  ): void => {
+    T.push({
+      id,
+      text,
+      limit,
+      value,
+      measured: value === null ? `not measured (${measured})` : measured,
+      pass: value === null ? null : ok(value),
+    });
   };
   const wt = best('W', 'taps');
-  const tu = get('W', 'torch', 'unrolled'), tf = get('W', 'torch', 'fused'), jw = get('W', 'tfjs', 'wasm');
+  const tu = get('W', 'torch', 'unrolled'),
+    tf = get('W', 'torch', 'fused'),
+    jw = get('W', 'tfjs', 'wasm');
   const lbl = (m: Measurement): string => `rnnscope ${m.variant} ${s(m.median!)} s`;
-  add('W-taps-vs-unrolled', 'W with all taps ≤ PyTorch per-step unrolled', '≤ 1×', wt && tu ? wt.median! / tu.median! : null,
-    wt && tu ? `${lbl(wt)} ÷ PyTorch unrolled ${s(tu.median!)} s = ${s(wt.median! / tu.median!)}×` : 'a side is missing', (v) => v <= 1);
-  add('W-taps-vs-fused', 'W with all taps ≤ 1.5 × PyTorch fused nn.LSTM (no taps)', '≤ 1.5×', wt && tf ? wt.median! / tf.median! : null,
-    wt && tf ? `${lbl(wt)} ÷ PyTorch fused ${s(tf.median!)} s = ${s(wt.median! / tf.median!)}×` : 'a side is missing', (v) => v <= 1.5);
-  add('W-taps-vs-tfjs', 'W with all taps ≥ 15× faster than TF.js wasm', '≥ 15×', wt && jw ? jw.median! / wt.median! : null,
-    wt && jw ? `TF.js wasm ${s(jw.median!)} s ÷ ${lbl(wt)} = ${s(jw.median! / wt.median!)}×` : 'a side is missing', (v) => v >= 15);
-  const lg = best('W-large', 'grad'), ltf = get('W-large', 'torch', 'fused');
-  add('W-large-peak', 'W-large ≥ 25% of the fp32 peak', '≥ 25%', lg?.peakShare ?? null,
-    lg ? `rnnscope ${lg.variant}: ${s(lg.gflops!)} GFLOP/s = ${(100 * lg.peakShare!).toFixed(1)}% of ${peakGflops.toFixed(0)}${ltf ? ` (PyTorch fused: ${(100 * ltf.peakShare!).toFixed(1)}%)` : ''}` : 'W-large not run', (v) => v >= 0.25);
+  add(
+    'W-taps-vs-unrolled',
+    'W with all taps ≤ PyTorch per-step unrolled',
+    '≤ 1×',
+    wt && tu ? wt.median! / tu.median! : null,
+    wt && tu
+      ? `${lbl(wt)} ÷ PyTorch unrolled ${s(tu.median!)} s = ${s(wt.median! / tu.median!)}×`
+      : 'a side is missing',
+    (v) => v <= 1,
+  );
+  add(
+    'W-taps-vs-fused',
+    'W with all taps ≤ 1.5 × PyTorch fused nn.LSTM (no taps)',
+    '≤ 1.5×',
+    wt && tf ? wt.median! / tf.median! : null,
+    wt && tf ? `${lbl(wt)} ÷ PyTorch fused ${s(tf.median!)} s = ${s(wt.median! / tf.median!)}×` : 'a side is missing',
+    (v) => v <= 1.5,
+  );
+  add(
+    'W-taps-vs-tfjs',
+    'W with all taps ≥ 15× faster than TF.js wasm',
+    '≥ 15×',
+    wt && jw ? jw.median! / wt.median! : null,
+    wt && jw ? `TF.js wasm ${s(jw.median!)} s ÷ ${lbl(wt)} = ${s(jw.median! / wt.median!)}×` : 'a side is missing',
+    (v) => v >= 15,
+  );
+  const lg = best('W-large', 'grad'),
+    ltf = get('W-large', 'torch', 'fused');
+  add(
+    'W-large-peak',
+    'W-large ≥ 25% of the fp32 peak',
+    '≥ 25%',
+    lg?.peakShare ?? null,
+    lg
+      ? `rnnscope ${lg.variant}: ${s(lg.gflops!)} GFLOP/s = ${(100 * lg.peakShare!).toFixed(1)}% of ${peakGflops.toFixed(0)}${ltf ? ` (PyTorch fused: ${(100 * ltf.peakShare!).toFixed(1)}%)` : ''}`
+      : 'W-large not run',
+    (v) => v >= 0.25,
+  );
   const wl = best('W-long', 'grad');
-  add('W-long-memory', 'W-long peak memory < 1 GiB', '< 1024 MB', wl?.maxRssMb ?? null,
-    wl ? `rnnscope ${wl.variant}: peak RSS ${wl.maxRssMb!.toFixed(0)} MB` : 'W-long not run', (v) => v < 1024);
+  add(
+    'W-long-memory',
+    'W-long peak memory < 1 GiB',
+    '< 1024 MB',
+    wl?.maxRssMb ?? null,
+    wl ? `rnnscope ${wl.variant}: peak RSS ${wl.maxRssMb!.toFixed(0)} MB` : 'W-long not run',
+    (v) => v < 1024,
+  );
   const wlr = wl ? get('W-long-ref', 'rnnscope', wl.variant) : undefined;
   const perStep = (m: Measurement): number => m.median! / WORKLOADS.find((x) => x.id === m.workload)!.steps;
-  add('W-long-per-step', 'W-long time per step ≤ 1.5 × a short sequence\'s', '≤ 1.5×', wl && wlr ? perStep(wl) / perStep(wlr) : null,
-    wl && wlr ? `${(1e3 * perStep(wl)).toFixed(2)} ms/step (10,000 steps) ÷ ${(1e3 * perStep(wlr)).toFixed(2)} ms/step (200 steps) = ${s(perStep(wl) / perStep(wlr))}×` : 'W-long or W-long-ref not run', (v) => v <= 1.5);
+  add(
+    'W-long-per-step',
+    "W-long time per step ≤ 1.5 × a short sequence's",
+    '≤ 1.5×',
+    wl && wlr ? perStep(wl) / perStep(wlr) : null,
+    wl && wlr
+      ? `${(1e3 * perStep(wl)).toFixed(2)} ms/step (10,000 steps) ÷ ${(1e3 * perStep(wlr)).toFixed(2)} ` +
+          `ms/step (200 steps) = ${s(perStep(wl) / perStep(wlr))}×`
+      : 'W-long or W-long-ref not run',
+    (v) => v <= 1.5,
+  );
   // `rnnscope analyze` in Node runs analyze-par (worker threads); the single-thread analyze is the browser's path.
   const an = best('W', 'analyze-par') ?? best('W', 'analyze');
   const an1 = best('W', 'analyze');
-  add('analyze-time', '`rnnscope analyze` on 256 samples of W (all quantities incl. connectivity) < 3 s', '< 3 s', an?.median ?? null,
-    an ? `rnnscope ${an.variant}: ${s(an.median!)} s${an1 && an1 !== an ? ` (one thread: ${s(an1.median!)} s)` : ''}` : 'not run', (v) => v < 3);
+  add(
+    'analyze-time',
+    '`rnnscope analyze` on 256 samples of W (all quantities incl. connectivity) < 3 s',
+    '< 3 s',
+    an?.median ?? null,
+    an
+      ? `rnnscope ${an.variant}: ${s(an.median!)} s${an1 && an1 !== an ? ` (one thread: ${s(an1.median!)} s)` : ''}`
+      : 'not run',
+    (v) => v < 3,
+  );
   const ph = an?.phases;
   const share = ph ? (ph.finish + ph.connectivity) / (ph.gradients + ph.finish + ph.connectivity) : null;
-  add('analyze-jacobian', '`analyze`: Jacobian and connectivity do not dominate', '< 50% of analyze', share,
-    ph ? `${(100 * share!).toFixed(0)}% after the gradient batches (Jacobian + statistics ${s(ph.finish)} s, connectivity ${s(ph.connectivity)} s, of ${s(ph.gradients + ph.finish + ph.connectivity)} s)` : 'not run', (v) => v < 0.5);
-  const pairs = (['grad', 'taps'] as const).map((mode) => [get('W', 'rnnscope', `wasm ${mode} · Chromium`), get('W', 'rnnscope', `wasm ${mode}`)] as const)
+  add(
+    'analyze-jacobian',
+    '`analyze`: Jacobian and connectivity do not dominate',
+    '< 50% of analyze',
+    share,
+    ph
+      ? `${(100 * share!).toFixed(0)}% after the gradient batches (Jacobian + statistics ${s(ph.finish)} ` +
+          `s, connectivity ${s(ph.connectivity)} s, of ${s(ph.gradients + ph.finish + ph.connectivity)} s)`
+      : 'not run',
+    (v) => v < 0.5,
+  );
+  const pairs = (['grad', 'taps'] as const)
+    .map((mode) => [get('W', 'rnnscope', `wasm ${mode} · Chromium`), get('W', 'rnnscope', `wasm ${mode}`)] as const)
     .filter(([c, n]) => c && n);
   const worst = pairs.length ? Math.max(...pairs.map(([c, n]) => c!.median! / n!.median!)) : null;
-  add('browser', 'The same kernels in Chromium within 1.5× of Node (W)', '≤ 1.5×', worst,
-    pairs.length ? pairs.map(([c, n]) => `${c!.variant.split(' ')[1]}: Chromium ${s(c!.median!)} s ÷ Node ${s(n!.median!)} s = ${s(c!.median! / n!.median!)}×`).join('; ') : 'W was not run in Chromium; see the notes', (v) => v <= 1.5);
+  add(
+    'browser',
+    'The same kernels in Chromium within 1.5× of Node (W)',
+    '≤ 1.5×',
+    worst,
+    pairs.length
+      ? pairs
+          .map(
+            ([c, n]) =>
+              `${c!.variant.split(' ')[1]}: Chromium ${s(c!.median!)} s ÷ Node ${s(n!.median!)} s = ${s(c!.median! / n!.median!)}×`,
+          )
+          .join('; ')
+      : 'W was not run in Chromium; see the notes',
+    (v) => v <= 1.5,
+  );
   return T;
 }
 
@@ -439,17 +680,22 @@ function evaluateTargets(): Target[] {
 function checkAgreement(): void {
   for (const w of workloads) {
     for (const mode of ['grad', 'taps']) {
-      const ms = measurements.filter((m) => m.workload === w.id && m.impl === 'rnnscope' && m.variant.split(' ')[1] === mode && m.gradNorm);
+      const ms = measurements.filter(
+        (m) => m.workload === w.id && m.impl === 'rnnscope' && m.variant.split(' ')[1] === mode && m.gradNorm,
+      );
       if (ms.length < 2) continue;
       const ref = ms[0]!.gradNorm!;
       const d = Math.max(...ms.map((m) => Math.abs(m.gradNorm! - ref) / ref));
-      const text = `${w.id} ${mode}: ‖∇‖ ${ms.map((m) => `${m.variant.replace(` ${mode}`, '')} ${m.gradNorm!.toPrecision(8)}`).join(', ')} (largest relative difference ${d.toExponential(1)})`;
+      const text =
+        `${w.id} ${mode}: ‖∇‖ ` +
+        `${ms.map((m) => `${m.variant.replace(` ${mode}`, '')} ${m.gradNorm!.toPrecision(8)}`).join(', ')} ` +
+        `(largest relative difference ${d.toExponential(1)})`;
       notes.push(d > 1e-4 ? `Kernel variants DISAGREE: ${text}.` : `Kernel variants agree: ${text}.`);
     }
   }
 }
 
 main().catch((e: unknown) => {
-  log(e instanceof Error ? e.stack ?? e.message : String(e));
+  log(e instanceof Error ? (e.stack ?? e.message) : String(e));
   process.exitCode = 1;
 });

@@ -14,10 +14,14 @@ import { TimelineBuilder } from '../src/analysis/timeline.js';
 import { makeRng } from '../src/engine/rng.js';
 
 const N = Number(process.argv[2] ?? 200);
-const T = 50, U = 32;
+const T = 50,
+  U = 32;
 const gc = (globalThis as { gc?: () => void }).gc;
 const mb = (b: number): string => (b / 2 ** 20).toFixed(1);
-const rss = (): number => { gc?.(); return process.memoryUsage().rss; };
+const rss = (): number => {
+  gc?.();
+  return process.memoryUsage().rss;
+};
 
 const rng = makeRng(1);
 const model = buildDemoModel('LSTM', T, U, rng);
@@ -35,7 +39,11 @@ for (let k = 1; k <= N; k++) {
   if (k === 1 || k % 20 === 0) rows.push(`| ${k} | ${mb(rss())} | ${(spent / k).toFixed(0)} |`);
 }
 const json = JSON.stringify(builder.timeline());
-console.log(`Timeline of ${N} checkpoints: LSTM(${U}) over ${T} steps, 64 samples; gc ${gc ? 'forced' : 'not forced (run with --expose-gc)'}; RSS before: ${mb(rss0)} MB`);
+console.log(
+  `Timeline of ${N} checkpoints: LSTM(${U}) over ${T} steps, 64 samples; gc ${gc ? 'forced' : 'not forced (run with --expose-gc)'}; RSS before: ${mb(rss0)} MB`,
+);
 console.log('| checkpoints | RSS (MB) | mean analysis + summary (ms) |\n|---|---|---|');
 console.log(rows.join('\n'));
-console.log(`Timeline JSON: ${(json.length / 1024).toFixed(0)} KB (${(json.length / N / 1024).toFixed(1)} KB per checkpoint)`);
+console.log(
+  `Timeline JSON: ${(json.length / 1024).toFixed(0)} KB (${(json.length / N / 1024).toFixed(1)} KB per checkpoint)`,
+);

@@ -11,7 +11,8 @@ export const WARM_S = 5;
 
 /** Median; the mean of the middle two for an even count. */
 export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b), n = s.length;
+  const s = [...xs].sort((a, b) => a - b),
+    n = s.length;
   return n % 2 ? s[n >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 }
 
@@ -23,9 +24,16 @@ export interface Timed {
   median: number;
 }
 
-export async function timeRuns(run: () => void | Promise<void>, repeats: number, budget: number, stopAfterFirst?: (first: number) => boolean): Promise<Timed> {
+export async function timeRuns(
+  run: () => void | Promise<void>,
+  repeats: number,
+  budget: number,
+  stopAfterFirst?: (first: number) => boolean,
+): Promise<Timed> {
   const start = performance.now();
-  let first = 0, last = 0, warmupRuns = 0;
+  let first = 0,
+    last = 0,
+    warmupRuns = 0;
   do {
     const t0 = performance.now();
     await run();

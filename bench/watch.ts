@@ -34,9 +34,29 @@ function status(pid: number): { rss: number; hwm: number } {
 }
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 
-const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'rnnscope.js'), 'watch', 'ckpt', '--data', 'x.npy', '--targets', 'y.npy', '--out', 'report', '--port', '0', '--settle', '0.2'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+const child = spawn(
+  process.execPath,
+  [
+    path.join(ROOT, 'bin', 'rnnscope.js'),
+    'watch',
+    'ckpt',
+    '--data',
+    'x.npy',
+    '--targets',
+    'y.npy',
+    '--out',
+    'report',
+    '--port',
+    '0',
+    '--settle',
+    '0.2',
+  ],
+  { cwd: dir, env: { ...process.env, NO_COLOR: '1' } },
+);
 let err = '';
-child.stderr.on('data', (d) => { err += d; });
+child.stderr.on('data', (d) => {
+  err += d;
+});
 child.stdout.resume();
 const done = (k: number) => (err.match(/^✓ /gm) ?? []).length >= k;
 async function until(k: number): Promise<void> {
@@ -54,9 +74,14 @@ try {
     for (let k = 1; k <= N; k++) {
       writeFileSync(path.join(dir, 'ckpt', `epoch${String(k).padStart(3, '0')}.keras`), await s.next('keras', k > 1));
       await until(k);
-      if (k === 1 || k % 20 === 0) { const st = status(child.pid!); rows.push(`| ${k} | ${mb(st.rss)} | ${mb(st.hwm)} |`); }
+      if (k === 1 || k % 20 === 0) {
+        const st = status(child.pid!);
+        rows.push(`| ${k} | ${mb(st.rss)} | ${mb(st.hwm)} |`);
+      }
     }
-    console.log(`rnnscope watch over ${N} checkpoints of LSTM(32), 50 steps, 64 samples (live page on, snapshot after each):`);
+    console.log(
+      `rnnscope watch over ${N} checkpoints of LSTM(32), 50 steps, 64 samples (live page on, snapshot after each):`,
+    );
     console.log('| checkpoints analysed | VmRSS (MiB) | VmHWM peak so far (MiB) |\n|---|---|---|');
   } else {
     const w = { ...workload('W') };
@@ -76,17 +101,32 @@ try {
       const m = await loadModelFile(file);
       const t1 = performance.now();
       await analyzeModelParallel(m, { inputs: [data.x], targets: [data.y] }, {});
-      rows.push(`| ${k} | ${(t1 - t0) / 1000 >= 0 ? ((t1 - t0) / 1000).toFixed(2) : ''} | ${((performance.now() - t1) / 1000).toFixed(2)} |`);
+      rows.push(
+        `| ${k} | ${(t1 - t0) / 1000 >= 0 ? ((t1 - t0) / 1000).toFixed(2) : ''} | ${((performance.now() - t1) / 1000).toFixed(2)} |`,
+      );
     }
     console.log(`rnnscope watch, workload W (2 × LSTM(128), 100 steps, 64 inputs), 256 samples per checkpoint.`);
-    console.log('The same checkpoints through rnnscope analyze\'s calls (loadModelFile + analyzeModelParallel) right after each:');
+    console.log(
+      "The same checkpoints through rnnscope analyze's calls (loadModelFile + analyzeModelParallel) right after each:",
+    );
     console.log('| checkpoint | analyze: load (s) | analyze: analysis (s) |\n|---|---|---|');
   }
   console.log(rows.join('\n'));
-  const times = [...err.matchAll(/loaded in ([\d.]+) s, analysed in ([\d.]+) s/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  const times = [...err.matchAll(/loaded in ([\d.]+) s, analysed in ([\d.]+) s/g)].map((m) => [
+    Number(m[1]),
+    Number(m[2]),
+  ]);
   const mean = (i: number) => (times.reduce((a, t) => a + t[i]!, 0) / times.length).toFixed(2);
-  console.log(`per checkpoint: load ${mean(0)} s, analysis ${mean(1)} s (mean of ${times.length}; first: ${times[0]?.join(' s + ')} s)`);
-  if (mode === 'speed') console.log(err.split('\n').filter((l) => l.startsWith('✓')).join('\n'));
+  console.log(
+    `per checkpoint: load ${mean(0)} s, analysis ${mean(1)} s (mean of ${times.length}; first: ${times[0]?.join(' s + ')} s)`,
+  );
+  if (mode === 'speed')
+    console.log(
+      err
+        .split('\n')
+        .filter((l) => l.startsWith('✓'))
+        .join('\n'),
+    );
 } finally {
   child.kill('SIGINT');
   await new Promise((r) => child.on('exit', r));

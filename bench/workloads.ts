@@ -16,7 +16,19 @@ import type { TapRequest } from '../src/engine/taps.js';
 import type { Tensor } from '../src/engine/tensor.js';
 
 /** Every per-step tap the analysis records (src/analysis/analyze.ts). */
-export const ALL_TAPS: TapRequest = { dh: true, dc: true, dx: true, gateGrad: true, gates: true, hPrev: true, cPrev: true, c: true, z: true, x: true, rh: true };
+export const ALL_TAPS: TapRequest = {
+  dh: true,
+  dc: true,
+  dx: true,
+  gateGrad: true,
+  gates: true,
+  hPrev: true,
+  cPrev: true,
+  c: true,
+  z: true,
+  x: true,
+  rh: true,
+};
 
 export type CellKind = 'LSTM' | 'GRU' | 'SimpleRNN';
 
@@ -35,13 +47,31 @@ export interface Workload {
 export const WORKLOADS: Workload[] = [
   { id: 'W', kind: 'LSTM', inputs: 64, units: 128, steps: 100, batch: 32, layers: 2 },
   { id: 'W-large', kind: 'LSTM', inputs: 128, units: 256, steps: 200, batch: 32, layers: 2 },
-  { id: 'W-gru', kind: 'GRU', inputs: 64, units: 128, steps: 100, batch: 32, layers: 2, note: 'GRU reset_after=true (TF.js peer: reset_after=false, which TF.js lacks)' },
+  {
+    id: 'W-gru',
+    kind: 'GRU',
+    inputs: 64,
+    units: 128,
+    steps: 100,
+    batch: 32,
+    layers: 2,
+    note: 'GRU reset_after=true (TF.js peer: reset_after=false, which TF.js lacks)',
+  },
   { id: 'W-rnn', kind: 'SimpleRNN', inputs: 64, units: 128, steps: 100, batch: 32, layers: 2 },
   // One layer: a stacked second layer would need its (B, T, U) input sequence and its gradient
   // (2 × 328 MB at 10,000 steps) held whole, which alone nears the 1 GiB target.
   { id: 'W-long', kind: 'LSTM', inputs: 32, units: 256, steps: 10_000, batch: 32, layers: 1, note: '1 LSTM layer' },
   // The short-sequence reference for W-long's time per step (same layer, no checkpointing).
-  { id: 'W-long-ref', kind: 'LSTM', inputs: 32, units: 256, steps: 200, batch: 32, layers: 1, note: 'W-long at 200 steps: time-per-step reference' },
+  {
+    id: 'W-long-ref',
+    kind: 'LSTM',
+    inputs: 32,
+    units: 256,
+    steps: 200,
+    batch: 32,
+    layers: 1,
+    note: 'W-long at 200 steps: time-per-step reference',
+  },
 ];
 
 export function workload(id: string): Workload {
@@ -56,7 +86,8 @@ export const gatesOf = (kind: CellKind): number => (kind === 'LSTM' ? 4 : kind =
 export function forwardFlops(w: Workload): number {
   const G = gatesOf(w.kind);
   let f = 0;
-  for (let l = 0; l < w.layers; l++) f += 2 * w.steps * w.batch * ((l === 0 ? w.inputs : w.units) + w.units) * G * w.units;
+  for (let l = 0; l < w.layers; l++)
+    f += 2 * w.steps * w.batch * ((l === 0 ? w.inputs : w.units) + w.units) * G * w.units;
   return f;
 }
 
@@ -67,7 +98,10 @@ export const gradFlops = (w: Workload): number => 3 * forwardFlops(w);
 export function kerasConfig(w: Workload): unknown {
   const rnn = (l: number): unknown => {
     const c: Record<string, unknown> = {
-      name: l === 0 ? w.kind.toLowerCase() : `${w.kind.toLowerCase()}_${l}`, units: w.units, activation: 'tanh', use_bias: true,
+      name: l === 0 ? w.kind.toLowerCase() : `${w.kind.toLowerCase()}_${l}`,
+      units: w.units,
+      activation: 'tanh',
+      use_bias: true,
       return_sequences: l < w.layers - 1,
     };
     if (w.kind !== 'SimpleRNN') c['recurrent_activation'] = 'sigmoid';
@@ -76,13 +110,25 @@ export function kerasConfig(w: Workload): unknown {
     return { module: 'keras.layers', class_name: w.kind, config: c, registered_name: null };
   };
   return {
-    module: 'keras', class_name: 'Sequential', registered_name: null,
+    module: 'keras',
+    class_name: 'Sequential',
+    registered_name: null,
     config: {
       name: `bench_${w.id.replace(/-/g, '_').toLowerCase()}`,
       layers: [
-        { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, w.steps, w.inputs], dtype: 'float32', name: 'input_layer' }, registered_name: null },
+        {
+          module: 'keras.layers',
+          class_name: 'InputLayer',
+          config: { batch_shape: [null, w.steps, w.inputs], dtype: 'float32', name: 'input_layer' },
+          registered_name: null,
+        },
         ...Array.from({ length: w.layers }, (_, l) => rnn(l)),
-        { module: 'keras.layers', class_name: 'Dense', config: { name: 'dense', units: 1, activation: 'linear', use_bias: true }, registered_name: null },
+        {
+          module: 'keras.layers',
+          class_name: 'Dense',
+          config: { name: 'dense', units: 1, activation: 'linear', use_bias: true },
+          registered_name: null,
+        },
       ],
     },
   };
@@ -91,23 +137,32 @@ export function kerasConfig(w: Workload): unknown {
 /** The workload's model with Keras-style seeded initial weights. */
 export function buildBenchModel(w: Workload, seed = 1): ModelSpec {
   const model = buildModel(kerasConfig(w), {
-    kerasVersion: '3.10.0', format: 'bench', source: `bench-${w.id}`,
+    kerasVersion: '3.10.0',
+    format: 'bench',
+    source: `bench-${w.id}`,
     trainingConfig: { loss: 'mse', optimizer: { class_name: 'Adam', config: { learning_rate: 0.001 } } },
   });
   const rng = makeRng(seed);
-  model.params.forEach((ps, li) => ps.forEach((p) => {
-    const l = model.layers[li]!;
-    const rec = l.type === 'Recurrent' ? l.rnn : null;
-    const data = initParam(p.name, p.shape, { rng, unitForgetBias: rec?.kind === 'LSTM' && p.name === 'bias', units: rec?.units });
-    model.weights.set(p.key, { shape: [...p.shape], data });
-  }));
+  model.params.forEach((ps, li) =>
+    ps.forEach((p) => {
+      const l = model.layers[li]!;
+      const rec = l.type === 'Recurrent' ? l.rnn : null;
+      const data = initParam(p.name, p.shape, {
+        rng,
+        unitForgetBias: rec?.kind === 'LSTM' && p.name === 'bias',
+        units: rec?.units,
+      });
+      model.weights.set(p.key, { shape: [...p.shape], data });
+    }),
+  );
   return model;
 }
 
 /** Seeded data: x ~ N(0, 1) of shape (n, T, I), y ~ N(0, 1) of shape (n, 1). */
 export function benchData(w: Workload, n: number, seed = 2): { x: Tensor; y: Tensor } {
   const rng = makeRng(seed);
-  const x = new Float32Array(n * w.steps * w.inputs), y = new Float32Array(n);
+  const x = new Float32Array(n * w.steps * w.inputs),
+    y = new Float32Array(n);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
   for (let i = 0; i < n; i++) y[i] = rng.normal();
   return { x: { shape: [n, w.steps, w.inputs], data: x }, y: { shape: [n, 1], data: y } };

@@ -17,12 +17,16 @@ if (existsSync(built) && !process.env.RNNSCOPE_FROM_SOURCE) {
   try {
     ({ register } = await import('tsx/esm/api'));
   } catch {
-    process.stderr.write("error: rnnscope has neither a build (dist/) nor tsx to run its sources; expected one of them, so run 'npm ci' or 'npm run build'.\n");
+    process.stderr.write(
+      "error: rnnscope has neither a build (dist/) nor tsx to run its sources; expected one of them, so run 'npm ci' or 'npm run build'.\n",
+    );
     process.exit(1);
   }
   register();
   await import(pathToFileURL(source).href);
 } else {
-  process.stderr.write("error: rnnscope's dist/ and src/ are both missing; expected an installed package, so reinstall rnnscope.\n");
+  process.stderr.write(
+    "error: rnnscope's dist/ and src/ are both missing; expected an installed package, so reinstall rnnscope.\n",
+  );
   process.exit(1);
 }

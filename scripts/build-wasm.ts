@@ -24,7 +24,11 @@ const outPath = join(root, 'src/engine/wasm/gemm.wasm.ts');
 /** Declared maximum of the imported memory (pages of 64 KiB): 4 GiB, wasm32's limit. */
 export const MAX_PAGES = 65536;
 
-interface Variant { name: string; relaxed: boolean; shared: boolean }
+interface Variant {
+  name: string;
+  relaxed: boolean;
+  shared: boolean;
+}
 const variants: Variant[] = [
   { name: 'SIMD', relaxed: false, shared: false },
   { name: 'SIMD_SHARED', relaxed: false, shared: true },
@@ -36,18 +40,21 @@ async function compile(source: string, v: Variant): Promise<Uint8Array<ArrayBuff
   const enable = ['simd'];
   if (v.relaxed) enable.push('relaxed-simd');
   if (v.shared) enable.push('threads');
-  const { error, binary, stderr } = await asc.compileString({ 'gemm.ts': source }, {
-    optimizeLevel: 3,
-    shrinkLevel: 0,
-    noAssert: true,
-    runtime: 'stub',
-    importMemory: true,
-    noExportMemory: true,
-    sharedMemory: v.shared,
-    initialMemory: 1,
-    maximumMemory: MAX_PAGES,
-    enable,
-  });
+  const { error, binary, stderr } = await asc.compileString(
+    { 'gemm.ts': source },
+    {
+      optimizeLevel: 3,
+      shrinkLevel: 0,
+      noAssert: true,
+      runtime: 'stub',
+      importMemory: true,
+      noExportMemory: true,
+      sharedMemory: v.shared,
+      initialMemory: 1,
+      maximumMemory: MAX_PAGES,
+      enable,
+    },
+  );
   if (error || !binary) throw new Error(`asc failed for ${v.name}: ${error?.message}\n${stderr.toString()}`);
   const bytes = new Uint8Array(binary);
   const mod = new WebAssembly.Module(bytes);
@@ -55,10 +62,16 @@ async function compile(source: string, v: Variant): Promise<Uint8Array<ArrayBuff
   // it: no data segments (checked via the section ids) and only the functions
   // kernels-wasm.ts expects.
   if (hasSection(bytes, 11)) throw new Error(`${v.name}: module has a data section; gemm.as must use no static data`);
-  const exports = WebAssembly.Module.exports(mod).map((e) => e.name).sort().join(',');
+  const exports = WebAssembly.Module.exports(mod)
+    .map((e) => e.name)
+    .sort()
+    .join(',');
   if (exports !== 'gemm,packB,packedBBytes,workBytes') throw new Error(`${v.name}: unexpected exports ${exports}`);
   // Chromium refuses synchronous compilation of larger modules on the main thread.
-  if (bytes.length > 4096) throw new Error(`${v.name}: ${bytes.length} bytes; kernels-wasm.ts compiles synchronously, which browsers allow only up to 4096`);
+  if (bytes.length > 4096)
+    throw new Error(
+      `${v.name}: ${bytes.length} bytes; kernels-wasm.ts compiles synchronously, which browsers allow only up to 4096`,
+    );
   return bytes;
 }
 
@@ -67,8 +80,14 @@ function hasSection(bytes: Uint8Array, id: number): boolean {
   let i = 8;
   while (i < bytes.length) {
     const sid = bytes[i++];
-    let size = 0, shift = 0, b: number;
-    do { b = bytes[i++]; size |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+    let size = 0,
+      shift = 0,
+      b: number;
+    do {
+      b = bytes[i++];
+      size |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
     if (sid === id) return true;
     i += size;
   }
@@ -88,10 +107,12 @@ function render(source: string, bins: Map<string, Uint8Array>): string {
   ];
   for (const v of variants) {
     const b64 = Buffer.from(bins.get(v.name)!).toString('base64');
-    lines.push(`/** ${v.relaxed ? 'Relaxed SIMD (FMA)' : 'SIMD128'}, ${v.shared ? 'shared' : 'unshared'} imported memory; ${bins.get(v.name)!.length} bytes. */`);
+    lines.push(
+      `/** ${v.relaxed ? 'Relaxed SIMD (FMA)' : 'SIMD128'}, ${v.shared ? 'shared' : 'unshared'} imported memory; ${bins.get(v.name)!.length} bytes. */`,
+    );
     lines.push(`export const GEMM_${v.name} = '${b64}';`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 // Node 20 (V8 11.3) validates relaxed SIMD only behind this flag; Node ≥ 22 and Chromium ≥ 114 ship it.
@@ -102,7 +123,11 @@ for (const v of variants) bins.set(v.name, await compile(source, v));
 const text = render(source, bins);
 if (process.argv.includes('--check')) {
   let old = '';
-  try { old = readFileSync(outPath, 'utf8'); } catch { /* missing counts as stale */ }
+  try {
+    old = readFileSync(outPath, 'utf8');
+  } catch {
+    /* missing counts as stale */
+  }
   if (old !== text) {
     console.error(`${outPath} is stale: run npm run build:wasm`);
     process.exit(1);

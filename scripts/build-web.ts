@@ -39,7 +39,9 @@ async function packageDir(pkg: string): Promise<string> {
   for (;;) {
     try {
       if (JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')).name === pkg) return dir;
-    } catch { /* no package.json here */ }
+    } catch {
+      /* no package.json here */
+    }
     const up = path.dirname(dir);
     if (up === dir) throw new Error(`cannot find the folder of package ${pkg}`);
     dir = up;
@@ -55,14 +57,20 @@ function textModules(worker: string | null, shimCrypto: boolean): Plugin {
   return {
     name: 'rnnscope-text',
     setup(b) {
-      b.onResolve({ filter: /^rnnscope-text:/ }, (a) => ({ path: a.path.slice('rnnscope-text:'.length), namespace: 'rnnscope-text' }));
+      b.onResolve({ filter: /^rnnscope-text:/ }, (a) => ({
+        path: a.path.slice('rnnscope-text:'.length),
+        namespace: 'rnnscope-text',
+      }));
       b.onLoad({ filter: /.*/, namespace: 'rnnscope-text' }, async (a) => {
         if (a.path === 'app-worker') {
           if (worker === null) throw new Error('the worker bundle is embedded only in the app page');
           return { contents: worker, loader: 'text' };
         }
         const pkg = a.path.startsWith('@') ? a.path.split('/').slice(0, 2).join('/') : a.path.split('/')[0]!;
-        return { contents: await readFile(path.join(await packageDir(pkg), a.path.slice(pkg.length + 1)), 'utf8'), loader: 'text' };
+        return {
+          contents: await readFile(path.join(await packageDir(pkg), a.path.slice(pkg.length + 1)), 'utf8'),
+          loader: 'text',
+        };
       });
       if (shimCrypto) b.onResolve({ filter: /^node:crypto$/ }, () => ({ path: path.join(web, 'node-crypto-shim.ts') }));
     },
@@ -100,9 +108,14 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<BuildWebResu
     logOverride: { 'empty-import-meta': 'silent' as const },
   };
   const w = await build({
-    ...common, entryPoints: [path.join(web, 'app-worker.ts')], write: false, outfile: path.join(outdir, 'app-worker.js'),
+    ...common,
+    entryPoints: [path.join(web, 'app-worker.ts')],
+    write: false,
+    outfile: path.join(outdir, 'app-worker.js'),
     // Minified, but with class names kept: errors are shown by their class (LoadError, DataError, …).
-    minify: true, keepNames: true, plugins: [textModules(null, true)],
+    minify: true,
+    keepNames: true,
+    plugins: [textModules(null, true)],
   });
   if (w.errors.length) throw new Error(`esbuild failed: ${w.errors.map((e) => e.text).join('; ')}`);
   const workerJs = w.outputFiles[0]!.text;
@@ -141,6 +154,8 @@ function inputsOf(meta: Metafile): Record<string, string[]> {
 if (process.argv[1] && pathToFileURL(path.resolve(process.argv[1])).href === import.meta.url) {
   const t0 = performance.now();
   const r = await buildWeb(process.argv[2] ? { outdir: process.argv[2] } : {});
-  for (const [f, n] of Object.entries(r.files).sort()) if (!f.endsWith('.map')) console.log(`${path.relative(process.cwd(), path.join(r.outdir, f))}  ${(n / 1024).toFixed(0)} KiB`);
+  for (const [f, n] of Object.entries(r.files).sort())
+    if (!f.endsWith('.map'))
+      console.log(`${path.relative(process.cwd(), path.join(r.outdir, f))}  ${(n / 1024).toFixed(0)} KiB`);
   console.log(`built in ${((performance.now() - t0) / 1e3).toFixed(2)} s`);
 }

@@ -10,7 +10,9 @@ import { TimelineBuilder } from '../src/analysis/timeline.js';
 import { makeRng } from '../src/engine/rng.js';
 import { timelineTitle } from '../src/report/timeline-page.js';
 
-const T = 20, U = 4, N = 6;
+const T = 20,
+  U = 4,
+  N = 6;
 const rng = makeRng(21);
 const model = buildDemoModel('LSTM', T, U, rng);
 const ev = addingProblem(makeRng(22), 32, T);
@@ -22,9 +24,19 @@ for (let e = 1; e <= N; e++) {
     const w = model.weights.get('lstm/recurrent_kernel')!;
     (w.data as Float64Array)[0] = Number.NaN;
   }
-  last = analyzeModel(model, { inputs: [ev.x], targets: [ev.y], dataSource: 'adding problem (built-in)' }, { batchSize: 32, label: `epoch${String(e).padStart(2, '0')}.keras` }).analysis;
+  last = analyzeModel(
+    model,
+    { inputs: [ev.x], targets: [ev.y], dataSource: 'adding problem (built-in)' },
+    { batchSize: 32, label: `epoch${String(e).padStart(2, '0')}.keras` },
+  ).analysis;
   b.add(model, last, { label: last.run.label, epoch: e, batch: null });
 }
 const timeline = b.timeline();
-const set: AnalysisSet = { schema: ANALYSIS_SET_SCHEMA, note: 'Real numbers from a short seeded training run (scripts/make_timeline_fixture.ts); the last checkpoint was given a NaN weight.', title: timelineTitle(timeline), runs: [last!], timeline };
-writeFileSync(new URL('../test/fixtures/analysis/example-timeline.json', import.meta.url), JSON.stringify(set) + '\n');
+const set: AnalysisSet = {
+  schema: ANALYSIS_SET_SCHEMA,
+  note: 'Real numbers from a short seeded training run (scripts/make_timeline_fixture.ts); the last checkpoint was given a NaN weight.',
+  title: timelineTitle(timeline),
+  runs: [last!],
+  timeline,
+};
+writeFileSync(new URL('../test/fixtures/analysis/example-timeline.json', import.meta.url), `${JSON.stringify(set)}\n`);

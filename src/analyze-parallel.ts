@@ -12,10 +12,25 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ModelSpec } from './model/types.js';
-import { DataError, EngineError, LoadError, ModelError, OutputError, UsageError, type RnnscopeError } from './model/errors.js';
 import {
-  dumpEntriesOf, finishAnalysis, mergePartials, planAnalysis, runBatches,
-  type AnalyzeInput, type AnalyzeOptions, type BatchPartial, type RawArrays,
+  DataError,
+  EngineError,
+  LoadError,
+  ModelError,
+  OutputError,
+  UsageError,
+  type RnnscopeError,
+} from './model/errors.js';
+import {
+  dumpEntriesOf,
+  finishAnalysis,
+  mergePartials,
+  planAnalysis,
+  runBatches,
+  type AnalyzeInput,
+  type AnalyzeOptions,
+  type BatchPartial,
+  type RawArrays,
 } from './analysis/analyze.js';
 import { FileDumpSink, type DumpPiece, type DumpRun, type NpzDumpFile } from './dump-file.js';
 import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './analysis/schema.js';
@@ -59,27 +74,59 @@ const { parentPort, workerData } = require('node:worker_threads');
 `;
 
 const ERRORS: Record<string, new (m: string) => RnnscopeError> = {
-  load: LoadError, model: ModelError, data: DataError, engine: EngineError, usage: UsageError, output: OutputError,
+  load: LoadError,
+  model: ModelError,
+  data: DataError,
+  engine: EngineError,
+  usage: UsageError,
+  output: OutputError,
 };
 
-interface WorkerResult { part: BatchPartial; pieces: DumpPiece[] }
+interface WorkerResult {
+  part: BatchPartial;
+  pieces: DumpPiece[];
+}
 
 /** Runs batches [from, to) in a new worker; `progress(lo)` as each batch starts (lo: its first sample). */
-function runInWorker(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions, from: number, to: number, threads: number, dump: DumpRun | null,
-  progress: (lo: number) => void): Promise<WorkerResult> {
-  const w = new Worker(WORKER, { eval: true, workerData: { module: ANALYZE_MODULE, dumpModule: DUMP_MODULE, tsx: TSX_API } });
+function runInWorker(
+  model: ModelSpec,
+  input: AnalyzeInput,
+  opts: AnalyzeOptions,
+  from: number,
+  to: number,
+  threads: number,
+  dump: DumpRun | null,
+  progress: (lo: number) => void,
+): Promise<WorkerResult> {
+  const w = new Worker(WORKER, {
+    eval: true,
+    workerData: { module: ANALYZE_MODULE, dumpModule: DUMP_MODULE, tsx: TSX_API },
+  });
   // Functions do not cross threads; each worker runs on its own kernels (kernels() there).
   const { onProgress: _drop, dump: _sink, kernels: _kernels, ...plainOpts } = opts;
   return new Promise<WorkerResult>((resolve, reject) => {
-    const onMessage = (r: { progress?: number; ok: boolean; part?: BatchPartial; pieces?: DumpPiece[]; stage?: string; message?: string }): void => {
-      if (r.progress !== undefined) { progress(r.progress); return; }
+    const onMessage = (r: {
+      progress?: number;
+      ok: boolean;
+      part?: BatchPartial;
+      pieces?: DumpPiece[];
+      stage?: string;
+      message?: string;
+    }): void => {
+      if (r.progress !== undefined) {
+        progress(r.progress);
+        return;
+      }
       w.off('message', onMessage);
       void w.terminate();
       if (r.ok) resolve({ part: r.part!, pieces: r.pieces ?? [] });
       else reject(new (ERRORS[r.stage ?? ''] ?? EngineError)(r.message ?? 'The analysis worker failed.'));
     };
     w.on('message', onMessage);
-    w.once('error', (e) => { void w.terminate(); reject(e); });
+    w.once('error', (e) => {
+      void w.terminate();
+      reject(e);
+    });
     w.postMessage({ model, input, opts: plainOpts, from, to, threads, dump });
   });
 }
@@ -92,7 +139,11 @@ export interface ParallelOptions extends AnalyzeOptions {
 }
 
 /** analyzeModel on several threads: the same result up to floating-point summation order. */
-export async function analyzeModelParallel(model: ModelSpec, input: AnalyzeInput, options: ParallelOptions = {}): Promise<{ analysis: Analysis; raw: RawArrays | null }> {
+export async function analyzeModelParallel(
+  model: ModelSpec,
+  input: AnalyzeInput,
+  options: ParallelOptions = {},
+): Promise<{ analysis: Analysis; raw: RawArrays | null }> {
   const { dumpFile, ...opts } = options;
   const plan = planAnalysis(model, input, opts);
   const run = dumpFile ? dumpFile.addRun(dumpEntriesOf(plan)) : null;
@@ -106,7 +157,14 @@ export async function analyzeModelParallel(model: ModelSpec, input: AnalyzeInput
   }
 }
 
-async function runThreads(model: ModelSpec, input: AnalyzeInput, opts: Omit<ParallelOptions, 'dumpFile'>, plan: ReturnType<typeof planAnalysis>, sink: FileDumpSink | null, run: DumpRun | null) {
+async function runThreads(
+  model: ModelSpec,
+  input: AnalyzeInput,
+  opts: Omit<ParallelOptions, 'dumpFile'>,
+  plan: ReturnType<typeof planAnalysis>,
+  sink: FileDumpSink | null,
+  run: DumpRun | null,
+) {
   const local: AnalyzeOptions = sink ? { ...opts, dump: sink } : opts;
   // A worker costs a start-up (module loading, the model and data cloned) of about a second, more
   // from the TypeScript sources; measured on the W benchmark (8 batches) two threads were slower than
@@ -114,7 +172,10 @@ async function runThreads(model: ModelSpec, input: AnalyzeInput, opts: Omit<Para
   const auto = Math.min(availableParallelism(), Math.max(1, Math.floor(plan.nBatches / 8)));
   const threads = Math.max(1, Math.min(opts.workers ?? auto, plan.nBatches));
   const per = Math.ceil(plan.nBatches / threads);
-  const ranges = Array.from({ length: threads }, (_, i) => [i * per, Math.min(plan.nBatches, (i + 1) * per)] as const).filter(([a, b]) => a < b);
+  const ranges = Array.from(
+    { length: threads },
+    (_, i) => [i * per, Math.min(plan.nBatches, (i + 1) * per)] as const,
+  ).filter(([a, b]) => a < b);
   // Start the workers first, then compute range 0 here while they run. While a dump streams, range 0
   // runs in a worker too: this thread stays free, so Ctrl-C can remove the unfinished file at once.
   const here = sink ? 0 : 1;
@@ -124,11 +185,22 @@ async function runThreads(model: ModelSpec, input: AnalyzeInput, opts: Omit<Para
     done[i] = lo - ranges[i]![0] * plan.batchSize;
     opts.onProgress?.({ phase: 'gradients', done: done.reduce((a, b) => a + b, 0), total: plan.N });
   };
-  const remote = ranges.map(([a, b], i) => [a, b, i] as const).slice(here)
+  const remote = ranges
+    .map(([a, b], i) => [a, b, i] as const)
+    .slice(here)
     .map(([a, b, i]) => runInWorker(model, input, opts, a, b, ranges.length, run, (lo) => report(i, lo)));
   let mine: BatchPartial[] = [];
   try {
-    if (here) mine = [runBatches(plan, ranges[0]![0], ranges[0]![1], { ...local, onProgress: (p) => report(0, p.done) }, ranges.length)];
+    if (here)
+      mine = [
+        runBatches(
+          plan,
+          ranges[0]![0],
+          ranges[0]![1],
+          { ...local, onProgress: (p) => report(0, p.done) },
+          ranges.length,
+        ),
+      ];
   } catch (e) {
     await Promise.allSettled(remote); // let the workers stop writing before the caller removes the dump
     throw e;
@@ -140,14 +212,23 @@ async function runThreads(model: ModelSpec, input: AnalyzeInput, opts: Omit<Para
 }
 
 /** Like analyze() (src/analysis/index.ts), with each model's batches spread over the cores. */
-export async function analyzeParallel(models: ModelSpec[], data: AnalyzeInput, opts: ParallelOptions & { labels?: string[] } = {}): Promise<{ result: Analysis | AnalysisSet; raw: RawArrays[] }> {
+export async function analyzeParallel(
+  models: ModelSpec[],
+  data: AnalyzeInput,
+  opts: ParallelOptions & { labels?: string[] } = {},
+): Promise<{ result: Analysis | AnalysisSet; raw: RawArrays[] }> {
   const runs: Analysis[] = [];
   const raw: RawArrays[] = [];
   for (const [i, m] of models.entries()) {
-    const r = await analyzeModelParallel(m, data, { ...opts, label: opts.labels?.[i] ?? m.meta.source.split(/[\\/]/).pop() ?? m.name, index: i });
+    const r = await analyzeModelParallel(m, data, {
+      ...opts,
+      label: opts.labels?.[i] ?? m.meta.source.split(/[\\/]/).pop() ?? m.name,
+      index: i,
+    });
     runs.push(r.analysis);
     if (r.raw) raw.push(r.raw);
   }
-  const result: Analysis | AnalysisSet = runs.length === 1 ? runs[0]! : { schema: ANALYSIS_SET_SCHEMA, title: `${runs.length} models compared`, runs };
+  const result: Analysis | AnalysisSet =
+    runs.length === 1 ? runs[0]! : { schema: ANALYSIS_SET_SCHEMA, title: `${runs.length} models compared`, runs };
   return { result, raw };
 }

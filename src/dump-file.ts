@@ -15,7 +15,12 @@ import { centralDirectory, crc32, crc32Combine, layoutNpz, localHeader, type Npz
 import type { DumpEntry, DumpSink } from './analysis/dump.js';
 
 /** Bytes [offset, offset + length) of member `member`'s data, written with this CRC-32. */
-export interface DumpPiece { member: number; offset: number; length: number; crc: number }
+export interface DumpPiece {
+  member: number;
+  offset: number;
+  length: number;
+  crc: number;
+}
 
 /** What a sink needs to write one run's arrays (plain data: it crosses to worker threads). */
 export interface DumpRun {
@@ -24,14 +29,21 @@ export interface DumpRun {
   shown: string;
   /** Name prefix of this run's arrays in the archive ('' or 'run<i>/'). */
   prefix: string;
-  members: { index: number; name: string; dtype: DumpEntry['dtype']; dataOffset: number; dataBytes: number; rowBytes: number }[];
+  members: {
+    index: number;
+    name: string;
+    dtype: DumpEntry['dtype'];
+    dataOffset: number;
+    dataBytes: number;
+    rowBytes: number;
+  }[];
 }
 
 const ROLE = 'The --dump file';
 
 function writeAll(fd: number, bytes: Uint8Array, position: number, shown: string): void {
   try {
-    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
   } catch (e) {
     throw fsError(e, { file: shown, role: ROLE, action: 'write', expected: 'a writable place with room for the dump' });
   }
@@ -46,7 +58,11 @@ export class NpzDumpFile {
   private closed = false;
 
   /** Creates `path` (which must not exist); `prefixRuns` puts each run's arrays under run<i>/. */
-  constructor(readonly path: string, readonly shown: string, private readonly prefixRuns: boolean) {
+  constructor(
+    readonly path: string,
+    readonly shown: string,
+    private readonly prefixRuns: boolean,
+  ) {
     try {
       this.fd = openSync(path, 'wx', 0o644);
     } catch (e) {
@@ -58,13 +74,25 @@ export class NpzDumpFile {
   addRun(entries: DumpEntry[]): DumpRun {
     const prefix = this.prefixRuns ? `run${this.runs}/` : '';
     this.runs++;
-    const { members, end } = layoutNpz(entries.map((e) => ({ ...e, name: prefix + e.name })), this.end);
+    const { members, end } = layoutNpz(
+      entries.map((e) => ({ ...e, name: prefix + e.name })),
+      this.end,
+    );
     const base = this.members.length;
     this.members.push(...members);
     this.end = end;
     return {
-      path: this.path, shown: this.shown, prefix,
-      members: members.map((m, i) => ({ index: base + i, name: m.name, dtype: m.dtype, dataOffset: m.dataOffset, dataBytes: m.dataBytes, rowBytes: m.rowBytes })),
+      path: this.path,
+      shown: this.shown,
+      prefix,
+      members: members.map((m, i) => ({
+        index: base + i,
+        name: m.name,
+        dtype: m.dtype,
+        dataOffset: m.dataOffset,
+        dataBytes: m.dataBytes,
+        rowBytes: m.rowBytes,
+      })),
     };
   }
 
@@ -78,13 +106,17 @@ export class NpzDumpFile {
     for (const p of this.pieces) byMember[p.member]!.push(p);
     const crcs = this.members.map((m, i) => {
       const ps = byMember[i]!.sort((a, b) => a.offset - b.offset);
-      let at = 0, crc = crc32(m.npy);
+      let at = 0,
+        crc = crc32(m.npy);
       for (const p of ps) {
         if (p.offset !== at) break;
         crc = crc32Combine(crc, p.crc, p.length);
         at += p.length;
       }
-      if (at !== m.dataBytes) throw new Error(`Internal: dump member ${m.name} has ${at} of ${m.dataBytes} bytes written in order (pieces at ${ps.map((p) => p.offset).join(', ')}).`);
+      if (at !== m.dataBytes)
+        throw new Error(
+          `Internal: dump member ${m.name} has ${at} of ${m.dataBytes} bytes written in order (pieces at ${ps.map((p) => p.offset).join(', ')}).`,
+        );
       return crc;
     });
     this.members.forEach((m, i) => writeAll(this.fd, localHeader(m, crcs[i]!), m.headerOffset, this.shown));
@@ -125,7 +157,9 @@ export class FileDumpSink implements DumpSink {
     const dtype = data instanceof Float32Array ? 'float32' : 'float64';
     const offset = m ? firstRow * m.rowBytes : 0;
     if (!m || m.dtype !== dtype || offset + data.byteLength > m.dataBytes) {
-      throw new Error(`Internal: the dump has no room for ${dtype} rows ${firstRow}.. of ${name} (${m ? `${m.dtype}, ${m.dataBytes} bytes` : 'no such array'}).`);
+      throw new Error(
+        `Internal: the dump has no room for ${dtype} rows ${firstRow}.. of ${name} (${m ? `${m.dtype}, ${m.dataBytes} bytes` : 'no such array'}).`,
+      );
     }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     writeAll(this.fd, bytes, m.dataOffset + offset, this.run.shown);

@@ -3,7 +3,16 @@
 //   bytes ──io──► ModelSpec ──engine──► loss, grads, taps ──analysis──► Analysis JSON ──report──► HTML, SVG, PNG
 //   openModel      buildModel / bind      lossAndGrads / predict      analyze / diagnose          (node: writeReport)
 
-export type { ModelSpec, LayerSpec, RecurrentSpec, ParamSpec, Activation, LossConfig, NDArray, Warning } from './model/types.js';
+export type {
+  ModelSpec,
+  LayerSpec,
+  RecurrentSpec,
+  ParamSpec,
+  Activation,
+  LossConfig,
+  NDArray,
+  Warning,
+} from './model/types.js';
 export { RnnscopeError, LoadError, ModelError, DataError, EngineError, UsageError } from './model/errors.js';
 export { buildModel, savedWeightLayout } from './model/build.js';
 export { bindLayerWeights, checkAllBound } from './model/bind.js';
@@ -15,7 +24,14 @@ export { fitDataToModel } from './io/data-check.js';
 export { encodeNpz, encodeNpy } from './io/npz-write.js';
 
 export type { Tensor, Arr, Mask, DType } from './engine/tensor.js';
-export { predict, lossAndGrads, gradsFromOutputs, type GradResult, type RunOptions, type LossOptions } from './engine/run.js';
+export {
+  predict,
+  lossAndGrads,
+  gradsFromOutputs,
+  type GradResult,
+  type RunOptions,
+  type LossOptions,
+} from './engine/run.js';
 export { materializeParams, type Params } from './engine/graph.js';
 export { computeLoss } from './engine/losses.js';
 export { parseLoss, lossFlavor, type LossFlavor } from './engine/loss-config.js';
@@ -26,7 +42,16 @@ export { TapStore, type TapRequest, type LayerTaps, type TapName } from './engin
 export { CELLS, cellOf, type CellDef } from './engine/cells/index.js';
 export { kernels, setKernels, jsKernels, type Kernels } from './engine/kernels.js';
 
-export { analyze, analyzeModel, DEFAULT_THRESHOLDS, VERSION, type AnalyzeInput, type AnalyzeOptions, type Thresholds, type RawArrays } from './analysis/index.js';
+export {
+  analyze,
+  analyzeModel,
+  DEFAULT_THRESHOLDS,
+  VERSION,
+  type AnalyzeInput,
+  type AnalyzeOptions,
+  type Thresholds,
+  type RawArrays,
+} from './analysis/index.js';
 export * from './analysis/schema.js';
 export { validateAnalysis, validateReportInput } from './analysis/validate.js';
 export { runDemo, type DemoOptions } from './analysis/demo.js';

@@ -9,7 +9,8 @@ type Embed = (el: HTMLElement, spec: unknown, opts?: unknown) => Promise<{ view:
 const views = new WeakMap<HTMLElement, { finalize(): void }[]>();
 
 export async function drawTimeline(el: HTMLElement, set: AnalysisSet): Promise<void> {
-  const embed = ((globalThis as { vegaEmbed?: Embed }).vegaEmbed ?? ((await import('vega-embed')).default as unknown as Embed));
+  const embed =
+    (globalThis as { vegaEmbed?: Embed }).vegaEmbed ?? ((await import('vega-embed')).default as unknown as Embed);
   for (const v of views.get(el) ?? []) v.finalize();
   const doc = el.ownerDocument;
   el.textContent = '';
@@ -37,7 +38,9 @@ export async function drawTimeline(el: HTMLElement, set: AnalysisSet): Promise<v
     el.appendChild(box);
     // Errors only (vega's Error level, 1): layers with no rows yet (no diverged checkpoint, no
     // update ratio before the second checkpoint) would warn about empty extents, as in the report page.
-    made.push((await embed(box, c.build(set, { interactive: true }), { renderer: 'svg', actions: false, logLevel: 1 })).view);
+    made.push(
+      (await embed(box, c.build(set, { interactive: true }), { renderer: 'svg', actions: false, logLevel: 1 })).view,
+    );
   }
   views.set(el, made);
 }

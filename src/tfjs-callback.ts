@@ -22,7 +22,8 @@ import { drawTimeline } from './tfjs-browser-out.js';
 type ArrayInput = tf.Tensor | { shape: number[]; data: ArrayLike<number> };
 
 export interface RnnscopeCallbackOptions {
-  /** The fixed inputs every analysis uses (samples first): a tensor or {shape, data}; several for a multi-input model. */
+  /** The fixed inputs every analysis uses (samples first): a tensor or {shape, data}; several for a multi-input model.
+   * */
   data: ArrayInput | ArrayInput[];
   /** Targets for the loss; without them a self-objective is used (and stated). */
   targets?: ArrayInput | ArrayInput[];
@@ -47,19 +48,32 @@ export function modelFiles(model: tf.LayersModel): Map<string, Uint8Array> {
   const weights = model.weights;
   // getWeights() returns the variables themselves (not copies): read them, never dispose them.
   const values = model.getWeights();
-  const specs = weights.map((w, i) => ({ name: (w as unknown as { originalName?: string }).originalName ?? w.name, shape: values[i]!.shape, dtype: values[i]!.dtype }));
+  const specs = weights.map((w, i) => ({
+    name: (w as unknown as { originalName?: string }).originalName ?? w.name,
+    shape: values[i]!.shape,
+    dtype: values[i]!.dtype,
+  }));
   const chunks = values.map((v) => {
     const d = v.dataSync();
     return new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice();
   });
   const bin = new Uint8Array(chunks.reduce((s, c) => s + c.length, 0));
   let o = 0;
-  for (const c of chunks) { bin.set(c, o); o += c.length; }
+  for (const c of chunks) {
+    bin.set(c, o);
+    o += c.length;
+  }
   const json = {
-    format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version['tfjs-layers']}`, convertedBy: null,
-    modelTopology: topology, weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version['tfjs-layers']}`,
+    convertedBy: null,
+    modelTopology: topology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
   };
-  return new Map([['model.json', new TextEncoder().encode(JSON.stringify(json))], ['weights.bin', bin]]);
+  return new Map([
+    ['model.json', new TextEncoder().encode(JSON.stringify(json))],
+    ['weights.bin', bin],
+  ]);
 }
 
 function toArrays(x: ArrayInput | ArrayInput[], role: string): NamedArray[] {
@@ -69,8 +83,17 @@ function toArrays(x: ArrayInput | ArrayInput[], role: string): NamedArray[] {
     const shape = isTensor ? [...a.shape] : [...a.shape];
     const src = isTensor ? a.dataSync() : a.data;
     const n = shape.reduce((p, q) => p * q, 1);
-    if (src.length !== n) throw new DataError(`The callback's ${role} ${i} has ${src.length} values for shape [${shape.join(', ')}]; expected ${n}, so pass {shape, data} that agree.`);
-    return { name: `${role}_${i}`, shape, dtype: isTensor && a.dtype === 'int32' ? 'int32' : 'float32', data: Float64Array.from(src), source: `callback ${role}` };
+    if (src.length !== n)
+      throw new DataError(
+        `The callback's ${role} ${i} has ${src.length} values for shape [${shape.join(', ')}]; expected ${n}, so pass {shape, data} that agree.`,
+      );
+    return {
+      name: `${role}_${i}`,
+      shape,
+      dtype: isTensor && a.dtype === 'int32' ? 'int32' : 'float32',
+      data: Float64Array.from(src),
+      source: `callback ${role}`,
+    };
   });
 }
 
@@ -130,21 +153,40 @@ export class RnnscopeCallback extends tf.Callback {
     }
     const lossName = this.opts.loss ?? (typeof this.model.loss === 'string' ? this.model.loss : undefined);
     const inputs = fitDataToModel(spec, this.inputs, 'inputs');
-    const targets = this.targets ? fitDataToModel(spec, this.targets, 'targets', { batch: inputs[0]?.shape[0], losses: lossName ? spec.outputNames.map(() => lossName) : undefined }) : null;
-    const options: AnalyzeOptions = { loss: lossName, batchSize: this.opts.batchSize, maxSamples: this.opts.maxSamples, label };
+    const targets = this.targets
+      ? fitDataToModel(spec, this.targets, 'targets', {
+          batch: inputs[0]?.shape[0],
+          losses: lossName ? spec.outputNames.map(() => lossName) : undefined,
+        })
+      : null;
+    const options: AnalyzeOptions = {
+      loss: lossName,
+      batchSize: this.opts.batchSize,
+      maxSamples: this.opts.maxSamples,
+      label,
+    };
     const t0 = Date.now();
-    const { analysis } = analyzeModel(spec, {
-      inputs: inputs.map((a) => ({ shape: a.shape, data: a.data })),
-      targets: targets ? targets.map((a) => ({ shape: a.shape, data: a.data })) : null,
-      dataSource: 'rnnscopeCallback data',
-    }, options);
+    const { analysis } = analyzeModel(
+      spec,
+      {
+        inputs: inputs.map((a) => ({ shape: a.shape, data: a.data })),
+        targets: targets ? targets.map((a) => ({ shape: a.shape, data: a.data })) : null,
+        dataSource: 'rnnscopeCallback data',
+      },
+      options,
+    );
     this.builder.add(spec, analysis, { label, epoch, batch, seconds: (Date.now() - t0) / 1000 });
     return this.publish(analysis);
   }
 
   private async publish(analysis: Analysis | null): Promise<AnalysisSet> {
     const timeline = this.builder.timeline();
-    const set: AnalysisSet = { schema: ANALYSIS_SET_SCHEMA, title: `Training timeline of ${timeline.model}`, runs: analysis ? [analysis] : [], timeline };
+    const set: AnalysisSet = {
+      schema: ANALYSIS_SET_SCHEMA,
+      title: `Training timeline of ${timeline.model}`,
+      runs: analysis ? [analysis] : [],
+      timeline,
+    };
     this.latest = set;
     // A report needs one analysed checkpoint; before that there is only the timeline object.
     if (analysis) await deliver(this.opts.out, set);
@@ -154,7 +196,10 @@ export class RnnscopeCallback extends tf.Callback {
 
 async function deliver(out: RnnscopeCallbackOptions['out'], set: AnalysisSet): Promise<void> {
   if (out === undefined) return;
-  if (typeof out === 'function') { await out(set); return; }
+  if (typeof out === 'function') {
+    await out(set);
+    return;
+  }
   if (typeof out === 'string') {
     // The module name in a variable: bundlers leave it alone, so a browser build never sees node:fs.
     const m = './tfjs-node-out.js';

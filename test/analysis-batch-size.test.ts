@@ -1,5 +1,6 @@
 // The default batch size keeps one batch's per-step taps within TAP_MEMORY for long sequences
-// (W-long: LSTM 32→256 over 10,000 steps, measured at 0.88 GiB with 2 samples a batch and 1.08 GB with 4 in analysis-memory runs),
+// (W-long: LSTM 32→256 over 10,000 steps, measured at 0.88 GiB with 2 samples a batch and 1.08 GB with 4 in
+// analysis-memory runs),
 // and is Keras's 32 otherwise; a given batch size is always kept.
 
 import { describe, expect, it } from 'vitest';

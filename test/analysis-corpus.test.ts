@@ -11,20 +11,25 @@ import { CORPUS, CORPUS_MAIN } from './helpers/corpus.js';
 // The Theano twin of k1_dl4j_simple_lstm_tf adds nothing here.
 const MODELS = Object.fromEntries(Object.entries(CORPUS_MAIN).filter(([n]) => n !== 'k1_dl4j_simple_lstm_theano'));
 
-
 describe('analysis of every corpus model', () => {
   for (const [name, [main, weights]] of Object.entries(MODELS)) {
     it(name, async () => {
       const dir = path.join(CORPUS, name);
       const m = await loadModelFile(path.join(dir, main), weights ? { weights: path.join(dir, weights) } : {});
-      const { analysis } = analyzeModel(m, { inputs: null, targets: null }, { maxSamples: 6, batchSize: 4, randomSteps: 20, jacobianSamples: 2, jacobianIterations: 4 });
+      const { analysis } = analyzeModel(
+        m,
+        { inputs: null, targets: null },
+        { maxSamples: 6, batchSize: 4, randomSteps: 20, jacobianSamples: 2, jacobianIterations: 4 },
+      );
       validateAnalysis(JSON.parse(JSON.stringify(analysis)));
       expect(analysis.objective.warnings.map((w) => w.code)).toContain('random-data');
       expect(analysis.recurrent.length).toBeGreaterThan(0);
       for (const ra of analysis.recurrent) {
         expect(ra.dh.norm.every((v) => v !== null)).toBe(true);
         for (const c of ra.contributions) {
-          const p = analysis.params.find((q) => q.layer === ra.layer && q.direction === ra.direction && q.name === c.group)!;
+          const p = analysis.params.find(
+            (q) => q.layer === ra.layer && q.direction === ra.direction && q.name === c.group,
+          )!;
           const g = p.blocks!.find((b) => b.gate === c.gate)!.gradNorm!;
           if (g > 1e-20) expect(Math.abs(c.total! - g) / g).toBeLessThan(1e-4);
         }

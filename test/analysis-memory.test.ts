@@ -10,11 +10,21 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(import.meta.dirname, '..');
 const GiB = 2 ** 30;
 
-interface Measured { maxRSS: number; seconds: number; sumGap: number; loss: number; warnings: string[]; finiteNorms: boolean }
+interface Measured {
+  maxRSS: number;
+  seconds: number;
+  sumGap: number;
+  loss: number;
+  warnings: string[];
+  finiteNorms: boolean;
+}
 
 async function measure(job: object): Promise<Measured> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/analysis-memory-child.ts'), JSON.stringify(job)],
-    { cwd: ROOT, maxBuffer: 1 << 24, timeout: 1_500_000 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'test/helpers/analysis-memory-child.ts'), JSON.stringify(job)],
+    { cwd: ROOT, maxBuffer: 1 << 24, timeout: 1_500_000 },
+  );
   const m = JSON.parse(stdout.trim().split('\n').pop()!) as Measured;
   console.log(`${JSON.stringify(job)}: peak ${(m.maxRSS / GiB).toFixed(2)} GiB, ${m.seconds.toFixed(1)} s`);
   return m;
@@ -30,7 +40,15 @@ describe('analysis memory on long sequences', () => {
   }, 1_500_000);
 
   it('W-long (LSTM 32→256, 10,000 steps) is analysed in at most 2 GiB', async () => {
-    const m = await measure({ kind: 'LSTM', inputs: 32, units: 256, steps: 10_000, layers: 1, samples: 4, batchSize: 2 });
+    const m = await measure({
+      kind: 'LSTM',
+      inputs: 32,
+      units: 256,
+      steps: 10_000,
+      layers: 1,
+      samples: 4,
+      batchSize: 2,
+    });
     expect(m.maxRSS).toBeLessThanOrEqual(2 * GiB);
     expect(m.finiteNorms).toBe(true);
     expect(m.sumGap).toBeLessThan(1e-4);

@@ -7,12 +7,18 @@ import { DataError } from '../src/model/errors.js';
 import { dense, recurrent, rnnSpec, sequential } from './helpers/models.js';
 import { lcg, randArr } from './helpers/rng.js';
 
-const rel = (a: (number | null)[], b: (number | null)[]): number => Math.max(0, ...a.map((v, i) => Math.abs(v! - b[i]!) / Math.max(Math.abs(b[i]!), 1e-30)));
+const rel = (a: (number | null)[], b: (number | null)[]): number =>
+  Math.max(0, ...a.map((v, i) => Math.abs(v! - b[i]!) / Math.max(Math.abs(b[i]!), 1e-30)));
 
 describe('analysis on worker threads', () => {
   it('two threads give the single-thread numbers (dh, contributions, grads, batch norms, per-sample quantiles)', async () => {
-    const m = sequential(15, 3, [recurrent('gru', rnnSpec('GRU', 3, 6, { returnSequences: true })), recurrent('lstm', rnnSpec('LSTM', 6, 5)), dense('d', 2)]);
-    const x = { shape: [40, 15, 3], data: randArr(lcg(3), 40 * 15 * 3) }, y = { shape: [40, 2], data: randArr(lcg(4), 80) };
+    const m = sequential(15, 3, [
+      recurrent('gru', rnnSpec('GRU', 3, 6, { returnSequences: true })),
+      recurrent('lstm', rnnSpec('LSTM', 6, 5)),
+      dense('d', 2),
+    ]);
+    const x = { shape: [40, 15, 3], data: randArr(lcg(3), 40 * 15 * 3) },
+      y = { shape: [40, 2], data: randArr(lcg(4), 80) };
     const opts = { loss: 'mse', batchSize: 6, keepRaw: true };
     const one = analyzeModel(m, { inputs: [x], targets: [y] }, opts);
     const two = await analyzeModelParallel(m, { inputs: [x], targets: [y] }, { ...opts, workers: 2 });
@@ -28,7 +34,12 @@ describe('analysis on worker threads', () => {
       ra.contributions.forEach((c, j) => expect(rel(rb.contributions[j]!.norm, c.norm)).toBeLessThan(1e-9));
       expect(rb.jacobian!.median).toEqual(ra.jacobian!.median);
     });
-    expect(rel(b.params.map((p) => p.gradNorm), a.params.map((p) => p.gradNorm))).toBeLessThan(1e-9);
+    expect(
+      rel(
+        b.params.map((p) => p.gradNorm),
+        a.params.map((p) => p.gradNorm),
+      ),
+    ).toBeLessThan(1e-9);
     expect([...two.raw!.keys()].sort()).toEqual([...one.raw!.keys()].sort());
     expect(Array.from(two.raw!.get('dh/lstm')!.data)).toEqual(Array.from(one.raw!.get('dh/lstm')!.data));
   });
@@ -38,9 +49,19 @@ describe('analysis on worker threads', () => {
     const x = { shape: [8, 5, 2], data: randArr(lcg(1), 80) };
     // Class ids; the bad one (7, for 3 classes) is in the last batch, which a worker computes.
     const y = { shape: [8], data: Float64Array.from([0, 1, 2, 0, 1, 2, 0, 7]) };
-    await expect(analyzeModelParallel(m, { inputs: [x], targets: [y] }, { loss: 'sparse_categorical_crossentropy', batchSize: 2, workers: 2 }))
-      .rejects.toThrow(DataError);
-    await expect(analyzeModelParallel(m, { inputs: [x], targets: [y] }, { loss: 'sparse_categorical_crossentropy', batchSize: 2, workers: 2 }))
-      .rejects.toThrow(/class id 7/);
+    await expect(
+      analyzeModelParallel(
+        m,
+        { inputs: [x], targets: [y] },
+        { loss: 'sparse_categorical_crossentropy', batchSize: 2, workers: 2 },
+      ),
+    ).rejects.toThrow(DataError);
+    await expect(
+      analyzeModelParallel(
+        m,
+        { inputs: [x], targets: [y] },
+        { loss: 'sparse_categorical_crossentropy', batchSize: 2, workers: 2 },
+      ),
+    ).rejects.toThrow(/class id 7/);
   });
 });

@@ -22,7 +22,12 @@ const u = (p: string) => path.join(USERDATA, p);
 
 /** A file as the page gets it: picked alone (base name), or inside a dropped folder (folder/name). */
 function file(p: string, as?: string): InFile {
-  return { name: as ?? path.basename(p), bytes: new Uint8Array(readFileSync(p)), fromFolder: !!as?.includes('/'), lastModified: statSync(p).mtimeMs };
+  return {
+    name: as ?? path.basename(p),
+    bytes: new Uint8Array(readFileSync(p)),
+    fromFolder: !!as?.includes('/'),
+    lastModified: statSync(p).mtimeMs,
+  };
 }
 
 function folder(dir: string): InFile[] {
@@ -51,11 +56,23 @@ async function errorOf(f: () => unknown): Promise<string> {
 
 describe('the models among the files', () => {
   it('a .keras with x.npy and y.npy: model, data, targets; nothing asked', async () => {
-    const s = await Session.open([file(c('k3_hatice_har_lstm/lstm_model.keras')), file(u('har/x.npy')), file(u('har/y.npy'))]);
+    const s = await Session.open([
+      file(c('k3_hatice_har_lstm/lstm_model.keras')),
+      file(u('har/x.npy')),
+      file(u('har/y.npy')),
+    ]);
     const ins = await s.inspect(undefined, {});
     expect(kinds(ins)).toEqual({ 'lstm_model.keras': 'model', 'x.npy': 'data', 'y.npy': 'targets' });
-    expect(ins.runs.map((r) => [r.label, r.inputs, r.outputs])).toEqual([['lstm_model.keras', ['input_layer_1 (None, 100, 6)'], ['dense_3 (None, 6)']]]);
-    expect([ins.data?.id, ins.targets?.id, ins.questions, ins.errors, ins.ready]).toEqual(['x.npy', 'y.npy', [], [], true]);
+    expect(ins.runs.map((r) => [r.label, r.inputs, r.outputs])).toEqual([
+      ['lstm_model.keras', ['input_layer_1 (None, 100, 6)'], ['dense_3 (None, 6)']],
+    ]);
+    expect([ins.data?.id, ins.targets?.id, ins.questions, ins.errors, ins.ready]).toEqual([
+      'x.npy',
+      'y.npy',
+      [],
+      [],
+      true,
+    ]);
     const input = s.input(undefined, {}, []);
     expect(input.inputs![0]!.shape).toEqual([32, 100, 6]);
     expect(input.targets![0]!.shape).toEqual([32, 6]);
@@ -65,12 +82,17 @@ describe('the models among the files', () => {
   it('a to_json() architecture pairs with the weights .h5 that binds to it', async () => {
     const dir = 'w_chen_ecg_bilstm_autoencoder/';
     const s = await Session.open([
-      file(c(`${dir}bidirectional-lstm-auto-encoder-architecture.json`)), file(c(`${dir}bidirectional-lstm-auto-encoder-weights.h5`)),
-      file(u('ecg/x.npy')), file(u('ecg/y.npy')),
+      file(c(`${dir}bidirectional-lstm-auto-encoder-architecture.json`)),
+      file(c(`${dir}bidirectional-lstm-auto-encoder-weights.h5`)),
+      file(u('ecg/x.npy')),
+      file(u('ecg/y.npy')),
     ]);
     const ins = await s.inspect(undefined, {});
     expect(kinds(ins)).toEqual({
-      'bidirectional-lstm-auto-encoder-architecture.json': 'model', 'bidirectional-lstm-auto-encoder-weights.h5': 'weights', 'x.npy': 'data', 'y.npy': 'targets',
+      'bidirectional-lstm-auto-encoder-architecture.json': 'model',
+      'bidirectional-lstm-auto-encoder-weights.h5': 'weights',
+      'x.npy': 'data',
+      'y.npy': 'targets',
     });
     expect(ins.runs[0]!.label).toBe('bidirectional-lstm-auto-encoder-weights.h5'); // as the command line labels a --weights run
     expect(ins.ready).toBe(true);
@@ -80,7 +102,12 @@ describe('the models among the files', () => {
     const s = await Session.open(folder(c('tfjs_reiinakano_textgen_lstm_legacy_format')));
     const ins = await s.inspect(undefined, {});
     const d = 'tfjs_reiinakano_textgen_lstm_legacy_format/';
-    expect(kinds(ins)).toEqual({ [`${d}char_indices.json`]: 'unused', [`${d}group1-shard1of1`]: 'part', [`${d}group2-shard1of1`]: 'part', [`${d}model.json`]: 'model' });
+    expect(kinds(ins)).toEqual({
+      [`${d}char_indices.json`]: 'unused',
+      [`${d}group1-shard1of1`]: 'part',
+      [`${d}group2-shard1of1`]: 'part',
+      [`${d}model.json`]: 'model',
+    });
     expect(ins.errors).toEqual([]);
     expect(ins.ready).toBe(true);
     expect(ins.data).toBeNull();
@@ -90,8 +117,10 @@ describe('the models among the files', () => {
     const ins = await (await Session.open(folder(c('k1_dl4j_simple_lstm_tf')))).inspect(undefined, {});
     const d = 'k1_dl4j_simple_lstm_tf/';
     expect(kinds(ins)).toEqual({
-      [`${d}simple_lstm_tf_keras_1_config.json`]: 'model', [`${d}simple_lstm_tf_keras_1_inputs_and_outputs.h5`]: 'unused',
-      [`${d}simple_lstm_tf_keras_1_model.h5`]: 'model', [`${d}simple_lstm_tf_keras_1_weights.h5`]: 'weights',
+      [`${d}simple_lstm_tf_keras_1_config.json`]: 'model',
+      [`${d}simple_lstm_tf_keras_1_inputs_and_outputs.h5`]: 'unused',
+      [`${d}simple_lstm_tf_keras_1_model.h5`]: 'model',
+      [`${d}simple_lstm_tf_keras_1_weights.h5`]: 'weights',
     });
     expect(ins.runs).toHaveLength(2);
   });
@@ -106,7 +135,12 @@ describe('the models among the files', () => {
 
 describe('the data among the files', () => {
   it('one file per input of a two-input model is the data together', async () => {
-    const s = await Session.open([file(c('k3_asand_multiinput_embedding_lstm/rnn_model.keras')), file(u('asand/sequence_input.npy')), file(u('asand/numerical_input.npy')), file(u('asand/y.npy'))]);
+    const s = await Session.open([
+      file(c('k3_asand_multiinput_embedding_lstm/rnn_model.keras')),
+      file(u('asand/sequence_input.npy')),
+      file(u('asand/numerical_input.npy')),
+      file(u('asand/y.npy')),
+    ]);
     const ins = await s.inspect(undefined, {});
     expect(ins.data?.files).toEqual(['sequence_input.npy', 'numerical_input.npy']);
     expect(ins.targets?.id).toBe('y.npy');
@@ -114,7 +148,10 @@ describe('the data among the files', () => {
   });
 
   it('a data file holding x and y gives its own targets, as the command line does', async () => {
-    const s = await Session.open([file(c('k1_dl4j_simple_lstm_tf/simple_lstm_tf_keras_1_model.h5')), file(u('lstm_tf/xy_compressed.npz'))]);
+    const s = await Session.open([
+      file(c('k1_dl4j_simple_lstm_tf/simple_lstm_tf_keras_1_model.h5')),
+      file(u('lstm_tf/xy_compressed.npz')),
+    ]);
     const ins = await s.inspect(undefined, {});
     expect(kinds(ins)).toEqual({ 'simple_lstm_tf_keras_1_model.h5': 'model', 'xy_compressed.npz': 'data+targets' });
     expect(ins.targets?.id).toBe('in:xy_compressed.npz');
@@ -122,31 +159,44 @@ describe('the data among the files', () => {
   });
 
   it('several files that fit the inputs: asked, not guessed; then the targets that fit that data', async () => {
-    const s = await Session.open([file(c('k3_hatice_har_lstm/lstm_model.keras')), ...folder(path.join(USERDATA, 'har'))]);
+    const s = await Session.open([
+      file(c('k3_hatice_har_lstm/lstm_model.keras')),
+      ...folder(path.join(USERDATA, 'har')),
+    ]);
     const ins = await s.inspect(undefined, {});
     expect(ins.ready).toBe(false);
     expect(ins.data).toBeNull();
-    expect(ins.questions.map((q) => [q.about, q.options.map((o) => o.id)])).toEqual([['data', ['har/x.csv', 'har/x.json', 'har/x.npy', 'har/x.npz', 'har/x_compressed.npz']]]);
+    expect(ins.questions.map((q) => [q.about, q.options.map((o) => o.id)])).toEqual([
+      ['data', ['har/x.csv', 'har/x.json', 'har/x.npy', 'har/x.npz', 'har/x_compressed.npz']],
+    ]);
     // The CSV holds the first 6 windows: then y.csv and y.json fit (6 samples) and y.npy (32) does not.
     const after = await s.inspect(undefined, { data: 'har/x.csv' });
-    expect(after.questions.map((q) => [q.about, q.options.map((o) => o.id)])).toEqual([['targets', ['har/y.csv', 'har/y.json', 'none']]]);
+    expect(after.questions.map((q) => [q.about, q.options.map((o) => o.id)])).toEqual([
+      ['targets', ['har/y.csv', 'har/y.json', 'none']],
+    ]);
     const done = await s.inspect(undefined, { data: 'har/x.csv', targets: 'har/y.json' });
     expect([done.data?.id, done.targets?.id, done.ready]).toEqual(['har/x.csv', 'har/y.json', true]);
     expect(kinds(done)['har/y.npy']).toBe('unused');
   });
 
   it('a file that fits the outputs but is not named like targets is asked about', async () => {
-    const s = await Session.open([file(c('k3_hatice_har_lstm/lstm_model.keras')), file(u('har/x.npy')), file(u('har/y.npy'), 'answers.npy')]);
+    const s = await Session.open([
+      file(c('k3_hatice_har_lstm/lstm_model.keras')),
+      file(u('har/x.npy')),
+      file(u('har/y.npy'), 'answers.npy'),
+    ]);
     const ins = await s.inspect(undefined, {});
     expect(ins.questions).toHaveLength(1);
-    expect(ins.questions[0]!.text).toBe("answers.npy fits the model's outputs but is not named like targets (y, targets, labels); use it as the targets?");
+    expect(ins.questions[0]!.text).toBe(
+      "answers.npy fits the model's outputs but is not named like targets (y, targets, labels); use it as the targets?",
+    );
     expect(ins.questions[0]!.options.map((o) => o.id)).toEqual(['answers.npy', 'none']);
     expect((await s.inspect(undefined, { targets: 'none' })).targets).toBeNull();
     expect((await s.inspect(undefined, { targets: 'answers.npy' })).targets?.id).toBe('answers.npy');
   });
 });
 
-describe('refusals are the command line\'s messages', () => {
+describe("refusals are the command line's messages", () => {
   it('data of the wrong shape', async () => {
     const model = c('k3_hatice_har_lstm/lstm_model.keras');
     const ins = await (await Session.open([file(model), file(u('ecg/x.npy'))])).inspect(undefined, {});
@@ -160,9 +210,16 @@ describe('refusals are the command line\'s messages', () => {
   it('a truncated .keras', async () => {
     const p = c('k3_hatice_har_lstm/lstm_model.keras');
     const bytes = readFileSync(p).subarray(0, 100_000);
-    const ins = await (await Session.open([{ name: 'lstm_model.keras', bytes: new Uint8Array(bytes), fromFolder: false, lastModified: 0 }])).inspect(undefined, {});
+    const ins = await (
+      await Session.open([
+        { name: 'lstm_model.keras', bytes: new Uint8Array(bytes), fromFolder: false, lastModified: 0 },
+      ])
+    ).inspect(undefined, {});
     const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const tmp = path.join(mkdtempSync(path.join((await import('node:os')).tmpdir(), 'rnnscope-app-')), 'lstm_model.keras');
+    const tmp = path.join(
+      mkdtempSync(path.join((await import('node:os')).tmpdir(), 'rnnscope-app-')),
+      'lstm_model.keras',
+    );
     writeFileSync(tmp, bytes);
     const cli = await errorOf(() => loadModelFile(tmp));
     expect(ins.errors.map((e) => e.message)).toEqual([cli.split(path.dirname(tmp) + path.sep).join('')]);
@@ -174,7 +231,13 @@ describe('refusals are the command line\'s messages', () => {
     const weights = c('w_chen_sentiment_embedding_conv1d_lstm/wordvec_cnn_lstm_weights.h5');
     const ins = await (await Session.open([file(arch), file(weights)])).inspect(undefined, {});
     const cli = await errorOf(() => loadModelFile(arch, { weights }));
-    expect(ins.errors.map((e) => e.message)).toEqual([cli.split(path.dirname(arch) + path.sep).join('').split(path.dirname(weights) + path.sep).join('')]);
+    expect(ins.errors.map((e) => e.message)).toEqual([
+      cli
+        .split(path.dirname(arch) + path.sep)
+        .join('')
+        .split(path.dirname(weights) + path.sep)
+        .join(''),
+    ]);
     expect(ins.ready).toBe(false);
   });
 
@@ -186,8 +249,12 @@ describe('refusals are the command line\'s messages', () => {
   });
 
   it('targets without data', async () => {
-    const ins = await (await Session.open([file(c('k3_hatice_har_lstm/lstm_model.keras')), file(u('har/y.npy'))])).inspect(undefined, {});
-    expect(ins.errors.map((e) => e.message)).toEqual(['y.npy holds targets, but no input data was given; expected inputs to go with the targets, so add the data file too or remove y.npy.']);
+    const ins = await (
+      await Session.open([file(c('k3_hatice_har_lstm/lstm_model.keras')), file(u('har/y.npy'))])
+    ).inspect(undefined, {});
+    expect(ins.errors.map((e) => e.message)).toEqual([
+      'y.npy holds targets, but no input data was given; expected inputs to go with the targets, so add the data file too or remove y.npy.',
+    ]);
   });
 });
 
@@ -195,7 +262,9 @@ describe('the report hash in the browser build', () => {
   it('node-crypto-shim.ts SHA-256 equals node:crypto on text of every padding length', () => {
     for (let n = 0; n < 300; n += 1) {
       const text = Array.from({ length: n }, (_, i) => String.fromCodePoint(32 + ((i * 7919) % 5000))).join('');
-      expect(shimHash('sha256').update(text, 'utf8').digest('base64')).toBe(createHash('sha256').update(text, 'utf8').digest('base64'));
+      expect(shimHash('sha256').update(text, 'utf8').digest('base64')).toBe(
+        createHash('sha256').update(text, 'utf8').digest('base64'),
+      );
     }
   });
 });

@@ -12,20 +12,33 @@ import { launchChromium } from './helpers/browser.js';
 import { CORPUS, ROOT, USERDATA, analyse, pick } from './helpers/app-page.js';
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const section = README.slice(README.indexOf('## In the browser'), README.indexOf('\n## ', README.indexOf('## In the browser') + 3));
+const section = README.slice(
+  README.indexOf('## In the browser'),
+  README.indexOf('\n## ', README.indexOf('## In the browser') + 3),
+);
 const commands = [.../```sh\n([\s\S]*?)```/.exec(section)![1]!.matchAll(/^(.*?)\s+#/gm)].map((m) => m[1]!);
 
 function sh(cmd: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('/bin/sh', ['-c', cmd], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 24 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0, out: stdout + stderr });
-    });
+    execFile(
+      '/bin/sh',
+      ['-c', cmd],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 24 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0,
+          out: stdout + stderr,
+        });
+      },
+    );
   });
 }
 
 // dist-web/ is what the documented command writes; a run that created it removes it again.
 const hadBuild = existsSync(path.join(ROOT, 'dist-web'));
-afterAll(() => { if (!hadBuild) rmSync(path.join(ROOT, 'dist-web'), { recursive: true, force: true }); });
+afterAll(() => {
+  if (!hadBuild) rmSync(path.join(ROOT, 'dist-web'), { recursive: true, force: true });
+});
 
 describe('README: In the browser', { timeout: 300_000 }, () => {
   it('documents these two commands', () => {
@@ -40,11 +53,19 @@ describe('README: In the browser', { timeout: 300_000 }, () => {
     try {
       const page = await browser.newPage();
       const problems: string[] = [];
-      page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-      page.on('request', (q) => { if (!/^(file|blob|data):/.test(q.url())) problems.push(`network: ${q.url()}`); });
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      page.on('request', (q) => {
+        if (!/^(file|blob|data):/.test(q.url())) problems.push(`network: ${q.url()}`);
+      });
       await page.goto(pathToFileURL(path.join(ROOT, 'dist-web', 'app.html')).href);
       await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
-      await pick(page, [path.join(CORPUS, 'k3_hatice_har_lstm/lstm_model.keras'), path.join(USERDATA, 'har/x.npy'), path.join(USERDATA, 'har/y.npy')]);
+      await pick(page, [
+        path.join(CORPUS, 'k3_hatice_har_lstm/lstm_model.keras'),
+        path.join(USERDATA, 'har/x.npy'),
+        path.join(USERDATA, 'har/y.npy'),
+      ]);
       expect((await analyse(page)).state).toBe('done');
       await page.waitForFunction(() => document.body.dataset['report'] === 'drawn', undefined, { timeout: 60_000 });
       expect(problems).toEqual([]);
@@ -55,13 +76,29 @@ describe('README: In the browser', { timeout: 300_000 }, () => {
 
   it('npx rnnscope serve serves that page on 127.0.0.1 and stops on Ctrl-C', async () => {
     expect(commands[1]).toBe('npx rnnscope serve');
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'rnnscope.js'), 'serve'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' } });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'rnnscope.js'), 'serve'], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' },
+    });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
     const url = await new Promise<string>((resolve, reject) => {
-      const t = setInterval(() => { const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out); if (m) { clearInterval(t); resolve(m[1]!); } }, 50);
-      child.on('exit', (c) => { clearInterval(t); reject(new Error(`exited ${c}: ${out}`)); });
+      const t = setInterval(() => {
+        const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
+        if (m) {
+          clearInterval(t);
+          resolve(m[1]!);
+        }
+      }, 50);
+      child.on('exit', (c) => {
+        clearInterval(t);
+        reject(new Error(`exited ${c}: ${out}`));
+      });
     });
     // The documented port, unless something else holds it (then any free one, as the help says).
     if (url !== 'http://127.0.0.1:6071/') console.log(`port 6071 was taken; rnnscope serve chose ${url}`);

@@ -5,14 +5,37 @@
 // messages; it must make no network request and log no console error; its Save buttons must give
 // the same report, JSON and .npz.
 
-import { closeSync, copyFileSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { buildWebTemp, launchChromium, serveStatic, type StaticServer, type WebBuild } from './helpers/browser.js';
 import {
-  CORPUS, USERDATA, after, analyse, answer, clearAll, cliAnalyze, cliMessage, compareAnalyses, dropReal, dropSynthetic, pick, removeCli, shownClasses, shownErrors,
+  CORPUS,
+  USERDATA,
+  after,
+  analyse,
+  answer,
+  clearAll,
+  cliAnalyze,
+  cliMessage,
+  compareAnalyses,
+  dropReal,
+  dropSynthetic,
+  pick,
+  removeCli,
+  shownClasses,
+  shownErrors,
 } from './helpers/app-page.js';
 import { readNpz } from '../src/io/npz.js';
 import { MAX_FILE_BYTES } from '../web/app-protocol.js';
@@ -43,16 +66,21 @@ beforeAll(async () => {
   server = await serveStatic(build.outdir);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   // The kernels Node runs (SIMD without relaxed-SIMD FMA, which Node 20 lacks): the same arithmetic.
   await page.goto(`${server.url}app.html?kernels=wasm-simd`);
   await page.waitForFunction(() => document.body.dataset['ready'] === 'true');
-  page.on('request', (r) => { if (!r.url().startsWith('blob:') && !r.url().startsWith('data:')) requests.push(r.url()); });
+  page.on('request', (r) => {
+    if (!r.url().startsWith('blob:') && !r.url().startsWith('data:')) requests.push(r.url());
+  });
 });
 
 afterAll(async () => {
-  if (agreement.length) console.log(`page vs rnnscope analyze (largest relative difference of any number):\n  ${agreement.join('\n  ')}`);
+  if (agreement.length)
+    console.log(`page vs rnnscope analyze (largest relative difference of any number):\n  ${agreement.join('\n  ')}`);
   await browser?.close();
   await server?.close();
   build?.remove();
@@ -60,7 +88,11 @@ afterAll(async () => {
 });
 
 async function expectSameAsCli(what: string, args: string[], tol = 1e-5): Promise<unknown> {
-  const s = await page.evaluate(() => (globalThis as unknown as { rnnscopeApp: { state: string; result: { json: string } | null; errors: unknown[] } }).rnnscopeApp);
+  const s = await page.evaluate(
+    () =>
+      (globalThis as unknown as { rnnscopeApp: { state: string; result: { json: string } | null; errors: unknown[] } })
+        .rnnscopeApp,
+  );
   expect(s.errors).toEqual([]);
   expect(s.state).toBe('done');
   const cli = await cliAnalyze(args);
@@ -76,10 +108,20 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
     await clearAll(page);
     const s = await pick(page, [HAR, u('har/x.npy'), u('har/y.npy')]);
     expect(s.state).toBe('ready');
-    expect(Object.fromEntries(s.inspection!.files.map((f) => [f.name, f.kind]))).toEqual({ 'lstm_model.keras': 'model', 'x.npy': 'data', 'y.npy': 'targets' });
+    expect(Object.fromEntries(s.inspection!.files.map((f) => [f.name, f.kind]))).toEqual({
+      'lstm_model.keras': 'model',
+      'x.npy': 'data',
+      'y.npy': 'targets',
+    });
     const r = await analyse(page);
     expect(r.state).toBe('done');
-    await expectSameAsCli('.keras + x.npy + y.npy (file input)', [HAR, '--data', u('har/x.npy'), '--targets', u('har/y.npy')]);
+    await expectSameAsCli('.keras + x.npy + y.npy (file input)', [
+      HAR,
+      '--data',
+      u('har/x.npy'),
+      '--targets',
+      u('har/y.npy'),
+    ]);
     expect(await page.isVisible('#random-banner')).toBe(false);
   });
 
@@ -89,7 +131,15 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
     expect(s.state).toBe('ready');
     expect(s.inspection!.files.map((f) => f.kind)).toEqual(['model', 'weights', 'data', 'targets']);
     await analyse(page);
-    await expectSameAsCli('architecture + weights + data (synthetic drop)', [ECG_ARCH, '--weights', ECG_WEIGHTS, '--data', u('ecg/x.npy'), '--targets', u('ecg/y.npy')]);
+    await expectSameAsCli('architecture + weights + data (synthetic drop)', [
+      ECG_ARCH,
+      '--weights',
+      ECG_WEIGHTS,
+      '--data',
+      u('ecg/x.npy'),
+      '--targets',
+      u('ecg/y.npy'),
+    ]);
   });
 
   it('a TF.js folder dragged from disk with its data beside it', async () => {
@@ -97,10 +147,21 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
     const s = await dropReal(page, [TEXTGEN, u('textgen/x.npy'), u('textgen/y.npy')]);
     const d = path.basename(TEXTGEN);
     expect(Object.fromEntries(s.inspection!.files.map((f) => [f.name, f.kind]))).toEqual({
-      [`${d}/model.json`]: 'model', [`${d}/group1-shard1of1`]: 'part', [`${d}/group2-shard1of1`]: 'part', [`${d}/char_indices.json`]: 'unused', 'x.npy': 'data', 'y.npy': 'targets',
+      [`${d}/model.json`]: 'model',
+      [`${d}/group1-shard1of1`]: 'part',
+      [`${d}/group2-shard1of1`]: 'part',
+      [`${d}/char_indices.json`]: 'unused',
+      'x.npy': 'data',
+      'y.npy': 'targets',
     });
     await analyse(page);
-    await expectSameAsCli('TF.js folder + data (real drag)', [path.join(TEXTGEN, 'model.json'), '--data', u('textgen/x.npy'), '--targets', u('textgen/y.npy')]);
+    await expectSameAsCli('TF.js folder + data (real drag)', [
+      path.join(TEXTGEN, 'model.json'),
+      '--data',
+      u('textgen/x.npy'),
+      '--targets',
+      u('textgen/y.npy'),
+    ]);
   });
 
   it('a TF.js folder picked with the folder input, then its data dropped after it', async () => {
@@ -110,7 +171,11 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
     const s = await dropSynthetic(page, [u('textgen/xy_compressed.npz')]);
     expect(s.inspection!.targets?.id).toBe('in:xy_compressed.npz');
     await analyse(page);
-    await expectSameAsCli('TF.js folder input + x and y in one .npz', [path.join(TEXTGEN, 'model.json'), '--data', u('textgen/xy_compressed.npz')]);
+    await expectSameAsCli('TF.js folder input + x and y in one .npz', [
+      path.join(TEXTGEN, 'model.json'),
+      '--data',
+      u('textgen/xy_compressed.npz'),
+    ]);
   });
 
   it('a two-input model with one .npy per input', async () => {
@@ -118,7 +183,15 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
     const K = c('k3_asand_multiinput_embedding_lstm/rnn_model.keras');
     await pick(page, [K, u('asand/sequence_input.npy'), u('asand/numerical_input.npy'), u('asand/y.npy')]);
     await analyse(page);
-    await expectSameAsCli('two inputs, one .npy each', [K, '--data', u('asand/sequence_input.npy'), '--data', u('asand/numerical_input.npy'), '--targets', u('asand/y.npy')]);
+    await expectSameAsCli('two inputs, one .npy each', [
+      K,
+      '--data',
+      u('asand/sequence_input.npy'),
+      '--data',
+      u('asand/numerical_input.npy'),
+      '--targets',
+      u('asand/y.npy'),
+    ]);
   });
 
   it('CSV data and targets with the analyze options set in the page (loss, batch size, samples, connectivity)', async () => {
@@ -132,8 +205,28 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
       const r = await analyse(page);
       expect(r.inspection!.files.map((f) => f.kind)).toEqual(['model', 'weights', 'data', 'targets']);
       expect(r.state).toBe('done');
-      const a = await expectSameAsCli('CSV data + options', [ECG_ARCH, '--weights', ECG_WEIGHTS, '--data', u('ecg/x.csv'), '--targets', u('ecg/y.csv'), '--loss', 'mae', '--batch-size', '4', '--max-samples', '12', '--connectivity']) as Analysis;
-      expect([a.objective.loss, a.objective.batchSize, a.objective.samples, a.objective.batches]).toEqual(['mae', 4, 12, 3]);
+      const a = (await expectSameAsCli('CSV data + options', [
+        ECG_ARCH,
+        '--weights',
+        ECG_WEIGHTS,
+        '--data',
+        u('ecg/x.csv'),
+        '--targets',
+        u('ecg/y.csv'),
+        '--loss',
+        'mae',
+        '--batch-size',
+        '4',
+        '--max-samples',
+        '12',
+        '--connectivity',
+      ])) as Analysis;
+      expect([a.objective.loss, a.objective.batchSize, a.objective.samples, a.objective.batches]).toEqual([
+        'mae',
+        4,
+        12,
+        3,
+      ]);
     } finally {
       await after(page, () => page.fill('#opt-loss', ''));
       for (const id of ['opt-batch', 'opt-max']) await page.fill(`#${id}`, '');
@@ -147,12 +240,22 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
     const weights = c('w_chen_sentiment_embedding_conv1d_lstm/wordvec_cnn_lstm_weights.h5');
     await dropSynthetic(page, [arch, weights, u('sentiment/x.json'), u('sentiment/y.json')]);
     await analyse(page);
-    await expectSameAsCli('JSON token lists + JSON targets', [arch, '--weights', weights, '--data', u('sentiment/x.json'), '--targets', u('sentiment/y.json')]);
+    await expectSameAsCli('JSON token lists + JSON targets', [
+      arch,
+      '--weights',
+      weights,
+      '--data',
+      u('sentiment/x.json'),
+      '--targets',
+      u('sentiment/y.json'),
+    ]);
   });
 
   it("with the browser's best kernels (relaxed-SIMD FMA, which Node lacks): the same quantities within float32 rounding, the same findings", async () => {
     const best = await browser.newPage();
-    best.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+    best.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
     await best.goto(`${server.url}app.html`);
     await best.waitForFunction(() => document.body.dataset['ready'] === 'true');
     await pick(best, [HAR, u('har/x.npy'), u('har/y.npy')]);
@@ -167,12 +270,21 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
     // last float32 bits (carried through 100 steps of backpropagation); counts of values on either
     // side of a threshold or a histogram edge may move by one, so those are not compared here.
     const keyQuantities = (a: Analysis) => ({
-      loss: a.objective.value, params: a.params.map((p) => p.gradNorm),
-      steps: a.recurrent.flatMap((x) => [...x.dh.norm, ...(x.dc?.norm ?? []), ...x.dx.norm, ...x.contributions.flatMap((q) => q.norm), ...(x.jacobian?.log10ProductMedian ?? [])]),
+      loss: a.objective.value,
+      params: a.params.map((p) => p.gradNorm),
+      steps: a.recurrent.flatMap((x) => [
+        ...x.dh.norm,
+        ...(x.dc?.norm ?? []),
+        ...x.dx.norm,
+        ...x.contributions.flatMap((q) => q.norm),
+        ...(x.jacobian?.log10ProductMedian ?? []),
+      ]),
       gates: a.recurrent.flatMap((x) => x.gateStats.flatMap((g) => g.mean)),
     });
     const worst = compareAnalyses(keyQuantities(mine), keyQuantities(theirs), 1e-4);
-    expect(mine.findings.map((f) => [f.code, f.layer, f.severity])).toEqual(theirs.findings.map((f) => [f.code, f.layer, f.severity]));
+    expect(mine.findings.map((f) => [f.code, f.layer, f.severity])).toEqual(
+      theirs.findings.map((f) => [f.code, f.layer, f.severity]),
+    );
     expect(mine.recurrent.map((x) => x.horizon.steps)).toEqual(theirs.recurrent.map((x) => x.horizon.steps));
     agreement.push(`relaxed-SIMD kernels, main quantities: ${worst.toExponential(1)}`);
   });
@@ -184,19 +296,29 @@ describe('the page analyses real files as `rnnscope analyze` does', { timeout: 3
     await analyse(page);
     expect(await page.isVisible('#random-banner')).toBe(true);
     expect(await page.textContent('#random-banner')).toContain('seeded random input sequences');
-    const a = await expectSameAsCli('no data (seeded random inputs)', [c('h5_dl4j_simplernn_k2/simple_rnn_tf_keras_2_model.h5')]) as { objective: { data: string } };
+    const a = (await expectSameAsCli('no data (seeded random inputs)', [
+      c('h5_dl4j_simplernn_k2/simple_rnn_tf_keras_2_model.h5'),
+    ])) as { objective: { data: string } };
     expect(a.objective.data).toBe('random');
   });
 
   it('several checkpoints dropped at once give the timeline the command line gives', async () => {
     await clearAll(page);
-    const a = path.join(tmp, 'ckpt-01.h5'), b = path.join(tmp, 'ckpt-02.h5');
+    const a = path.join(tmp, 'ckpt-01.h5'),
+      b = path.join(tmp, 'ckpt-02.h5');
     copyFileSync(c('k1_dl4j_simple_lstm_tf/simple_lstm_tf_keras_1_model.h5'), a);
     copyFileSync(c('k1_dl4j_simple_lstm_theano/simple_lstm_th_keras_1_model.h5'), b);
     const s = await dropSynthetic(page, [b, a, u('lstm_tf/x.npy'), u('lstm_tf/y.npy')]);
     expect(s.inspection!.runs.map((r) => r.label)).toEqual(['ckpt-01.h5', 'ckpt-02.h5']);
     await analyse(page);
-    const set = await expectSameAsCli('two checkpoints (timeline)', [a, b, '--data', u('lstm_tf/x.npy'), '--targets', u('lstm_tf/y.npy')]) as { runs: unknown[] };
+    const set = (await expectSameAsCli('two checkpoints (timeline)', [
+      a,
+      b,
+      '--data',
+      u('lstm_tf/x.npy'),
+      '--targets',
+      u('lstm_tf/y.npy'),
+    ])) as { runs: unknown[] };
     expect(set.runs).toHaveLength(2);
   });
 });
@@ -210,11 +332,15 @@ describe('choices the files leave open are asked', { timeout: 300_000 }, () => {
     expect(await page.isDisabled('#analyze')).toBe(true);
     expect(await page.textContent('#questions')).toContain("5 files fit the model's inputs; which one is the data?");
     const s2 = await answer(page, 'data', 'har/x.npy');
-    expect([s2.state, s2.inspection!.data?.id, s2.inspection!.targets?.id]).toEqual(['ready', 'har/x.npy', 'har/y.npy']);
+    expect([s2.state, s2.inspection!.data?.id, s2.inspection!.targets?.id]).toEqual([
+      'ready',
+      'har/x.npy',
+      'har/y.npy',
+    ]);
   });
 });
 
-describe('bad input gives the command line\'s message, and the page stays usable', { timeout: 300_000 }, () => {
+describe("bad input gives the command line's message, and the page stays usable", { timeout: 300_000 }, () => {
   it('a truncated .keras', async () => {
     await clearAll(page);
     const bad = path.join(tmp, 'lstm_model.keras');
@@ -276,7 +402,9 @@ describe('what the page saves', { timeout: 300_000 }, () => {
     await clearAll(page);
     await pick(page, [HAR, u('har/x.npy'), u('har/y.npy')]);
     await analyse(page);
-    const result = await page.evaluate(() => (globalThis as unknown as { rnnscopeApp: { result: { json: string; html: string } } }).rnnscopeApp.result);
+    const result = await page.evaluate(
+      () => (globalThis as unknown as { rnnscopeApp: { result: { json: string; html: string } } }).rnnscopeApp.result,
+    );
     const save = async (button: string): Promise<{ name: string; bytes: Buffer }> => {
       const [d] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
       return { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
@@ -286,20 +414,27 @@ describe('what the page saves', { timeout: 300_000 }, () => {
     expect(html.bytes.toString('utf8')).toBe(result.html);
     // The page made it with the command line's own code: the same page Node renders from that JSON.
     expect(result.html).toBe(reportHtml(JSON.parse(result.json) as Analysis, { bundles: readBundles() }));
-    expect(html.bytes.toString('utf8')).toMatch(/<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; script-src &#39;sha256-/);
+    expect(html.bytes.toString('utf8')).toMatch(
+      /<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; script-src &#39;sha256-/,
+    );
     const json = await save('#save-json');
     expect(json.bytes.toString('utf8')).toBe(result.json);
     const npz = await save('#save-npz');
     const cli = await cliAnalyze([HAR, '--data', u('har/x.npy'), '--targets', u('har/y.npy')], { dump: true });
-    const mine = readNpz(new Uint8Array(npz.bytes), 'page.npz'), theirs = readNpz(new Uint8Array(readFileSync(cli.dump!)), 'cli.npz');
+    const mine = readNpz(new Uint8Array(npz.bytes), 'page.npz'),
+      theirs = readNpz(new Uint8Array(readFileSync(cli.dump!)), 'cli.npz');
     // The same arrays (numpy.load gives them by name; the order inside the file may differ).
     const byName = new Map(theirs.map((a) => [a.name, a]));
-    expect(mine.map((a) => [a.name, a.shape, a.dtype]).sort()).toEqual(theirs.map((a) => [a.name, a.shape, a.dtype]).sort());
+    expect(mine.map((a) => [a.name, a.shape, a.dtype]).sort()).toEqual(
+      theirs.map((a) => [a.name, a.shape, a.dtype]).sort(),
+    );
     let worst = 0;
-    mine.forEach((a) => a.data.forEach((v, j) => {
-      const w = byName.get(a.name)!.data[j]!;
-      worst = Math.max(worst, Math.abs(v - w) / Math.max(Math.abs(w), 1e-3));
-    }));
+    mine.forEach((a) =>
+      a.data.forEach((v, j) => {
+        const w = byName.get(a.name)!.data[j]!;
+        worst = Math.max(worst, Math.abs(v - w) / Math.max(Math.abs(w), 1e-3));
+      }),
+    );
     expect(worst).toBeLessThan(1e-4);
     removeCli(cli);
     for (const id of ['dh', 'gates']) {
@@ -318,7 +453,10 @@ describe('what the page saves', { timeout: 300_000 }, () => {
     const report = page.frames().find((f) => f.parentFrame() === page.mainFrame())!;
     expect(report.url()).toBe('about:srcdoc');
     // The footer's link to analysis.json saves the analysis (there is no file beside the page to open).
-    const [d] = await Promise.all([page.waitForEvent('download'), frame.locator('footer a[href="analysis.json"]').click()]);
+    const [d] = await Promise.all([
+      page.waitForEvent('download'),
+      frame.locator('footer a[href="analysis.json"]').click(),
+    ]);
     expect(d.suggestedFilename()).toBe('lstm_model-analysis.json');
     // A link to a chart (as the diagnosis' "See …" links are) scrolls the report instead of loading this page into it.
     await report.evaluate(() => {
@@ -330,10 +468,14 @@ describe('what the page saves', { timeout: 300_000 }, () => {
     });
     await frame.locator('#test-link').click();
     // At the top of the frame, below the report's own scroll margin (its sticky controls).
-    await expect.poll(() => report.evaluate(() => {
-      const e = document.getElementById('chart-heatmap')!;
-      return Math.abs(e.getBoundingClientRect().top - parseFloat(getComputedStyle(e).scrollMarginTop || '0'));
-    })).toBeLessThan(2);
+    await expect
+      .poll(() =>
+        report.evaluate(() => {
+          const e = document.getElementById('chart-heatmap')!;
+          return Math.abs(e.getBoundingClientRect().top - parseFloat(getComputedStyle(e).scrollMarginTop || '0'));
+        }),
+      )
+      .toBeLessThan(2);
     expect(report.url()).toBe('about:srcdoc');
     expect(await frame.locator('.vis[data-rendered=true]').count()).toBe(10);
   });
@@ -346,7 +488,12 @@ describe('the page itself', { timeout: 300_000 }, () => {
   });
 
   it('its Content-Security-Policy forbids connections (nothing can leave the machine)', async () => {
-    const r = await page.evaluate(() => fetch('https://example.com/').then(() => 'fetched', (e: Error) => `refused: ${e.name}`));
+    const r = await page.evaluate(() =>
+      fetch('https://example.com/').then(
+        () => 'fetched',
+        (e: Error) => `refused: ${e.name}`,
+      ),
+    );
     expect(r).toBe('refused: TypeError');
     problems.length = 0; // the refusal above is logged as a CSP violation, by design
     requests.length = 0;

@@ -13,7 +13,14 @@ import type { Browser, Page } from 'playwright-core';
 import { describeKernels, kernelInfo, makeKernels, type KernelChoice } from '../web/kernel-choice.js';
 import { prepare, SMALL, stackGradient, timeGradient, W, type PreparedStack } from '../web/workloads.js';
 import type { EngineApi } from '../web/bench.js';
-import { buildWebTemp, launchChromium, serveStatic, watchPage, type StaticServer, type WebBuild } from './helpers/browser.js';
+import {
+  buildWebTemp,
+  launchChromium,
+  serveStatic,
+  watchPage,
+  type StaticServer,
+  type WebBuild,
+} from './helpers/browser.js';
 
 let build: WebBuild;
 let server: StaticServer;
@@ -33,7 +40,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (notes.length) console.log(`browser vs Node (engine), Chromium ${browser?.version()} / Node ${process.version}:\n${notes.map((n) => `  ${n}`).join('\n')}`);
+  if (notes.length)
+    console.log(
+      `browser vs Node (engine), Chromium ${browser?.version()} / Node ${process.version}:\n${notes.map((n) => `  ${n}`).join('\n')}`,
+    );
   await browser?.close();
   await server?.close();
   build?.remove();
@@ -42,20 +52,36 @@ afterAll(async () => {
 type Api = EngineApi;
 const inPage = {
   info: () => page.evaluate(() => (globalThis as unknown as { rnnscopeEngine: Api }).rnnscopeEngine.kernelInfo()),
-  describe: (k: KernelChoice) => page.evaluate((kk) => (globalThis as unknown as { rnnscopeEngine: Api }).rnnscopeEngine.describe(kk), k),
-  gradient: (id: string, k: KernelChoice) => page.evaluate(([i, kk]) => (globalThis as unknown as { rnnscopeEngine: Api }).rnnscopeEngine.gradient(i, kk), [id, k] as const),
+  describe: (k: KernelChoice) =>
+    page.evaluate((kk) => (globalThis as unknown as { rnnscopeEngine: Api }).rnnscopeEngine.describe(kk), k),
+  gradient: (id: string, k: KernelChoice) =>
+    page.evaluate(([i, kk]) => (globalThis as unknown as { rnnscopeEngine: Api }).rnnscopeEngine.gradient(i, kk), [
+      id,
+      k,
+    ] as const),
   time: (id: string, k: KernelChoice, reps: number, warmup: number) =>
-    page.evaluate(([i, kk, r, w]) => (globalThis as unknown as { rnnscopeEngine: Api }).rnnscopeEngine.time(i, kk, r, w), [id, k, reps, warmup] as const),
+    page.evaluate(
+      ([i, kk, r, w]) => (globalThis as unknown as { rnnscopeEngine: Api }).rnnscopeEngine.time(i, kk, r, w),
+      [id, k, reps, warmup] as const,
+    ),
 };
 
-/** Compares two gradient sets: every array within `tol` × its largest |value|; returns how many arrays are bit-identical. */
-function compareGrads(got: Record<string, number[]>, want: Record<string, number[]>, tol: number): { identical: number; total: number; worst: number } {
+/** Compares two gradient sets: every array within `tol` × its largest |value|; returns how many arrays are
+ * bit-identical. */
+function compareGrads(
+  got: Record<string, number[]>,
+  want: Record<string, number[]>,
+  tol: number,
+): { identical: number; total: number; worst: number } {
   expect(Object.keys(got)).toEqual(Object.keys(want));
-  let identical = 0, worst = 0;
+  let identical = 0,
+    worst = 0;
   for (const [key, w] of Object.entries(want)) {
     const g = got[key]!;
     expect(g.length, key).toBe(w.length);
-    let scale = 0, diff = 0, same = true;
+    let scale = 0,
+      diff = 0,
+      same = true;
     for (let i = 0; i < w.length; i++) {
       scale = Math.max(scale, Math.abs(w[i]!));
       diff = Math.max(diff, Math.abs(g[i]! - w[i]!));
@@ -89,16 +115,22 @@ describe('the browser build runs the same kernels as Node', () => {
       const web = await inPage.gradient('small', k);
       expect(Math.abs(web.loss - node.loss)).toBeLessThanOrEqual(1e-6 * Math.abs(node.loss));
       const c = compareGrads(web.grads, node.grads, 1e-6);
-      notes.push(`small LSTM, ${k}: ${c.identical}/${c.total} gradient arrays bit-identical, worst relative difference ${c.worst.toExponential(2)}, loss ${web.loss === node.loss ? 'bit-identical' : `differs by ${Math.abs(web.loss - node.loss).toExponential(2)}`}`);
+      notes.push(
+        `small LSTM, ${k}: ${c.identical}/${c.total} gradient arrays bit-identical, worst relative ` +
+          `difference ${c.worst.toExponential(2)}, loss ` +
+          `${web.loss === node.loss ? 'bit-identical' : `differs by ${Math.abs(web.loss - node.loss).toExponential(2)}`}`,
+      );
       expect(problems).toEqual([]);
     });
   }
 
-  it('a small 2-layer LSTM: relaxed-SIMD FMA in Chromium agrees with Node\'s SIMD kernels to float32 rounding', async () => {
+  it("a small 2-layer LSTM: relaxed-SIMD FMA in Chromium agrees with Node's SIMD kernels to float32 rounding", async () => {
     const node = stackGradient(prepare(SMALL), makeKernels('wasm-simd'));
     const web = await inPage.gradient('small', 'wasm-relaxed-simd');
     const c = compareGrads(web.grads, node.grads, 1e-5);
-    notes.push(`small LSTM, Chromium wasm-relaxed-simd vs Node wasm-simd: worst relative difference ${c.worst.toExponential(2)}`);
+    notes.push(
+      `small LSTM, Chromium wasm-relaxed-simd vs Node wasm-simd: worst relative difference ${c.worst.toExponential(2)}`,
+    );
     expect(problems).toEqual([]);
   });
 });
@@ -107,7 +139,9 @@ describe('W (2-layer LSTM, 64 inputs, 128 units, 100 steps, batch 32): one gradi
   /** Timed runs per side (after one warm-up each); the JS kernels take seconds per run, so fewer. */
   const REPS: Record<string, number> = { js: Number(process.env.RNNSCOPE_BROWSER_JS_REPS ?? 2), 'wasm-simd': 5 };
   let w: PreparedStack;
-  beforeAll(() => { w = prepare(W); });
+  beforeAll(() => {
+    w = prepare(W);
+  });
 
   const runs: [string, KernelChoice, KernelChoice][] = [
     ['js', 'js', 'js'],
@@ -122,8 +156,10 @@ describe('W (2-layer LSTM, 64 inputs, 128 units, 100 steps, batch 32): one gradi
       // Warm-up on both sides, then alternate Node and Chromium so that load from other processes hits both alike.
       timeGradient(w, kern, 1);
       await inPage.time('W', webK, 0, 1);
-      const nodeS: number[] = [], webS: number[] = [];
-      let nodeLast = { gradNorm: 0, loss: 0 }, webLast = { gradNorm: 0, loss: 0 };
+      const nodeS: number[] = [],
+        webS: number[] = [];
+      let nodeLast = { gradNorm: 0, loss: 0 },
+        webLast = { gradNorm: 0, loss: 0 };
       for (let i = 0; i < reps; i++) {
         const n = timeGradient(w, kern, 1);
         nodeS.push(n.seconds[0]!);
@@ -139,11 +175,17 @@ describe('W (2-layer LSTM, 64 inputs, 128 units, 100 steps, batch 32): one gradi
       expect(Math.abs(webLast.loss - nodeLast.loss) / nodeLast.loss).toBeLessThanOrEqual(tol);
       const best = (xs: number[]) => Math.min(...xs);
       const med = (xs: number[]) => {
-        const s = [...xs].sort((a, b) => a - b), h = s.length >> 1;
+        const s = [...xs].sort((a, b) => a - b),
+          h = s.length >> 1;
         return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
       };
       const ratio = best(webS) / best(nodeS);
-      notes.push(`W, ${label}: Node ${describeKernels(kern)} best ${best(nodeS).toFixed(3)} s (median ${med(nodeS).toFixed(3)}), Chromium ${await inPage.describe(webK)} best ${best(webS).toFixed(3)} s (median ${med(webS).toFixed(3)}); ratio browser/Node ${ratio.toFixed(2)}× (medians ${(med(webS) / med(nodeS)).toFixed(2)}×), ${reps} runs each`);
+      notes.push(
+        `W, ${label}: Node ${describeKernels(kern)} best ${best(nodeS).toFixed(3)} s (median ` +
+          `${med(nodeS).toFixed(3)}), Chromium ${await inPage.describe(webK)} best ${best(webS).toFixed(3)} ` +
+          `s (median ${med(webS).toFixed(3)}); ratio browser/Node ${ratio.toFixed(2)}× (medians ` +
+          `${(med(webS) / med(nodeS)).toFixed(2)}×), ${reps} runs each`,
+      );
       expect(ratio).toBeLessThan(5);
       expect(problems).toEqual([]);
     });

@@ -14,15 +14,34 @@ import { fileSetFromMap, openModel } from '../src/io/index.js';
 import { jsKernels } from '../src/engine/kernels.js';
 import { randomInputs } from '../src/analysis/objective.js';
 import type { ModelSpec } from '../src/model/types.js';
-import { forward, gradientDigest, modelFacts, toPlain, type GradDigest, type ModelFacts, type PlainTensor } from '../web/compute.js';
+import {
+  forward,
+  gradientDigest,
+  modelFacts,
+  toPlain,
+  type GradDigest,
+  type ModelFacts,
+  type PlainTensor,
+} from '../web/compute.js';
 import { chooseModelFiles, roleOf } from '../web/model-files.js';
 import type { LabApi, LabResult } from '../web/lab.js';
 import { CORPUS, CORPUS_MAIN } from './helpers/corpus.js';
-import { buildWebTemp, launchChromium, serveStatic, watchPage, type StaticServer, type WebBuild } from './helpers/browser.js';
+import {
+  buildWebTemp,
+  launchChromium,
+  serveStatic,
+  watchPage,
+  type StaticServer,
+  type WebBuild,
+} from './helpers/browser.js';
 
 const IO = path.join(import.meta.dirname, 'fixtures', 'io');
 
-interface ManifestEntry { name: string; model_files: string[]; param_check: string }
+interface ManifestEntry {
+  name: string;
+  model_files: string[];
+  param_check: string;
+}
 const MANIFEST: ManifestEntry[] = JSON.parse(readFileSync(path.join(CORPUS, 'manifest.json'), 'utf8'));
 
 /** Main file and weights file the page must pick among each model's files (manifest model_files). */
@@ -52,7 +71,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (agreement.length) console.log(`browser vs Node (loaders):\n${agreement.map((a) => `  ${a.model.padEnd(46)} outputs ${a.outputs}; gradient ${a.gradient}`).join('\n')}`);
+  if (agreement.length)
+    console.log(
+      `browser vs Node (loaders):\n${agreement.map((a) => `  ${a.model.padEnd(46)} outputs ${a.outputs}; gradient ${a.gradient}`).join('\n')}`,
+    );
   await browser?.close();
   await server?.close();
   build?.remove();
@@ -66,25 +88,33 @@ const lab = (p: Page) => ({
     await p.waitForFunction((n) => Number(document.body.dataset['loads'] ?? 0) > n, before, { timeout: 60_000 });
     return p.evaluate(() => (globalThis as unknown as { rnnscopeLab: LabApi }).rnnscopeLab.last!);
   },
-  predict: (inputs: PlainTensor[]) => p.evaluate((xs) => (globalThis as unknown as { rnnscopeLab: LabApi }).rnnscopeLab.predict(xs, 'js'), inputs),
-  gradient: (inputs: PlainTensor[]) => p.evaluate((xs) => (globalThis as unknown as { rnnscopeLab: LabApi }).rnnscopeLab.gradient(xs, 'js'), inputs),
+  predict: (inputs: PlainTensor[]) =>
+    p.evaluate((xs) => (globalThis as unknown as { rnnscopeLab: LabApi }).rnnscopeLab.predict(xs, 'js'), inputs),
+  gradient: (inputs: PlainTensor[]) =>
+    p.evaluate((xs) => (globalThis as unknown as { rnnscopeLab: LabApi }).rnnscopeLab.gradient(xs, 'js'), inputs),
 });
 
 /** Largest |a − b| / max(1, |b|) over all outputs; shapes must match exactly. */
 function maxRelDiff(a: PlainTensor[], b: PlainTensor[]): number {
   expect(a.map((t) => t.shape)).toEqual(b.map((t) => t.shape));
   let worst = 0;
-  a.forEach((t, i) => t.data.forEach((v, j) => {
-    const w = b[i]!.data[j]!;
-    expect(Number.isFinite(v), `output ${i}[${j}] finite`).toBe(true);
-    worst = Math.max(worst, Math.abs(v - w) / Math.max(1, Math.abs(w)));
-  }));
+  a.forEach((t, i) =>
+    t.data.forEach((v, j) => {
+      const w = b[i]!.data[j]!;
+      expect(Number.isFinite(v), `output ${i}[${j}] finite`).toBe(true);
+      worst = Math.max(worst, Math.abs(v - w) / Math.max(1, Math.abs(w)));
+    }),
+  );
   return worst;
 }
 
-const bitIdentical = (a: PlainTensor[], b: PlainTensor[]) => a.every((t, i) => t.data.every((v, j) => Object.is(v, b[i]!.data[j])));
+const bitIdentical = (a: PlainTensor[], b: PlainTensor[]) =>
+  a.every((t, i) => t.data.every((v, j) => Object.is(v, b[i]!.data[j])));
 
-function expectSameGradient(got: { loss: number; grads: GradDigest[] }, want: { loss: number; grads: GradDigest[] }): boolean {
+function expectSameGradient(
+  got: { loss: number; grads: GradDigest[] },
+  want: { loss: number; grads: GradDigest[] },
+): boolean {
   expect(got.grads.map((g) => [g.key, g.shape])).toEqual(want.grads.map((g) => [g.key, g.shape]));
   expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want.loss)));
   got.grads.forEach((g, i) => {
@@ -102,8 +132,11 @@ function nodeSide(m: ModelSpec) {
   const fixed = randomInputs(m, FIXED.n, FIXED.steps, FIXED.seed).map(toPlain);
   return {
     facts: modelFacts(m),
-    sample, sampleOut: forward(m, sample, jsKernels),
-    fixed, fixedOut: forward(m, fixed, jsKernels), fixedGrad: gradientDigest(m, fixed, jsKernels),
+    sample,
+    sampleOut: forward(m, sample, jsKernels),
+    fixed,
+    fixedOut: forward(m, fixed, jsKernels),
+    fixedGrad: gradientDigest(m, fixed, jsKernels),
   };
 }
 
@@ -142,10 +175,16 @@ describe('every corpus model loads in Chromium exactly as in Node', () => {
       const out = await lab(page).predict(node.fixed);
       expect(maxRelDiff(out, node.fixedOut)).toBeLessThanOrEqual(1e-6);
       const sameGrad = expectSameGradient(await lab(page).gradient(node.fixed), node.fixedGrad);
-      expect(node.fixedGrad.grads.some((g) => g.norm > 0), 'a non-zero gradient somewhere').toBe(true);
+      expect(
+        node.fixedGrad.grads.some((g) => g.norm > 0),
+        'a non-zero gradient somewhere',
+      ).toBe(true);
       agreement.push({
         model: entry.name,
-        outputs: bitIdentical(out, node.fixedOut) && bitIdentical(r.run!.outputs, node.sampleOut) ? 'bit-identical' : `max rel diff ${maxRelDiff(out, node.fixedOut).toExponential(2)}`,
+        outputs:
+          bitIdentical(out, node.fixedOut) && bitIdentical(r.run!.outputs, node.sampleOut)
+            ? 'bit-identical'
+            : `max rel diff ${maxRelDiff(out, node.fixedOut).toExponential(2)}`,
         gradient: sameGrad ? 'bit-identical' : 'within 1e-6',
       });
       expect(problems).toEqual([]);
@@ -153,7 +192,11 @@ describe('every corpus model loads in Chromium exactly as in Node', () => {
   }
 
   it('every corpus model is covered', () => {
-    expect(MANIFEST.map((e) => e.name).filter((n) => n !== REFUSED).sort()).toEqual(Object.keys(EXPECTED_PICK).sort());
+    expect(
+      MANIFEST.map((e) => e.name)
+        .filter((n) => n !== REFUSED)
+        .sort(),
+    ).toEqual(Object.keys(EXPECTED_PICK).sort());
   });
 });
 
@@ -161,16 +204,30 @@ describe('refusals carry the same typed error in Chromium as in Node', () => {
   const weightsFile = path.join(CORPUS, REFUSED, 'textgenrnn_weights.hdf5');
 
   it(`${REFUSED}: the weights alone are refused because the architecture is not in the file`, async () => {
-    const nodeErr = await loadModelFile(weightsFile).then(() => null, (e: Error) => e);
+    const nodeErr = await loadModelFile(weightsFile).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(nodeErr?.name).toBe('LoadError');
     // In memory (the browser's path in Node) the file is named by its base name, as in the page.
-    const memErr = await openModel(fileSetFromMap('textgenrnn_weights.hdf5', { 'textgenrnn_weights.hdf5': new Uint8Array(readFileSync(weightsFile)) })).then(() => null, (e: Error) => e);
+    const memErr = await openModel(
+      fileSetFromMap('textgenrnn_weights.hdf5', {
+        'textgenrnn_weights.hdf5': new Uint8Array(readFileSync(weightsFile)),
+      }),
+    ).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(memErr?.message).toBe(nodeErr!.message.split(weightsFile).join('textgenrnn_weights.hdf5'));
 
-    const r = await lab(page).pick(MANIFEST.find((e) => e.name === REFUSED)!.model_files.map((f) => path.join(CORPUS, REFUSED, f)));
+    const r = await lab(page).pick(
+      MANIFEST.find((e) => e.name === REFUSED)!.model_files.map((f) => path.join(CORPUS, REFUSED, f)),
+    );
     expect(r.facts).toBeNull();
     expect(r.error).toEqual({ name: 'LoadError', stage: 'load', message: memErr!.message });
-    expect(r.error!.message).toMatch(/^textgenrnn_weights\.hdf5 holds only weights \(written by save_weights\), so the architecture is not in the file;/);
+    expect(r.error!.message).toMatch(
+      /^textgenrnn_weights\.hdf5 holds only weights \(written by save_weights\), so the architecture is not in the file;/,
+    );
     await expect(page.locator('#error-class').textContent()).resolves.toBe('LoadError');
     await expect(page.locator('#error-message').textContent()).resolves.toBe(memErr!.message);
     await expect(page.locator('body').getAttribute('data-state')).resolves.toBe('error');
@@ -179,12 +236,25 @@ describe('refusals carry the same typed error in Chromium as in Node', () => {
 
   it(`${REFUSED}: its reconstructed architecture is refused at the custom AttentionWeightedAverage, by name`, async () => {
     const arch = path.join(IO, 'textgenrnn_architecture.json');
-    const nodeErr = await loadModelFile(arch, { weights: weightsFile }).then(() => null, (e: Error) => e);
+    const nodeErr = await loadModelFile(arch, { weights: weightsFile }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(nodeErr?.name).toBe('ModelError');
     const r = await lab(page).pick([arch, weightsFile]);
     expect(r.choice).toMatchObject({ main: 'textgenrnn_architecture.json', weights: 'textgenrnn_weights.hdf5' });
-    expect(r.error).toEqual({ name: 'ModelError', stage: 'model', message: nodeErr!.message.split(IO + path.sep).join('').split(path.join(CORPUS, REFUSED) + path.sep).join('') });
-    expect(r.error!.message).toMatch(/^Layer 'attention' \(AttentionWeightedAverage\) is not a Keras layer; it is a class defined in Python outside Keras .*the file holds its configuration but not its code/);
+    expect(r.error).toEqual({
+      name: 'ModelError',
+      stage: 'model',
+      message: nodeErr!.message
+        .split(IO + path.sep)
+        .join('')
+        .split(path.join(CORPUS, REFUSED) + path.sep)
+        .join(''),
+    });
+    expect(r.error!.message).toMatch(
+      /^Layer 'attention' \(AttentionWeightedAverage\) is not a Keras layer; it is a class defined in Python outside Keras .*the file holds its configuration but not its code/,
+    );
     expect(problems).toEqual([]);
   });
 });
@@ -194,9 +264,14 @@ describe('choosing the model among many files', () => {
     const dir = path.join(CORPUS, 'k1_dl4j_simple_lstm_tf');
     const all = readdirSync(dir).sort();
     const r = await lab(page).pick(all.map((f) => path.join(dir, f)));
-    expect(r.choice).toMatchObject({ main: 'simple_lstm_tf_keras_1_config.json', weights: 'simple_lstm_tf_keras_1_weights.h5' });
+    expect(r.choice).toMatchObject({
+      main: 'simple_lstm_tf_keras_1_config.json',
+      weights: 'simple_lstm_tf_keras_1_weights.h5',
+    });
     expect(r.error).toBeNull();
-    const m = await loadModelFile(path.join(dir, 'simple_lstm_tf_keras_1_config.json'), { weights: path.join(dir, 'simple_lstm_tf_keras_1_weights.h5') });
+    const m = await loadModelFile(path.join(dir, 'simple_lstm_tf_keras_1_config.json'), {
+      weights: path.join(dir, 'simple_lstm_tf_keras_1_weights.h5'),
+    });
     expect(r.facts).toEqual(portable(modelFacts(m), dir));
     expect(bitIdentical(r.run!.outputs, forward(m, r.run!.inputs, jsKernels))).toBe(true);
   });
@@ -214,7 +289,10 @@ describe('choosing the model among many files', () => {
   });
 
   it('a folder pick (webkitdirectory): an unzipped .keras and a TF.js folder with shards', async () => {
-    for (const [sub, main] of [['k3_folder', 'config.json'], ['tfjs_groups', 'model.json']] as const) {
+    for (const [sub, main] of [
+      ['k3_folder', 'config.json'],
+      ['tfjs_groups', 'model.json'],
+    ] as const) {
       const r = await lab(page).pick(path.join(IO, sub), '#folder');
       expect(r.error).toBeNull();
       expect(r.choice!.main).toBe(`${sub}/${main}`);
@@ -226,12 +304,15 @@ describe('choosing the model among many files', () => {
 
   it('the page shows the summary, the outputs and a gradient row per parameter (screenshot kept with RNNSCOPE_KEEP_WEB)', async () => {
     const dir = path.join(CORPUS, 'w_chen_ecg_bilstm_autoencoder');
-    const r = await lab(page).pick(MANIFEST.find((e) => e.name === 'w_chen_ecg_bilstm_autoencoder')!.model_files.map((f) => path.join(dir, f)));
+    const r = await lab(page).pick(
+      MANIFEST.find((e) => e.name === 'w_chen_ecg_bilstm_autoencoder')!.model_files.map((f) => path.join(dir, f)),
+    );
     await expect(page.locator('#summary').textContent()).resolves.toBe(r.facts!.summary);
     await expect(page.locator('#grad-table tbody tr').count()).resolves.toBe(r.run!.grads.length);
     await expect(page.locator('#output-table tbody tr').count()).resolves.toBe(1);
     expect(await page.locator('#error-view').isHidden()).toBe(true);
-    if (process.env.RNNSCOPE_KEEP_WEB) await page.screenshot({ path: path.join(process.env.RNNSCOPE_KEEP_WEB, 'lab.png'), fullPage: true });
+    if (process.env.RNNSCOPE_KEEP_WEB)
+      await page.screenshot({ path: path.join(process.env.RNNSCOPE_KEEP_WEB, 'lab.png'), fullPage: true });
     expect(problems).toEqual([]);
   });
 });

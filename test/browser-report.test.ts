@@ -13,8 +13,17 @@ import { validateReportInput } from '../src/analysis/validate.js';
 import { writeReport, type WriteReportResult } from '../src/report/write.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const fixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`./fixtures/analysis/${name}`, import.meta.url), 'utf8'));
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const fixture = <T>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`./fixtures/analysis/${name}`, import.meta.url), 'utf8'));
 
 let dir: string;
 let browser: Browser;
@@ -22,7 +31,10 @@ let single: WriteReportResult;
 let set: WriteReportResult;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing; install Debian's chromium package (.ci/run does) to run the browser test.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `${CHROMIUM} is missing; install Debian's chromium package (.ci/run does) to run the browser test.`,
+    );
   dir = mkdtempSync(join(tmpdir(), 'rnnscope-report-'));
   single = await writeReport(fixture<Analysis>('example.json'), join(dir, 'single'));
   set = await writeReport(fixture<AnalysisSet>('example-set.json'), join(dir, 'set'), { noPng: true });
@@ -34,14 +46,22 @@ afterAll(async () => {
   if (dir && !process.env.RNNSCOPE_KEEP_REPORT) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Opened { page: Page; problems: string[] }
+interface Opened {
+  page: Page;
+  problems: string[];
+}
 
 async function open(sub: string): Promise<Opened> {
   const page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
   const problems: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('request', (r) => { if (!r.url().startsWith('file:') && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) problems.push(`network: ${r.url()}`); });
+  page.on('request', (r) => {
+    if (!r.url().startsWith('file:') && !r.url().startsWith('data:') && !r.url().startsWith('blob:'))
+      problems.push(`network: ${r.url()}`);
+  });
   await page.goto(pathToFileURL(join(dir, sub, 'index.html')).href);
   await page.evaluate(() => (window as unknown as { rnnscope: { ready: Promise<unknown> } }).rnnscope.ready);
   return { page, problems };
@@ -49,27 +69,52 @@ async function open(sub: string): Promise<Opened> {
 
 /** Number of drawn mark items per chart. */
 function markCounts(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('.vis')).map((v) => [
-    v.id.slice(4), v.querySelectorAll('g[class*="mark-"] > path, g[class*="mark-"] > line, g[class*="mark-"] > text').length,
-  ])));
+  return page.evaluate(() =>
+    Object.fromEntries(
+      Array.from(document.querySelectorAll('.vis')).map((v) => [
+        v.id.slice(4),
+        v.querySelectorAll('g[class*="mark-"] > path, g[class*="mark-"] > line, g[class*="mark-"] > text').length,
+      ]),
+    ),
+  );
 }
 
 const svgOf = (page: Page, id: string) => page.locator(`#vis-${id} svg`).first().innerHTML();
 /** Visible texts of a chart: titles, axis labels, mark labels (not the tooltips' aria-labels). */
-const textsOf = (page: Page, id: string) => page.$$eval(`#vis-${id} svg text`, (ts) => ts.map((t) => t.textContent ?? '').filter((t) => t !== ''));
+const textsOf = (page: Page, id: string) =>
+  page.$$eval(`#vis-${id} svg text`, (ts) => ts.map((t) => t.textContent ?? '').filter((t) => t !== ''));
 const same = (a: string, b: string) => a === b;
 
 describe('report files', () => {
   it('writes the page, the analysis and an SVG and PNG per chart', () => {
-    const ids = ['dh', 'jacobian', 'contributions', 'heatmap', 'gates', 'dx', 'density', 'param-norms', 'histograms', 'batches'];
-    expect(single.files).toEqual(['analysis.json', 'index.html', ...ids.flatMap((id) => [`charts/${id}.svg`, `charts/${id}.png`])]);
+    const ids = [
+      'dh',
+      'jacobian',
+      'contributions',
+      'heatmap',
+      'gates',
+      'dx',
+      'density',
+      'param-norms',
+      'histograms',
+      'batches',
+    ];
+    expect(single.files).toEqual([
+      'analysis.json',
+      'index.html',
+      ...ids.flatMap((id) => [`charts/${id}.svg`, `charts/${id}.png`]),
+    ]);
     expect(single.warnings).toEqual([]);
     for (const id of ids) {
       expect(readFileSync(join(dir, 'single', 'charts', `${id}.svg`), 'utf8').startsWith('<svg')).toBe(true);
-      expect([...readFileSync(join(dir, 'single', 'charts', `${id}.png`)).subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      expect([...readFileSync(join(dir, 'single', 'charts', `${id}.png`)).subarray(0, 8)]).toEqual([
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
+      ]);
     }
     expect(set.files).toContain('charts/compare.svg');
-    expect(() => validateReportInput(JSON.parse(readFileSync(join(dir, 'set', 'analysis.json'), 'utf8')))).not.toThrow();
+    expect(() =>
+      validateReportInput(JSON.parse(readFileSync(join(dir, 'set', 'analysis.json'), 'utf8'))),
+    ).not.toThrow();
   });
 
   it('the page is self-contained: no external scripts, styles or fonts', () => {
@@ -84,8 +129,12 @@ describe('report files', () => {
 describe('one analysis in Chromium', () => {
   // One page for the whole sequence (opening it costs seconds on a shared machine).
   let opened: Opened;
-  beforeAll(async () => { opened = await open('single'); });
-  afterAll(async () => { await opened?.page.close(); });
+  beforeAll(async () => {
+    opened = await open('single');
+  });
+  afterAll(async () => {
+    await opened?.page.close();
+  });
 
   it('draws every chart with data, with the diagnosis on top and no console errors or network', async () => {
     const { page, problems } = opened;
@@ -150,7 +199,9 @@ describe('an analysis set in Chromium', () => {
     const counts = await markCounts(page);
     expect(counts.compare).toBeGreaterThan(6);
     for (const [id, n] of Object.entries(counts)) expect(n, id).toBeGreaterThan(5);
-    expect(await textsOf(page, 'dh')).toContain('SimpleRNN — before training: simplernn (SimpleRNN, 24 units, 100 steps)');
+    expect(await textsOf(page, 'dh')).toContain(
+      'SimpleRNN — before training: simplernn (SimpleRNN, 24 units, 100 steps)',
+    );
     await page.selectOption('#sel-run', '3');
     await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
     expect(await page.inputValue('#sel-layer')).toBe('3|lstm');

@@ -23,11 +23,15 @@ function files(dir: string): string[] {
 }
 const rel = (p: string): string => path.relative(ROOT, p).split(path.sep).join('/');
 /** Source without comments (a comment may name cells freely). */
-const code = (p: string): string => readFileSync(p, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+const code = (p: string): string =>
+  readFileSync(p, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
 
 describe('cell registry', () => {
   it('every cell is well-formed and its names are its own', () => {
-    const kinds = new Set<string>(), classes = new Set<string>();
+    const kinds = new Set<string>(),
+      classes = new Set<string>();
     for (const c of CELLS) {
       expect(kinds.has(c.kind), c.kind).toBe(false);
       kinds.add(c.kind);
@@ -39,9 +43,13 @@ describe('cell registry', () => {
       expect([['h'], ['h', 'c']].map((s) => s.join())).toContain(c.states.join());
       for (const form of c.forms ?? [{ name: '', options: {} }]) {
         for (const useBias of [true, false]) {
-          const spec = { kind: c.kind, units: 3, inputDim: 2, useBias, ...form.options } as Parameters<typeof c.params>[0];
+          const spec = { kind: c.kind, units: 3, inputDim: 2, useBias, ...form.options } as Parameters<
+            typeof c.params
+          >[0];
           const ps = c.params(spec);
-          expect(ps.slice(0, useBias ? 3 : 2).map((p) => p.name)).toEqual(['kernel', 'recurrent_kernel', 'bias'].slice(0, useBias ? 3 : 2));
+          expect(ps.slice(0, useBias ? 3 : 2).map((p) => p.name)).toEqual(
+            ['kernel', 'recurrent_kernel', 'bias'].slice(0, useBias ? 3 : 2),
+          );
           expect(ps[0]!.shape).toEqual([2, 3 * c.gates.length]);
           expect(ps[1]!.shape).toEqual([3, 3 * c.gates.length]);
           expect(ps.every((p) => p.hint.length > 0)).toBe(true);
@@ -51,12 +59,16 @@ describe('cell registry', () => {
   });
 
   it('every layer class and every RNN(cell) class a cell names builds that cell with its parameters', () => {
-    const input = { class_name: 'InputLayer', config: { batch_input_shape: [null, 5, 2], dtype: 'float32', name: 'x' } };
+    const input = {
+      class_name: 'InputLayer',
+      config: { batch_input_shape: [null, 5, 2], dtype: 'float32', name: 'x' },
+    };
     const seq = (layer: unknown) => ({ class_name: 'Sequential', config: { name: 's', layers: [input, layer] } });
     for (const c of CELLS) {
       const layers = Object.keys(c.layerClasses).map((cls) => ({ class_name: cls, config: { name: 'r', units: 3 } }));
       const cells = c.cellClasses.map((cls) => ({
-        class_name: 'RNN', config: { name: 'r', cell: { class_name: cls, config: { name: 'cell', units: 3 } } },
+        class_name: 'RNN',
+        config: { name: 'r', cell: { class_name: cls, config: { name: 'cell', units: 3 } } },
       }));
       for (const l of [...layers, ...cells]) {
         const m = buildModel(seq(l), { kerasVersion: '2.13.1', format: 'config', source: 'registry test' });
@@ -76,23 +88,38 @@ describe('cell registry', () => {
     const pattern = new RegExp(`(?:[=!]==\\s*${lit}|${lit}\\s*[=!]==|case\\s+${lit}\\s*:)`);
     const offenders = files(SRC)
       .filter((f) => !rel(f).startsWith('src/engine/cells/'))
-      .flatMap((f) => code(f).split('\n').filter((l) => pattern.test(l)).map((l) => `${rel(f)}: ${l.trim()}`));
+      .flatMap((f) =>
+        code(f)
+          .split('\n')
+          .filter((l) => pattern.test(l))
+          .map((l) => `${rel(f)}: ${l.trim()}`),
+      );
     expect(offenders).toEqual([]);
   });
 });
 
 describe('kernels modules', () => {
-  const imports = (f: string): string[] => [...code(path.join(SRC, 'engine', f)).matchAll(/from\s+'([^']+)'/g)].map((m) => m[1]!);
+  const imports = (f: string): string[] =>
+    [...code(path.join(SRC, 'engine', f)).matchAll(/from\s+'([^']+)'/g)].map((m) => m[1]!);
 
   it('kernels-js.ts is a leaf; kernels-wasm.ts does not import kernels.ts', () => {
     expect(imports('kernels-js.ts')).toEqual(['./tensor.js']);
     expect(imports('kernels-wasm.ts')).not.toContain('./kernels.js');
   });
 
-  it('only entry points call the global kernels(); everything else uses the run\'s kernels', () => {
-    const ENTRY = ['src/engine/kernels.ts', 'src/engine/run.ts', 'src/analysis/analyze.ts', 'src/analysis/attention-paths.ts', 'src/index.ts'];
+  it("only entry points call the global kernels(); everything else uses the run's kernels", () => {
+    const ENTRY = [
+      'src/engine/kernels.ts',
+      'src/engine/run.ts',
+      'src/analysis/analyze.ts',
+      'src/analysis/attention-paths.ts',
+      'src/index.ts',
+    ];
     const noStrings = (t: string): string => t.replace(/'(?:[^'\\\n]|\\.)*'|`(?:[^`\\]|\\.)*`/g, "''");
-    const callers = files(SRC).filter((f) => /\bkernels\(\)/.test(noStrings(code(f)))).map(rel).filter((f) => !ENTRY.includes(f));
+    const callers = files(SRC)
+      .filter((f) => /\bkernels\(\)/.test(noStrings(code(f))))
+      .map(rel)
+      .filter((f) => !ENTRY.includes(f));
     expect(callers).toEqual([]);
   });
 });

@@ -19,8 +19,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../src/io/node.js';
 import { summary } from '../src/model/summary.js';
 import {
-  CORPUS, ROOT, USERDATA, BIN, hasPython, libraryAnalysis, readNpzWithNumpy, rnnscope, runProcess, withoutObjectiveWarnings,
-  type CliResult, type LibraryRun,
+  CORPUS,
+  ROOT,
+  USERDATA,
+  BIN,
+  hasPython,
+  libraryAnalysis,
+  readNpzWithNumpy,
+  rnnscope,
+  runProcess,
+  withoutObjectiveWarnings,
+  type CliResult,
+  type LibraryRun,
 } from './helpers/cli-run.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'rnnscope-docs-'));
@@ -41,7 +51,9 @@ const LSTM_TF_WEIGHTS = c('k1_dl4j_simple_lstm_tf/simple_lstm_tf_keras_1_weights
 const LSTM_TH_WEIGHTS = c('k1_dl4j_simple_lstm_theano/simple_lstm_th_keras_1_weights.h5');
 const MASKING = c('h5_dl4j_masking_lstm/masking_zero_lstm.h5');
 
-interface Ran extends CliResult { dir: string }
+interface Ran extends CliResult {
+  dir: string;
+}
 interface Entry {
   /** Documented file name → the real file copied there before the command runs. */
   files?: Record<string, string>;
@@ -72,7 +84,8 @@ const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 
 /** The analysis (or set) equals the library's on the same files, apart from the data readers' warnings. */
 function expectSameAnalysis(got: unknown, lib: LibraryRun) {
-  const a = withoutObjectiveWarnings(got), b = withoutObjectiveWarnings(lib.json);
+  const a = withoutObjectiveWarnings(got),
+    b = withoutObjectiveWarnings(lib.json);
   // A set: its runs are the library's; what the CLI adds around them (a checkpoint timeline, the
   // title) is the CLI's own and tested with it.
   type MaybeSet = { schema: string; runs?: unknown[] };
@@ -90,7 +103,10 @@ function expectSameDump(file: string, lib: LibraryRun) {
   for (const [k, want] of lib.raw) {
     const g = got.get(k)!;
     expect(g.shape, k).toEqual(want.shape);
-    expect(Buffer.from(g.data.buffer).equals(Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength)), k).toBe(true);
+    expect(
+      Buffer.from(g.data.buffer).equals(Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength)),
+      k,
+    ).toBe(true);
   }
 }
 
@@ -106,11 +122,22 @@ function expectReport(dir: string) {
 }
 
 /** The library call on the command's own files (inputs null: the random inputs of a run without --data). */
-function lib(r: Ran, models: { file: string; weights?: string }[], inputs: string[] | null, targets: string[] | null, dataSource: string | null, opts = {}): Promise<LibraryRun> {
+function lib(
+  r: Ran,
+  models: { file: string; weights?: string }[],
+  inputs: string[] | null,
+  targets: string[] | null,
+  dataSource: string | null,
+  opts = {},
+): Promise<LibraryRun> {
   if (!inputs) return libraryRandom(r, models, opts);
   return libraryAnalysis(
     models.map((m) => ({ file: path.join(r.dir, m.file), weights: m.weights && path.join(r.dir, m.weights) })),
-    { inputs: inputs.map((f) => path.join(r.dir, f)), targets: targets?.map((f) => path.join(r.dir, f)), dataSource: dataSource ?? '' },
+    {
+      inputs: inputs.map((f) => path.join(r.dir, f)),
+      targets: targets?.map((f) => path.join(r.dir, f)),
+      dataSource: dataSource ?? '',
+    },
     opts,
   );
 }
@@ -119,15 +146,28 @@ function lib(r: Ran, models: { file: string; weights?: string }[], inputs: strin
 async function libraryRandom(r: Ran, models: { file: string; weights?: string }[], opts = {}): Promise<LibraryRun> {
   const { analyze } = await import('../src/analysis/index.js');
   const specs = [];
-  for (const m of models) specs.push(await loadModelFile(path.join(r.dir, m.file), m.weights ? { weights: path.join(r.dir, m.weights) } : {}));
-  const { result, raw } = await analyze(specs, { inputs: null, targets: null, dataSource: null }, { ...opts, keepRaw: true, labels: models.map((m) => path.basename(m.weights ?? m.file)) });
+  for (const m of models)
+    specs.push(
+      await loadModelFile(path.join(r.dir, m.file), m.weights ? { weights: path.join(r.dir, m.weights) } : {}),
+    );
+  const { result, raw } = await analyze(
+    specs,
+    { inputs: null, targets: null, dataSource: null },
+    { ...opts, keepRaw: true, labels: models.map((m) => path.basename(m.weights ?? m.file)) },
+  );
   return { json: JSON.parse(JSON.stringify(result)), raw: raw[0]! };
 }
 
 /** README's demo paragraph: the horizons it quotes (initial → trained) are the demo's own. */
 function checkDemo(r: Ran) {
   expectOk(r);
-  const set = json(path.join(r.dir, 'demo.json')) as { runs: { run: { group: string; label: string }; recurrent: { horizon: { steps: number } }[]; objective: { value: number } }[] };
+  const set = json(path.join(r.dir, 'demo.json')) as {
+    runs: {
+      run: { group: string; label: string };
+      recurrent: { horizon: { steps: number } }[];
+      objective: { value: number };
+    }[];
+  };
   expectReport(path.join(r.dir, 'rnnscope-demo'));
   expect(readdirSync(path.join(r.dir, 'rnnscope-demo', 'charts')).some((f) => f.includes('--'))).toBe(true); // --all-charts variants
   const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
@@ -136,7 +176,10 @@ function checkDemo(r: Ran) {
   const quoted = { SimpleRNN: [m![1], m![2]], LSTM: [m![3], m![4]], GRU: [m![5], m![6]] };
   for (const [group, [initial, trained]] of Object.entries(quoted)) {
     const runs = set.runs.filter((x) => x.run.group === group);
-    expect(runs.map((x) => x.recurrent[0]!.horizon.steps), group).toEqual([Number(initial), Number(trained)]);
+    expect(
+      runs.map((x) => x.recurrent[0]!.horizon.steps),
+      group,
+    ).toEqual([Number(initial), Number(trained)]);
   }
   // "The GRU's loss falls well below 1/6, the loss of always answering the mean; the SimpleRNN's and
   // the LSTM's stay near it" (1/6 = Var(u1 + u2) for u uniform on [0, 1)).
@@ -156,6 +199,9 @@ const COMMANDS: Record<string, Entry> = {
     check: checkDemo,
   },
   'npm test': { notRun: 'the test suite itself, which this file is part of' },
+  // docs/contributing.md
+  'npm run lint': { testedIn: 'test/style-check.test.ts' },
+  'npm run format': { testedIn: 'test/style-check.test.ts' },
   // README.md, Your model
   'npx rnnscope inspect model.keras': {
     files: { 'model.keras': HAR },
@@ -166,7 +212,10 @@ const COMMANDS: Record<string, Entry> = {
     check: async (r) => {
       expectOk(r);
       expectReport(path.join(r.dir, 'report'));
-      expectSameAnalysis(json(path.join(r.dir, 'report/analysis.json')), await lib(r, [{ file: 'model.keras' }], ['x.npy'], ['y.npy'], 'x.npy, y.npy'));
+      expectSameAnalysis(
+        json(path.join(r.dir, 'report/analysis.json')),
+        await lib(r, [{ file: 'model.keras' }], ['x.npy'], ['y.npy'], 'x.npy, y.npy'),
+      );
       expect(r.stderr + r.stdout).toMatch(/Wrote the report: report\/?index\.html/);
     },
   },
@@ -180,7 +229,12 @@ const COMMANDS: Record<string, Entry> = {
     },
   },
   'npx rnnscope report analysis.json --out report/': {
-    from: { 'analysis.json': ['npx rnnscope analyze arch.json --weights weights.h5 --data x.npz --json analysis.json --dump grads.npz', 'analysis.json'] },
+    from: {
+      'analysis.json': [
+        'npx rnnscope analyze arch.json --weights weights.h5 --data x.npz --json analysis.json --dump grads.npz',
+        'analysis.json',
+      ],
+    },
     check: (r) => {
       expectOk(r);
       expectReport(path.join(r.dir, 'report'));
@@ -195,17 +249,37 @@ const COMMANDS: Record<string, Entry> = {
       expectOk(r);
       expectReport(path.join(r.dir, 'report'));
       const got = json(path.join(r.dir, 'report/analysis.json'));
-      expect(got.runs.map((x: { run: { label: string } }) => x.run.label)).toEqual(['ckpt-01.h5', 'ckpt-10.h5', 'ckpt-50.h5']);
-      expectSameAnalysis(got, await lib(r, [{ file: 'ckpt-01.h5' }, { file: 'ckpt-10.h5' }, { file: 'ckpt-50.h5' }], ['x.npy'], null, 'x.npy'));
+      expect(got.runs.map((x: { run: { label: string } }) => x.run.label)).toEqual([
+        'ckpt-01.h5',
+        'ckpt-10.h5',
+        'ckpt-50.h5',
+      ]);
+      expectSameAnalysis(
+        got,
+        await lib(
+          r,
+          [{ file: 'ckpt-01.h5' }, { file: 'ckpt-10.h5' }, { file: 'ckpt-50.h5' }],
+          ['x.npy'],
+          null,
+          'x.npy',
+        ),
+      );
     },
   },
   // README.md, inline
-  'npm run bench': { notRun: 'the benchmark: minutes of timed runs per workload, meaningful only on an idle machine (bench/README.md); its last results are bench/results/latest.md' },
+  'npm run bench': {
+    notRun:
+      'the benchmark: minutes of timed runs per workload, meaningful only on an idle machine (bench/README.md); its last results are bench/results/latest.md',
+  },
   'rnnscope analyze': { coveredBy: 'npx rnnscope analyze model.keras --data x.npy --targets y.npy --out report/' },
   // docs/analysis-schema.md, inline
-  'rnnscope analyze --json FILE': { coveredBy: 'npx rnnscope analyze arch.json --weights weights.h5 --data x.npz --json analysis.json --dump grads.npz' },
+  'rnnscope analyze --json FILE': {
+    coveredBy: 'npx rnnscope analyze arch.json --weights weights.h5 --data x.npz --json analysis.json --dump grads.npz',
+  },
   'rnnscope report FILE --out DIR': { coveredBy: 'npx rnnscope report analysis.json --out report/' },
-  'rnnscope analyze a.h5 b.h5 …': { coveredBy: 'npx rnnscope analyze ckpt-01.h5 ckpt-10.h5 ckpt-50.h5 --data x.npy --out report/' },
+  'rnnscope analyze a.h5 b.h5 …': {
+    coveredBy: 'npx rnnscope analyze ckpt-01.h5 ckpt-10.h5 ckpt-50.h5 --data x.npy --out report/',
+  },
   'rnnscope demo': { coveredBy: 'npm ci && npm run demo' }, // also `rnnscope demo --help`'s first example: npm run demo runs it
   'rnnscope report': { coveredBy: 'npx rnnscope report analysis.json --out report/' },
   // docs/outputs.md, inline
@@ -216,15 +290,31 @@ const COMMANDS: Record<string, Entry> = {
     check: async (r) => {
       expectOk(r);
       expectReport(path.join(r.dir, 'report'));
-      expectSameAnalysis(json(path.join(r.dir, 'report/analysis.json')), await lib(r, [{ file: 'model.h5' }], ['x.npy'], ['y.npy'], 'x.npy, y.npy'));
+      expectSameAnalysis(
+        json(path.join(r.dir, 'report/analysis.json')),
+        await lib(r, [{ file: 'model.h5' }], ['x.npy'], ['y.npy'], 'x.npy, y.npy'),
+      );
     },
   },
   'rnnscope analyze model.keras --data data.npz --json analysis.json --dump grads.npz': {
     // data.npz: both inputs keyed by name and the targets as y, by np.savez_compressed.
-    files: { 'model.keras': ASAND, 'data.npz': u('asand/inputs_compressed.npz'), 'sequence_input.npy': u('asand/sequence_input.npy'), 'numerical_input.npy': u('asand/numerical_input.npy'), 'y.npy': u('asand/y.npy') },
+    files: {
+      'model.keras': ASAND,
+      'data.npz': u('asand/inputs_compressed.npz'),
+      'sequence_input.npy': u('asand/sequence_input.npy'),
+      'numerical_input.npy': u('asand/numerical_input.npy'),
+      'y.npy': u('asand/y.npy'),
+    },
     check: async (r) => {
       expectOk(r);
-      const l = await lib(r, [{ file: 'model.keras' }], ['sequence_input.npy', 'numerical_input.npy'], ['y.npy'], 'data.npz', { maxSamples: 6 });
+      const l = await lib(
+        r,
+        [{ file: 'model.keras' }],
+        ['sequence_input.npy', 'numerical_input.npy'],
+        ['y.npy'],
+        'data.npz',
+        { maxSamples: 6 },
+      );
       const got = json(path.join(r.dir, 'analysis.json'));
       expect(got.objective.targets).toBe('given');
       expectSameAnalysis(got, l);
@@ -239,18 +329,37 @@ const COMMANDS: Record<string, Entry> = {
       expectReport(path.join(r.dir, 'compare'));
       const got = json(path.join(r.dir, 'compare/analysis.json'));
       expect(got.runs.map((x: { run: { label: string } }) => x.run.label)).toEqual(['ckpt-01.h5', 'ckpt-10.h5']);
-      expectSameAnalysis(got, await lib(r, [{ file: 'model.json', weights: 'ckpt-01.h5' }, { file: 'model.json', weights: 'ckpt-10.h5' }], null, null, null));
+      expectSameAnalysis(
+        got,
+        await lib(
+          r,
+          [
+            { file: 'model.json', weights: 'ckpt-01.h5' },
+            { file: 'model.json', weights: 'ckpt-10.h5' },
+          ],
+          null,
+          null,
+          null,
+        ),
+      );
     },
   },
   "rnnscope analyze model.h5 --json - --quiet | jq '.findings'": {
     files: { 'model.h5': MASKING },
     check: async (r) => {
       expectOk(r);
-      expect(JSON.parse(r.stdout)).toEqual(((await lib(r, [{ file: 'model.h5' }], null, null, null)).json as { findings: unknown }).findings);
+      expect(JSON.parse(r.stdout)).toEqual(
+        ((await lib(r, [{ file: 'model.h5' }], null, null, null)).json as { findings: unknown }).findings,
+      );
     },
   },
   'rnnscope report analysis.json --out report': {
-    from: { 'analysis.json': ['rnnscope analyze model.keras --data data.npz --json analysis.json --dump grads.npz', 'analysis.json'] },
+    from: {
+      'analysis.json': [
+        'rnnscope analyze model.keras --data data.npz --json analysis.json --dump grads.npz',
+        'analysis.json',
+      ],
+    },
     check: (r) => {
       expectOk(r);
       expectReport(path.join(r.dir, 'report'));
@@ -258,7 +367,12 @@ const COMMANDS: Record<string, Entry> = {
     },
   },
   'rnnscope report analysis.json --out report --all-charts': {
-    from: { 'analysis.json': ['npx rnnscope analyze arch.json --weights weights.h5 --data x.npz --json analysis.json --dump grads.npz', 'analysis.json'] },
+    from: {
+      'analysis.json': [
+        'npx rnnscope analyze arch.json --weights weights.h5 --data x.npz --json analysis.json --dump grads.npz',
+        'analysis.json',
+      ],
+    },
     check: (r) => {
       expectOk(r);
       expectReport(path.join(r.dir, 'report'));
@@ -273,7 +387,9 @@ const COMMANDS: Record<string, Entry> = {
       expectOk(r);
       expectReport(path.join(r.dir, 'report'));
       const before = await runDocumented('rnnscope analyze model.h5 --data x.npy --targets y.npy --out report');
-      expect(readFileSync(path.join(r.dir, 'report/analysis.json'))).toEqual(readFileSync(path.join(before.dir, 'report/analysis.json')));
+      expect(readFileSync(path.join(r.dir, 'report/analysis.json'))).toEqual(
+        readFileSync(path.join(before.dir, 'report/analysis.json')),
+      );
     },
   },
   'rnnscope inspect model.h5': { files: { 'model.h5': LSTM_TH }, check: (r) => expectSummary(r, 'model.h5') },
@@ -285,23 +401,40 @@ const COMMANDS: Record<string, Entry> = {
   // README.md "Watch training" and docs/training.md: run by the timeline feature's own docs test,
   // on checkpoint series its trainer writes in the documented ModelCheckpoint layouts.
   'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline': { testedIn: 'test/timeline-docs.test.ts' },
-  "npx rnnscope analyze 'ckpt/*.keras' --data x.npy --targets y.npy --out timeline": { testedIn: 'test/timeline-docs.test.ts' },
-  'npx rnnscope watch ckpt --model arch.json --data x.npy --targets y.npy --out timeline': { testedIn: 'test/timeline-docs.test.ts' },
-  'npx rnnscope watch ckpt --data x.npy --targets y.npy --once --out timeline': { testedIn: 'test/timeline-docs.test.ts' },
+  "npx rnnscope analyze 'ckpt/*.keras' --data x.npy --targets y.npy --out timeline": {
+    testedIn: 'test/timeline-docs.test.ts',
+  },
+  'npx rnnscope watch ckpt --model arch.json --data x.npy --targets y.npy --out timeline': {
+    testedIn: 'test/timeline-docs.test.ts',
+  },
+  'npx rnnscope watch ckpt --data x.npy --targets y.npy --once --out timeline': {
+    testedIn: 'test/timeline-docs.test.ts',
+  },
   // README.md "In the browser": run by the page's own README test (the built page used in Chromium).
   'npm run build:web': { testedIn: 'test/app-readme.test.ts' },
   'npx rnnscope serve': { testedIn: 'test/app-readme.test.ts' },
   'rnnscope watch': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline' },
   'rnnscope watch ckpt': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline' },
   // `rnnscope watch --help` examples: the documented lines above with the default --out, or --port.
-  'rnnscope watch ckpt --data x.npy --targets y.npy': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline' },
-  'rnnscope watch ckpt --model arch.json --data x.npy --targets y.npy --out timeline --port 8080': { coveredBy: 'npx rnnscope watch ckpt --model arch.json --data x.npy --targets y.npy --out timeline' },
-  'rnnscope watch ckpt --data x.npy --targets y.npy --once': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --once --out timeline' },
+  'rnnscope watch ckpt --data x.npy --targets y.npy': {
+    coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline',
+  },
+  'rnnscope watch ckpt --model arch.json --data x.npy --targets y.npy --out timeline --port 8080': {
+    coveredBy: 'npx rnnscope watch ckpt --model arch.json --data x.npy --targets y.npy --out timeline',
+  },
+  'rnnscope watch ckpt --data x.npy --targets y.npy --once': {
+    coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --once --out timeline',
+  },
 };
 
 // --- finding the documented commands ----------------------------------------------------------------
 
-const DOCS = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** Shell-block lines (comments dropped) and inline `npx …` / `npm …` / `rnnscope …` spans. */
 function commandsIn(md: string): string[] {
@@ -310,17 +443,23 @@ function commandsIn(md: string): string[] {
   for (const [, lang, body] of md.matchAll(blocks)) {
     if (!['sh', 'bash', 'shell', 'console'].includes(lang!)) continue;
     for (const line of body!.split('\n')) {
-      const cmd = line.replace(/\s#.*$/, '').replace(/^\$\s*/, '').trim();
+      const cmd = line
+        .replace(/\s#.*$/, '')
+        .replace(/^\$\s*/, '')
+        .trim();
       if (cmd) out.push(cmd);
     }
   }
-  for (const [, span] of md.replace(blocks, '').matchAll(/`((?:npx |npm )[^`]*|rnnscope(?: [^`]*)?)`/g)) out.push(span!.trim());
+  for (const [, span] of md.replace(blocks, '').matchAll(/`((?:npx |npm )[^`]*|rnnscope(?: [^`]*)?)`/g))
+    out.push(span!.trim());
   return out;
 }
 
 const documented = new Map<string, string>(); // command → where it is documented
 beforeAll(async () => {
-  for (const f of DOCS) for (const cmd of commandsIn(readFileSync(path.join(ROOT, f), 'utf8'))) if (!documented.has(cmd)) documented.set(cmd, f);
+  for (const f of DOCS)
+    for (const cmd of commandsIn(readFileSync(path.join(ROOT, f), 'utf8')))
+      if (!documented.has(cmd)) documented.set(cmd, f);
   const top = await rnnscope(['--help']);
   const subs = [...top.stdout.matchAll(/^ {2}(\w+) \[options\]/gm)].map((m) => m[1]!);
   expect(subs).toEqual(expect.arrayContaining(['analyze', 'report', 'inspect', 'demo']));
@@ -336,24 +475,37 @@ beforeAll(async () => {
 
 const runs = new Map<string, Promise<Ran>>();
 function runDocumented(cmd: string): Promise<Ran> {
-  if (!runs.has(cmd)) runs.set(cmd, (async () => {
-    const e = COMMANDS[cmd]!;
-    const dir = mkdtempSync(path.join(tmp, 'cmd-'));
-    for (const [name, real] of Object.entries(e.files ?? {})) {
-      if (statSync(real).isDirectory()) cpSync(real, path.join(dir, name), { recursive: true });
-      else copyFileSync(real, path.join(dir, name));
-    }
-    for (const [name, [other, file]] of Object.entries(e.from ?? {})) {
-      const before = await runDocumented(other);
-      expect(before.code, `${other} (which writes ${file})`).toBe(0);
-      cpSync(path.join(before.dir, file), path.join(dir, name), { recursive: true });
-    }
-    let line = e.run ?? cmd;
-    line = line.replace(/^(npx )?rnnscope /, `"${process.execPath}" "${BIN}" `).replace(/\| (npx )?rnnscope /g, `| "${process.execPath}" "${BIN}" `);
-    if (line.includes('| jq ') && !hasJq()) line = line.replace(/ \| jq '\.findings'$/, ` | "${process.execPath}" -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.stringify(JSON.parse(s).findings)))"`);
-    const r = await runProcess('/bin/sh', ['-c', line], { cwd: e.inRepository ? ROOT : dir, env: { RNNSCOPE_FROM_SOURCE: '1', OUT: dir } });
-    return { ...r, dir };
-  })());
+  if (!runs.has(cmd))
+    runs.set(
+      cmd,
+      (async () => {
+        const e = COMMANDS[cmd]!;
+        const dir = mkdtempSync(path.join(tmp, 'cmd-'));
+        for (const [name, real] of Object.entries(e.files ?? {})) {
+          if (statSync(real).isDirectory()) cpSync(real, path.join(dir, name), { recursive: true });
+          else copyFileSync(real, path.join(dir, name));
+        }
+        for (const [name, [other, file]] of Object.entries(e.from ?? {})) {
+          const before = await runDocumented(other);
+          expect(before.code, `${other} (which writes ${file})`).toBe(0);
+          cpSync(path.join(before.dir, file), path.join(dir, name), { recursive: true });
+        }
+        let line = e.run ?? cmd;
+        line = line
+          .replace(/^(npx )?rnnscope /, `"${process.execPath}" "${BIN}" `)
+          .replace(/\| (npx )?rnnscope /g, `| "${process.execPath}" "${BIN}" `);
+        if (line.includes('| jq ') && !hasJq())
+          line = line.replace(
+            / \| jq '\.findings'$/,
+            ` | "${process.execPath}" -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.stringify(JSON.parse(s).findings)))"`,
+          );
+        const r = await runProcess('/bin/sh', ['-c', line], {
+          cwd: e.inRepository ? ROOT : dir,
+          env: { RNNSCOPE_FROM_SOURCE: '1', OUT: dir },
+        });
+        return { ...r, dir };
+      })(),
+    );
   return runs.get(cmd)!;
 }
 
@@ -364,17 +516,23 @@ function hasJq(): boolean {
 
 describe('every documented command line', () => {
   it('has exactly one entry in the table (no undocumented entry, no unmapped command)', () => {
-    const unmapped = [...documented.keys()].filter((c) => !(c in COMMANDS)).map((c) => `${c}    (${documented.get(c)})`);
+    const unmapped = [...documented.keys()]
+      .filter((c) => !(c in COMMANDS))
+      .map((c) => `${c}    (${documented.get(c)})`);
     const stale = Object.keys(COMMANDS).filter((c) => !documented.has(c));
     expect(unmapped, 'documented commands without an entry in COMMANDS').toEqual([]);
     expect(stale, 'entries whose command is no longer documented').toEqual([]);
     for (const [cmd, e] of Object.entries(COMMANDS)) {
-      expect([e.check, e.notRun, e.coveredBy, e.testedIn].filter(Boolean).length, `${cmd}: runs with a check, or says where or why not`).toBe(1);
+      expect(
+        [e.check, e.notRun, e.coveredBy, e.testedIn].filter(Boolean).length,
+        `${cmd}: runs with a check, or says where or why not`,
+      ).toBe(1);
       if (e.coveredBy) {
         const by = COMMANDS[e.coveredBy];
         expect(by?.check ?? by?.testedIn, `${cmd} is covered by a command that runs`).toBeTruthy();
       }
-      if (e.testedIn) expect(readFileSync(path.join(ROOT, e.testedIn), 'utf8'), `${e.testedIn} runs ${cmd}`).toContain(cmd);
+      if (e.testedIn)
+        expect(readFileSync(path.join(ROOT, e.testedIn), 'utf8'), `${e.testedIn} runs ${cmd}`).toContain(cmd);
       if (e.run) expect(e.why, `${cmd} runs a different line, so it says why`).toBeTruthy();
     }
   });
@@ -382,9 +540,13 @@ describe('every documented command line', () => {
   for (const [cmd, e] of Object.entries(COMMANDS)) {
     if (!e.check) continue;
     const demo = cmd.includes('demo');
-    it.concurrent(`${cmd}${e.run ? `  (run as: ${e.run})` : ''}${/--dump/.test(cmd) && !PY ? ' [dump not read back: no numpy]' : ''}`, async () => {
-      const r = await runDocumented(cmd);
-      await e.check!(r);
-    }, demo ? 1_200_000 : 600_000);
+    it.concurrent(
+      `${cmd}${e.run ? `  (run as: ${e.run})` : ''}${/--dump/.test(cmd) && !PY ? ' [dump not read back: no numpy]' : ''}`,
+      async () => {
+        const r = await runDocumented(cmd);
+        await e.check!(r);
+      },
+      demo ? 1_200_000 : 600_000,
+    );
   }
 });

@@ -2,7 +2,8 @@
 //
 // The commands and flags come from the help text itself (so a new flag or command is covered
 // automatically). A flag of command S counts as used when some line of a test file names S (as a
-// quoted 'S', as `rnnscope S`, or as `npm run S` for the package script of that name) together with the flag as its own token ('--flag', or --flag
+// quoted 'S', as `rnnscope S`, or as `npm run S` for the package script of that name) together with the flag as its own
+// token ('--flag', or --flag
 // inside a command string), in its long and, where it has one, its short form. Global flags
 // (--version, --quiet, --verbose) count on any line. -h/--help and the `help` command are run here.
 
@@ -11,12 +12,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, rnnscope } from './helpers/cli-run.js';
 
-interface Flag { short?: string; long: string }
+interface Flag {
+  short?: string;
+  long: string;
+}
 
 /** The flags listed under "Options:" and the commands under "Commands:" of one help text. */
 function parseHelp(text: string): { flags: Flag[]; commands: string[] } {
   const section = (name: string) => {
-    const m = new RegExp(`^${name}:\\n((?:  .*\\n|\\s*\\n)*)`, 'm').exec(text + '\n');
+    const m = new RegExp(`^${name}:\\n((?:  .*\\n|\\s*\\n)*)`, 'm').exec(`${text}\n`);
     return m ? m[1]!.split('\n') : [];
   };
   const flags: Flag[] = [];
@@ -24,14 +28,22 @@ function parseHelp(text: string): { flags: Flag[]; commands: string[] } {
     const m = /^ {2}(?:(-\w), )?(--[\w-]+)/.exec(line);
     if (m) flags.push({ short: m[1], long: m[2]! });
   }
-  const commands = section('Commands').map((l) => /^ {2}([\w-]+)/.exec(l)?.[1]).filter((c): c is string => !!c);
+  const commands = section('Commands')
+    .map((l) => /^ {2}([\w-]+)/.exec(l)?.[1])
+    .filter((c): c is string => !!c);
   return { flags, commands };
 }
 
 function testLines(): { file: string; line: string }[] {
   const dir = path.join(ROOT, 'test');
-  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.includes('fixtures'));
-  return files.flatMap((f) => readFileSync(path.join(dir, f), 'utf8').split('\n').map((line) => ({ file: f, line })));
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+    (f) => f.endsWith('.ts') && !f.includes('fixtures'),
+  );
+  return files.flatMap((f) =>
+    readFileSync(path.join(dir, f), 'utf8')
+      .split('\n')
+      .map((line) => ({ file: f, line })),
+  );
 }
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -62,7 +74,8 @@ describe('CLI flags', () => {
       for (const f of flags) {
         if (f.long === '--help') continue;
         for (const form of [f.long, f.short].filter((x): x is string => !!x)) {
-          if (!lines.some((l) => names(cmd).test(l.line) && token(form).test(l.line))) missing.push(`rnnscope ${cmd} ${form}`);
+          if (!lines.some((l) => names(cmd).test(l.line) && token(form).test(l.line)))
+            missing.push(`rnnscope ${cmd} ${form}`);
         }
       }
     }
@@ -70,7 +83,11 @@ describe('CLI flags', () => {
   }, 300_000);
 
   it("-h, --help and 'help <command>' print the same help", async () => {
-    const [long, short, viaHelp] = await Promise.all([rnnscope(['analyze', '--help']), rnnscope(['analyze', '-h']), rnnscope(['help', 'analyze'])]);
+    const [long, short, viaHelp] = await Promise.all([
+      rnnscope(['analyze', '--help']),
+      rnnscope(['analyze', '-h']),
+      rnnscope(['help', 'analyze']),
+    ]);
     for (const r of [long, short, viaHelp]) expect(r.code).toBe(0);
     expect(short.stdout).toBe(long.stdout);
     expect(viaHelp.stdout).toBe(long.stdout);
@@ -80,8 +97,14 @@ describe('CLI flags', () => {
   }, 300_000);
 
   it('the help parser reads commander’s layout', () => {
-    const h = parseHelp('Usage: x\n\nOptions:\n  -w, --weights <file>  a\n                        wrapped\n  --all-charts  b\n  -h, --help  c\n\nCommands:\n  analyze [options]  d\n  help [command]  e\n');
-    expect(h.flags).toEqual([{ short: '-w', long: '--weights' }, { short: undefined, long: '--all-charts' }, { short: '-h', long: '--help' }]);
+    const h = parseHelp(
+      'Usage: x\n\nOptions:\n  -w, --weights <file>  a\n                        wrapped\n  --all-charts  b\n  -h, --help  c\n\nCommands:\n  analyze [options]  d\n  help [command]  e\n',
+    );
+    expect(h.flags).toEqual([
+      { short: '-w', long: '--weights' },
+      { short: undefined, long: '--all-charts' },
+      { short: '-h', long: '--help' },
+    ]);
     expect(h.commands).toEqual(['analyze', 'help']);
     expect(token('--json').test("['analyze', m, '--json', '-']")).toBe(true);
     expect(token('--json').test("'--json-x'")).toBe(false);

@@ -19,10 +19,21 @@ const dir = mkdtempSync(join(tmpdir(), 'rnnscope-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function memIo(tty = false, env: Record<string, string> = {}): Io & { out: () => string; err: () => string } {
-  let out = '', err = '';
+  let out = '',
+    err = '';
   return {
-    stdout: { write: (s: string) => { out += s; }, isTTY: tty },
-    stderr: { write: (s: string) => { err += s; }, isTTY: tty },
+    stdout: {
+      write: (s: string) => {
+        out += s;
+      },
+      isTTY: tty,
+    },
+    stderr: {
+      write: (s: string) => {
+        err += s;
+      },
+      isTTY: tty,
+    },
     env,
     out: () => out,
     err: () => err,
@@ -43,7 +54,13 @@ describe('rnnscope CLI', () => {
   });
 
   it('usage errors exit 2 with the problem on stderr', async () => {
-    for (const argv of [['bogus'], ['analyze'], ['analyze', 'm.h5', '--batch-size', '0'], ['report'], ['analyze', 'm.h5', '--frobnicate']]) {
+    for (const argv of [
+      ['bogus'],
+      ['analyze'],
+      ['analyze', 'm.h5', '--batch-size', '0'],
+      ['report'],
+      ['analyze', 'm.h5', '--frobnicate'],
+    ]) {
       const io = memIo();
       expect(await run(argv, io), argv.join(' ')).toBe(2);
       expect(io.err()).toMatch(/^error: /);
@@ -58,7 +75,9 @@ describe('rnnscope CLI', () => {
     expect(existsSync(join(out, 'index.html'))).toBe(true);
     expect(existsSync(join(out, 'charts', 'dh.svg'))).toBe(true);
     expect(existsSync(join(out, 'charts', 'dh.png'))).toBe(true);
-    expect(JSON.parse(readFileSync(join(out, 'analysis.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(FIXTURE, 'utf8')));
+    expect(JSON.parse(readFileSync(join(out, 'analysis.json'), 'utf8'))).toEqual(
+      JSON.parse(readFileSync(FIXTURE, 'utf8')),
+    );
     expect(io.out()).toContain('WARNING [vanishing] bidirectional_1 (forward)');
     expect(io.out()).not.toContain('\u001b['); // not a terminal: no colour codes
     expect(io.err()).toContain(`Wrote the report: ${out}/index.html`);
@@ -69,11 +88,15 @@ describe('rnnscope CLI', () => {
     writeFileSync(bad, JSON.stringify({ schema: 'rnnscope.analysis/9' }));
     let io = memIo();
     expect(await run(['report', bad, '--out', join(dir, 'x')], io)).toBe(1);
-    expect(io.err()).toBe('error: The file has schema "rnnscope.analysis/9", newer than "rnnscope.analysis/1" which this rnnscope reads; upgrade rnnscope to draw it.\n');
+    expect(io.err()).toBe(
+      'error: The file has schema "rnnscope.analysis/9", newer than "rnnscope.analysis/1" which this rnnscope reads; upgrade rnnscope to draw it.\n',
+    );
     writeFileSync(bad, '{not json');
     io = memIo();
     expect(await run(['report', bad, '--verbose'], io)).toBe(1);
-    expect(io.err()).toMatch(/^error: .*bad\.json is not JSON .*; expected the file written by 'rnnscope analyze --json', so pass that file\.\n/);
+    expect(io.err()).toMatch(
+      /^error: .*bad\.json is not JSON .*; expected the file written by 'rnnscope analyze --json', so pass that file\.\n/,
+    );
     expect(io.err()).toMatch(/\n\s+at /); // stack
     io = memIo();
     expect(await run(['report', join(dir, 'missing.json')], io)).toBe(1);
@@ -126,16 +149,24 @@ describe('rnnscope CLI', () => {
 
   it('pairs models and weights: one per model, or checkpoints of one model', () => {
     expect(pairModels(['a.json'], ['w1.h5', 'w2.h5'])).toEqual([
-      { model: 'a.json', weights: 'w1.h5', label: 'w1.h5' }, { model: 'a.json', weights: 'w2.h5', label: 'w2.h5' },
+      { model: 'a.json', weights: 'w1.h5', label: 'w1.h5' },
+      { model: 'a.json', weights: 'w2.h5', label: 'w2.h5' },
     ]);
-    expect(pairModels(['a.h5', 'dir/b.h5'], [])).toEqual([{ model: 'a.h5', label: 'a.h5' }, { model: 'dir/b.h5', label: 'b.h5' }]);
+    expect(pairModels(['a.h5', 'dir/b.h5'], [])).toEqual([
+      { model: 'a.h5', label: 'a.h5' },
+      { model: 'dir/b.h5', label: 'b.h5' },
+    ]);
     expect(() => pairModels(['a', 'b'], ['w1', 'w2', 'w3'])).toThrow('Got 2 models and 3 --weights files');
   });
 
   it('bin/rnnscope.js runs from the sources without a build', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/rnnscope.js'), '--version'], { env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1' } });
+    const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/rnnscope.js'), '--version'], {
+      env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1' },
+    });
     expect(stdout.trim()).toBe('0.1.0');
-    const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/rnnscope.js'), 'bogus'], { env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1' } }).catch((e: { code: number; stderr: string }) => e);
+    const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/rnnscope.js'), 'bogus'], {
+      env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1' },
+    }).catch((e: { code: number; stderr: string }) => e);
     expect((r as { code: number }).code).toBe(2);
   }, 60_000);
 });

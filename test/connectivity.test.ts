@@ -21,31 +21,57 @@ import { lcg, randArr } from './helpers/rng.js';
 const ECG = path.join(CORPUS, 'w_chen_ecg_bilstm_autoencoder');
 const ECG_ARCH = path.join(ECG, 'bidirectional-lstm-auto-encoder-architecture.json');
 const ECG_WEIGHTS = path.join(ECG, 'bidirectional-lstm-auto-encoder-weights.h5');
-const NO_MAP = "--connectivity maps how strongly each output step depends on each input step, so it needs an output with a time axis (batch, steps, features); the model's output 'dense_1' (None, 210) gives one prediction per sequence, so no map was made. For that single prediction, the input-sensitivity chart (‖∂L/∂x_t‖ per input step of each recurrent layer, recurrent[].dx in the JSON) shows how far back it reaches.";
+const NO_MAP =
+  "--connectivity maps how strongly each output step depends on each input step, so it needs an output with a time axis (batch, steps, features); the model's output 'dense_1' (None, 210) gives one prediction per sequence, so no map was made. For that single prediction, the input-sensitivity chart (‖∂L/∂x_t‖ per input step of each recurrent layer, recurrent[].dx in the JSON) shows how far back it reaches.";
 
-const notes = (a: Analysis): { code: string; message: string }[] => a.objective.warnings.filter((w) => w.code.startsWith('connectivity'));
+const notes = (a: Analysis): { code: string; message: string }[] =>
+  a.objective.warnings.filter((w) => w.code.startsWith('connectivity'));
 
-/** A Keras 3 functional model: x → LSTM(return_sequences) → Dense (per step), and x → GRU → Dense (per sequence, or per step). */
+/** A Keras 3 functional model: x → LSTM(return_sequences) → Dense (per step), and x → GRU → Dense (per sequence, or per
+ * step). */
 function twoOutputModel(gruSequences = false): ModelSpec {
-  const kt = (l: string) => ({ class_name: '__keras_tensor__', config: { shape: null, dtype: 'float32', keras_history: [l, 0, 0] } });
+  const kt = (l: string) => ({
+    class_name: '__keras_tensor__',
+    config: { shape: null, dtype: 'float32', keras_history: [l, 0, 0] },
+  });
   const layer = (cls: string, name: string, config: object, from?: string) => ({
-    module: 'keras.layers', class_name: cls, registered_name: null, name, config: { name, ...config }, inbound_nodes: from ? [{ args: [kt(from)], kwargs: {} }] : [],
+    module: 'keras.layers',
+    class_name: cls,
+    registered_name: null,
+    name,
+    config: { name, ...config },
+    inbound_nodes: from ? [{ args: [kt(from)], kwargs: {} }] : [],
   });
   const cfg = {
-    module: 'keras', class_name: 'Functional', registered_name: null, config: {
-      name: 'two_heads', layers: [
+    module: 'keras',
+    class_name: 'Functional',
+    registered_name: null,
+    config: {
+      name: 'two_heads',
+      layers: [
         layer('InputLayer', 'x', { batch_shape: [null, 12, 2], dtype: 'float32' }),
         layer('LSTM', 'seq_lstm', { units: 4, return_sequences: true }, 'x'),
         layer('Dense', 'per_step', { units: 1 }, 'seq_lstm'),
         layer('GRU', 'summary_gru', { units: 3, return_sequences: gruSequences }, 'x'),
         layer('Dense', 'label', { units: 2 }, 'summary_gru'),
       ],
-      input_layers: [['x', 0, 0]], output_layers: [['per_step', 0, 0], ['label', 0, 0]],
+      input_layers: [['x', 0, 0]],
+      output_layers: [
+        ['per_step', 0, 0],
+        ['label', 0, 0],
+      ],
     },
   };
-  const m = buildModel(cfg, { kerasVersion: '3.10.0', format: 'config', source: 'two_heads', trainingConfig: { loss: 'mse' } });
+  const m = buildModel(cfg, {
+    kerasVersion: '3.10.0',
+    format: 'config',
+    source: 'two_heads',
+    trainingConfig: { loss: 'mse' },
+  });
   const rng = makeRng(3);
-  m.params.forEach((ps) => ps.forEach((p) => m.weights.set(p.key, { shape: [...p.shape], data: initParam(p.name, p.shape, { rng }) })));
+  m.params.forEach((ps) =>
+    ps.forEach((p) => m.weights.set(p.key, { shape: [...p.shape], data: initParam(p.name, p.shape, { rng }) })),
+  );
   return m;
 }
 
@@ -58,7 +84,9 @@ describe('--connectivity through the library', () => {
     expect(notes(a)).toEqual([{ code: 'connectivity-no-sequence-output', message: NO_MAP, count: 1 }]);
     // Shown where warnings are shown: the CLI summary and the report page.
     expect(summaryText(a)).toContain(`note: ${NO_MAP}`);
-    expect(reportHtml(a, { bundles: [] })).toContain('--connectivity maps how strongly each output step depends on each input step');
+    expect(reportHtml(a, { bundles: [] })).toContain(
+      '--connectivity maps how strongly each output step depends on each input step',
+    );
     // Without --connectivity, nothing is said.
     const b = analyzeModel(model, { inputs: [x], targets: null }, {}).analysis;
     expect(notes(b)).toEqual([]);
@@ -69,7 +97,8 @@ describe('--connectivity through the library', () => {
     expect(m.tensors[m.outputs[0]!]!.shape).toEqual([null, 12, 1]);
     const x = { shape: [6, 12, 2], data: randArr(lcg(5), 6 * 12 * 2, 1) };
     const a = analyzeModel(m, { inputs: [x], targets: null }, { connectivity: true }).analysis;
-    const lstm = a.recurrent.find((r) => r.layer === 'seq_lstm')!, gru = a.recurrent.find((r) => r.layer === 'summary_gru')!;
+    const lstm = a.recurrent.find((r) => r.layer === 'seq_lstm')!,
+      gru = a.recurrent.find((r) => r.layer === 'summary_gru')!;
     expect(lstm.connectivity).not.toBeNull();
     // A causal layer: the loss at output step τ does not depend on later input steps, and does on τ itself.
     const c = lstm.connectivity!;
@@ -78,10 +107,14 @@ describe('--connectivity through the library', () => {
       expect(c.values[i]![tau]).toBeGreaterThan(0);
     });
     expect(gru.connectivity).toBeNull();
-    expect(notes(a)).toEqual([{
-      code: 'connectivity-layer-not-mapped', count: 1,
-      message: "--connectivity: recurrent layer summary_gru does not feed output 'per_step' (None, 12, 1), the output mapped, so it has no connectivity map.",
-    }]);
+    expect(notes(a)).toEqual([
+      {
+        code: 'connectivity-layer-not-mapped',
+        count: 1,
+        message:
+          "--connectivity: recurrent layer summary_gru does not feed output 'per_step' (None, 12, 1), the output mapped, so it has no connectivity map.",
+      },
+    ]);
   });
 
   it('two sequence outputs: the first is mapped, and the warnings say the second is not', () => {
@@ -100,8 +133,11 @@ describe('--connectivity through the library', () => {
 describe('--connectivity through the command line', () => {
   it('analyze <ECG arch> --weights <h5> --connectivity --json -: the warning is in the JSON (stdout) and in the summary (stderr)', async () => {
     const bin = path.join(import.meta.dirname, '..', 'bin', 'rnnscope.js');
-    const r = await promisify(execFile)(process.execPath, [bin, 'analyze', ECG_ARCH, '--weights', ECG_WEIGHTS, '--connectivity', '--max-samples', '4', '--json', '-'],
-      { env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1', NO_COLOR: '1' }, maxBuffer: 1 << 28 });
+    const r = await promisify(execFile)(
+      process.execPath,
+      [bin, 'analyze', ECG_ARCH, '--weights', ECG_WEIGHTS, '--connectivity', '--max-samples', '4', '--json', '-'],
+      { env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1', NO_COLOR: '1' }, maxBuffer: 1 << 28 },
+    );
     const a = JSON.parse(r.stdout) as Analysis;
     expect(notes(a)).toEqual([{ code: 'connectivity-no-sequence-output', message: NO_MAP, count: 1 }]);
     expect(a.recurrent.map((x) => x.connectivity)).toEqual([null, null]);

@@ -31,7 +31,11 @@ const codes = (a: Analysis): string[] => a.findings.filter((f) => f.layer !== nu
 
 describe('vanishing and exploding on the demo SimpleRNN (built with the library)', () => {
   it('recurrent kernel scaled by 4: exploding only, the horizon spans every step', () => {
-    const a = run(demoSimpleRnn((R) => { for (let i = 0; i < R.length; i++) R[i] *= 4; }));
+    const a = run(
+      demoSimpleRnn((R) => {
+        for (let i = 0; i < R.length; i++) R[i] *= 4;
+      }),
+    );
     const ra = a.recurrent[0]!;
     const dh = ra.dh.norm as number[];
     // The measured gradient at the first step dwarfs the one at the last step.
@@ -42,13 +46,17 @@ describe('vanishing and exploding on the demo SimpleRNN (built with the library)
     expect(f.evidence['growth']).toBe(Number((Math.max(...dh) / dh[T - 1]!).toPrecision(3)));
     // Going back, ‖∂L/∂h_t‖ never falls below 1% of the peak it has reached (checked step by step).
     let peak = 0;
-    for (let t = T - 1; t >= 0; t--) { expect(dh[t]!).toBeGreaterThanOrEqual(0.01 * peak); peak = Math.max(peak, dh[t]!); }
+    for (let t = T - 1; t >= 0; t--) {
+      expect(dh[t]!).toBeGreaterThanOrEqual(0.01 * peak);
+      peak = Math.max(peak, dh[t]!);
+    }
     expect(ra.horizon).toMatchObject({ steps: T, from: T - 1, to: 0 });
   });
 
   it('recurrent kernel as initialised: vanishing only, within the horizon', () => {
     const a = run(demoSimpleRnn(() => undefined));
-    const ra = a.recurrent[0]!, dh = ra.dh.norm as number[];
+    const ra = a.recurrent[0]!,
+      dh = ra.dh.norm as number[];
     expect(codes(a)).toContain('vanishing');
     expect(codes(a)).not.toContain('exploding');
     const h = ra.horizon.steps!;
@@ -61,7 +69,12 @@ describe('vanishing and exploding on the demo SimpleRNN (built with the library)
 
   it('a rotation with a linear activation keeps ‖∂L/∂h_t‖: neither vanishing nor exploding', () => {
     // R = a cyclic permutation: orthogonal, so each sample's gradient keeps its norm going back.
-    const a = run(demoSimpleRnn((R, U) => { R.fill(0); for (let u = 0; u < U; u++) R[u * U + ((u + 1) % U)] = 1; }, 'linear'));
+    const a = run(
+      demoSimpleRnn((R, U) => {
+        R.fill(0);
+        for (let u = 0; u < U; u++) R[u * U + ((u + 1) % U)] = 1;
+      }, 'linear'),
+    );
     const dh = a.recurrent[0]!.dh.norm as number[];
     expect(Math.max(...dh) / Math.min(...dh)).toBeLessThan(1 + 1e-5);
     expect(codes(a)).not.toContain('vanishing');
@@ -74,16 +87,47 @@ describe('the decision rules on hand-written series', () => {
   const layer = (norm: number[], lossSteps: 'all' | 'last', log10Product: number[] | null = null): Analysis => {
     const n = norm.length;
     const ra = {
-      id: 'r', layer: 'r', direction: null, kind: 'SimpleRNN', goBackwards: false, steps: n, units: 4, inputDim: 1, gates: ['h'], lossSteps,
-      dh: { norm, p10: norm, p50: norm, p90: norm }, dc: null, dx: { norm, p10: norm, p50: norm, p90: norm }, contributions: [],
-      jacobian: log10Product ? { state: 'h', median: norm.map(() => 1), max: norm.map(() => 1), log10ProductMedian: log10Product, log10ProductMax: log10Product, samples: 1, iterations: 1 } : null,
-      gateStats: [], deadUnits: { threshold: 1e-8, units: [] }, heatmap: { stepBin: 1, unitBin: 1, values: [] }, connectivity: null,
-      horizon: horizon(norm, false, DEFAULT_THRESHOLDS.horizonRatio), density: [],
+      id: 'r',
+      layer: 'r',
+      direction: null,
+      kind: 'SimpleRNN',
+      goBackwards: false,
+      steps: n,
+      units: 4,
+      inputDim: 1,
+      gates: ['h'],
+      lossSteps,
+      dh: { norm, p10: norm, p50: norm, p90: norm },
+      dc: null,
+      dx: { norm, p10: norm, p50: norm, p90: norm },
+      contributions: [],
+      jacobian: log10Product
+        ? {
+            state: 'h',
+            median: norm.map(() => 1),
+            max: norm.map(() => 1),
+            log10ProductMedian: log10Product,
+            log10ProductMax: log10Product,
+            samples: 1,
+            iterations: 1,
+          }
+        : null,
+      gateStats: [],
+      deadUnits: { threshold: 1e-8, units: [] },
+      heatmap: { stepBin: 1, unitBin: 1, values: [] },
+      connectivity: null,
+      horizon: horizon(norm, false, DEFAULT_THRESHOLDS.horizonRatio),
+      density: [],
     } as RecurrentAnalysis;
-    return { recurrent: [ra], params: [], batches: { norms: [], sizes: [], clipping: [], suggestedClipnorm: null } } as unknown as Analysis;
+    return {
+      recurrent: [ra],
+      params: [],
+      batches: { norms: [], sizes: [], clipping: [], suggestedClipnorm: null },
+    } as unknown as Analysis;
   };
   const found = (a: Analysis): string[] => diagnose(a, DEFAULT_THRESHOLDS).map((f) => f.code);
-  const geo = (n: number, r: number): number[] => Array.from({ length: n }, (_, t) => r ** (n - 1 - t)); // 1 at the last step
+  // 1 at the last step
+  const geo = (n: number, r: number): number[] => Array.from({ length: n }, (_, t) => r ** (n - 1 - t));
 
   it('growing going back: exploding, not vanishing', () => {
     expect(found(layer(geo(40, 1.5), 'last'))).toEqual(['exploding']);
@@ -102,7 +146,23 @@ describe('the decision rules on hand-written series', () => {
   });
   it('returned sequences: growth from per-step losses without a growing Jacobian product is not exploding', () => {
     const s = geo(40, 1.3); // the last step's own loss is small
-    expect(found(layer(s, 'all', s.map(() => -0.001)))).toEqual([]);
-    expect(found(layer(s, 'all', s.map((_, t) => 0.2 * (39 - t))))).toEqual(['exploding']);
+    expect(
+      found(
+        layer(
+          s,
+          'all',
+          s.map(() => -0.001),
+        ),
+      ),
+    ).toEqual([]);
+    expect(
+      found(
+        layer(
+          s,
+          'all',
+          s.map((_, t) => 0.2 * (39 - t)),
+        ),
+      ),
+    ).toEqual(['exploding']);
   });
 });

@@ -33,9 +33,17 @@ describe('CRC-32', () => {
 
 /** zipfile's own check of every member's CRC (None when all match) and numpy's view of the arrays. */
 function pythonCheck(file: string): { bad: string | null; infos: [string, number, number][] } {
-  const r = spawnSync(PYTHON, ['-c', `import json, sys, zipfile
+  const r = spawnSync(
+    PYTHON,
+    [
+      '-c',
+      `import json, sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
-print(json.dumps({'bad': z.testzip(), 'infos': [[i.filename, i.header_offset, i.file_size] for i in z.infolist()]}))`, file], { encoding: 'utf8' });
+print(json.dumps({'bad': z.testzip(), 'infos': [[i.filename, i.header_offset, i.file_size] for i in z.infolist()]}))`,
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout) as { bad: string | null; infos: [string, number, number][] };
 }
@@ -44,7 +52,8 @@ describe.runIf(numpy)('streamed dump file', () => {
   it('rows written out of order by several sinks, and two runs, read back by numpy with every CRC right', () => {
     const file = path.join(TMP, 'pieces.npz');
     const dump = new NpzDumpFile(file, 'pieces.npz', true);
-    const dh = Float32Array.from(randArr(lcg(1), 5 * 3 * 2, 1)), k = Float64Array.from([1, 2, 3, 4, 5, 6.5]);
+    const dh = Float32Array.from(randArr(lcg(1), 5 * 3 * 2, 1)),
+      k = Float64Array.from([1, 2, 3, 4, 5, 6.5]);
     const entries = [
       { name: 'dh/lstm', shape: [5, 3, 2], dtype: 'float32' as const },
       { name: 'grad/lstm/kernel', shape: [2, 3], dtype: 'float64' as const },
@@ -52,19 +61,28 @@ describe.runIf(numpy)('streamed dump file', () => {
     ];
     for (let run = 0; run < 2; run++) {
       const spec = dump.addRun(entries);
-      const a = new FileDumpSink(spec), b = new FileDumpSink(spec);
+      const a = new FileDumpSink(spec),
+        b = new FileDumpSink(spec);
       a.write('dh/lstm', 3, [2, 3, 2], dh.slice(18, 30));
       b.write('dh/lstm', 1, [2, 3, 2], dh.slice(6, 18));
       a.write('loss', 0, [], Float64Array.of(0.125 + run));
       b.write('dh/lstm', 0, [1, 3, 2], dh.slice(0, 6));
       a.write('grad/lstm/kernel', 0, [2, 3], k);
       dump.addPieces([...a.pieces, ...b.pieces]);
-      a.close(); b.close();
+      a.close();
+      b.close();
     }
     dump.finish();
     expect(pythonCheck(file).bad).toBeNull();
     const z = readNpzWithNumpy(file);
-    expect([...z.keys()].sort()).toEqual(['run0/dh/lstm', 'run0/grad/lstm/kernel', 'run0/loss', 'run1/dh/lstm', 'run1/grad/lstm/kernel', 'run1/loss']);
+    expect([...z.keys()].sort()).toEqual([
+      'run0/dh/lstm',
+      'run0/grad/lstm/kernel',
+      'run0/loss',
+      'run1/dh/lstm',
+      'run1/grad/lstm/kernel',
+      'run1/loss',
+    ]);
     expect(z.get('run1/dh/lstm')).toEqual({ shape: [5, 3, 2], dtype: '<f4', data: dh });
     expect(z.get('run0/grad/lstm/kernel')).toEqual({ shape: [2, 3], dtype: '<f8', data: k });
     expect(Array.from(z.get('run1/loss')!.data)).toEqual([1.125]);
@@ -86,7 +104,10 @@ describe.runIf(numpy)('streamed dump file', () => {
     const file = path.join(TMP, 'zip64.npz');
     const dump = new NpzDumpFile(file, 'zip64.npz', false);
     const n = 2 ** 30 + 16; // float32 elements: 4 GiB + 64 bytes
-    const spec = dump.addRun([{ name: 'big', shape: [n], dtype: 'float32' }, { name: 'small', shape: [3], dtype: 'float64' }]);
+    const spec = dump.addRun([
+      { name: 'big', shape: [n], dtype: 'float32' },
+      { name: 'small', shape: [3], dtype: 'float64' },
+    ]);
     // The big member is left as a hole of zeros; its CRC is that of n·4 zero bytes, built by combining.
     const mib = crc32(new Uint8Array(2 ** 20));
     let zeros = mib;
@@ -97,10 +118,18 @@ describe.runIf(numpy)('streamed dump file', () => {
     dump.addPieces([{ member: spec.members[0]!.index, offset: 0, length: n * 4, crc: zeros }, ...s.pieces]);
     s.close();
     dump.finish();
-    const r = spawnSync(PYTHON, ['-c', `import io, json, sys, zipfile, numpy as np
+    const r = spawnSync(
+      PYTHON,
+      [
+        '-c',
+        `import io, json, sys, zipfile, numpy as np
 z = zipfile.ZipFile(sys.argv[1])
 a = np.load(io.BytesIO(z.read('small.npy')))
-print(json.dumps({'infos': [[i.filename, i.header_offset, i.file_size] for i in z.infolist()], 'small': a.tolist()}))`, file], { encoding: 'utf8' });
+print(json.dumps({'infos': [[i.filename, i.header_offset, i.file_size] for i in z.infolist()], 'small': a.tolist()}))`,
+        file,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout) as { infos: [string, number, number][]; small: number[] };
     expect(out.small).toEqual([1.5, -2, 3]);
@@ -112,16 +141,29 @@ print(json.dumps({'infos': [[i.filename, i.header_offset, i.file_size] for i in 
 describe.runIf(numpy)('rnnscope analyze --dump', () => {
   const har = path.join(CORPUS, 'k3_hatice_har_lstm', 'lstm_model.keras');
 
-  it('streams the same arrays the library keeps in memory (numpy.load, float32 taps, float64 gradient)', { timeout: 600_000 }, async () => {
+  it('streams the same arrays the library keeps in memory (numpy.load, float32 taps, float64 gradient)', {
+    timeout: 600_000,
+  }, async () => {
     const x = { shape: [10, 100, 6], data: Float32Array.from(randArr(lcg(3), 10 * 100 * 6, 1)) };
     writeFileSync(path.join(TMP, 'x10.npy'), encodeNpy(x));
     const out = path.join(TMP, 'har.npz');
-    const r = await rnnscope(['analyze', har, '--data', path.join(TMP, 'x10.npy'), '--batch-size', '4', '--dump', out, '--quiet']);
+    const r = await rnnscope([
+      'analyze',
+      har,
+      '--data',
+      path.join(TMP, 'x10.npy'),
+      '--batch-size',
+      '4',
+      '--dump',
+      out,
+      '--quiet',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(pythonCheck(out).bad).toBeNull();
     const z = readNpzWithNumpy(out);
-    const lib = analyzeModel(await loadModelFile(har), { inputs: [x], targets: null }, { batchSize: 4, keepRaw: true }).raw!;
+    const lib = analyzeModel(await loadModelFile(har), { inputs: [x], targets: null }, { batchSize: 4, keepRaw: true })
+      .raw!;
     expect([...z.keys()].sort()).toEqual([...lib.keys()].sort());
     for (const [k, a] of lib) {
       expect(z.get(k)!.shape, k).toEqual(a.shape);
@@ -136,40 +178,79 @@ describe.runIf(numpy)('rnnscope analyze --dump', () => {
     const x = { shape: [N, 100, 6], data: Float32Array.from(randArr(lcg(5), N * 100 * 6, 1)) };
     writeFileSync(path.join(TMP, 'xbig.npy'), encodeNpy(x));
     const out = path.join(TMP, 'big.npz');
-    const hook = 'data:text/javascript,process.on("exit",()=>process.stderr.write("MAXRSS "+process.resourceUsage().maxRSS*1024+"\\n"))';
-    const run = (extra: string[]) => runProcess(process.execPath, ['--import', hook, BIN, 'analyze', har, '--data', path.join(TMP, 'xbig.npy'), '--batch-size', '16', '--quiet', ...extra], { env: { RNNSCOPE_FROM_SOURCE: '1' } });
+    const hook =
+      'data:text/javascript,process.on("exit",()=>process.stderr.write("MAXRSS "+process.resourceUsage().maxRSS*1024+"\\n"))';
+    const run = (extra: string[]) =>
+      runProcess(
+        process.execPath,
+        [
+          '--import',
+          hook,
+          BIN,
+          'analyze',
+          har,
+          '--data',
+          path.join(TMP, 'xbig.npy'),
+          '--batch-size',
+          '16',
+          '--quiet',
+          ...extra,
+        ],
+        { env: { RNNSCOPE_FROM_SOURCE: '1' } },
+      );
     const [plain, dumped] = await Promise.all([run(['--json', path.join(TMP, 'big.json')]), run(['--dump', out])]);
     expect(plain.code, plain.stderr).toBe(0);
     expect(dumped.code, dumped.stderr).toBe(0);
     const rss = (r: { stderr: string }) => Number(/MAXRSS (\d+)/.exec(r.stderr)![1]);
     const size = statSync(out).size;
-    console.log(`dump ${(size / 2 ** 20).toFixed(0)} MiB of ${N} samples: peak RSS ${(rss(dumped) / 2 ** 20).toFixed(0)} MiB with it, ${(rss(plain) / 2 ** 20).toFixed(0)} MiB without; ${(dumped.ms / 1e3).toFixed(1)} s`);
+    console.log(
+      `dump ${(size / 2 ** 20).toFixed(0)} MiB of ${N} samples: peak RSS ` +
+        `${(rss(dumped) / 2 ** 20).toFixed(0)} MiB with it, ${(rss(plain) / 2 ** 20).toFixed(0)} MiB ` +
+        `without; ${(dumped.ms / 1e3).toFixed(1)} s`,
+    );
     expect(size).toBeGreaterThan(300 * 2 ** 20);
     // Held in memory, the dump alone would add its size (and more while it is assembled and zipped).
     expect(rss(dumped) - rss(plain)).toBeLessThan(size / 4);
     expect(pythonCheck(out).bad).toBeNull();
     // Spot check with numpy: the last sample's rows are where they belong.
-    const head = spawnSync(PYTHON, ['-c', `import sys, numpy as np
+    const head = spawnSync(
+      PYTHON,
+      [
+        '-c',
+        `import sys, numpy as np
 z = np.load(sys.argv[1])
 k = sorted(k for k in z.files if k.startswith('dh/'))[0]
-print(k, z[k].shape, z[k].dtype, bool(np.abs(z[k][-1]).sum() > 0))`, out], { encoding: 'utf8' });
+print(k, z[k].shape, z[k].dtype, bool(np.abs(z[k][-1]).sum() > 0))`,
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(head.stdout).toMatch(/^dh\/\S+ \(480, 100, 128\) float32 True/);
   }, 600_000);
 
-  it('Ctrl-C while the dump streams removes the unfinished file and the lock at once (exit 130)', { timeout: 600_000 }, async () => {
+  it('Ctrl-C while the dump streams removes the unfinished file and the lock at once (exit 130)', {
+    timeout: 600_000,
+  }, async () => {
     const N = 480;
     const xfile = path.join(TMP, 'xint.npy');
     writeFileSync(xfile, encodeNpy({ shape: [N, 100, 6], data: Float32Array.from(randArr(lcg(6), N * 100 * 6, 1)) }));
     const dir = path.join(TMP, 'interrupted');
     mkdirSync(dir);
-    const child = spawn(process.execPath, [BIN, 'analyze', har, '--data', xfile, '--dump', path.join(dir, 'd.npz'), '--quiet'], { env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1' } });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'analyze', har, '--data', xfile, '--dump', path.join(dir, 'd.npz'), '--quiet'],
+      { env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1' } },
+    );
     let stderr = '';
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // Wait until rows are being written into the temporary file.
     const t0 = Date.now();
     const temp = () => readdirSync(dir).find((n) => n.includes('rnnscope-tmp'));
-    while (!(temp() && statSync(path.join(dir, temp()!)).size > 0) && Date.now() - t0 < 300_000) await new Promise((r) => setTimeout(r, 200));
+    while (!(temp() && statSync(path.join(dir, temp()!)).size > 0) && Date.now() - t0 < 300_000)
+      await new Promise((r) => setTimeout(r, 200));
     expect(temp(), stderr).toBeDefined();
     const t1 = Date.now();
     child.kill('SIGINT');

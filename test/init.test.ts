@@ -7,9 +7,21 @@ import { maxRelErr } from './helpers/numerics-fd.js';
 describe('rng: xoshiro128** seeded by SplitMix64', () => {
   // Printed by `/usr/bin/python3 scripts/rng-oracle.py` (transcription of the authors' C code).
   const STREAMS: [number | bigint, number[], number[]][] = [
-    [0, [3737715805, 2584255861, 2876756834, 3286328325, 1553311962, 1625202774, 3260698944, 2754151956], [0.870254774404272, 0.6697971505310978]],
-    [42, [1776835114, 4165204688, 17111135, 2317295270, 2792088233, 2554630222, 2940343271, 2244566231], [0.4137016681565887, 0.003983993377814743]],
-    [2n ** 40n + 7n, [731018183, 1433462173, 2492519422, 1115521196, 181003479, 1511671894, 2652842288, 3222343345], [0.17020343492741818, 0.5803348962942325]],
+    [
+      0,
+      [3737715805, 2584255861, 2876756834, 3286328325, 1553311962, 1625202774, 3260698944, 2754151956],
+      [0.870254774404272, 0.6697971505310978],
+    ],
+    [
+      42,
+      [1776835114, 4165204688, 17111135, 2317295270, 2792088233, 2554630222, 2940343271, 2244566231],
+      [0.4137016681565887, 0.003983993377814743],
+    ],
+    [
+      2n ** 40n + 7n,
+      [731018183, 1433462173, 2492519422, 1115521196, 181003479, 1511671894, 2652842288, 3222343345],
+      [0.17020343492741818, 0.5803348962942325],
+    ],
   ];
   for (const [seed, u32, unif] of STREAMS) {
     it(`seed ${seed}: first integers and uniforms`, () => {
@@ -73,7 +85,8 @@ function gram(q: Float64Array, rows: number, cols: number, byRows: boolean): Flo
 
 function maxIdentityErr(g: Float64Array, k: number, gain = 1): number {
   let m = 0;
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) m = Math.max(m, Math.abs(g[a * k + b] - (a === b ? gain * gain : 0)));
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < k; b++) m = Math.max(m, Math.abs(g[a * k + b] - (a === b ? gain * gain : 0)));
   return m;
 }
 
@@ -81,12 +94,26 @@ describe('orthogonal initializer', () => {
   const A = [0.3, -1.2, 0.5, 1.1, 0.4, -0.7, -0.2, 0.9, 1.3, 0.8, -0.6, 0.1];
   it('equals numpy q·sign(diag r) on the same normal matrix (tall and wide)', () => {
     // /usr/bin/python3, numpy 1.24.2: q, r = np.linalg.qr(A.reshape(4, 3)); q *= np.sign(np.diag(r))
-    const Q = [0.21320071635561044, -0.6896948996757122, 0.4256996862606383, 0.7817359599705715, 0.4478945079637915, -0.17482129775733568, -0.14213381090374028, 0.5218127624249486, 0.8389510451424781, 0.5685352436149611, -0.22676617046558387, 0.2904796633542167];
-    const QT = [0.21320071635561044, 0.7817359599705715, -0.14213381090374028, 0.5685352436149611, -0.6896948996757122, 0.4478945079637915, 0.5218127624249486, -0.22676617046558387, 0.4256996862606383, -0.17482129775733568, 0.8389510451424781, 0.2904796633542167];
+    const Q = [
+      0.21320071635561044, -0.6896948996757122, 0.4256996862606383, 0.7817359599705715, 0.4478945079637915,
+      -0.17482129775733568, -0.14213381090374028, 0.5218127624249486, 0.8389510451424781, 0.5685352436149611,
+      -0.22676617046558387, 0.2904796633542167,
+    ];
+    const QT = [
+      0.21320071635561044, 0.7817359599705715, -0.14213381090374028, 0.5685352436149611, -0.6896948996757122,
+      0.4478945079637915, 0.5218127624249486, -0.22676617046558387, 0.4256996862606383, -0.17482129775733568,
+      0.8389510451424781, 0.2904796633542167,
+    ];
     expect(maxRelErr(orthogonal(replay(A), [4, 3]), Q, 1)).toBeLessThan(1e-14);
     // (3, 4): Keras draws a (4, 3) matrix and transposes Q.
     expect(maxRelErr(orthogonal(replay(A), [3, 4]), QT, 1)).toBeLessThan(1e-14);
-    expect(maxRelErr(orthogonal(replay(A), [4, 3], 1.5), Q.map((v) => 1.5 * v), 1)).toBeLessThan(1e-14);
+    expect(
+      maxRelErr(
+        orthogonal(replay(A), [4, 3], 1.5),
+        Q.map((v) => 1.5 * v),
+        1,
+      ),
+    ).toBeLessThan(1e-14);
   });
   it('QᵀQ = I for recurrent-kernel shapes', () => {
     const rng = makeRng(1);
@@ -118,19 +145,29 @@ describe('variance-scaling initializers', () => {
       const w = initialize(name, [200, 300], rng);
       let max = 0;
       let s2 = 0;
-      for (const v of w) { max = Math.max(max, Math.abs(v)); s2 += v * v; }
+      for (const v of w) {
+        max = Math.max(max, Math.abs(v));
+        s2 += v * v;
+      }
       expect(max).toBeLessThanOrEqual(limit);
       expect(max).toBeGreaterThan(0.99 * limit);
-      expect(Math.abs(s2 / w.length / (limit * limit / 3) - 1)).toBeLessThan(0.02);
+      expect(Math.abs(s2 / w.length / ((limit * limit) / 3) - 1)).toBeLessThan(0.02);
     }
   });
   it('truncated normals: within 2 stddev of the untruncated scale, with the Keras target variance', () => {
     const rng = makeRng(10);
-    for (const [name, variance] of [['glorot_normal', 2 / 500], ['he_normal', 2 / 200], ['lecun_normal', 1 / 200]] as const) {
+    for (const [name, variance] of [
+      ['glorot_normal', 2 / 500],
+      ['he_normal', 2 / 200],
+      ['lecun_normal', 1 / 200],
+    ] as const) {
       const w = initialize(name, [200, 300], rng);
       const sd = Math.sqrt(variance) / 0.87962566103423978;
       let s2 = 0;
-      for (const v of w) { expect(Math.abs(v)).toBeLessThanOrEqual(2 * sd); s2 += v * v; }
+      for (const v of w) {
+        expect(Math.abs(v)).toBeLessThanOrEqual(2 * sd);
+        s2 += v * v;
+      }
       expect(Math.abs(s2 / w.length / variance - 1)).toBeLessThan(0.02);
     }
   });

@@ -74,13 +74,20 @@ describe('hdf5.ts over the corpus', () => {
     expect(h.stringAttr('/', 'keras_version')).toBe('2.1.3');
     expect(h.stringAttr('/', 'backend')).toBe('tensorflow');
     expect(h.stringList('/model_weights', 'layer_names')).toEqual(['simple_rnn_1', 'dense_1']);
-    expect(h.stringList('/model_weights/simple_rnn_1', 'weight_names')).toEqual(['simple_rnn_1/kernel:0', 'simple_rnn_1/recurrent_kernel:0', 'simple_rnn_1/bias:0']);
+    expect(h.stringList('/model_weights/simple_rnn_1', 'weight_names')).toEqual([
+      'simple_rnn_1/kernel:0',
+      'simple_rnn_1/recurrent_kernel:0',
+      'simple_rnn_1/bias:0',
+    ]);
     expect(JSON.parse(h.stringAttr('/', 'model_config')!).class_name).toBe('Sequential');
     const k = h.dataset('/model_weights/simple_rnn_1/simple_rnn_1/kernel:0');
     expect(k.shape).toEqual([1, 50]);
     expect(k.dtype).toBe('float32');
     // Keras 1 weights file: no keras_version anywhere, Theano names without ':0'.
-    const k1 = await H5File.open(bytes(`${CORPUS}/k1_dl4j_simple_lstm_theano/simple_lstm_th_keras_1_weights.h5`), 'k1.h5');
+    const k1 = await H5File.open(
+      bytes(`${CORPUS}/k1_dl4j_simple_lstm_theano/simple_lstm_th_keras_1_weights.h5`),
+      'k1.h5',
+    );
     expect(k1.stringAttr('/', 'keras_version')).toBeNull();
     expect(k1.stringList('/', 'layer_names')).toEqual(['lstm_1', 'dense_1']);
     expect(k1.stringList('/lstm_1', 'weight_names')!.slice(0, 3)).toEqual(['lstm_1_W_i', 'lstm_1_U_i', 'lstm_1_b_i']);
@@ -94,7 +101,11 @@ describe('hdf5.ts over the corpus', () => {
     const h = await H5File.open(bytes(`${IO}/chunked_attrs.h5`), 'chunked_attrs.h5');
     expect(h.attr('/model_weights', 'layer_names')).toBeNull();
     expect(h.stringList('/model_weights', 'layer_names')).toEqual(['simple_rnn_1', 'dense_1']);
-    expect(h.stringList('/model_weights/simple_rnn_1', 'weight_names')).toEqual(['simple_rnn_1/kernel:0', 'simple_rnn_1/recurrent_kernel:0', 'simple_rnn_1/bias:0']);
+    expect(h.stringList('/model_weights/simple_rnn_1', 'weight_names')).toEqual([
+      'simple_rnn_1/kernel:0',
+      'simple_rnn_1/recurrent_kernel:0',
+      'simple_rnn_1/bias:0',
+    ]);
     expect(h.stringAttr('/', 'keras_version')).toBe('2.2.4');
     h.close();
   });
@@ -107,11 +118,15 @@ describe('hdf5.ts over the corpus', () => {
     a.close();
     const x = await H5File.open(bytes(`${IO}/bad_external_link.h5`), 'bad_external_link.h5');
     expect(x.kind('/model_weights/dense_1/dense_1/kernel:0')).toBe('external-link');
-    expect((await loadErr(() => x.dataset('/model_weights/dense_1/dense_1/kernel:0'))).message).toContain('an external link at /model_weights/dense_1/dense_1/kernel:0');
+    expect((await loadErr(() => x.dataset('/model_weights/dense_1/dense_1/kernel:0'))).message).toContain(
+      'an external link at /model_weights/dense_1/dense_1/kernel:0',
+    );
     x.close();
     const c = await H5File.open(bytes(`${IO}/bad_softlink_cycle.h5`), 'bad_softlink_cycle.h5');
     expect(c.kind('/model_weights/dense_1/dense_1/kernel:0')).toBe('broken-link');
-    expect((await loadErr(() => c.dataset('/model_weights/dense_1/dense_1/kernel:0'))).message).toContain('cyclic soft link');
+    expect((await loadErr(() => c.dataset('/model_weights/dense_1/dense_1/kernel:0'))).message).toContain(
+      'cyclic soft link',
+    );
     c.close();
   });
 
@@ -121,7 +136,9 @@ describe('hdf5.ts over the corpus', () => {
     expect((await loadErr(() => checkSuperblock(good.slice(0, 5000), 't.h5'))).message).toBe(
       't.h5 is 5000 bytes but its HDF5 superblock declares 39576; expected the whole file; it is truncated, re-download or re-save it.',
     );
-    expect((await loadErr(() => checkSuperblock(new Uint8Array(100), 'z.h5'))).message).toContain('has no HDF5 signature');
+    expect((await loadErr(() => checkSuperblock(new Uint8Array(100), 'z.h5'))).message).toContain(
+      'has no HDF5 signature',
+    );
     const v = good.slice();
     v[8] = 7;
     expect((await loadErr(() => checkSuperblock(v, 'v.h5'))).message).toContain('superblock version 7');
@@ -140,7 +157,8 @@ describe('hdf5.ts over the corpus', () => {
         try {
           const h = await H5File.open(b, `damaged-${i}.h5`);
           try {
-            for (const ln of h.stringList('/', 'layer_names') ?? []) for (const w of h.stringList(`/${ln}`, 'weight_names') ?? []) h.dataset(`/${ln}/${w}`);
+            for (const ln of h.stringList('/', 'layer_names') ?? [])
+              for (const w of h.stringList(`/${ln}`, 'weight_names') ?? []) h.dataset(`/${ln}/${w}`);
           } finally {
             h.close();
           }
@@ -173,7 +191,9 @@ describe('zip.ts', () => {
   it('reads the stored corpus .keras and the deflated fixture, checking CRCs', () => {
     const z = ZipArchive.open(bytes(`${CORPUS}/k3_hatice_har_lstm/lstm_model.keras`), 'lstm_model.keras');
     expect(z.names()).toEqual(['metadata.json', 'config.json', 'model.weights.h5']);
-    expect(new TextDecoder().decode(z.read('metadata.json')!)).toBe('{"keras_version": "3.10.0", "date_saved": "2026-01-15@02:29:02"}');
+    expect(new TextDecoder().decode(z.read('metadata.json')!)).toBe(
+      '{"keras_version": "3.10.0", "date_saved": "2026-01-15@02:29:02"}',
+    );
     expect(z.read('model.weights.h5')!.length).toBe(2545780);
     const d = ZipArchive.open(bytes(`${IO}/k3_deflated.keras`), 'k3_deflated.keras');
     expect(d.entries.get('config.json')!.method).toBe(8);
@@ -188,7 +208,9 @@ describe('zip.ts', () => {
   it('refuses a real zip bomb (64 MiB of spaces in 64 KB) before inflating', async () => {
     const z = ZipArchive.open(bytes(`${IO}/bad_zip_bomb.keras`), 'bomb.keras');
     const e = await loadErr(() => z.read('config.json'));
-    expect(e.message).toBe('bomb.keras member config.json declares 67108866 uncompressed bytes; expected at most 23325516 more (in all 100x the 65483-byte archive, at most 1073741824); refusing a likely zip bomb.');
+    expect(e.message).toBe(
+      'bomb.keras member config.json declares 67108866 uncompressed bytes; expected at most 23325516 more (in all 100x the 65483-byte archive, at most 1073741824); refusing a likely zip bomb.',
+    );
   });
 
   it('catches a member whose declared size is a lie, corrupted data, truncation and a missing directory', async () => {
@@ -202,12 +224,16 @@ describe('zip.ts', () => {
     expect((await loadErr(() => ZipArchive.open(small, 's.zip').read('a.txt'))).message).toContain('has CRC-32');
     const huge = good.slice();
     new DataView(huge.buffer).setUint32(cd + 24, 0xfffffff0, true);
-    expect((await loadErr(() => ZipArchive.open(huge, 'h.zip').read('a.txt'))).message).toContain('refusing a likely zip bomb');
+    expect((await loadErr(() => ZipArchive.open(huge, 'h.zip').read('a.txt'))).message).toContain(
+      'refusing a likely zip bomb',
+    );
     const flipped = good.slice();
     flipped[40] ^= 0xff;
     const ef = await loadErr(() => ZipArchive.open(flipped, 'f.zip').read('a.txt'));
     expect(ef.message).toMatch(/f\.zip member a\.txt (does not inflate|inflates to|has CRC-32)/);
-    expect((await loadErr(() => ZipArchive.open(good.slice(0, good.length - 30), 't.zip'))).message).toContain('no end-of-central-directory record');
+    expect((await loadErr(() => ZipArchive.open(good.slice(0, good.length - 30), 't.zip'))).message).toContain(
+      'no end-of-central-directory record',
+    );
     const cut = good.slice();
     new DataView(cut.buffer).setUint32(findSig(cut, 0x06054b50) + 16, good.length, true);
     expect((await loadErr(() => ZipArchive.open(cut, 'c.zip'))).message).toContain('past the end');

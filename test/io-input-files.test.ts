@@ -37,11 +37,15 @@ describe('readInputFile', () => {
   });
 
   it('refuses a folder, a device, a missing file, each naming it', async () => {
-    expect((await refusal(readInputFile(dir, { expected: 'a model file' }))).message).toMatch(new RegExp(`^${dir} is a folder(, not a regular file)?; expected a model file; pass the file itself\\.$`));
+    expect((await refusal(readInputFile(dir, { expected: 'a model file' }))).message).toMatch(
+      new RegExp(`^${dir} is a folder(, not a regular file)?; expected a model file; pass the file itself\\.$`),
+    );
     const z = await refusal(readInputFile('/dev/zero', { shown: 'zero', expected: 'a data file' }));
     expect(z.message).toBe('zero is a device, not a regular file; expected a data file; pass the file itself.');
     expect(z.file).toBe('zero');
-    expect((await refusal(readInputFile(join(dir, 'gone.npy')))).message).toMatch(/gone\.npy does not exist or cannot be read \(ENOENT\); expected a regular file; check the path\.$/);
+    expect((await refusal(readInputFile(join(dir, 'gone.npy')))).message).toMatch(
+      /gone\.npy does not exist or cannot be read \(ENOENT\); expected a regular file; check the path\.$/,
+    );
   });
 
   it('refuses a FIFO at once, without waiting for a writer', async () => {
@@ -53,7 +57,9 @@ describe('readInputFile', () => {
       return;
     }
     const t0 = performance.now();
-    expect((await refusal(readInputFile(fifo))).message).toBe(`${fifo} is a pipe (FIFO), not a regular file; expected a regular file; pass the file itself.`);
+    expect((await refusal(readInputFile(fifo))).message).toBe(
+      `${fifo} is a pipe (FIFO), not a regular file; expected a regular file; pass the file itself.`,
+    );
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 
@@ -63,16 +69,21 @@ describe('readInputFile', () => {
     truncateSync(big, MAX_FILE_BYTES + 1);
     const t0 = performance.now();
     expect((await refusal(loadDataFile(big))).message).toBe(
-      `${big} is 2147483648 bytes, more than the 2147483647 bytes rnnscope reads (2 GiB, the most Node reads into one buffer); expected a .npy, .npz, CSV or JSON data file of at most that size; nothing was read.`);
+      `${big} is 2147483648 bytes, more than the 2147483647 bytes rnnscope reads (2 GiB, the most Node reads into one buffer); expected a .npy, .npz, CSV or JSON data file of at most that size; nothing was read.`,
+    );
     expect(performance.now() - t0).toBeLessThan(2000);
     const small = join(dir, 'small.csv');
     writeFileSync(small, '1,2,3\n'.repeat(100));
-    expect((await refusal(loadDataFile(small, { maxBytes: 100 }))).message).toBe(`${small} is 600 bytes, more than the 100 bytes rnnscope reads; expected a .npy, .npz, CSV or JSON data file of at most that size; nothing was read.`);
+    expect((await refusal(loadDataFile(small, { maxBytes: 100 }))).message).toBe(
+      `${small} is 600 bytes, more than the 100 bytes rnnscope reads; expected a .npy, .npz, CSV or JSON data file of at most that size; nothing was read.`,
+    );
     expect((await loadDataFile(small))[0]!.shape).toEqual([100, 3]);
   });
 
   it('model files go through the same checks', async () => {
-    expect((await refusal(loadModelFile('/dev/zero'))).message).toBe('/dev/zero is a device, not a regular file; expected a model file; pass the file itself.');
+    expect((await refusal(loadModelFile('/dev/zero'))).message).toBe(
+      '/dev/zero is a device, not a regular file; expected a model file; pass the file itself.',
+    );
   });
 });
 
@@ -82,6 +93,8 @@ describe('text data longer than a JavaScript string', () => {
     const bytes = new Uint8Array(MAX_TEXT_BYTES + 1);
     bytes.set(new TextEncoder().encode('1,2,3\n'.repeat(700)));
     expect(() => openData(bytes, 'huge.csv')).toThrow(LoadError);
-    expect(() => openData(bytes, 'huge.csv')).toThrow(`huge.csv is ${MAX_TEXT_BYTES + 1} bytes of text; CSV and JSON data are read as one string, at most ${MAX_TEXT_BYTES} characters (JavaScript's longest string); save the arrays with numpy.save or numpy.savez (.npy/.npz) instead.`);
+    expect(() => openData(bytes, 'huge.csv')).toThrow(
+      `huge.csv is ${MAX_TEXT_BYTES + 1} bytes of text; CSV and JSON data are read as one string, at most ${MAX_TEXT_BYTES} characters (JavaScript's longest string); save the arrays with numpy.save or numpy.savez (.npy/.npz) instead.`,
+    );
   });
 });

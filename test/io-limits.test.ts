@@ -42,10 +42,22 @@ function h5pyMissing(): string | null {
 const noH5py = h5pyMissing();
 if (noH5py) console.warn(`io-limits: skipping the hostile-file cases: ${noH5py}`);
 
-interface Peak { outcome: string; stage?: string; file?: string | null; message?: string; layers?: number; ms: number; maxRssMiB: number }
+interface Peak {
+  outcome: string;
+  stage?: string;
+  file?: string | null;
+  message?: string;
+  layers?: number;
+  ms: number;
+  maxRssMiB: number;
+}
 
 function peak(...args: string[]): Peak {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'load-peak.ts'), ...args], { cwd: ROOT, maxBuffer: 1 << 20 });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'helpers', 'load-peak.ts'), ...args],
+    { cwd: ROOT, maxBuffer: 1 << 20 },
+  );
   return JSON.parse(out.toString()) as Peak;
 }
 
@@ -71,11 +83,31 @@ describe.skipIf(noH5py)('2 MB files that declare gigabytes (child process peak R
   });
 
   const cases: [string, string, RegExp][] = [
-    ['mismatch_gzip.h5', 'ModelError', /^\S+mismatch_gzip\.h5 stores 524288032 values for layer lstm_1 \(LSTM\) in arrays of shapes \[16384,16000\], \[16384,16000\], \[32\]; expected the 416 values of the weights its config declares \(\[4,32\], \[8,32\], \[32\]\); check that the weights file belongs to this architecture \(nothing was read\)\.$/],
-    ['honest_gzip.h5', 'LoadError', /honest_gzip\.h5 weight data \(5 arrays for 2 layers\) needs 2048160004 bytes in memory, but this 2\d{6}-byte file may expand to at most \d+ bytes in all \(32× its size \+ 16 MiB\); .*refusing a likely decompression bomb/],
-    ['honest_gzip.keras', 'LoadError', /honest_gzip\.keras weight data \(5 arrays for 2 layers\) needs 2048160004 bytes in memory, but this 2\d{6}-byte file may expand/],
-    ['honest_sparse.h5', 'LoadError', /honest_sparse\.h5 weight data \(5 arrays for 2 layers\) needs 2048160004 bytes in memory, but this \d+-byte file may expand to at most 1\d{7} bytes/],
-    ['zipped_h5.keras', 'LoadError', /zipped_h5\.keras member model\.weights\.h5 needs 134\d{6} bytes in memory, but this 2\d{6}-byte file may expand to at most \d+ bytes in all/],
+    [
+      'mismatch_gzip.h5',
+      'ModelError',
+      /^\S+mismatch_gzip\.h5 stores 524288032 values for layer lstm_1 \(LSTM\) in arrays of shapes \[16384,16000\], \[16384,16000\], \[32\]; expected the 416 values of the weights its config declares \(\[4,32\], \[8,32\], \[32\]\); check that the weights file belongs to this architecture \(nothing was read\)\.$/,
+    ],
+    [
+      'honest_gzip.h5',
+      'LoadError',
+      /honest_gzip\.h5 weight data \(5 arrays for 2 layers\) needs 2048160004 bytes in memory, but this 2\d{6}-byte file may expand to at most \d+ bytes in all \(32× its size \+ 16 MiB\); .*refusing a likely decompression bomb/,
+    ],
+    [
+      'honest_gzip.keras',
+      'LoadError',
+      /honest_gzip\.keras weight data \(5 arrays for 2 layers\) needs 2048160004 bytes in memory, but this 2\d{6}-byte file may expand/,
+    ],
+    [
+      'honest_sparse.h5',
+      'LoadError',
+      /honest_sparse\.h5 weight data \(5 arrays for 2 layers\) needs 2048160004 bytes in memory, but this \d+-byte file may expand to at most 1\d{7} bytes/,
+    ],
+    [
+      'zipped_h5.keras',
+      'LoadError',
+      /zipped_h5\.keras member model\.weights\.h5 needs 134\d{6} bytes in memory, but this 2\d{6}-byte file may expand to at most \d+ bytes in all/,
+    ],
   ];
   for (const [file, outcome, message] of cases) {
     it(`${file}: refused from metadata, before anything is decompressed, well under 1 GiB`, () => {
@@ -83,7 +115,9 @@ describe.skipIf(noH5py)('2 MB files that declare gigabytes (child process peak R
       const size = statSync(p).size;
       expect(size).toBeLessThan(2.3e6);
       const r = peak(p);
-      rows.push(`${file}  ${(size / 1e6).toFixed(2)} MB  ${r.outcome}  ${(r.ms / 1000).toFixed(1)} s  ${r.maxRssMiB.toFixed(0)} MiB`);
+      rows.push(
+        `${file}  ${(size / 1e6).toFixed(2)} MB  ${r.outcome}  ${(r.ms / 1000).toFixed(1)} s  ${r.maxRssMiB.toFixed(0)} MiB`,
+      );
       expect(r.outcome, r.message).toBe(outcome);
       expect(r.message).toMatch(message);
       expect(r.file).toBe(p);
@@ -96,7 +130,9 @@ describe.skipIf(noH5py)('2 MB files that declare gigabytes (child process peak R
   it('within_cap.h5: compressed weights that fit the budget load, and the load stays under 1 GiB', () => {
     const p = join(dir, 'within_cap.h5');
     const r = peak(p);
-    rows.push(`within_cap.h5  ${(statSync(p).size / 1e6).toFixed(2)} MB  ${r.outcome}  ${(r.ms / 1000).toFixed(1)} s  ${r.maxRssMiB.toFixed(0)} MiB`);
+    rows.push(
+      `within_cap.h5  ${(statSync(p).size / 1e6).toFixed(2)} MB  ${r.outcome}  ${(r.ms / 1000).toFixed(1)} s  ${r.maxRssMiB.toFixed(0)} MiB`,
+    );
     expect(r.outcome, r.message).toBe('ok');
     expect(r.layers).toBe(3);
     expect(r.maxRssMiB).toBeLessThan(GiB);
@@ -104,7 +140,10 @@ describe.skipIf(noH5py)('2 MB files that declare gigabytes (child process peak R
 });
 
 describe('the declared-size check (weight-store.ts)', () => {
-  const cfg = { class_name: 'Sequential', config: [{ class_name: 'LSTM', config: { name: 'lstm_1', units: 8, batch_input_shape: [null, 10, 4] } }] };
+  const cfg = {
+    class_name: 'Sequential',
+    config: [{ class_name: 'LSTM', config: { name: 'lstm_1', units: 8, batch_input_shape: [null, 10, 4] } }],
+  };
   const model = () => buildModel(cfg, { kerasVersion: '2.2.4', format: 'keras-h5', source: 'm.h5' });
   const never = (): never => {
     throw new Error('read() must not be called');
@@ -113,21 +152,42 @@ describe('the declared-size check (weight-store.ts)', () => {
   it('refuses a layer whose arrays declare more values than twice its config, naming both, without reading', () => {
     const m = model();
     const item: LayerWeights = {
-      name: 'lstm_1', className: 'LSTM', layers: [1],
-      arrays: [{ name: 'k', shape: [4, 33], bytes: 4 * 33 * 4, read: never }, { name: 'r', shape: [8, 32], bytes: 1024, read: never }, { name: 'b', shape: [10000], bytes: 40000, read: never }],
+      name: 'lstm_1',
+      className: 'LSTM',
+      layers: [1],
+      arrays: [
+        { name: 'k', shape: [4, 33], bytes: 4 * 33 * 4, read: never },
+        { name: 'r', shape: [8, 32], bytes: 1024, read: never },
+        { name: 'b', shape: [10000], bytes: 40000, read: never },
+      ],
       bind: never,
     };
-    const e = (() => { try { bindAll(m, [item], 'm.h5', null); } catch (x) { return x as Error; } throw new Error('no error'); })();
+    const e = (() => {
+      try {
+        bindAll(m, [item], 'm.h5', null);
+      } catch (x) {
+        return x as Error;
+      }
+      throw new Error('no error');
+    })();
     expect(e).toBeInstanceOf(ModelError);
-    expect(e.message).toBe('m.h5 stores 10388 values for layer lstm_1 (LSTM) in arrays of shapes [4,33], [8,32], [10000]; expected the 416 values of the weights its config declares ([4,32], [8,32], [32]); check that the weights file belongs to this architecture (nothing was read).');
+    expect(e.message).toBe(
+      'm.h5 stores 10388 values for layer lstm_1 (LSTM) in arrays of shapes [4,33], [8,32], [10000]; expected the 416 values of the weights its config declares ([4,32], [8,32], [32]); check that the weights file belongs to this architecture (nothing was read).',
+    );
   });
 
   it('accepts up to twice the config (cuDNN biases) and then reads and binds each layer', () => {
     const m = model();
     const bound: number[][] = [];
     const item: LayerWeights = {
-      name: 'lstm_1', className: 'LSTM', layers: [1],
-      arrays: [{ name: 'k', shape: [4, 32], bytes: 512, read: () => new Float32Array(128) }, { name: 'r', shape: [8, 32], data: new Float32Array(256) }, { name: 'b', shape: [64], bytes: 256, read: () => new Float32Array(64) }],
+      name: 'lstm_1',
+      className: 'LSTM',
+      layers: [1],
+      arrays: [
+        { name: 'k', shape: [4, 32], bytes: 512, read: () => new Float32Array(128) },
+        { name: 'r', shape: [8, 32], data: new Float32Array(256) },
+        { name: 'b', shape: [64], bytes: 256, read: () => new Float32Array(64) },
+      ],
       bind: (a) => bound.push(a.map((x) => x.data.length)),
     };
     bindAll(m, [item], 'm.h5', null);
@@ -138,13 +198,24 @@ describe('the declared-size check (weight-store.ts)', () => {
     const m = model();
     const b = new ExpansionBudget('m.h5', 1000);
     const item: LayerWeights = {
-      name: 'lstm_1', className: 'LSTM', layers: [1],
+      name: 'lstm_1',
+      className: 'LSTM',
+      layers: [1],
       arrays: [{ name: 'k', shape: [4, 32], bytes: 20 << 20, read: never }],
       bind: never,
     };
-    const e = (() => { try { bindAll(m, [item], 'm.h5', b); } catch (x) { return x as Error; } throw new Error('no error'); })();
+    const e = (() => {
+      try {
+        bindAll(m, [item], 'm.h5', b);
+      } catch (x) {
+        return x as Error;
+      }
+      throw new Error('no error');
+    })();
     expect(e).toBeInstanceOf(LoadError);
-    expect(e.message).toBe('m.h5 weight data (1 array for 1 layer) needs 20971520 bytes in memory, but this 1000-byte file may expand to at most 16809216 bytes in all (32× its size + 16 MiB); expected stored data about the size of the file; refusing a likely decompression bomb (if the model is real, save it uncompressed).');
+    expect(e.message).toBe(
+      'm.h5 weight data (1 array for 1 layer) needs 20971520 bytes in memory, but this 1000-byte file may expand to at most 16809216 bytes in all (32× its size + 16 MiB); expected stored data about the size of the file; refusing a likely decompression bomb (if the model is real, save it uncompressed).',
+    );
   });
 });
 
@@ -153,29 +224,53 @@ describe('the expansion budget of a zip (zip.ts, common.ts)', () => {
 
   it('deflated members draw on the budget, stored ones do not, JSON members have their own cap', () => {
     const noise = new Uint8Array(300_000).map((_, i) => (i * 2654435761) >>> 24);
-    const z = zipSync({ 'stored.bin': [noise, { level: 0 }], 'config.json': [enc(' '.repeat(20 << 20) + '{}'), { level: 9 }], 'w.bin': [new Uint8Array(32 << 20), { level: 9 }] });
+    const z = zipSync({
+      'stored.bin': [noise, { level: 0 }],
+      'config.json': [enc(`${' '.repeat(20 << 20)}{}`), { level: 9 }],
+      'w.bin': [new Uint8Array(32 << 20), { level: 9 }],
+    });
     const budget = new ExpansionBudget('a.keras', z.length);
     const zip = ZipArchive.open(z, 'a.keras', 'a .keras zip', undefined, budget);
     expect(zip.read('stored.bin')!.length).toBe(300_000);
     expect(budget.remaining).toBe(budget.limit);
     // 32 MiB of zeros: within the zip's own 100× limit, beyond the budget's 32× + 16 MiB.
-    const e = (() => { try { zip.read('w.bin'); } catch (x) { return x as Error; } throw new Error('no error'); })();
+    const e = (() => {
+      try {
+        zip.read('w.bin');
+      } catch (x) {
+        return x as Error;
+      }
+      throw new Error('no error');
+    })();
     expect(e).toBeInstanceOf(LoadError);
     // The JSON member is inflated under its own cap (and the zip's), not the budget.
-    expect(zip.read('config.json', { maxBytes: MAX_CONFIG_BYTES, expected: 'a JSON config' })!.length).toBe((20 << 20) + 2);
+    expect(zip.read('config.json', { maxBytes: MAX_CONFIG_BYTES, expected: 'a JSON config' })!.length).toBe(
+      (20 << 20) + 2,
+    );
     expect(budget.remaining).toBe(budget.limit);
-    expect(e.message).toBe(`a.keras member w.bin needs 33554432 bytes in memory, but this ${z.length}-byte file may expand to at most ${budget.limit} bytes in all (32× its size + 16 MiB); expected stored data about the size of the file; refusing a likely decompression bomb (if the model is real, save it uncompressed).`);
+    expect(e.message).toBe(
+      `a.keras member w.bin needs 33554432 bytes in memory, but this ${z.length}-byte file may expand to at most ${budget.limit} bytes in all (32× its size + 16 MiB); expected stored data about the size of the file; refusing a likely decompression bomb (if the model is real, save it uncompressed).`,
+    );
   });
 
   it('a config member over 64 MiB is refused before it is inflated, and so is JSON text over 64 MiB', () => {
     const z = zipSync({ 'config.json': [enc('{}'), { level: 9 }] });
     const dv = new DataView(z.buffer, z.byteOffset, z.byteLength);
-    for (let i = z.length - 46; i >= 0; i--) if (dv.getUint32(i, true) === 0x02014b50) dv.setUint32(i + 24, 100 << 20, true);
+    for (let i = z.length - 46; i >= 0; i--)
+      if (dv.getUint32(i, true) === 0x02014b50) dv.setUint32(i + 24, 100 << 20, true);
     // Past the zip's own ratio limit (checked first) only a large archive gets: lift it here.
-    const zip = ZipArchive.open(z, 'c.keras', 'a .keras zip', { maxRatio: 1e9, floorBytes: 0, maxTotalBytes: 2 ** 31, maxEntries: 10 });
+    const zip = ZipArchive.open(z, 'c.keras', 'a .keras zip', {
+      maxRatio: 1e9,
+      floorBytes: 0,
+      maxTotalBytes: 2 ** 31,
+      maxEntries: 10,
+    });
     expect(() => zip.read('config.json', { maxBytes: MAX_CONFIG_BYTES, expected: 'a JSON config' })).toThrow(
-      'c.keras member config.json declares 104857600 uncompressed bytes; expected a JSON config of at most 67108864 bytes; rnnscope does not load members this large (nothing was inflated).');
-    expect(() => parseJson('x'.repeat(MAX_CONFIG_BYTES + 1), 'm.json')).toThrow('m.json holds 67108865 characters of JSON; expected a model config of at most 67108864 bytes (64 MiB); rnnscope does not load configs this large.');
+      'c.keras member config.json declares 104857600 uncompressed bytes; expected a JSON config of at most 67108864 bytes; rnnscope does not load members this large (nothing was inflated).',
+    );
+    expect(() => parseJson('x'.repeat(MAX_CONFIG_BYTES + 1), 'm.json')).toThrow(
+      'm.json holds 67108865 characters of JSON; expected a model config of at most 67108864 bytes (64 MiB); rnnscope does not load configs this large.',
+    );
   });
 
   it('a model.weights.npz member larger than its layer can use is refused before it is inflated', async () => {
@@ -194,6 +289,8 @@ describe('the expansion budget of a zip (zip.ts, common.ts)', () => {
     outer['model.weights.npz'] = npz;
     const e = await fails(openModel(fileSetFromMap('k.keras', { 'k.keras': zipSync(outer, { level: 0 }) })));
     expect(e).toBeInstanceOf(ModelError);
-    expect(e.message).toMatch(/^k\.keras:model\.weights\.npz member layers\/gru\/cell\.npy declares 50000000 bytes; expected at most \d+ for the \d+ values its layer's config can use; check that the weights belong to this model \(the member was not inflated\)\.$/);
+    expect(e.message).toMatch(
+      /^k\.keras:model\.weights\.npz member layers\/gru\/cell\.npy declares 50000000 bytes; expected at most \d+ for the \d+ values its layer's config can use; check that the weights belong to this model \(the member was not inflated\)\.$/,
+    );
   });
 });

@@ -39,7 +39,11 @@ export function paramCount(m: ModelSpec): number {
  * (float32 stored values held exactly in float64), and the float64 sums agree to rounding.
  * Returns the largest |sum difference| / abssum seen.
  */
-export function expectWeights(m: ModelSpec, oracleName: string, opts: { only?: (key: string) => boolean } = {}): number {
+export function expectWeights(
+  m: ModelSpec,
+  oracleName: string,
+  opts: { only?: (key: string) => boolean } = {},
+): number {
   const o = EXPECTED[oracleName];
   expect(o, `oracle ${oracleName}`).toBeDefined();
   let worst = 0;

@@ -28,9 +28,15 @@ const MANIFEST: ManifestEntry[] = JSON.parse(readFileSync(path.join(CORPUS, 'man
 /** Main file and --weights file of each corpus model that has an architecture. */
 
 const FORMAT: Record<string, string> = {
-  k3_hatice_har_lstm: 'keras-v3', k3_asand_multiinput_embedding_lstm: 'keras-v3', h5_dl4j_simplernn_k2: 'keras-h5', h5_dl4j_masking_lstm: 'keras-h5',
-  k1_dl4j_simple_lstm_tf: 'keras-h5', k1_dl4j_simple_lstm_theano: 'keras-h5', w_chen_sentiment_embedding_conv1d_lstm: 'keras-h5-weights',
-  w_chen_ecg_bilstm_autoencoder: 'keras-h5-weights', w_dl4j_stacked_lstm_theano_with_predictions: 'keras-h5-weights',
+  k3_hatice_har_lstm: 'keras-v3',
+  k3_asand_multiinput_embedding_lstm: 'keras-v3',
+  h5_dl4j_simplernn_k2: 'keras-h5',
+  h5_dl4j_masking_lstm: 'keras-h5',
+  k1_dl4j_simple_lstm_tf: 'keras-h5',
+  k1_dl4j_simple_lstm_theano: 'keras-h5',
+  w_chen_sentiment_embedding_conv1d_lstm: 'keras-h5-weights',
+  w_chen_ecg_bilstm_autoencoder: 'keras-h5-weights',
+  w_dl4j_stacked_lstm_theano_with_predictions: 'keras-h5-weights',
   tfjs_reiinakano_textgen_lstm_legacy_format: 'tfjs-layers',
 };
 
@@ -68,25 +74,54 @@ describe('every corpus model loads with the parameters Keras saved', () => {
   it('w_textgenrnn_cudnnlstm_attention: weights alone are refused because the architecture is not in the file', async () => {
     const f = path.join(CORPUS, 'w_textgenrnn_cudnnlstm_attention', 'textgenrnn_weights.hdf5');
     const e = await expectError(loadModelFile(f), LoadError);
-    expect(e.message).toBe(`${f} holds only weights (written by save_weights), so the architecture is not in the file; expected a full model; pass the model.to_json() architecture file as the model and this file with --weights.`);
+    expect(e.message).toBe(
+      `${f} holds only weights (written by save_weights), so the architecture is not in the file; expected a full model; pass the model.to_json() architecture file as the model and this file with --weights.`,
+    );
   });
 
   it('w_textgenrnn_cudnnlstm_attention: its reconstructed architecture is refused at the custom AttentionWeightedAverage, by name', async () => {
-    const e = await expectError(loadModelFile(path.join(IO, 'textgenrnn_architecture.json'), { weights: path.join(CORPUS, 'w_textgenrnn_cudnnlstm_attention', 'textgenrnn_weights.hdf5') }), ModelError);
-    expect(e.message).toMatch(/^Layer 'attention' \(AttentionWeightedAverage\) is not a Keras layer; it is a class defined in Python outside Keras .*the file holds its configuration but not its code/);
+    const e = await expectError(
+      loadModelFile(path.join(IO, 'textgenrnn_architecture.json'), {
+        weights: path.join(CORPUS, 'w_textgenrnn_cudnnlstm_attention', 'textgenrnn_weights.hdf5'),
+      }),
+      ModelError,
+    );
+    expect(e.message).toMatch(
+      /^Layer 'attention' \(AttentionWeightedAverage\) is not a Keras layer; it is a class defined in Python outside Keras .*the file holds its configuration but not its code/,
+    );
   });
 
   it('w_textgenrnn_cudnnlstm_attention: CuDNN LSTM weights (bias 8U) convert to the canonical LSTM layout numpy computes', async () => {
     const arch = JSON.parse(readFileSync(path.join(IO, 'textgenrnn_rnn_part.json'), 'utf8'));
-    const m = buildModel(arch, { kerasVersion: arch.keras_version, format: 'keras-h5-weights', backend: 'tensorflow', source: 'textgenrnn_rnn_part.json' });
-    const h5 = await H5File.open(bytes(path.join(CORPUS, 'w_textgenrnn_cudnnlstm_attention', 'textgenrnn_weights.hdf5')), 'textgenrnn_weights.hdf5');
+    const m = buildModel(arch, {
+      kerasVersion: arch.keras_version,
+      format: 'keras-h5-weights',
+      backend: 'tensorflow',
+      source: 'textgenrnn_rnn_part.json',
+    });
+    const h5 = await H5File.open(
+      bytes(path.join(CORPUS, 'w_textgenrnn_cudnnlstm_attention', 'textgenrnn_weights.hdf5')),
+      'textgenrnn_weights.hdf5',
+    );
     const stored = readLayerGroups(h5, '/');
     h5.close();
-    expect(stored.map((l) => l.name)).toEqual(['input', 'embedding', 'rnn_1', 'rnn_2', 'rnn_concat', 'attention', 'output']);
+    expect(stored.map((l) => l.name)).toEqual([
+      'input',
+      'embedding',
+      'rnn_1',
+      'rnn_2',
+      'rnn_concat',
+      'attention',
+      'output',
+    ]);
     const rnn1 = stored.find((l) => l.name === 'rnn_1')!;
     expect(rnn1.arrays.map((a) => a.shape)).toEqual([[100, 512], [128, 512], [1024]]);
     for (const name of ['embedding', 'rnn_1', 'rnn_2']) {
-      bindLayerWeights(m, m.layers.findIndex((l) => l.name === name), stored.find((l) => l.name === name)!.arrays);
+      bindLayerWeights(
+        m,
+        m.layers.findIndex((l) => l.name === name),
+        stored.find((l) => l.name === name)!.arrays,
+      );
     }
     expectWeights(m, 'corpus:w_textgenrnn_cudnnlstm_attention');
   });
@@ -122,14 +157,20 @@ describe('synthetic fixtures (scripts/make_io_fixtures.py)', () => {
   });
 
   it('Keras 3 .weights.h5 with Bidirectional and TimeDistributed store paths, config names unlike store names', async () => {
-    const m = await loadModelFile(path.join(IO, 'k3_bidi_td.json'), { weights: path.join(IO, 'k3_bidi_td.weights.h5') });
+    const m = await loadModelFile(path.join(IO, 'k3_bidi_td.json'), {
+      weights: path.join(IO, 'k3_bidi_td.weights.h5'),
+    });
     expect(m.meta.format).toBe('keras-h5-weights');
     expect(m.meta.kerasVersion).toBe('3');
     expectWeights(m, 'k3_bidi_td');
   });
 
   it('an unzipped .keras folder and a deflated .keras zip', async () => {
-    for (const [p, o] of [[path.join(IO, 'k3_folder'), 'k3_folder'], [path.join(IO, 'k3_folder', 'config.json'), 'k3_folder'], [path.join(IO, 'k3_deflated.keras'), 'k3_deflated']]) {
+    for (const [p, o] of [
+      [path.join(IO, 'k3_folder'), 'k3_folder'],
+      [path.join(IO, 'k3_folder', 'config.json'), 'k3_folder'],
+      [path.join(IO, 'k3_deflated.keras'), 'k3_deflated'],
+    ]) {
       const m = await loadModelFile(p);
       expect(m.meta.format).toBe('keras-v3');
       expect(m.meta.kerasVersion).toBe('3.5.0');
@@ -148,19 +189,29 @@ describe('synthetic fixtures (scripts/make_io_fixtures.py)', () => {
 
   it('in memory (browser path): openModel over a FileSet from a map of names to bytes', async () => {
     const dir = path.join(IO, 'tfjs_groups');
-    const names = ['model.json', 'group1-shard1of1.bin', 'group2-shard1of3.bin', 'group2-shard2of3', 'group2-shard3of3.bin'];
+    const names = [
+      'model.json',
+      'group1-shard1of1.bin',
+      'group2-shard1of3.bin',
+      'group2-shard2of3',
+      'group2-shard3of3.bin',
+    ];
     const files = new Map(names.map((n) => [n, bytes(path.join(dir, n))]));
     const m = await openModel(fileSetFromMap('model.json', files));
     expectWeights(m, 'tfjs_groups');
     const arch = bytes(path.join(IO, 'k3_bidi_td.json'));
     const w = bytes(path.join(IO, 'k3_bidi_td.weights.h5'));
-    const m2 = await openModel(fileSetFromMap('arch.json', { 'arch.json': arch, 'w.weights.h5': w }), { weights: 'w.weights.h5' });
+    const m2 = await openModel(fileSetFromMap('arch.json', { 'arch.json': arch, 'w.weights.h5': w }), {
+      weights: 'w.weights.h5',
+    });
     expectWeights(m2, 'k3_bidi_td');
   });
 
   it('--weights replaces the weights of a full model (same architecture, weights-only file)', async () => {
     const dir = path.join(CORPUS, 'h5_dl4j_simplernn_k2');
-    const m = await loadModelFile(path.join(dir, 'simple_rnn_tf_keras_2_model.h5'), { weights: path.join(dir, 'simple_rnn_tf_keras_2_weights.h5') });
+    const m = await loadModelFile(path.join(dir, 'simple_rnn_tf_keras_2_model.h5'), {
+      weights: path.join(dir, 'simple_rnn_tf_keras_2_weights.h5'),
+    });
     expectWeights(m, 'corpus:h5_dl4j_simplernn_k2');
   });
 });

@@ -18,10 +18,16 @@ import { relErr } from './helpers/oracle.js';
 import { lcg } from './helpers/rng.js';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'tfjs-naming');
-const B = 4, T = 5, F = 3;
+const B = 4,
+  T = 5,
+  F = 3;
 const TOL = 1e-4;
 
-interface Files { json: Record<string, unknown>; shard: string; bin: Uint8Array }
+interface Files {
+  json: Record<string, unknown>;
+  shard: string;
+  bin: Uint8Array;
+}
 type Entry = { name: string; shape: number[]; dtype: string };
 
 function read(variant: string): Files {
@@ -42,14 +48,22 @@ function edit(f: Files, rename: (n: string) => string, order?: (es: Entry[]) => 
   const idx = order ? order(es) : es.map((_, i) => i);
   const bin = new Uint8Array(f.bin.length);
   let o = 0;
-  for (const i of idx) { bin.set(f.bin.subarray(starts[i]!, starts[i]! + sizes[i]!), o); o += sizes[i]!; }
+  for (const i of idx) {
+    bin.set(f.bin.subarray(starts[i]!, starts[i]! + sizes[i]!), o);
+    o += sizes[i]!;
+  }
   const json = structuredClone(f.json);
-  (json.weightsManifest as { weights: Entry[] }[])[0]!.weights = idx.map((i) => ({ ...es[i]!, name: rename(es[i]!.name) }));
+  (json.weightsManifest as { weights: Entry[] }[])[0]!.weights = idx.map((i) => ({
+    ...es[i]!,
+    name: rename(es[i]!.name),
+  }));
   return { json, shard: f.shard, bin };
 }
 
 async function load(f: Files): Promise<ModelSpec> {
-  return openModel(fileSetFromMap('model.json', { 'model.json': new TextEncoder().encode(JSON.stringify(f.json)), [f.shard]: f.bin }));
+  return openModel(
+    fileSetFromMap('model.json', { 'model.json': new TextEncoder().encode(JSON.stringify(f.json)), [f.shard]: f.bin }),
+  );
 }
 
 async function refusal(f: Files): Promise<string> {
@@ -64,17 +78,44 @@ async function refusal(f: Files): Promise<string> {
 
 // ---- the oracle: TF.js on the model it loads itself -------------------------------------------
 
-interface Oracle { weights: Float32Array[]; loss: number; grads: Float32Array[]; outputs: Float32Array }
-const x = Float32Array.from({ length: B * T * F }, ((r) => () => Math.fround(r() * 3 - 1.5))(lcg(7)));
-const y = Float32Array.from({ length: B * 2 }, ((r) => () => Math.fround(r() * 2 - 1))(lcg(8)));
+interface Oracle {
+  weights: Float32Array[];
+  loss: number;
+  grads: Float32Array[];
+  outputs: Float32Array;
+}
+const x = Float32Array.from(
+  { length: B * T * F },
+  (
+    (r) => () =>
+      Math.fround(r() * 3 - 1.5)
+  )(lcg(7)),
+);
+const y = Float32Array.from(
+  { length: B * 2 },
+  (
+    (r) => () =>
+      Math.fround(r() * 2 - 1)
+  )(lcg(8)),
+);
 
 async function tfjsOracle(variant: string): Promise<Oracle> {
   const f = read(variant);
-  const m = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: f.json.modelTopology as object, weightSpecs: entries(f) as tf.io.WeightsManifestEntry[], weightData: f.bin.slice().buffer }), { strict: true });
+  const m = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: f.json.modelTopology as object,
+      weightSpecs: entries(f) as tf.io.WeightsManifestEntry[],
+      weightData: f.bin.slice().buffer,
+    }),
+    { strict: true },
+  );
   const xt = tf.tensor(x, [B, T, F]);
   const yt = tf.tensor(y, [B, 2]);
   const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => tf.losses.meanSquaredError(yt, m.apply(xt) as tf.Tensor, undefined, tf.Reduction.MEAN) as tf.Scalar, vars);
+  const { value, grads } = tf.variableGrads(
+    () => tf.losses.meanSquaredError(yt, m.apply(xt) as tf.Tensor, undefined, tf.Reduction.MEAN) as tf.Scalar,
+    vars,
+  );
   const out: Oracle = {
     weights: m.getWeights().map((t) => t.dataSync() as Float32Array),
     loss: value.dataSync()[0]!,
@@ -96,13 +137,17 @@ function checkAgainstOracle(model: ModelSpec, o: Oracle): void {
   const flat = model.params.flat();
   expect(flat.length).toBe(o.weights.length);
   flat.forEach((p, i) => expect(Array.from(model.weights.get(p.key)!.data), p.key).toEqual(Array.from(o.weights[i]!)));
-  const r = lossAndGrads(model, [{ shape: [B, T, F], data: x }], [{ shape: [B, 2], data: y }], { losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }], flavor: 'tfjs', dtype: 'float32' });
+  const r = lossAndGrads(model, [{ shape: [B, T, F], data: x }], [{ shape: [B, 2], data: y }], {
+    losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }],
+    flavor: 'tfjs',
+    dtype: 'float32',
+  });
   expect(relErr(r.outputs[0]!.data, o.outputs)).toBeLessThan(TOL);
   expect(relErr([r.loss], [o.loss])).toBeLessThan(TOL);
   r.grads.flat().forEach((g, i) => expect(relErr(g.data, o.grads[i]!), `∂L/∂${flat[i]!.key}`).toBeLessThan(TOL));
 }
 
-describe('each writer\'s Bidirectional naming loads the same weights, and gradients match TF.js', () => {
+describe("each writer's Bidirectional naming loads the same weights, and gradients match TF.js", () => {
   it('TF.js itself (tf.LayersModel.save): bidirectional/forward_lstm/kernel', async () => {
     expect(entries(read('tfjs-saved'))[0]!.name).toBe('bidirectional/forward_lstm/kernel');
     checkAgainstOracle(await load(read('tfjs-saved')), ref);
@@ -130,7 +175,11 @@ describe('each writer\'s Bidirectional naming loads the same weights, and gradie
 
 describe('variants of the naming rules (docs/formats.md), built from the fixtures', () => {
   it('Keras 3 paths with the enclosing model scope: sequential/bidirectional/forward_lstm/lstm_cell/kernel', async () => {
-    const wrapperOf: Record<string, string> = { lstm: 'bidirectional', gru: 'bidirectional_1', lstm_1: 'bidirectional_2' };
+    const wrapperOf: Record<string, string> = {
+      lstm: 'bidirectional',
+      gru: 'bidirectional_1',
+      lstm_1: 'bidirectional_2',
+    };
     const f = edit(read('keras3-converter'), (n) => {
       const m = /^(forward|backward)_(\w+?)\//.exec(n);
       return m ? `sequential/${wrapperOf[m[2]!]}/${n}` : `sequential/${n}`;
@@ -140,8 +189,17 @@ describe('variants of the naming rules (docs/formats.md), built from the fixture
   });
 
   it('a Keras 3 conversion renamed by hand to what TF.js expects (bidirectional_2/forward_forward_lstm_1/kernel), generatedBy still keras v3', async () => {
-    const wrapperOf: Record<string, string> = { lstm: 'bidirectional', gru: 'bidirectional_1', lstm_1: 'bidirectional_2' };
-    const f = edit(read('keras3-converter'), (n) => n.replace(/^(forward|backward)_(\w+?)\/\w+_cell\//, (_, d: string, inner: string) => `${wrapperOf[inner]}/${d}_forward_${inner}/`));
+    const wrapperOf: Record<string, string> = {
+      lstm: 'bidirectional',
+      gru: 'bidirectional_1',
+      lstm_1: 'bidirectional_2',
+    };
+    const f = edit(read('keras3-converter'), (n) =>
+      n.replace(
+        /^(forward|backward)_(\w+?)\/\w+_cell\//,
+        (_, d: string, inner: string) => `${wrapperOf[inner]}/${d}_forward_${inner}/`,
+      ),
+    );
     expect(entries(f).map((e) => e.name)).toContain('bidirectional_2/backward_forward_lstm_1/bias');
     checkAgainstOracle(await load(f), ref);
   });
@@ -157,7 +215,11 @@ describe('variants of the naming rules (docs/formats.md), built from the fixture
   });
 
   it('TF.js converter on a Keras 3 .keras: store paths layers/bidirectional/forward_layer/cell/vars/0', async () => {
-    const wrapperOf: Record<string, string> = { lstm: 'bidirectional', gru: 'bidirectional_1', lstm_1: 'bidirectional_2' };
+    const wrapperOf: Record<string, string> = {
+      lstm: 'bidirectional',
+      gru: 'bidirectional_1',
+      lstm_1: 'bidirectional_2',
+    };
     const idx: Record<string, number> = { kernel: 0, recurrent_kernel: 1, bias: 2 };
     const f = edit(read('keras3-converter'), (n) => {
       const m = /^(forward|backward)_(\w+?)\/\w+_cell\/(\w+)$/.exec(n);
@@ -169,7 +231,15 @@ describe('variants of the naming rules (docs/formats.md), built from the fixture
   });
 
   it('order does not matter: the manifest reversed and interleaved', async () => {
-    const f = edit(read('keras3-converter'), (n) => n, (es) => es.map((_, i) => i).sort((a, b) => ((a * 7) % es.length) - ((b * 7) % es.length)).reverse());
+    const f = edit(
+      read('keras3-converter'),
+      (n) => n,
+      (es) =>
+        es
+          .map((_, i) => i)
+          .sort((a, b) => ((a * 7) % es.length) - ((b * 7) % es.length))
+          .reverse(),
+    );
     expect(entries(f)[0]!.name).not.toBe('forward_lstm/lstm_cell/kernel');
     checkAgainstOracle(await load(f), ref);
   });
@@ -178,14 +248,22 @@ describe('variants of the naming rules (docs/formats.md), built from the fixture
 describe('refusals name what was found and what was expected', () => {
   it('a half the config does not declare: the missing weights, the scopes expected, and the names that fit nothing', async () => {
     const msg = await refusal(edit(read('keras3-converter'), (n) => n.replace('backward_lstm_1/', 'backward_lstm_9/')));
-    expect(msg).toContain('model.json has weights that do not match its layers: layer bidirectional_2 (Bidirectional) has no weight for backward/kernel (expected a name like [bidirectional_2/](backward_lstm_1|backward_forward_lstm_1|backward_backward_lstm_1)[/lstm_cell]/kernel);');
-    expect(msg).toContain('3 weight(s) fit no layer of the config: backward_lstm_9/lstm_cell/kernel, backward_lstm_9/lstm_cell/recurrent_kernel, backward_lstm_9/lstm_cell/bias;');
+    expect(msg).toContain(
+      'model.json has weights that do not match its layers: layer bidirectional_2 (Bidirectional) has no weight for backward/kernel (expected a name like [bidirectional_2/](backward_lstm_1|backward_forward_lstm_1|backward_backward_lstm_1)[/lstm_cell]/kernel);',
+    );
+    expect(msg).toContain(
+      '3 weight(s) fit no layer of the config: backward_lstm_9/lstm_cell/kernel, backward_lstm_9/lstm_cell/recurrent_kernel, backward_lstm_9/lstm_cell/bias;',
+    );
     expect(msg).not.toContain('belong together');
   });
 
   it('two names for one weight', async () => {
     const f = read('tfkeras-converter');
-    const twice = edit(f, (n) => (n === 'bidirectional/forward_lstm/lstm_cell/kernel' ? 'bidirectional/forward_lstm/kernel' : n), (es) => [...es.map((_, i) => i)]);
+    const twice = edit(
+      f,
+      (n) => (n === 'bidirectional/forward_lstm/lstm_cell/kernel' ? 'bidirectional/forward_lstm/kernel' : n),
+      (es) => [...es.map((_, i) => i)],
+    );
     // add the cell-scoped name too, with its bytes
     const es = entries(twice);
     const first = es[0]!;
@@ -195,13 +273,20 @@ describe('refusals name what was found and what was expected', () => {
     bin.set(twice.bin);
     bin.set(twice.bin.subarray(0, n0), twice.bin.length);
     const msg = await refusal({ ...twice, bin });
-    expect(msg).toContain('both bidirectional/forward_lstm/kernel and bidirectional/forward_lstm/lstm_cell/kernel name bidirectional/forward/kernel');
+    expect(msg).toContain(
+      'both bidirectional/forward_lstm/kernel and bidirectional/forward_lstm/lstm_cell/kernel name bidirectional/forward/kernel',
+    );
   });
 
   it('duplicate layer names: one clear message instead of a weight-shape or naming error', async () => {
     const f = read('tfkeras-converter');
-    const json = JSON.parse(JSON.stringify(f.json).replace(/"bidirectional_2"/g, '"bidirectional_1"')) as Record<string, unknown>;
-    expect(await refusal({ ...f, json })).toBe('model.json: two layers are named bidirectional_1 (a Bidirectional and a Bidirectional); expected unique layer names, as Keras requires (its weight files key weights by layer name, so they cannot be told apart); rename one of them in the model config and re-save the model.');
+    const json = JSON.parse(JSON.stringify(f.json).replace(/"bidirectional_2"/g, '"bidirectional_1"')) as Record<
+      string,
+      unknown
+    >;
+    expect(await refusal({ ...f, json })).toBe(
+      'model.json: two layers are named bidirectional_1 (a Bidirectional and a Bidirectional); expected unique layer names, as Keras requires (its weight files key weights by layer name, so they cannot be told apart); rename one of them in the model config and re-save the model.',
+    );
   });
 });
 
@@ -215,10 +300,15 @@ describe('shards on disk', () => {
       copyFileSync(join(DIR, 'tfjs-saved', 'model.json'), join(model, 'model.json'));
       copyFileSync(join(DIR, 'tfjs-saved', 'weights.bin'), join(tmp, 'elsewhere', 'weights.bin'));
       symlinkSync(join(tmp, 'elsewhere', 'weights.bin'), join(model, 'weights.bin'));
-      const err = await loadModelFile(join(model, 'model.json')).then(() => null, (e: unknown) => e);
+      const err = await loadModelFile(join(model, 'model.json')).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(LoadError);
       const real = realpathSync(tmp);
-      expect((err as Error).message).toBe(`${join(model, 'model.json')} refers to weights.bin, a link to ${join(real, 'elsewhere', 'weights.bin')}, outside the model folder ${join(real, 'model')}; expected the file itself inside the folder; copy the file into the model folder instead of linking it.`);
+      expect((err as Error).message).toBe(
+        `${join(model, 'model.json')} refers to weights.bin, a link to ${join(real, 'elsewhere', 'weights.bin')}, outside the model folder ${join(real, 'model')}; expected the file itself inside the folder; copy the file into the model folder instead of linking it.`,
+      );
       // The same bytes reached through a link that stays inside the folder are fine.
       rmSync(join(model, 'weights.bin'));
       copyFileSync(join(DIR, 'tfjs-saved', 'weights.bin'), join(model, 'parts', 'weights.bin'));

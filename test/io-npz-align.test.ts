@@ -17,8 +17,18 @@ import { readNpyHeader } from '../src/io/npy.js';
 const FIX = join(import.meta.dirname, 'fixtures', 'npz-numpy');
 const PY = '/usr/bin/python3';
 
-interface Member { name: string; dtype: string; shape: number[]; fortran: boolean; align: number | null; values: string[] }
-interface Generated { files: { file: string; mode: string; members: Member[] }[]; fixtures: Record<string, Record<string, { dtype: string; shape: number[]; values: string[] }>> }
+interface Member {
+  name: string;
+  dtype: string;
+  shape: number[];
+  fortran: boolean;
+  align: number | null;
+  values: string[];
+}
+interface Generated {
+  files: { file: string; mode: string; members: Member[] }[];
+  fixtures: Record<string, Record<string, { dtype: string; shape: number[]; values: string[] }>>;
+}
 
 function numpyAvailable(): string | null {
   try {
@@ -46,7 +56,9 @@ const fixtureFiles = ['har_x.npz', 'asand_inputs.npz'].map((f) => join(FIX, f));
 beforeAll(() => {
   if (noNumpy) return;
   dir = mkdtempSync(join(tmpdir(), 'rnnscope-npz-align-'));
-  const out = execFileSync(PY, [join(import.meta.dirname, 'helpers', 'npz_alignment.py'), dir, ...fixtureFiles], { maxBuffer: 256 << 20 });
+  const out = execFileSync(PY, [join(import.meta.dirname, 'helpers', 'npz_alignment.py'), dir, ...fixtureFiles], {
+    maxBuffer: 256 << 20,
+  });
   gen = JSON.parse(out.toString()) as Generated;
 }, 120_000);
 
@@ -64,7 +76,10 @@ describe('real np.savez files (uncompressed, unaligned data)', () => {
 
   it('asand_inputs.npz: int32 at offset 196 and float32 at 1289, keyed by input name', () => {
     const arrays = openData(readFileSync(join(FIX, 'asand_inputs.npz')), 'inputs.npz');
-    expect(arrays.map((a) => [a.name, a.dtype, a.shape])).toEqual([['sequence_input', 'int32', [32, 7]], ['numerical_input', 'float32', [32, 36]]]);
+    expect(arrays.map((a) => [a.name, a.dtype, a.shape])).toEqual([
+      ['sequence_input', 'int32', [32, 7]],
+      ['numerical_input', 'float32', [32, 36]],
+    ]);
   });
 
   it.skipIf(noNumpy)('both files hold exactly the values np.load reads', () => {
@@ -92,7 +107,9 @@ describe('real np.savez files (uncompressed, unaligned data)', () => {
 describe.skipIf(noNumpy)('numpy-generated .npz: every dtype, byte order, C/Fortran order, alignment 0..7', () => {
   it('covers every data alignment 0..7 for every dtype among the uncompressed members', () => {
     const cover = new Map<string, Set<number>>();
-    for (const f of gen.files) for (const m of f.members) if (m.align !== null) cover.set(m.dtype, (cover.get(m.dtype) ?? new Set()).add(m.align));
+    for (const f of gen.files)
+      for (const m of f.members)
+        if (m.align !== null) cover.set(m.dtype, (cover.get(m.dtype) ?? new Set()).add(m.align));
     expect(cover.size).toBe(21);
     for (const [dt, s] of cover) expect([...s].sort(), dt).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
@@ -105,7 +122,10 @@ describe.skipIf(noNumpy)('numpy-generated .npz: every dtype, byte order, C/Fortr
       arrays.forEach((a, i) => {
         const m = f.members[i]!;
         expect(a.shape).toEqual(m.shape);
-        expect(sameValues(a.data, m.values), `${f.file}:${m.name} (${m.dtype}${m.fortran ? ', Fortran order' : ''}, align ${m.align})`).toBeNull();
+        expect(
+          sameValues(a.data, m.values),
+          `${f.file}:${m.name} (${m.dtype}${m.fortran ? ', Fortran order' : ''}, align ${m.align})`,
+        ).toBeNull();
         checked++;
       });
     }
@@ -133,6 +153,15 @@ describe.skipIf(noNumpy)('numpy-generated .npz: every dtype, byte order, C/Fortr
 });
 
 function indexOfMagic(b: Uint8Array): number {
-  for (let i = 0; i + 6 <= b.length; i++) if (b[i] === 0x93 && b[i + 1] === 0x4e && b[i + 2] === 0x55 && b[i + 3] === 0x4d && b[i + 4] === 0x50 && b[i + 5] === 0x59) return i;
+  for (let i = 0; i + 6 <= b.length; i++)
+    if (
+      b[i] === 0x93 &&
+      b[i + 1] === 0x4e &&
+      b[i + 2] === 0x55 &&
+      b[i + 3] === 0x4d &&
+      b[i + 4] === 0x50 &&
+      b[i + 5] === 0x59
+    )
+      return i;
   throw new Error('no .npy in the file');
 }

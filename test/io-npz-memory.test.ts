@@ -28,16 +28,30 @@ function numpyMissing(): string | null {
 const noNumpy = numpyMissing();
 if (noNumpy) console.warn(`io-npz-memory: skipping: ${noNumpy}`);
 
-interface Peak { maxRssMiB: number; arrays?: { name: string; shape: number[]; sum: number; nonzero: number }[]; error?: string; kind?: string }
-interface Made { bytes: number; sum: number; nonzero: number }
+interface Peak {
+  maxRssMiB: number;
+  arrays?: { name: string; shape: number[]; sum: number; nonzero: number }[];
+  error?: string;
+  kind?: string;
+}
+interface Made {
+  bytes: number;
+  sum: number;
+  nonzero: number;
+}
 
 function peak(file: string): Peak {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(HELPERS, 'npz-peak.ts'), file], { cwd: join(import.meta.dirname, '..'), maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(HELPERS, 'npz-peak.ts'), file], {
+    cwd: join(import.meta.dirname, '..'),
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(out.toString()) as Peak;
 }
 
 function make(file: string, n: number, every: number): Made {
-  return JSON.parse(execFileSync(PY, [join(HELPERS, 'npz_large.py'), file, String(n), String(every), 'deflated']).toString()) as Made;
+  return JSON.parse(
+    execFileSync(PY, [join(HELPERS, 'npz_large.py'), file, String(n), String(every), 'deflated']).toString(),
+  ) as Made;
 }
 
 let dir = '';
@@ -60,8 +74,12 @@ describe.skipIf(noNumpy)('npz memory (child process peak RSS)', () => {
     expect(made.bytes).toBeGreaterThan(8 << 20);
     const p = peak(f);
     expect(p.kind).toBe('DataError');
-    expect(p.error).toMatch(/^.*a\.npz:x\.npy holds shape \(130000000,\) of '<f4' = 991\.8 MiB as float64 from .* compressed; rnnscope expands a .* \.npz to at most .* to stay safe from zip bombs; if the data is real, save it uncompressed with numpy\.savez\.$/);
-    console.log(`npz memory: refused ${(made.bytes / 2 ** 20).toFixed(1)} MB file declaring 992 MiB: peak ${p.maxRssMiB.toFixed(0)} MiB (baseline ${base.toFixed(0)} MiB)`);
+    expect(p.error).toMatch(
+      /^.*a\.npz:x\.npy holds shape \(130000000,\) of '<f4' = 991\.8 MiB as float64 from .* compressed; rnnscope expands a .* \.npz to at most .* to stay safe from zip bombs; if the data is real, save it uncompressed with numpy\.savez\.$/,
+    );
+    console.log(
+      `npz memory: refused ${(made.bytes / 2 ** 20).toFixed(1)} MB file declaring 992 MiB: peak ${p.maxRssMiB.toFixed(0)} MiB (baseline ${base.toFixed(0)} MiB)`,
+    );
     expect(p.maxRssMiB).toBeLessThan(base + 64);
   }, 300_000);
 
@@ -75,7 +93,9 @@ describe.skipIf(noNumpy)('npz memory (child process peak RSS)', () => {
     expect(a).toMatchObject({ name: 'x', shape: [40_000_000], nonzero: made.nonzero });
     expect(Math.abs(a!.sum - made.sum)).toBeLessThan(1e-9 * Math.max(1, Math.abs(made.sum)) + 1e-6);
     const outputMiB = (40_000_000 * 8) / 2 ** 20;
-    console.log(`npz memory: loaded ${(statSync(f).size / 2 ** 20).toFixed(1)} MB file, ${outputMiB.toFixed(0)} MiB float64: peak ${p.maxRssMiB.toFixed(0)} MiB (baseline ${base.toFixed(0)} MiB)`);
+    console.log(
+      `npz memory: loaded ${(statSync(f).size / 2 ** 20).toFixed(1)} MB file, ${outputMiB.toFixed(0)} MiB float64: peak ${p.maxRssMiB.toFixed(0)} MiB (baseline ${base.toFixed(0)} MiB)`,
+    );
     // The inflated member (153 MiB) held beside the output, as before, would exceed this.
     expect(p.maxRssMiB).toBeLessThan(base + outputMiB + 96);
     expect(p.maxRssMiB).toBeLessThan(1024);

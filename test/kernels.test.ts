@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { jsKernels, kernels, setKernels } from '../src/engine/kernels.js';
-import { createWasmKernels, relaxedSimdSupported, type WasmKernels, type WasmKernelsOptions } from '../src/engine/kernels-wasm.js';
+import { createWasmKernels, relaxedSimdSupported, type WasmKernelsOptions } from '../src/engine/kernels-wasm.js';
 import { Arena, ALIGN } from '../src/engine/wasm/arena.js';
 import { SOURCE_HASH } from '../src/engine/wasm/gemm.wasm.js';
 
@@ -18,7 +18,12 @@ import { SOURCE_HASH } from '../src/engine/wasm/gemm.wasm.js';
 if (!relaxedSimdSupported()) setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const SIZES = [1, 3, 5, 17, 33, 130];
-const CASES: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
+const CASES: [boolean, boolean][] = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
 /** Unit roundoff of float32. */
 const U = 2 ** -24;
 
@@ -33,7 +38,11 @@ function rng(seed: number): () => number {
   };
 }
 
-interface Operand { data: Float32Array; off: number; ld: number }
+interface Operand {
+  data: Float32Array;
+  off: number;
+  ld: number;
+}
 
 /** rows×cols values in [-1, 1) at `off` with leading dimension ld; every other element is `fill`. */
 function operand(rows: number, cols: number, extraLd: number, off: number, fill: number, r: () => number): Operand {
@@ -44,8 +53,15 @@ function operand(rows: number, cols: number, extraLd: number, off: number, fill:
 }
 
 interface Problem {
-  tA: boolean; tB: boolean; m: number; n: number; k: number; beta: 0 | 1;
-  A: Operand; B: Operand; C: Operand;
+  tA: boolean;
+  tB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  beta: 0 | 1;
+  A: Operand;
+  B: Operand;
+  C: Operand;
 }
 
 function problem(tA: boolean, tB: boolean, m: number, n: number, k: number, beta: 0 | 1, seed: number): Problem {
@@ -59,7 +75,13 @@ function problem(tA: boolean, tB: boolean, m: number, n: number, k: number, beta
   return { tA, tB, m, n, k, beta, A, B, C };
 }
 
-function run(kern: { gemm: typeof jsKernels.gemm }, p: Problem, C: Float32Array | Float64Array, A: Float32Array | Float64Array = p.A.data, B: Float32Array | Float64Array = p.B.data): void {
+function run(
+  kern: { gemm: typeof jsKernels.gemm },
+  p: Problem,
+  C: Float32Array | Float64Array,
+  A: Float32Array | Float64Array = p.A.data,
+  B: Float32Array | Float64Array = p.B.data,
+): void {
   kern.gemm(p.tA, p.tB, p.m, p.n, p.k, A, p.A.off, p.A.ld, B, p.B.off, p.B.ld, p.beta, C, p.C.off, p.C.ld);
 }
 
@@ -93,20 +115,37 @@ function check(p: Problem, got: Float32Array, ref: Float64Array, tol: Float64Arr
     for (let j = 0; j < p.n; j++) {
       const x = p.C.off + i * p.C.ld + j;
       inside[x] = 1;
-      if (!(Math.abs(got[x] - ref[x]) <= tol[x] + 1e-30)) return `C[${i},${j}] = ${got[x]}, reference ${ref[x]} ± ${tol[x]}`;
+      if (!(Math.abs(got[x] - ref[x]) <= tol[x] + 1e-30))
+        return `C[${i},${j}] = ${got[x]}, reference ${ref[x]} ± ${tol[x]}`;
     }
   }
-  for (let x = 0; x < got.length; x++) if (!inside[x] && got[x] !== -12345.5) return `C's gap element ${x} was overwritten with ${got[x]}`;
+  for (let x = 0; x < got.length; x++)
+    if (!inside[x] && got[x] !== -12345.5) return `C's gap element ${x} was overwritten with ${got[x]}`;
   return '';
 }
 
-interface Variant { label: string; opts: WasmKernelsOptions; relaxed: boolean; shared: boolean }
+interface Variant {
+  label: string;
+  opts: WasmKernelsOptions;
+  relaxed: boolean;
+  shared: boolean;
+}
 const VARIANTS: Variant[] = [
   { label: 'SIMD, shared memory', opts: { relaxed: false, shared: true }, relaxed: false, shared: true },
   { label: 'SIMD, unshared memory', opts: { relaxed: false, shared: false }, relaxed: false, shared: false },
   { label: 'relaxed-SIMD FMA', opts: { relaxed: true }, relaxed: true, shared: true },
-  { label: 'odd tiny blocks (mc 7, kc 13, nc 11)', opts: { relaxed: false, blocking: { mc: 7, kc: 13, nc: 11 } }, relaxed: false, shared: true },
-  { label: 'relaxed, odd tiny blocks (mc 5, kc 3, nc 9)', opts: { relaxed: true, blocking: { mc: 5, kc: 3, nc: 9 } }, relaxed: true, shared: true },
+  {
+    label: 'odd tiny blocks (mc 7, kc 13, nc 11)',
+    opts: { relaxed: false, blocking: { mc: 7, kc: 13, nc: 11 } },
+    relaxed: false,
+    shared: true,
+  },
+  {
+    label: 'relaxed, odd tiny blocks (mc 5, kc 3, nc 9)',
+    opts: { relaxed: true, blocking: { mc: 5, kc: 3, nc: 9 } },
+    relaxed: true,
+    shared: true,
+  },
 ];
 
 describe.each(VARIANTS)('wasm gemm: $label', (v) => {
@@ -118,25 +157,36 @@ describe.each(VARIANTS)('wasm gemm: $label', (v) => {
     expect(wk.name).toBe(v.relaxed ? 'wasm-relaxed-simd' : 'wasm-simd');
   });
 
-  it.each(CASES)('transA %s, transB %s: all sizes in {1,3,5,17,33,130}³, beta 0 and 1, offsets and padded lds', (tA, tB) => {
-    const calls = wk.stats.wasmCalls;
-    let seed = 1, count = 0;
-    for (const m of SIZES) for (const n of SIZES) for (const k of SIZES) for (const beta of [0, 1] as const) {
-      const p = problem(tA, tB, m, n, k, beta, seed++);
-      const { ref, tol } = reference(p);
-      const got = p.C.data.slice();
-      run(wk, p, got);
-      const bad = check(p, got, ref, tol);
-      if (bad) expect(bad, `m=${m} n=${n} k=${k} beta=${beta}`).toBe('');
-      count++;
-    }
-    // Every call went through WebAssembly (nothing silently fell back to JavaScript).
-    expect(wk.stats.wasmCalls - calls).toBe(count);
-  });
+  it.each(CASES)(
+    'transA %s, transB %s: all sizes in {1,3,5,17,33,130}³, beta 0 and 1, offsets and padded lds',
+    (tA, tB) => {
+      const calls = wk.stats.wasmCalls;
+      let seed = 1,
+        count = 0;
+      for (const m of SIZES)
+        for (const n of SIZES)
+          for (const k of SIZES)
+            for (const beta of [0, 1] as const) {
+              const p = problem(tA, tB, m, n, k, beta, seed++);
+              const { ref, tol } = reference(p);
+              const got = p.C.data.slice();
+              run(wk, p, got);
+              const bad = check(p, got, ref, tol);
+              if (bad) expect(bad, `m=${m} n=${n} k=${k} beta=${beta}`).toBe('');
+              count++;
+            }
+      // Every call went through WebAssembly (nothing silently fell back to JavaScript).
+      expect(wk.stats.wasmCalls - calls).toBe(count);
+    },
+  );
 
   it('crosses the default blocks (m 130 > mc, n 1030 > nc, k 260 > kc) and RNN-step shapes', () => {
     for (const [tA, tB] of CASES) {
-      for (const [m, n, k] of [[32, 512, 128], [130, 1030, 260], [32, 130, 520]]) {
+      for (const [m, n, k] of [
+        [32, 512, 128],
+        [130, 1030, 260],
+        [32, 130, 520],
+      ]) {
         const p = problem(tA, tB, m, n, k, 1, m + n + k);
         const { ref, tol } = reference(p);
         const got = p.C.data.slice();
@@ -146,24 +196,30 @@ describe.each(VARIANTS)('wasm gemm: $label', (v) => {
     }
   });
 
-  it.each(CASES)('packB + gemmPacked, transA %s, transB %s: sizes in {1,3,5,17,33,130}³ and across blocks', (tA, tB) => {
-    let seed = 1;
-    for (const m of SIZES) for (const n of SIZES) for (const k of SIZES) for (const beta of [0, 1] as const) {
-      const p = problem(tA, tB, m, n, k, beta, seed++);
-      check1(p);
-    }
-    check1(problem(tA, tB, 130, 1030, 260, 1, 130 + 1030 + 260));
+  it.each(CASES)(
+    'packB + gemmPacked, transA %s, transB %s: sizes in {1,3,5,17,33,130}³ and across blocks',
+    (tA, tB) => {
+      let seed = 1;
+      for (const m of SIZES)
+        for (const n of SIZES)
+          for (const k of SIZES)
+            for (const beta of [0, 1] as const) {
+              const p = problem(tA, tB, m, n, k, beta, seed++);
+              check1(p);
+            }
+      check1(problem(tA, tB, 130, 1030, 260, 1, 130 + 1030 + 260));
 
-    function check1(p: Problem): void {
-      const { ref, tol } = reference(p);
-      const packed = wk.packB(p.tB, p.k, p.n, p.B.data, p.B.off, p.B.ld);
-      const got = p.C.data.slice();
-      wk.gemmPacked(p.tA, p.m, p.n, p.k, p.A.data, p.A.off, p.A.ld, packed, p.beta, got, p.C.off, p.C.ld);
-      wk.freePacked(packed);
-      const bad = check(p, got, ref, tol);
-      if (bad) expect(bad, `packed m=${p.m} n=${p.n} k=${p.k} beta=${p.beta}`).toBe('');
-    }
-  });
+      function check1(p: Problem): void {
+        const { ref, tol } = reference(p);
+        const packed = wk.packB(p.tB, p.k, p.n, p.B.data, p.B.off, p.B.ld);
+        const got = p.C.data.slice();
+        wk.gemmPacked(p.tA, p.m, p.n, p.k, p.A.data, p.A.off, p.A.ld, packed, p.beta, got, p.C.off, p.C.ld);
+        wk.freePacked(packed);
+        const bad = check(p, got, ref, tol);
+        if (bad) expect(bad, `packed m=${p.m} n=${p.n} k=${p.k} beta=${p.beta}`).toBe('');
+      }
+    },
+  );
 
   it('k = 0: beta 0 zeroes C, beta 1 leaves it', () => {
     const C = new Float32Array([1, 2, 3, 4, 5, 6]);
@@ -178,7 +234,9 @@ describe('wasm gemm: NaN and Inf', () => {
   const wk = createWasmKernels({ relaxed: false });
 
   it.each(CASES)('transA %s, transB %s: a NaN in A fills its row of C, a NaN in B its column', (tA, tB) => {
-    const m = 9, n = 11, k = 13;
+    const m = 9,
+      n = 11,
+      k = 13;
     for (const where of ['A', 'B'] as const) {
       const p = problem(tA, tB, m, n, k, 0, 77);
       const [i, pp, j] = [4, 6, 9];
@@ -222,13 +280,15 @@ describe('wasm kernels: memory, fallbacks, errors', () => {
     expect(wk.inPlace).toBe(true);
     const p = problem(false, true, 33, 130, 17, 1, 5);
     const { ref, tol } = reference(p);
-    const A = wk.allocF32(p.A.data.length), B = wk.allocF32(p.B.data.length), C = wk.allocF32(p.C.data.length);
+    const A = wk.allocF32(p.A.data.length),
+      B = wk.allocF32(p.B.data.length),
+      C = wk.allocF32(p.C.data.length);
     A.set(p.A.data);
     B.set(p.B.data);
     C.set(p.C.data);
     // Force growth (and, for a shared memory, a new buffer object) after the arrays exist.
     const pagesBefore = wk.memory.buffer.byteLength / 65536;
-    const big = wk.allocF32(64 << 20 >> 2);
+    const big = wk.allocF32((64 << 20) >> 2);
     expect(wk.memory.buffer.byteLength / 65536).toBeGreaterThan(pagesBefore);
     // V8 also swaps a shared memory's buffer object without a size change (grow(0) does it on demand).
     const old = wk.memory.buffer;
@@ -258,7 +318,8 @@ describe('wasm kernels: memory, fallbacks, errors', () => {
   });
 
   it('a packed B is a snapshot, is checked against the product, and dies with freePacked', () => {
-    const wk = createWasmKernels(), other = createWasmKernels();
+    const wk = createWasmKernels(),
+      other = createWasmKernels();
     const p = problem(false, false, 5, 17, 33, 0, 21);
     const { ref, tol } = reference(p);
     // From an array in wasm memory (no copy) and from an ordinary one.
@@ -272,13 +333,16 @@ describe('wasm kernels: memory, fallbacks, errors', () => {
       wk.gemmPacked(false, p.m, p.n, p.k, p.A.data, p.A.off, p.A.ld, packed, 0, got, p.C.off, p.C.ld);
       src[p.B.off] = saved;
       expect(check(p, got, ref, tol)).toBe('');
-      expect(() => wk.gemmPacked(false, p.m, p.n + 1, p.k, p.A.data, p.A.off, p.A.ld, packed, 0, got, p.C.off, p.C.ld))
-        .toThrow('gemmPacked: B was packed as 33×17; this product needs 33×18 (k×n).');
-      expect(() => other.gemmPacked(false, p.m, p.n, p.k, p.A.data, p.A.off, p.A.ld, packed, 0, got, p.C.off, p.C.ld))
-        .toThrow(/not packed by these kernels/);
+      expect(() =>
+        wk.gemmPacked(false, p.m, p.n + 1, p.k, p.A.data, p.A.off, p.A.ld, packed, 0, got, p.C.off, p.C.ld),
+      ).toThrow('gemmPacked: B was packed as 33×17; this product needs 33×18 (k×n).');
+      expect(() =>
+        other.gemmPacked(false, p.m, p.n, p.k, p.A.data, p.A.off, p.A.ld, packed, 0, got, p.C.off, p.C.ld),
+      ).toThrow(/not packed by these kernels/);
       wk.freePacked(packed);
-      expect(() => wk.gemmPacked(false, p.m, p.n, p.k, p.A.data, p.A.off, p.A.ld, packed, 0, got, p.C.off, p.C.ld))
-        .toThrow(/or was freed/);
+      expect(() =>
+        wk.gemmPacked(false, p.m, p.n, p.k, p.A.data, p.A.off, p.A.ld, packed, 0, got, p.C.off, p.C.ld),
+      ).toThrow(/or was freed/);
       expect(() => wk.freePacked(packed)).toThrow(/already freed/);
     }
   });
@@ -300,8 +364,10 @@ describe('wasm kernels: memory, fallbacks, errors', () => {
   it('Float64Array operands use the JavaScript reference, bit for bit', () => {
     const wk = createWasmKernels();
     const p = problem(true, true, 17, 5, 33, 1, 3);
-    const A = Float64Array.from(p.A.data), B = Float64Array.from(p.B.data);
-    const got = Float64Array.from(p.C.data), want = Float64Array.from(p.C.data);
+    const A = Float64Array.from(p.A.data),
+      B = Float64Array.from(p.B.data);
+    const got = Float64Array.from(p.C.data),
+      want = Float64Array.from(p.C.data);
     const js = wk.stats.jsCalls;
     run(wk, p, got, A, B);
     run(jsKernels, p, want, A, B);
@@ -313,9 +379,11 @@ describe('wasm kernels: memory, fallbacks, errors', () => {
     const wk = createWasmKernels();
     for (const [tA, tB] of CASES) {
       const p = problem(tA, tB, 17, 33, 5, 1, 8);
-      const A = Float64Array.from(p.A.data), B = Float64Array.from(p.B.data);
+      const A = Float64Array.from(p.A.data),
+        B = Float64Array.from(p.B.data);
       const packed = wk.packB(tB, p.k, p.n, B, p.B.off, p.B.ld);
-      const got = Float64Array.from(p.C.data), want = Float64Array.from(p.C.data);
+      const got = Float64Array.from(p.C.data),
+        want = Float64Array.from(p.C.data);
       wk.gemmPacked(tA, p.m, p.n, p.k, A, p.A.off, p.A.ld, packed, 1, got, p.C.off, p.C.ld);
       run(jsKernels, p, want, A, B);
       expect(got).toEqual(want);
@@ -323,14 +391,22 @@ describe('wasm kernels: memory, fallbacks, errors', () => {
       expect(() => wk.freePacked(packed)).toThrow(/already freed/);
     }
     const p32 = wk.packB(false, 2, 2, new Float32Array(4), 0, 2);
-    expect(() => wk.gemmPacked(false, 1, 2, 2, new Float64Array(2), 0, 2, p32, 0, new Float64Array(2), 0, 2)).toThrow(/must be Float32Arrays too/);
+    expect(() => wk.gemmPacked(false, 1, 2, 2, new Float64Array(2), 0, 2, p32, 0, new Float64Array(2), 0, 2)).toThrow(
+      /must be Float32Arrays too/,
+    );
   });
 
   it('rejects operands that do not fit their arrays, naming the operand', () => {
     const wk = createWasmKernels();
-    const A = new Float32Array(10), B = new Float32Array(12), C = new Float32Array(12);
-    expect(() => wk.gemm(false, false, 3, 4, 4, A, 0, 4, B, 0, 4, 0, C, 0, 4)).toThrow('gemm: A needs elements [0, 12) (3×4, ld 4); the array has 10. Check the offset and leading dimension.');
-    expect(() => wk.gemm(false, false, 2, 4, 3, A, 0, 2, B, 0, 4, 0, C, 0, 4)).toThrow('gemm: leading dimension of A is 2; expected at least 3 (its stored width).');
+    const A = new Float32Array(10),
+      B = new Float32Array(12),
+      C = new Float32Array(12);
+    expect(() => wk.gemm(false, false, 3, 4, 4, A, 0, 4, B, 0, 4, 0, C, 0, 4)).toThrow(
+      'gemm: A needs elements [0, 12) (3×4, ld 4); the array has 10. Check the offset and leading dimension.',
+    );
+    expect(() => wk.gemm(false, false, 2, 4, 3, A, 0, 2, B, 0, 4, 0, C, 0, 4)).toThrow(
+      'gemm: leading dimension of A is 2; expected at least 3 (its stored width).',
+    );
   });
 
   it('plugs in with setKernels', () => {
@@ -350,7 +426,9 @@ describe('wasm kernels: memory, fallbacks, errors', () => {
     const { ref, tol } = reference(p);
     const got = Float32Array.from(ref);
     expect(check(p, got, ref, tol)).toBe('');
-    const i = 3, j = 5, q = 77;
+    const i = 3,
+      j = 5,
+      q = 77;
     got[p.C.off + i * p.C.ld + j] -= p.A.data[p.A.off + i * p.A.ld + q] * p.B.data[p.B.off + q * p.B.ld + j];
     expect(check(p, got, ref, tol)).toMatch(/^C\[3,5\]/);
   });
@@ -365,7 +443,9 @@ describe('Arena', () => {
   it('allocates aligned blocks, reuses and coalesces freed ones, and grows at the top', () => {
     const ends: number[] = [];
     const a = new Arena(10, (end) => ends.push(end));
-    const x = a.alloc(100), y = a.alloc(1), z = a.alloc(64);
+    const x = a.alloc(100),
+      y = a.alloc(1),
+      z = a.alloc(64);
     expect([x, y, z]).toEqual([64, 192, 256]);
     expect(ends.at(-1)).toBe(320);
     a.free(y);

@@ -14,20 +14,44 @@ import { jsKernels } from '../src/engine/kernels.js';
 import { computeLoss } from '../src/engine/losses.js';
 import type { DType, Mask, Tensor } from '../src/engine/tensor.js';
 
-interface Arr { shape: number[]; data: number[] }
+interface Arr {
+  shape: number[];
+  data: number[];
+}
 interface GoldenCase {
-  title: string; layer: LayerSpec; inputs: Arr[]; params: Arr[];
+  title: string;
+  layer: LayerSpec;
+  inputs: Arr[];
+  params: Arr[];
   masks: ({ b: number; t: number; data: number[] } | null)[];
-  outputs64: Arr[]; outputs32: Arr[]; outMasks: (number[] | null)[];
+  outputs64: Arr[];
+  outputs32: Arr[];
+  outMasks: (number[] | null)[];
 }
 interface CrfCase {
-  title: string; layer: Extract<LayerSpec, { type: 'CRF' }>; x: Arr; params: Arr[]; mask: number[] | null; tags: number[];
-  loss: number; perSample: number[]; dx: Arr; dparams: Arr[]; viterbi: Arr; marginal: Arr;
+  title: string;
+  layer: Extract<LayerSpec, { type: 'CRF' }>;
+  x: Arr;
+  params: Arr[];
+  mask: number[] | null;
+  tags: number[];
+  loss: number;
+  perSample: number[];
+  dx: Arr;
+  dparams: Arr[];
+  viterbi: Arr;
+  marginal: Arr;
 }
 
-const golden = JSON.parse(readFileSync(new URL('./fixtures/goldens/extra-layers.json', import.meta.url), 'utf8')) as { cases: GoldenCase[]; crf: CrfCase[] };
+const golden = JSON.parse(readFileSync(new URL('./fixtures/goldens/extra-layers.json', import.meta.url), 'utf8')) as {
+  cases: GoldenCase[];
+  crf: CrfCase[];
+};
 
-const tensor = (dtype: DType, a: Arr): Tensor => ({ shape: a.shape, data: dtype === 'float32' ? Float32Array.from(a.data) : Float64Array.from(a.data) });
+const tensor = (dtype: DType, a: Arr): Tensor => ({
+  shape: a.shape,
+  data: dtype === 'float32' ? Float32Array.from(a.data) : Float64Array.from(a.data),
+});
 const ctxOf = (dtype: DType): Ctx => ({ dtype, kernels: jsKernels, taps: null, sink: { record() {} } });
 
 function err(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -39,13 +63,31 @@ function err(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('forward vs torch', () => {
   it('has cases for every added layer type', () => {
     const types = new Set(golden.cases.map((c) => c.layer.type));
-    for (const t of ['Conv2D', 'Pooling2D', 'GlobalPooling2D', 'ZeroPadding2D', 'TimeDistributed', 'Attention', 'MultiHeadAttention', 'Dot']) expect(types.has(t as LayerSpec['type']), t).toBe(true);
+    for (const t of [
+      'Conv2D',
+      'Pooling2D',
+      'GlobalPooling2D',
+      'ZeroPadding2D',
+      'TimeDistributed',
+      'Attention',
+      'MultiHeadAttention',
+      'Dot',
+    ])
+      expect(types.has(t as LayerSpec['type']), t).toBe(true);
   });
   for (const c of golden.cases) {
     it(c.title, () => {
       for (const dtype of ['float64', 'float32'] as const) {
-        const masks: (Mask | null)[] = c.masks.map((m) => (m === null ? null : { b: m.b, t: m.t, data: Uint8Array.from(m.data) }));
-        const r = basicLayerImpl(c.layer)!.forward(ctxOf(dtype), c.layer, c.params.map((p) => tensor(dtype, p)), c.inputs.map((x) => tensor(dtype, x)), masks);
+        const masks: (Mask | null)[] = c.masks.map((m) =>
+          m === null ? null : { b: m.b, t: m.t, data: Uint8Array.from(m.data) },
+        );
+        const r = basicLayerImpl(c.layer)!.forward(
+          ctxOf(dtype),
+          c.layer,
+          c.params.map((p) => tensor(dtype, p)),
+          c.inputs.map((x) => tensor(dtype, x)),
+          masks,
+        );
         const want = dtype === 'float64' ? c.outputs64 : c.outputs32;
         expect(r.outputs.length).toBe(want.length);
         want.forEach((w, k) => {
@@ -61,12 +103,23 @@ describe('forward vs torch', () => {
 describe('keras_contrib CRF vs an independent forward-algorithm CRF', () => {
   for (const c of golden.crf) {
     it(c.title, () => {
-      const B = c.x.shape[0], T = c.x.shape[1], F = c.layer.units;
+      const B = c.x.shape[0],
+        T = c.x.shape[1],
+        F = c.layer.units;
       const mask: Mask | null = c.mask === null ? null : { b: B, t: T, data: Uint8Array.from(c.mask) };
       for (const testMode of ['viterbi', 'marginal'] as const) {
         const layer = { ...c.layer, testMode };
-        const r = basicLayerImpl(layer)!.forward(ctxOf('float64'), layer, c.params.map((p) => tensor('float64', p)), [tensor('float64', c.x)], [mask]);
-        expect(err(r.outputs[0].data, testMode === 'viterbi' ? c.viterbi.data : c.marginal.data), testMode).toBeLessThan(1e-12);
+        const r = basicLayerImpl(layer)!.forward(
+          ctxOf('float64'),
+          layer,
+          c.params.map((p) => tensor('float64', p)),
+          [tensor('float64', c.x)],
+          [mask],
+        );
+        expect(
+          err(r.outputs[0].data, testMode === 'viterbi' ? c.viterbi.data : c.marginal.data),
+          testMode,
+        ).toBeLessThan(1e-12);
       }
       // crf_loss (join): loss, per-sample values and every gradient against torch autograd.
       const layer = c.layer;
@@ -74,12 +127,30 @@ describe('keras_contrib CRF vs an independent forward-algorithm CRF', () => {
       const x = tensor('float64', c.x);
       const impl = basicLayerImpl(layer)!;
       const fwd = impl.forward(ctxOf('float64'), layer, params, [x], [mask]);
-      const yTrue: Tensor = layer.sparseTarget ? { shape: [B, T], data: Float64Array.from(c.tags) } : { shape: [B, T, F], data: Float64Array.from(c.tags.flatMap((k) => Array.from({ length: F }, (_, j) => (j === k ? 1 : 0)))) };
-      const l = computeLoss({ name: 'crf_loss', fromLogits: false, labelSmoothing: 0 }, 'keras2', fwd.outputs[0], yTrue, fwd.masks[0]);
+      const yTrue: Tensor = layer.sparseTarget
+        ? { shape: [B, T], data: Float64Array.from(c.tags) }
+        : {
+            shape: [B, T, F],
+            data: Float64Array.from(c.tags.flatMap((k) => Array.from({ length: F }, (_, j) => (j === k ? 1 : 0)))),
+          };
+      const l = computeLoss(
+        { name: 'crf_loss', fromLogits: false, labelSmoothing: 0 },
+        'keras2',
+        fwd.outputs[0],
+        yTrue,
+        fwd.masks[0],
+      );
       expect(Math.abs(l.loss - c.loss)).toBeLessThan(1e-12);
       expect(err(l.perSample, c.perSample)).toBeLessThan(1e-12);
       const dParams = params.map((p) => ({ shape: p.shape, data: new Float64Array(p.data.length) }));
-      const [dx] = impl.backward(ctxOf('float64'), layer, params, fwd.cache, [{ shape: fwd.outputs[0].shape, data: l.dPred }], dParams);
+      const [dx] = impl.backward(
+        ctxOf('float64'),
+        layer,
+        params,
+        fwd.cache,
+        [{ shape: fwd.outputs[0].shape, data: l.dPred }],
+        dParams,
+      );
       expect(err(dx!.data, c.dx.data), 'dx').toBeLessThan(1e-12);
       c.dparams.forEach((g, k) => expect(err(dParams[k].data, g.data), `param ${k}`).toBeLessThan(1e-12));
     });

@@ -47,13 +47,33 @@ describe('TimeDistributed', () => {
     const r = rng(3);
     const inner: LayerSpec = { ...base('Dense'), type: 'Dense', units: 2, activation: act('sigmoid'), useBias: true };
     const layer = { ...base('TimeDistributed'), type: 'TimeDistributed' as const, inner };
-    expectGrad({ impl: impl('TimeDistributed'), layer, inputs: [randTensor([2, 3, 4], r)], params: [randTensor([4, 2], r), randTensor([2], r)] });
+    expectGrad({
+      impl: impl('TimeDistributed'),
+      layer,
+      inputs: [randTensor([2, 3, 4], r)],
+      params: [randTensor([4, 2], r), randTensor([2], r)],
+    });
   });
   it('TimeDistributed(Conv1D, same, stride 2) on (B, T, L, C)', () => {
     const r = rng(4);
-    const inner: LayerSpec = { ...base('Conv1D'), type: 'Conv1D', filters: 2, kernelSize: 3, strides: 2, padding: 'same', dilationRate: 1, activation: act('tanh'), useBias: true };
+    const inner: LayerSpec = {
+      ...base('Conv1D'),
+      type: 'Conv1D',
+      filters: 2,
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      dilationRate: 1,
+      activation: act('tanh'),
+      useBias: true,
+    };
     const layer = { ...base('TimeDistributed'), type: 'TimeDistributed' as const, inner };
-    expectGrad({ impl: impl('TimeDistributed'), layer, inputs: [randTensor([2, 2, 5, 2], r)], params: [randTensor([3, 2, 2], r), randTensor([2], r)] });
+    expectGrad({
+      impl: impl('TimeDistributed'),
+      layer,
+      inputs: [randTensor([2, 2, 5, 2], r)],
+      params: [randTensor([3, 2, 2], r), randTensor([2], r)],
+    });
   });
 });
 
@@ -82,22 +102,55 @@ describe('Masking', () => {
 describe('reshaping layers', () => {
   const r = rng(7);
   it('RepeatVector', () => {
-    expectGrad({ impl: impl('RepeatVector'), layer: { ...base('RepeatVector'), type: 'RepeatVector', n: 3 }, inputs: [randTensor([2, 4], r)] });
+    expectGrad({
+      impl: impl('RepeatVector'),
+      layer: { ...base('RepeatVector'), type: 'RepeatVector', n: 3 },
+      inputs: [randTensor([2, 4], r)],
+    });
   });
   it('Flatten', () => {
-    expectGrad({ impl: impl('Flatten'), layer: { ...base('Flatten'), type: 'Flatten' }, inputs: [randTensor([2, 3, 4], r)] });
+    expectGrad({
+      impl: impl('Flatten'),
+      layer: { ...base('Flatten'), type: 'Flatten' },
+      inputs: [randTensor([2, 3, 4], r)],
+    });
   });
   it('Reshape with an inferred dim', () => {
-    expectGrad({ impl: impl('Reshape'), layer: { ...base('Reshape'), type: 'Reshape', targetShape: [-1, 2] }, inputs: [randTensor([2, 3, 4], r)] });
+    expectGrad({
+      impl: impl('Reshape'),
+      layer: { ...base('Reshape'), type: 'Reshape', targetShape: [-1, 2] },
+      inputs: [randTensor([2, 3, 4], r)],
+    });
   });
   it('Permute (2, 1) and (3, 1, 2)', () => {
-    expectGrad({ impl: impl('Permute'), layer: { ...base('Permute'), type: 'Permute', dims: [2, 1] }, inputs: [randTensor([2, 3, 4], r)] });
-    expectGrad({ impl: impl('Permute'), layer: { ...base('Permute'), type: 'Permute', dims: [3, 1, 2] }, inputs: [randTensor([2, 3, 4, 2], r)] });
+    expectGrad({
+      impl: impl('Permute'),
+      layer: { ...base('Permute'), type: 'Permute', dims: [2, 1] },
+      inputs: [randTensor([2, 3, 4], r)],
+    });
+    expectGrad({
+      impl: impl('Permute'),
+      layer: { ...base('Permute'), type: 'Permute', dims: [3, 1, 2] },
+      inputs: [randTensor([2, 3, 4, 2], r)],
+    });
   });
   it('Identity and InputLayer', () => {
-    expectGrad({ impl: impl('Identity'), layer: { ...base('Dropout'), type: 'Identity' }, inputs: [randTensor([2, 3], r)] });
-    expectGrad({ impl: impl('InputLayer'), layer: { ...base('InputLayer'), type: 'InputLayer', shape: [null, 3], dtype: 'float32' }, inputs: [randTensor([2, 3], r)] });
-    const ids = checkLayerGradients({ impl: impl('InputLayer'), layer: { ...base('InputLayer'), type: 'InputLayer', shape: [null, 3], dtype: 'int32' }, inputs: [{ shape: [1, 3], data: Float64Array.from([1, 2, 3]) }], noGrad: [0] });
+    expectGrad({
+      impl: impl('Identity'),
+      layer: { ...base('Dropout'), type: 'Identity' },
+      inputs: [randTensor([2, 3], r)],
+    });
+    expectGrad({
+      impl: impl('InputLayer'),
+      layer: { ...base('InputLayer'), type: 'InputLayer', shape: [null, 3], dtype: 'float32' },
+      inputs: [randTensor([2, 3], r)],
+    });
+    const ids = checkLayerGradients({
+      impl: impl('InputLayer'),
+      layer: { ...base('InputLayer'), type: 'InputLayer', shape: [null, 3], dtype: 'int32' },
+      inputs: [{ shape: [1, 3], data: Float64Array.from([1, 2, 3]) }],
+      noGrad: [0],
+    });
     expect(ids.errors).toEqual({});
   });
 });
@@ -106,7 +159,11 @@ describe('Activation layer', () => {
   const acts: Activation[] = [act('tanh'), act('softmax'), act('log_softmax'), { name: 'elu', alpha: 1 }, act('swish')];
   for (const a of acts) {
     it(a.name, () => {
-      expectGrad({ impl: impl('Activation'), layer: { ...base('Activation'), type: 'Activation', activation: a }, inputs: [randTensor([2, 3, 4], rng(8))] });
+      expectGrad({
+        impl: impl('Activation'),
+        layer: { ...base('Activation'), type: 'Activation', activation: a },
+        inputs: [randTensor([2, 3, 4], rng(8))],
+      });
     });
   }
 });
@@ -114,17 +171,49 @@ describe('Activation layer', () => {
 describe('Conv1D', () => {
   const paddings: Padding[] = ['valid', 'same', 'causal'];
   for (const padding of paddings) {
-    for (const [k, s, d] of [[1, 1, 1], [3, 1, 1], [2, 2, 1], [3, 1, 2], [3, 3, 2], [4, 2, 1]]) {
+    for (const [k, s, d] of [
+      [1, 1, 1],
+      [3, 1, 1],
+      [2, 2, 1],
+      [3, 1, 2],
+      [3, 3, 2],
+      [4, 2, 1],
+    ]) {
       it(`${padding}, kernel ${k}, stride ${s}, dilation ${d}`, () => {
         const r = rng(100 * k + 10 * s + d);
-        const layer = { ...base('Conv1D'), type: 'Conv1D' as const, filters: 3, kernelSize: k, strides: s, padding, dilationRate: d, activation: act('tanh'), useBias: true };
-        expectGrad({ impl: impl('Conv1D'), layer, inputs: [randTensor([2, 8, 2], r)], params: [randTensor([k, 2, 3], r), randTensor([3], r)] });
+        const layer = {
+          ...base('Conv1D'),
+          type: 'Conv1D' as const,
+          filters: 3,
+          kernelSize: k,
+          strides: s,
+          padding,
+          dilationRate: d,
+          activation: act('tanh'),
+          useBias: true,
+        };
+        expectGrad({
+          impl: impl('Conv1D'),
+          layer,
+          inputs: [randTensor([2, 8, 2], r)],
+          params: [randTensor([k, 2, 3], r), randTensor([3], r)],
+        });
       });
     }
   }
   it('no bias, linear', () => {
     const r = rng(9);
-    const layer = { ...base('Conv1D'), type: 'Conv1D' as const, filters: 2, kernelSize: 2, strides: 1, padding: 'valid' as const, dilationRate: 1, activation: act('linear'), useBias: false };
+    const layer = {
+      ...base('Conv1D'),
+      type: 'Conv1D' as const,
+      filters: 2,
+      kernelSize: 2,
+      strides: 1,
+      padding: 'valid' as const,
+      dilationRate: 1,
+      activation: act('linear'),
+      useBias: false,
+    };
     expectGrad({ impl: impl('Conv1D'), layer, inputs: [randTensor([1, 5, 3], r)], params: [randTensor([2, 3, 2], r)] });
   });
 });
@@ -132,7 +221,12 @@ describe('Conv1D', () => {
 describe('Pooling1D', () => {
   for (const mode of ['max', 'avg'] as const) {
     for (const padding of ['valid', 'same'] as const) {
-      for (const [p, s] of [[2, 2], [3, 1], [3, 2], [2, 3]]) {
+      for (const [p, s] of [
+        [2, 2],
+        [3, 1],
+        [3, 2],
+        [2, 3],
+      ]) {
         it(`${mode}, ${padding}, pool ${p}, stride ${s}`, () => {
           const layer = { ...base('Pooling1D'), type: 'Pooling1D' as const, mode, poolSize: p, strides: s, padding };
           expectGrad({ impl: impl('Pooling1D'), layer, inputs: [randTensor([2, 7, 3], rng(p * 10 + s))] });
@@ -144,19 +238,40 @@ describe('Pooling1D', () => {
 
 describe('GlobalPooling1D', () => {
   it('max', () => {
-    expectGrad({ impl: impl('GlobalPooling1D'), layer: { ...base('GlobalMaxPooling1D'), type: 'GlobalPooling1D', mode: 'max' }, inputs: [randTensor([2, 5, 3], rng(10))] });
+    expectGrad({
+      impl: impl('GlobalPooling1D'),
+      layer: { ...base('GlobalMaxPooling1D'), type: 'GlobalPooling1D', mode: 'max' },
+      inputs: [randTensor([2, 5, 3], rng(10))],
+    });
   });
   it('avg without mask', () => {
-    expectGrad({ impl: impl('GlobalPooling1D'), layer: { ...base('GlobalAveragePooling1D'), type: 'GlobalPooling1D', mode: 'avg' }, inputs: [randTensor([2, 5, 3], rng(11))] });
+    expectGrad({
+      impl: impl('GlobalPooling1D'),
+      layer: { ...base('GlobalAveragePooling1D'), type: 'GlobalPooling1D', mode: 'avg' },
+      inputs: [randTensor([2, 5, 3], rng(11))],
+    });
   });
   it('avg with a mask (mean over valid steps)', () => {
-    const m = mask(2, 5, [[1, 1, 0, 1, 0], [0, 1, 1, 1, 1]]);
-    expectGrad({ impl: impl('GlobalPooling1D'), layer: { ...base('GlobalAveragePooling1D'), type: 'GlobalPooling1D', mode: 'avg' }, inputs: [randTensor([2, 5, 3], rng(12))], masks: [m] });
+    const m = mask(2, 5, [
+      [1, 1, 0, 1, 0],
+      [0, 1, 1, 1, 1],
+    ]);
+    expectGrad({
+      impl: impl('GlobalPooling1D'),
+      layer: { ...base('GlobalAveragePooling1D'), type: 'GlobalPooling1D', mode: 'avg' },
+      inputs: [randTensor([2, 5, 3], rng(12))],
+      masks: [m],
+    });
   });
 });
 
 describe('BatchNormalization', () => {
-  for (const [center, scale] of [[true, true], [false, true], [true, false], [false, false]]) {
+  for (const [center, scale] of [
+    [true, true],
+    [false, true],
+    [true, false],
+    [false, false],
+  ]) {
     for (const axis of [-1, 1]) {
       it(`center=${center}, scale=${scale}, axis=${axis}`, () => {
         const r = rng(20 + (center ? 1 : 0) + (scale ? 2 : 0) + axis);
@@ -169,8 +284,21 @@ describe('BatchNormalization', () => {
           randTensor([C], () => r(0.2, 2)),
         ];
         const n = params.length;
-        const layer = { ...base('BatchNormalization'), type: 'BatchNormalization' as const, axis, epsilon: 1e-3, center, scale };
-        expectGrad({ impl: impl('BatchNormalization'), layer, inputs: [randTensor(shape, r)], params, frozen: [n - 2, n - 1] });
+        const layer = {
+          ...base('BatchNormalization'),
+          type: 'BatchNormalization' as const,
+          axis,
+          epsilon: 1e-3,
+          center,
+          scale,
+        };
+        expectGrad({
+          impl: impl('BatchNormalization'),
+          layer,
+          inputs: [randTensor(shape, r)],
+          params,
+          frozen: [n - 2, n - 1],
+        });
       });
     }
   }
@@ -191,14 +319,28 @@ describe('LayerNormalization', () => {
       const r = rng(shape.length * 31 + axis.length * 7 + (center ? 1 : 0) + (scale ? 2 : 0) + axis[0]);
       const pShape = axis.map((a) => shape[a < 0 ? shape.length + a : a]);
       const params = [...(scale ? [randTensor(pShape, r)] : []), ...(center ? [randTensor(pShape, r)] : [])];
-      const layer = { ...base('LayerNormalization'), type: 'LayerNormalization' as const, axis, epsilon: 1e-3, center, scale };
+      const layer = {
+        ...base('LayerNormalization'),
+        type: 'LayerNormalization' as const,
+        axis,
+        epsilon: 1e-3,
+        center,
+        scale,
+      };
       expectGrad({ impl: impl('LayerNormalization'), layer, inputs: [randTensor(shape, r)], params });
     });
   }
 });
 
 describe('Merge', () => {
-  const modes: [MergeKind, number][] = [['Add', 3], ['Subtract', 2], ['Multiply', 3], ['Average', 3], ['Maximum', 3], ['Minimum', 2]];
+  const modes: [MergeKind, number][] = [
+    ['Add', 3],
+    ['Subtract', 2],
+    ['Multiply', 3],
+    ['Average', 3],
+    ['Maximum', 3],
+    ['Minimum', 2],
+  ];
   for (const [mode, n] of modes) {
     it(`${mode} of ${n} inputs`, () => {
       const r = rng(40 + n);
@@ -212,10 +354,20 @@ describe('Merge', () => {
       expectGrad({ impl: impl('Merge'), layer, inputs: [randTensor([2, 4], r), randTensor([2, 3, 4], r)] });
     });
   }
-  const m1 = mask(2, 4, [[1, 1, 0, 0], [1, 0, 1, 0]]);
-  const m2 = mask(2, 4, [[1, 0, 1, 0], [0, 0, 1, 1]]);
+  const m1 = mask(2, 4, [
+    [1, 1, 0, 0],
+    [1, 0, 1, 0],
+  ]);
+  const m2 = mask(2, 4, [
+    [1, 0, 1, 0],
+    [0, 0, 1, 1],
+  ]);
   for (const mode of ['Multiply', 'Maximum', 'Minimum'] as const) {
-    for (const [title, masks] of [['both masked', [m1, m2]], ['first masked', [m1, null]], ['second masked', [null, m2]]] as [string, (Mask | null)[]][]) {
+    for (const [title, masks] of [
+      ['both masked', [m1, m2]],
+      ['first masked', [m1, null]],
+      ['second masked', [null, m2]],
+    ] as [string, (Mask | null)[]][]) {
       it(`${mode}, ${title} (Keras 3 mask-aware values)`, () => {
         const r = rng(60);
         const layer = { ...base(mode), type: 'Merge' as const, mode, axis: -1 };
@@ -228,7 +380,18 @@ describe('Merge', () => {
       const r = rng(70 - axis);
       const layer = { ...base('Concatenate'), type: 'Merge' as const, mode: 'Concatenate' as const, axis };
       const s2 = axis === -1 ? [2, 3, 2] : axis === 1 ? [2, 1, 4] : [1, 3, 4];
-      expectGrad({ impl: impl('Merge'), layer, inputs: [randTensor([2, 3, 4], r), randTensor(s2, r), randTensor([2, 3, 4].map((d, a) => (a === (axis + 3) % 3 ? 1 : d)), r)] });
+      expectGrad({
+        impl: impl('Merge'),
+        layer,
+        inputs: [
+          randTensor([2, 3, 4], r),
+          randTensor(s2, r),
+          randTensor(
+            [2, 3, 4].map((d, a) => (a === (axis + 3) % 3 ? 1 : d)),
+            r,
+          ),
+        ],
+      });
     });
   }
 });
@@ -260,7 +423,10 @@ describe('the checker itself', () => {
     expect(checkLayerGradients({ impl: bad, layer, ...mk() }).maxRelErr).toBeGreaterThan(1e-2);
   });
   it('refuses a case whose loss does not depend on the input', () => {
-    const zeroKernel = { inputs: [randTensor([2, 4], r)], params: [{ shape: [4, 3], data: new Float64Array(12) }, randTensor([3], r)] };
+    const zeroKernel = {
+      inputs: [randTensor([2, 4], r)],
+      params: [{ shape: [4, 3], data: new Float64Array(12) }, randTensor([3], r)],
+    };
     expect(() => checkLayerGradients({ impl: dense, layer, ...zeroKernel })).toThrow(/does not depend/);
   });
 });

@@ -11,7 +11,10 @@ import type { Ctx } from '../src/engine/layer.js';
 import { jsKernels } from '../src/engine/kernels.js';
 import type { DType, Mask, Tensor } from '../src/engine/tensor.js';
 
-interface Arr { shape: number[]; data: number[] }
+interface Arr {
+  shape: number[];
+  data: number[];
+}
 interface GoldenCase {
   title: string;
   layer: LayerSpec;
@@ -23,7 +26,9 @@ interface GoldenCase {
   outMasks: (number[] | null)[];
 }
 
-const golden = JSON.parse(readFileSync(new URL('./fixtures/goldens/basic-layers.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+const golden = JSON.parse(readFileSync(new URL('./fixtures/goldens/basic-layers.json', import.meta.url), 'utf8')) as {
+  cases: GoldenCase[];
+};
 
 function tensor(dtype: DType, a: Arr): Tensor {
   return { shape: a.shape, data: dtype === 'float32' ? Float32Array.from(a.data) : Float64Array.from(a.data) };
@@ -31,8 +36,16 @@ function tensor(dtype: DType, a: Arr): Tensor {
 
 function run(dtype: DType, c: GoldenCase) {
   const ctx: Ctx = { dtype, kernels: jsKernels, taps: null, sink: { record() {} } };
-  const masks: (Mask | null)[] = c.masks.map((m) => (m === null ? null : { b: m.b, t: m.t, data: Uint8Array.from(m.data) }));
-  return basicLayerImpl(c.layer)!.forward(ctx, c.layer, c.params.map((p) => tensor(dtype, p)), c.inputs.map((x) => tensor(dtype, x)), masks);
+  const masks: (Mask | null)[] = c.masks.map((m) =>
+    m === null ? null : { b: m.b, t: m.t, data: Uint8Array.from(m.data) },
+  );
+  return basicLayerImpl(c.layer)!.forward(
+    ctx,
+    c.layer,
+    c.params.map((p) => tensor(dtype, p)),
+    c.inputs.map((x) => tensor(dtype, x)),
+    masks,
+  );
 }
 
 /** max |a − b| / max(1, |b|) */
@@ -45,7 +58,23 @@ function err(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('forward vs torch', () => {
   it('has cases for every non-recurrent layer type', () => {
     const types = new Set(golden.cases.map((c) => c.layer.type));
-    for (const t of ['Dense', 'TimeDistributed', 'Embedding', 'Masking', 'Conv1D', 'Pooling1D', 'GlobalPooling1D', 'BatchNormalization', 'LayerNormalization', 'Activation', 'RepeatVector', 'Flatten', 'Reshape', 'Permute', 'Merge']) {
+    for (const t of [
+      'Dense',
+      'TimeDistributed',
+      'Embedding',
+      'Masking',
+      'Conv1D',
+      'Pooling1D',
+      'GlobalPooling1D',
+      'BatchNormalization',
+      'LayerNormalization',
+      'Activation',
+      'RepeatVector',
+      'Flatten',
+      'Reshape',
+      'Permute',
+      'Merge',
+    ]) {
       expect(types.has(t as LayerSpec['type']), t).toBe(true);
     }
   });

@@ -28,7 +28,9 @@ writeFileSync(WRONG_Y, encodeNpy({ shape: [16, 210], data: new Float32Array(16 *
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let har: ModelSpec;
-beforeAll(async () => { har = await loadModelFile(HAR); });
+beforeAll(async () => {
+  har = await loadModelFile(HAR);
+});
 
 describe('edit distance and suggestions', () => {
   it('optimal string alignment distance', () => {
@@ -53,7 +55,9 @@ describe('loss names', () => {
 
   it('parseLoss suggests the closest spellings', () => {
     expect(() => parseLoss('categorical_crosentropy')).toThrow(ModelError);
-    expect(() => parseLoss('categorical_crosentropy')).toThrow(/^Loss 'categorical_crosentropy' is not supported \(did you mean 'categorical_crossentropy'\?\); expected one of mse, .*; choose a supported loss with --loss\.$/);
+    expect(() => parseLoss('categorical_crosentropy')).toThrow(
+      /^Loss 'categorical_crosentropy' is not supported \(did you mean 'categorical_crossentropy'\?\); expected one of mse, .*; choose a supported loss with --loss\.$/,
+    );
     expect(() => parseLoss('mean_squared_eror')).toThrow("(did you mean 'mean_squared_error'?)");
     expect(() => parseLoss('BinaryCrosentropy')).toThrow("(did you mean 'binary_crossentropy'?)");
     expect(() => parseLoss('focal')).toThrow(/^Loss 'focal' is not supported; expected one of/);
@@ -61,8 +65,12 @@ describe('loss names', () => {
 
   it('the data check names an unknown loss before the target shape it would cause', () => {
     const y = openData(new Uint8Array(readFileSync(WRONG_Y)), 'y.npy');
-    expect(() => fitDataToModel(har, y, 'targets', { batch: 16, losses: ['categorical_crosentropy'] })).toThrow(ModelError);
-    expect(() => fitDataToModel(har, y, 'targets', { batch: 16, losses: ['categorical_crosentropy'] })).toThrow(/^Loss 'categorical_crosentropy' is not supported \(did you mean 'categorical_crossentropy'\?\)/);
+    expect(() => fitDataToModel(har, y, 'targets', { batch: 16, losses: ['categorical_crosentropy'] })).toThrow(
+      ModelError,
+    );
+    expect(() => fitDataToModel(har, y, 'targets', { batch: 16, losses: ['categorical_crosentropy'] })).toThrow(
+      /^Loss 'categorical_crosentropy' is not supported \(did you mean 'categorical_crossentropy'\?\)/,
+    );
   });
 
   it('a loss given by its class name decides class-id targets like its canonical name', () => {
@@ -75,10 +83,28 @@ describe('loss names', () => {
 
 describe('the command line (child process)', () => {
   it('--loss misspelt, with targets of another shape: the loss is named, with a suggestion', async () => {
-    const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/rnnscope.js'), 'analyze', HAR, '--data', HAR_X, '--targets', WRONG_Y, '--loss', 'categorical_crosentropy'], { env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1' } })
-      .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    const r = await promisify(execFile)(
+      process.execPath,
+      [
+        join(ROOT, 'bin/rnnscope.js'),
+        'analyze',
+        HAR,
+        '--data',
+        HAR_X,
+        '--targets',
+        WRONG_Y,
+        '--loss',
+        'categorical_crosentropy',
+      ],
+      { env: { ...process.env, RNNSCOPE_FROM_SOURCE: '1' } },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: Loss 'categorical_crosentropy' is not supported \(did you mean 'categorical_crossentropy'\?\); expected one of /);
+    expect(r.stderr).toMatch(
+      /^error: Loss 'categorical_crosentropy' is not supported \(did you mean 'categorical_crossentropy'\?\); expected one of /,
+    );
     expect(r.stderr).not.toContain('expects (None, 6)');
   }, 60_000);
 });

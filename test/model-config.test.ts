@@ -23,7 +23,13 @@ describe('writer profiles', () => {
     ['tfjs-layers 4.22.0', 'tfjs', 0.2, 'hard_sigmoid', false, false],
   ] as const)('%s', (v, family, slope, ra, resetAfter, forces) => {
     const p = writerProfile(v);
-    expect([p.family, p.hardSigmoidSlope, p.defaultRecurrentActivation, p.defaultResetAfter, p.bidiForcesZeroOutput]).toEqual([family, slope, ra, resetAfter, forces]);
+    expect([
+      p.family,
+      p.hardSigmoidSlope,
+      p.defaultRecurrentActivation,
+      p.defaultResetAfter,
+      p.bidiForcesZeroOutput,
+    ]).toEqual([family, slope, ra, resetAfter, forces]);
   });
 });
 
@@ -40,8 +46,15 @@ describe('activations', () => {
     expect(p('gelu')).toEqual({ name: 'gelu', approximate: false });
     expect(p('gelu_new')).toEqual({ name: 'gelu', approximate: true });
     expect(p('keras.activations.relu6')).toEqual({ name: 'relu6' });
-    expect(p({ module: 'keras.activations', class_name: 'function', config: 'tanh', registered_name: 'function' })).toEqual({ name: 'tanh' });
-    expect(p({ class_name: 'ReLU', config: { max_value: 6 } })).toEqual({ name: 'relu', maxValue: 6, negativeSlope: 0, threshold: 0 });
+    expect(
+      p({ module: 'keras.activations', class_name: 'function', config: 'tanh', registered_name: 'function' }),
+    ).toEqual({ name: 'tanh' });
+    expect(p({ class_name: 'ReLU', config: { max_value: 6 } })).toEqual({
+      name: 'relu',
+      maxValue: 6,
+      negativeSlope: 0,
+      threshold: 0,
+    });
     expect(p({ class_name: 'LeakyReLU', config: { alpha: 0.1 } })).toEqual({ name: 'leaky_relu', negativeSlope: 0.1 });
     expect(() => p('foo')).toThrow(/^Activation 'foo' is not supported; expected one of linear, relu, /);
   });
@@ -49,8 +62,17 @@ describe('activations', () => {
 
 describe('losses', () => {
   test('canonical names', () => {
-    for (const s of ['mse', 'MSE', 'mean_squared_error', 'meanSquaredError', 'MeanSquaredError', 'keras.losses.mean_squared_error']) expect(canonicalLossName(s)).toBe('mse');
-    for (const s of ['bce', 'BCE', 'binary_crossentropy', 'binaryCrossentropy', 'BinaryCrossentropy']) expect(canonicalLossName(s)).toBe('binary_crossentropy');
+    for (const s of [
+      'mse',
+      'MSE',
+      'mean_squared_error',
+      'meanSquaredError',
+      'MeanSquaredError',
+      'keras.losses.mean_squared_error',
+    ])
+      expect(canonicalLossName(s)).toBe('mse');
+    for (const s of ['bce', 'BCE', 'binary_crossentropy', 'binaryCrossentropy', 'BinaryCrossentropy'])
+      expect(canonicalLossName(s)).toBe('binary_crossentropy');
     expect(canonicalLossName('sparseCategoricalCrossentropy')).toBe('sparse_categorical_crossentropy');
     expect(canonicalLossName('KLDivergence')).toBe('kl_divergence');
     expect(canonicalLossName('kullback_leibler_divergence')).toBe('kl_divergence');
@@ -60,23 +82,80 @@ describe('losses', () => {
 
   test('forms: string, Loss object, function envelope, list, dict; unknown kept with a warning', () => {
     const w: Warning[] = [];
-    expect(parseLosses({ loss: 'mae' }, ['a', 'b'], w)).toEqual([{ name: 'mae', fromLogits: false, labelSmoothing: 0 }, { name: 'mae', fromLogits: false, labelSmoothing: 0 }]);
-    expect(parseLosses({ loss: { module: 'keras.losses', class_name: 'BinaryCrossentropy', config: { name: 'binary_crossentropy', reduction: 'sum_over_batch_size', from_logits: true, label_smoothing: 0.1, axis: -1 }, registered_name: null } }, ['o'], w))
-      .toEqual([{ name: 'binary_crossentropy', fromLogits: true, labelSmoothing: 0.1 }]);
-    expect(parseLosses({ loss: { module: 'builtins', class_name: 'function', config: 'mean_squared_error', registered_name: 'function' } }, ['o'], w)).toEqual([{ name: 'mse', fromLogits: false, labelSmoothing: 0 }]);
-    expect(parseLosses({ loss: ['mse', 'categoricalCrossentropy'] }, ['a', 'b'], w)!.map((l) => l.name)).toEqual(['mse', 'categorical_crossentropy']);
+    expect(parseLosses({ loss: 'mae' }, ['a', 'b'], w)).toEqual([
+      { name: 'mae', fromLogits: false, labelSmoothing: 0 },
+      { name: 'mae', fromLogits: false, labelSmoothing: 0 },
+    ]);
+    expect(
+      parseLosses(
+        {
+          loss: {
+            module: 'keras.losses',
+            class_name: 'BinaryCrossentropy',
+            config: {
+              name: 'binary_crossentropy',
+              reduction: 'sum_over_batch_size',
+              from_logits: true,
+              label_smoothing: 0.1,
+              axis: -1,
+            },
+            registered_name: null,
+          },
+        },
+        ['o'],
+        w,
+      ),
+    ).toEqual([{ name: 'binary_crossentropy', fromLogits: true, labelSmoothing: 0.1 }]);
+    expect(
+      parseLosses(
+        {
+          loss: {
+            module: 'builtins',
+            class_name: 'function',
+            config: 'mean_squared_error',
+            registered_name: 'function',
+          },
+        },
+        ['o'],
+        w,
+      ),
+    ).toEqual([{ name: 'mse', fromLogits: false, labelSmoothing: 0 }]);
+    expect(parseLosses({ loss: ['mse', 'categoricalCrossentropy'] }, ['a', 'b'], w)!.map((l) => l.name)).toEqual([
+      'mse',
+      'categorical_crossentropy',
+    ]);
     expect(parseLosses({ loss: { b: 'mae' } }, ['a', 'b'], w)!.map((l) => l.name)).toEqual(['none', 'mae']);
     expect(w).toEqual([]);
-    expect(parseLosses({ loss: { class_name: 'SparseCategoricalCrossentropy', config: { reduction: 'sum', from_logits: true } } }, ['o'], w)).toEqual([{ name: 'sparse_categorical_crossentropy', fromLogits: true, labelSmoothing: 0 }]);
-    expect(parseLosses({ loss: 'my_loss' }, ['o'], w)).toEqual([{ name: 'my_loss', fromLogits: false, labelSmoothing: 0 }]);
+    expect(
+      parseLosses(
+        { loss: { class_name: 'SparseCategoricalCrossentropy', config: { reduction: 'sum', from_logits: true } } },
+        ['o'],
+        w,
+      ),
+    ).toEqual([{ name: 'sparse_categorical_crossentropy', fromLogits: true, labelSmoothing: 0 }]);
+    expect(parseLosses({ loss: 'my_loss' }, ['o'], w)).toEqual([
+      { name: 'my_loss', fromLogits: false, labelSmoothing: 0 },
+    ]);
     expect(w.map((x) => x.code)).toEqual(['loss-reduction', 'unknown-loss']);
     expect(parseLosses(null, ['o'], w)).toBeNull();
     expect(parseLosses({ metrics: [] }, ['o'], w)).toBeNull();
   });
 
   test('optimizer', () => {
-    expect(parseOptimizer({ optimizer_config: { class_name: 'RMSprop', config: { lr: 0.001 } } })).toEqual({ className: 'RMSprop', config: { lr: 0.001 } });
-    expect(parseOptimizer({ optimizer: { module: 'keras.optimizers', class_name: 'Adam', config: { learning_rate: 0.001 }, registered_name: null } })).toEqual({ className: 'Adam', config: { learning_rate: 0.001 } });
+    expect(parseOptimizer({ optimizer_config: { class_name: 'RMSprop', config: { lr: 0.001 } } })).toEqual({
+      className: 'RMSprop',
+      config: { lr: 0.001 },
+    });
+    expect(
+      parseOptimizer({
+        optimizer: {
+          module: 'keras.optimizers',
+          class_name: 'Adam',
+          config: { learning_rate: 0.001 },
+          registered_name: null,
+        },
+      }),
+    ).toEqual({ className: 'Adam', config: { learning_rate: 0.001 } });
     expect(parseOptimizer({ optimizer: 'sgd' })).toEqual({ className: 'sgd', config: {} });
     expect(parseOptimizer({})).toBeNull();
   });

@@ -17,7 +17,10 @@ export function readJson(path: string): any {
 
 export function kerasZip(path: string): { config: any; metadata: any } {
   const files = unzipSync(new Uint8Array(readFileSync(path)));
-  return { config: JSON.parse(strFromU8(files['config.json']!)), metadata: JSON.parse(strFromU8(files['metadata.json']!)) };
+  return {
+    config: JSON.parse(strFromU8(files['config.json']!)),
+    metadata: JSON.parse(strFromU8(files['metadata.json']!)),
+  };
 }
 
 let ready: Promise<unknown> | null = null;
@@ -35,7 +38,9 @@ function attr(obj: { attrs: Record<string, { value: unknown }> }, key: string): 
 }
 
 /** Root attributes of a full-model .h5: model_config / training_config parsed, keras_version, backend. */
-export async function h5ModelAttrs(path: string): Promise<{ modelConfig: any; trainingConfig: any; kerasVersion: string; backend: string | null }> {
+export async function h5ModelAttrs(
+  path: string,
+): Promise<{ modelConfig: any; trainingConfig: any; kerasVersion: string; backend: string | null }> {
   const lib = await h5();
   const f = new lib.File(path, 'r');
   try {
@@ -52,8 +57,12 @@ export async function h5ModelAttrs(path: string): Promise<{ modelConfig: any; tr
   }
 }
 
-/** The arrays of one layer group, in `weight_names` order (model_weights/ for full models, root for weights-only files). */
-export async function h5LayerArrays(path: string, layer: string): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
+/** The arrays of one layer group, in `weight_names` order (model_weights/ for full models, root for weights-only
+ * files). */
+export async function h5LayerArrays(
+  path: string,
+  layer: string,
+): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
   const lib = await h5();
   const f = new lib.File(path, 'r');
   try {
@@ -84,28 +93,61 @@ export async function h5Dataset(path: string, dataset: string): Promise<{ shape:
 // ---------------------------------------------------------------- synthetic configs in each writer's spelling
 
 export type Writer = 'keras1' | 'keras2' | 'keras3' | 'tfjs';
-export const VERSION: Record<Writer, string> = { keras1: '1.2.2', keras2: '2.2.4', keras3: '3.10.0', tfjs: 'tfjs-layers 4.22.0' };
+export const VERSION: Record<Writer, string> = {
+  keras1: '1.2.2',
+  keras2: '2.2.4',
+  keras3: '3.10.0',
+  tfjs: 'tfjs-layers 4.22.0',
+};
 
 /**
  * A Sequential model config as `writer` saves it: Keras 1 a bare list with batch_input_shape on the first
  * layer; Keras 2 / TF.js `{name, layers}` with batch_input_shape on the first layer; Keras 3 the serialized
  * envelope with an InputLayer(batch_shape) and DTypePolicy objects.
  */
-export function sequential(writer: Writer, input: (number | null)[], layers: { class_name: string; config: Record<string, unknown> }[]): unknown {
+export function sequential(
+  writer: Writer,
+  input: (number | null)[],
+  layers: { class_name: string; config: Record<string, unknown> }[],
+): unknown {
   if (writer === 'keras3') {
     const policy = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
     return {
-      module: 'keras', class_name: 'Sequential', registered_name: null,
+      module: 'keras',
+      class_name: 'Sequential',
+      registered_name: null,
       config: {
-        name: 'sequential', trainable: true, dtype: policy,
+        name: 'sequential',
+        trainable: true,
+        dtype: policy,
         layers: [
-          { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: input, dtype: 'float32', sparse: false, ragged: false, name: 'input_layer' }, registered_name: null },
-          ...layers.map((l) => ({ module: 'keras.layers', class_name: l.class_name, config: { trainable: true, dtype: policy, ...l.config }, registered_name: null })),
+          {
+            module: 'keras.layers',
+            class_name: 'InputLayer',
+            config: { batch_shape: input, dtype: 'float32', sparse: false, ragged: false, name: 'input_layer' },
+            registered_name: null,
+          },
+          ...layers.map((l) => ({
+            module: 'keras.layers',
+            class_name: l.class_name,
+            config: { trainable: true, dtype: policy, ...l.config },
+            registered_name: null,
+          })),
         ],
         build_input_shape: input,
       },
     };
   }
-  const ls = layers.map((l, i) => ({ class_name: l.class_name, config: { trainable: true, ...(writer === 'keras1' ? {} : { dtype: 'float32' }), ...l.config, ...(i === 0 ? { batch_input_shape: input } : {}) } }));
-  return writer === 'keras1' ? { class_name: 'Sequential', config: ls } : { class_name: 'Sequential', config: { name: 'sequential', layers: ls } };
+  const ls = layers.map((l, i) => ({
+    class_name: l.class_name,
+    config: {
+      trainable: true,
+      ...(writer === 'keras1' ? {} : { dtype: 'float32' }),
+      ...l.config,
+      ...(i === 0 ? { batch_input_shape: input } : {}),
+    },
+  }));
+  return writer === 'keras1'
+    ? { class_name: 'Sequential', config: ls }
+    : { class_name: 'Sequential', config: { name: 'sequential', layers: ls } };
 }

@@ -21,9 +21,26 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const dtype = { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null };
 
 /** Keras 3 layer entries as model.save() writes them. */
-const activation = (i: number) => ({ module: 'keras.layers', class_name: 'Activation', config: { name: `activation_${i}`, trainable: true, dtype, activation: 'tanh' }, registered_name: null, build_config: { input_shape: [null, 1] } });
-const dense = (name: string) => ({ module: 'keras.layers', class_name: 'Dense', config: { name, trainable: true, dtype, units: 1, activation: 'linear', use_bias: true }, registered_name: null, build_config: { input_shape: [null, 1] } });
-const input = { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 1], dtype: 'float32', sparse: false, name: 'input_layer' }, registered_name: null };
+const activation = (i: number) => ({
+  module: 'keras.layers',
+  class_name: 'Activation',
+  config: { name: `activation_${i}`, trainable: true, dtype, activation: 'tanh' },
+  registered_name: null,
+  build_config: { input_shape: [null, 1] },
+});
+const dense = (name: string) => ({
+  module: 'keras.layers',
+  class_name: 'Dense',
+  config: { name, trainable: true, dtype, units: 1, activation: 'linear', use_bias: true },
+  registered_name: null,
+  build_config: { input_shape: [null, 1] },
+});
+const input = {
+  module: 'keras.layers',
+  class_name: 'InputLayer',
+  config: { batch_shape: [null, 1], dtype: 'float32', sparse: false, name: 'input_layer' },
+  registered_name: null,
+};
 
 let weightsH5: Uint8Array | null = null;
 /** model.weights.h5 of a Sequential whose only weighted layer is one Dense(1) on 1 feature (kernel 0.5, bias 0.25). */
@@ -46,7 +63,12 @@ async function chainKeras(n: number): Promise<Uint8Array> {
   const layers: unknown[] = [input];
   for (let i = 0; i < n; i++) layers.push(activation(i));
   layers.push(dense('dense'));
-  const config = { module: 'keras', class_name: 'Sequential', config: { name: 'sequential', trainable: true, dtype, layers }, registered_name: null };
+  const config = {
+    module: 'keras',
+    class_name: 'Sequential',
+    config: { name: 'sequential', trainable: true, dtype, layers },
+    registered_name: null,
+  };
   return zipSync({
     'metadata.json': [enc('{"keras_version": "3.5.0", "date_saved": "2024-06-11@12:00:00"}'), { level: 0 }],
     'config.json': [enc(JSON.stringify(config)), { level: 6 }],
@@ -69,7 +91,9 @@ describe('10^5 layers load in time linear in the layer count', () => {
     await timedLoad(await chainKeras(100)); // warm up h5wasm and the JIT
     const a = await timedLoad(small);
     const b = await timedLoad(big);
-    console.log(`model-large: 2×10^4 layers ${a.ms.toFixed(0)} ms, 10^5 layers ${b.ms.toFixed(0)} ms (${(b.ms / a.ms).toFixed(1)}×)`);
+    console.log(
+      `model-large: 2×10^4 layers ${a.ms.toFixed(0)} ms, 10^5 layers ${b.ms.toFixed(0)} ms (${(b.ms / a.ms).toFixed(1)}×)`,
+    );
     expect(b.m.layers.length).toBe(100_002);
     expect(b.m.weights.get('dense/kernel')!.data[0]).toBe(0.5);
     expect(b.m.weights.get('dense/bias')!.data[0]).toBe(0.25);
@@ -94,7 +118,15 @@ describe('10^5 layers load in time linear in the layer count', () => {
       vars: (p) => {
         const i = p === 'layers/dense' ? 0 : Number(p.slice('layers/dense_'.length));
         return [
-          { name: `${p}/vars/0`, shape: [1, 1], bytes: 4, read: () => { reads.push(p); return [i]; } },
+          {
+            name: `${p}/vars/0`,
+            shape: [1, 1],
+            bytes: 4,
+            read: () => {
+              reads.push(p);
+              return [i];
+            },
+          },
           { name: `${p}/vars/1`, shape: [1], bytes: 4, read: () => [-i] },
         ];
       },
@@ -111,34 +143,68 @@ describe('10^5 layers load in time linear in the layer count', () => {
 
   it('a functional chain listed in reverse order builds like the same chain in order (Keras pass semantics), linearly', () => {
     const n = 20_000;
-    const entry = (i: number) => ({ class_name: 'Activation', name: `a${i}`, config: { name: `a${i}`, activation: 'tanh' }, inbound_nodes: [[[i === 0 ? 'in' : `a${i - 1}`, 0, 0, {}]]] });
+    const entry = (i: number) => ({
+      class_name: 'Activation',
+      name: `a${i}`,
+      config: { name: `a${i}`, activation: 'tanh' },
+      inbound_nodes: [[[i === 0 ? 'in' : `a${i - 1}`, 0, 0, {}]]],
+    });
     const mk = (reverse: boolean) => {
       const body = Array.from({ length: n }, (_, i) => entry(i));
       if (reverse) body.reverse();
-      return { class_name: 'Model', config: { name: 'f', layers: [{ class_name: 'InputLayer', name: 'in', config: { name: 'in', batch_input_shape: [null, 3] }, inbound_nodes: [] }, ...body], input_layers: [['in', 0, 0]], output_layers: [[`a${n - 1}`, 0, 0]] } };
+      return {
+        class_name: 'Model',
+        config: {
+          name: 'f',
+          layers: [
+            {
+              class_name: 'InputLayer',
+              name: 'in',
+              config: { name: 'in', batch_input_shape: [null, 3] },
+              inbound_nodes: [],
+            },
+            ...body,
+          ],
+          input_layers: [['in', 0, 0]],
+          output_layers: [[`a${n - 1}`, 0, 0]],
+        },
+      };
     };
     const t0 = performance.now();
     const fwd = buildModel(mk(false), { kerasVersion: '2.2.4', format: 'keras-h5', source: 'f.h5' });
     const t1 = performance.now();
     const rev = buildModel(mk(true), { kerasVersion: '2.2.4', format: 'keras-h5', source: 'r.h5' });
     const t2 = performance.now();
-    console.log(`model-large: functional chain of 2×10^4, in order ${(t1 - t0).toFixed(0)} ms, reversed ${(t2 - t1).toFixed(0)} ms`);
+    console.log(
+      `model-large: functional chain of 2×10^4, in order ${(t1 - t0).toFixed(0)} ms, reversed ${(t2 - t1).toFixed(0)} ms`,
+    );
     // The reversed config needs one Keras pass per layer (2×10^4 passes of 2×10^4 entries before).
-    expect(rev.nodes.map((nd) => rev.layers[nd.layer]!.name)).toEqual(fwd.nodes.map((nd) => fwd.layers[nd.layer]!.name));
+    expect(rev.nodes.map((nd) => rev.layers[nd.layer]!.name)).toEqual(
+      fwd.nodes.map((nd) => fwd.layers[nd.layer]!.name),
+    );
     expect(t2 - t1).toBeLessThan(Math.max(20 * (t1 - t0), 5_000));
   }, 120_000);
 });
 
 describe('declared sizes no tensor could hold are refused when the model is built', () => {
-  const seq = (steps: number, units = 4) => ({ class_name: 'Sequential', config: [
-    { class_name: 'LSTM', config: { name: 'lstm_1', units, batch_input_shape: [null, steps, 3], return_sequences: true } },
-    { class_name: 'Dense', config: { name: 'dense_1', units: 1 } },
-  ] });
-  const build = (cfg: unknown) => () => buildModel(cfg, { kerasVersion: '2.2.4', format: 'keras-h5', source: 'steps.h5' });
+  const seq = (steps: number, units = 4) => ({
+    class_name: 'Sequential',
+    config: [
+      {
+        class_name: 'LSTM',
+        config: { name: 'lstm_1', units, batch_input_shape: [null, steps, 3], return_sequences: true },
+      },
+      { class_name: 'Dense', config: { name: 'dense_1', units: 1 } },
+    ],
+  });
+  const build = (cfg: unknown) => () =>
+    buildModel(cfg, { kerasVersion: '2.2.4', format: 'keras-h5', source: 'steps.h5' });
 
   it('10^15 steps: a ModelError naming the layer, its shape and the limit (was "Invalid typed array length" in analyze)', () => {
     expect(build(seq(1e15))).toThrow(ModelError);
-    expect(build(seq(1e15))).toThrow("Layer 'lstm_1_input' (InputLayer) outputs shape (None, 1000000000000000, 3), 3000000000000000 values per sample; expected at most 134217728 (2^27, 1 GiB of float64) per sample; the config's input shape or layer sizes are damaged or too large for rnnscope.");
+    expect(build(seq(1e15))).toThrow(
+      "Layer 'lstm_1_input' (InputLayer) outputs shape (None, 1000000000000000, 3), 3000000000000000 values per sample; expected at most 134217728 (2^27, 1 GiB of float64) per sample; the config's input shape or layer sizes are damaged or too large for rnnscope.",
+    );
     try {
       build(seq(1e15))();
     } catch (e) {
@@ -147,7 +213,9 @@ describe('declared sizes no tensor could hold are refused when the model is buil
   });
 
   it('a layer whose output alone is too large is named; the largest allowed sample builds', () => {
-    expect(build(seq(1000, 2 ** 20))).toThrow(/^Layer 'lstm_1' \(LSTM\) outputs shape \(None, 1000, 1048576\), 1048576000 values per sample; expected at most 134217728/);
+    expect(build(seq(1000, 2 ** 20))).toThrow(
+      /^Layer 'lstm_1' \(LSTM\) outputs shape \(None, 1000, 1048576\), 1048576000 values per sample; expected at most 134217728/,
+    );
     const m = build(seq(MAX_SAMPLE_VALUES / 4, 2))();
     expect(m.tensors[m.inputs[0]!]!.shape).toEqual([null, MAX_SAMPLE_VALUES / 4, 3]);
   });

@@ -75,10 +75,13 @@ function readNpyF4(path: string): Float32Array {
 
 /** data/sequences/<i>.csv: 4 rows × 13 ';'-separated columns; the model reads the first 12. */
 function readStackedSequences(dir: string, n: number): Ref['x'] {
-  const T = 4, F = 12;
+  const T = 4,
+    F = 12;
   const data = new Float32Array(n * T * F);
   for (let i = 0; i < n; i++) {
-    const rows = readFileSync(join(CORPUS, dir, 'data', 'sequences', `${i}.csv`), 'utf8').trim().split('\n');
+    const rows = readFileSync(join(CORPUS, dir, 'data', 'sequences', `${i}.csv`), 'utf8')
+      .trim()
+      .split('\n');
     expect(rows).toHaveLength(T);
     rows.forEach((row, t) => {
       const cols = row.split(';').map(Number);
@@ -101,7 +104,9 @@ function checkPredictions(label: string, model: ModelSpec, ref: Ref): void {
     const loss = model.meta.loss;
     expect(loss?.map((l) => l.name)).toEqual(['mse']);
     const r = lossAndGrads(model, [ref.x], [ref.target], {
-      losses: loss!, flavor: lossFlavor(model.meta.kerasVersion, model.meta.format), dtype: 'float32',
+      losses: loss!,
+      flavor: lossFlavor(model.meta.kerasVersion, model.meta.format),
+      dtype: 'float32',
     });
     expect(log.note(`keras/${label}/mse loss`, relErr([r.loss], [ref.loss]))).toBeLessThan(TOL);
   }
@@ -112,7 +117,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  console.log(`Keras oracle, worst norm-wise relative error (rnnscope float32 vs Keras's saved predictions):\n${log.table()}`);
+  console.log(
+    `Keras oracle, worst norm-wise relative error (rnnscope float32 vs Keras's saved predictions):\n${log.table()}`,
+  );
 });
 
 describe("Keras's own predictions (float32, rel. err < 1e-5)", () => {
@@ -129,7 +136,9 @@ describe("Keras's own predictions (float32, rel. err < 1e-5)", () => {
     });
     it(`${label}: to_json() config + weights-only .h5`, async () => {
       const ref = readInputsAndOutputs(dir, `${stem}_inputs_and_outputs.h5`);
-      const model = await loadModelFile(join(CORPUS, dir, `${stem}_config.json`), { weights: join(CORPUS, dir, `${stem}_weights.h5`) });
+      const model = await loadModelFile(join(CORPUS, dir, `${stem}_config.json`), {
+        weights: join(CORPUS, dir, `${stem}_weights.h5`),
+      });
       // No training_config in a to_json() architecture: predictions only.
       checkPredictions(label, model, { x: ref.x, pred: ref.pred });
     });
@@ -140,7 +149,9 @@ describe("Keras's own predictions (float32, rel. err < 1e-5)", () => {
     const pred = readNpyF4(join(CORPUS, dir, 'predictions.npy'));
     expect(pred.length).toBe(283);
     const x = readStackedSequences(dir, pred.length);
-    const model = await loadModelFile(join(CORPUS, dir, 'lstm_th_keras_2_config.json'), { weights: join(CORPUS, dir, 'lstm_th_keras_2_weights.h5') });
+    const model = await loadModelFile(join(CORPUS, dir, 'lstm_th_keras_2_config.json'), {
+      weights: join(CORPUS, dir, 'lstm_th_keras_2_weights.h5'),
+    });
     checkPredictions('k2 stacked LSTM', model, { x, pred });
   });
 });

@@ -40,47 +40,135 @@ const log = new ErrorLog();
 type Cfg = { class_name: string; config: Record<string, unknown> };
 type Kind = 'LSTM' | 'GRU' | 'SimpleRNN';
 
-const glorot = { class_name: 'VarianceScaling', config: { scale: 1.0, mode: 'fan_avg', distribution: 'uniform', seed: null } };
+const glorot = {
+  class_name: 'VarianceScaling',
+  config: { scale: 1.0, mode: 'fan_avg', distribution: 'uniform', seed: null },
+};
 const orthogonal = { class_name: 'Orthogonal', config: { gain: 1.0, seed: null } };
 const zerosInit = { class_name: 'Zeros', config: {} };
-const noReg = { kernel_regularizer: null, bias_regularizer: null, activity_regularizer: null, kernel_constraint: null, bias_constraint: null };
+const noReg = {
+  kernel_regularizer: null,
+  bias_regularizer: null,
+  activity_regularizer: null,
+  kernel_constraint: null,
+  bias_constraint: null,
+};
 
-function rnn(kind: Kind, name: string, units: number, o: { recurrent_activation?: string; activation?: string; return_sequences?: boolean; go_backwards?: boolean } = {}): Cfg {
+function rnn(
+  kind: Kind,
+  name: string,
+  units: number,
+  o: { recurrent_activation?: string; activation?: string; return_sequences?: boolean; go_backwards?: boolean } = {},
+): Cfg {
   const config: Record<string, unknown> = {
-    name, trainable: true, return_sequences: o.return_sequences ?? false, return_state: false,
-    go_backwards: o.go_backwards ?? false, stateful: false, unroll: false, units, activation: o.activation ?? 'tanh',
+    name,
+    trainable: true,
+    return_sequences: o.return_sequences ?? false,
+    return_state: false,
+    go_backwards: o.go_backwards ?? false,
+    stateful: false,
+    unroll: false,
+    units,
+    activation: o.activation ?? 'tanh',
   };
   if (kind !== 'SimpleRNN') config['recurrent_activation'] = o.recurrent_activation ?? 'hard_sigmoid';
-  Object.assign(config, { use_bias: true, kernel_initializer: glorot, recurrent_initializer: orthogonal, bias_initializer: zerosInit });
+  Object.assign(config, {
+    use_bias: true,
+    kernel_initializer: glorot,
+    recurrent_initializer: orthogonal,
+    bias_initializer: zerosInit,
+  });
   if (kind === 'LSTM') config['unit_forget_bias'] = true;
-  Object.assign(config, noReg, { recurrent_regularizer: null, recurrent_constraint: null, dropout: 0.0, recurrent_dropout: 0.0 });
+  Object.assign(config, noReg, {
+    recurrent_regularizer: null,
+    recurrent_constraint: null,
+    dropout: 0.0,
+    recurrent_dropout: 0.0,
+  });
   if (kind !== 'SimpleRNN') config['implementation'] = 1;
   if (kind === 'GRU') config['reset_after'] = false;
   return { class_name: kind, config };
 }
 const dense = (name: string, units: number, activation = 'linear'): Cfg => ({
-  class_name: 'Dense', config: { name, trainable: true, units, activation, use_bias: true, kernel_initializer: glorot, bias_initializer: zerosInit, ...noReg },
+  class_name: 'Dense',
+  config: {
+    name,
+    trainable: true,
+    units,
+    activation,
+    use_bias: true,
+    kernel_initializer: glorot,
+    bias_initializer: zerosInit,
+    ...noReg,
+  },
 });
-const td = (name: string, inner: Cfg): Cfg => ({ class_name: 'TimeDistributed', config: { name, trainable: true, layer: inner } });
-const bidi = (name: string, inner: Cfg, merge_mode: 'concat' | 'sum' | 'ave' | 'mul'): Cfg => ({ class_name: 'Bidirectional', config: { name, trainable: true, layer: inner, merge_mode } });
+const td = (name: string, inner: Cfg): Cfg => ({
+  class_name: 'TimeDistributed',
+  config: { name, trainable: true, layer: inner },
+});
+const bidi = (name: string, inner: Cfg, merge_mode: 'concat' | 'sum' | 'ave' | 'mul'): Cfg => ({
+  class_name: 'Bidirectional',
+  config: { name, trainable: true, layer: inner, merge_mode },
+});
 const masking = (name: string): Cfg => ({ class_name: 'Masking', config: { name, trainable: true, mask_value: 0.0 } });
 const embedding = (name: string, input_dim: number, output_dim: number, mask_zero: boolean, T: number): Cfg => ({
-  class_name: 'Embedding', config: { name, trainable: true, input_dim, output_dim, embeddings_initializer: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: null } }, embeddings_regularizer: null, activity_regularizer: null, embeddings_constraint: null, mask_zero, input_length: T },
+  class_name: 'Embedding',
+  config: {
+    name,
+    trainable: true,
+    input_dim,
+    output_dim,
+    embeddings_initializer: { class_name: 'RandomUniform', config: { minval: -0.05, maxval: 0.05, seed: null } },
+    embeddings_regularizer: null,
+    activity_regularizer: null,
+    embeddings_constraint: null,
+    mask_zero,
+    input_length: T,
+  },
 });
-const conv1d = (name: string, filters: number, kernel_size: number, padding: 'valid' | 'same', activation: string): Cfg => ({
-  class_name: 'Conv1D', config: { name, trainable: true, filters, kernel_size: [kernel_size], strides: [1], padding, data_format: 'channels_last', dilation_rate: [1], activation, use_bias: true, kernel_initializer: glorot, bias_initializer: zerosInit, ...noReg },
+const conv1d = (
+  name: string,
+  filters: number,
+  kernel_size: number,
+  padding: 'valid' | 'same',
+  activation: string,
+): Cfg => ({
+  class_name: 'Conv1D',
+  config: {
+    name,
+    trainable: true,
+    filters,
+    kernel_size: [kernel_size],
+    strides: [1],
+    padding,
+    data_format: 'channels_last',
+    dilation_rate: [1],
+    activation,
+    use_bias: true,
+    kernel_initializer: glorot,
+    bias_initializer: zerosInit,
+    ...noReg,
+  },
 });
 const pool = (cls: 'MaxPooling1D' | 'AveragePooling1D', name: string, size: number): Cfg => ({
-  class_name: cls, config: { name, trainable: true, pool_size: [size], padding: 'valid', strides: [size], data_format: 'channels_last' },
+  class_name: cls,
+  config: { name, trainable: true, pool_size: [size], padding: 'valid', strides: [size], data_format: 'channels_last' },
 });
 
 /** The first layer carries batch_input_shape and dtype, as Keras 2 Sequential configs do. */
 function first(cfg: Cfg, batchInputShape: (number | null)[]): Cfg {
-  return { class_name: cfg.class_name, config: { batch_input_shape: batchInputShape, dtype: 'float32', ...cfg.config } };
+  return {
+    class_name: cfg.class_name,
+    config: { batch_input_shape: batchInputShape, dtype: 'float32', ...cfg.config },
+  };
 }
 
 type LossName = 'mse' | 'categorical_crossentropy' | 'sparse_categorical_crossentropy';
-const TFJS_LOSS: Record<LossName, string> = { mse: 'meanSquaredError', categorical_crossentropy: 'categoricalCrossentropy', sparse_categorical_crossentropy: 'sparseCategoricalCrossentropy' };
+const TFJS_LOSS: Record<LossName, string> = {
+  mse: 'meanSquaredError',
+  categorical_crossentropy: 'categoricalCrossentropy',
+  sparse_categorical_crossentropy: 'sparseCategoricalCrossentropy',
+};
 
 interface Case {
   name: string;
@@ -95,53 +183,210 @@ interface Case {
   loss: LossName;
 }
 
-const B = 3, T = 6, F = 3;
+const B = 3,
+  T = 6,
+  F = 3;
 const seqIn = [B, T, F];
 const cases: Case[] = [
-  { name: 'LSTM(sigmoid) → Dense, mse', kind: 'LSTM', input: seqIn, loss: 'mse',
-    layers: [first(rnn('LSTM', 'lstm_1', 4, { recurrent_activation: 'sigmoid' }), [null, T, F]), dense('dense_1', 2)] },
-  { name: 'LSTM(hard_sigmoid) → Dense(softmax), categorical_crossentropy', kind: 'LSTM', input: seqIn, loss: 'categorical_crossentropy',
-    layers: [first(rnn('LSTM', 'lstm_1', 4), [null, T, F]), dense('dense_1', 3, 'softmax')] },
-  { name: 'GRU(reset_after=False, hard_sigmoid) → Dense, mse', kind: 'GRU', input: seqIn, loss: 'mse',
-    layers: [first(rnn('GRU', 'gru_1', 4), [null, T, F]), dense('dense_1', 2)] },
-  { name: 'GRU(reset_after=False, sigmoid) → Dense(softmax), sparse_categorical_crossentropy', kind: 'GRU', input: seqIn, loss: 'sparse_categorical_crossentropy',
-    layers: [first(rnn('GRU', 'gru_1', 4, { recurrent_activation: 'sigmoid' }), [null, T, F]), dense('dense_1', 3, 'softmax')] },
-  { name: 'SimpleRNN(tanh) → Dense, mse', kind: 'SimpleRNN', input: seqIn, loss: 'mse',
-    layers: [first(rnn('SimpleRNN', 'simple_rnn_1', 4), [null, T, F]), dense('dense_1', 2)] },
-  { name: 'stacked LSTM(seq) → GRU(seq) → SimpleRNN → Dense, mse', kind: 'stacked', input: seqIn, loss: 'mse',
-    layers: [first(rnn('LSTM', 'lstm_1', 4, { return_sequences: true }), [null, T, F]), rnn('GRU', 'gru_1', 3, { return_sequences: true }), rnn('SimpleRNN', 'simple_rnn_1', 3), dense('dense_1', 2)] },
-  { name: 'Bidirectional(LSTM, concat, seq) → TimeDistributed(Dense), mse', kind: 'Bidirectional', input: seqIn, loss: 'mse',
-    layers: [first(bidi('bidirectional_1', rnn('LSTM', 'lstm_1', 3, { return_sequences: true }), 'concat'), [null, T, F]), td('time_distributed_1', dense('dense_1', 2))] },
-  { name: 'Bidirectional(LSTM, sum) → Dense, mse', kind: 'Bidirectional', input: seqIn, loss: 'mse',
-    layers: [first(bidi('bidirectional_1', rnn('LSTM', 'lstm_1', 3), 'sum'), [null, T, F]), dense('dense_1', 2)] },
-  { name: 'Bidirectional(GRU, ave) → Dense, mse', kind: 'Bidirectional', input: seqIn, loss: 'mse',
-    layers: [first(bidi('bidirectional_1', rnn('GRU', 'gru_1', 3), 'ave'), [null, T, F]), dense('dense_1', 2)] },
-  { name: 'Bidirectional(SimpleRNN, mul, seq) → TimeDistributed(Dense softmax), categorical_crossentropy', kind: 'Bidirectional', input: seqIn, loss: 'categorical_crossentropy',
-    layers: [first(bidi('bidirectional_1', rnn('SimpleRNN', 'simple_rnn_1', 3, { return_sequences: true }), 'mul'), [null, T, F]), td('time_distributed_1', dense('dense_1', 3, 'softmax'))] },
-  { name: 'LSTM(go_backwards, seq) → TimeDistributed(Dense), mse', kind: 'go_backwards', input: seqIn, loss: 'mse',
-    layers: [first(rnn('LSTM', 'lstm_1', 4, { go_backwards: true, return_sequences: true }), [null, T, F]), td('time_distributed_1', dense('dense_1', 2))] },
-  { name: 'GRU(go_backwards) → Dense, mse', kind: 'go_backwards', input: seqIn, loss: 'mse',
-    layers: [first(rnn('GRU', 'gru_1', 4, { go_backwards: true }), [null, T, F]), dense('dense_1', 2)] },
-  { name: 'Masking → LSTM(seq) → TimeDistributed(Dense), mse', kind: 'Masking', input: seqIn, loss: 'mse',
-    zeroSteps: [[0, 4], [0, 5], [1, 2], [2, 0]],
-    layers: [first(masking('masking_1'), [null, T, F]), rnn('LSTM', 'lstm_1', 4, { return_sequences: true }), td('time_distributed_1', dense('dense_1', 2))] },
-  { name: 'Masking → Bidirectional(GRU, concat) → Dense, mse', kind: 'Masking', input: seqIn, loss: 'mse',
-    zeroSteps: [[0, 5], [1, 0], [1, 3], [2, 4], [2, 5]],
-    layers: [first(masking('masking_1'), [null, T, F]), bidi('bidirectional_1', rnn('GRU', 'gru_1', 3), 'concat'), dense('dense_1', 2)] },
-  { name: 'Embedding(mask_zero) → LSTM → Dense(softmax), sparse_categorical_crossentropy', kind: 'Embedding', input: [B, T], vocab: 7, loss: 'sparse_categorical_crossentropy',
-    zeroSteps: [[0, 4], [0, 5], [2, 5]],
-    layers: [first(embedding('embedding_1', 7, 4, true, T), [null, T]), rnn('LSTM', 'lstm_1', 4), dense('dense_1', 3, 'softmax')] },
-  { name: 'Embedding → SimpleRNN(seq) → TimeDistributed(Dense), mse', kind: 'Embedding', input: [B, T], vocab: 5, loss: 'mse',
-    layers: [first(embedding('embedding_1', 5, 3, false, T), [null, T]), rnn('SimpleRNN', 'simple_rnn_1', 4, { return_sequences: true }), td('time_distributed_1', dense('dense_1', 2))] },
-  { name: 'Conv1D(valid) → MaxPooling1D → LSTM → Dense, mse', kind: 'Conv1D', input: [B, 8, F], loss: 'mse',
-    layers: [first(conv1d('conv1d_1', 4, 3, 'valid', 'tanh'), [null, 8, F]), pool('MaxPooling1D', 'max_pooling1d_1', 2), rnn('LSTM', 'lstm_1', 3), dense('dense_1', 2)] },
-  { name: 'Conv1D(same) → AveragePooling1D → GRU → Dense(softmax), categorical_crossentropy', kind: 'Conv1D', input: [B, 8, F], loss: 'categorical_crossentropy',
-    layers: [first(conv1d('conv1d_1', 4, 3, 'same', 'tanh'), [null, 8, F]), pool('AveragePooling1D', 'average_pooling1d_1', 2), rnn('GRU', 'gru_1', 3), dense('dense_1', 3, 'softmax')] },
+  {
+    name: 'LSTM(sigmoid) → Dense, mse',
+    kind: 'LSTM',
+    input: seqIn,
+    loss: 'mse',
+    layers: [first(rnn('LSTM', 'lstm_1', 4, { recurrent_activation: 'sigmoid' }), [null, T, F]), dense('dense_1', 2)],
+  },
+  {
+    name: 'LSTM(hard_sigmoid) → Dense(softmax), categorical_crossentropy',
+    kind: 'LSTM',
+    input: seqIn,
+    loss: 'categorical_crossentropy',
+    layers: [first(rnn('LSTM', 'lstm_1', 4), [null, T, F]), dense('dense_1', 3, 'softmax')],
+  },
+  {
+    name: 'GRU(reset_after=False, hard_sigmoid) → Dense, mse',
+    kind: 'GRU',
+    input: seqIn,
+    loss: 'mse',
+    layers: [first(rnn('GRU', 'gru_1', 4), [null, T, F]), dense('dense_1', 2)],
+  },
+  {
+    name: 'GRU(reset_after=False, sigmoid) → Dense(softmax), sparse_categorical_crossentropy',
+    kind: 'GRU',
+    input: seqIn,
+    loss: 'sparse_categorical_crossentropy',
+    layers: [
+      first(rnn('GRU', 'gru_1', 4, { recurrent_activation: 'sigmoid' }), [null, T, F]),
+      dense('dense_1', 3, 'softmax'),
+    ],
+  },
+  {
+    name: 'SimpleRNN(tanh) → Dense, mse',
+    kind: 'SimpleRNN',
+    input: seqIn,
+    loss: 'mse',
+    layers: [first(rnn('SimpleRNN', 'simple_rnn_1', 4), [null, T, F]), dense('dense_1', 2)],
+  },
+  {
+    name: 'stacked LSTM(seq) → GRU(seq) → SimpleRNN → Dense, mse',
+    kind: 'stacked',
+    input: seqIn,
+    loss: 'mse',
+    layers: [
+      first(rnn('LSTM', 'lstm_1', 4, { return_sequences: true }), [null, T, F]),
+      rnn('GRU', 'gru_1', 3, { return_sequences: true }),
+      rnn('SimpleRNN', 'simple_rnn_1', 3),
+      dense('dense_1', 2),
+    ],
+  },
+  {
+    name: 'Bidirectional(LSTM, concat, seq) → TimeDistributed(Dense), mse',
+    kind: 'Bidirectional',
+    input: seqIn,
+    loss: 'mse',
+    layers: [
+      first(bidi('bidirectional_1', rnn('LSTM', 'lstm_1', 3, { return_sequences: true }), 'concat'), [null, T, F]),
+      td('time_distributed_1', dense('dense_1', 2)),
+    ],
+  },
+  {
+    name: 'Bidirectional(LSTM, sum) → Dense, mse',
+    kind: 'Bidirectional',
+    input: seqIn,
+    loss: 'mse',
+    layers: [first(bidi('bidirectional_1', rnn('LSTM', 'lstm_1', 3), 'sum'), [null, T, F]), dense('dense_1', 2)],
+  },
+  {
+    name: 'Bidirectional(GRU, ave) → Dense, mse',
+    kind: 'Bidirectional',
+    input: seqIn,
+    loss: 'mse',
+    layers: [first(bidi('bidirectional_1', rnn('GRU', 'gru_1', 3), 'ave'), [null, T, F]), dense('dense_1', 2)],
+  },
+  {
+    name: 'Bidirectional(SimpleRNN, mul, seq) → TimeDistributed(Dense softmax), categorical_crossentropy',
+    kind: 'Bidirectional',
+    input: seqIn,
+    loss: 'categorical_crossentropy',
+    layers: [
+      first(bidi('bidirectional_1', rnn('SimpleRNN', 'simple_rnn_1', 3, { return_sequences: true }), 'mul'), [
+        null,
+        T,
+        F,
+      ]),
+      td('time_distributed_1', dense('dense_1', 3, 'softmax')),
+    ],
+  },
+  {
+    name: 'LSTM(go_backwards, seq) → TimeDistributed(Dense), mse',
+    kind: 'go_backwards',
+    input: seqIn,
+    loss: 'mse',
+    layers: [
+      first(rnn('LSTM', 'lstm_1', 4, { go_backwards: true, return_sequences: true }), [null, T, F]),
+      td('time_distributed_1', dense('dense_1', 2)),
+    ],
+  },
+  {
+    name: 'GRU(go_backwards) → Dense, mse',
+    kind: 'go_backwards',
+    input: seqIn,
+    loss: 'mse',
+    layers: [first(rnn('GRU', 'gru_1', 4, { go_backwards: true }), [null, T, F]), dense('dense_1', 2)],
+  },
+  {
+    name: 'Masking → LSTM(seq) → TimeDistributed(Dense), mse',
+    kind: 'Masking',
+    input: seqIn,
+    loss: 'mse',
+    zeroSteps: [
+      [0, 4],
+      [0, 5],
+      [1, 2],
+      [2, 0],
+    ],
+    layers: [
+      first(masking('masking_1'), [null, T, F]),
+      rnn('LSTM', 'lstm_1', 4, { return_sequences: true }),
+      td('time_distributed_1', dense('dense_1', 2)),
+    ],
+  },
+  {
+    name: 'Masking → Bidirectional(GRU, concat) → Dense, mse',
+    kind: 'Masking',
+    input: seqIn,
+    loss: 'mse',
+    zeroSteps: [
+      [0, 5],
+      [1, 0],
+      [1, 3],
+      [2, 4],
+      [2, 5],
+    ],
+    layers: [
+      first(masking('masking_1'), [null, T, F]),
+      bidi('bidirectional_1', rnn('GRU', 'gru_1', 3), 'concat'),
+      dense('dense_1', 2),
+    ],
+  },
+  {
+    name: 'Embedding(mask_zero) → LSTM → Dense(softmax), sparse_categorical_crossentropy',
+    kind: 'Embedding',
+    input: [B, T],
+    vocab: 7,
+    loss: 'sparse_categorical_crossentropy',
+    zeroSteps: [
+      [0, 4],
+      [0, 5],
+      [2, 5],
+    ],
+    layers: [
+      first(embedding('embedding_1', 7, 4, true, T), [null, T]),
+      rnn('LSTM', 'lstm_1', 4),
+      dense('dense_1', 3, 'softmax'),
+    ],
+  },
+  {
+    name: 'Embedding → SimpleRNN(seq) → TimeDistributed(Dense), mse',
+    kind: 'Embedding',
+    input: [B, T],
+    vocab: 5,
+    loss: 'mse',
+    layers: [
+      first(embedding('embedding_1', 5, 3, false, T), [null, T]),
+      rnn('SimpleRNN', 'simple_rnn_1', 4, { return_sequences: true }),
+      td('time_distributed_1', dense('dense_1', 2)),
+    ],
+  },
+  {
+    name: 'Conv1D(valid) → MaxPooling1D → LSTM → Dense, mse',
+    kind: 'Conv1D',
+    input: [B, 8, F],
+    loss: 'mse',
+    layers: [
+      first(conv1d('conv1d_1', 4, 3, 'valid', 'tanh'), [null, 8, F]),
+      pool('MaxPooling1D', 'max_pooling1d_1', 2),
+      rnn('LSTM', 'lstm_1', 3),
+      dense('dense_1', 2),
+    ],
+  },
+  {
+    name: 'Conv1D(same) → AveragePooling1D → GRU → Dense(softmax), categorical_crossentropy',
+    kind: 'Conv1D',
+    input: [B, 8, F],
+    loss: 'categorical_crossentropy',
+    layers: [
+      first(conv1d('conv1d_1', 4, 3, 'same', 'tanh'), [null, 8, F]),
+      pool('AveragePooling1D', 'average_pooling1d_1', 2),
+      rnn('GRU', 'gru_1', 3),
+      dense('dense_1', 3, 'softmax'),
+    ],
+  },
 ];
 
 // ---------------------------------------------------------------------------
 
-const f32 = (rand: () => number, n: number, scale: number): Float32Array => Float32Array.from({ length: n }, () => Math.fround((rand() * 2 - 1) * scale));
+const f32 = (rand: () => number, n: number, scale: number): Float32Array =>
+  Float32Array.from({ length: n }, () => Math.fround((rand() * 2 - 1) * scale));
 const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
 
 function modelConfig(c: Case): Record<string, unknown> {
@@ -150,7 +395,11 @@ function modelConfig(c: Case): Record<string, unknown> {
 
 function buildRnnscope(c: Case, kerasVersion = KERAS2): ModelSpec {
   // A fresh copy: neither side may see the other's mutations of the config.
-  return buildModel(structuredClone(modelConfig(c)), { kerasVersion, format: 'config', source: `oracle-tfjs: ${c.name}` });
+  return buildModel(structuredClone(modelConfig(c)), {
+    kerasVersion,
+    format: 'config',
+    source: `oracle-tfjs: ${c.name}`,
+  });
 }
 
 interface Problem {
@@ -173,25 +422,44 @@ interface TfjsResult {
 
 /** Draws the case's weights, input and targets (seeded), runs TF.js on them, returns both. */
 async function runTfjs(c: Case, seed: number): Promise<{ p: Problem; r: TfjsResult }> {
-  const m = await tf.models.modelFromJSON({ modelTopology: { ...modelConfig(c), keras_version: KERAS2, backend: 'tensorflow' } });
+  const m = await tf.models.modelFromJSON({
+    modelTopology: { ...modelConfig(c), keras_version: KERAS2, backend: 'tensorflow' },
+  });
   const rand = lcg(seed);
   const n = size(c.input);
-  const xData = c.vocab ? Float32Array.from({ length: n }, () => 1 + Math.floor(rand() * (c.vocab! - 1))) : f32(rand, n, 1.5);
+  const xData = c.vocab
+    ? Float32Array.from({ length: n }, () => 1 + Math.floor(rand() * (c.vocab! - 1)))
+    : f32(rand, n, 1.5);
   const width = c.vocab ? 1 : c.input[2]!;
-  for (const [b, t] of c.zeroSteps ?? []) xData.fill(0, (b * c.input[1]! + t) * width, (b * c.input[1]! + t + 1) * width);
+  for (const [b, t] of c.zeroSteps ?? [])
+    xData.fill(0, (b * c.input[1]! + t) * width, (b * c.input[1]! + t + 1) * width);
   const shapes = m.weights.map((w) => w.shape as number[]);
-  const problem: Problem = { x: xData, weights: shapes.map((sh) => f32(rand, size(sh), 0.6)), shapes, target: new Float32Array(0), targetShape: [] };
+  const problem: Problem = {
+    x: xData,
+    weights: shapes.map((sh) => f32(rand, size(sh), 0.6)),
+    shapes,
+    target: new Float32Array(0),
+    targetShape: [],
+  };
   m.setWeights(m.weights.map((w, i) => tf.tensor(problem.weights[i]!, w.shape as number[])));
   const x = tf.tensor(problem.x, c.input);
   const y = m.predict(x) as tf.Tensor;
   const outShape = y.shape as number[];
-  const C = outShape[outShape.length - 1]!, rows = size(outShape) / C;
+  const C = outShape[outShape.length - 1]!,
+    rows = size(outShape) / C;
   problem.targetShape = outShape;
   if (c.loss === 'mse') problem.target = f32(rand, size(outShape), 1);
   else {
     const ids = Array.from({ length: rows }, () => Math.floor(rand() * C));
-    if (c.loss === 'sparse_categorical_crossentropy') { problem.target = Float32Array.from(ids); problem.targetShape = outShape.slice(0, -1); }
-    else { problem.target = new Float32Array(rows * C); ids.forEach((k, r) => { problem.target[r * C + k] = 1; }); }
+    if (c.loss === 'sparse_categorical_crossentropy') {
+      problem.target = Float32Array.from(ids);
+      problem.targetShape = outShape.slice(0, -1);
+    } else {
+      problem.target = new Float32Array(rows * C);
+      ids.forEach((k, r) => {
+        problem.target[r * C + k] = 1;
+      });
+    }
   }
   m.compile({ optimizer: 'sgd', loss: TFJS_LOSS[c.loss] });
   // A tf.Sequential compiles its inner LayersModel (private field `model`), which holds the loss functions.
@@ -204,9 +472,14 @@ async function runTfjs(c: Case, seed: number): Promise<{ p: Problem; r: TfjsResu
   const xVar = wantDx ? tf.variable(x) : null;
   const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
   // training.ts: loss = mean(lossFn(y, ŷ)).
-  const { value, grads } = tf.variableGrads(() => tf.mean(lossFn(yTrue, m.apply(xVar ?? x) as tf.Tensor)) as tf.Scalar, xVar ? [...vars, xVar] : vars);
+  const { value, grads } = tf.variableGrads(
+    () => tf.mean(lossFn(yTrue, m.apply(xVar ?? x) as tf.Tensor)) as tf.Scalar,
+    xVar ? [...vars, xVar] : vars,
+  );
   const r: TfjsResult = {
-    outputs: y.dataSync() as Float32Array, outShape, loss: value.dataSync()[0]!,
+    outputs: y.dataSync() as Float32Array,
+    outShape,
+    loss: value.dataSync()[0]!,
     grads: vars.map((v) => grads[v.name]!.dataSync() as Float32Array),
     dx: xVar ? (grads[xVar.name]!.dataSync() as Float32Array) : null,
   };
@@ -239,7 +512,9 @@ describe('TF.js oracle: outputs, loss and every gradient (float32, rel. err < 1e
       expect(model.params.flat().map((ps) => ps.shape)).toEqual(p.shapes);
       bindProblem(model, p);
       const res = lossAndGrads(model, [{ shape: c.input, data: p.x }], [{ shape: p.targetShape, data: p.target }], {
-        losses: [{ name: c.loss, fromLogits: false, labelSmoothing: 0 }], flavor: 'tfjs', dtype: 'float32',
+        losses: [{ name: c.loss, fromLogits: false, labelSmoothing: 0 }],
+        flavor: 'tfjs',
+        dtype: 'float32',
       });
       expect(res.outputs[0]!.shape).toEqual(r.outShape);
       const k = `tfjs/${c.kind}`;
@@ -253,7 +528,9 @@ describe('TF.js oracle: outputs, loss and every gradient (float32, rel. err < 1e
       });
       if (r.dx) expect(log.note(`${k}/dInputs`, relErr(res.dInputs[0]!.data, r.dx))).toBeLessThan(TOL);
       // predict() must give the same outputs as the loss pass.
-      expect(relErr(predict(model, [{ shape: c.input, data: p.x }], { dtype: 'float32' })[0]!.data, res.outputs[0]!.data)).toBe(0);
+      expect(
+        relErr(predict(model, [{ shape: c.input, data: p.x }], { dtype: 'float32' })[0]!.data, res.outputs[0]!.data),
+      ).toBe(0);
     });
   });
 
@@ -266,6 +543,8 @@ describe('TF.js oracle: outputs, loss and every gradient (float32, rel. err < 1e
     expect(relErr(y3.data, r.outputs)).toBeGreaterThan(1e-3);
     const k2 = buildRnnscope(c);
     bindProblem(k2, p);
-    expect(relErr(predict(k2, [{ shape: c.input, data: p.x }], { dtype: 'float32' })[0]!.data, r.outputs)).toBeLessThan(TOL);
+    expect(relErr(predict(k2, [{ shape: c.input, data: p.x }], { dtype: 'float32' })[0]!.data, r.outputs)).toBeLessThan(
+      TOL,
+    );
   });
 });

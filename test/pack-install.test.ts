@@ -9,7 +9,17 @@
 // a checkout would; node_modules is linked from the repository for the build only.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +30,11 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'rnnscope-pack-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const repo = path.join(tmp, 'repo');
 const app = path.join(tmp, 'app');
-const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const HAR = path.join(CORPUS, 'k3_hatice_har_lstm/lstm_model.keras');
 
 /** The environment of a user's shell: no switch that makes bin/ run the sources. */
@@ -33,7 +47,8 @@ function userEnv(): NodeJS.ProcessEnv {
 
 function sh(cmd: string, args: string[], cwd: string): string {
   const r = spawnSync(cmd, args, { cwd, env: userEnv(), encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
@@ -43,9 +58,17 @@ beforeAll(() => {
   mkdirSync(repo);
   let files: string[];
   try {
-    files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 }).split('\0').filter(Boolean);
+    files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    })
+      .split('\0')
+      .filter(Boolean);
   } catch {
-    files = readdirSync(ROOT, { recursive: true, encoding: 'utf8' }).filter((f) => !/^(node_modules|\.git|dist)(\/|$)/.test(f));
+    files = readdirSync(ROOT, { recursive: true, encoding: 'utf8' }).filter(
+      (f) => !/^(node_modules|\.git|dist)(\/|$)/.test(f),
+    );
   }
   for (const f of files) {
     const from = path.join(ROOT, f);
@@ -54,7 +77,10 @@ beforeAll(() => {
     cpSync(from, path.join(repo, f), { recursive: true });
   }
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(repo, 'node_modules'), 'dir');
-  const out = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', tmp], repo)) as { filename: string; files: { path: string }[] }[];
+  const out = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', tmp], repo)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   tarball = path.join(tmp, out[0]!.filename);
   packed = out[0]!.files.map((f) => f.path);
   mkdirSync(app);
@@ -72,8 +98,10 @@ describe('the packed and installed package', () => {
   });
 
   it('installs only the runtime dependencies: no devDependencies, no tsx', () => {
-    for (const dev of Object.keys(pkg.devDependencies)) expect(existsSync(path.join(app, 'node_modules', dev)), dev).toBe(false);
-    for (const dep of Object.keys(pkg.dependencies)) expect(existsSync(path.join(app, 'node_modules', dep)), dep).toBe(true);
+    for (const dev of Object.keys(pkg.devDependencies))
+      expect(existsSync(path.join(app, 'node_modules', dev)), dev).toBe(false);
+    for (const dep of Object.keys(pkg.dependencies))
+      expect(existsSync(path.join(app, 'node_modules', dep)), dep).toBe(true);
     expect(existsSync(path.join(app, 'node_modules', '.bin', 'rnnscope'))).toBe(true);
   });
 
@@ -82,23 +110,39 @@ describe('the packed and installed package', () => {
     copyFileSync(path.join(USERDATA, 'har/x.npy'), path.join(app, 'x.npy'));
     copyFileSync(path.join(USERDATA, 'har/y.npy'), path.join(app, 'y.npy'));
     // .bin/rnnscope exists (checked above), so npx runs the installed package and asks no registry.
-    const r = await runProcess('npx', ['rnnscope', 'analyze', 'model.keras', '--data', 'x.npy', '--targets', 'y.npy', '--json', 'out.json'], { cwd: app, env: userEnv() });
+    const r = await runProcess(
+      'npx',
+      ['rnnscope', 'analyze', 'model.keras', '--data', 'x.npy', '--targets', 'y.npy', '--json', 'out.json'],
+      { cwd: app, env: userEnv() },
+    );
     expect(r.stderr).not.toMatch(/error:|bug in rnnscope/);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Recurrent layers:');
     const got = validateAnalysis(JSON.parse(readFileSync(path.join(app, 'out.json'), 'utf8')));
     expect(got.objective.samples).toBe(32);
     expect(got.recurrent.map((x) => x.layer)).toEqual(['lstm_2', 'lstm_3']);
-    const lib = await libraryAnalysis([{ file: path.join(app, 'model.keras') }], { inputs: [path.join(app, 'x.npy')], targets: [path.join(app, 'y.npy')], dataSource: 'x.npy, y.npy' }, {});
+    const lib = await libraryAnalysis(
+      [{ file: path.join(app, 'model.keras') }],
+      { inputs: [path.join(app, 'x.npy')], targets: [path.join(app, 'y.npy')], dataSource: 'x.npy, y.npy' },
+      {},
+    );
     expect(withoutObjectiveWarnings(got).rest).toEqual(withoutObjectiveWarnings(lib.json).rest);
   }, 600_000);
 
   it('the installed rnnscope writes a report with PNG charts, and -V prints the version', async () => {
-    const r = await runProcess('npx', ['rnnscope', 'analyze', 'model.keras', '-d', 'x.npy', '-t', 'y.npy', '--max-samples', '4', '--out', 'report'], { cwd: app, env: userEnv() });
+    const r = await runProcess(
+      'npx',
+      ['rnnscope', 'analyze', 'model.keras', '-d', 'x.npy', '-t', 'y.npy', '--max-samples', '4', '--out', 'report'],
+      { cwd: app, env: userEnv() },
+    );
     expect(r.code, r.stderr).toBe(0);
     const charts = readdirSync(path.join(app, 'report', 'charts'));
     expect(charts).toContain('dh.png');
-    expect(readFileSync(path.join(app, 'report', 'charts', 'dh.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      readFileSync(path.join(app, 'report', 'charts', 'dh.png'))
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
     const v = await runProcess('npx', ['rnnscope', '-V'], { cwd: app, env: userEnv() });
     expect(v.stdout.trim()).toBe(pkg.version);
   }, 600_000);

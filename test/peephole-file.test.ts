@@ -44,7 +44,8 @@ with h5py.File(sys.argv[2], 'w') as f:
 describe.skipIf(noH5py)('RNN(PeepholeLSTMCell) from a tf.keras 2.13 .h5', () => {
   it('loads as the PeepholeLSTM cell and reproduces the PyTorch golden (weights rounded to float32 as the file stores them)', async () => {
     const g = loadTorchGolden('peephole_lstm_seq_dense_mse');
-    const goldenFile = path.join(dir, 'golden.json'), h5 = path.join(dir, 'peephole.h5');
+    const goldenFile = path.join(dir, 'golden.json'),
+      h5 = path.join(dir, 'peephole.h5');
     writeFileSync(goldenFile, JSON.stringify(g));
     const w = spawnSync(PYTHON, ['-c', WRITE_H5, goldenFile, h5], { encoding: 'utf8' });
     expect(w.status, w.stderr).toBe(0);
@@ -53,17 +54,28 @@ describe.skipIf(noH5py)('RNN(PeepholeLSTMCell) from a tf.keras 2.13 .h5', () => 
     const rnn = model.layers.find((l) => l.type === 'Recurrent');
     expect(rnn?.type === 'Recurrent' && rnn.rnn.kind).toBe('PeepholeLSTM');
     expect(model.params.flat().map((p) => `${p.key}:${p.shape.join('x')}`)).toEqual([
-      'rnn/kernel:3x16', 'rnn/recurrent_kernel:4x16', 'rnn/bias:16', 'rnn/input_gate_peephole_weights:4',
-      'rnn/forget_gate_peephole_weights:4', 'rnn/output_gate_peephole_weights:4', 'dense/kernel:4x2', 'dense/bias:2',
+      'rnn/kernel:3x16',
+      'rnn/recurrent_kernel:4x16',
+      'rnn/bias:16',
+      'rnn/input_gate_peephole_weights:4',
+      'rnn/forget_gate_peephole_weights:4',
+      'rnn/output_gate_peephole_weights:4',
+      'dense/kernel:4x2',
+      'dense/bias:2',
     ]);
     // The file holds float32 weights: the float64 run reproduces the golden to float32 weight precision.
     const r = lossAndGrads(model, [tensorOf(g.inputs)], [tensorOf(g.targets)], {
-      losses: [g.lossConfig], flavor: 'keras2', dtype: 'float64', taps: { dh: true, dc: true },
+      losses: [g.lossConfig],
+      flavor: 'keras2',
+      dtype: 'float64',
+      taps: { dh: true, dc: true },
     });
     expect(relErr([r.loss], [g.loss])).toBeLessThan(1e-6);
-    model.params.forEach((ps, li) => ps.forEach((p, pi) => {
-      expect(relErr(r.grads[li]![pi]!.data, g.grads[p.key]!.data), `∂L/∂${p.key}`).toBeLessThan(1e-5);
-    }));
+    model.params.forEach((ps, li) =>
+      ps.forEach((p, pi) => {
+        expect(relErr(r.grads[li]![pi]!.data, g.grads[p.key]!.data), `∂L/∂${p.key}`).toBeLessThan(1e-5);
+      }),
+    );
     const tap = r.taps.get('rnn', null)!;
     expect(relErr(tap.data.dh!, g.taps['rnn']!.dh.data)).toBeLessThan(1e-5);
     expect(relErr(tap.data.dc!, g.taps['rnn']!.dc!.data)).toBeLessThan(1e-5);

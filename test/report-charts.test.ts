@@ -14,18 +14,27 @@ import { r4 } from '../src/report/charts/common.js';
 import { compileSpec, renderSVG } from '../src/report/render-node.js';
 import { textWidth } from '../src/report/text-metrics.js';
 
-const example = (): Analysis => JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
-const exampleSet = (): AnalysisSet => JSON.parse(readFileSync(new URL('./fixtures/analysis/example-set.json', import.meta.url), 'utf8'));
-const exampleTimeline = (): AnalysisSet => JSON.parse(readFileSync(new URL('./fixtures/analysis/example-timeline.json', import.meta.url), 'utf8'));
+const example = (): Analysis =>
+  JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
+const exampleSet = (): AnalysisSet =>
+  JSON.parse(readFileSync(new URL('./fixtures/analysis/example-set.json', import.meta.url), 'utf8'));
+const exampleTimeline = (): AnalysisSet =>
+  JSON.parse(readFileSync(new URL('./fixtures/analysis/example-timeline.json', import.meta.url), 'utf8'));
 
 type Rows = Record<string, unknown>[];
 const datasets = (spec: object) => (spec as { datasets: Record<string, Rows> }).datasets;
-const param = (spec: object, name: string) => (spec as { params: { name: string; value: unknown }[] }).params.find((p) => p.name === name)?.value;
+const param = (spec: object, name: string) =>
+  (spec as { params: { name: string; value: unknown }[] }).params.find((p) => p.name === name)?.value;
 
 function golden(spec: object): string {
   const { datasets: ds, ...rest } = spec as { datasets: Record<string, Rows> };
-  const summary = Object.fromEntries(Object.entries(ds).map(([k, rows]) => [k, { rows: rows.length, first: rows[0] ?? null, last: rows[rows.length - 1] ?? null }]));
-  return JSON.stringify({ ...rest, datasets: summary }, null, 1) + '\n';
+  const summary = Object.fromEntries(
+    Object.entries(ds).map(([k, rows]) => [
+      k,
+      { rows: rows.length, first: rows[0] ?? null, last: rows[rows.length - 1] ?? null },
+    ]),
+  );
+  return `${JSON.stringify({ ...rest, datasets: summary }, null, 1)}\n`;
 }
 
 describe('chart specs', () => {
@@ -47,12 +56,16 @@ describe('chart specs', () => {
     const timeline = CHARTS.filter((c) => c.id.startsWith('timeline-')).map((c) => c.id);
     expect(CHARTS.filter((c) => !c.applies(runs, runs[0])).map((c) => c.id)).toEqual([...timeline, 'compare']);
     expect(CHARTS.filter((c) => !c.applies(exampleSet().runs, exampleSet())).map((c) => c.id)).toEqual(timeline);
-    expect(CHARTS.filter((c) => !c.applies(exampleTimeline().runs, exampleTimeline())).map((c) => c.id)).toEqual(['compare']);
+    expect(CHARTS.filter((c) => !c.applies(exampleTimeline().runs, exampleTimeline())).map((c) => c.id)).toEqual([
+      'compare',
+    ]);
   });
 
   it('renders static SVG with marks and no interaction (no pointer in Node)', async () => {
     const warnings: string[] = [];
-    const svg = await renderSVG(dhChart(example(), { interactive: false, layer: 'bidirectional_1/forward' }), { warnings });
+    const svg = await renderSVG(dhChart(example(), { interactive: false, layer: 'bidirectional_1/forward' }), {
+      warnings,
+    });
     expect(warnings).toEqual([]);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('bidirectional_1 · forward (GRU, 16 units, 60 steps)');
@@ -89,7 +102,14 @@ describe('chart data', () => {
   });
 
   it('histQuantile reads quantiles of |g| off the log10 histogram', () => {
-    const h: Histogram = { edges: [-3, -2, -1, 0], counts: [10, 80, 10], zero: 5, underflow: 0, overflow: 0, nonFinite: 0 };
+    const h: Histogram = {
+      edges: [-3, -2, -1, 0],
+      counts: [10, 80, 10],
+      zero: 5,
+      underflow: 0,
+      overflow: 0,
+      nonFinite: 0,
+    };
     expect(histQuantile(h, 0.05)).toBeCloseTo(10 ** -2.5);
     expect(histQuantile(h, 0.5)).toBeCloseTo(10 ** -1.5);
     expect(histQuantile(h, 0.95)).toBeCloseTo(10 ** -0.5);

@@ -1,14 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  ANALYSIS_SCHEMA, ANALYSIS_SET_SCHEMA, CHART_IDS, LOG10_GRAD_EDGES, isAnalysisSet, runsOf,
-  type Analysis, type AnalysisSet,
+  ANALYSIS_SCHEMA,
+  ANALYSIS_SET_SCHEMA,
+  CHART_IDS,
+  LOG10_GRAD_EDGES,
+  isAnalysisSet,
+  runsOf,
+  type Analysis,
+  type AnalysisSet,
 } from '../src/analysis/schema.js';
 import { validateAnalysis, validateReportInput } from '../src/analysis/validate.js';
 import { DataError } from '../src/model/errors.js';
 
-const example = (): Analysis => JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
-const exampleSet = (): AnalysisSet => JSON.parse(readFileSync(new URL('./fixtures/analysis/example-set.json', import.meta.url), 'utf8'));
+const example = (): Analysis =>
+  JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
+const exampleSet = (): AnalysisSet =>
+  JSON.parse(readFileSync(new URL('./fixtures/analysis/example-set.json', import.meta.url), 'utf8'));
 
 function message(f: () => unknown): string {
   try {
@@ -40,7 +48,8 @@ describe('analysis schema', () => {
         expect(r.heatmap.values).toHaveLength(Math.ceil(r.steps / r.heatmap.stepBin));
       }
       for (const p of a.params) expect(p.histogram.edges).toEqual(LOG10_GRAD_EDGES);
-      for (const f of a.findings) expect(f.chart === null || (CHART_IDS as readonly string[]).includes(f.chart)).toBe(true);
+      for (const f of a.findings)
+        expect(f.chart === null || (CHART_IDS as readonly string[]).includes(f.chart)).toBe(true);
     }
   });
 
@@ -59,9 +68,11 @@ describe('analysis schema', () => {
       'The file has schema "rnnscope.analysis/2", newer than "rnnscope.analysis/1" which this rnnscope reads; upgrade rnnscope to draw it.',
     );
     expect(message(() => validateAnalysis({ ...example(), schema: 'something/1' }))).toBe(
-      "The file has schema \"something/1\"; expected \"rnnscope.analysis/1\", so pass a file written by 'rnnscope analyze --json'.",
+      'The file has schema "something/1"; expected "rnnscope.analysis/1", so pass a file written by \'rnnscope analyze --json\'.',
     );
-    expect(message(() => validateReportInput({ schema: 'rnnscope.analysis-set/3', runs: [] }))).toMatch(/newer than "rnnscope.analysis-set\/1"/);
+    expect(message(() => validateReportInput({ schema: 'rnnscope.analysis-set/3', runs: [] }))).toMatch(
+      /newer than "rnnscope.analysis-set\/1"/,
+    );
     expect(message(() => validateReportInput([1, 2]))).toBe(
       "Analysis JSON field '$' is an array of length 2; expected an object, so regenerate the file with 'rnnscope analyze --json'.",
     );
@@ -78,7 +89,9 @@ describe('analysis schema', () => {
     expect(message(() => validateReportInput(s))).toBe(
       "Analysis JSON field '$.runs[2].findings[0].severity' is the string \"fatal\"; expected 'info', 'warning' or 'error', so regenerate the file with 'rnnscope analyze --json'.",
     );
-    expect(message(() => validateReportInput({ schema: ANALYSIS_SET_SCHEMA, title: 't', runs: [] }))).toMatch(/'\$\.runs' is an empty array; expected at least one analysis/);
+    expect(message(() => validateReportInput({ schema: ANALYSIS_SET_SCHEMA, title: 't', runs: [] }))).toMatch(
+      /'\$\.runs' is an empty array; expected at least one analysis/,
+    );
   });
 
   it('accepts null where a value was not finite (JSON.stringify writes NaN as null)', () => {

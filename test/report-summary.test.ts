@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import type { Analysis, AnalysisSet } from '../src/analysis/schema.js';
 import { fmt, summaryText } from '../src/report/summary.js';
 
-const example = (): Analysis => JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
-const exampleSet = (): AnalysisSet => JSON.parse(readFileSync(new URL('./fixtures/analysis/example-set.json', import.meta.url), 'utf8'));
+const example = (): Analysis =>
+  JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
+const exampleSet = (): AnalysisSet =>
+  JSON.parse(readFileSync(new URL('./fixtures/analysis/example-set.json', import.meta.url), 'utf8'));
 
 describe('summaryText', () => {
   it('golden: one analysis', async () => {
@@ -40,6 +42,13 @@ describe('summaryText', () => {
   });
 
   it('fmt: 3 significant digits, exponent outside [1e-3, 1e4)', () => {
-    expect([fmt(0.012345), fmt(12345), fmt(0), fmt(null), fmt(Infinity), fmt(-2.5e-7)]).toEqual(['0.0123', '1.23e4', '0', 'n/a', 'n/a', '-2.50e-7']);
+    expect([fmt(0.012345), fmt(12345), fmt(0), fmt(null), fmt(Infinity), fmt(-2.5e-7)]).toEqual([
+      '0.0123',
+      '1.23e4',
+      '0',
+      'n/a',
+      'n/a',
+      '-2.50e-7',
+    ]);
   });
 });

@@ -23,13 +23,14 @@ import { contentSecurityPolicy, reportHtml } from '../src/report/html.js';
 import { readBundles } from '../src/report/render-node.js';
 import { launchChromium } from './helpers/browser.js';
 
-const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/analysis/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`./fixtures/analysis/${name}`, import.meta.url), 'utf8'));
 
 const PAYLOADS = [
   '<img src=x onerror=alert(1)>',
   '</script><script>alert(2)</script>',
   '"><svg onload=alert(3)>',
-  "javascript:alert(4)//'><a href=\"javascript:alert(5)\">x</a>",
+  'javascript:alert(4)//\'><a href="javascript:alert(5)">x</a>',
 ];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -52,7 +53,18 @@ function setAt(x: Json, p: string, v: Json): Json {
 }
 
 // Enumerations keep their values (the validator refuses anything else, as the first test shows).
-const ENUMS = new Set(['schema', 'kind', 'severity', 'direction', 'lossSource', 'targets', 'selfObjective', 'data', 'lossSteps', 'state']);
+const ENUMS = new Set([
+  'schema',
+  'kind',
+  'severity',
+  'direction',
+  'lossSource',
+  'targets',
+  'selfObjective',
+  'data',
+  'lossSteps',
+  'state',
+]);
 const PARAM_GROUPS = new Set(['kernel', 'recurrent_kernel', 'bias']);
 
 /**
@@ -103,7 +115,15 @@ describe('the validator types every field', () => {
       }
       if (name === 'example.json') {
         // The three fields of the original report, and the other counts the page prints.
-        for (const p of ['$.model.totalParams', '$.objective.batches', '$.objective.batchSize', '$.objective.samples', '$.model.layers[0].params', '$.objective.warnings[0].count', '$.run.index']) {
+        for (const p of [
+          '$.model.totalParams',
+          '$.objective.batches',
+          '$.objective.batchSize',
+          '$.objective.samples',
+          '$.model.layers[0].params',
+          '$.objective.warnings[0].count',
+          '$.run.index',
+        ]) {
           expect(refused).toContain(p);
         }
         // Strings stay accepted (names, messages), except enumerations.
@@ -117,10 +137,18 @@ describe('the validator types every field', () => {
 
   it('arrays must be arrays and objects objects, at every level', () => {
     const base = fixture('example.json') as Json;
-    expect(refusal(setAt(base, '$.recurrent[0].dh.norm', '<b>x</b>'))).toContain("'$.recurrent[0].dh.norm' is the string \"<b>x</b>\"; expected an array of length 60");
-    expect(refusal(setAt(base, '$.model.layers', { length: 1 }))).toContain("'$.model.layers' is a object; expected an array");
-    expect(refusal(setAt(base, '$.findings[0].evidence', ['<img>']))).toContain("'$.findings[0].evidence' is an array of length 1; expected an object");
-    expect(refusal(setAt(base, '$.params[0].histogram.counts[3]', 1.5))).toContain("'$.params[0].histogram.counts[3]' is a number; expected a non-negative integer");
+    expect(refusal(setAt(base, '$.recurrent[0].dh.norm', '<b>x</b>'))).toContain(
+      '\'$.recurrent[0].dh.norm\' is the string "<b>x</b>"; expected an array of length 60',
+    );
+    expect(refusal(setAt(base, '$.model.layers', { length: 1 }))).toContain(
+      "'$.model.layers' is a object; expected an array",
+    );
+    expect(refusal(setAt(base, '$.findings[0].evidence', ['<img>']))).toContain(
+      "'$.findings[0].evidence' is an array of length 1; expected an object",
+    );
+    expect(refusal(setAt(base, '$.params[0].histogram.counts[3]', 1.5))).toContain(
+      "'$.params[0].histogram.counts[3]' is a number; expected a non-negative integer",
+    );
   });
 });
 
@@ -138,24 +166,35 @@ describe('the page is safe with markup in every string field (Chromium)', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Opens `html` from disk; returns dialogs, console problems and what the page holds. With `hover`, moves the mouse over every chart so the tooltips show data. */
+  /** Opens `html` from disk; returns dialogs, console problems and what the page holds. With `hover`, moves the mouse
+   * over every chart so the tooltips show data. */
   async function open(html: string, name: string, hover = false) {
     const file = path.join(dir, `${name}.html`);
     writeFileSync(file, html);
     const page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
     const dialogs: string[] = [];
     const problems: string[] = [];
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     await page.goto(pathToFileURL(file).href);
     await page.evaluate(() => (window as unknown as { rnnscope: { ready: Promise<unknown> } }).rnnscope.ready);
     let tooltipShowedPayload = false;
     if (hover) {
-      for (const box of await page.$$eval('.vis svg', (svgs) => svgs.map((s) => { const r = s.getBoundingClientRect(); return { x: r.x + window.scrollX, y: r.y + window.scrollY, w: r.width, h: r.height }; }))) {
+      for (const box of await page.$$eval('.vis svg', (svgs) =>
+        svgs.map((s) => {
+          const r = s.getBoundingClientRect();
+          return { x: r.x + window.scrollX, y: r.y + window.scrollY, w: r.width, h: r.height };
+        }),
+      )) {
         for (let i = 1; i < 8; i++) {
           for (let j = 1; j < 5; j++) {
-            await page.evaluate(([x, y]) => window.scrollTo(0, y! - 300), [box.x, box.y]);
+            await page.evaluate(([_x, y]) => window.scrollTo(0, y! - 300), [box.x, box.y]);
             const top = await page.evaluate(() => window.scrollY);
             await page.mouse.move(box.x + (box.w * i) / 8, box.y - top + (box.h * j) / 5);
             const t = await page.evaluate(() => document.getElementById('vg-tooltip-element')?.textContent ?? '');
@@ -169,10 +208,13 @@ describe('the page is safe with markup in every string field (Chromium)', () => 
     const seen = await page.evaluate(() => ({
       injected: document.querySelectorAll('img, svg[onload], [onerror], [onload], iframe, object, embed').length,
       scripts: document.scripts.length,
-      jsLinks: Array.from(document.querySelectorAll('a[href], area[href]')).filter((a) => /^\s*javascript:/i.test(a.getAttribute('href') ?? '')).length,
-      drawn: Array.from(document.querySelectorAll('.vis')).filter((v) => v.getAttribute('data-rendered') === 'true').length,
+      jsLinks: Array.from(document.querySelectorAll('a[href], area[href]')).filter((a) =>
+        /^\s*javascript:/i.test(a.getAttribute('href') ?? ''),
+      ).length,
+      drawn: Array.from(document.querySelectorAll('.vis')).filter((v) => v.getAttribute('data-rendered') === 'true')
+        .length,
       charts: document.querySelectorAll('.vis').length,
-      text: document.body.innerText,
+      text: document.body.textContent,
     }));
     await page.close();
     return { dialogs, problems, tooltipShowedPayload, ...seen };
@@ -215,7 +257,10 @@ describe('the page is safe with markup in every string field (Chromium)', () => 
     writeFileSync(file, html);
     const page = await browser.newPage();
     const dialogs: string[] = [];
-    page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     await page.goto(pathToFileURL(file).href);
     await page.waitForTimeout(1000);
     expect(await page.evaluate(() => document.querySelectorAll('img, svg[onload]').length)).toBe(0);
@@ -223,13 +268,14 @@ describe('the page is safe with markup in every string field (Chromium)', () => 
     expect(dialogs).toEqual([]);
   }, 120_000);
 
-  it('the CSP allows exactly the page\'s own scripts, by hash, with no unsafe-inline or unsafe-eval for scripts', () => {
+  it("the CSP allows exactly the page's own scripts, by hash, with no unsafe-inline or unsafe-eval for scripts", () => {
     const html = reportHtml(fixture('example.json') as Analysis, { bundles });
     const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1]?.replace(/&#39;/g, "'");
     expect(csp).toBeDefined();
     // The page's script elements each start a line (a bundle may mention "<script>" inside).
     const scripts = [...html.matchAll(/^<script((?: [a-z-]+="[^"]*")*)>([\s\S]*?)<\/script>$/gm)]
-      .filter((m) => !m[1]!.includes('type="application/json"')).map((m) => m[2]!);
+      .filter((m) => !m[1]!.includes('type="application/json"'))
+      .map((m) => m[2]!);
     expect(scripts).toHaveLength(4); // the JSON data block is not a script
     expect(csp).toBe(contentSecurityPolicy(scripts));
     const scriptSrc = csp!.split('; ').find((d) => d.startsWith('script-src '))!;

@@ -31,13 +31,20 @@ afterAll(async () => {
   build?.remove();
 });
 
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string; bytes: Buffer }
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  bytes: Buffer;
+}
 
 /** A request with the path sent exactly as written (no URL normalisation by the client). */
 function raw(port: number, target: string, opts: { method?: string; host?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1', () => {
-      s.write(`${opts.method ?? 'GET'} ${target} HTTP/1.1\r\nHost: ${opts.host ?? `127.0.0.1:${port}`}\r\nConnection: close\r\n\r\n`);
+      s.write(
+        `${opts.method ?? 'GET'} ${target} HTTP/1.1\r\nHost: ${opts.host ?? `127.0.0.1:${port}`}\r\nConnection: close\r\n\r\n`,
+      );
     });
     const chunks: Buffer[] = [];
     s.on('data', (d) => chunks.push(d));
@@ -48,7 +55,8 @@ function raw(port: number, target: string, opts: { method?: string; host?: strin
       const bytes = all.subarray(cut + 4);
       const lines = head.split('\r\n');
       const headers: Record<string, string> = {};
-      for (const l of lines.slice(1)) headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
+      for (const l of lines.slice(1))
+        headers[l.slice(0, l.indexOf(':')).toLowerCase()] = l.slice(l.indexOf(':') + 1).trim();
       resolve({ status: Number(lines[0]!.split(' ')[1]), headers, body: bytes.toString('utf8'), bytes });
     });
     s.on('error', reject);
@@ -73,10 +81,25 @@ describe('rnnscope serve', () => {
 
   it('answers no path outside its fixed list: traversal, encodings, other built files, absolute paths', async () => {
     const targets = [
-      '/secret.txt', '/../rnnscope-serve-secret.txt', '/%2e%2e/rnnscope-serve-secret.txt', '/%2E%2E%2Frnnscope-serve-secret.txt',
-      '/..%2frnnscope-serve-secret.txt', '/app.html/../secret.txt', '/./secret.txt', '//etc/passwd', '/etc/passwd',
-      `/${path.join(build.outdir, 'app.html')}`, '/lab.html', '/lab.js', '/app.js.map', '/constructor', '/__proto__', '/app.html%00',
-      '/..\\secret.txt', 'http://127.0.0.1/secret.txt', '*',
+      '/secret.txt',
+      '/../rnnscope-serve-secret.txt',
+      '/%2e%2e/rnnscope-serve-secret.txt',
+      '/%2E%2E%2Frnnscope-serve-secret.txt',
+      '/..%2frnnscope-serve-secret.txt',
+      '/app.html/../secret.txt',
+      '/./secret.txt',
+      '//etc/passwd',
+      '/etc/passwd',
+      `/${path.join(build.outdir, 'app.html')}`,
+      '/lab.html',
+      '/lab.js',
+      '/app.js.map',
+      '/constructor',
+      '/__proto__',
+      '/app.html%00',
+      '/..\\secret.txt',
+      'http://127.0.0.1/secret.txt',
+      '*',
     ];
     for (const t of targets) {
       const r = await raw(server.port, t);
@@ -96,18 +119,34 @@ describe('rnnscope serve', () => {
   });
 
   it('as a command: prints its address, serves, and stops cleanly on Ctrl-C', async () => {
-    const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [path.join(ROOT, 'bin', 'rnnscope.js'), 'serve', '--port', '0', '--dir', build.outdir], {
-      cwd: ROOT, env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' },
+    const child: ChildProcessWithoutNullStreams = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'rnnscope.js'), 'serve', '--port', '0', '--dir', build.outdir],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' },
+      },
+    );
+    let out = '',
+      err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
     });
-    let out = '', err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     const url = await new Promise<string>((resolve, reject) => {
       const t = setInterval(() => {
         const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
-        if (m) { clearInterval(t); resolve(m[1]!); }
+        if (m) {
+          clearInterval(t);
+          resolve(m[1]!);
+        }
       }, 50);
-      child.on('exit', (code) => { clearInterval(t); reject(new Error(`serve exited ${code}: ${err}`)); });
+      child.on('exit', (code) => {
+        clearInterval(t);
+        reject(new Error(`serve exited ${code}: ${err}`));
+      });
     });
     const port = Number(new URL(url).port);
     const page = await raw(port, '/app.html');
@@ -119,11 +158,13 @@ describe('rnnscope serve', () => {
     expect(await exit).toBe(0);
     expect(err).toContain('Ctrl-C: server stopped.');
     // Nothing listens there any more.
-    await expect(new Promise((resolve, reject) => {
-      const r = request({ host: '127.0.0.1', port, path: '/' }, resolve);
-      r.on('error', reject);
-      r.end();
-    })).rejects.toThrow(/ECONNREFUSED/);
+    await expect(
+      new Promise((resolve, reject) => {
+        const r = request({ host: '127.0.0.1', port, path: '/' }, resolve);
+        r.on('error', reject);
+        r.end();
+      }),
+    ).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('says what to do when the page is not built', async () => {

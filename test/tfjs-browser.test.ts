@@ -38,19 +38,42 @@ window.run = async () => {
 describe('rnnscopeCallback in the browser', () => {
   it('trains in Chromium and draws the timeline charts into the element', async () => {
     writeFileSync(path.join(dir, 'entry.js'), ENTRY);
-    const r = await build({ entryPoints: [path.join(dir, 'entry.js')], bundle: true, platform: 'browser', format: 'iife', outfile: path.join(dir, 'bundle.js'), nodePaths: [path.join(ROOT, 'node_modules')], logLevel: 'silent' });
+    const r = await build({
+      entryPoints: [path.join(dir, 'entry.js')],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      outfile: path.join(dir, 'bundle.js'),
+      nodePaths: [path.join(ROOT, 'node_modules')],
+      logLevel: 'silent',
+    });
     expect(r.errors).toEqual([]);
-    writeFileSync(path.join(dir, 'index.html'), '<!DOCTYPE html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="out"></div><script src="bundle.js"></script>');
+    writeFileSync(
+      path.join(dir, 'index.html'),
+      '<!DOCTYPE html><meta charset="utf-8"><link rel="icon" href="data:,"><div id="out"></div><script src="bundle.js"></script>',
+    );
     const server = await serveStatic(dir, { isolated: false });
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const problems = watchPage(page, server.url.replace(/\/$/, ''));
-      await page.goto(server.url + 'index.html');
-      const got = await page.evaluate(() => (window as unknown as { run: () => Promise<{ labels: string[]; loss: number[]; charts: string[]; heading: string }> }).run());
+      await page.goto(`${server.url}index.html`);
+      const got = await page.evaluate(() =>
+        (
+          window as unknown as {
+            run: () => Promise<{ labels: string[]; loss: number[]; charts: string[]; heading: string }>;
+          }
+        ).run(),
+      );
       expect(got.labels).toEqual(['epoch 0', 'epoch 1', 'epoch 2']);
       expect(got.loss.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
-      expect(got.charts).toEqual(['timeline-heatmap:1', 'timeline-scalars:1', 'timeline-gates:1', 'timeline-updates:1', 'timeline-bands:1']);
+      expect(got.charts).toEqual([
+        'timeline-heatmap:1',
+        'timeline-scalars:1',
+        'timeline-gates:1',
+        'timeline-updates:1',
+        'timeline-bands:1',
+      ]);
       expect(got.heading).toMatch(/: 3 checkpoints$/);
       expect(problems.filter((p) => !p.includes('TensorFlow.js') && !/backend/i.test(p))).toEqual([]);
     } finally {

@@ -18,9 +18,16 @@ const PY = '/usr/bin/python3';
 const hasPy = spawnSync(PY, ['-c', 'import h5py, numpy'], { stdio: 'ignore' }).status === 0;
 
 function cli(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
-    resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-  }));
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 28 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+      },
+    ),
+  );
 }
 
 const json = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
@@ -75,8 +82,19 @@ describe('rnnscope analyze of a checkpoint series', () => {
     for (const [k, e] of EPOCHS.entries()) {
       const file = path.join(dir, 'ckpt', `epoch${e}.keras`);
       const m = await loadModelFile(file);
-      const prev = k > 0 ? { index: k - 1, weights: snapshotWeights(await loadModelFile(path.join(dir, 'ckpt', `epoch${EPOCHS[k - 1]}.keras`))) } : null;
-      const want = summarizePoint(alone[k]!, snapshotWeights(m), prev, { index: k, label: `epoch${e}.keras`, epoch: e, batch: null });
+      const prev =
+        k > 0
+          ? {
+              index: k - 1,
+              weights: snapshotWeights(await loadModelFile(path.join(dir, 'ckpt', `epoch${EPOCHS[k - 1]}.keras`))),
+            }
+          : null;
+      const want = summarizePoint(alone[k]!, snapshotWeights(m), prev, {
+        index: k,
+        label: `epoch${e}.keras`,
+        epoch: e,
+        batch: null,
+      });
       expect(JSON.parse(JSON.stringify(set.timeline!.points[k]))).toEqual(JSON.parse(JSON.stringify(want)));
     }
   });
@@ -88,33 +106,48 @@ describe('rnnscope analyze of a checkpoint series', () => {
 
   it('writes the timeline charts and the "Over training" panel into the report', () => {
     const charts = readdirSync(path.join(dir, 'report', 'charts'));
-    for (const id of ['timeline-heatmap', 'timeline-scalars', 'timeline-gates', 'timeline-updates', 'timeline-bands']) expect(charts).toContain(`${id}.png`);
+    for (const id of ['timeline-heatmap', 'timeline-scalars', 'timeline-gates', 'timeline-updates', 'timeline-bands'])
+      expect(charts).toContain(`${id}.png`);
     expect(readFileSync(path.join(dir, 'report', 'index.html'), 'utf8')).toContain('<h2>Over training</h2>');
     expect(json(path.join(dir, 'report', 'analysis.json'))).toEqual(set);
   });
 
-  it.skipIf(!hasPy)('the checkpoint files read by h5py/zipfile hold the trained weights, and numpy\'s update ratios equal the timeline\'s', () => {
-    const files = EPOCHS.map((e) => path.join(dir, 'ckpt', `epoch${e}.keras`));
-    const out = JSON.parse(spawnSync(PY, [path.join(ROOT, 'test/helpers/ckpt_oracle.py'), '4', ...files], { encoding: 'utf8' }).stdout);
-    s.snapshots.forEach((m, k) => {
-      const k32 = Float32Array.from(m.weights.get('lstm/kernel')!.data as ArrayLike<number>);
-      expect(out.sums[k]['lstm/0'][0]).toBeCloseTo(k32.reduce((a, v) => a + v, 0), 9);
-    });
-    const groups = ['kernel', 'recurrent_kernel', 'bias'], gates = ['i', 'f', 'c', 'o'];
-    out.ratios.forEach((r: Record<string, number | null>, k: number) => {
-      for (const [key, want] of Object.entries(r)) {
-        const [, vi, g] = key.split('/');
-        const got = set.timeline!.points[k + 1]!.updates.ratios.find((u) => u.key === `lstm/${groups[Number(vi)]}` && u.gate === gates[Number(g)])!.ratio;
-        if (want === null) expect(got).toBeNull();
-        else expect(Math.abs(got! - want) / want).toBeLessThan(1e-10);
-      }
-    });
-  });
+  it.skipIf(!hasPy)(
+    "the checkpoint files read by h5py/zipfile hold the trained weights, and numpy's update ratios equal the timeline's",
+    () => {
+      const files = EPOCHS.map((e) => path.join(dir, 'ckpt', `epoch${e}.keras`));
+      const out = JSON.parse(
+        spawnSync(PY, [path.join(ROOT, 'test/helpers/ckpt_oracle.py'), '4', ...files], { encoding: 'utf8' }).stdout,
+      );
+      s.snapshots.forEach((m, k) => {
+        const k32 = Float32Array.from(m.weights.get('lstm/kernel')!.data as ArrayLike<number>);
+        expect(out.sums[k]['lstm/0'][0]).toBeCloseTo(
+          k32.reduce((a, v) => a + v, 0),
+          9,
+        );
+      });
+      const groups = ['kernel', 'recurrent_kernel', 'bias'],
+        gates = ['i', 'f', 'c', 'o'];
+      out.ratios.forEach((r: Record<string, number | null>, k: number) => {
+        for (const [key, want] of Object.entries(r)) {
+          const [, vi, g] = key.split('/');
+          const got = set.timeline!.points[k + 1]!.updates.ratios.find(
+            (u) => u.key === `lstm/${groups[Number(vi)]}` && u.gate === gates[Number(g)],
+          )!.ratio;
+          if (want === null) expect(got).toBeNull();
+          else expect(Math.abs(got! - want) / want).toBeLessThan(1e-10);
+        }
+      });
+    },
+  );
 });
 
 describe('weights-only checkpoints with the architecture', () => {
-  it('--weights \'w/weights.*.h5\' (tf.keras save_weights names) gives the same timeline', async () => {
-    const r = await cli(['analyze', 'arch.json', '--weights', 'w/weights.*.h5', ...DATA, '--json', 'w.json', '-q'], dir);
+  it("--weights 'w/weights.*.h5' (tf.keras save_weights names) gives the same timeline", async () => {
+    const r = await cli(
+      ['analyze', 'arch.json', '--weights', 'w/weights.*.h5', ...DATA, '--json', 'w.json', '-q'],
+      dir,
+    );
     expect(r.code).toBe(0);
     const w: AnalysisSet = json(path.join(dir, 'w.json'));
     const k: AnalysisSet = json(path.join(dir, 'tl.json'));
@@ -136,7 +169,8 @@ describe('many checkpoints', () => {
     const t = series(d, { steps: 8, units: 3, samples: 8, every: 3, seed: 5 });
     t.writeData();
     mkdirSync(path.join(d, 'ckpt'));
-    for (let e = 1; e <= 14; e++) writeFileSync(path.join(d, 'ckpt', `e${String(e).padStart(2, '0')}.keras`), await t.next('keras', e > 1));
+    for (let e = 1; e <= 14; e++)
+      writeFileSync(path.join(d, 'ckpt', `e${String(e).padStart(2, '0')}.keras`), await t.next('keras', e > 1));
     const r = await cli(['analyze', 'ckpt/*.keras', ...DATA, '--json', 'm.json', '-q'], d);
     expect(r.code).toBe(0);
     const m: AnalysisSet = json(path.join(d, 'm.json'));
@@ -162,13 +196,21 @@ describe('a run that diverged', () => {
     (rk.data as Float64Array)[0] = Number.NaN;
     writeFileSync(path.join(d, 'ckpt', 'e3.keras'), await t.next('keras', false));
     // Training resumed from the last finite weights.
-    for (const [k, w] of good.weights) t.model.weights.set(k, { shape: [...w.shape], data: Float64Array.from(w.data as ArrayLike<number>) });
+    for (const [k, w] of good.weights)
+      t.model.weights.set(k, { shape: [...w.shape], data: Float64Array.from(w.data as ArrayLike<number>) });
     writeFileSync(path.join(d, 'ckpt', 'e4.keras'), await t.next('keras'));
     const r = await cli(['analyze', 'ckpt/*.keras', ...DATA, '--json', 'n.json', '-q'], d);
     expect(r.code).toBe(0);
     const n: AnalysisSet = json(path.join(d, 'n.json'));
-    expect(n.timeline!.points.map((p) => [p.label, p.nonFiniteWeights, p.updates.from])).toEqual([['e1.keras', 0, null], ['e2.keras', 0, 0], ['e3.keras', 1, null], ['e4.keras', 0, 1]]);
+    expect(n.timeline!.points.map((p) => [p.label, p.nonFiniteWeights, p.updates.from])).toEqual([
+      ['e1.keras', 0, null],
+      ['e2.keras', 0, 0],
+      ['e3.keras', 1, null],
+      ['e4.keras', 0, 1],
+    ]);
     expect(n.runs.map((a) => a.run.label)).toEqual(['e1.keras', 'e2.keras', 'e4.keras']);
-    expect(n.timeline!.findings[0]!.message).toBe('Training diverged: epoch 3 holds 1 NaN/Inf weight value(s) (in lstm/recurrent_kernel); the last checkpoint before it with finite weights is epoch 2. 1 of 4 checkpoints is diverged.');
+    expect(n.timeline!.findings[0]!.message).toBe(
+      'Training diverged: epoch 3 holds 1 NaN/Inf weight value(s) (in lstm/recurrent_kernel); the last checkpoint before it with finite weights is epoch 2. 1 of 4 checkpoints is diverged.',
+    );
   }, 300_000);
 });

@@ -19,9 +19,17 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const training = readFileSync(path.join(ROOT, 'docs', 'training.md'), 'utf8');
 const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## Watch training'), readme.indexOf('\n## ', readme.indexOf('## Watch training') + 5));
-const blocks = (md: string, lang: string) => [...md.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
-const commands = (md: string) => blocks(md, 'sh').flatMap((b) => b.split('\n')).map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l.startsWith('npx rnnscope'));
+const section = readme.slice(
+  readme.indexOf('## Watch training'),
+  readme.indexOf('\n## ', readme.indexOf('## Watch training') + 5),
+);
+const blocks = (md: string, lang: string) =>
+  [...md.matchAll(new RegExp(`\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``, 'g'))].map((m) => m[1]!);
+const commands = (md: string) =>
+  blocks(md, 'sh')
+    .flatMap((b) => b.split('\n'))
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter((l) => l.startsWith('npx rnnscope'));
 
 const WATCH = 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline';
 const WATCH_MODEL = 'npx rnnscope watch ckpt --model arch.json --data x.npy --targets y.npy --out timeline';
@@ -35,7 +43,10 @@ async function setUp(name: string, format: 'keras' | 'weights.h5', n: number) {
   s.writeData();
   mkdirSync(path.join(dir, 'ckpt'));
   const write = async (e: number) => {
-    const file = format === 'keras' ? `epoch${String(e).padStart(3, '0')}.keras` : `weights.${String(e).padStart(2, '0')}-0.${50 - e}.weights.h5`;
+    const file =
+      format === 'keras'
+        ? `epoch${String(e).padStart(3, '0')}.keras`
+        : `weights.${String(e).padStart(2, '0')}-0.${50 - e}.weights.h5`;
     writeFileSync(path.join(dir, 'ckpt', file), await s.next(format, e > 1));
   };
   for (let e = 1; e <= n; e++) await write(e);
@@ -43,9 +54,15 @@ async function setUp(name: string, format: 'keras' | 'weights.h5', n: number) {
 }
 
 function sh(command: string, cwd: string) {
-  const child = spawn('/bin/sh', ['-c', command.replace(/^npx rnnscope/, `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`)], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(
+    '/bin/sh',
+    ['-c', command.replace(/^npx rnnscope/, `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)}`)],
+    { cwd, env: { ...process.env, NO_COLOR: '1' } },
+  );
   let err = '';
-  child.stderr.on('data', (d) => { err += d; });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
   child.stdout.resume();
   const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   const until = async (re: RegExp) => {
@@ -58,19 +75,30 @@ function sh(command: string, cwd: string) {
   return { child, exited, until, err: () => err };
 }
 
-const timelineOf = (dir: string): AnalysisSet => JSON.parse(readFileSync(path.join(dir, 'timeline', 'analysis.json'), 'utf8'));
+const timelineOf = (dir: string): AnalysisSet =>
+  JSON.parse(readFileSync(path.join(dir, 'timeline', 'analysis.json'), 'utf8'));
 
 describe('docs/training.md and the README section', () => {
   it('document exactly the commands run below', () => {
-    expect(new Set([...commands(training), ...commands(section)])).toEqual(new Set([WATCH, WATCH_MODEL, ANALYZE, ONCE]));
+    expect(new Set([...commands(training), ...commands(section)])).toEqual(
+      new Set([WATCH, WATCH_MODEL, ANALYZE, ONCE]),
+    );
     expect(commands(section)).toEqual([WATCH, ANALYZE]);
   });
 
   it('the ModelCheckpoint filepath patterns, formatted by Python, give back their epochs', () => {
-    const patterns = [...training.matchAll(/ModelCheckpoint\(\s*"([^"]+)"/g), ...readme.matchAll(/ModelCheckpoint\('([^']+)'\)/g), ...training.matchAll(/writes `([^`]*\{epoch[^`]*)`/g)].map((m) => m[1]!);
+    const patterns = [
+      ...training.matchAll(/ModelCheckpoint\(\s*"([^"]+)"/g),
+      ...readme.matchAll(/ModelCheckpoint\('([^']+)'\)/g),
+      ...training.matchAll(/writes `([^`]*\{epoch[^`]*)`/g),
+    ].map((m) => m[1]!);
     expect(patterns.length).toBeGreaterThanOrEqual(3);
     for (const p of patterns) {
-      const r = spawnSync('/usr/bin/python3', ['-c', `import sys; print(sys.argv[1].format(epoch=7, batch=300, val_loss=0.4567))`, p], { encoding: 'utf8' });
+      const r = spawnSync(
+        '/usr/bin/python3',
+        ['-c', `import sys; print(sys.argv[1].format(epoch=7, batch=300, val_loss=0.4567))`, p],
+        { encoding: 'utf8' },
+      );
       if (r.status !== 0) return; // no python3 here: the patterns are checked where it exists
       expect(parseCheckpointName(r.stdout.trim()).epoch, p).toBe(7);
     }
@@ -95,7 +123,10 @@ describe('docs/training.md and the README section', () => {
     await w.until(/✓ weights\.02-0\.48\.weights\.h5 \(epoch 2\)/);
     w.child.kill('SIGINT');
     expect(await w.exited).toBe(0);
-    expect(timelineOf(dir).timeline!.points.map((p) => p.label)).toEqual(['weights.01-0.49.weights.h5', 'weights.02-0.48.weights.h5']);
+    expect(timelineOf(dir).timeline!.points.map((p) => p.label)).toEqual([
+      'weights.01-0.49.weights.h5',
+      'weights.02-0.48.weights.h5',
+    ]);
   }, 400_000);
 
   it(`${ANALYZE} and ${ONCE}: a finished run, the same timeline`, async () => {
@@ -119,7 +150,10 @@ describe('docs/training.md and the README section', () => {
       .replace("out: 'timeline'", `out: ${JSON.stringify(path.join(tmp, 'tfjs-timeline'))}`);
     const lines = code.split('\n');
     const file = path.join(tmp, 'example.ts');
-    writeFileSync(file, `${lines.filter((l) => l.startsWith('import ')).join('\n')}\nexport async function run(console: { log: (...a: unknown[]) => void }) {\n${lines.filter((l) => !l.startsWith('import ')).join('\n')}\n}\n`);
+    writeFileSync(
+      file,
+      `${lines.filter((l) => l.startsWith('import ')).join('\n')}\nexport async function run(console: { log: (...a: unknown[]) => void }) {\n${lines.filter((l) => !l.startsWith('import ')).join('\n')}\n}\n`,
+    );
     const logged: unknown[][] = [];
     await (await import(pathToFileURL(file).href)).run({ log: (...a: unknown[]) => logged.push(a) });
     expect(Array.isArray(logged[0]![0])).toBe(true);

@@ -12,13 +12,15 @@ import { renderSVG } from '../src/report/render-node.js';
 import { summaryText } from '../src/report/summary.js';
 import { LIVE_SCRIPT, waitingPage } from '../src/report/timeline-page.js';
 
-const set = (): AnalysisSet => JSON.parse(readFileSync(new URL('./fixtures/analysis/example-timeline.json', import.meta.url), 'utf8'));
+const set = (): AnalysisSet =>
+  JSON.parse(readFileSync(new URL('./fixtures/analysis/example-timeline.json', import.meta.url), 'utf8'));
 type Rows = Record<string, unknown>[];
 const data = (spec: object) => (spec as { datasets: Record<string, Rows> }).datasets;
 const build = (id: string, s: AnalysisSet) => chartDef(id as never)!.build(s, { interactive: false });
 
-describe('timeline charts carry the timeline\'s numbers', () => {
-  const s = set(), t = s.timeline!;
+describe("timeline charts carry the timeline's numbers", () => {
+  const s = set(),
+    t = s.timeline!;
 
   it('fixture: six checkpoints, the last diverged', () => {
     expect(t.points.map((p) => p.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -31,7 +33,9 @@ describe('timeline charts carry the timeline\'s numbers', () => {
     expect(d.cells).toHaveLength(nonNull);
     const c = d.cells!.find((r) => r.x === 3 && r.t0 === 7)!;
     expect(c.v).toBe(t.points[2]!.layers[0]!.relLog10[7]);
-    expect(d.horizon!.map((r) => r.steps)).toEqual(t.points.filter((p) => p.layers[0]!.horizon.steps !== null).map((p) => p.layers[0]!.horizon.steps));
+    expect(d.horizon!.map((r) => r.steps)).toEqual(
+      t.points.filter((p) => p.layers[0]!.horizon.steps !== null).map((p) => p.layers[0]!.horizon.steps),
+    );
     expect(d.diverged!.map((r) => r.x)).toEqual([6]);
   });
 
@@ -66,7 +70,8 @@ describe('timeline charts carry the timeline\'s numbers', () => {
     const r = rows.find((x) => x.x === 2 && x.key === 'lstm/kernel')!;
     const b = t.points[1]!.bands.find((x) => x.key === 'lstm/kernel')!;
     expect(Array.from({ length: 9 }, (_, i) => r[`q${i}`])).toEqual(b.values);
-    for (const x of rows) for (let i = 1; i < 9; i++) expect(x[`q${i}`] as number).toBeGreaterThanOrEqual(x[`q${i - 1}`] as number);
+    for (const x of rows)
+      for (let i = 1; i < 9; i++) expect(x[`q${i}`] as number).toBeGreaterThanOrEqual(x[`q${i - 1}`] as number);
   });
 
   for (const id of ['timeline-heatmap', 'timeline-scalars', 'timeline-gates', 'timeline-updates', 'timeline-bands']) {
@@ -82,13 +87,17 @@ describe('timeline charts carry the timeline\'s numbers', () => {
 describe('the page and the terminal', () => {
   it('leads with "Over training": the horizon per layer, the findings over time; the checkpoint\'s own diagnosis is folded', () => {
     const html = reportHtml(set(), { bundles: [] });
-    const over = html.indexOf('<h2>Over training</h2>'), diag = html.indexOf('<h2>Diagnosis</h2>'), heat = html.indexOf('id="chart-timeline-heatmap"');
+    const over = html.indexOf('<h2>Over training</h2>'),
+      diag = html.indexOf('<h2>Diagnosis</h2>'),
+      heat = html.indexOf('id="chart-timeline-heatmap"');
     expect(over).toBeGreaterThan(0);
     expect(over).toBeLessThan(diag);
     expect(diag).toBeLessThan(heat);
     expect(html).toContain('<details class="run-diagnosis">');
     expect(html).toContain('Training diverged: epoch 6 holds 1 NaN/Inf weight value(s) (in lstm/recurrent_kernel)');
-    expect(html).toMatch(/How far back the gradient reaches \(horizon: steps within 1\/100 of the peak\), epoch 1 → epoch 5: <span class="reach"><b>lstm<\/b> \d+ → \d+ of 20 steps/);
+    expect(html).toMatch(
+      /How far back the gradient reaches \(horizon: steps within 1\/100 of the peak\), epoch 1 → epoch 5: <span class="reach"><b>lstm<\/b> \d+ → \d+ of 20 steps/,
+    );
   });
 
   it('a live page adds its update script and may connect only to its own server; the snapshot may not connect at all', () => {
@@ -105,7 +114,11 @@ describe('the page and the terminal', () => {
 
   it('summary: the horizon per layer, the findings over time, then the latest checkpoint', () => {
     const text = summaryText(set());
-    expect(text.startsWith('Training timeline of adding_lstm: 6 checkpoints, epoch 1 to epoch 6\nHorizon (steps within 1/100 of the peak of ‖∂L/∂h_t‖), epoch 1 → epoch 5:\n  lstm  ')).toBe(true);
+    expect(
+      text.startsWith(
+        'Training timeline of adding_lstm: 6 checkpoints, epoch 1 to epoch 6\nHorizon (steps within 1/100 of the peak of ‖∂L/∂h_t‖), epoch 1 → epoch 5:\n  lstm  ',
+      ),
+    ).toBe(true);
     expect(text).toContain('Over training:\n  ERROR   Training diverged: epoch 6');
     expect(text).toContain('\nepoch06.keras\nModel adding_lstm');
   });
@@ -117,10 +130,14 @@ describe('reading a timeline back (rnnscope report)', () => {
     expect(() => validateReportInput(set())).not.toThrow();
     const bad = set();
     bad.timeline!.points[2]!.layers[0]!.relLog10.pop();
-    expect(() => validateReportInput(bad)).toThrow("Analysis JSON field '$.timeline.points[2].layers[0].relLog10' is an array of length 19; expected an array of length 20");
+    expect(() => validateReportInput(bad)).toThrow(
+      "Analysis JSON field '$.timeline.points[2].layers[0].relLog10' is an array of length 19; expected an array of length 20",
+    );
     const loop = set();
     loop.timeline!.points[1]!.updates.from = 3;
-    expect(() => validateReportInput(loop)).toThrow("'$.timeline.points[1].updates.from' is the number 3; expected the index of an earlier point (< 1) or null");
+    expect(() => validateReportInput(loop)).toThrow(
+      "'$.timeline.points[1].updates.from' is the number 3; expected the index of an earlier point (< 1) or null",
+    );
     const markup = set();
     (markup.timeline!.points[0] as unknown as { loss: unknown }).loss = '<script>';
     expect(() => validateReportInput(markup)).toThrow("'$.timeline.points[0].loss'");

@@ -8,4 +8,8 @@ import vegaEmbed from 'rnnscope-text:vega-embed/build/vega-embed.min.js';
 import type { Bundle } from '../src/report/html.js';
 
 /** In load order, named as readBundles() names them. */
-export const BUNDLES: Bundle[] = [{ name: 'vega', js: vega }, { name: 'vega-lite', js: vegaLite }, { name: 'vega-embed', js: vegaEmbed }];
+export const BUNDLES: Bundle[] = [
+  { name: 'vega', js: vega },
+  { name: 'vega-lite', js: vegaLite },
+  { name: 'vega-embed', js: vegaEmbed },
+];

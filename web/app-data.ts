@@ -65,8 +65,10 @@ const tryFit = (f: () => unknown): AppError | null => {
   }
 };
 
-const targetNamed = (model: ModelSpec, arrays: NamedArray[]) => arrays.length > 0 && arrays.every((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name));
-const holdsTargets = (model: ModelSpec, arrays: NamedArray[]) => arrays.some((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name));
+const targetNamed = (model: ModelSpec, arrays: NamedArray[]) =>
+  arrays.length > 0 && arrays.every((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name));
+const holdsTargets = (model: ModelSpec, arrays: NamedArray[]) =>
+  arrays.some((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name));
 const extOf = (n: string) => /\.[^./]+$/.exec(n)?.[0].toLowerCase() ?? '';
 const lossesFor = (model: ModelSpec, loss?: string) => (loss ? model.outputNames.map(() => loss) : undefined);
 
@@ -75,12 +77,20 @@ const lossesFor = (model: ModelSpec, loss?: string) => (loss ? model.outputNames
  * A file picked on its own that is unreadable or fits nothing is refused with the command line's
  * message; one found inside a dropped folder is listed as unused.
  */
-export function planData(model: ModelSpec, files: readonly InFile[], loss: string | undefined, answers: Answers): DataPlan {
+export function planData(
+  model: ModelSpec,
+  files: readonly InFile[],
+  loss: string | undefined,
+  answers: Answers,
+): DataPlan {
   const roles = new Map<string, DataRole>();
   const errors: AppError[] = [];
   const refuse = (f: InFile, e: AppError) => {
     if (f.fromFolder) roles.set(f.name, { kind: 'unused', note: e.message });
-    else { roles.set(f.name, { kind: 'error', note: e.message }); errors.push(e); }
+    else {
+      roles.set(f.name, { kind: 'error', note: e.message });
+      errors.push(e);
+    }
   };
   const parsed: Parsed[] = [];
   for (const file of files) {
@@ -97,17 +107,33 @@ export function planData(model: ModelSpec, files: readonly InFile[], loss: strin
   for (const p of parsed) {
     const err = tryFit(() => fitDataToModel(model, p.arrays, 'inputs'));
     fitIn.set(p.file.name, err);
-    if (!err && !(targetNamed(model, p.arrays) && !tryFit(() => fitDataToModel(model, p.arrays, 'targets', { losses })))) {
+    if (
+      !err &&
+      !(targetNamed(model, p.arrays) && !tryFit(() => fitDataToModel(model, p.arrays, 'targets', { losses })))
+    ) {
       dataCands.push({ choice: { id: p.file.name, files: [p.file.name], label: p.file.name }, parts: [p] });
     }
   }
   if (model.inputNames.length > 1) {
-    const perInput = parsed.filter((p) => fitIn.get(p.file.name) && p.arrays.length > 0 && p.arrays.every((a) => model.inputNames.includes(a.name)));
+    const perInput = parsed.filter(
+      (p) => fitIn.get(p.file.name) && p.arrays.length > 0 && p.arrays.every((a) => model.inputNames.includes(a.name)),
+    );
     for (const ext of new Set(perInput.map((p) => extOf(p.file.name)))) {
-      const group = model.inputNames.map((n) => perInput.find((p) => extOf(p.file.name) === ext && p.arrays.some((a) => a.name === n)));
+      const group = model.inputNames.map((n) =>
+        perInput.find((p) => extOf(p.file.name) === ext && p.arrays.some((a) => a.name === n)),
+      );
       if (group.some((g) => !g) || new Set(group).size !== group.length) continue;
       const parts = group as Parsed[];
-      if (tryFit(() => fitDataToModel(model, parts.flatMap((p) => p.arrays), 'inputs'))) continue;
+      if (
+        tryFit(() =>
+          fitDataToModel(
+            model,
+            parts.flatMap((p) => p.arrays),
+            'inputs',
+          ),
+        )
+      )
+        continue;
       const names = parts.map((p) => p.file.name);
       dataCands.push({ choice: { id: names.join('+'), files: names, label: names.join(' + ') }, parts });
     }
@@ -117,15 +143,29 @@ export function planData(model: ModelSpec, files: readonly InFile[], loss: strin
   if (dataCands.length === 1) data = dataCands[0]!;
   else if (dataCands.length > 1) {
     data = dataCands.find((c) => c.choice.id === answers.data) ?? null;
-    if (!data) questions.push({ about: 'data', text: `${dataCands.length} files fit the model's inputs; which one is the data?`, options: dataCands.map((c) => c.choice) });
+    if (!data)
+      questions.push({
+        about: 'data',
+        text: `${dataCands.length} files fit the model's inputs; which one is the data?`,
+        options: dataCands.map((c) => c.choice),
+      });
   }
   const inData = new Set(data?.parts.map((p) => p.file.name) ?? []);
-  for (const c of dataCands) for (const p of c.parts) if (!roles.has(p.file.name)) roles.set(p.file.name, { kind: 'candidate', note: 'fits the inputs' });
+  for (const c of dataCands)
+    for (const p of c.parts)
+      if (!roles.has(p.file.name)) roles.set(p.file.name, { kind: 'candidate', note: 'fits the inputs' });
 
   // Targets, checked against the chosen data's number of samples.
   let targets: Choice | null = null;
-  const batch = data ? fitDataToModel(model, data.parts.flatMap((p) => p.arrays), 'inputs')[0]?.shape[0] : undefined;
-  const named: Choice[] = [], unnamed: Choice[] = [];
+  const batch = data
+    ? fitDataToModel(
+        model,
+        data.parts.flatMap((p) => p.arrays),
+        'inputs',
+      )[0]?.shape[0]
+    : undefined;
+  const named: Choice[] = [],
+    unnamed: Choice[] = [];
   if (data) {
     const arrays = data.parts.flatMap((p) => p.arrays);
     if (holdsTargets(model, arrays) && !tryFit(() => fitDataToModel(model, arrays, 'targets', { batch, losses }))) {
@@ -133,12 +173,16 @@ export function planData(model: ModelSpec, files: readonly InFile[], loss: strin
     }
   }
   for (const p of parsed) {
-    if (inData.has(p.file.name) || (roles.get(p.file.name)?.kind === 'candidate' && !targetNamed(model, p.arrays))) continue;
+    if (inData.has(p.file.name) || (roles.get(p.file.name)?.kind === 'candidate' && !targetNamed(model, p.arrays)))
+      continue;
     const err = tryFit(() => fitDataToModel(model, p.arrays, 'targets', { batch, losses }));
     const isNamed = targetNamed(model, p.arrays);
     if (!err) {
       (isNamed ? named : unnamed).push({ id: p.file.name, files: [p.file.name], label: p.file.name });
-      roles.set(p.file.name, { kind: 'candidate', note: isNamed ? 'fits the outputs' : 'fits the outputs (not named like targets)' });
+      roles.set(p.file.name, {
+        kind: 'candidate',
+        note: isNamed ? 'fits the outputs' : 'fits the outputs (not named like targets)',
+      });
     } else if (roles.get(p.file.name)?.kind !== 'candidate') {
       // Fits nothing: the inputs' complaint, or for a file named like targets the targets' one.
       refuse(p.file, isNamed ? err : (fitIn.get(p.file.name) ?? err));
@@ -152,25 +196,45 @@ export function planData(model: ModelSpec, files: readonly InFile[], loss: strin
       if (picked === 'none') targets = null;
       else if (picked) targets = picked;
       else {
-        const text = named.length === 0
-          ? `${unnamed.map((c) => c.label).join(', ')} fit${unnamed.length === 1 ? 's' : ''} the model's outputs but ${unnamed.length === 1 ? 'is' : 'are'} not named like targets (y, targets, labels); use ${unnamed.length === 1 ? 'it' : 'one'} as the targets?`
-          : `${cands.length} choices fit the model's outputs; which are the targets?`;
-        questions.push({ about: 'targets', text, options: [...cands, { id: 'none', files: [], label: 'none (a self-objective)' }] });
+        const text =
+          named.length === 0
+            ? `${unnamed.map((c) => c.label).join(', ')} fit${unnamed.length === 1 ? 's' : ''} the ` +
+              `model's outputs but ${unnamed.length === 1 ? 'is' : 'are'} not named like targets (y, ` +
+              `targets, labels); use ${unnamed.length === 1 ? 'it' : 'one'} as the targets?`
+            : `${cands.length} choices fit the model's outputs; which are the targets?`;
+        questions.push({
+          about: 'targets',
+          text,
+          options: [...cands, { id: 'none', files: [], label: 'none (a self-objective)' }],
+        });
       }
     }
   } else {
     for (const p of parsed) {
       if (roles.get(p.file.name)?.kind !== 'candidate' || !targetNamed(model, p.arrays)) continue;
       if (dataCands.length > 0) continue; // waits for the data question
-      refuse(p.file, errorOf(new DataError(`${p.file.name} holds targets, but no input data was given; expected inputs to go with the targets, so add the data file too or remove ${p.file.name}.`, { file: p.file.name })));
+      refuse(
+        p.file,
+        errorOf(
+          new DataError(
+            `${p.file.name} holds targets, but no input data was given; expected inputs to go with the targets, so add the data file too or remove ${p.file.name}.`,
+            { file: p.file.name },
+          ),
+        ),
+      );
     }
   }
-  for (const name of data?.choice.files ?? []) roles.set(name, { kind: targets?.id.startsWith('in:') ? 'data+targets' : 'data', note: 'the inputs' });
+  for (const name of data?.choice.files ?? [])
+    roles.set(name, { kind: targets?.id.startsWith('in:') ? 'data+targets' : 'data', note: 'the inputs' });
   for (const name of targets?.files ?? []) roles.set(name, { kind: 'targets', note: 'the targets' });
   const asked = (name: string) => questions.some((q) => q.options.some((o) => o.files.includes(name)));
   const waiting = questions.some((q) => q.about === 'data');
   for (const [name, r] of roles) {
-    if (r.kind === 'candidate' && !asked(name)) roles.set(name, { kind: 'unused', note: waiting ? `${r.note}; waits for the choice of the data` : `${r.note}; another file was taken` });
+    if (r.kind === 'candidate' && !asked(name))
+      roles.set(name, {
+        kind: 'unused',
+        note: waiting ? `${r.note}; waits for the choice of the data` : `${r.note}; another file was taken`,
+      });
   }
   return { data: data?.choice ?? null, targets, questions, errors, roles };
 }
@@ -179,7 +243,13 @@ export function planData(model: ModelSpec, files: readonly InFile[], loss: strin
  * The analysis input for the chosen files, read and fitted exactly as the command line's loadData
  * does (same calls, same order, so the same warnings in the same order).
  */
-export function analysisInput(model: ModelSpec, files: readonly InFile[], plan: Pick<DataPlan, 'data' | 'targets'>, loss: string | undefined, warnings: Warning[]): AnalyzeInput {
+export function analysisInput(
+  model: ModelSpec,
+  files: readonly InFile[],
+  plan: Pick<DataPlan, 'data' | 'targets'>,
+  loss: string | undefined,
+  warnings: Warning[],
+): AnalyzeInput {
   if (!plan.data) return { inputs: null, targets: null, dataSource: null };
   const byName = new Map(files.map((f) => [f.name, f]));
   const arrays: NamedArray[] = [];

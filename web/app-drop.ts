@@ -59,7 +59,8 @@ export function filesOfInput(list: FileList): Dropped[] {
   });
 }
 
-const size = (n: number): string => (n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${n} bytes`);
+const size = (n: number): string =>
+  n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(2)} GiB` : n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${n} bytes`;
 
 /**
  * Refusals of files too large for the tab, decided on File.size before any byte is read: each
@@ -70,7 +71,9 @@ export function sizeRefusals(files: readonly Dropped[]): AppError[] {
   for (const f of files) {
     if (f.file.size > MAX_FILE_BYTES) {
       out.push({
-        name: 'LoadError', stage: 'load', file: f.name,
+        name: 'LoadError',
+        stage: 'load',
+        file: f.name,
         message: `${f.name} is ${f.file.size} bytes (${size(f.file.size)}), more than the ${MAX_FILE_BYTES} bytes (${size(MAX_FILE_BYTES)}) this page reads into a browser tab; expected a smaller file, so analyse it with the command line (rnnscope analyze reads files up to 2 GiB) or pass fewer samples.`,
       });
     }
@@ -78,7 +81,8 @@ export function sizeRefusals(files: readonly Dropped[]): AppError[] {
   const total = files.reduce((n, f) => n + f.file.size, 0);
   if (out.length === 0 && total > MAX_TOTAL_BYTES) {
     out.push({
-      name: 'LoadError', stage: 'load',
+      name: 'LoadError',
+      stage: 'load',
       message: `The ${files.length} files hold ${total} bytes (${size(total)}) together, more than the ${MAX_TOTAL_BYTES} bytes (${size(MAX_TOTAL_BYTES)}) this page reads into a browser tab at once; expected fewer or smaller files, so remove some or use the command line.`,
     });
   }

@@ -13,7 +13,16 @@ import type { AppError } from './app-protocol.js';
 export type { Answers, Choice, Question } from './app-data.js';
 export type { InFile } from './app-models.js';
 
-export type FileKind = 'model' | 'weights' | 'part' | 'data' | 'targets' | 'data+targets' | 'candidate' | 'unused' | 'error';
+export type FileKind =
+  | 'model'
+  | 'weights'
+  | 'part'
+  | 'data'
+  | 'targets'
+  | 'data+targets'
+  | 'candidate'
+  | 'unused'
+  | 'error';
 
 export interface FileRow {
   name: string;
@@ -54,14 +63,26 @@ function runRow(r: LoadedRun): RunRow {
   const m = r.model;
   const shape = (ids: number[], names: string[]) => ids.map((id, i) => `${names[i]} ${fmtShape(m.tensors[id]!.shape)}`);
   return {
-    label: r.label, main: r.main, weights: r.weights, name: m.name, format: m.meta.format, kerasVersion: m.meta.kerasVersion,
-    params: countParams(m).total, inputs: shape(m.inputs, m.inputNames), outputs: shape(m.outputs, m.outputNames),
-    loss: m.meta.loss?.map((l) => l.name).join(' + ') ?? null, summary: summary(m),
+    label: r.label,
+    main: r.main,
+    weights: r.weights,
+    name: m.name,
+    format: m.meta.format,
+    kerasVersion: m.meta.kerasVersion,
+    params: countParams(m).total,
+    inputs: shape(m.inputs, m.inputNames),
+    outputs: shape(m.outputs, m.outputNames),
+    loss: m.meta.loss?.map((l) => l.name).join(' + ') ?? null,
+    summary: summary(m),
   };
 }
 
 export class Session {
-  private constructor(readonly files: InFile[], readonly found: FoundModels, readonly order: 'name' | 'mtime') {}
+  private constructor(
+    readonly files: InFile[],
+    readonly found: FoundModels,
+    readonly order: 'name' | 'mtime',
+  ) {}
 
   /** Reads the models among `files` (the expensive part: HDF5, zip, weight binding), in checkpoint order. */
   static async open(files: InFile[]): Promise<Session> {
@@ -92,7 +113,12 @@ export class Session {
       const base = { name: f.name, size: f.bytes.length };
       if (mr.kind === 'model' || mr.kind === 'weights' || mr.kind === 'part') {
         const run = this.found.runs[mr.run]!;
-        const note = mr.kind === 'model' ? `${run.model.meta.format} model ${run.model.name}` : mr.kind === 'weights' ? `weights of ${run.main}` : `read by ${run.main}`;
+        const note =
+          mr.kind === 'model'
+            ? `${run.model.meta.format} model ${run.model.name}`
+            : mr.kind === 'weights'
+              ? `weights of ${run.main}`
+              : `read by ${run.main}`;
         return { ...base, kind: mr.kind, run: mr.run, note };
       }
       if (mr.kind === 'unused') return { ...base, kind: 'unused', run: null, note: mr.note };
@@ -102,7 +128,12 @@ export class Session {
     });
     const questions = plan?.questions ?? [];
     return {
-      files, runs: this.found.runs.map(runRow), data: plan?.data ?? null, targets: plan?.targets ?? null, questions, errors,
+      files,
+      runs: this.found.runs.map(runRow),
+      data: plan?.data ?? null,
+      targets: plan?.targets ?? null,
+      questions,
+      errors,
       ready: this.found.runs.length > 0 && errors.length === 0 && questions.length === 0,
     };
   }

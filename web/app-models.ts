@@ -37,7 +37,10 @@ export interface LoadedRun {
 }
 
 /** What a file turned out to be while looking for models. */
-export type ModelRole = { kind: 'model' | 'weights' | 'part'; run: number } | { kind: 'unused'; note: string } | { kind: 'rest' };
+export type ModelRole =
+  | { kind: 'model' | 'weights' | 'part'; run: number }
+  | { kind: 'unused'; note: string }
+  | { kind: 'rest' };
 
 export interface FoundModels {
   runs: LoadedRun[];
@@ -71,7 +74,11 @@ function recordingSet(files: readonly InFile[], main: string, used: Set<string>)
   };
 }
 
-async function tryOpen(files: readonly InFile[], main: string, weights?: string): Promise<{ model: ModelSpec; parts: string[] } | { error: AppError }> {
+async function tryOpen(
+  files: readonly InFile[],
+  main: string,
+  weights?: string,
+): Promise<{ model: ModelSpec; parts: string[] } | { error: AppError }> {
   const used = new Set<string>();
   try {
     const model = await openModel(recordingSet(files, main, used), weights !== undefined ? { weights } : {});
@@ -104,7 +111,10 @@ export async function findModels(files: readonly InFile[]): Promise<FoundModels>
     const r = await tryOpen(files, f.name);
     if ('model' in r) addRun(f.name, null, r.model, r.parts);
     // A zip is also what numpy.savez writes: an .npz that reads as data is left to the data.
-    else if (!isData(f)) { errors.push(r.error); roles.set(f.name, { kind: 'unused', note: 'does not load (see the error)' }); }
+    else if (!isData(f)) {
+      errors.push(r.error);
+      roles.set(f.name, { kind: 'unused', note: 'does not load (see the error)' });
+    }
   }
   // HDF5: a full model, or else (kept with its refusal) weights for an architecture.
   const h5Refusals = new Map<string, AppError>();
@@ -124,12 +134,20 @@ export async function findModels(files: readonly InFile[]): Promise<FoundModels>
     for (const w of cands) {
       tried.add(w);
       const r = await tryOpen(files, a.name, w);
-      if ('model' in r) { addRun(a.name, w, r.model, r.parts); paired++; } else fails.push(r.error);
+      if ('model' in r) {
+        addRun(a.name, w, r.model, r.parts);
+        paired++;
+      } else fails.push(r.error);
     }
     if (paired > 0) continue;
     roles.set(a.name, { kind: 'unused', note: 'no weights file fits it (see the error)' });
     if (cands.length === 0) {
-      errors.push({ name: 'LoadError', stage: 'load', file: a.name, message: `${a.name} is an architecture without weights; expected its weights file too; drop the weights .h5 together with it.` });
+      errors.push({
+        name: 'LoadError',
+        stage: 'load',
+        file: a.name,
+        message: `${a.name} is an architecture without weights; expected its weights file too; drop the weights .h5 together with it.`,
+      });
     } else errors.push(...fails);
   }
   // Weights for the one full model: replacement weights make more checkpoints of it.
@@ -146,7 +164,10 @@ export async function findModels(files: readonly InFile[]): Promise<FoundModels>
     // An HDF5 file in a folder beside the model (say, saved inputs and outputs) is only listed.
     if (tried.has(name)) roles.set(name, { kind: 'unused', note: 'fits no architecture (see the error)' });
     else if (runs.length > 0 && f.fromFolder) roles.set(name, { kind: 'unused', note: err.message });
-    else { errors.push(err); roles.set(name, { kind: 'unused', note: 'not a model (see the error)' }); }
+    else {
+      errors.push(err);
+      roles.set(name, { kind: 'unused', note: 'not a model (see the error)' });
+    }
   }
   return { runs, roles, errors };
 }
@@ -161,7 +182,11 @@ export async function noModelError(files: readonly InFile[]): Promise<AppError> 
     if ('error' in r) return r.error;
   }
   const list = files.map((f) => `${f.name} (${isData(f) ? 'data' : 'neither a model nor data'})`).join(', ');
-  return errorOf(new LoadError(`None of the ${files.length} files is a model rnnscope knows: ${list}; expected a .keras, a Keras .h5, a to_json() architecture with its weights .h5, or a TF.js model.json with its shards; add the model file.`));
+  return errorOf(
+    new LoadError(
+      `None of the ${files.length} files is a model rnnscope knows: ${list}; expected a .keras, a Keras .h5, a to_json() architecture with its weights .h5, or a TF.js model.json with its shards; add the model file.`,
+    ),
+  );
 }
 
 /**
@@ -169,9 +194,15 @@ export async function noModelError(files: readonly InFile[]): Promise<AppError> 
  * numbers in their labels when every label has one, else by modification time (a dropped set has
  * no meaningful order of its own, like a wildcard the command line expands).
  */
-export function orderRuns(found: FoundModels, files: readonly InFile[]): { found: FoundModels; order: 'name' | 'mtime' } {
+export function orderRuns(
+  found: FoundModels,
+  files: readonly InFile[],
+): { found: FoundModels; order: 'name' | 'mtime' } {
   const time = new Map(files.map((f) => [f.name, f.lastModified]));
-  const keyed = found.runs.map((r, i) => ({ i, k: { name: r.label, mtimeMs: time.get(r.weights ?? r.main) ?? 0, ...parseCheckpointName(r.label) } }));
+  const keyed = found.runs.map((r, i) => ({
+    i,
+    k: { name: r.label, mtimeMs: time.get(r.weights ?? r.main) ?? 0, ...parseCheckpointName(r.label) },
+  }));
   const order = orderBy(keyed.map((x) => x.k));
   keyed.sort((a, b) => compareCheckpoints(a.k, b.k, order));
   const where = new Map(keyed.map((x, j) => [x.i, j]));

@@ -36,17 +36,33 @@ function keptIndices(n: number, keep = KEEP_FULL): Set<number> {
 function addWarnings(result: Analysis | AnalysisSet, warnings: Warning[]): void {
   const runs = 'runs' in result ? result.runs : [result];
   for (const a of runs) {
-    for (const w of warnings) if (!a.objective.warnings.some((x) => x.message === w.message)) a.objective.warnings.push({ ...w });
+    for (const w of warnings)
+      if (!a.objective.warnings.some((x) => x.message === w.message)) a.objective.warnings.push({ ...w });
   }
 }
 
-export async function runAnalysis(s: Session, o: AppOptions, answers: Answers, onProgress: (p: Progress) => void): Promise<RunOutput> {
+export async function runAnalysis(
+  s: Session,
+  o: AppOptions,
+  answers: Answers,
+  onProgress: (p: Progress) => void,
+): Promise<RunOutput> {
   const runs = s.found.runs;
   const warnings: Warning[] = [];
   const data: AnalyzeInput = s.input(o.loss, answers, warnings);
-  const opts = { loss: o.loss, batchSize: o.batchSize, maxSamples: o.maxSamples, connectivity: o.connectivity, keepRaw: o.dump };
+  const opts = {
+    loss: o.loss,
+    batchSize: o.batchSize,
+    maxSamples: o.maxSamples,
+    connectivity: o.connectivity,
+    keepRaw: o.dump,
+  };
   if (runs.length === 1) {
-    const out = await analyze([runs[0]!.model], data, { ...opts, labels: [runs[0]!.label], onProgress: (p) => onProgress({ ...p, run: 1, runs: 1 }) });
+    const out = await analyze([runs[0]!.model], data, {
+      ...opts,
+      labels: [runs[0]!.label],
+      onProgress: (p) => onProgress({ ...p, run: 1, runs: 1 }),
+    });
     addWarnings(out.result, warnings);
     return { result: out.result, raw: out.raw, random: data.inputs === null };
   }
@@ -55,7 +71,11 @@ export async function runAnalysis(s: Session, o: AppOptions, answers: Answers, o
   const kept: Analysis[] = [];
   const raw: RawArrays[] = [];
   for (const [i, r] of runs.entries()) {
-    const out = await analyze([r.model], data, { ...opts, labels: [r.label], onProgress: (p) => onProgress({ ...p, run: i + 1, runs: runs.length }) });
+    const out = await analyze([r.model], data, {
+      ...opts,
+      labels: [r.label],
+      onProgress: (p) => onProgress({ ...p, run: i + 1, runs: runs.length }),
+    });
     const a = out.result as Analysis;
     if (builder) {
       try {
@@ -71,7 +91,9 @@ export async function runAnalysis(s: Session, o: AppOptions, answers: Answers, o
       if (out.raw[0]) raw.push(out.raw[0]);
     }
   }
-  kept.forEach((a, i) => { a.run.index = i; });
+  kept.forEach((a, i) => {
+    a.run.index = i;
+  });
   let result: AnalysisSet;
   if (!builder) result = { schema: ANALYSIS_SET_SCHEMA, title: `${kept.length} models compared`, runs: kept };
   else {
@@ -90,7 +112,8 @@ export function dumpNpz(raw: RawArrays[]): Uint8Array {
   return encodeNpz(merged);
 }
 
-/** The report page as the command line writes index.html, but with no links to chart files (there are none beside it). */
+/** The report page as the command line writes index.html, but with no links to chart files (there are none beside it).
+ * */
 export function reportPage(result: Analysis | AnalysisSet, bundles: Bundle[]): string {
   return reportHtml(result, { bundles });
 }

@@ -10,7 +10,11 @@ export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   return e as T;
 };
 
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  text?: string,
+  cls?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (text !== undefined) e.textContent = text;
   if (cls) e.className = cls;
@@ -18,11 +22,19 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string,
 }
 
 const KIND_TEXT: Record<FileKind, string> = {
-  model: 'model', weights: 'weights', part: 'part of the model', data: 'data (inputs)', targets: 'targets',
-  'data+targets': 'data and targets', candidate: 'to choose', unused: 'not used', error: 'refused',
+  model: 'model',
+  weights: 'weights',
+  part: 'part of the model',
+  data: 'data (inputs)',
+  targets: 'targets',
+  'data+targets': 'data and targets',
+  candidate: 'to choose',
+  unused: 'not used',
+  error: 'refused',
 };
 
-export const bytes = (n: number): string => (n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+export const bytes = (n: number): string =>
+  n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
 
 export function renderFiles(ins: Inspection, onRemove: (name: string) => void): void {
   const tbody = $('file-table').querySelector('tbody')!;
@@ -36,7 +48,13 @@ export function renderFiles(ins: Inspection, onRemove: (name: string) => void): 
     remove.title = `Remove ${f.name}`;
     remove.setAttribute('aria-label', `Remove ${f.name}`);
     remove.addEventListener('click', () => onRemove(f.name));
-    tr.append(el('td', f.name), el('td', bytes(f.size), 'num'), el('td', KIND_TEXT[f.kind] + run), el('td', f.note, 'note'), el('td'));
+    tr.append(
+      el('td', f.name),
+      el('td', bytes(f.size), 'num'),
+      el('td', KIND_TEXT[f.kind] + run),
+      el('td', f.note, 'note'),
+      el('td'),
+    );
     tr.lastElementChild!.append(remove);
     tbody.append(tr);
   }
@@ -46,21 +64,39 @@ export function renderRuns(ins: Inspection): void {
   const box = $('runs');
   box.replaceChildren();
   if (ins.runs.length === 0) return;
-  const lead = ins.runs.length > 1 ? `${ins.runs.length} models, analysed one after another and compared (checkpoints of one model give a training timeline):` : 'Model:';
+  const lead =
+    ins.runs.length > 1
+      ? `${ins.runs.length} models, analysed one after another and compared (checkpoints of one model give a training timeline):`
+      : 'Model:';
   box.append(el('p', lead));
   const ul = el('ul');
   for (const r of ins.runs) {
     const li = el('li');
     const files = r.weights ? `${r.main} + ${r.weights}` : r.main;
-    li.append(el('strong', ins.runs.length > 1 ? r.label : files), ` ${ins.runs.length > 1 ? `(${files}) ` : ''}${r.name} · ${r.format} · Keras ${r.kerasVersion} · ${r.params.toLocaleString('en-US')} parameters · inputs ${r.inputs.join(', ')} · outputs ${r.outputs.join(', ')}${r.loss ? ` · loss ${r.loss}` : ''}`);
+    li.append(
+      el('strong', ins.runs.length > 1 ? r.label : files),
+      ` ${ins.runs.length > 1 ? `(${files}) ` : ''}${r.name} · ${r.format} · Keras ${r.kerasVersion} · ` +
+        `${r.params.toLocaleString('en-US')} parameters · inputs ${r.inputs.join(', ')} · outputs ` +
+        `${r.outputs.join(', ')}${r.loss ? ` · loss ${r.loss}` : ''}`,
+    );
     const d = el('details');
     d.append(el('summary', 'summary'), el('pre', r.summary));
     li.append(d);
     ul.append(li);
   }
   box.append(ul);
-  const data = ins.data ? `Data: ${ins.data.label}.` : ins.questions.some((q) => q.about === 'data') || ins.errors.length > 0 ? '' : 'No data: the analysis will use seeded random inputs.';
-  const targets = ins.data ? (ins.targets ? ` Targets: ${ins.targets.label}.` : ins.questions.some((q) => q.about === 'targets') ? '' : ' No targets: a self-objective is used (stated in the report).') : '';
+  const data = ins.data
+    ? `Data: ${ins.data.label}.`
+    : ins.questions.some((q) => q.about === 'data') || ins.errors.length > 0
+      ? ''
+      : 'No data: the analysis will use seeded random inputs.';
+  const targets = ins.data
+    ? ins.targets
+      ? ` Targets: ${ins.targets.label}.`
+      : ins.questions.some((q) => q.about === 'targets')
+        ? ''
+        : ' No targets: a self-objective is used (stated in the report).'
+    : '';
   box.append(el('p', data + targets, 'data-line'));
 }
 
@@ -97,7 +133,12 @@ export function renderErrors(errors: AppError[]): void {
   }
 }
 
-const PHASES: Record<string, string> = { gradients: 'Gradients', jacobian: 'Step Jacobians', connectivity: 'Connectivity map', report: 'Writing the report' };
+const PHASES: Record<string, string> = {
+  gradients: 'Gradients',
+  jacobian: 'Step Jacobians',
+  connectivity: 'Connectivity map',
+  report: 'Writing the report',
+};
 
 /** Progress as a fraction of the whole run and one line of text. */
 export function progressOf(p: Progress, jacobians: number): { fraction: number; text: string } {
@@ -105,8 +146,11 @@ export function progressOf(p: Progress, jacobians: number): { fraction: number; 
   const runs = Math.max(1, p.runs);
   const fraction = p.phase === 'report' ? 1 : (Math.max(0, p.run - 1) + 0.9 * within) / runs;
   const head = p.runs > 1 ? `Checkpoint ${p.run} of ${p.runs} · ` : '';
-  const what = p.phase === 'gradients' ? `${PHASES['gradients']}: ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} samples`
-    : p.phase === 'jacobian' ? `${PHASES['jacobian']}: probing recurrent layer ${jacobians}`
-    : PHASES[p.phase] ?? p.phase;
+  const what =
+    p.phase === 'gradients'
+      ? `${PHASES['gradients']}: ${p.done.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} samples`
+      : p.phase === 'jacobian'
+        ? `${PHASES['jacobian']}: probing recurrent layer ${jacobians}`
+        : (PHASES[p.phase] ?? p.phase);
   return { fraction, text: head + what };
 }

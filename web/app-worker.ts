@@ -19,7 +19,8 @@ async function inspect(loss: string | undefined, answers: Answers, t0: number): 
 
 /** Progress at most every 50 ms (and at every change of phase), so messages do not flood the page. */
 function throttled(): (p: Progress) => void {
-  let last = 0, phase = '';
+  let last = 0,
+    phase = '';
   return (p) => {
     const now = performance.now();
     if (p.phase === phase && now - last < 50) return;
@@ -32,9 +33,14 @@ function throttled(): (p: Progress) => void {
 async function handle(m: ToWorker): Promise<void> {
   const t0 = performance.now();
   if (m.type === 'files') {
-    const files: InFile[] = await Promise.all(m.files.map(async (f) => ({
-      name: f.name, fromFolder: f.fromFolder, lastModified: f.file.lastModified, bytes: new Uint8Array(await f.file.arrayBuffer()),
-    })));
+    const files: InFile[] = await Promise.all(
+      m.files.map(async (f) => ({
+        name: f.name,
+        fromFolder: f.fromFolder,
+        lastModified: f.file.lastModified,
+        bytes: new Uint8Array(await f.file.arrayBuffer()),
+      })),
+    );
     session = await Session.open(files);
     return inspect(m.loss, m.answers, t0);
   }
@@ -45,17 +51,26 @@ async function handle(m: ToWorker): Promise<void> {
   const out = await runAnalysis(session, m.options, m.answers, throttled());
   const analysisMs = performance.now() - a0;
   post({ type: 'progress', progress: { phase: 'report', run: 0, runs: 0, done: 0, total: 1 } });
-  const json = JSON.stringify(out.result) + '\n';
+  const json = `${JSON.stringify(out.result)}\n`;
   const html = reportPage(out.result, BUNDLES);
   const npz = m.options.dump && out.raw.length > 0 ? dumpNpz(out.raw) : null;
   const k = kernels() as { name: string; sharedMemory?: boolean };
-  post({
-    type: 'result',
-    result: {
-      json, html, npz, charts: chartList(out.result), random: out.random, ms: performance.now() - t0, analysisMs,
-      kernels: k.sharedMemory === undefined ? k.name : `${k.name} (${k.sharedMemory ? 'shared' : 'unshared'} memory)`,
+  post(
+    {
+      type: 'result',
+      result: {
+        json,
+        html,
+        npz,
+        charts: chartList(out.result),
+        random: out.random,
+        ms: performance.now() - t0,
+        analysisMs,
+        kernels: k.sharedMemory === undefined ? k.name : `${k.name} (${k.sharedMemory ? 'shared' : 'unshared'} memory)`,
+      },
     },
-  }, npz ? [npz.buffer] : []);
+    npz ? [npz.buffer] : [],
+  );
 }
 
 // One message at a time, in order: a classify sent while the files are still loading waits for them.

@@ -10,7 +10,15 @@
 
 import WORKER_JS from 'rnnscope-text:app-worker';
 import type { Answers, Inspection, Question } from './app-inspect.js';
-import { errorOf, type AppError, type AppOptions, type AppResult, type FromWorker, type Progress, type ToWorker } from './app-protocol.js';
+import {
+  errorOf,
+  type AppError,
+  type AppOptions,
+  type AppResult,
+  type FromWorker,
+  type Progress,
+  type ToWorker,
+} from './app-protocol.js';
 import { filesOfDrop, filesOfInput, sizeRefusals, type Dropped } from './app-drop.js';
 import { $, progressOf, renderErrors, renderFiles, renderQuestions, renderRuns } from './app-view.js';
 import { chartFile, saveBytes, saveText } from './app-save.js';
@@ -53,7 +61,14 @@ function startWorker(): Worker {
   w.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
   w.onerror = (e) => {
     e.preventDefault();
-    onMessage({ type: 'failed', error: { name: 'Error', stage: null, message: `The analysis worker stopped (${e.message}); expected it to finish; reload the page and try again, and please report it if it repeats.` } });
+    onMessage({
+      type: 'failed',
+      error: {
+        name: 'Error',
+        stage: null,
+        message: `The analysis worker stopped (${e.message}); expected it to finish; reload the page and try again, and please report it if it repeats.`,
+      },
+    });
   };
   return w;
 }
@@ -68,8 +83,11 @@ function options(): AppOptions {
   const kernels = new URLSearchParams(location.search).get('kernels') as AppOptions['kernels'] | null;
   return {
     ...(kernels ? { kernels } : {}),
-    loss: loss === '' ? undefined : loss, batchSize: num('opt-batch'), maxSamples: num('opt-max'),
-    connectivity: $<HTMLInputElement>('opt-connectivity').checked, dump: $<HTMLInputElement>('opt-dump').checked,
+    loss: loss === '' ? undefined : loss,
+    batchSize: num('opt-batch'),
+    maxSamples: num('opt-max'),
+    connectivity: $<HTMLInputElement>('opt-connectivity').checked,
+    dump: $<HTMLInputElement>('opt-dump').checked,
   };
 }
 
@@ -78,7 +96,10 @@ function showErrors(): void {
 }
 
 function onMessage(m: FromWorker): void {
-  if (m.type === 'progress') return showProgress(m.progress);
+  if (m.type === 'progress') {
+    showProgress(m.progress);
+    return;
+  }
   if (m.type === 'inspection') {
     inspection = m.inspection;
     $('files-view').hidden = false;
@@ -87,7 +108,12 @@ function onMessage(m: FromWorker): void {
     renderRuns(inspection);
     renderQuestions(inspection.questions, answer);
     showErrors();
-    const waiting = inspection.questions.length > 0 ? 'Answer the question above to continue.' : inspection.errors.length ? 'Fix or remove the refused files to continue.' : 'Ready.';
+    const waiting =
+      inspection.questions.length > 0
+        ? 'Answer the question above to continue.'
+        : inspection.errors.length
+          ? 'Fix or remove the refused files to continue.'
+          : 'Ready.';
     if (document.body.dataset['state'] !== 'running') setState(inspection.ready ? 'ready' : 'blocked', waiting);
   } else if (m.type === 'result') {
     result = m.result;
@@ -121,7 +147,14 @@ function showResult(r: AppResult): void {
   frame.onload = () => {
     reportLinks(frame);
     // Tests and people wait on this: every chart of the report is drawn.
-    reportWindow()?.rnnscope?.ready.then(() => { document.body.dataset['report'] = 'drawn'; }, () => { document.body.dataset['report'] = 'failed'; });
+    reportWindow()?.rnnscope?.ready.then(
+      () => {
+        document.body.dataset['report'] = 'drawn';
+      },
+      () => {
+        document.body.dataset['report'] = 'failed';
+      },
+    );
   };
   frame.srcdoc = r.html;
 }
@@ -140,7 +173,8 @@ function reportLinks(frame: HTMLIFrameElement): void {
     if (!a || a.hasAttribute('download')) return;
     const href = a.getAttribute('href') ?? '';
     e.preventDefault();
-    if (href.startsWith('#')) doc.getElementById(decodeURIComponent(href.slice(1)))?.scrollIntoView({ behavior: 'smooth' });
+    if (href.startsWith('#'))
+      doc.getElementById(decodeURIComponent(href.slice(1)))?.scrollIntoView({ behavior: 'smooth' });
     else if (href === 'analysis.json' && result) saveText(result.json, `${stem()}-analysis.json`, 'application/json');
   });
 }
@@ -165,13 +199,25 @@ function inspectFiles(): void {
     return;
   }
   setState('inspecting', `Reading ${dropped.length} file${dropped.length === 1 ? '' : 's'}…`);
-  send({ type: 'files', files: dropped.map((d) => ({ file: d.file, name: d.name, fromFolder: d.fromFolder })), loss: options().loss, answers });
+  send({
+    type: 'files',
+    files: dropped.map((d) => ({ file: d.file, name: d.name, fromFolder: d.fromFolder })),
+    loss: options().loss,
+    answers,
+  });
 }
 
 /** Adds files (replacing any of the same name); files too large for the tab are refused unread. */
 function addFiles(files: Dropped[]): void {
   if (document.body.dataset['state'] === 'running') {
-    pageErrors = [{ name: 'UsageError', stage: 'usage', message: 'Files were dropped while an analysis runs; expected them after it; cancel it first, or wait for it to finish.' }];
+    pageErrors = [
+      {
+        name: 'UsageError',
+        stage: 'usage',
+        message:
+          'Files were dropped while an analysis runs; expected them after it; cancel it first, or wait for it to finish.',
+      },
+    ];
     showErrors();
     settle();
     return;
@@ -230,7 +276,12 @@ function cancel(): void {
   setState('cancelled', 'Cancelled.');
   settle();
   if (n > 0) {
-    send({ type: 'files', files: dropped.map((d) => ({ file: d.file, name: d.name, fromFolder: d.fromFolder })), loss: options().loss, answers });
+    send({
+      type: 'files',
+      files: dropped.map((d) => ({ file: d.file, name: d.name, fromFolder: d.fromFolder })),
+      loss: options().loss,
+      answers,
+    });
     $('status').textContent = 'Cancelled; the files are ready for another run.';
   }
 }
@@ -241,7 +292,9 @@ function stem(): string {
 }
 
 /** The report page's own handle (src/report/page-script.ts): its drawn vega views. */
-function reportWindow(): { rnnscope?: { ready: Promise<unknown>; views: Record<string, Parameters<typeof chartFile>[0]> } } | null {
+function reportWindow(): {
+  rnnscope?: { ready: Promise<unknown>; views: Record<string, Parameters<typeof chartFile>[0]> };
+} | null {
   return ($<HTMLIFrameElement>('report').contentWindow as never) ?? null;
 }
 
@@ -263,12 +316,18 @@ function setup(): void {
   };
   document.addEventListener('dragenter', over);
   document.addEventListener('dragover', over);
-  document.addEventListener('dragleave', (e) => { if (e.relatedTarget === null) document.body.classList.remove('dragging'); });
+  document.addEventListener('dragleave', (e) => {
+    if (e.relatedTarget === null) document.body.classList.remove('dragging');
+  });
   document.addEventListener('drop', (e) => {
     e.preventDefault();
     document.body.classList.remove('dragging');
     if (!e.dataTransfer) return;
-    filesOfDrop(e.dataTransfer).then(addFiles, (err) => { pageErrors = [errorOf(err)]; showErrors(); settle(); });
+    filesOfDrop(e.dataTransfer).then(addFiles, (err) => {
+      pageErrors = [errorOf(err)];
+      showErrors();
+      settle();
+    });
   });
   for (const id of ['files', 'folder']) {
     const input = $<HTMLInputElement>(id);
@@ -281,13 +340,22 @@ function setup(): void {
   $('options').addEventListener('submit', (e) => e.preventDefault());
   $('opt-loss').addEventListener('input', () => {
     clearTimeout(lossTimer);
-    lossTimer = window.setTimeout(() => { if (inspection && document.body.dataset['state'] !== 'running') send({ type: 'classify', loss: options().loss, answers }); }, 300);
+    lossTimer = window.setTimeout(() => {
+      if (inspection && document.body.dataset['state'] !== 'running')
+        send({ type: 'classify', loss: options().loss, answers });
+    }, 300);
   });
   $('analyze').addEventListener('click', analyze);
   $('cancel').addEventListener('click', cancel);
-  $('save-html').addEventListener('click', () => { if (result) saveText(result.html, `${stem()}-report.html`, 'text/html'); });
-  $('save-json').addEventListener('click', () => { if (result) saveText(result.json, `${stem()}-analysis.json`, 'application/json'); });
-  $('save-npz').addEventListener('click', () => { if (result?.npz) saveBytes(result.npz, `${stem()}-grads.npz`); });
+  $('save-html').addEventListener('click', () => {
+    if (result) saveText(result.html, `${stem()}-report.html`, 'text/html');
+  });
+  $('save-json').addEventListener('click', () => {
+    if (result) saveText(result.json, `${stem()}-analysis.json`, 'application/json');
+  });
+  $('save-npz').addEventListener('click', () => {
+    if (result?.npz) saveBytes(result.npz, `${stem()}-grads.npz`);
+  });
   $('save-svg').addEventListener('click', () => void saveChart('svg'));
   $('save-png').addEventListener('click', () => void saveChart('png'));
 }
@@ -309,12 +377,25 @@ export interface AppApi {
 
 const api: AppApi = {
   addFiles: (files) => addFiles(files.map((file) => ({ file, name: file.name, fromFolder: false }))),
-  answer, clear, analyze, cancel,
-  get state() { return document.body.dataset['state'] ?? ''; },
-  get settled() { return settled; },
-  get inspection() { return inspection; },
-  get result() { return result; },
-  get errors() { return [...pageErrors, ...(inspection?.errors ?? [])]; },
+  answer,
+  clear,
+  analyze,
+  cancel,
+  get state() {
+    return document.body.dataset['state'] ?? '';
+  },
+  get settled() {
+    return settled;
+  },
+  get inspection() {
+    return inspection;
+  },
+  get result() {
+    return result;
+  },
+  get errors() {
+    return [...pageErrors, ...(inspection?.errors ?? [])];
+  },
 };
 
 setup();

@@ -20,7 +20,12 @@ export interface EngineApi {
   /** Loss and every gradient array of workload `id`. */
   gradient(id: string, k: KernelChoice): { loss: number; grads: Record<string, number[]> };
   /** Seconds of `reps` gradients of workload `id` after `warmup` untimed ones. */
-  time(id: string, k: KernelChoice, reps: number, warmup?: number): { seconds: number[]; gradNorm: number; loss: number };
+  time(
+    id: string,
+    k: KernelChoice,
+    reps: number,
+    warmup?: number,
+  ): { seconds: number[]; gradNorm: number; loss: number };
 }
 
 const api: EngineApi = {
@@ -28,7 +33,8 @@ const api: EngineApi = {
   describe: (k) => describeKernels(makeKernels(k)),
   gradient: (id, k) => stackGradient(prepared1(id), makeKernels(k)),
   time(id, k, reps, warmup = 1) {
-    const p = prepared1(id), kern = makeKernels(k);
+    const p = prepared1(id),
+      kern = makeKernels(k);
     if (warmup > 0) timeGradient(p, kern, warmup);
     return timeGradient(p, kern, reps);
   },
@@ -42,7 +48,8 @@ const info = kernelInfo();
 const sel = $('kernels') as HTMLSelectElement;
 sel.replaceChildren(...info.available.map((k) => new Option(k, k)));
 sel.value = info.available.includes('wasm') ? 'wasm' : 'js';
-$('env').textContent = `${navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? navigator.userAgent}; cross-origin isolated: ${info.crossOriginIsolated ? 'yes' : 'no (the wasm kernels copy operands)'}; kernels here: ${info.available.join(', ')}.`;
+$('env').textContent =
+  `${navigator.userAgent.match(/(Chrome|Firefox|Safari)\/[\d.]+/)?.[0] ?? navigator.userAgent}; cross-origin isolated: ${info.crossOriginIsolated ? 'yes' : 'no (the wasm kernels copy operands)'}; kernels here: ${info.available.join(', ')}.`;
 $('run').addEventListener('click', () => {
   const k = sel.value as KernelChoice;
   const reps = Math.max(1, Math.min(20, Number(($('reps') as HTMLInputElement).value) || 3));
@@ -51,7 +58,12 @@ $('run').addEventListener('click', () => {
   setTimeout(() => {
     const r = api.time('W', k, reps);
     const tr = document.createElement('tr');
-    for (const c of [api.describe(k), r.seconds.map((s) => s.toFixed(3)).join(', '), Math.min(...r.seconds).toFixed(3), r.gradNorm.toPrecision(6)]) {
+    for (const c of [
+      api.describe(k),
+      r.seconds.map((s) => s.toFixed(3)).join(', '),
+      Math.min(...r.seconds).toFixed(3),
+      r.gradNorm.toPrecision(6),
+    ]) {
       const td = document.createElement('td');
       td.textContent = c;
       tr.append(td);

@@ -69,15 +69,28 @@ export interface GradDigest {
  * Gradient of L = ½‖y‖² averaged over samples (the analysis's self-objective for regressors;
  * it needs no targets, so it applies to every model) with respect to every parameter.
  */
-export function gradientDigest(model: ModelSpec, inputs: PlainTensor[], kernels?: Kernels): { loss: number; grads: GradDigest[] } {
+export function gradientDigest(
+  model: ModelSpec,
+  inputs: PlainTensor[],
+  kernels?: Kernels,
+): { loss: number; grads: GradDigest[] } {
   const xs = inputs.map(fromPlain);
   const B = xs[0]!.shape[0]!;
   let loss = 0;
-  const r = gradsFromOutputs(model, xs, (outs) => outs.map((y) => {
-    const d = new Float32Array(y.data.length);
-    for (let i = 0; i < d.length; i++) { d[i] = y.data[i]! / B; loss += (0.5 * y.data[i]! * y.data[i]!) / B; }
-    return { shape: y.shape, data: d };
-  }), { dtype: 'float32', ...(kernels ? { kernels } : {}) });
+  const r = gradsFromOutputs(
+    model,
+    xs,
+    (outs) =>
+      outs.map((y) => {
+        const d = new Float32Array(y.data.length);
+        for (let i = 0; i < d.length; i++) {
+          d[i] = y.data[i]! / B;
+          loss += (0.5 * y.data[i]! * y.data[i]!) / B;
+        }
+        return { shape: y.shape, data: d };
+      }),
+    { dtype: 'float32', ...(kernels ? { kernels } : {}) },
+  );
   const grads: GradDigest[] = [];
   model.params.forEach((ps, li) => ps.forEach((p, pi) => grads.push({ key: p.key, ...digest(r.grads[li]![pi]!) })));
   return { loss, grads };
@@ -87,7 +100,9 @@ export function digest(t: Tensor): Omit<GradDigest, 'key'> {
   const f = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
   const bits = new Uint32Array(f.buffer, f.byteOffset, f.length);
   let h = 0x811c9dc5;
-  let sum = 0, absSum = 0, sq = 0;
+  let sum = 0,
+    absSum = 0,
+    sq = 0;
   for (let i = 0; i < f.length; i++) {
     const u = bits[i]!;
     for (let s = 0; s < 32; s += 8) h = Math.imul(h ^ ((u >>> s) & 0xff), 0x01000193);

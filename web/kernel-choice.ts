@@ -23,7 +23,11 @@ export function kernelInfo(): KernelInfo {
   if (wasmSimdSupported()) available.push('wasm-simd', 'wasm');
   if (relaxedSimdSupported()) available.push('wasm-relaxed-simd');
   const g = globalThis as { crossOriginIsolated?: boolean };
-  return { available, crossOriginIsolated: g.crossOriginIsolated ?? false, sharedArrayBuffer: typeof SharedArrayBuffer !== 'undefined' };
+  return {
+    available,
+    crossOriginIsolated: g.crossOriginIsolated ?? false,
+    sharedArrayBuffer: typeof SharedArrayBuffer !== 'undefined',
+  };
 }
 
 const made = new Map<KernelChoice, Kernels>();
@@ -32,10 +36,14 @@ const made = new Map<KernelChoice, Kernels>();
 export function makeKernels(choice: KernelChoice): Kernels {
   let k = made.get(choice);
   if (!k) {
-    k = choice === 'js' ? jsKernels
-      : choice === 'wasm-simd' ? createWasmKernels({ relaxed: false })
-      : choice === 'wasm-relaxed-simd' ? createWasmKernels({ relaxed: true })
-      : createWasmKernels();
+    k =
+      choice === 'js'
+        ? jsKernels
+        : choice === 'wasm-simd'
+          ? createWasmKernels({ relaxed: false })
+          : choice === 'wasm-relaxed-simd'
+            ? createWasmKernels({ relaxed: true })
+            : createWasmKernels();
     made.set(choice, k);
   }
   return k;

@@ -11,7 +11,15 @@ import { openModel } from '../src/io/index.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { embeddingFor, randomInputs } from '../src/analysis/objective.js';
 import { chooseModelFiles, fileSetOf, roleOf, type Choice, type PickedFile, type Role } from './model-files.js';
-import { forward, gradientDigest, modelFacts, toPlain, type GradDigest, type ModelFacts, type PlainTensor } from './compute.js';
+import {
+  forward,
+  gradientDigest,
+  modelFacts,
+  toPlain,
+  type GradDigest,
+  type ModelFacts,
+  type PlainTensor,
+} from './compute.js';
 import { describeKernels, kernelInfo, makeKernels, type KernelChoice } from './kernel-choice.js';
 
 export interface LabError {
@@ -65,10 +73,15 @@ function row(tbody: HTMLElement, cells: (string | HTMLElement)[], numeric: numbe
   tbody.append(tr);
 }
 
-const fmt = (v: number): string => (v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(5) : v.toExponential(3));
+const fmt = (v: number): string =>
+  v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(5) : v.toExponential(3);
 const ROLE_TEXT: Record<Role, string> = {
-  tfjs: 'TF.js model.json', 'keras-zip': 'Keras 3 .keras (zip)', 'keras-folder': 'unzipped .keras config', architecture: 'to_json() architecture',
-  hdf5: 'HDF5 (.h5)', other: 'sibling / other',
+  tfjs: 'TF.js model.json',
+  'keras-zip': 'Keras 3 .keras (zip)',
+  'keras-folder': 'unzipped .keras config',
+  architecture: 'to_json() architecture',
+  hdf5: 'HDF5 (.h5)',
+  other: 'sibling / other',
 };
 
 function setState(state: 'idle' | 'loading' | 'loaded' | 'error', text: string): void {
@@ -86,7 +99,9 @@ function errorOf(e: unknown): LabError {
 
 async function readPicked(files: readonly File[]): Promise<PickedFile[]> {
   // A folder pick names files by their path inside the folder; the loaders find siblings by that name or by base name.
-  return Promise.all(files.map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+  return Promise.all(
+    files.map(async (f) => ({ name: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })),
+  );
 }
 
 let held: PickedFile[] = [];
@@ -107,11 +122,22 @@ function runSample(m: ModelSpec, choice: KernelChoice): LabRun {
   const forwardMs = performance.now() - t0;
   t0 = performance.now();
   const g = gradientDigest(m, inputs, kernels);
-  return { kernels: describeKernels(kernels), inputs, outputs, forwardMs, loss: g.loss, grads: g.grads, gradientMs: performance.now() - t0 };
+  return {
+    kernels: describeKernels(kernels),
+    inputs,
+    outputs,
+    forwardMs,
+    loss: g.loss,
+    grads: g.grads,
+    gradientMs: performance.now() - t0,
+  };
 }
 
 /** Loads `files` (choosing the model and weights files unless `pick` says), shows and returns the result. */
-async function loadFiles(files: readonly File[] | readonly PickedFile[], pick: { main?: string; weights?: string | null } = {}): Promise<LabResult> {
+async function loadFiles(
+  files: readonly File[] | readonly PickedFile[],
+  pick: { main?: string; weights?: string | null } = {},
+): Promise<LabResult> {
   setState('loading', `Reading ${files.length} file(s)…`);
   held = files.length && files[0] instanceof File ? await readPicked(files as File[]) : [...(files as PickedFile[])];
   model = null;
@@ -120,7 +146,13 @@ async function loadFiles(files: readonly File[] | readonly PickedFile[], pick: {
   const weights = pick.weights !== undefined ? pick.weights : auto?.main === main ? auto.weights : null;
   const roles = auto?.roles ?? Object.fromEntries(held.map((f) => [f.name, roleOf(f)]));
   const choice = main === undefined ? null : { main, weights, roles };
-  const result: LabResult = { files: held.map((f) => ({ name: f.name, size: f.bytes.length, role: roles[f.name] ?? 'other' })), choice, facts: null, error: null, run: null };
+  const result: LabResult = {
+    files: held.map((f) => ({ name: f.name, size: f.bytes.length, role: roles[f.name] ?? 'other' })),
+    choice,
+    facts: null,
+    error: null,
+    run: null,
+  };
   showFiles(result);
   try {
     if (!choice) throw new Error('No files were chosen; pick a model file.');
@@ -133,7 +165,12 @@ async function loadFiles(files: readonly File[] | readonly PickedFile[], pick: {
     await new Promise((r) => setTimeout(r, 0)); // let the status paint before the engine blocks the thread
     result.run = runSample(m, currentKernels());
     showRun(result.run, m);
-    setState('loaded', `Loaded ${result.facts.name} (${result.facts.format}, Keras ${result.facts.kerasVersion}): ${result.facts.layers.length} layers, ${result.facts.params.total.toLocaleString('en-US')} parameters.`);
+    setState(
+      'loaded',
+      `Loaded ${result.facts.name} (${result.facts.format}, Keras ${result.facts.kerasVersion}): ` +
+        `${result.facts.layers.length} layers, ${result.facts.params.total.toLocaleString('en-US')} ` +
+        `parameters.`,
+    );
   } catch (e) {
     result.error = errorOf(e);
     showError(result.error);
@@ -151,9 +188,13 @@ function showFiles(r: LabResult): void {
   const tbody = $('file-table').querySelector('tbody')!;
   tbody.replaceChildren();
   for (const f of r.files) row(tbody, [f.name, f.size.toLocaleString('en-US'), ROLE_TEXT[f.role]], [1]);
-  const mainSel = $('main') as HTMLSelectElement, wSel = $('weights') as HTMLSelectElement;
+  const mainSel = $('main') as HTMLSelectElement,
+    wSel = $('weights') as HTMLSelectElement;
   mainSel.replaceChildren(...r.files.map((f) => new Option(f.name, f.name, false, f.name === r.choice?.main)));
-  wSel.replaceChildren(new Option('(none)', ''), ...r.files.map((f) => new Option(f.name, f.name, false, f.name === r.choice?.weights)));
+  wSel.replaceChildren(
+    new Option('(none)', ''),
+    ...r.files.map((f) => new Option(f.name, f.name, false, f.name === r.choice?.weights)),
+  );
   if (!r.choice?.weights) wSel.value = '';
 }
 
@@ -172,7 +213,8 @@ function showRun(run: LabRun, m: ModelSpec): void {
   $('run-view').hidden = false;
   const shapes = run.inputs.map((x, i) => `${m.inputNames[i]} (${x.shape.join(', ')})`).join(', ');
   const tokens = m.inputs.some((id) => embeddingFor(m, id) !== null) ? ' (token ids for Embedding inputs)' : '';
-  $('forward-note').textContent = `Seeded random input ${shapes}${tokens}; ${run.forwardMs.toFixed(1)} ms with the ${run.kernels} kernels.`;
+  $('forward-note').textContent =
+    `Seeded random input ${shapes}${tokens}; ${run.forwardMs.toFixed(1)} ms with the ${run.kernels} kernels.`;
   const out = $('output-table').querySelector('tbody')!;
   out.replaceChildren();
   run.outputs.forEach((y, i) => {
@@ -180,7 +222,8 @@ function showRun(run: LabRun, m: ModelSpec): void {
     const first = y.data.slice(0, Math.min(per, 6)).map(fmt).join(', ') + (per > 6 ? `, … (${per} values)` : '');
     row(out, [m.outputNames[i] ?? `output ${i}`, `(${y.shape.join(', ')})`, first]);
   });
-  $('gradient-note').textContent = `L = ½‖y‖² averaged over the ${run.inputs[0]?.shape[0] ?? 0} samples (needs no targets) = ${fmt(run.loss)}; ${run.gradientMs.toFixed(1)} ms for the forward and backward pass.`;
+  $('gradient-note').textContent =
+    `L = ½‖y‖² averaged over the ${run.inputs[0]?.shape[0] ?? 0} samples (needs no targets) = ${fmt(run.loss)}; ${run.gradientMs.toFixed(1)} ms for the forward and backward pass.`;
   const gt = $('grad-table').querySelector('tbody')!;
   gt.replaceChildren();
   const max = Math.max(...run.grads.map((g) => g.norm), 1e-300);
@@ -194,16 +237,26 @@ function showRun(run: LabRun, m: ModelSpec): void {
 function setup(): void {
   const info = kernelInfo();
   const sel = $('kernels') as HTMLSelectElement;
-  const label: Record<KernelChoice, string> = { js: 'JavaScript (reference)', 'wasm-simd': 'WebAssembly SIMD', 'wasm-relaxed-simd': 'WebAssembly relaxed SIMD', wasm: 'WebAssembly (best available)' };
+  const label: Record<KernelChoice, string> = {
+    js: 'JavaScript (reference)',
+    'wasm-simd': 'WebAssembly SIMD',
+    'wasm-relaxed-simd': 'WebAssembly relaxed SIMD',
+    wasm: 'WebAssembly (best available)',
+  };
   sel.replaceChildren(...info.available.map((k) => new Option(label[k], k)));
   const want = new URLSearchParams(location.search).get('kernels');
   sel.value = want && info.available.includes(want as KernelChoice) ? want : 'js';
-  const onPick = (input: HTMLInputElement) => () => { if (input.files?.length) void loadFiles(Array.from(input.files)); };
+  const onPick = (input: HTMLInputElement) => () => {
+    if (input.files?.length) void loadFiles(Array.from(input.files));
+  };
   $<HTMLInputElement>('files').addEventListener('change', onPick($('files')));
   $<HTMLInputElement>('folder').addEventListener('change', onPick($('folder')));
   const repick = () => {
     if (!held.length) return;
-    void loadFiles(held, { main: ($('main') as HTMLSelectElement).value, weights: ($('weights') as HTMLSelectElement).value || null });
+    void loadFiles(held, {
+      main: ($('main') as HTMLSelectElement).value,
+      weights: ($('weights') as HTMLSelectElement).value || null,
+    });
   };
   $('main').addEventListener('change', repick);
   $('weights').addEventListener('change', repick);
@@ -232,7 +285,9 @@ function loaded(): ModelSpec {
 
 const api: LabApi = {
   loadFiles,
-  get last() { return last; },
+  get last() {
+    return last;
+  },
   predict: (inputs, k = 'js') => forward(loaded(), inputs, makeKernels(k)),
   gradient: (inputs, k = 'js') => gradientDigest(loaded(), inputs, makeKernels(k)),
   kernelInfo,

@@ -30,7 +30,11 @@ export interface Choice {
 
 const base = (n: string): string => n.slice(n.lastIndexOf('/') + 1);
 
-const ROLE_OF_FORMAT: Record<string, Role> = { 'tfjs-layers': 'tfjs', 'keras-h5-weights': 'architecture', 'keras-h5': 'hdf5' };
+const ROLE_OF_FORMAT: Record<string, Role> = {
+  'tfjs-layers': 'tfjs',
+  'keras-h5-weights': 'architecture',
+  'keras-h5': 'hdf5',
+};
 
 export function roleOf(f: PickedFile): Role {
   const format = formats.find((m) => m.match(f.bytes, f.name))?.name;

@@ -38,44 +38,72 @@ export function workloadById(id: string): LstmStack {
 /** Keras 3 Sequential config of the stack. */
 export function stackConfig(w: LstmStack): unknown {
   const lstm = (u: number, i: number) => ({
-    module: 'keras.layers', class_name: 'LSTM', registered_name: null,
-    config: { name: i === 0 ? 'lstm' : `lstm_${i}`, units: u, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true, unit_forget_bias: true, return_sequences: i < w.units.length - 1 },
+    module: 'keras.layers',
+    class_name: 'LSTM',
+    registered_name: null,
+    config: {
+      name: i === 0 ? 'lstm' : `lstm_${i}`,
+      units: u,
+      activation: 'tanh',
+      recurrent_activation: 'sigmoid',
+      use_bias: true,
+      unit_forget_bias: true,
+      return_sequences: i < w.units.length - 1,
+    },
   });
   return {
-    module: 'keras', class_name: 'Sequential', registered_name: null,
+    module: 'keras',
+    class_name: 'Sequential',
+    registered_name: null,
     config: {
       name: `lstm_stack_${w.id.toLowerCase()}`,
       layers: [
-        { module: 'keras.layers', class_name: 'InputLayer', registered_name: null, config: { batch_shape: [null, w.steps, w.inputs], dtype: 'float32', name: 'input_layer' } },
+        {
+          module: 'keras.layers',
+          class_name: 'InputLayer',
+          registered_name: null,
+          config: { batch_shape: [null, w.steps, w.inputs], dtype: 'float32', name: 'input_layer' },
+        },
         ...w.units.map(lstm),
-        { module: 'keras.layers', class_name: 'Dense', registered_name: null, config: { name: 'dense', units: w.outputs, activation: 'linear', use_bias: true } },
+        {
+          module: 'keras.layers',
+          class_name: 'Dense',
+          registered_name: null,
+          config: { name: 'dense', units: w.outputs, activation: 'linear', use_bias: true },
+        },
       ],
     },
   };
 }
 
-/** The stack with Keras-style initial weights (glorot kernels, orthogonal recurrent kernels, unit forget bias) from `seed`. */
+/** The stack with Keras-style initial weights (glorot kernels, orthogonal recurrent kernels, unit forget bias) from
+ * `seed`. */
 export function buildStack(w: LstmStack, seed = 1): ModelSpec {
   const model = buildModel(stackConfig(w), {
-    kerasVersion: '3.10.0', format: 'config', source: `workload-${w.id}`,
+    kerasVersion: '3.10.0',
+    format: 'config',
+    source: `workload-${w.id}`,
     trainingConfig: { loss: 'mse', optimizer: { class_name: 'Adam', config: { learning_rate: 0.001 } } },
   });
   const rng = makeRng(seed);
-  model.params.forEach((ps, li) => ps.forEach((p) => {
-    const l = model.layers[li]!;
-    const rec = l.type === 'Recurrent' ? l.rnn : null;
-    // Keras's unit_forget_bias: cells with a forget gate (engine/cells).
-    const forget = rec !== null && cellOf(rec.kind).gates.some((g) => g.name === 'f');
-    const data = initParam(p.name, p.shape, { rng, unitForgetBias: forget && p.name === 'bias', units: rec?.units });
-    model.weights.set(p.key, { shape: [...p.shape], data });
-  }));
+  model.params.forEach((ps, li) =>
+    ps.forEach((p) => {
+      const l = model.layers[li]!;
+      const rec = l.type === 'Recurrent' ? l.rnn : null;
+      // Keras's unit_forget_bias: cells with a forget gate (engine/cells).
+      const forget = rec !== null && cellOf(rec.kind).gates.some((g) => g.name === 'f');
+      const data = initParam(p.name, p.shape, { rng, unitForgetBias: forget && p.name === 'bias', units: rec?.units });
+      model.weights.set(p.key, { shape: [...p.shape], data });
+    }),
+  );
   return model;
 }
 
 /** Seeded float32 data: x ~ N(0, 1) of shape (batch, steps, inputs), y ~ N(0, 1) of shape (batch, outputs). */
 export function stackData(w: LstmStack, seed = 2): { x: Tensor; y: Tensor } {
   const rng = makeRng(seed);
-  const x = new Float32Array(w.batch * w.steps * w.inputs), y = new Float32Array(w.batch * w.outputs);
+  const x = new Float32Array(w.batch * w.steps * w.inputs),
+    y = new Float32Array(w.batch * w.outputs);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
   for (let i = 0; i < y.length; i++) y[i] = rng.normal();
   return { x: { shape: [w.batch, w.steps, w.inputs], data: x }, y: { shape: [w.batch, w.outputs], data: y } };
@@ -96,19 +124,41 @@ export function prepare(w: LstmStack): PreparedStack {
 
 /** mse loss and the gradient of every parameter (float32 run), as plain arrays keyed by parameter. */
 export function stackGradient(p: PreparedStack, kernels: Kernels): { loss: number; grads: Record<string, number[]> } {
-  const r = lossAndGrads(p.model, [p.data.x], [p.data.y], { losses: MSE, flavor: 'keras3', dtype: 'float32', params: p.params, kernels });
+  const r = lossAndGrads(p.model, [p.data.x], [p.data.y], {
+    losses: MSE,
+    flavor: 'keras3',
+    dtype: 'float32',
+    params: p.params,
+    kernels,
+  });
   const grads: Record<string, number[]> = {};
-  p.model.params.forEach((ps, li) => ps.forEach((q, pi) => { grads[q.key] = Array.from(r.grads[li]![pi]!.data); }));
+  p.model.params.forEach((ps, li) =>
+    ps.forEach((q, pi) => {
+      grads[q.key] = Array.from(r.grads[li]![pi]!.data);
+    }),
+  );
   return { loss: r.loss, grads };
 }
 
-/** Seconds of one gradient, `reps` times (the caller does the warm-up). Also returns ‖g‖ of the last run, to check the runs computed the same thing. */
-export function timeGradient(p: PreparedStack, kernels: Kernels, reps: number): { seconds: number[]; gradNorm: number; loss: number } {
+/** Seconds of one gradient, `reps` times (the caller does the warm-up). Also returns ‖g‖ of the last run, to check the
+ * runs computed the same thing. */
+export function timeGradient(
+  p: PreparedStack,
+  kernels: Kernels,
+  reps: number,
+): { seconds: number[]; gradNorm: number; loss: number } {
   const seconds: number[] = [];
-  let gradNorm = 0, loss = 0;
+  let gradNorm = 0,
+    loss = 0;
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    const r = lossAndGrads(p.model, [p.data.x], [p.data.y], { losses: MSE, flavor: 'keras3', dtype: 'float32', params: p.params, kernels });
+    const r = lossAndGrads(p.model, [p.data.x], [p.data.y], {
+      losses: MSE,
+      flavor: 'keras3',
+      dtype: 'float32',
+      params: p.params,
+      kernels,
+    });
     seconds.push((performance.now() - t0) / 1e3);
     let sq = 0;
     for (const gs of r.grads) for (const g of gs) for (let j = 0; j < g.data.length; j++) sq += g.data[j]! * g.data[j]!;

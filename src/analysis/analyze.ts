@@ -16,7 +16,14 @@ import { kernels as activeKernels, type Kernels } from '../engine/kernels.js';
 import type { LayerTaps, TapName, TapRequest, TapStore } from '../engine/taps.js';
 import { addInto, alloc, type DType, type Tensor } from '../engine/tensor.js';
 import type { LossFlavor } from '../engine/loss-config.js';
-import { chooseObjective, outputKind, randomInputs, selfTargets, type Objective, type OutputKind } from './objective.js';
+import {
+  chooseObjective,
+  outputKind,
+  randomInputs,
+  selfTargets,
+  type Objective,
+  type OutputKind,
+} from './objective.js';
 import { densities, paramStats } from './params.js';
 import { accumulate, mergeAccumulators, newAccumulator, type StepAccumulator } from './steps.js';
 import { finishRecurrent } from './recurrent.js';
@@ -25,7 +32,16 @@ import { diagnose, DEFAULT_THRESHOLDS, type Thresholds } from './diagnose.js';
 import { connectivity } from './connectivity.js';
 import { modelInfo } from './model-info.js';
 import { chooseContributionMode, DEFAULT_CONTRIBUTION_MEMORY } from './contributions.js';
-import { assembleRaw, ChunkSink, dumpEntries, writeBatchTaps, type DumpEntry, type DumpSink, type RawArrays, type RawChunk } from './dump.js';
+import {
+  assembleRaw,
+  ChunkSink,
+  dumpEntries,
+  writeBatchTaps,
+  type DumpEntry,
+  type DumpSink,
+  type RawArrays,
+  type RawChunk,
+} from './dump.js';
 import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
 import { checkAnalyzeArgs } from './check-input.js';
 import { DEFAULT_BATCH_SIZE, TAP_MEMORY, defaultBatchSize } from './batch-size.js';
@@ -63,7 +79,8 @@ export interface AnalyzeOptions {
   dtype?: DType;
   /** Bytes for the per-step contributions of all recurrent layers together (contributions.ts; default 512 MiB). */
   contributionMemory?: number;
-  /** The kernels of this run: every gradient pass and analysis product uses them (default: kernels() when the run is planned; worker threads pick their own). */
+  /** The kernels of this run: every gradient pass and analysis product uses them (default: kernels() when the run is
+   * planned; worker threads pick their own). */
   kernels?: Kernels;
 }
 
@@ -71,8 +88,22 @@ export type { RawArrays, DumpSink, DumpEntry } from './dump.js';
 
 /** The Jacobian's forward quantities are recorded for batch 0 only; the other batches skip them. */
 const JACOBIAN_TAPS: TapName[] = ['z', 'c', 'cPrev', 'rh'];
-const TAPS: TapRequest = { dh: true, dc: true, dx: true, gateGrad: true, gates: true, hPrev: true, cPrev: true, c: true, z: true, x: true, rh: true };
-const TAPS_REST: TapRequest = Object.fromEntries(Object.entries(TAPS).filter(([k]) => !JACOBIAN_TAPS.includes(k as TapName)));
+const TAPS: TapRequest = {
+  dh: true,
+  dc: true,
+  dx: true,
+  gateGrad: true,
+  gates: true,
+  hPrev: true,
+  cPrev: true,
+  c: true,
+  z: true,
+  x: true,
+  rh: true,
+};
+const TAPS_REST: TapRequest = Object.fromEntries(
+  Object.entries(TAPS).filter(([k]) => !JACOBIAN_TAPS.includes(k as TapName)),
+);
 
 function slice(t: { shape: number[]; data: ArrayLike<number> }, from: number, to: number, dtype: DType): Tensor {
   const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -109,22 +140,39 @@ export function planAnalysis(model: ModelSpec, input: AnalyzeInput, opts: Analyz
   if (!inputs) {
     const N = opts.maxSamples ?? 64;
     inputs = randomInputs(model, N, opts.randomSteps ?? 50, seed);
-    warn(warnings, 'random-data', `No data was given, so rnnscope analysed ${N} seeded random input sequences; gradients on random inputs can differ from those on real data, so pass --data for conclusions about your model.`);
+    warn(
+      warnings,
+      'random-data',
+      `No data was given, so rnnscope analysed ${N} seeded random input sequences; gradients on random inputs can differ from those on real data, so pass --data for conclusions about your model.`,
+    );
   }
   let N = inputs[0]!.shape[0]!;
   if (opts.maxSamples && N > opts.maxSamples) N = opts.maxSamples;
   const steps = Math.max(1, ...inputs.map((x) => (x.shape.length >= 2 ? x.shape[1]! : 1)));
   const fitted = defaultBatchSize(model, steps, dtype === 'float64' ? 8 : 4);
   if (opts.batchSize === undefined && fitted < Math.min(DEFAULT_BATCH_SIZE, N)) {
-    warn(warnings, 'batch-size', `Sequences of ${steps} steps: batches of ${fitted} samples instead of ${DEFAULT_BATCH_SIZE} keep one batch's per-step taps within ${TAP_MEMORY / 2 ** 20} MiB (the results do not depend on it, except the per-batch statistics); pass --batch-size to choose.`);
+    warn(
+      warnings,
+      'batch-size',
+      `Sequences of ${steps} steps: batches of ${fitted} samples instead of ${DEFAULT_BATCH_SIZE} keep one batch's per-step taps within ${TAP_MEMORY / 2 ** 20} MiB (the results do not depend on it, except the per-batch statistics); pass --batch-size to choose.`,
+    );
   }
   const batchSize = Math.max(1, Math.min(opts.batchSize ?? fitted, N));
   return {
-    model, input, inputs, N, batchSize, nBatches: Math.ceil(N / batchSize),
+    model,
+    input,
+    inputs,
+    N,
+    batchSize,
+    nBatches: Math.ceil(N / batchSize),
     objective: chooseObjective(model, opts.loss, !!input.targets),
     flavor: lossFlavor(model.meta.kerasVersion, model.meta.format),
     kinds: model.outputs.map((_, i) => outputKind(model, i)),
-    params: materializeParams(model, dtype), warnings, seed, dtype, kernels: opts.kernels ?? activeKernels(),
+    params: materializeParams(model, dtype),
+    warnings,
+    seed,
+    dtype,
+    kernels: opts.kernels ?? activeKernels(),
   };
 }
 
@@ -150,7 +198,8 @@ export interface BatchPartial {
 }
 
 /** Recurrent layers (directions) of the model: they share the contribution memory. */
-const recurrentCount = (model: ModelSpec): number => model.layers.reduce((n, l) => n + (l.type === 'Bidirectional' ? 2 : l.type === 'Recurrent' ? 1 : 0), 0);
+const recurrentCount = (model: ModelSpec): number =>
+  model.layers.reduce((n, l) => n + (l.type === 'Bidirectional' ? 2 : l.type === 'Recurrent' ? 1 : 0), 0);
 
 /** Runs batches [from, to) of the plan: engine gradients with all taps, folded into accumulators. */
 export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOptions = {}, threads = 1): BatchPartial {
@@ -158,13 +207,21 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
   const chunks = opts.keepRaw && !opts.dump ? new ChunkSink() : null;
   const sink = opts.dump ?? chunks;
   const part: BatchPartial = {
-    first: from, accs: [], total: params.map((ps) => ps.map((p) => new Float64Array(p.data.length))),
-    batchNorms: [], batchSizes: [], lossSum: 0, jacTaps: null, raw: chunks ? chunks.chunks : null,
+    first: from,
+    accs: [],
+    total: params.map((ps) => ps.map((p) => new Float64Array(p.data.length))),
+    batchNorms: [],
+    batchSizes: [],
+    lossSum: 0,
+    jacTaps: null,
+    raw: chunks ? chunks.chunks : null,
   };
   const budget = (opts.contributionMemory ?? DEFAULT_CONTRIBUTION_MEMORY) / Math.max(1, recurrentCount(model));
   const byId = new Map<string, StepAccumulator>();
   for (let bi = from; bi < to; bi++) {
-    const lo = bi * batchSize, hi = Math.min(N, lo + batchSize), B = hi - lo;
+    const lo = bi * batchSize,
+      hi = Math.min(N, lo + batchSize),
+      B = hi - lo;
     opts.onProgress?.({ phase: 'gradients', done: lo, total: N });
     const xs = inputs.map((x) => slice(x, lo, hi, dtype));
     const taps = bi === 0 ? TAPS : TAPS_REST;
@@ -172,22 +229,38 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
     if (objective.self === 'half-squared-norm') {
       // L_b = mean_n ½‖y_n‖²  →  ∂L_b/∂y = y / B.
       let L = 0;
-      const g = gradsFromOutputs(model, xs, (outs) => outs.map((y) => {
-        const d = alloc(dtype, y.data.length);
-        for (let i = 0; i < d.length; i++) { d[i] = y.data[i]! / B; L += (0.5 * y.data[i]! * y.data[i]!) / B; }
-        return { shape: y.shape, data: d };
-      }), { dtype, taps, params, kernels });
+      const g = gradsFromOutputs(
+        model,
+        xs,
+        (outs) =>
+          outs.map((y) => {
+            const d = alloc(dtype, y.data.length);
+            for (let i = 0; i < d.length; i++) {
+              d[i] = y.data[i]! / B;
+              L += (0.5 * y.data[i]! * y.data[i]!) / B;
+            }
+            return { shape: y.shape, data: d };
+          }),
+        { dtype, taps, params, kernels },
+      );
       r = { loss: L, grads: g.grads, taps: g.taps };
     } else {
-      const ts = plan.input.targets ? plan.input.targets.map((t) => slice(t, lo, hi, dtype)) : selfTargets(predict(model, xs, { params, dtype, kernels }), kinds);
+      const ts = plan.input.targets
+        ? plan.input.targets.map((t) => slice(t, lo, hi, dtype))
+        : selfTargets(predict(model, xs, { params, dtype, kernels }), kinds);
       r = lossAndGrads(model, xs, ts, { losses: objective.losses, flavor, dtype, taps, params, kernels });
     }
     part.lossSum += r.loss * B;
     let sq = 0;
-    r.grads.forEach((ps, li) => ps.forEach((g, pi) => {
-      const tot = part.total[li]![pi]!;
-      for (let i = 0; i < g.data.length; i++) { tot[i] += (g.data[i]! * B) / N; if (model.params[li]![pi]!.trainable) sq += g.data[i]! * g.data[i]!; }
-    }));
+    r.grads.forEach((ps, li) =>
+      ps.forEach((g, pi) => {
+        const tot = part.total[li]![pi]!;
+        for (let i = 0; i < g.data.length; i++) {
+          tot[i] += (g.data[i]! * B) / N;
+          if (model.params[li]![pi]!.trainable) sq += g.data[i]! * g.data[i]!;
+        }
+      }),
+    );
     part.batchNorms.push(Math.sqrt(sq));
     part.batchSizes.push(B);
     for (const tp of r.taps.layers) {
@@ -195,14 +268,28 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
       let acc = byId.get(id);
       if (!acc) {
         const l = model.layers.find((x) => x.name === tp.layer)!;
-        const spec = l.type === 'Bidirectional' ? (tp.direction === 'backward' ? l.backward : l.forward) : l.type === 'Recurrent' ? l.rnn : null;
+        const spec =
+          l.type === 'Bidirectional'
+            ? tp.direction === 'backward'
+              ? l.backward
+              : l.forward
+            : l.type === 'Recurrent'
+              ? l.rnn
+              : null;
         if (!spec) throw new EngineError(`Taps came from layer '${tp.layer}', which is not recurrent.`);
         const mode = chooseContributionMode(spec, tp.steps, N, budget, threads, dtype === 'float32' ? 4 : 8);
-        acc = newAccumulator(spec, tp.layer, tp.direction, tp.steps, N, { ...mode, seed: plan.seed + 7919 * byId.size, float32: dtype === 'float32' });
+        acc = newAccumulator(spec, tp.layer, tp.direction, tp.steps, N, {
+          ...mode,
+          seed: plan.seed + 7919 * byId.size,
+          float32: dtype === 'float32',
+        });
         byId.set(id, acc);
         part.accs.push(acc);
       }
-      if (acc.T !== tp.steps) throw new EngineError(`Layer '${tp.layer}' saw ${tp.steps} steps in batch ${bi} but ${acc.T} before; pass sequences of one length.`);
+      if (acc.T !== tp.steps)
+        throw new EngineError(
+          `Layer '${tp.layer}' saw ${tp.steps} steps in batch ${bi} but ${acc.T} before; pass sequences of one length.`,
+        );
       accumulate(acc, tp, kernels);
       if (bi === 0) (part.jacTaps ??= new Map()).set(id, jacobianSubset(tp, Math.min(opts.jacobianSamples ?? 8, B)));
       if (sink) writeBatchTaps(sink, tp, lo, N);
@@ -230,12 +317,20 @@ export function mergePartials(parts: BatchPartial[]): BatchPartial {
   return head!;
 }
 
-export function finishAnalysis(plan: Plan, part: BatchPartial, opts: AnalyzeOptions = {}): { analysis: Analysis; raw: RawArrays | null } {
+export function finishAnalysis(
+  plan: Plan,
+  part: BatchPartial,
+  opts: AnalyzeOptions = {},
+): { analysis: Analysis; raw: RawArrays | null } {
   const { model, N, params, objective, flavor, inputs, input } = plan;
   const total: Params = part.total.map((ps, li) => ps.map((data, pi) => ({ shape: params[li]![pi]!.shape, data })));
-  const sink: DumpSink | null = opts.dump ?? (part.raw ? { write: (name, firstRow, shape, data) => part.raw!.push({ name, firstRow, shape, data }) } : null);
+  const sink: DumpSink | null =
+    opts.dump ??
+    (part.raw ? { write: (name, firstRow, shape, data) => part.raw!.push({ name, firstRow, shape, data }) } : null);
   if (sink) {
-    model.params.forEach((ps, li) => ps.forEach((p, pi) => sink.write(`grad/${p.key}`, 0, p.shape, part.total[li]![pi]!)));
+    model.params.forEach((ps, li) =>
+      ps.forEach((p, pi) => sink.write(`grad/${p.key}`, 0, p.shape, part.total[li]![pi]!)),
+    );
     sink.write('loss', 0, [], Float64Array.of(part.lossSum / N));
   }
   const raw = part.raw ? assembleRaw(part.raw) : null;
@@ -243,27 +338,61 @@ export function finishAnalysis(plan: Plan, part: BatchPartial, opts: AnalyzeOpti
   const th: Thresholds = { ...DEFAULT_THRESHOLDS, ...opts.thresholds };
   const stats = paramStats(model, params, total);
   // Taps arrive in backward order (last layer first); report layers in model order, forward before backward.
-  const order = (a: StepAccumulator): number => model.layers.findIndex((l) => l.name === a.layer) * 2 + (a.direction === 'backward' ? 1 : 0);
-  const recurrent = [...part.accs].sort((a, b) => order(a) - order(b)).map((acc) => {
-    opts.onProgress?.({ phase: 'jacobian', done: 0, total: 1 });
-    const id = acc.direction ? `${acc.layer}/${acc.direction}` : acc.layer;
-    const li = model.layers.findIndex((l) => l.name === acc.layer);
-    // The direction's own weights, in the cell's order.
-    const mine = model.params[li]!.flatMap((p, pi) => (acc.direction === null || p.key.startsWith(`${acc.layer}/${acc.direction}/`) ? [params[li]![pi]!.data] : []));
-    const ra = finishRecurrent(acc, mine, part.jacTaps!.get(id)!, th, {
-      samples: opts.jacobianSamples ?? 8, iterations: opts.jacobianIterations ?? 8, seed: plan.seed,
-    }, plan.kernels);
-    ra.density = densities(model, params, total, acc.layer, acc.direction);
-    const c = acc.contrib;
-    if (c.mode === 'sketch') {
-      warn(plan.warnings, 'contributions-sketched', `Layer ${id} is too large for exact per-step contributions in ${(opts.contributionMemory ?? DEFAULT_CONTRIBUTION_MEMORY) / 2 ** 20} MiB (${plan.N} samples × ${acc.T} steps), so their per-step norms are estimated from ${c.k} random projections: relative standard error of each squared norm at most ${(Math.sqrt(8 / c.k) * 100).toPrecision(2)} % (measured median ${((c.sketchError ?? 0) * 100).toPrecision(2)} %); totals and bias contributions are exact. Give more memory (contributionMemory) or fewer samples for exact values.`);
-    }
-    return ra;
-  });
+  const order = (a: StepAccumulator): number =>
+    model.layers.findIndex((l) => l.name === a.layer) * 2 + (a.direction === 'backward' ? 1 : 0);
+  const recurrent = [...part.accs]
+    .sort((a, b) => order(a) - order(b))
+    .map((acc) => {
+      opts.onProgress?.({ phase: 'jacobian', done: 0, total: 1 });
+      const id = acc.direction ? `${acc.layer}/${acc.direction}` : acc.layer;
+      const li = model.layers.findIndex((l) => l.name === acc.layer);
+      // The direction's own weights, in the cell's order.
+      const mine = model.params[li]!.flatMap((p, pi) =>
+        acc.direction === null || p.key.startsWith(`${acc.layer}/${acc.direction}/`) ? [params[li]![pi]!.data] : [],
+      );
+      const ra = finishRecurrent(
+        acc,
+        mine,
+        part.jacTaps!.get(id)!,
+        th,
+        {
+          samples: opts.jacobianSamples ?? 8,
+          iterations: opts.jacobianIterations ?? 8,
+          seed: plan.seed,
+        },
+        plan.kernels,
+      );
+      ra.density = densities(model, params, total, acc.layer, acc.direction);
+      const c = acc.contrib;
+      if (c.mode === 'sketch') {
+        warn(
+          plan.warnings,
+          'contributions-sketched',
+          `Layer ${id} is too large for exact per-step contributions in ` +
+            `${(opts.contributionMemory ?? DEFAULT_CONTRIBUTION_MEMORY) / 2 ** 20} MiB (${plan.N} samples × ` +
+            `${acc.T} steps), so their per-step norms are estimated from ${c.k} random projections: ` +
+            `relative standard error of each squared norm at most ` +
+            `${(Math.sqrt(8 / c.k) * 100).toPrecision(2)} % (measured median ` +
+            `${((c.sketchError ?? 0) * 100).toPrecision(2)} %); totals and bias contributions are exact. ` +
+            `Give more memory (contributionMemory) or fewer samples for exact values.`,
+        );
+      }
+      return ra;
+    });
   if (opts.connectivity) {
     opts.onProgress?.({ phase: 'connectivity', done: 0, total: 1 });
     const n = Math.min(N, 8);
-    const notes = connectivity(model, inputs.map((x) => slice(x, 0, n, plan.dtype)), recurrent, params, objective, flavor, input.targets ? input.targets.map((t) => slice(t, 0, n, plan.dtype)) : null, plan.dtype, plan.kernels);
+    const notes = connectivity(
+      model,
+      inputs.map((x) => slice(x, 0, n, plan.dtype)),
+      recurrent,
+      params,
+      objective,
+      flavor,
+      input.targets ? input.targets.map((t) => slice(t, 0, n, plan.dtype)) : null,
+      plan.dtype,
+      plan.kernels,
+    );
     for (const w of notes) warn(plan.warnings, w.code, w.message);
   }
   const analysis: Analysis = {
@@ -272,21 +401,36 @@ export function finishAnalysis(plan: Plan, part: BatchPartial, opts: AnalyzeOpti
     run: { label: opts.label ?? model.name, group: opts.group ?? null, index: opts.index ?? 0 },
     model: modelInfo(model),
     objective: {
-      loss: objective.losses.map((l) => l.name).join(' + '), lossSource: objective.lossSource,
-      fromLogits: objective.losses.some((l) => l.fromLogits), targets: input.targets ? 'given' : 'self', selfObjective: objective.self,
-      description: objective.description, data: input.inputs ? 'file' : 'random', dataSource: input.dataSource ?? null,
-      samples: N, batchSize: plan.batchSize, batches: plan.nBatches, value: Number.isFinite(part.lossSum / N) ? part.lossSum / N : null,
+      loss: objective.losses.map((l) => l.name).join(' + '),
+      lossSource: objective.lossSource,
+      fromLogits: objective.losses.some((l) => l.fromLogits),
+      targets: input.targets ? 'given' : 'self',
+      selfObjective: objective.self,
+      description: objective.description,
+      data: input.inputs ? 'file' : 'random',
+      dataSource: input.dataSource ?? null,
+      samples: N,
+      batchSize: plan.batchSize,
+      batches: plan.nBatches,
+      value: Number.isFinite(part.lossSum / N) ? part.lossSum / N : null,
       warnings: plan.warnings,
     },
     thresholds: { ...th },
-    recurrent, params: stats, batches: batchStats(part.batchNorms, part.batchSizes, model.meta.optimizer), findings: [],
+    recurrent,
+    params: stats,
+    batches: batchStats(part.batchNorms, part.batchSizes, model.meta.optimizer),
+    findings: [],
   };
   analysis.findings = diagnose(analysis, th);
   return { analysis, raw };
 }
 
 /** The whole analysis in this thread (see src/analysis-parallel.ts for both cores in Node). */
-export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: AnalyzeOptions = {}): { analysis: Analysis; raw: RawArrays | null } {
+export function analyzeModel(
+  model: ModelSpec,
+  input: AnalyzeInput,
+  opts: AnalyzeOptions = {},
+): { analysis: Analysis; raw: RawArrays | null } {
   const plan = planAnalysis(model, input, opts);
   const part = runBatches(plan, 0, plan.nBatches, opts);
   opts.onProgress?.({ phase: 'gradients', done: plan.N, total: plan.N });
@@ -298,13 +442,15 @@ export function analyzeModel(model: ModelSpec, input: AnalyzeInput, opts: Analyz
  * picks them), with only the forward quantities it reads; the batch's other taps can then be freed.
  */
 function jacobianSubset(tp: LayerTaps, n: number): LayerTaps {
-  const B = tp.batch, T = tp.steps;
+  const B = tp.batch,
+    T = tp.steps;
   const pick = Array.from({ length: n }, (_, i) => Math.floor((i * B) / n));
   const data: LayerTaps['data'] = {};
   for (const k of ['z', 'gates', 'hPrev', 'cPrev', 'c', 'rh'] as const) {
     const a = tp.data[k];
     if (!a) continue;
-    const w = a.length / (B * T), out = a instanceof Float64Array ? new Float64Array(n * T * w) : new Float32Array(n * T * w);
+    const w = a.length / (B * T),
+      out = a instanceof Float64Array ? new Float64Array(n * T * w) : new Float32Array(n * T * w);
     pick.forEach((b, i) => out.set(a.subarray(b * T * w, (b + 1) * T * w), i * T * w));
     data[k] = out;
   }

@@ -58,7 +58,12 @@ function stepNorms(g: Arr, B: number, T: number, width: number, c0: number, n: n
   return out;
 }
 
-export function attentionPaths(model: ModelSpec, inputs: Tensor[], targets: Tensor[], opts: AttentionPathOptions): AttentionPathSteps[] {
+export function attentionPaths(
+  model: ModelSpec,
+  inputs: Tensor[],
+  targets: Tensor[],
+  opts: AttentionPathOptions,
+): AttentionPathSteps[] {
   const dtype = opts.dtype ?? 'float64';
   const sink = new TapStore();
   const ctx: Ctx = { dtype, kernels: opts.kernels ?? kernels(), taps: { dh: true }, sink };
@@ -121,7 +126,10 @@ export function attentionPaths(model: ModelSpec, inputs: Tensor[], targets: Tens
     const halves: { direction: 'forward' | 'backward' | null; c0: number; units: number }[] = [];
     if (layer.type === 'Recurrent') halves.push({ direction: null, c0: 0, units: layer.rnn.units });
     else if (layer.type === 'Bidirectional' && layer.mergeMode === 'concat') {
-      halves.push({ direction: 'forward', c0: 0, units: layer.forward.units }, { direction: 'backward', c0: layer.forward.units, units: layer.backward.units });
+      halves.push(
+        { direction: 'forward', c0: 0, units: layer.forward.units },
+        { direction: 'backward', c0: layer.forward.units, units: layer.backward.units },
+      );
     }
     const att = viaAtt.get(id) ?? alloc(dtype, B * T * width);
     const other = viaOther.get(id) ?? alloc(dtype, B * T * width);
@@ -130,10 +138,12 @@ export function attentionPaths(model: ModelSpec, inputs: Tensor[], targets: Tens
       if (!dh) continue;
       const rec = alloc(dtype, B * T * h.units);
       for (let r = 0; r < B * T; r++) {
-        for (let j = 0; j < h.units; j++) rec[r * h.units + j] = dh[r * h.units + j]! - att[r * width + h.c0 + j]! - other[r * width + h.c0 + j]!;
+        for (let j = 0; j < h.units; j++)
+          rec[r * h.units + j] = dh[r * h.units + j]! - att[r * width + h.c0 + j]! - other[r * width + h.c0 + j]!;
       }
       out.push({
-        layer: layer.name, direction: h.direction,
+        layer: layer.name,
+        direction: h.direction,
         attentionConsumers: [...w.attention].map((n) => model.layers[model.nodes[n]!.layer]!.name),
         viaAttention: stepNorms(att, B, T, width, h.c0, h.units),
         viaOther: stepNorms(other, B, T, width, h.c0, h.units),

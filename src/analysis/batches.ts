@@ -10,10 +10,12 @@ import { quantile } from './recurrent.js';
 
 export function batchStats(norms: number[], sizes: number[], optimizer: OptimizerConfig | null): BatchStats {
   const finite = norms.filter(Number.isFinite).sort((a, b) => a - b);
-  const frac = (th: number): number => norms.filter((n) => !Number.isFinite(n) || n > th).length / Math.max(1, norms.length);
+  const frac = (th: number): number =>
+    norms.filter((n) => !Number.isFinite(n) || n > th).length / Math.max(1, norms.length);
   const clipping: ClipThreshold[] = [];
   const own = optimizer ? Number(optimizer.config['global_clipnorm'] ?? optimizer.config['clipnorm'] ?? NaN) : NaN;
-  if (Number.isFinite(own) && own > 0) clipping.push({ threshold: own, source: 'model-clipnorm', quantile: null, fractionClipped: frac(own) });
+  if (Number.isFinite(own) && own > 0)
+    clipping.push({ threshold: own, source: 'model-clipnorm', quantile: null, fractionClipped: frac(own) });
   else if (finite.length) {
     for (const q of [0.5, 0.9, 0.99]) {
       const th = quantile(finite, q);

@@ -27,23 +27,44 @@ const loss: Check = (v) => {
 const thresholds: Check = (v) => {
   const keys = Object.keys(DEFAULT_THRESHOLDS);
   if (!isObj(v)) return `an object with some of ${keys.join(', ')}`;
-  const bad = Object.entries(v).filter(([k, x]) => !keys.includes(k) || !(typeof x === 'number' && Number.isFinite(x) && x >= 0));
-  return bad.length === 0 ? null : `an object of non-negative numbers with keys among ${keys.join(', ')} (${bad.map(([k]) => k).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not)`;
+  const bad = Object.entries(v).filter(
+    ([k, x]) => !keys.includes(k) || !(typeof x === 'number' && Number.isFinite(x) && x >= 0),
+  );
+  return bad.length === 0
+    ? null
+    : `an object of non-negative numbers with keys among ${keys.join(', ')} (${bad.map(([k]) => k).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not)`;
 };
 
 /**
  * Every option analyze and its Node variant accept. Typed by AnalyzeOptions, so tsc flags an
  * option added there but not here; analyze adds labels, the Node variant workers.
  */
-const OPTIONS: { [K in keyof Required<AnalyzeOptions>]: Check } & Record<'labels' | 'workers' | 'dtype' | 'dump' | 'contributionMemory', Check> = {
-  loss, batchSize: posInt, maxSamples: posInt, connectivity: bool, randomSteps: posInt,
-  seed: (v) => (Number.isSafeInteger(v) ? null : 'an integer'), thresholds, label: text,
-  group: (v) => (v === null || typeof v === 'string' ? null : 'a string or null'), index: count,
-  jacobianSamples: count, jacobianIterations: posInt, onProgress: fn, keepRaw: bool,
-  labels: (v) => (Array.isArray(v) && v.every((l) => typeof l === 'string') ? null : 'an array of strings, one per model'),
-  workers: posInt, dtype: (v) => (v === 'float32' || v === 'float64' ? null : "'float32' or 'float64'"),
-  dump: (v) => (isObj(v) && typeof v['write'] === 'function' ? null : 'a sink with a write(name, firstRow, shape, data) method'),
-  contributionMemory: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'a positive number of bytes'),
+const OPTIONS: { [K in keyof Required<AnalyzeOptions>]: Check } & Record<
+  'labels' | 'workers' | 'dtype' | 'dump' | 'contributionMemory',
+  Check
+> = {
+  loss,
+  batchSize: posInt,
+  maxSamples: posInt,
+  connectivity: bool,
+  randomSteps: posInt,
+  seed: (v) => (Number.isSafeInteger(v) ? null : 'an integer'),
+  thresholds,
+  label: text,
+  group: (v) => (v === null || typeof v === 'string' ? null : 'a string or null'),
+  index: count,
+  jacobianSamples: count,
+  jacobianIterations: posInt,
+  onProgress: fn,
+  keepRaw: bool,
+  labels: (v) =>
+    Array.isArray(v) && v.every((l) => typeof l === 'string') ? null : 'an array of strings, one per model',
+  workers: posInt,
+  dtype: (v) => (v === 'float32' || v === 'float64' ? null : "'float32' or 'float64'"),
+  dump: (v) =>
+    isObj(v) && typeof v['write'] === 'function' ? null : 'a sink with a write(name, firstRow, shape, data) method',
+  contributionMemory: (v) =>
+    typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : 'a positive number of bytes',
   kernels: (v) => (isObj(v) && typeof v['gemm'] === 'function' ? null : 'a Kernels object (jsKernels or kernels())'),
 };
 
@@ -51,7 +72,11 @@ const DATA_KEYS = ['inputs', 'targets', 'dataSource'];
 
 /** Throws one DataError/UsageError listing every problem with (model, data, options) of an analysis. */
 export function checkAnalyzeArgs(model: ModelSpec, data: unknown, opts: unknown): void {
-  const p = new Problems('analyze', runDType(opts), 'fix the options (AnalyzeOptions in the library, the matching flags on the command line)');
+  const p = new Problems(
+    'analyze',
+    runDType(opts),
+    'fix the options (AnalyzeOptions in the library, the matching flags on the command line)',
+  );
   if (opts !== undefined && !isObj(opts)) p.usage.push(`the options are ${str(opts)}, expected an object`);
   const o = isObj(opts) ? opts : {};
   for (const [k, v] of Object.entries(o)) {
@@ -70,13 +95,17 @@ export function checkAnalyzeArgs(model: ModelSpec, data: unknown, opts: unknown)
   const { inputs, targets } = data;
   const given = (v: unknown): boolean => v !== null && v !== undefined;
   if (!given(inputs)) {
-    if (given(targets)) p.data.push('targets were given without inputs, expected inputs to go with them (or neither, for random inputs)');
+    if (given(targets))
+      p.data.push('targets were given without inputs, expected inputs to go with them (or neither, for random inputs)');
     p.throwIfAny();
     return;
   }
   // Class-id targets are accepted when the objective's loss takes them; an invalid loss is reported above.
   const l = o['loss'];
-  const losses = given(targets) && (l === undefined || loss(l) === null) ? chooseObjective(model, l as string | undefined, true).losses : null;
+  const losses =
+    given(targets) && (l === undefined || loss(l) === null)
+      ? chooseObjective(model, l as string | undefined, true).losses
+      : null;
   checkArrays(p, model, inputs, given(targets) ? { value: targets, losses } : undefined);
   p.throwIfAny();
 }
@@ -84,7 +113,14 @@ export function checkAnalyzeArgs(model: ModelSpec, data: unknown, opts: unknown)
 /** analyze(): at least one model, and one label per model when labels are given. */
 export function checkModels(models: unknown, labels: unknown): void {
   const problems: string[] = [];
-  if (!Array.isArray(models) || models.length === 0) problems.push(`the models are ${Array.isArray(models) ? 'an empty array' : str(models)}, expected an array of at least one ModelSpec`);
-  else if (Array.isArray(labels) && labels.length !== models.length) problems.push(`${labels.length} label(s) were given for ${models.length} model(s), expected one per model`);
-  if (problems.length > 0) throw new UsageError(listProblems('analyze', problems, 'pass the models to compare and, optionally, one label each'));
+  if (!Array.isArray(models) || models.length === 0)
+    problems.push(
+      `the models are ${Array.isArray(models) ? 'an empty array' : str(models)}, expected an array of at least one ModelSpec`,
+    );
+  else if (Array.isArray(labels) && labels.length !== models.length)
+    problems.push(`${labels.length} label(s) were given for ${models.length} model(s), expected one per model`);
+  if (problems.length > 0)
+    throw new UsageError(
+      listProblems('analyze', problems, 'pass the models to compare and, optionally, one label each'),
+    );
 }

@@ -31,11 +31,14 @@ function named(stem: string, words: RegExp[]): number | null {
 export function parseCheckpointName(fileName: string): CheckpointName {
   const base = fileName.split(/[\\/]/).filter(Boolean).pop() ?? fileName;
   const stem = base.replace(EXTENSIONS, '');
-  const epoch = named(stem, EPOCH_WORDS), batch = named(stem, BATCH_WORDS);
+  const epoch = named(stem, EPOCH_WORDS),
+    batch = named(stem, BATCH_WORDS);
   if (epoch !== null || batch !== null) return { epoch, batch };
   for (const m of stem.matchAll(/\d+/g)) {
-    const i = m.index, j = i + m[0].length;
-    const before = stem[i - 1] ?? '', after = stem.slice(j, j + 2);
+    const i = m.index,
+      j = i + m[0].length;
+    const before = stem[i - 1] ?? '',
+      after = stem.slice(j, j + 2);
     if (/[A-Za-z]/.test(before)) continue;
     if (/^\.\d/.test(after) || (before === '.' && /\d/.test(stem[i - 2] ?? ''))) continue;
     return { epoch: Number(m[0]), batch: null };
@@ -51,19 +54,26 @@ export interface OrderedFile extends CheckpointName {
 
 /** How a series is ordered: by the numbers in the names when every name has one, else by modification time. */
 export function orderBy(files: readonly { name: string }[]): 'name' | 'mtime' {
-  return files.every((f) => parseCheckpointName(f.name).epoch !== null || parseCheckpointName(f.name).batch !== null) ? 'name' : 'mtime';
+  return files.every((f) => parseCheckpointName(f.name).epoch !== null || parseCheckpointName(f.name).batch !== null)
+    ? 'name'
+    : 'mtime';
 }
 
-/** Sort key comparison: epoch, then batch (a checkpoint without a batch number comes after that epoch's batches), then name. */
+/** Sort key comparison: epoch, then batch (a checkpoint without a batch number comes after that epoch's batches), then
+ * name. */
 export function compareCheckpoints(a: OrderedFile, b: OrderedFile, by: 'name' | 'mtime'): number {
   if (by === 'mtime') return a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name);
-  const ea = a.epoch ?? -1, eb = b.epoch ?? -1;
-  const ba = a.batch ?? Infinity, bb = b.batch ?? Infinity;
+  const ea = a.epoch ?? -1,
+    eb = b.epoch ?? -1;
+  const ba = a.batch ?? Infinity,
+    bb = b.batch ?? Infinity;
   return ea - eb || (ba === bb ? 0 : ba < bb ? -1 : 1) || a.name.localeCompare(b.name);
 }
 
 /** Files in timeline order (see orderBy). */
-export function orderCheckpoints<T extends { name: string; mtimeMs: number }>(files: readonly T[]): (T & CheckpointName)[] {
+export function orderCheckpoints<T extends { name: string; mtimeMs: number }>(
+  files: readonly T[],
+): (T & CheckpointName)[] {
   const parsed = files.map((f) => ({ ...f, ...parseCheckpointName(f.name) }));
   const by = orderBy(parsed);
   return parsed.sort((a, b) => compareCheckpoints(a, b, by));

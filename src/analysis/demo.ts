@@ -34,7 +34,8 @@ export interface DemoOptions {
 
 /** One batch of the adding problem: x (B, T, 2), y (B, 1). */
 export function addingProblem(rng: Rng, B: number, T: number): { x: Tensor; y: Tensor } {
-  const x = new Float32Array(B * T * 2), y = new Float32Array(B);
+  const x = new Float32Array(B * T * 2),
+    y = new Float32Array(B);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) x[(b * T + t) * 2] = rng.uniform();
     const i = Math.floor(rng.uniform() * Math.max(1, Math.floor(T / 10)));
@@ -51,21 +52,40 @@ const hasForgetGate = (cell: CellDef | undefined): boolean => cell?.gates.some((
 
 /** A Keras 3 Sequential config: Input(T, 2) → <kind>(units) → Dense(1), compiled with mse and Adam. */
 export function demoConfig(kind: string, T: number, units: number): unknown {
-  const rnn: Record<string, unknown> = { name: kind.toLowerCase(), units, activation: 'tanh', use_bias: true, return_sequences: false };
-  // The options the layer's cell (engine/cells) has: gate activation, its first form's reset_after, a forget gate's bias.
+  const rnn: Record<string, unknown> = {
+    name: kind.toLowerCase(),
+    units,
+    activation: 'tanh',
+    use_bias: true,
+    return_sequences: false,
+  };
+  // The options the layer's cell (engine/cells) has: gate activation, its first form's reset_after, a forget gate's
+  // bias.
   const cell = cellOfLayerClass(kind)?.cell;
   if (cell?.gates.some((g) => g.activation === 'recurrent_activation')) rnn['recurrent_activation'] = 'sigmoid';
   const resetAfter = cell?.forms?.[0]?.options.resetAfter;
   if (resetAfter !== undefined) rnn['reset_after'] = resetAfter;
   if (hasForgetGate(cell)) rnn['unit_forget_bias'] = true;
   return {
-    module: 'keras', class_name: 'Sequential', registered_name: null,
+    module: 'keras',
+    class_name: 'Sequential',
+    registered_name: null,
     config: {
       name: `adding_${kind.toLowerCase()}`,
       layers: [
-        { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, T, 2], dtype: 'float32', name: 'input_layer' }, registered_name: null },
+        {
+          module: 'keras.layers',
+          class_name: 'InputLayer',
+          config: { batch_shape: [null, T, 2], dtype: 'float32', name: 'input_layer' },
+          registered_name: null,
+        },
         { module: 'keras.layers', class_name: kind, config: rnn, registered_name: null },
-        { module: 'keras.layers', class_name: 'Dense', config: { name: 'dense', units: 1, activation: 'linear', use_bias: true }, registered_name: null },
+        {
+          module: 'keras.layers',
+          class_name: 'Dense',
+          config: { name: 'dense', units: 1, activation: 'linear', use_bias: true },
+          registered_name: null,
+        },
       ],
     },
   };
@@ -73,36 +93,67 @@ export function demoConfig(kind: string, T: number, units: number): unknown {
 
 export function buildDemoModel(kind: 'SimpleRNN' | 'LSTM' | 'GRU', T: number, units: number, rng: Rng): ModelSpec {
   const model = buildModel(demoConfig(kind, T, units), {
-    kerasVersion: '3.10.0', format: 'demo', source: `demo-${kind.toLowerCase()}`,
+    kerasVersion: '3.10.0',
+    format: 'demo',
+    source: `demo-${kind.toLowerCase()}`,
     trainingConfig: { loss: 'mse', optimizer: { class_name: 'Adam', config: { learning_rate: 0.01 } } },
   });
-  model.params.forEach((ps, li) => ps.forEach((p) => {
-    const l = model.layers[li]!;
-    const data = initParam(p.name, p.shape, { rng, unitForgetBias: l.type === 'Recurrent' && hasForgetGate(cellOf(l.rnn.kind)) && p.name === 'bias', units: l.type === 'Recurrent' ? l.rnn.units : undefined });
-    model.weights.set(p.key, { shape: [...p.shape], data });
-  }));
+  model.params.forEach((ps, li) =>
+    ps.forEach((p) => {
+      const l = model.layers[li]!;
+      const data = initParam(p.name, p.shape, {
+        rng,
+        unitForgetBias: l.type === 'Recurrent' && hasForgetGate(cellOf(l.rnn.kind)) && p.name === 'bias',
+        units: l.type === 'Recurrent' ? l.rnn.units : undefined,
+      });
+      model.weights.set(p.key, { shape: [...p.shape], data });
+    }),
+  );
   return model;
 }
 
 /** Trains `model` in place on fresh adding-problem batches; returns the loss per iteration. */
-export function train(model: ModelSpec, rng: Rng, iterations: number, B: number, T: number, onStep?: (i: number) => void): number[] {
+export function train(
+  model: ModelSpec,
+  rng: Rng,
+  iterations: number,
+  B: number,
+  T: number,
+  onStep?: (i: number) => void,
+): number[] {
   const params = materializeParams(model, 'float32');
   const opt = makeOptimizer({ className: 'Adam', config: { learning_rate: 0.01, clipnorm: 1.0 } });
   const flat = params.flat().map((p) => p.data);
   const losses: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const { x, y } = addingProblem(rng, B, T);
-    const r = lossAndGrads(model, [x], [y], { losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }], flavor: 'keras3', dtype: 'float32', params });
-    opt.step(flat, r.grads.flat().map((g) => g.data));
+    const r = lossAndGrads(model, [x], [y], {
+      losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }],
+      flavor: 'keras3',
+      dtype: 'float32',
+      params,
+    });
+    opt.step(
+      flat,
+      r.grads.flat().map((g) => g.data),
+    );
     losses.push(r.loss);
     onStep?.(i + 1);
   }
-  model.params.forEach((ps, li) => ps.forEach((p, pi) => model.weights.set(p.key, { shape: [...p.shape], data: Float64Array.from(params[li]![pi]!.data) })));
+  model.params.forEach((ps, li) =>
+    ps.forEach((p, pi) =>
+      model.weights.set(p.key, { shape: [...p.shape], data: Float64Array.from(params[li]![pi]!.data) }),
+    ),
+  );
   return losses;
 }
 
 export async function runDemo(opts: DemoOptions = {}): Promise<AnalysisSet> {
-  const T = opts.steps ?? 100, U = opts.units ?? 32, iters = opts.iterations ?? 300, B = opts.batchSize ?? 32, seed = opts.seed ?? 7;
+  const T = opts.steps ?? 100,
+    U = opts.units ?? 32,
+    iters = opts.iterations ?? 300,
+    B = opts.batchSize ?? 32,
+    seed = opts.seed ?? 7;
   const kinds = opts.kinds ?? ['SimpleRNN', 'LSTM', 'GRU'];
   const evalSet = addingProblem(makeRng(seed + 1000), 64, T);
   const runs: Analysis[] = [];
@@ -112,14 +163,24 @@ export async function runDemo(opts: DemoOptions = {}): Promise<AnalysisSet> {
     const rng = makeRng(seed);
     const model = buildDemoModel(kind, T, U, rng);
     const analyse = (label: string): Analysis => {
-      const a = analyzeModel(model, { inputs: [evalSet.x], targets: [evalSet.y], dataSource: 'adding problem (built-in)' }, { batchSize: 64, label, group: kind, index: runs.length, seed }).analysis;
+      const a = analyzeModel(
+        model,
+        { inputs: [evalSet.x], targets: [evalSet.y], dataSource: 'adding problem (built-in)' },
+        { batchSize: 64, label, group: kind, index: runs.length, seed },
+      ).analysis;
       opts.onProgress?.({ phase: `${kind}: analysing`, done: ++done, total });
       return a;
     };
     runs.push(analyse(`${kind} · initial`));
-    const losses = train(model, rng, iters, B, T, () => opts.onProgress?.({ phase: `${kind}: training`, done: ++done, total }));
+    const losses = train(model, rng, iters, B, T, () =>
+      opts.onProgress?.({ phase: `${kind}: training`, done: ++done, total }),
+    );
     const after = analyse(`${kind} · trained ${iters} steps`);
-    after.objective.warnings.push({ code: 'demo-training', message: `Trained ${iters} Adam steps (lr 0.01, clipnorm 1, batch ${B}); training loss ${losses[0]!.toFixed(3)} → ${losses[losses.length - 1]!.toFixed(3)}.`, count: 1 });
+    after.objective.warnings.push({
+      code: 'demo-training',
+      message: `Trained ${iters} Adam steps (lr 0.01, clipnorm 1, batch ${B}); training loss ${losses[0]!.toFixed(3)} → ${losses[losses.length - 1]!.toFixed(3)}.`,
+      count: 1,
+    });
     runs.push(after);
   }
   return {

@@ -30,38 +30,59 @@ export interface DumpSink {
 export type RawArrays = Map<string, { shape: number[]; data: Float64Array | Float32Array }>;
 
 const gatesOf = (kind: LayerTaps['kind']): string[] => cellOf(kind).gates.map((g) => g.name);
-const idOf = (tp: { layer: string; direction: string | null }): string => (tp.direction ? `${tp.layer}/${tp.direction}` : tp.layer);
+const idOf = (tp: { layer: string; direction: string | null }): string =>
+  tp.direction ? `${tp.layer}/${tp.direction}` : tp.layer;
 
 /**
  * Every array the dump of this analysis holds, in file order. The recurrent layers' step counts come
  * from a gradient pass over the first sample (they can differ from the input's after Conv1D/pooling).
  */
-export function dumpEntries(model: ModelSpec, inputs: { shape: number[]; data: ArrayLike<number> }[], N: number, dtype: DType, params: Params, kernels?: Kernels): DumpEntry[] {
+export function dumpEntries(
+  model: ModelSpec,
+  inputs: { shape: number[]; data: ArrayLike<number> }[],
+  N: number,
+  dtype: DType,
+  params: Params,
+  kernels?: Kernels,
+): DumpEntry[] {
   const xs = inputs.map((x) => {
     const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
     const data = alloc(dtype, per);
     for (let i = 0; i < per; i++) data[i] = x.data[i]!;
     return { shape: [1, ...x.shape.slice(1)], data };
   });
-  const probe = gradsFromOutputs(model, xs, (outs) => outs.map((y) => ({ shape: y.shape, data: alloc(dtype, y.data.length) })), {
-    dtype, taps: { dh: true }, params, kernels,
-  });
+  const probe = gradsFromOutputs(
+    model,
+    xs,
+    (outs) => outs.map((y) => ({ shape: y.shape, data: alloc(dtype, y.data.length) })),
+    {
+      dtype,
+      taps: { dh: true },
+      params,
+      kernels,
+    },
+  );
   const out: DumpEntry[] = [];
   for (const tp of [...probe.taps.layers].reverse()) {
-    const id = idOf(tp), T = tp.steps;
+    const id = idOf(tp),
+      T = tp.steps;
     out.push({ name: `dh/${id}`, shape: [N, T, tp.units], dtype });
     if (cellOf(tp.kind).states.includes('c')) out.push({ name: `dc/${id}`, shape: [N, T, tp.units], dtype });
     out.push({ name: `dx/${id}`, shape: [N, T, tp.inputDim], dtype });
     for (const g of gatesOf(tp.kind)) out.push({ name: `gate_grad/${id}/${g}`, shape: [N, T, tp.units], dtype });
   }
-  model.params.forEach((ps) => ps.forEach((p) => out.push({ name: `grad/${p.key}`, shape: [...p.shape], dtype: 'float64' })));
+  model.params.forEach((ps) =>
+    ps.forEach((p) => out.push({ name: `grad/${p.key}`, shape: [...p.shape], dtype: 'float64' })),
+  );
   out.push({ name: 'loss', shape: [], dtype: 'float64' });
   return out;
 }
 
 /** Writes one batch's per-sample taps (samples lo.., input order), scaled to ∂L/∂· of the mean loss over N samples. */
 export function writeBatchTaps(sink: DumpSink, tp: LayerTaps, lo: number, N: number): void {
-  const id = idOf(tp), B = tp.batch, rows = B * tp.steps;
+  const id = idOf(tp),
+    B = tp.batch,
+    rows = B * tp.steps;
   const put = (name: string, a: Arr | undefined, col0: number, w: number, stride: number): void => {
     if (!a) return;
     const data = a instanceof Float64Array ? new Float64Array(rows * w) : new Float32Array(rows * w);
@@ -72,11 +93,18 @@ export function writeBatchTaps(sink: DumpSink, tp: LayerTaps, lo: number, N: num
   put(`dh/${id}`, tp.data.dh, 0, tp.units, tp.units);
   put(`dc/${id}`, tp.data.dc, 0, tp.units, tp.units);
   put(`dx/${id}`, tp.data.dx, 0, tp.inputDim, tp.inputDim);
-  gates.forEach((g, gi) => put(`gate_grad/${id}/${g}`, tp.data.gateGrad, gi * tp.units, tp.units, gates.length * tp.units));
+  gates.forEach((g, gi) =>
+    put(`gate_grad/${id}/${g}`, tp.data.gateGrad, gi * tp.units, tp.units, gates.length * tp.units),
+  );
 }
 
 /** One piece of an array: rows firstRow.. of it, `shape` the piece's own. */
-export interface RawChunk { name: string; firstRow: number; shape: number[]; data: Float32Array | Float64Array }
+export interface RawChunk {
+  name: string;
+  firstRow: number;
+  shape: number[];
+  data: Float32Array | Float64Array;
+}
 
 /** An in-memory sink: chunks, mergeable across threads by concatenation, assembled at the end. */
 export class ChunkSink implements DumpSink {
@@ -95,10 +123,18 @@ export function assembleRaw(chunks: RawChunk[]): RawArrays {
     cs.sort((a, b) => a.firstRow - b.firstRow);
     const rows = cs[0]!.shape.length ? cs.reduce((n, c) => n + c.shape[0]!, 0) : 0;
     const shape = cs[0]!.shape.length ? [rows, ...cs[0]!.shape.slice(1)] : [];
-    const data = cs.length === 1 ? cs[0]!.data : cs[0]!.data instanceof Float64Array ? new Float64Array(cs.reduce((n, c) => n + c.data.length, 0)) : new Float32Array(cs.reduce((n, c) => n + c.data.length, 0));
+    const data =
+      cs.length === 1
+        ? cs[0]!.data
+        : cs[0]!.data instanceof Float64Array
+          ? new Float64Array(cs.reduce((n, c) => n + c.data.length, 0))
+          : new Float32Array(cs.reduce((n, c) => n + c.data.length, 0));
     if (cs.length > 1) {
       let o = 0;
-      for (const c of cs) { data.set(c.data, o); o += c.data.length; }
+      for (const c of cs) {
+        data.set(c.data, o);
+        o += c.data.length;
+      }
     }
     out.set(name, { shape, data });
   }

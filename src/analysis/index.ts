@@ -16,15 +16,24 @@ export { validateAnalysis, validateReportInput } from './validate.js';
  * Analyse one model, or several (e.g. checkpoints of one run) on the same data: one model gives an
  * Analysis, several give an AnalysisSet for side-by-side comparison.
  */
-export async function analyze(models: ModelSpec[], data: AnalyzeInput, opts: AnalyzeOptions & { labels?: string[] } = {}): Promise<{ result: Analysis | AnalysisSet; raw: RawArrays[] }> {
+export async function analyze(
+  models: ModelSpec[],
+  data: AnalyzeInput,
+  opts: AnalyzeOptions & { labels?: string[] } = {},
+): Promise<{ result: Analysis | AnalysisSet; raw: RawArrays[] }> {
   checkModels(models, opts.labels);
   const runs: Analysis[] = [];
   const raw: RawArrays[] = [];
   models.forEach((m, i) => {
-    const r = analyzeModel(m, data, { ...opts, label: opts.labels?.[i] ?? m.meta.source.split(/[\\/]/).pop() ?? m.name, index: i });
+    const r = analyzeModel(m, data, {
+      ...opts,
+      label: opts.labels?.[i] ?? m.meta.source.split(/[\\/]/).pop() ?? m.name,
+      index: i,
+    });
     runs.push(r.analysis);
     if (r.raw) raw.push(r.raw);
   });
-  const result: Analysis | AnalysisSet = runs.length === 1 ? runs[0]! : { schema: ANALYSIS_SET_SCHEMA, title: `${runs.length} models compared`, runs };
+  const result: Analysis | AnalysisSet =
+    runs.length === 1 ? runs[0]! : { schema: ANALYSIS_SET_SCHEMA, title: `${runs.length} models compared`, runs };
   return { result, raw };
 }

@@ -20,7 +20,8 @@ import type { LayerTaps } from '../engine/taps.js';
 import type { Arr } from '../engine/tensor.js';
 
 export interface JacobianResult {
-  /** sigma[i][t]: σ_max for probed sample samples[i] at input position t; NaN where undefined (first processed step). */
+  /** sigma[i][t]: σ_max for probed sample samples[i] at input position t; NaN where undefined (first processed step).
+   * */
   sigma: Float64Array[];
   samples: number[];
   iterations: number;
@@ -30,22 +31,44 @@ export interface JacobianResult {
  * `weights`: the layer's (direction's) parameters in the cell's Keras order, or the recurrent kernel
  * alone for cells whose Jacobian needs no other weight. `kern`: the run's kernels.
  */
-export function stepJacobianNorms(spec: RecurrentSpec, weights: Arr | readonly Arr[], taps: LayerTaps, samples: number[], iterations: number, seed = 1, kern: Kernels = jsKernels): JacobianResult {
+export function stepJacobianNorms(
+  spec: RecurrentSpec,
+  weights: Arr | readonly Arr[],
+  taps: LayerTaps,
+  samples: number[],
+  iterations: number,
+  seed = 1,
+  kern: Kernels = jsKernels,
+): JacobianResult {
   const { steps: T, units: U } = taps;
   const cell = cellOf(spec.kind);
-  const S = samples.length, GU = cell.gates.length * U;
+  const S = samples.length,
+    GU = cell.gates.length * U;
   const params = cellParamsOf(spec, weights);
   const R = params.R;
   const mk = (n: number): Arr => (R instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
   const packed: PackedProduct[] = [];
   const J = cell.jacobian(spec, {
-    S, U, taps: taps.data, params, mk,
-    rProduct: (trans, k, n, rOff) => { const p = rProduct(kern, S, trans, k, n, R, rOff, GU); packed.push(p); return p; },
+    S,
+    U,
+    taps: taps.data,
+    params,
+    mk,
+    rProduct: (trans, k, n, rOff) => {
+      const p = rProduct(kern, S, trans, k, n, R, rOff, GU);
+      packed.push(p);
+      return p;
+    },
   });
   const dim = J.dim * U;
-  const V = mk(S * dim), Y = mk(S * dim), W = mk(S * dim);
+  const V = mk(S * dim),
+    Y = mk(S * dim),
+    W = mk(S * dim);
   let st = seed >>> 0;
-  const rnd = (): number => { st = (Math.imul(st, 1664525) + 1013904223) >>> 0; return st / 4294967296 - 0.5; };
+  const rnd = (): number => {
+    st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+    return st / 4294967296 - 0.5;
+  };
   for (let i = 0; i < V.length; i++) V[i] = rnd();
   normalizeRows(V, S, dim);
   const sigma = samples.map(() => new Float64Array(T).fill(NaN));
@@ -86,24 +109,43 @@ interface PackedProduct extends RProduct {
 function cellParamsOf(spec: RecurrentSpec, weights: Arr | readonly Arr[]): CellParams {
   if (!Array.isArray(weights)) return { K: new Float64Array(0), R: weights as Arr, b: null, extra: {} };
   const p: CellParams = { K: new Float64Array(0), R: new Float64Array(0), b: null, extra: {} };
-  cellOf(spec.kind).params(spec).forEach((d, i) => {
-    const a = weights[i]!;
-    if (d.name === 'kernel') p.K = a;
-    else if (d.name === 'recurrent_kernel') p.R = a;
-    else if (d.name === 'bias') p.b = a;
-    else p.extra[d.name] = a;
-  });
+  cellOf(spec.kind)
+    .params(spec)
+    .forEach((d, i) => {
+      const a = weights[i]!;
+      if (d.name === 'kernel') p.K = a;
+      else if (d.name === 'recurrent_kernel') p.R = a;
+      else if (d.name === 'bias') p.b = a;
+      else p.extra[d.name] = a;
+    });
   return p;
 }
 
-/** Products of S rows with op(R-block) (k×n, stored at rOff with row stride ldr), R packed once where the kernels pack. */
-function rProduct(kern: Kernels, S: number, trans: boolean, k: number, n: number, R: Arr, rOff: number, ldr: number): PackedProduct {
+/** Products of S rows with op(R-block) (k×n, stored at rOff with row stride ldr), R packed once where the kernels pack.
+ * */
+function rProduct(
+  kern: Kernels,
+  S: number,
+  trans: boolean,
+  k: number,
+  n: number,
+  R: Arr,
+  rOff: number,
+  ldr: number,
+): PackedProduct {
   const w = kern as Kernels & Partial<Pick<WasmKernels, 'packB' | 'gemmPacked' | 'freePacked'>>;
   if (R instanceof Float32Array && w.packB && w.gemmPacked && w.freePacked) {
     const P = w.packB(trans, k, n, R, rOff, ldr);
-    return { mul: (A, aOff, lda, beta, C, cOff, ldc) => w.gemmPacked!(false, S, n, k, A, aOff, lda, P, beta, C, cOff, ldc), free: () => w.freePacked!(P) };
+    return {
+      mul: (A, aOff, lda, beta, C, cOff, ldc) => w.gemmPacked!(false, S, n, k, A, aOff, lda, P, beta, C, cOff, ldc),
+      free: () => w.freePacked!(P),
+    };
   }
-  return { mul: (A, aOff, lda, beta, C, cOff, ldc) => kern.gemm(false, trans, S, n, k, A, aOff, lda, R, rOff, ldr, beta, C, cOff, ldc), free: () => undefined };
+  return {
+    mul: (A, aOff, lda, beta, C, cOff, ldc) =>
+      kern.gemm(false, trans, S, n, k, A, aOff, lda, R, rOff, ldr, beta, C, cOff, ldc),
+    free: () => undefined,
+  };
 }
 
 function normalizeRows(V: Arr, S: number, dim: number): void {

@@ -8,16 +8,24 @@ export function modelInfo(model: ModelSpec): ModelInfo {
     const ps = model.params[li]!;
     const count = (p: { shape: number[] }): number => p.shape.reduce((a, b) => a * b, 1);
     return {
-      name: l.name, className: l.className,
+      name: l.name,
+      className: l.className,
       outputShapes: outs.map((id) => [...model.tensors[id]!.shape]),
       params: ps.reduce((a, p) => a + count(p), 0),
       trainableParams: ps.filter((p) => p.trainable).reduce((a, p) => a + count(p), 0),
     };
   });
   return {
-    name: model.name, format: model.meta.format, kerasVersion: model.meta.kerasVersion, backend: model.meta.backend,
+    name: model.name,
+    format: model.meta.format,
+    kerasVersion: model.meta.kerasVersion,
+    backend: model.meta.backend,
     source: model.meta.source.split(/[\\/]/).pop() ?? model.meta.source,
-    inputs: model.inputs.map((id, i) => ({ name: model.inputNames[i]!, shape: [...model.tensors[id]!.shape], dtype: model.tensors[id]!.dtype })),
+    inputs: model.inputs.map((id, i) => ({
+      name: model.inputNames[i]!,
+      shape: [...model.tensors[id]!.shape],
+      dtype: model.tensors[id]!.dtype,
+    })),
     outputs: model.outputs.map((id, i) => ({ name: model.outputNames[i]!, shape: [...model.tensors[id]!.shape] })),
     layers,
     totalParams: layers.reduce((a, l) => a + l.params, 0),

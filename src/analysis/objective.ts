@@ -39,29 +39,57 @@ export function chooseObjective(model: ModelSpec, lossOption: string | undefined
     const classifier = kinds.every((k) => k !== 'other');
     if (classifier) {
       return {
-        losses: kinds.map((k) => ({ name: k === 'softmax' ? 'categorical_crossentropy' : 'binary_crossentropy', fromLogits: false, labelSmoothing: 0 })),
-        lossSource: 'self', self: 'predicted-class-crossentropy',
-        description: 'No targets were given, so L is the cross-entropy of each sample against the class the model itself predicts (its most likely class).',
+        losses: kinds.map((k) => ({
+          name: k === 'softmax' ? 'categorical_crossentropy' : 'binary_crossentropy',
+          fromLogits: false,
+          labelSmoothing: 0,
+        })),
+        lossSource: 'self',
+        self: 'predicted-class-crossentropy',
+        description:
+          'No targets were given, so L is the cross-entropy of each sample against the class the model itself predicts (its most likely class).',
       };
     }
     return {
       losses: kinds.map(() => ({ name: 'half_squared_norm', fromLogits: false, labelSmoothing: 0 })),
-      lossSource: 'self', self: 'half-squared-norm',
-      description: 'No targets were given, so L is half the squared norm of the model output, ½‖y‖², averaged over samples (its gradient is the output itself).',
+      lossSource: 'self',
+      self: 'half-squared-norm',
+      description:
+        'No targets were given, so L is half the squared norm of the model output, ½‖y‖², averaged over samples (its gradient is the output itself).',
     };
   }
   if (lossOption) {
     const l = parseLoss(lossOption);
-    return { losses: model.outputs.map(() => l), lossSource: 'option', self: null, description: `L is ${l.name} against the given targets (chosen with --loss).` };
+    return {
+      losses: model.outputs.map(() => l),
+      lossSource: 'option',
+      self: null,
+      description: `L is ${l.name} against the given targets (chosen with --loss).`,
+    };
   }
   if (model.meta.loss && model.meta.loss.length === model.outputs.length) {
-    return { losses: model.meta.loss, lossSource: 'model', self: null, description: `L is ${model.meta.loss.map((l) => l.name).join(' + ')} against the given targets (the loss stored in the model file).` };
+    return {
+      losses: model.meta.loss,
+      lossSource: 'model',
+      self: null,
+      description: `L is ${model.meta.loss.map((l) => l.name).join(' + ')} against the given targets (the loss stored in the model file).`,
+    };
   }
-  const losses = kinds.map((k) => ({ name: k === 'softmax' ? 'categorical_crossentropy' : k === 'sigmoid' ? 'binary_crossentropy' : 'mse', fromLogits: false, labelSmoothing: 0 }));
-  return { losses, lossSource: 'default', self: null, description: `The model file stores no loss, so L is ${losses.map((l) => l.name).join(' + ')} against the given targets (rnnscope's default for this output activation; choose another with --loss).` };
+  const losses = kinds.map((k) => ({
+    name: k === 'softmax' ? 'categorical_crossentropy' : k === 'sigmoid' ? 'binary_crossentropy' : 'mse',
+    fromLogits: false,
+    labelSmoothing: 0,
+  }));
+  return {
+    losses,
+    lossSource: 'default',
+    self: null,
+    description: `The model file stores no loss, so L is ${losses.map((l) => l.name).join(' + ')} against the given targets (rnnscope's default for this output activation; choose another with --loss).`,
+  };
 }
 
-/** Self-objective targets for a classifier: one-hot of the predicted class (softmax) or the rounded probability (sigmoid). */
+/** Self-objective targets for a classifier: one-hot of the predicted class (softmax) or the rounded probability
+ * (sigmoid). */
 export function selfTargets(outputs: Tensor[], kinds: OutputKind[]): Tensor[] {
   return outputs.map((y, i) => {
     const C = y.shape[y.shape.length - 1]!;
@@ -81,18 +109,23 @@ export function selfTargets(outputs: Tensor[], kinds: OutputKind[]): Tensor[] {
 /** Seeded random inputs matching the model's inputs: N samples; unknown time dims become `steps`. */
 export function randomInputs(model: ModelSpec, N: number, steps: number, seed: number): Tensor[] {
   let s = seed >>> 0;
-  const rnd = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
+  const rnd = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
   return model.inputs.map((id) => {
-    const shape = model.tensors[id]!.shape.map((d, j) => (j === 0 ? N : d ?? steps));
+    const shape = model.tensors[id]!.shape.map((d, j) => (j === 0 ? N : (d ?? steps)));
     const n = shape.reduce((a, b) => a * b, 1);
     const emb = embeddingFor(model, id);
     const data = new Float64Array(n);
     if (emb !== null) for (let i = 0; i < n; i++) data[i] = 1 + Math.floor(rnd() * Math.max(1, emb - 1));
-    else for (let i = 0; i < n; i++) {
-      // standard normal (Box–Muller)
-      const u = Math.max(rnd(), 1e-12), v = rnd();
-      data[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    }
+    else
+      for (let i = 0; i < n; i++) {
+        // standard normal (Box–Muller)
+        const u = Math.max(rnd(), 1e-12),
+          v = rnd();
+        data[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+      }
     return { shape, data };
   });
 }
@@ -108,7 +141,15 @@ export function embeddingFor(model: ModelSpec, id: number): number | null {
 
 /** Checks targets are finite numbers; shapes are checked by the loss. */
 export function checkFinite(name: string, t: Tensor): void {
-  let bad = 0, first = -1;
-  for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i]!)) { bad++; if (first < 0) first = i; }
-  if (bad) throw new DataError(`${name} holds ${bad} NaN/Inf value(s) (first at flat index ${first}); expected finite numbers; clean or drop those samples.`);
+  let bad = 0,
+    first = -1;
+  for (let i = 0; i < t.data.length; i++)
+    if (!Number.isFinite(t.data[i]!)) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  if (bad)
+    throw new DataError(
+      `${name} holds ${bad} NaN/Inf value(s) (first at flat index ${first}); expected finite numbers; clean or drop those samples.`,
+    );
 }

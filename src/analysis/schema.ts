@@ -26,10 +26,23 @@ export type Severity = 'info' | 'warning' | 'error';
 
 /** Chart ids (issue 5); findings point at one of them, the report writes charts/<id>.svg. */
 export const CHART_IDS = [
-  'dh', 'contributions', 'density', 'heatmap', 'param-norms', 'jacobian',
-  'gates', 'dx', 'histograms', 'batches', 'compare',
+  'dh',
+  'contributions',
+  'density',
+  'heatmap',
+  'param-norms',
+  'jacobian',
+  'gates',
+  'dx',
+  'histograms',
+  'batches',
+  'compare',
   // The training timeline (AnalysisSet.timeline): src/report/charts/timeline-*.ts.
-  'timeline-heatmap', 'timeline-scalars', 'timeline-gates', 'timeline-updates', 'timeline-bands',
+  'timeline-heatmap',
+  'timeline-scalars',
+  'timeline-gates',
+  'timeline-updates',
+  'timeline-bands',
 ] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
@@ -116,7 +129,8 @@ export interface JacobianStats {
   /** Per step: median and max over samples of σ_max(∂s_t/∂s_{t−1}); null at the first processed step. */
   median: Num[];
   max: Num[];
-  /** Per step: log10 Π σ over the steps processed after t (the bound on ‖∂s_last/∂s_t‖); 0 at the last processed step. */
+  /** Per step: log10 Π σ over the steps processed after t (the bound on ‖∂s_last/∂s_t‖); 0 at the last processed step.
+   * */
   log10ProductMedian: Num[];
   log10ProductMax: Num[];
   /** Samples the power iteration ran on, and iterations per estimate. */
@@ -149,14 +163,16 @@ export interface Connectivity {
   /** Output steps τ and input steps t represented (downsampled positions). */
   outputSteps: number[];
   inputSteps: number[];
-  /** values[i][j] = ‖∂L_τ/∂x_t‖ for τ = outputSteps[i], t = inputSteps[j] (x = this layer's input); null where t > τ. */
+  /** values[i][j] = ‖∂L_τ/∂x_t‖ for τ = outputSteps[i], t = inputSteps[j] (x = this layer's input); null where t > τ.
+   * */
   values: Num[][];
 }
 
 export interface Horizon {
   /** Fraction of the maximum ‖∂L/∂h_t‖ used (0.01). */
   ratio: number;
-  /** Steps back (in processing order) from the last loss-carrying step through which ‖∂L/∂h_t‖ ≥ ratio·max; null if undefined (all zero). */
+  /** Steps back (in processing order) from the last loss-carrying step through which ‖∂L/∂h_t‖ ≥ ratio·max; null if
+   * undefined (all zero). */
   steps: number | null;
   /** Input positions of the two ends: `from` = last loss-carrying step, `to` = farthest step still within the ratio. */
   from: number | null;
@@ -191,7 +207,8 @@ export interface RecurrentAnalysis {
   inputDim: number;
   /** Gate names in Keras order (LSTM i,f,c,o; GRU z,r,h; SimpleRNN h). */
   gates: string[];
-  /** Steps at which gradient enters from above (loss or next layer): all when the layer returns sequences, else the last processed step. */
+  /** Steps at which gradient enters from above (loss or next layer): all when the layer returns sequences, else the
+   * last processed step. */
   lossSteps: 'all' | 'last';
   dh: StepSeries;
   /** LSTM only. */
@@ -265,8 +282,14 @@ export interface BatchStats {
 }
 
 export type FindingCode =
-  | 'vanishing' | 'exploding' | 'non-finite' | 'forget-gate-closed' | 'gate-saturated'
-  | 'dead-units' | 'layer-norm-spread' | 'suggested-clipnorm';
+  | 'vanishing'
+  | 'exploding'
+  | 'non-finite'
+  | 'forget-gate-closed'
+  | 'gate-saturated'
+  | 'dead-units'
+  | 'layer-norm-spread'
+  | 'suggested-clipnorm';
 
 export interface Finding {
   code: FindingCode | (string & {});

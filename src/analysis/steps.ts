@@ -17,44 +17,90 @@ import { jsKernels, type Kernels } from '../engine/kernels-js.js';
 import { addInto } from '../engine/tensor.js';
 import type { LayerTaps } from '../engine/taps.js';
 import {
-  addBatch, contributionNormOf, contributionTotalOf, mergeContributions, newContributions, operandsOf,
-  type ContributionMode, type Contributions,
+  addBatch,
+  contributionNormOf,
+  contributionTotalOf,
+  mergeContributions,
+  newContributions,
+  operandsOf,
+  type ContributionMode,
+  type Contributions,
 } from './contributions.js';
 
 export interface StepAccumulator {
   spec: RecurrentSpec;
   layer: string;
   direction: 'forward' | 'backward' | null;
-  T: number; U: number; I: number; G: number;
+  T: number;
+  U: number;
+  I: number;
+  G: number;
   N: number;
   /** Σ over samples of ‖∂L/∂h_{t,n}‖² etc. (global scaling), length T. */
-  dhSq: Float64Array; dcSq: Float64Array | null; dxSq: Float64Array;
+  dhSq: Float64Array;
+  dcSq: Float64Array | null;
+  dxSq: Float64Array;
   /** Per-sample ‖∂ℓ_n/∂h_t‖, rows appended per batch: (samples, T). */
-  dhPer: number[][]; dcPer: number[][] | null; dxPer: number[][];
+  dhPer: number[][];
+  dcPer: number[][] | null;
+  dxPer: number[][];
   /** Σ_n |∂L/∂h_{t,n,u}| (T × U) and max over n, t of |∂L/∂h_{t,n,u}| (U). */
-  absDh: Float64Array; maxDh: Float64Array;
+  absDh: Float64Array;
+  maxDh: Float64Array;
   /** Per-step contributions to the parameter gradient (contributions.ts). */
   contrib: Contributions;
   /** Gate activation sums and saturation counts per (gate, t); valid (unmasked) entry count per t. */
-  gateSum: Float64Array; gateSat: Float64Array; valid: Float64Array;
+  gateSum: Float64Array;
+  gateSat: Float64Array;
+  valid: Float64Array;
 }
 
-export function newAccumulator(spec: RecurrentSpec, layer: string, direction: 'forward' | 'backward' | null, T: number, N: number,
-  contrib: { mode: ContributionMode; k: number; seed: number; float32: boolean } = { mode: 'matrix', k: 0, seed: 1, float32: true }): StepAccumulator {
-  const cell = cellOf(spec.kind), U = spec.units, I = spec.inputDim, G = cell.gates.length, hasC = cell.states.includes('c');
+export function newAccumulator(
+  spec: RecurrentSpec,
+  layer: string,
+  direction: 'forward' | 'backward' | null,
+  T: number,
+  N: number,
+  contrib: { mode: ContributionMode; k: number; seed: number; float32: boolean } = {
+    mode: 'matrix',
+    k: 0,
+    seed: 1,
+    float32: true,
+  },
+): StepAccumulator {
+  const cell = cellOf(spec.kind),
+    U = spec.units,
+    I = spec.inputDim,
+    G = cell.gates.length,
+    hasC = cell.states.includes('c');
   return {
-    spec, layer, direction, T, U, I, G, N,
-    dhSq: new Float64Array(T), dcSq: hasC ? new Float64Array(T) : null, dxSq: new Float64Array(T),
-    dhPer: [], dcPer: hasC ? [] : null, dxPer: [],
-    absDh: new Float64Array(T * U), maxDh: new Float64Array(U),
+    spec,
+    layer,
+    direction,
+    T,
+    U,
+    I,
+    G,
+    N,
+    dhSq: new Float64Array(T),
+    dcSq: hasC ? new Float64Array(T) : null,
+    dxSq: new Float64Array(T),
+    dhPer: [],
+    dcPer: hasC ? [] : null,
+    dxPer: [],
+    absDh: new Float64Array(T * U),
+    maxDh: new Float64Array(U),
     contrib: newContributions(spec, T, contrib.mode, contrib.k, contrib.seed, contrib.float32),
-    gateSum: new Float64Array(G * T), gateSat: new Float64Array(G * T), valid: new Float64Array(T),
+    gateSum: new Float64Array(G * T),
+    gateSat: new Float64Array(G * T),
+    valid: new Float64Array(T),
   };
 }
 
 const sigmoidLike = new Set(['sigmoid', 'hard_sigmoid']);
 
-/** Is activation value a saturated for this gate's activation? (sigmoid-like: < 0.05 or > 0.95; tanh-like: |a| > 0.95) */
+/** Is activation value a saturated for this gate's activation? (sigmoid-like: < 0.05 or > 0.95; tanh-like: |a| > 0.95)
+ * */
 export function saturated(actName: string, a: number): boolean {
   return sigmoidLike.has(actName) ? a < 0.05 || a > 0.95 : Math.abs(a) > 0.95;
 }
@@ -64,7 +110,16 @@ export function gateActivationName(spec: RecurrentSpec, g: number): string {
   return gateActivation(cellOf(spec.kind), spec, g).name;
 }
 
-function addNorms(sq: Float64Array, per: number[][], tap: Float64Array | Float32Array, B: number, T: number, W: number, Bb: number, N: number): void {
+function addNorms(
+  sq: Float64Array,
+  per: number[][],
+  tap: Float64Array | Float32Array,
+  B: number,
+  T: number,
+  W: number,
+  Bb: number,
+  N: number,
+): void {
   const g = Bb / N;
   for (let b = 0; b < B; b++) {
     const row: number[] = new Array(T);
@@ -88,37 +143,52 @@ export function accumulate(acc: StepAccumulator, taps: LayerTaps, kern: Kernels 
   if (acc.dcSq && d.dc) addNorms(acc.dcSq, acc.dcPer!, d.dc, B, T, U, B, N);
   addNorms(acc.dxSq, acc.dxPer, d.dx!, B, T, I, B, N);
   const scale = B / N;
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let u = 0; u < U; u++) {
-    const v = Math.abs(d.dh![(b * T + t) * U + u]!) * scale;
-    acc.absDh[t * U + u] += v;
-    if (v > acc.maxDh[u]!) acc.maxDh[u] = v;
-  }
-  addBatch(acc.contrib, operandsOf(acc.spec, taps, scale), kern);
-  const gates = d.gates!, spec = acc.spec, GU = G * U;
-  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
-    if (taps.mask && !taps.mask[b * T + t]) continue;
-    acc.valid[t] += 1;
-    for (let g = 0; g < G; g++) {
-      const name = gateActivationName(spec, g);
-      let s = 0, n = 0;
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++)
       for (let u = 0; u < U; u++) {
-        const a = gates[(b * T + t) * GU + g * U + u]!;
-        s += a;
-        if (saturated(name, a)) n++;
+        const v = Math.abs(d.dh![(b * T + t) * U + u]!) * scale;
+        acc.absDh[t * U + u] += v;
+        if (v > acc.maxDh[u]!) acc.maxDh[u] = v;
       }
-      acc.gateSum[g * T + t] += s / U;
-      acc.gateSat[g * T + t] += n / U;
+  addBatch(acc.contrib, operandsOf(acc.spec, taps, scale), kern);
+  const gates = d.gates!,
+    spec = acc.spec,
+    GU = G * U;
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      if (taps.mask && !taps.mask[b * T + t]) continue;
+      acc.valid[t] += 1;
+      for (let g = 0; g < G; g++) {
+        const name = gateActivationName(spec, g);
+        let s = 0,
+          n = 0;
+        for (let u = 0; u < U; u++) {
+          const a = gates[(b * T + t) * GU + g * U + u]!;
+          s += a;
+          if (saturated(name, a)) n++;
+        }
+        acc.gateSum[g * T + t] += s / U;
+        acc.gateSat[g * T + t] += n / U;
+      }
     }
-  }
 }
 
 /** Frobenius norm of the per-step contribution of gate g, group, at step t. */
-export function contributionNorm(acc: StepAccumulator, group: 'kernel' | 'recurrent_kernel' | 'bias', g: number, t: number): number {
+export function contributionNorm(
+  acc: StepAccumulator,
+  group: 'kernel' | 'recurrent_kernel' | 'bias',
+  g: number,
+  t: number,
+): number {
   return contributionNormOf(acc.contrib, group, g, t);
 }
 
 /** ‖Σ_t C_t‖_F for one gate block and group: the norm of that block of the gradient. */
-export function contributionTotal(acc: StepAccumulator, group: 'kernel' | 'recurrent_kernel' | 'bias', g: number): number {
+export function contributionTotal(
+  acc: StepAccumulator,
+  group: 'kernel' | 'recurrent_kernel' | 'bias',
+  g: number,
+): number {
   return contributionTotalOf(acc.contrib, group, g);
 }
 

@@ -50,7 +50,8 @@ export interface TimelineTensor {
 
 export interface LayerPoint {
   id: string;
-  /** Per step bin: log10(max over the bin of ‖∂L/∂h_t‖ / max over all t); 0 at the peak, null where the norm is 0 or not finite. */
+  /** Per step bin: log10(max over the bin of ‖∂L/∂h_t‖ / max over all t); 0 at the peak, null where the norm is 0 or
+   * not finite. */
   relLog10: Num[];
   /** max_t ‖∂L/∂h_t‖ (the row's reference). */
   peak: Num;
@@ -90,11 +91,18 @@ export interface TimelinePoint {
   /** NaN/±Inf gradient elements. */
   nonFiniteGrads: number;
   layers: LayerPoint[];
-  /** Update ratios against the checkpoint before it (`from` = its index), or none (`from` null: the first, or one that arrived out of order). */
+  /** Update ratios against the checkpoint before it (`from` = its index), or none (`from` null: the first, or one that
+   * arrived out of order). */
   updates: { from: number | null; ratios: UpdateRatio[] };
   bands: TensorBands[];
   /** This checkpoint's own findings (the codes of its Analysis), for the onsets over time. */
-  findings: { code: string; layer: string | null; direction: Direction; gate: string | null; severity: Finding['severity'] }[];
+  findings: {
+    code: string;
+    layer: string | null;
+    direction: Direction;
+    gate: string | null;
+    severity: Finding['severity'];
+  }[];
   /** Wall time of the analysis in seconds, when measured. */
   seconds: number | null;
 }
@@ -123,9 +131,11 @@ const dec4 = (x: Num): Num => (x === null ? null : Math.round(x * 1e4) / 1e4 || 
 const nums = (a: Num[]): number[] => a.filter((v): v is number => v !== null && Number.isFinite(v));
 const mean = (a: number[]): Num => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : null);
 
-/** log10|g| at quantile q of a LOG10_GRAD_EDGES histogram: uniform within a bin, zero/underflow at the lowest edge, overflow at the highest. */
+/** log10|g| at quantile q of a LOG10_GRAD_EDGES histogram: uniform within a bin, zero/underflow at the lowest edge,
+ * overflow at the highest. */
 export function histogramQuantile(h: Histogram, q: number): Num {
-  const lo = h.edges[0]!, hi = h.edges[h.edges.length - 1]!;
+  const lo = h.edges[0]!,
+    hi = h.edges[h.edges.length - 1]!;
   const floor = h.zero + h.underflow;
   const n = floor + h.counts.reduce((s, c) => s + c, 0) + h.overflow;
   if (n === 0) return null;
@@ -160,20 +170,39 @@ export function relativeLog10(norm: Num[], stepBin: number): { rel: Num[]; peak:
 export function timelineStructure(a: Analysis): { layers: TimelineLayer[]; tensors: TimelineTensor[] } {
   return {
     layers: a.recurrent.map((r) => ({
-      id: r.id, layer: r.layer, direction: r.direction, kind: r.kind, steps: r.steps, units: r.units,
-      gates: [...r.gates], goBackwards: r.goBackwards, stepBin: Math.max(1, Math.ceil(r.steps / MAX_STEP_BINS)),
+      id: r.id,
+      layer: r.layer,
+      direction: r.direction,
+      kind: r.kind,
+      steps: r.steps,
+      units: r.units,
+      gates: [...r.gates],
+      goBackwards: r.goBackwards,
+      stepBin: Math.max(1, Math.ceil(r.steps / MAX_STEP_BINS)),
     })),
-    tensors: a.params.map((p) => ({ key: p.key, layer: p.layer, direction: p.direction, name: p.name, shape: [...p.shape], trainable: p.trainable })),
+    tensors: a.params.map((p) => ({
+      key: p.key,
+      layer: p.layer,
+      direction: p.direction,
+      name: p.name,
+      shape: [...p.shape],
+      trainable: p.trainable,
+    })),
   };
 }
 
-function sameStructure(a: ReturnType<typeof timelineStructure>, b: ReturnType<typeof timelineStructure>): string | null {
+function sameStructure(
+  a: ReturnType<typeof timelineStructure>,
+  b: ReturnType<typeof timelineStructure>,
+): string | null {
   const sig = (s: typeof a) => [
     ...s.layers.map((l) => `${l.id}:${l.kind}:${l.units}:${l.steps}`),
     ...s.tensors.map((t) => `${t.key}:${t.shape.join('x')}`),
   ];
-  const x = sig(a), y = sig(b);
-  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) return `${y[i] ?? 'nothing'} where the first checkpoint has ${x[i] ?? 'nothing'}`;
+  const x = sig(a),
+    y = sig(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++)
+    if (x[i] !== y[i]) return `${y[i] ?? 'nothing'} where the first checkpoint has ${x[i] ?? 'nothing'}`;
   return null;
 }
 
@@ -182,17 +211,20 @@ export type WeightSnapshot = Map<string, Float64Array>;
 
 export function snapshotWeights(model: ModelSpec): WeightSnapshot {
   const out: WeightSnapshot = new Map();
-  for (const ps of model.params) for (const p of ps) {
-    const w = model.weights.get(p.key);
-    if (w) out.set(p.key, Float64Array.from(w.data as ArrayLike<number>));
-  }
+  for (const ps of model.params)
+    for (const p of ps) {
+      const w = model.weights.get(p.key);
+      if (w) out.set(p.key, Float64Array.from(w.data as ArrayLike<number>));
+    }
   return out;
 }
 
 function ratio(now: ArrayLike<number>, prev: ArrayLike<number>, n: number, idx: (k: number) => number): Num {
-  let d = 0, w = 0;
+  let d = 0,
+    w = 0;
   for (let k = 0; k < n; k++) {
-    const i = idx(k), p = prev[i]!;
+    const i = idx(k),
+      p = prev[i]!;
     d += (now[i]! - p) ** 2;
     w += p * p;
   }
@@ -206,7 +238,8 @@ function ratio(now: ArrayLike<number>, prev: ArrayLike<number>, n: number, idx: 
 export function updateRatios(params: Analysis['params'], now: WeightSnapshot, prev: WeightSnapshot): UpdateRatio[] {
   const out: UpdateRatio[] = [];
   for (const p of params) {
-    const a = now.get(p.key), b = prev.get(p.key);
+    const a = now.get(p.key),
+      b = prev.get(p.key);
     if (!a || !b || a.length !== b.length) continue;
     out.push({ key: p.key, gate: null, group: null, ratio: ratio(a, b, a.length, (k) => k) });
     if (!p.blocks || !['kernel', 'recurrent_kernel', 'bias'].includes(p.name)) continue;
@@ -232,9 +265,14 @@ function countNonFinite(w: WeightSnapshot): { count: number; tensors: string[] }
 }
 
 /** The summary of one checkpoint: everything from its Analysis, plus its weights' finiteness and update ratios. */
-export function summarizePoint(a: Analysis, weights: WeightSnapshot, prev: { index: number; weights: WeightSnapshot } | null,
-  id: { index: number; label: string; epoch: number | null; batch: number | null; seconds?: number | null }): TimelinePoint {
-  let sq = 0, nonFiniteGrads = 0;
+export function summarizePoint(
+  a: Analysis,
+  weights: WeightSnapshot,
+  prev: { index: number; weights: WeightSnapshot } | null,
+  id: { index: number; label: string; epoch: number | null; batch: number | null; seconds?: number | null },
+): TimelinePoint {
+  let sq = 0,
+    nonFiniteGrads = 0;
   for (const p of a.params) {
     nonFiniteGrads += p.nan + p.inf;
     if (p.trainable && p.gradNorm !== null) sq += p.gradNorm * p.gradNorm;
@@ -250,17 +288,31 @@ export function summarizePoint(a: Analysis, weights: WeightSnapshot, prev: { ind
       return s;
     });
     return {
-      id: r.id, relLog10: rel, peak, horizon: { ...r.horizon },
+      id: r.id,
+      relLog10: rel,
+      peak,
+      horizon: { ...r.horizon },
       gates: r.gates.map((gate, i) => {
         const st = r.gateStats.find((s) => s.gate === gate);
-        return { gate, share: all > 0 ? fin(perGate[i]! / all) : null, mean: st ? mean(nums(st.mean)) : null, saturated: st ? mean(nums(st.saturated)) : null };
+        return {
+          gate,
+          share: all > 0 ? fin(perGate[i]! / all) : null,
+          mean: st ? mean(nums(st.mean)) : null,
+          saturated: st ? mean(nums(st.saturated)) : null,
+        };
       }),
     };
   });
   return {
-    index: id.index, label: id.label, epoch: id.epoch, batch: id.batch,
-    loss: a.objective.value, gradNorm: nonFiniteGrads > 0 ? null : fin(Math.sqrt(sq)),
-    nonFiniteWeights: bad.count, nonFiniteTensors: bad.tensors, nonFiniteGrads,
+    index: id.index,
+    label: id.label,
+    epoch: id.epoch,
+    batch: id.batch,
+    loss: a.objective.value,
+    gradNorm: nonFiniteGrads > 0 ? null : fin(Math.sqrt(sq)),
+    nonFiniteWeights: bad.count,
+    nonFiniteTensors: bad.tensors,
+    nonFiniteGrads,
     layers,
     updates: { from: prev ? prev.index : null, ratios: prev ? updateRatios(a.params, weights, prev.weights) : [] },
     bands: a.params.map((p) => ({
@@ -269,7 +321,10 @@ export function summarizePoint(a: Analysis, weights: WeightSnapshot, prev: { ind
       floorFraction: p.size > 0 ? (p.histogram.zero + p.histogram.underflow) / p.size : 0,
     })),
     findings: a.findings.map((f) => ({
-      code: String(f.code), layer: f.layer, direction: f.direction, severity: f.severity,
+      code: String(f.code),
+      layer: f.layer,
+      direction: f.direction,
+      severity: f.severity,
       gate: typeof f.evidence['gate'] === 'string' ? f.evidence['gate'] : null,
     })),
     seconds: id.seconds ?? null,
@@ -286,7 +341,11 @@ export interface AddCheckpoint {
 type Key = [epoch: number, batch: number, seq: number];
 const compareKeys = (a: Key, b: Key): number => a[0] - b[0] || (a[1] === b[1] ? a[2] - b[2] : a[1] < b[1] ? -1 : 1);
 
-interface Entry { point: TimelinePoint; key: Key; from: Entry | null }
+interface Entry {
+  point: TimelinePoint;
+  key: Key;
+  from: Entry | null;
+}
 
 /**
  * Builds a timeline one checkpoint at a time, keeping summaries and the last checkpoint's weights.
@@ -309,7 +368,8 @@ export class TimelineBuilder {
     return this.entries.length;
   }
 
-  /** Adds a checkpoint from its model (for the weights) and its Analysis; a ModelError when its architecture differs from the first's. */
+  /** Adds a checkpoint from its model (for the weights) and its Analysis; a ModelError when its architecture differs
+   * from the first's. */
   add(model: ModelSpec, analysis: Analysis, id: AddCheckpoint): TimelinePoint {
     const s = timelineStructure(analysis);
     if (!this.structure) {
@@ -317,7 +377,10 @@ export class TimelineBuilder {
       this.modelName = analysis.model.name;
     } else {
       const diff = sameStructure(this.structure, s);
-      if (diff) throw new ModelError(`Checkpoint ${id.label} has ${diff}; expected every checkpoint of a timeline to have one architecture, so pass checkpoints of one model.`);
+      if (diff)
+        throw new ModelError(
+          `Checkpoint ${id.label} has ${diff}; expected every checkpoint of a timeline to have one architecture, so pass checkpoints of one model.`,
+        );
     }
     // Ordered by name: (epoch, batch, arrival); otherwise by arrival alone.
     const byName = (this.opts.order ?? 'name') === 'name';
@@ -326,7 +389,11 @@ export class TimelineBuilder {
     const inOrder = !this.last || compareKeys(key, this.last.entry.key) > 0;
     const weights = snapshotWeights(model);
     const prev = inOrder && this.last ? { index: -1, weights: this.last.weights } : null;
-    const entry: Entry = { point: summarizePoint(analysis, weights, prev, { index: -1, ...id }), key, from: inOrder ? this.last?.entry ?? null : null };
+    const entry: Entry = {
+      point: summarizePoint(analysis, weights, prev, { index: -1, ...id }),
+      key,
+      from: inOrder ? (this.last?.entry ?? null) : null,
+    };
     const pos = this.entries.findIndex((e) => compareKeys(key, e.key) < 0);
     this.entries.splice(pos < 0 ? this.entries.length : pos, 0, entry);
     if (inOrder) this.last = { entry, weights };
@@ -344,9 +411,20 @@ export class TimelineBuilder {
     const key: Key = byName ? [id.epoch ?? -1, id.batch ?? Infinity, this.seq] : [0, 0, this.seq];
     this.seq++;
     const point: TimelinePoint = {
-      index: -1, label: id.label, epoch: id.epoch, batch: id.batch, loss: null, gradNorm: null,
-      nonFiniteWeights: bad.count, nonFiniteTensors: [...bad.tensors], nonFiniteGrads: 0, layers: [],
-      updates: { from: null, ratios: [] }, bands: [], findings: [], seconds: id.seconds ?? null,
+      index: -1,
+      label: id.label,
+      epoch: id.epoch,
+      batch: id.batch,
+      loss: null,
+      gradNorm: null,
+      nonFiniteWeights: bad.count,
+      nonFiniteTensors: [...bad.tensors],
+      nonFiniteGrads: 0,
+      layers: [],
+      updates: { from: null, ratios: [] },
+      bands: [],
+      findings: [],
+      seconds: id.seconds ?? null,
     };
     const pos = this.entries.findIndex((e) => compareKeys(key, e.key) < 0);
     this.entries.splice(pos < 0 ? this.entries.length : pos, 0, { point, key, from: null });
@@ -355,7 +433,9 @@ export class TimelineBuilder {
   }
 
   private renumber(): void {
-    this.entries.forEach((e, i) => { e.point.index = i; });
+    this.entries.forEach((e, i) => {
+      e.point.index = i;
+    });
     for (const e of this.entries) e.point.updates.from = e.from ? e.from.point.index : null;
   }
 
@@ -366,16 +446,24 @@ export class TimelineBuilder {
     for (const { point } of this.entries) {
       if (point.layers.length === 0 && st.layers.length > 0) {
         point.layers = st.layers.map((l) => ({
-          id: l.id, relLog10: new Array<Num>(Math.ceil(l.steps / l.stepBin)).fill(null), peak: null,
+          id: l.id,
+          relLog10: new Array<Num>(Math.ceil(l.steps / l.stepBin)).fill(null),
+          peak: null,
           horizon: { ratio: this.th.horizonRatio, steps: null, from: null, to: null },
           gates: l.gates.map((gate) => ({ gate, share: null, mean: null, saturated: null })),
         }));
       }
     }
     const t: Timeline = {
-      schema: TIMELINE_SCHEMA, model: this.modelName, order: this.opts.order ?? 'name',
-      layers: st.layers, tensors: st.tensors, percentiles: [...BAND_PERCENTILES], thresholds: { ...this.th },
-      points: this.entries.map((e) => e.point), findings: [],
+      schema: TIMELINE_SCHEMA,
+      model: this.modelName,
+      order: this.opts.order ?? 'name',
+      layers: st.layers,
+      tensors: st.tensors,
+      percentiles: [...BAND_PERCENTILES],
+      thresholds: { ...this.th },
+      points: this.entries.map((e) => e.point),
+      findings: [],
     };
     t.findings = timelineFindings(t, this.th);
     return t;

@@ -13,14 +13,16 @@ type Obj = Record<string, unknown>;
 type Check = (v: unknown, where: string) => void;
 
 function fail(where: string, found: string, expected: string): never {
-  throw new DataError(`Analysis JSON field '${where}' is ${found}; expected ${expected}, so regenerate the file with 'rnnscope analyze --json'.`);
+  throw new DataError(
+    `Analysis JSON field '${where}' is ${found}; expected ${expected}, so regenerate the file with 'rnnscope analyze --json'.`,
+  );
 }
 
 function describe(v: unknown): string {
   if (v === undefined) return 'missing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of length ${v.length}`;
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   return `a ${typeof v}`;
 }
 
@@ -35,23 +37,36 @@ function arr(v: unknown, where: string, len?: number): unknown[] {
   return v;
 }
 
-const str: Check = (v, where) => { if (typeof v !== 'string') fail(where, describe(v), 'a string'); };
-const bool: Check = (v, where) => { if (typeof v !== 'boolean') fail(where, describe(v), 'true or false'); };
-const num: Check = (v, where) => { if (typeof v !== 'number') fail(where, describe(v), 'a number'); };
+const str: Check = (v, where) => {
+  if (typeof v !== 'string') fail(where, describe(v), 'a string');
+};
+const bool: Check = (v, where) => {
+  if (typeof v !== 'boolean') fail(where, describe(v), 'true or false');
+};
+const num: Check = (v, where) => {
+  if (typeof v !== 'number') fail(where, describe(v), 'a number');
+};
 /** Num: a number, or null where it was not finite. */
-const numOrNull: Check = (v, where) => { if (v !== null && typeof v !== 'number') fail(where, describe(v), 'a number or null'); };
+const numOrNull: Check = (v, where) => {
+  if (v !== null && typeof v !== 'number') fail(where, describe(v), 'a number or null');
+};
 const int: Check = (v, where) => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(where, describe(v), 'a non-negative integer');
 };
 
 function orNull(c: Check): Check {
-  return (v, where) => { if (v !== null) c(v, where); };
+  return (v, where) => {
+    if (v !== null) c(v, where);
+  };
 }
 
 function oneOf(...values: (string | null)[]): Check {
   const shown = values.map((x) => (x === null ? 'null' : `'${x}'`));
-  const expected = shown.length === 2 ? shown.join(' or ') : `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
-  return (v, where) => { if (!values.includes(v as string | null)) fail(where, describe(v), expected); };
+  const expected =
+    shown.length === 2 ? shown.join(' or ') : `${shown.slice(0, -1).join(', ')} or ${shown[shown.length - 1]}`;
+  return (v, where) => {
+    if (!values.includes(v as string | null)) fail(where, describe(v), expected);
+  };
 }
 
 function arrayOf(c: Check, len?: number): Check {
@@ -69,27 +84,48 @@ function fields(spec: Record<string, Check>, optional: string[] = []): Check {
 }
 
 function recordOf(c: Check): Check {
-  return (v, where) => { for (const [k, x] of Object.entries(obj(v, where))) c(x, `${where}.${k}`); };
+  return (v, where) => {
+    for (const [k, x] of Object.entries(obj(v, where))) c(x, `${where}.${k}`);
+  };
 }
 
 const nums = (len: number): Check => arrayOf(numOrNull, len);
 const dim: Check = orNull(int);
 const direction = oneOf('forward', 'backward', null);
 const warning = fields({ code: str, message: str, count: int });
-const numOrString: Check = (v, where) => { if (v !== null && typeof v !== 'number' && typeof v !== 'string') fail(where, describe(v), 'a number or a string'); };
+const numOrString: Check = (v, where) => {
+  if (v !== null && typeof v !== 'number' && typeof v !== 'string') fail(where, describe(v), 'a number or a string');
+};
 
 const modelInfo = fields({
-  name: str, format: str, kerasVersion: str, backend: orNull(str), source: str,
+  name: str,
+  format: str,
+  kerasVersion: str,
+  backend: orNull(str),
+  source: str,
   inputs: arrayOf(fields({ name: str, shape: arrayOf(dim), dtype: str })),
   outputs: arrayOf(fields({ name: str, shape: arrayOf(dim) })),
-  layers: arrayOf(fields({ name: str, className: str, outputShapes: arrayOf(arrayOf(dim)), params: int, trainableParams: int })),
-  totalParams: int, trainableParams: int, warnings: arrayOf(warning),
+  layers: arrayOf(
+    fields({ name: str, className: str, outputShapes: arrayOf(arrayOf(dim)), params: int, trainableParams: int }),
+  ),
+  totalParams: int,
+  trainableParams: int,
+  warnings: arrayOf(warning),
 });
 
 const objective = fields({
-  loss: str, lossSource: oneOf('option', 'model', 'default', 'self'), fromLogits: bool, targets: oneOf('given', 'self'),
-  selfObjective: oneOf('predicted-class-crossentropy', 'half-squared-norm', null), description: str,
-  data: oneOf('file', 'random'), dataSource: orNull(str), samples: int, batchSize: int, batches: int, value: numOrNull,
+  loss: str,
+  lossSource: oneOf('option', 'model', 'default', 'self'),
+  fromLogits: bool,
+  targets: oneOf('given', 'self'),
+  selfObjective: oneOf('predicted-class-crossentropy', 'half-squared-norm', null),
+  description: str,
+  data: oneOf('file', 'random'),
+  dataSource: orNull(str),
+  samples: int,
+  batchSize: int,
+  batches: int,
+  value: numOrNull,
   warnings: arrayOf(warning),
 });
 
@@ -102,25 +138,45 @@ const histogram: Check = (v, where) => {
 };
 
 const TENSOR_STATS: Record<string, Check> = {
-  size: int, weightNorm: numOrNull, gradNorm: numOrNull, meanAbsGrad: numOrNull, maxAbsGrad: numOrNull, ratio: numOrNull,
-  nan: int, inf: int, histogram,
+  size: int,
+  weightNorm: numOrNull,
+  gradNorm: numOrNull,
+  meanAbsGrad: numOrNull,
+  maxAbsGrad: numOrNull,
+  ratio: numOrNull,
+  nan: int,
+  inf: int,
+  histogram,
 };
 
 const param = fields({
-  key: str, layer: str, direction, name: str, shape: arrayOf(int), trainable: bool, ...TENSOR_STATS,
+  key: str,
+  layer: str,
+  direction,
+  name: str,
+  shape: arrayOf(int),
+  trainable: bool,
+  ...TENSOR_STATS,
   blocks: orNull(arrayOf(fields({ gate: str, ...TENSOR_STATS }))),
 });
 
 const batches = fields({
-  norms: arrayOf(numOrNull), sizes: arrayOf(int),
+  norms: arrayOf(numOrNull),
+  sizes: arrayOf(int),
   clipping: arrayOf(fields({ threshold: numOrNull, source: str, quantile: numOrNull, fractionClipped: numOrNull })),
   suggestedClipnorm: numOrNull,
 });
 
 // Code, severity and message first: they name what a finding is before its details.
 const finding = fields({
-  code: str, severity: oneOf('info', 'warning', 'error'), message: str, layer: orNull(str), direction,
-  evidence: recordOf(numOrString), remedy: str, chart: orNull(str),
+  code: str,
+  severity: oneOf('info', 'warning', 'error'),
+  message: str,
+  layer: orNull(str),
+  direction,
+  evidence: recordOf(numOrString),
+  remedy: str,
+  chart: orNull(str),
 });
 
 const density: Check = (v, where) => {
@@ -153,15 +209,29 @@ function checkRecurrent(v: unknown, where: string): void {
   series(r.dh, `${where}.dh`);
   orNull(series)(r.dc, `${where}.dc`);
   series(r.dx, `${where}.dx`);
-  arrayOf(fields({ gate: str, group: oneOf('kernel', 'recurrent_kernel', 'bias'), norm: nums(steps), total: numOrNull }))(r.contributions, `${where}.contributions`);
-  orNull(fields({
-    state: oneOf('h', 'h,c'), median: nums(steps), max: nums(steps), log10ProductMedian: nums(steps), log10ProductMax: nums(steps),
-    samples: int, iterations: int,
-  }))(r.jacobian, `${where}.jacobian`);
-  arrayOf(fields({ gate: str, activation: str, mean: nums(steps), saturated: nums(steps) }))(r.gateStats, `${where}.gateStats`);
+  arrayOf(
+    fields({ gate: str, group: oneOf('kernel', 'recurrent_kernel', 'bias'), norm: nums(steps), total: numOrNull }),
+  )(r.contributions, `${where}.contributions`);
+  orNull(
+    fields({
+      state: oneOf('h', 'h,c'),
+      median: nums(steps),
+      max: nums(steps),
+      log10ProductMedian: nums(steps),
+      log10ProductMax: nums(steps),
+      samples: int,
+      iterations: int,
+    }),
+  )(r.jacobian, `${where}.jacobian`);
+  arrayOf(fields({ gate: str, activation: str, mean: nums(steps), saturated: nums(steps) }))(
+    r.gateStats,
+    `${where}.gateStats`,
+  );
   fields({ threshold: num, units: arrayOf(int) })(r.deadUnits, `${where}.deadUnits`);
   fields({ stepBin: int, unitBin: int, values: arrayOf(arrayOf(numOrNull)) })(r.heatmap, `${where}.heatmap`);
-  orNull(fields({ samples: int, outputSteps: arrayOf(int), inputSteps: arrayOf(int), values: arrayOf(arrayOf(numOrNull)) }))(r.connectivity, `${where}.connectivity`);
+  orNull(
+    fields({ samples: int, outputSteps: arrayOf(int), inputSteps: arrayOf(int), values: arrayOf(arrayOf(numOrNull)) }),
+  )(r.connectivity, `${where}.connectivity`);
   fields({ ratio: num, steps: orNull(int), from: orNull(int), to: orNull(int) })(r.horizon, `${where}.horizon`);
   arrayOf(density)(r.density, `${where}.density`);
 }
@@ -170,34 +240,56 @@ function checkVersion(found: unknown, expected: string): void {
   if (found === expected) return;
   if (typeof found !== 'string') {
     const what = found === undefined ? "has no 'schema' field" : `has 'schema' ${describe(found)}`;
-    throw new DataError(`The file ${what}; expected "${expected}", so pass a file written by 'rnnscope analyze --json'.`);
+    throw new DataError(
+      `The file ${what}; expected "${expected}", so pass a file written by 'rnnscope analyze --json'.`,
+    );
   }
   const [name, ver] = found.split('/');
   const [ename, ever] = expected.split('/');
   if (name === ename && Number(ver) > Number(ever)) {
-    throw new DataError(`The file has schema "${found}", newer than "${expected}" which this rnnscope reads; upgrade rnnscope to draw it.`);
+    throw new DataError(
+      `The file has schema "${found}", newer than "${expected}" which this rnnscope reads; upgrade rnnscope to draw it.`,
+    );
   }
-  throw new DataError(`The file has schema "${found}"; expected "${expected}", so pass a file written by 'rnnscope analyze --json'.`);
+  throw new DataError(
+    `The file has schema "${found}"; expected "${expected}", so pass a file written by 'rnnscope analyze --json'.`,
+  );
 }
 
-const analysisBody = fields({
-  note: str,
-  tool: fields({ name: str, version: str }),
-  run: fields({ label: str, group: orNull(str), index: int }),
-  model: modelInfo,
-  objective,
-  thresholds: recordOf(num),
-  recurrent: arrayOf(checkRecurrent),
-  params: arrayOf(param),
-  batches,
-  findings: arrayOf(finding),
-}, ['note']);
+const analysisBody = fields(
+  {
+    note: str,
+    tool: fields({ name: str, version: str }),
+    run: fields({ label: str, group: orNull(str), index: int }),
+    model: modelInfo,
+    objective,
+    thresholds: recordOf(num),
+    recurrent: arrayOf(checkRecurrent),
+    params: arrayOf(param),
+    batches,
+    findings: arrayOf(finding),
+  },
+  ['note'],
+);
 
 // The training timeline of a set (timeline.ts): each point's per-step-bin arrays sized by its layer,
 // and `updates.from` naming an earlier point (the charts look it up).
-const timelineLayer = fields({ id: str, layer: str, direction, kind: str, steps: int, units: int, gates: arrayOf(str), goBackwards: bool, stepBin: int });
+const timelineLayer = fields({
+  id: str,
+  layer: str,
+  direction,
+  kind: str,
+  steps: int,
+  units: int,
+  gates: arrayOf(str),
+  goBackwards: bool,
+  stepBin: int,
+});
 const timelineTensor = fields({ key: str, layer: str, direction, name: str, shape: arrayOf(int), trainable: bool });
-const timelineFinding: Check = (v, where) => { finding(v, where); orNull(int)(obj(v, where).at, `${where}.at`); };
+const timelineFinding: Check = (v, where) => {
+  finding(v, where);
+  orNull(int)(obj(v, where).at, `${where}.at`);
+};
 
 function checkTimeline(v: unknown, where: string): void {
   const t = obj(v, where);
@@ -209,25 +301,58 @@ function checkTimeline(v: unknown, where: string): void {
   arrayOf(num)(t.percentiles, `${where}.percentiles`);
   recordOf(num)(t.thresholds, `${where}.thresholds`);
   const layers = t.layers as { steps: number; stepBin: number }[];
-  const layerPoint = (i: number) => fields({
-    id: str, relLog10: nums(Math.ceil(layers[i]!.steps / Math.max(1, layers[i]!.stepBin))), peak: numOrNull,
-    horizon: fields({ ratio: num, steps: orNull(int), from: orNull(int), to: orNull(int) }),
-    gates: arrayOf(fields({ gate: str, share: numOrNull, mean: numOrNull, saturated: numOrNull })),
-  });
+  const layerPoint = (i: number) =>
+    fields({
+      id: str,
+      relLog10: nums(Math.ceil(layers[i]!.steps / Math.max(1, layers[i]!.stepBin))),
+      peak: numOrNull,
+      horizon: fields({ ratio: num, steps: orNull(int), from: orNull(int), to: orNull(int) }),
+      gates: arrayOf(fields({ gate: str, share: numOrNull, mean: numOrNull, saturated: numOrNull })),
+    });
   const point = fields({
-    index: int, label: str, epoch: orNull(int), batch: orNull(int), loss: numOrNull, gradNorm: numOrNull,
-    nonFiniteWeights: int, nonFiniteTensors: arrayOf(str), nonFiniteGrads: int,
+    index: int,
+    label: str,
+    epoch: orNull(int),
+    batch: orNull(int),
+    loss: numOrNull,
+    gradNorm: numOrNull,
+    nonFiniteWeights: int,
+    nonFiniteTensors: arrayOf(str),
+    nonFiniteGrads: int,
     layers: (x, w) => arr(x, w, layers.length).forEach((lp, i) => layerPoint(i)(lp, `${w}[${i}]`)),
-    updates: fields({ from: orNull(int), ratios: arrayOf(fields({ key: str, gate: orNull(str), group: oneOf('kernel', 'recurrent_kernel', 'bias', null), ratio: numOrNull })) }),
+    updates: fields({
+      from: orNull(int),
+      ratios: arrayOf(
+        fields({
+          key: str,
+          gate: orNull(str),
+          group: oneOf('kernel', 'recurrent_kernel', 'bias', null),
+          ratio: numOrNull,
+        }),
+      ),
+    }),
     bands: arrayOf(fields({ key: str, values: nums((t.percentiles as unknown[]).length), floorFraction: num })),
-    findings: arrayOf(fields({ code: str, layer: orNull(str), direction, gate: orNull(str), severity: oneOf('info', 'warning', 'error') })),
+    findings: arrayOf(
+      fields({
+        code: str,
+        layer: orNull(str),
+        direction,
+        gate: orNull(str),
+        severity: oneOf('info', 'warning', 'error'),
+      }),
+    ),
     seconds: numOrNull,
   });
   const points = arr(t.points, `${where}.points`);
   points.forEach((p, i) => {
     point(p, `${where}.points[${i}]`);
     const from = (p as { updates: { from: number | null } }).updates.from;
-    if (from !== null && from >= i) fail(`${where}.points[${i}].updates.from`, `the number ${from}`, `the index of an earlier point (< ${i}) or null`);
+    if (from !== null && from >= i)
+      fail(
+        `${where}.points[${i}].updates.from`,
+        `the number ${from}`,
+        `the index of an earlier point (< ${i}) or null`,
+      );
   });
   arrayOf(timelineFinding)(t.findings, `${where}.findings`);
 }
@@ -243,7 +368,10 @@ export function validateAnalysis(json: unknown, where = '$'): Analysis {
 /** Accepts either one analysis or an analysis set (what `rnnscope report` reads). */
 export function validateReportInput(json: unknown): Analysis | AnalysisSet {
   const o = obj(json, '$');
-  if (o.schema === ANALYSIS_SET_SCHEMA || (typeof o.schema === 'string' && o.schema.startsWith('rnnscope.analysis-set/'))) {
+  if (
+    o.schema === ANALYSIS_SET_SCHEMA ||
+    (typeof o.schema === 'string' && o.schema.startsWith('rnnscope.analysis-set/'))
+  ) {
     checkVersion(o.schema, ANALYSIS_SET_SCHEMA);
     if (o.note !== undefined) str(o.note, '$.note');
     str(o.title, '$.title');

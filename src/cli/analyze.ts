@@ -9,7 +9,17 @@ import type { Analysis, AnalysisSet } from '../analysis/schema.js';
 import { fsError } from '../io/fs-errors.js';
 import { checkInputs, inputIds, readInput, type InputRef } from './inputs.js';
 import { analysisLib, ioLib, reportLib } from './lib.js';
-import { ANALYSIS_PHASES, CHART_PHASES, colorsFor, info, progress, summaryStyle, terminalSafeDeep, type Flags, type Io } from './output.js';
+import {
+  ANALYSIS_PHASES,
+  CHART_PHASES,
+  colorsFor,
+  info,
+  progress,
+  summaryStyle,
+  terminalSafeDeep,
+  type Flags,
+  type Io,
+} from './output.js';
 import { prepareOutputs, type OutputFlags, type OutputPlan } from './outputs.js';
 import { whileWriting } from './signals.js';
 import { expandGlobs } from './glob.js';
@@ -40,8 +50,11 @@ export function pairModels(models: string[], weights: string[]): { model: string
   const label = (m: string, w?: string) => basename(w ?? m);
   if (weights.length === 0) return models.map((m) => ({ model: m, label: label(m) }));
   if (models.length === 1) return weights.map((w) => ({ model: models[0], weights: w, label: label(models[0], w) }));
-  if (weights.length === models.length) return models.map((m, i) => ({ model: m, weights: weights[i], label: label(m, weights[i]) }));
-  throw usage(`Got ${models.length} models and ${weights.length} --weights files; expected one --weights per model, or one model with several --weights (checkpoints), so match them up.`);
+  if (weights.length === models.length)
+    return models.map((m, i) => ({ model: m, weights: weights[i], label: label(m, weights[i]) }));
+  throw usage(
+    `Got ${models.length} models and ${weights.length} --weights files; expected one --weights per model, or one model with several --weights (checkpoints), so match them up.`,
+  );
 }
 
 const TARGET_LIKE = /^(y|y_.+|targets?|labels?)$/i;
@@ -50,10 +63,15 @@ const MODEL_EXPECTED = 'a .keras, .h5 or TF.js model.json file (or its folder)';
 const DATA_EXPECTED = 'a .npy, .npz, CSV/TSV or JSON data file';
 
 /** Every file the run reads, in the order the user gave them. */
-export function inputRefs(pairs: { model: string; weights?: string }[], f: Pick<AnalyzeFlags, 'data' | 'targets'>): InputRef[] {
+export function inputRefs(
+  pairs: { model: string; weights?: string }[],
+  f: Pick<AnalyzeFlags, 'data' | 'targets'>,
+): InputRef[] {
   const refs: InputRef[] = [];
-  for (const m of new Set(pairs.map((p) => p.model))) refs.push({ file: m, role: 'the model', expected: MODEL_EXPECTED, folderOk: true });
-  for (const w of new Set(pairs.flatMap((p) => (p.weights === undefined ? [] : [p.weights])))) refs.push({ file: w, role: 'the --weights file', expected: 'a Keras .h5 weights file' });
+  for (const m of new Set(pairs.map((p) => p.model)))
+    refs.push({ file: m, role: 'the model', expected: MODEL_EXPECTED, folderOk: true });
+  for (const w of new Set(pairs.flatMap((p) => (p.weights === undefined ? [] : [p.weights]))))
+    refs.push({ file: w, role: 'the --weights file', expected: 'a Keras .h5 weights file' });
   for (const d of f.data) refs.push({ file: d, role: 'the --data file', expected: DATA_EXPECTED });
   if (f.targets) refs.push({ file: f.targets, role: 'the --targets file', expected: DATA_EXPECTED });
   return refs;
@@ -61,37 +79,73 @@ export function inputRefs(pairs: { model: string; weights?: string }[], f: Pick<
 
 /** Output flags that can never work, refused before anything is read. */
 export function checkOutputFlags(f: OutputFlags): void {
-  if (f.json === '-' && f.dump === '-') throw usage("--json - and --dump - both want stdout; expected at most one of them on stdout, so give --dump a file name.");
-  if (f.out === '-') throw usage("--out - would make a folder named '-'; expected a folder for index.html and the charts (the report is several files and cannot go to stdout), so give a folder name, or use --json - for the analysis on stdout.");
-  if (f.dump === '-') throw usage('--dump - would write binary .npz data to the terminal; expected a file name, so give one such as grads.npz.');
-  for (const [flag, v] of [['--json', f.json], ['--dump', f.dump], ['--out', f.out]] as const) {
-    if (v !== undefined && v.trim() === '') throw usage(`${flag} was given an empty name; expected a path, so give one.`);
+  if (f.json === '-' && f.dump === '-')
+    throw usage(
+      '--json - and --dump - both want stdout; expected at most one of them on stdout, so give --dump a file name.',
+    );
+  if (f.out === '-')
+    throw usage(
+      "--out - would make a folder named '-'; expected a folder for index.html and the charts (the report is several files and cannot go to stdout), so give a folder name, or use --json - for the analysis on stdout.",
+    );
+  if (f.dump === '-')
+    throw usage(
+      '--dump - would write binary .npz data to the terminal; expected a file name, so give one such as grads.npz.',
+    );
+  for (const [flag, v] of [
+    ['--json', f.json],
+    ['--dump', f.dump],
+    ['--out', f.out],
+  ] as const) {
+    if (v !== undefined && v.trim() === '')
+      throw usage(`${flag} was given an empty name; expected a path, so give one.`);
   }
 }
 
-export async function loadModel(lib: Awaited<ReturnType<typeof ioLib>>, p: { model: string; weights?: string }): Promise<ModelSpec> {
+export async function loadModel(
+  lib: Awaited<ReturnType<typeof ioLib>>,
+  p: { model: string; weights?: string },
+): Promise<ModelSpec> {
   try {
     return await lib.loadModelFile(p.model, p.weights !== undefined ? { weights: p.weights } : {});
   } catch (e) {
-    throw fsError(e, { file: p.weights ?? p.model, role: p.weights ? 'The --weights file' : 'The model', action: 'read', expected: MODEL_EXPECTED });
+    throw fsError(e, {
+      file: p.weights ?? p.model,
+      role: p.weights ? 'The --weights file' : 'The model',
+      action: 'read',
+      expected: MODEL_EXPECTED,
+    });
   }
 }
 
 /** The fixed data (--data, --targets) fitted to `model`; `rnnscope watch` uses it too. */
-export async function loadData(model: ModelSpec, f: Pick<AnalyzeFlags, 'data' | 'targets' | 'loss'>, warnings: Warning[]) {
+export async function loadData(
+  model: ModelSpec,
+  f: Pick<AnalyzeFlags, 'data' | 'targets' | 'loss'>,
+  warnings: Warning[],
+) {
   const io = await ioLib();
   if (f.data.length === 0) {
-    if (f.targets) throw usage('--targets was given without --data; expected inputs to go with the targets, so add --data X.');
+    if (f.targets)
+      throw usage('--targets was given without --data; expected inputs to go with the targets, so add --data X.');
     return { inputs: null, targets: null, dataSource: null };
   }
   const arrays = [];
-  for (const file of f.data) arrays.push(...io.openData(await readInput({ file, role: 'the --data file', expected: DATA_EXPECTED }), basename(file), { warnings }));
+  for (const file of f.data)
+    arrays.push(
+      ...io.openData(await readInput({ file, role: 'the --data file', expected: DATA_EXPECTED }), basename(file), {
+        warnings,
+      }),
+    );
   const inputs = io.fitDataToModel(model, arrays, 'inputs', { warnings });
   const batch = inputs[0]?.shape[0];
   const losses = f.loss ? model.outputNames.map(() => f.loss ?? null) : undefined;
   let targets = null;
   if (f.targets) {
-    const tArrays = io.openData(await readInput({ file: f.targets, role: 'the --targets file', expected: DATA_EXPECTED }), basename(f.targets), { warnings });
+    const tArrays = io.openData(
+      await readInput({ file: f.targets, role: 'the --targets file', expected: DATA_EXPECTED }),
+      basename(f.targets),
+      { warnings },
+    );
     targets = io.fitDataToModel(model, tArrays, 'targets', { warnings, batch, losses });
   } else if (arrays.some((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name))) {
     // A data file that holds y (or arrays named after the outputs) carries its own targets.
@@ -108,18 +162,23 @@ export async function loadData(model: ModelSpec, f: Pick<AnalyzeFlags, 'data' | 
 function addWarnings(result: Analysis | AnalysisSet, warnings: Warning[]): void {
   const runs = 'runs' in result ? result.runs : [result];
   for (const a of runs) {
-    for (const w of warnings) if (!a.objective.warnings.some((x) => x.message === w.message)) a.objective.warnings.push({ ...w });
+    for (const w of warnings)
+      if (!a.objective.warnings.some((x) => x.message === w.message)) a.objective.warnings.push({ ...w });
   }
 }
 
 export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): Promise<void> {
   checkOutputFlags(f);
   // Wildcards in quotes ('ckpt/*.h5') are expanded here; several checkpoints make a timeline (checkpoints.ts).
-  const m = await expandGlobs(given, 'the model pattern'), w = await expandGlobs(f.weights, 'the --weights pattern');
+  const m = await expandGlobs(given, 'the model pattern'),
+    w = await expandGlobs(f.weights, 'the --weights pattern');
   const models = m.files;
   f = { ...f, weights: w.files };
   const pairs = pairModels(models, f.weights);
-  if (pairs.length > KEEP_FULL && f.dump !== undefined) throw usage(`--dump with ${pairs.length} checkpoints would hold every per-step array of each; expected at most ${KEEP_FULL} models with --dump, so dump fewer checkpoints.`);
+  if (pairs.length > KEEP_FULL && f.dump !== undefined)
+    throw usage(
+      `--dump with ${pairs.length} checkpoints would hold every per-step array of each; expected at most ${KEEP_FULL} models with --dump, so dump fewer checkpoints.`,
+    );
   const refs = inputRefs(pairs, f);
   await checkInputs(refs);
   // Outputs are checked and locked before the work, so a refused or unwritable path costs nothing.
@@ -130,9 +189,18 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
       const warnings: Warning[] = [];
       const dump = openDump(plan, f, true);
       try {
-        const run = () => analyzeSeries(pairs, m.expanded || w.expanded, { ...f, keepRaw: false, dumpFile: dump?.file }, {
-          loadModel: (p) => loadModel(lib, p), loadData: (model) => loadData(model, f, warnings),
-        }, io, f);
+        const run = () =>
+          analyzeSeries(
+            pairs,
+            m.expanded || w.expanded,
+            { ...f, keepRaw: false, dumpFile: dump?.file },
+            {
+              loadModel: (p) => loadModel(lib, p),
+              loadData: (model) => loadData(model, f, warnings),
+            },
+            io,
+            f,
+          );
         // A streaming dump is being written: Ctrl-C removes it (the batches run in worker threads).
         const series = dump ? await whileWriting(io, run) : await run();
         addWarnings(series.result, [...warnings, ...series.warnings]);
@@ -155,11 +223,17 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
     const dump = openDump(plan, f, specs.length > 1);
     let out;
     try {
-      const run = () => analyze(specs, data, {
-        loss: f.loss, batchSize: f.batchSize, maxSamples: f.maxSamples, connectivity: f.connectivity, dtype: f.dtype,
-        dumpFile: dump?.file, labels: pairs.map((p) => p.label),
-        onProgress: (p) => bar.update(p),
-      });
+      const run = () =>
+        analyze(specs, data, {
+          loss: f.loss,
+          batchSize: f.batchSize,
+          maxSamples: f.maxSamples,
+          connectivity: f.connectivity,
+          dtype: f.dtype,
+          dumpFile: dump?.file,
+          labels: pairs.map((p) => p.label),
+          onProgress: (p) => bar.update(p),
+        });
       // A streaming dump is being written: Ctrl-C removes it (the batches run in worker threads).
       out = dump ? await whileWriting(io, run) : await run();
       dump?.file.finish();
@@ -179,7 +253,8 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
   await plan.close();
 }
 
-/** JSON, .npz dump, report directory (each whole or not at all), then the summary (on stderr when stdout carries JSON). */
+/** JSON, .npz dump, report directory (each whole or not at all), then the summary (on stderr when stdout carries JSON).
+ * */
 export async function writeOutputs(
   result: Analysis | AnalysisSet,
   raw: Map<string, { shape: number[]; data: Float32Array | Float64Array }>[] | null,
@@ -189,9 +264,9 @@ export async function writeOutputs(
   /** A dump already streamed to this temporary file: renamed into place with the other outputs. */
   dumpTemp?: string,
 ): Promise<void> {
-  if (f.json === '-') io.stdout.write(JSON.stringify(result) + '\n');
+  if (f.json === '-') io.stdout.write(`${JSON.stringify(result)}\n`);
   await whileWriting(io, async () => {
-    if (plan.json) await plan.json.write(JSON.stringify(result) + '\n');
+    if (plan.json) await plan.json.write(`${JSON.stringify(result)}\n`);
     if (plan.dump && dumpTemp) await plan.dump.commit(dumpTemp);
     else if (plan.dump && raw) {
       const { encodeNpz } = await ioLib();
@@ -204,7 +279,10 @@ export async function writeOutputs(
       const { writeReport } = await reportLib();
       const bar = progress(io, f, CHART_PHASES);
       try {
-        await writeReport(result, plan.folder, { variants: f.allCharts, onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }) });
+        await writeReport(result, plan.folder, {
+          variants: f.allCharts,
+          onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }),
+        });
       } finally {
         bar.stop();
       }
@@ -222,9 +300,21 @@ export async function writeOutputs(
 }
 
 /** The --dump file opened for streaming under a temporary name (null without --dump). */
-function openDump(plan: OutputPlan, f: Pick<AnalyzeFlags, 'dump'>, prefixRuns: boolean): { file: NpzDumpFile; temp: string; discard(): Promise<void> } | null {
+function openDump(
+  plan: OutputPlan,
+  f: Pick<AnalyzeFlags, 'dump'>,
+  prefixRuns: boolean,
+): { file: NpzDumpFile; temp: string; discard(): Promise<void> } | null {
   if (!plan.dump || f.dump === undefined) return null;
-  const out = plan.dump, temp = out.tempPath();
+  const out = plan.dump,
+    temp = out.tempPath();
   const file = new NpzDumpFile(temp, f.dump, prefixRuns);
-  return { file, temp, discard: async () => { file.close(); await out.discard(temp); } };
+  return {
+    file,
+    temp,
+    discard: async () => {
+      file.close();
+      await out.discard(temp);
+    },
+  };
 }

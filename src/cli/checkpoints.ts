@@ -19,17 +19,34 @@ import { ANALYSIS_PHASES, progress, type Flags, type Io } from './output.js';
 /** At most this many checkpoints of a timeline are kept as full analyses in the output. */
 export const KEEP_FULL = 12;
 
-export interface Pair { model: string; weights?: string; label: string }
+export interface Pair {
+  model: string;
+  weights?: string;
+  label: string;
+}
 
-/** Timeline order: by the numbers in the names when all have them, else by modification time when rnnscope expanded a wildcard, else as given. */
-export async function orderPairs(pairs: Pair[], expanded: boolean): Promise<{ pairs: Pair[]; order: 'name' | 'mtime' | 'given' }> {
+/** Timeline order: by the numbers in the names when all have them, else by modification time when rnnscope expanded a
+ * wildcard, else as given. */
+export async function orderPairs(
+  pairs: Pair[],
+  expanded: boolean,
+): Promise<{ pairs: Pair[]; order: 'name' | 'mtime' | 'given' }> {
   if (orderBy(pairs.map((p) => ({ name: p.label }))) === 'name') {
     const keyed = pairs.map((p) => ({ p, k: { name: p.label, mtimeMs: 0, ...parseCheckpointName(p.label) } }));
     return { pairs: keyed.sort((a, b) => compareCheckpoints(a.k, b.k, 'name')).map((x) => x.p), order: 'name' };
   }
   if (!expanded) return { pairs, order: 'given' };
-  const times = await Promise.all(pairs.map((p) => stat(p.weights ?? p.model).then((s) => s.mtimeMs, () => 0)));
-  const idx = pairs.map((_, i) => i).sort((a, b) => times[a]! - times[b]! || pairs[a]!.label.localeCompare(pairs[b]!.label));
+  const times = await Promise.all(
+    pairs.map((p) =>
+      stat(p.weights ?? p.model).then(
+        (s) => s.mtimeMs,
+        () => 0,
+      ),
+    ),
+  );
+  const idx = pairs
+    .map((_, i) => i)
+    .sort((a, b) => times[a]! - times[b]! || pairs[a]!.label.localeCompare(pairs[b]!.label));
   return { pairs: idx.map((i) => pairs[i]!), order: 'mtime' };
 }
 
@@ -56,8 +73,17 @@ export interface SeriesOptions {
 }
 
 export async function analyzeSeries(
-  given: Pair[], expanded: boolean, o: SeriesOptions, deps: SeriesDeps, io: Io, f: Flags,
-): Promise<{ result: AnalysisSet; raw: Map<string, { shape: number[]; data: Float32Array | Float64Array }>[]; warnings: Warning[] }> {
+  given: Pair[],
+  expanded: boolean,
+  o: SeriesOptions,
+  deps: SeriesDeps,
+  io: Io,
+  f: Flags,
+): Promise<{
+  result: AnalysisSet;
+  raw: Map<string, { shape: number[]; data: Float32Array | Float64Array }>[];
+  warnings: Warning[];
+}> {
   const { pairs, order } = await orderPairs(given, expanded);
   const keep = keptIndices(pairs.length);
   const { analyze } = await analysisLib();
@@ -75,17 +101,30 @@ export async function analyzeSeries(
     } catch (e) {
       // NaN/Inf weights: a diverged checkpoint, kept in the timeline without measurements.
       if (!(e instanceof NonFiniteWeightsError) || !builder) throw e;
-      builder.addDiverged({ label: p.label, ...parseCheckpointName(p.label) }, { count: e.weight.count, tensors: [e.weight.key] });
+      builder.addDiverged(
+        { label: p.label, ...parseCheckpointName(p.label) },
+        { count: e.weight.count, tensors: [e.weight.key] },
+      );
       diverged ??= e;
       continue;
     }
     data ??= await deps.loadData(model, warnings);
-    const bar = progress(io, f, (phase) => ({ ...ANALYSIS_PHASES(phase), label: `Checkpoint ${i + 1}/${pairs.length}: ${ANALYSIS_PHASES(phase).label}` }));
+    const bar = progress(io, f, (phase) => ({
+      ...ANALYSIS_PHASES(phase),
+      label: `Checkpoint ${i + 1}/${pairs.length}: ${ANALYSIS_PHASES(phase).label}`,
+    }));
     let out;
     try {
       out = await analyze([model], data, {
-        loss: o.loss, batchSize: o.batchSize, maxSamples: o.maxSamples, connectivity: o.connectivity,
-        keepRaw: o.keepRaw, dtype: o.dtype, dumpFile: o.dumpFile, labels: [p.label], onProgress: (q) => bar.update(q),
+        loss: o.loss,
+        batchSize: o.batchSize,
+        maxSamples: o.maxSamples,
+        connectivity: o.connectivity,
+        keepRaw: o.keepRaw,
+        dtype: o.dtype,
+        dumpFile: o.dumpFile,
+        labels: [p.label],
+        onProgress: (q) => bar.update(q),
       });
     } finally {
       bar.stop();
@@ -105,10 +144,20 @@ export async function analyzeSeries(
       if (out.raw[0]) raw.push(out.raw[0]);
     } else dropped++;
   }
-  if (runs.length === 0 && diverged) throw new ModelError(`Every checkpoint holds NaN/Inf weights (the first: ${diverged.message}); expected at least one checkpoint with finite weights to analyse, so include checkpoints from before training diverged.`);
-  runs.forEach((a, i) => { a.run.index = i; });
-  if (!builder) return { result: { schema: ANALYSIS_SET_SCHEMA, title: `${runs.length} models compared`, runs }, raw, warnings };
+  if (runs.length === 0 && diverged)
+    throw new ModelError(
+      `Every checkpoint holds NaN/Inf weights (the first: ${diverged.message}); expected at least one checkpoint with finite weights to analyse, so include checkpoints from before training diverged.`,
+    );
+  runs.forEach((a, i) => {
+    a.run.index = i;
+  });
+  if (!builder)
+    return { result: { schema: ANALYSIS_SET_SCHEMA, title: `${runs.length} models compared`, runs }, raw, warnings };
   const timeline = builder.timeline();
   const kept = runs.length < pairs.length ? ` (${runs.length} of them in full)` : '';
-  return { result: { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline) + kept, runs, timeline }, raw, warnings };
+  return {
+    result: { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline) + kept, runs, timeline },
+    raw,
+    warnings,
+  };
 }

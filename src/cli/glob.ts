@@ -17,9 +17,12 @@ function segmentRegex(seg: string): RegExp {
     else if (c === '?') re += '[^/]';
     else if (c === '[') {
       const j = seg.indexOf(']', i + 2);
-      if (j < 0) { re += '\\['; continue; }
+      if (j < 0) {
+        re += '\\[';
+        continue;
+      }
       let body = seg.slice(i + 1, j);
-      if (body.startsWith('!')) body = '^' + body.slice(1);
+      if (body.startsWith('!')) body = `^${body.slice(1)}`;
       re += `[${body.replace(/\\/g, '\\\\')}]`;
       i = j;
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -28,7 +31,10 @@ function segmentRegex(seg: string): RegExp {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function expandOne(pattern: string): Promise<string[]> {
@@ -51,7 +57,9 @@ async function expandOne(pattern: string): Promise<string[]> {
         continue;
       }
       const re = segmentRegex(seg);
-      for (const n of names.sort()) if ((!n.startsWith('.') || seg.startsWith('.')) && re.test(n)) next.push(b === '.' && !abs ? n : path.join(b, n));
+      for (const n of names.sort())
+        if ((!n.startsWith('.') || seg.startsWith('.')) && re.test(n))
+          next.push(b === '.' && !abs ? n : path.join(b, n));
     }
     bases = next;
   }
@@ -63,9 +71,16 @@ export async function expandGlobs(args: string[], role: string): Promise<{ files
   const files: string[] = [];
   let expanded = false;
   for (const a of args) {
-    if (!MAGIC.test(a) || (await exists(a))) { files.push(a); continue; }
+    if (!MAGIC.test(a) || (await exists(a))) {
+      files.push(a);
+      continue;
+    }
     const m = await expandOne(a);
-    if (m.length === 0) throw new RnnscopeError('usage', `No file matches ${role} '${a}'; expected the pattern to name existing files, so check the folder and the pattern.`);
+    if (m.length === 0)
+      throw new RnnscopeError(
+        'usage',
+        `No file matches ${role} '${a}'; expected the pattern to name existing files, so check the folder and the pattern.`,
+      );
     files.push(...m);
     expanded = true;
   }

@@ -20,7 +20,11 @@ export interface InputRef {
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-interface Problem { ref: InputRef; text: string; hint: string }
+interface Problem {
+  ref: InputRef;
+  text: string;
+  hint: string;
+}
 
 async function problemOf(r: InputRef): Promise<Problem | null> {
   const fromErrno = (e: unknown): Problem => {
@@ -34,10 +38,20 @@ async function problemOf(r: InputRef): Promise<Problem | null> {
   } catch (e) {
     return fromErrno(e);
   }
-  if (st.isDirectory()) return r.folderOk ? null : { ref: r, text: `${r.role} ${r.file} is a folder`, hint: 'pass the file itself' };
-  if (!st.isFile()) return { ref: r, text: `${r.role} ${r.file} is not a regular file (a device, pipe or socket)`, hint: 'pass a file saved on disk' };
+  if (st.isDirectory())
+    return r.folderOk ? null : { ref: r, text: `${r.role} ${r.file} is a folder`, hint: 'pass the file itself' };
+  if (!st.isFile())
+    return {
+      ref: r,
+      text: `${r.role} ${r.file} is not a regular file (a device, pipe or socket)`,
+      hint: 'pass a file saved on disk',
+    };
   if (st.size > MAX_READ_BYTES) {
-    return { ref: r, text: `${r.role} ${r.file} is ${st.size} bytes, larger than the ${MAX_READ_BYTES} bytes (2 GiB) rnnscope reads at once`, hint: 'pass a smaller file, for example fewer samples' };
+    return {
+      ref: r,
+      text: `${r.role} ${r.file} is ${st.size} bytes, larger than the ${MAX_READ_BYTES} bytes (2 GiB) rnnscope reads at once`,
+      hint: 'pass a smaller file, for example fewer samples',
+    };
   }
   try {
     await access(r.file, constants.R_OK);

@@ -7,7 +7,9 @@ export class MissingLibraryError extends Error {}
 function need<T>(mod: Record<string, unknown>, name: string, file: string): T {
   const f = mod[name];
   if (typeof f !== 'function') {
-    throw new MissingLibraryError(`This rnnscope build has no '${name}' in ${file}; expected the library function the CLI calls, so reinstall rnnscope or rebuild it with 'npm run build'.`);
+    throw new MissingLibraryError(
+      `This rnnscope build has no '${name}' in ${file}; expected the library function the CLI calls, so reinstall rnnscope or rebuild it with 'npm run build'.`,
+    );
   }
   return f as T;
 }

@@ -25,12 +25,19 @@ export interface Flags {
 type Colors = ReturnType<typeof pc.createColors>;
 
 export function colorsFor(stream: Stream, env: Io['env']): Colors {
-  const on = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' ? true : !!stream.isTTY && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+  const on =
+    env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0'
+      ? true
+      : !!stream.isTTY && env.NO_COLOR === undefined && env.TERM !== 'dumb';
   return pc.createColors(on);
 }
 
 export function summaryStyle(c: Colors): SummaryStyle {
-  const sev: Record<Severity, (s: string) => string> = { error: (s) => c.bold(c.red(s)), warning: c.yellow, info: c.cyan };
+  const sev: Record<Severity, (s: string) => string> = {
+    error: (s) => c.bold(c.red(s)),
+    warning: c.yellow,
+    info: c.cyan,
+  };
   return { severity: (s, t) => sev[s](t), bold: c.bold, dim: c.dim };
 }
 
@@ -38,7 +45,8 @@ export function summaryStyle(c: Colors): SummaryStyle {
 // line separators and bidirectional overrides that can disguise text, as visible escapes.
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-/** Text from files (model and layer names, paths, messages) made safe to print on a terminal: newlines and tabs stay. */
+/** Text from files (model and layer names, paths, messages) made safe to print on a terminal: newlines and tabs stay.
+ * */
 export function terminalSafe(s: string): string {
   return s.replace(UNSAFE, (ch) => {
     const c = ch.charCodeAt(0);
@@ -89,7 +97,9 @@ const BAR = 24;
 /** A bar on stderr (phase, done/total in the phase's unit, ETA) when stderr is a terminal; otherwise silent. */
 export function progress(io: Io, flags: Flags, style: PhaseStyle): Progress {
   if (flags.quiet || !io.stderr.isTTY) return NO_PROGRESS;
-  let phase = '', t0 = 0, done0 = 0;
+  let phase = '',
+    t0 = 0,
+    done0 = 0;
   const bar = new cliProgress.SingleBar({
     stream: io.stderr as NodeJS.WritableStream,
     format: (_o: unknown, params: { value: number; total: number }, payload: { phase: string }) => {
@@ -108,7 +118,11 @@ export function progress(io: Io, flags: Flags, style: PhaseStyle): Progress {
   let started = false;
   return {
     update(p) {
-      if (p.phase !== phase) { phase = p.phase; t0 = Date.now(); done0 = p.done; }
+      if (p.phase !== phase) {
+        phase = p.phase;
+        t0 = Date.now();
+        done0 = p.done;
+      }
       if (!started) {
         bar.start(p.total, p.done, { phase: p.phase });
         started = true;
@@ -138,5 +152,5 @@ export const DEMO_PHASES: PhaseStyle = (phase) => ({ label: phase, unit: 'steps'
 
 /** Informational line on stderr (so stdout can carry JSON), unless --quiet. */
 export function info(io: Io, flags: Flags, line: string): void {
-  if (!flags.quiet) io.stderr.write(terminalSafe(line) + '\n');
+  if (!flags.quiet) io.stderr.write(`${terminalSafe(line)}\n`);
 }

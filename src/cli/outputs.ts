@@ -8,8 +8,18 @@ import { OutputError, RnnscopeError } from '../model/errors.js';
 import { fsError } from '../io/fs-errors.js';
 import { looksLikeAnalysisJson, looksLikeDump } from '../io/own-files.js';
 import {
-  OutputLock, atomicWriteFile, commitTemp, discardTemp, existing, fileId, mkdirp, removeCreated, removeStaleTemps,
-  tempName, trackTemp, type WriteContext,
+  OutputLock,
+  atomicWriteFile,
+  commitTemp,
+  discardTemp,
+  existing,
+  fileId,
+  mkdirp,
+  removeCreated,
+  removeStaleTemps,
+  tempName,
+  trackTemp,
+  type WriteContext,
 } from '../io/safe-write.js';
 import { LOCK_FILE, MANIFEST_FILE, ReportFolder, type InputFile } from '../report/out-folder.js';
 
@@ -22,8 +32,18 @@ export interface OutputFlags {
 type Kind = 'json' | 'dump';
 
 const KINDS: Record<Kind, { role: string; what: string; example: string; owned: (f: string) => Promise<boolean> }> = {
-  json: { role: 'The --json file', what: 'an analysis JSON written by rnnscope', example: 'analysis.json', owned: looksLikeAnalysisJson },
-  dump: { role: 'The --dump file', what: 'a gradient dump (.npz) written by rnnscope', example: 'grads.npz', owned: looksLikeDump },
+  json: {
+    role: 'The --json file',
+    what: 'an analysis JSON written by rnnscope',
+    example: 'analysis.json',
+    owned: looksLikeAnalysisJson,
+  },
+  dump: {
+    role: 'The --dump file',
+    what: 'a gradient dump (.npz) written by rnnscope',
+    example: 'grads.npz',
+    owned: looksLikeDump,
+  },
 };
 
 /** One output file: checked, its folder created and locked; written whole or not at all. */
@@ -109,9 +129,15 @@ async function checkTarget(file: string, kind: Kind, c: WriteContext, inputs: Ma
   }
   if (what === 'none') return;
   const refuse = (found: string, todo = `choose another name such as ${k.example}, or move it away`) => {
-    throw new OutputError(`${c.role} ${c.shown} ${found}; expected a new file or ${k.what}, so ${todo}.`, { file: c.shown });
+    throw new OutputError(`${c.role} ${c.shown} ${found}; expected a new file or ${k.what}, so ${todo}.`, {
+      file: c.shown,
+    });
   };
-  if (what === 'link') refuse('is a symbolic link, and rnnscope never writes through links', `remove the link or choose another name such as ${k.example}`);
+  if (what === 'link')
+    refuse(
+      'is a symbolic link, and rnnscope never writes through links',
+      `remove the link or choose another name such as ${k.example}`,
+    );
   if (what === 'folder') refuse('is a folder', `give a file name such as ${path.join(c.shown, k.example)}`);
   if (what === 'other') refuse('is not a regular file (a device, pipe or socket)');
   const id = await fileId(file);
@@ -149,16 +175,32 @@ async function checkDistinct(f: OutputFlags): Promise<void> {
   const json = f.json !== undefined && f.json !== '-' ? await realOrResolved(f.json) : null;
   const dump = f.dump !== undefined ? await realOrResolved(f.dump) : null;
   if (json !== null && json === dump) {
-    throw new OutputError(`--json and --dump both name ${f.json}; expected two different files, so give them different names.`, { file: f.json });
+    throw new OutputError(
+      `--json and --dump both name ${f.json}; expected two different files, so give them different names.`,
+      { file: f.json },
+    );
   }
   if (f.out === undefined) return;
   const out = await realOrResolved(f.out);
-  for (const [flag, p, shown] of [['--json', json, f.json], ['--dump', dump, f.dump]] as const) {
+  for (const [flag, p, shown] of [
+    ['--json', json, f.json],
+    ['--dump', dump, f.dump],
+  ] as const) {
     if (p === null) continue;
     const rel = path.relative(out, p);
-    if (rel === '') throw new OutputError(`${flag} ${shown} is the --out folder itself; expected a file name of its own, so choose another.`, { file: shown });
-    if (['index.html', 'analysis.json', MANIFEST_FILE, LOCK_FILE].includes(rel) || rel.split(path.sep)[0] === 'charts') {
-      throw new OutputError(`${flag} ${shown} is a file of the report folder ${f.out}; expected a file outside the report's own files, so choose another name${flag === '--json' ? ' (the report folder already holds analysis.json)' : ''}.`, { file: shown });
+    if (rel === '')
+      throw new OutputError(
+        `${flag} ${shown} is the --out folder itself; expected a file name of its own, so choose another.`,
+        { file: shown },
+      );
+    if (
+      ['index.html', 'analysis.json', MANIFEST_FILE, LOCK_FILE].includes(rel) ||
+      rel.split(path.sep)[0] === 'charts'
+    ) {
+      throw new OutputError(
+        `${flag} ${shown} is a file of the report folder ${f.out}; expected a file outside the report's own files, so choose another name${flag === '--json' ? ' (the report folder already holds analysis.json)' : ''}.`,
+        { file: shown },
+      );
     }
   }
 }
@@ -167,7 +209,11 @@ async function checkDistinct(f: OutputFlags): Promise<void> {
 export async function prepareOutputs(f: OutputFlags, inputs: InputFile[]): Promise<OutputPlan> {
   const ids = new Map(inputs.map((i) => [i.id, i.what]));
   await checkDistinct(f);
-  const opened: { json: OutputFile | null; dump: OutputFile | null; folder: ReportFolder | null } = { json: null, dump: null, folder: null };
+  const opened: { json: OutputFile | null; dump: OutputFile | null; folder: ReportFolder | null } = {
+    json: null,
+    dump: null,
+    folder: null,
+  };
   const abort = async () => {
     await opened.json?.abort();
     await opened.dump?.abort();
@@ -179,7 +225,14 @@ export async function prepareOutputs(f: OutputFlags, inputs: InputFile[]): Promi
     if (f.out !== undefined) opened.folder = await ReportFolder.open(f.out, { inputs, role: 'The --out folder' });
   } catch (e) {
     await abort();
-    throw e instanceof RnnscopeError ? e : fsError(e, { file: f.out ?? f.json ?? f.dump ?? '', role: 'The output', action: 'write', expected: 'a writable place' });
+    throw e instanceof RnnscopeError
+      ? e
+      : fsError(e, {
+          file: f.out ?? f.json ?? f.dump ?? '',
+          role: 'The output',
+          action: 'write',
+          expected: 'a writable place',
+        });
   }
   return {
     ...opened,

@@ -22,7 +22,10 @@ function positiveInt(v: string): number {
 
 function nonEmpty(flag: string) {
   return (v: string): string => {
-    if (v.trim() === '') throw new InvalidArgumentError(`${flag} was given an empty value; expected a name, so give one or leave the option out.`);
+    if (v.trim() === '')
+      throw new InvalidArgumentError(
+        `${flag} was given an empty value; expected a name, so give one or leave the option out.`,
+      );
     return v;
   };
 }
@@ -80,7 +83,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   };
   program
     .name('rnnscope')
-    .description('See how gradients flow through recurrent networks (SimpleRNN, LSTM, GRU, Bidirectional) from Keras and TensorFlow.js.')
+    .description(
+      'See how gradients flow through recurrent networks (SimpleRNN, LSTM, GRU, Bidirectional) from Keras and TensorFlow.js.',
+    )
     .version(VERSION)
     .option('-q, --quiet', 'print nothing but requested output and errors')
     .option('--verbose', 'print stack traces with errors')
@@ -88,35 +93,74 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
-  program.command('analyze')
+  program
+    .command('analyze')
     .description('compute exact per-step gradients over your data and diagnose gradient flow')
     .argument('<model...>', 'model file(s): .keras, .h5, model.json (TF.js), or a to_json() architecture')
-    .addOption(new Option('-w, --weights <file>', 'weights file (repeat: one per model, or several checkpoints of one model)').argParser(collect))
-    .addOption(new Option('-d, --data <file>', 'input data: .npy, .npz, .json, .csv (repeat for several inputs)').argParser(collect))
+    .addOption(
+      new Option(
+        '-w, --weights <file>',
+        'weights file (repeat: one per model, or several checkpoints of one model)',
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option('-d, --data <file>', 'input data: .npy, .npz, .json, .csv (repeat for several inputs)').argParser(
+        collect,
+      ),
+    )
     .option('-t, --targets <file>', 'targets for the loss (else y in the data file, else a self-objective)')
-    .option('--loss <name>', 'Keras loss name (default: from the model file, else a stated default)', nonEmpty('--loss'))
+    .option(
+      '--loss <name>',
+      'Keras loss name (default: from the model file, else a stated default)',
+      nonEmpty('--loss'),
+    )
     .option('--batch-size <n>', 'samples per batch (default 32)', positiveInt)
     .option('--max-samples <n>', 'analyse at most this many samples', positiveInt)
-    .addOption(new Option('--dtype <type>', 'precision of the whole analysis, its JSON and dump (float64: to tell a precision effect from a real one)').choices(['float32', 'float64']).default('float32'))
+    .addOption(
+      new Option(
+        '--dtype <type>',
+        'precision of the whole analysis, its JSON and dump (float64: to tell a precision effect from a real one)',
+      )
+        .choices(['float32', 'float64'])
+        .default('float32'),
+    )
     .option('--connectivity', 'also compute the output-step × input-step connectivity map (slower)')
     .option('--json <file>', "write the analysis JSON ('-' for stdout); replaces only an earlier analysis JSON")
-    .option('--dump <file.npz>', 'write raw gradients and per-step arrays as .npz (numpy.load); replaces only an earlier dump')
+    .option(
+      '--dump <file.npz>',
+      'write raw gradients and per-step arrays as .npz (numpy.load); replaces only an earlier dump',
+    )
     .option('-o, --out <dir>', 'write the report folder: index.html, analysis.json, charts/*.svg|png (not stdout)')
     .option('--all-charts', 'with --out, also write chart images for every layer and run')
     .addHelpText('after', EXAMPLES.analyze)
-    .action(async (models: string[], o, cmd: Command) => analyzeCommand(models, {
-      ...o, weights: o.weights ?? [], data: o.data ?? [], connectivity: !!o.connectivity, allCharts: !!o.allCharts, ...global(cmd),
-    }, io));
+    .action(async (models: string[], o, cmd: Command) =>
+      analyzeCommand(
+        models,
+        {
+          ...o,
+          weights: o.weights ?? [],
+          data: o.data ?? [],
+          connectivity: !!o.connectivity,
+          allCharts: !!o.allCharts,
+          ...global(cmd),
+        },
+        io,
+      ),
+    );
 
-  program.command('report')
+  program
+    .command('report')
     .description('redraw the report from an analysis JSON without recomputing')
     .argument('<analysis.json>', "file written by 'rnnscope analyze --json'")
     .option('-o, --out <dir>', 'output directory', 'rnnscope-report')
     .option('--all-charts', 'also write chart images for every layer and run')
     .addHelpText('after', EXAMPLES.report)
-    .action(async (file: string, o, cmd: Command) => reportCommand(file, { ...o, allCharts: !!o.allCharts, ...global(cmd) }, io));
+    .action(async (file: string, o, cmd: Command) =>
+      reportCommand(file, { ...o, allCharts: !!o.allCharts, ...global(cmd) }, io),
+    );
 
-  program.command('inspect')
+  program
+    .command('inspect')
     .description('print a Keras-like summary of a model file')
     .argument('<model>', 'model file')
     .option('-w, --weights <file>', 'weights file for an architecture-only model')
@@ -126,7 +170,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   registerWatch(program, io, global, positiveInt);
   registerServe(program, io, global);
 
-  program.command('demo')
+  program
+    .command('demo')
     .description('train a SimpleRNN, an LSTM and a GRU on the adding problem and report their gradient flow')
     .option('-o, --out <dir>', 'output directory', 'rnnscope-demo')
     .option('--json <file>', "also write the analysis JSON ('-' for stdout)")
@@ -154,7 +199,10 @@ function report(e: unknown, flags: Flags, io: Io): number {
   const known = err instanceof RnnscopeError || err instanceof MissingLibraryError;
   const message = err instanceof Error ? err.message : String(err);
   io.stderr.write(`${c.red(c.bold('error:'))} ${terminalSafe(message)}\n`);
-  if (!known) io.stderr.write(`This looks like a bug in rnnscope; please report it with the command you ran${flags.verbose ? '' : ' and the output of --verbose'}.\n`);
-  if (flags.verbose && e instanceof Error && e.stack) io.stderr.write(c.dim(terminalSafe(e.stack)) + '\n');
+  if (!known)
+    io.stderr.write(
+      `This looks like a bug in rnnscope; please report it with the command you ran${flags.verbose ? '' : ' and the output of --verbose'}.\n`,
+    );
+  if (flags.verbose && e instanceof Error && e.stack) io.stderr.write(`${c.dim(terminalSafe(e.stack))}\n`);
   return usage ? 2 : 1;
 }

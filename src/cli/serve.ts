@@ -65,7 +65,10 @@ async function readPage(dir: string): Promise<Map<string, Buffer>> {
     }
   }
   if (missing.length > 0) {
-    throw new LoadError(`The page is not built: ${missing.map((m) => path.join(dir, m)).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing; expected the output of npm run build:web; run npm run build:web first (or give --dir the folder it wrote).`, { file: path.join(dir, missing[0]!) });
+    throw new LoadError(
+      `The page is not built: ${missing.map((m) => path.join(dir, m)).join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing; expected the output of npm run build:web; run npm run build:web first (or give --dir the folder it wrote).`,
+      { file: path.join(dir, missing[0]!) },
+    );
   }
   return files;
 }
@@ -79,35 +82,58 @@ export async function startPageServer(opts: { dir: string; port: number }): Prom
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const head = req.method === 'HEAD';
     const text = (status: number, body: string, extra: Record<string, string> = {}) => {
-      res.writeHead(status, { ...HEADERS, ...extra, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      res.writeHead(status, {
+        ...HEADERS,
+        ...extra,
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+      });
       res.end(head ? undefined : body);
     };
     if (req.method !== 'GET' && !head) return text(405, 'Only GET and HEAD.\n', { Allow: 'GET, HEAD' });
     // A page elsewhere that points a name of its own at 127.0.0.1 (DNS rebinding) is refused.
-    if (!allowed.has((req.headers.host ?? '').toLowerCase())) return text(403, 'This server answers only to its own address.\n');
+    if (!allowed.has((req.headers.host ?? '').toLowerCase()))
+      return text(403, 'This server answers only to its own address.\n');
     const url = req.url ?? '/';
     const q = url.search(/[?#]/);
     const pathname = q < 0 ? url : url.slice(0, q);
     const name = pathname === '/' ? 'app.html' : pathname.slice(1);
     const body = Object.hasOwn(FILES, name) ? files.get(name) : undefined;
-    if (!body) return text(404, `Not found. This server has only the rnnscope page: /, ${Object.keys(FILES).map((f) => `/${f}`).join(', ')}.\n`);
-    res.writeHead(200, { ...HEADERS, ...(csp && name === 'app.html' ? { 'Content-Security-Policy': csp } : {}), 'Content-Type': FILES[name]!, 'Content-Length': body.length });
+    if (!body)
+      return text(
+        404,
+        `Not found. This server has only the rnnscope page: /, ${Object.keys(FILES)
+          .map((f) => `/${f}`)
+          .join(', ')}.\n`,
+      );
+    res.writeHead(200, {
+      ...HEADERS,
+      ...(csp && name === 'app.html' ? { 'Content-Security-Policy': csp } : {}),
+      'Content-Type': FILES[name]!,
+      'Content-Length': body.length,
+    });
     res.end(head ? undefined : body);
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const addr = server.address() as AddressInfo;
   allowed = new Set([`127.0.0.1:${addr.port}`, `localhost:${addr.port}`]);
   return {
-    url: `http://127.0.0.1:${addr.port}/`, host: addr.address, port: addr.port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    url: `http://127.0.0.1:${addr.port}/`,
+    host: addr.address,
+    port: addr.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -118,7 +144,8 @@ export interface ServeFlags extends Flags {
 
 function port(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${v}' is not a port number (0–65535).`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`'${v}' is not a port number (0–65535).`);
   return n;
 }
 
@@ -131,12 +158,19 @@ export async function serveCommand(f: ServeFlags, io: Io): Promise<void> {
     const code = (e as { code?: string }).code;
     if (code === 'EADDRINUSE' && f.port === undefined) server = await startPageServer({ dir, port: 0 });
     else if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new RnnscopeError('usage', `Port ${f.port} on 127.0.0.1 is ${code === 'EADDRINUSE' ? 'already in use' : 'not allowed for this user'}; expected a free port; give another with --port (0 picks any free one).`);
+      throw new RnnscopeError(
+        'usage',
+        `Port ${f.port} on 127.0.0.1 is ${code === 'EADDRINUSE' ? 'already in use' : 'not allowed for this user'}; expected a free port; give another with --port (0 picks any free one).`,
+      );
     } else throw e;
   }
   // The address goes to stdout (even with --quiet): it is what the command is for.
   io.stdout.write(`${server.url}\n`);
-  info(io, f, 'The rnnscope page is served on this machine only (127.0.0.1); files you open in it are read in the browser and never sent anywhere. Ctrl-C stops the server.');
+  info(
+    io,
+    f,
+    'The rnnscope page is served on this machine only (127.0.0.1); files you open in it are read in the browser and never sent anywhere. Ctrl-C stops the server.',
+  );
   await new Promise<void>((resolve) => {
     const stop = (sig: NodeJS.Signals) => {
       process.off('SIGINT', stop);
@@ -150,12 +184,16 @@ export async function serveCommand(f: ServeFlags, io: Io): Promise<void> {
 }
 
 export function registerServe(program: Command, io: Io, global: (cmd: Command) => Flags): void {
-  program.command('serve')
+  program
+    .command('serve')
     .description('serve the rnnscope page (drop a model and data, get the report) on 127.0.0.1')
     .option('--port <n>', `port (default ${DEFAULT_PORT}, or any free one if taken; 0: any)`, port)
     .option('--dir <folder>', 'the built page (default: dist-web/, written by npm run build:web)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The page is the one npm run build:web writes (opening dist-web/app.html directly works too). Only
-its own files are served, to this machine only, with the headers that make it cross-origin isolated.`)
+its own files are served, to this machine only, with the headers that make it cross-origin isolated.`,
+    )
     .action(async (o, cmd: Command) => serveCommand({ ...o, ...global(cmd) }, io));
 }

@@ -13,7 +13,9 @@ export async function whileWriting<T>(io: Io, work: () => Promise<T>): Promise<T
   const handlers = (Object.keys(CODES) as (keyof typeof CODES)[]).map((sig) => {
     const h = () => {
       cleanupSync();
-      io.stderr.write(`Interrupted (${sig}) while writing; files not yet complete were not written, and earlier results there were left as they were.\n`);
+      io.stderr.write(
+        `Interrupted (${sig}) while writing; files not yet complete were not written, and earlier results there were left as they were.\n`,
+      );
       process.exit(CODES[sig]);
     };
     process.on(sig, h);

@@ -19,9 +19,11 @@ import type { Arr } from './tensor.js';
 
 export interface ActFn {
   readonly name: string;
-  /** y[yo .. yo+n) = f(x[xo .. xo+n)). For softmax/log_softmax the n values are one row (the axis). y may alias x only if `inPlace` is true. */
+  /** y[yo .. yo+n) = f(x[xo .. xo+n)). For softmax/log_softmax the n values are one row (the axis). y may alias x only
+   * if `inPlace` is true. */
   forward(x: Arr, xo: number, y: Arr, yo: number, n: number): void;
-  /** dx[dxo..) = dy ⊙ f'(x) (or the row Jacobian-vector product for softmax/log_softmax), given x and y = f(x). dx may alias dy. */
+  /** dx[dxo..) = dy ⊙ f'(x) (or the row Jacobian-vector product for softmax/log_softmax), given x and y = f(x). dx may
+   * alias dy. */
   backward(x: Arr, xo: number, y: Arr, yo: number, dy: Arr, dyo: number, dx: Arr, dxo: number, n: number): void;
   /** true when f is applied row-wise (softmax, log_softmax): callers pass one row per call. */
   readonly rowwise: boolean;
@@ -73,13 +75,13 @@ function erfcLarge(x: number): number {
 }
 
 export function erf(x: number): number {
-  if (x !== x) return NaN;
+  if (Number.isNaN(x)) return NaN;
   if (x > -2 && x < 2) return erfSeries(x);
   return x > 0 ? 1 - erfcLarge(x) : erfcLarge(-x) - 1;
 }
 
 export function erfc(x: number): number {
-  if (x !== x) return NaN;
+  if (Number.isNaN(x)) return NaN;
   if (x > -2 && x < 2) return 1 - erfSeries(x);
   return x > 0 ? erfcLarge(x) : 2 - erfcLarge(-x);
 }
@@ -96,13 +98,13 @@ export function sigmoid(x: number): number {
 
 /** log(1 + e^x) = max(x, 0) + log1p(e^{−|x|}). */
 export function softplus(x: number): number {
-  return (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x)));
+  return Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 }
 
-const SELU_ALPHA = 1.6732632423543772848170429916717;
-const SELU_SCALE = 1.0507009873554804934193349852946;
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
 const SQRT_2_OVER_PI = 0.7978845608028654;
-const INV_SQRT_2 = 0.7071067811865476;
+const INV_SQRT_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 0.3989422804014327;
 const GELU_C = 0.044715;
 
@@ -132,26 +134,39 @@ function elementwise(name: string, f: Scalar, df: Deriv, inPlace: boolean): ActF
 // loops: through `elementwise` the call f(x) is shared by every activation and stays megamorphic
 // in V8 (measured: the W benchmark's gate math ~2× slower).
 const SIGMOID: ActFn = {
-  name: 'sigmoid', rowwise: false, inPlace: true,
+  name: 'sigmoid',
+  rowwise: false,
+  inPlace: true,
   forward(x, xo, y, yo, n) {
     for (let i = 0; i < n; i++) {
       const v = x[xo + i]!;
       if (v >= 0) y[yo + i] = 1 / (1 + Math.exp(-v));
-      else { const e = Math.exp(v); y[yo + i] = e / (1 + e); }
+      else {
+        const e = Math.exp(v);
+        y[yo + i] = e / (1 + e);
+      }
     }
   },
   backward(_x, _xo, y, yo, dy, dyo, dx, dxo, n) {
-    for (let i = 0; i < n; i++) { const a = y[yo + i]!; dx[dxo + i] = dy[dyo + i]! * a * (1 - a); }
+    for (let i = 0; i < n; i++) {
+      const a = y[yo + i]!;
+      dx[dxo + i] = dy[dyo + i]! * a * (1 - a);
+    }
   },
 };
 
 const TANH: ActFn = {
-  name: 'tanh', rowwise: false, inPlace: true,
+  name: 'tanh',
+  rowwise: false,
+  inPlace: true,
   forward(x, xo, y, yo, n) {
     for (let i = 0; i < n; i++) y[yo + i] = Math.tanh(x[xo + i]!);
   },
   backward(_x, _xo, y, yo, dy, dyo, dx, dxo, n) {
-    for (let i = 0; i < n; i++) { const a = y[yo + i]!; dx[dxo + i] = dy[dyo + i]! * (1 - a * a); }
+    for (let i = 0; i < n; i++) {
+      const a = y[yo + i]!;
+      dx[dxo + i] = dy[dyo + i]! * (1 - a * a);
+    }
   },
 };
 
@@ -167,7 +182,12 @@ function reluFn(a: Activation): ActFn {
   const maxV = a.maxValue ?? null;
   const thr = a.threshold ?? 0;
   if (slope === 0 && maxV === null && thr === 0) {
-    return elementwise('relu', (x) => (x > 0 ? x : 0), (x) => (x > 0 ? 1 : 0), false);
+    return elementwise(
+      'relu',
+      (x) => Math.max(x, 0),
+      (x) => (x > 0 ? 1 : 0),
+      false,
+    );
   }
   if (slope !== 0 && maxV === null && thr === 0) return leaky('relu', slope);
   const relu6Path = thr === 0 && maxV === 6;
@@ -181,9 +201,16 @@ function reluFn(a: Activation): ActFn {
   const df = (x: number): number => {
     let p: number;
     let d: number;
-    if (thr !== 0) { p = x > thr ? x : 0; d = x > thr ? 1 : 0; }
-    else if (relu6Path) { p = Math.min(Math.max(x, 0), 6); d = x > 0 && x < 6 ? 1 : 0; }
-    else { p = Math.max(x, 0); d = x > 0 ? 1 : 0; }
+    if (thr !== 0) {
+      p = x > thr ? x : 0;
+      d = x > thr ? 1 : 0;
+    } else if (relu6Path) {
+      p = Math.min(Math.max(x, 0), 6);
+      d = x > 0 && x < 6 ? 1 : 0;
+    } else {
+      p = Math.max(x, 0);
+      d = x > 0 ? 1 : 0;
+    }
     if (clip && (p < 0 || p > hi)) d = 0; // ClipByValueGrad passes at the edges
     return slope !== 0 && thr - x > 0 ? d + slope : d;
   };
@@ -191,7 +218,12 @@ function reluFn(a: Activation): ActFn {
 }
 
 function leaky(name: string, slope: number): ActFn {
-  return elementwise(name, (x) => (x > 0 ? x : slope * x), (x) => (x > 0 ? 1 : slope), false);
+  return elementwise(
+    name,
+    (x) => (x > 0 ? x : slope * x),
+    (x) => (x > 0 ? 1 : slope),
+    false,
+  );
 }
 
 /**
@@ -267,11 +299,21 @@ function logSoftmaxFn(): ActFn {
 export function activation(spec: Activation): ActFn {
   switch (spec.name) {
     case 'linear':
-      return elementwise('linear', (x) => x, () => 1, true);
+      return elementwise(
+        'linear',
+        (x) => x,
+        () => 1,
+        true,
+      );
     case 'relu':
       return reluFn(spec);
     case 'relu6':
-      return elementwise('relu6', (x) => Math.min(Math.max(x, 0), 6), (x) => (x > 0 && x < 6 ? 1 : 0), false);
+      return elementwise(
+        'relu6',
+        (x) => Math.min(Math.max(x, 0), 6),
+        (x) => (x > 0 && x < 6 ? 1 : 0),
+        false,
+      );
     case 'leaky_relu':
       return leaky('leaky_relu', spec.negativeSlope ?? 0.2);
     case 'sigmoid':
@@ -283,7 +325,12 @@ export function activation(spec: Activation): ActFn {
     case 'hard_swish': {
       // x·hard_sigmoid(x); Keras 3 defines it with the x/6 + 0.5 form (keras/src/backend/tensorflow/nn.py hard_silu).
       const { f, df } = hardSigmoidParts(spec.hardSigmoidSlope ?? 1 / 6);
-      return elementwise('hard_swish', (x) => x * f(x), (x) => f(x) + x * df(x), false);
+      return elementwise(
+        'hard_swish',
+        (x) => x * f(x),
+        (x) => f(x) + x * df(x),
+        false,
+      );
     }
     case 'tanh':
       return TANH;
@@ -293,7 +340,12 @@ export function activation(spec: Activation): ActFn {
       return logSoftmaxFn();
     case 'elu': {
       const alpha = spec.alpha ?? 1;
-      return elementwise('elu', (x) => (x > 0 ? x : alpha * Math.expm1(x)), (x) => (x > 0 ? 1 : alpha * Math.exp(x)), false);
+      return elementwise(
+        'elu',
+        (x) => (x > 0 ? x : alpha * Math.expm1(x)),
+        (x) => (x > 0 ? 1 : alpha * Math.exp(x)),
+        false,
+      );
     }
     case 'selu':
       return elementwise(
@@ -305,36 +357,63 @@ export function activation(spec: Activation): ActFn {
     case 'softplus':
       return elementwise('softplus', softplus, (x) => sigmoid(x), false);
     case 'softsign':
-      return elementwise('softsign', (x) => x / (1 + Math.abs(x)), (x) => {
-        const d = 1 + Math.abs(x);
-        return 1 / (d * d);
-      }, false);
+      return elementwise(
+        'softsign',
+        (x) => x / (1 + Math.abs(x)),
+        (x) => {
+          const d = 1 + Math.abs(x);
+          return 1 / (d * d);
+        },
+        false,
+      );
     case 'swish':
-      return elementwise('swish', (x) => x * sigmoid(x), (x) => {
-        const s = sigmoid(x);
-        return s + x * s * (1 - s);
-      }, false);
+      return elementwise(
+        'swish',
+        (x) => x * sigmoid(x),
+        (x) => {
+          const s = sigmoid(x);
+          return s + x * s * (1 - s);
+        },
+        false,
+      );
     case 'gelu':
       if (spec.approximate) {
         // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
-        return elementwise('gelu', (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))), (x) => {
-          const t = Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
-          return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
-        }, false);
+        return elementwise(
+          'gelu',
+          (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x))),
+          (x) => {
+            const t = Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x));
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * GELU_C * x * x);
+          },
+          false,
+        );
       }
       // x·Φ(x) with Φ(x) = ½·erfc(−x/√2): erfc keeps relative accuracy in the left tail.
-      return elementwise('gelu', (x) => 0.5 * x * erfc(-x * INV_SQRT_2), (x) => {
-        return 0.5 * erfc(-x * INV_SQRT_2) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
-      }, false);
+      return elementwise(
+        'gelu',
+        (x) => 0.5 * x * erfc(-x * INV_SQRT_2),
+        (x) => {
+          return 0.5 * erfc(-x * INV_SQRT_2) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+        },
+        false,
+      );
     case 'exponential':
       return elementwise('exponential', Math.exp, (_x, y) => y, true);
     case 'mish':
       // x·tanh(softplus(x)); d/dx = tanh(sp) + x·(1 − tanh²(sp))·σ(x)
-      return elementwise('mish', (x) => x * Math.tanh(softplus(x)), (x) => {
-        const t = Math.tanh(softplus(x));
-        return t + x * (1 - t * t) * sigmoid(x);
-      }, false);
+      return elementwise(
+        'mish',
+        (x) => x * Math.tanh(softplus(x)),
+        (x) => {
+          const t = Math.tanh(softplus(x));
+          return t + x * (1 - t * t) * sigmoid(x);
+        },
+        false,
+      );
   }
   const never: never = spec.name;
-  throw new ModelError(`Activation '${String(never)}' has no engine implementation; expected one of the names in ActivationName (src/model/types.ts); report this as a bug.`);
+  throw new ModelError(
+    `Activation '${String(never)}' has no engine implementation; expected one of the names in ActivationName (src/model/types.ts); report this as a bug.`,
+  );
 }

@@ -27,17 +27,24 @@ export function implFor(layer: LayerSpec): LayerImpl {
 
 /** Copies the model's weights (float64) into arrays of the run's dtype. */
 export function materializeParams(model: ModelSpec, dtype: DType): Params {
-  return model.params.map((ps) => ps.map((p) => {
-    const w = model.weights.get(p.key);
-    if (!w) throw new EngineError(`Weight '${p.key}' is not loaded; load the model's weights before running it.`);
-    const data = alloc(dtype, w.data.length);
-    data.set(w.data);
-    return { shape: [...p.shape], data };
-  }));
+  return model.params.map((ps) =>
+    ps.map((p) => {
+      const w = model.weights.get(p.key);
+      if (!w) throw new EngineError(`Weight '${p.key}' is not loaded; load the model's weights before running it.`);
+      const data = alloc(dtype, w.data.length);
+      data.set(w.data);
+      return { shape: [...p.shape], data };
+    }),
+  );
 }
 
 export function zeroGrads(params: Params): Params {
-  return params.map((ps) => ps.map((p) => ({ shape: [...p.shape], data: alloc(p.data instanceof Float32Array ? 'float32' : 'float64', p.data.length) })));
+  return params.map((ps) =>
+    ps.map((p) => ({
+      shape: [...p.shape],
+      data: alloc(p.data instanceof Float32Array ? 'float32' : 'float64', p.data.length),
+    })),
+  );
 }
 
 export interface ForwardState {
@@ -49,19 +56,36 @@ export interface ForwardState {
 export function graphForward(ctx: Ctx, model: ModelSpec, params: Params, inputs: Tensor[]): ForwardState {
   const values: (Tensor | undefined)[] = new Array(model.tensors.length);
   const masks: (Mask | null)[] = new Array(model.tensors.length).fill(null);
-  model.inputs.forEach((id, i) => { values[id] = inputs[i]; });
+  model.inputs.forEach((id, i) => {
+    values[id] = inputs[i];
+  });
   const caches: unknown[] = [];
   for (const node of model.nodes) {
     const layer = model.layers[node.layer]!;
     // An InputLayer node has no inputs: its output is a model input, already set.
-    if (node.inputs.length === 0) { caches.push(null); continue; }
+    if (node.inputs.length === 0) {
+      caches.push(null);
+      continue;
+    }
     const ins = node.inputs.map((id) => {
       const v = values[id];
-      if (!v) throw new EngineError(`Layer '${layer.name}' needs tensor ${id}, which nothing produced; the model graph is incomplete.`);
+      if (!v)
+        throw new EngineError(
+          `Layer '${layer.name}' needs tensor ${id}, which nothing produced; the model graph is incomplete.`,
+        );
       return v;
     });
-    const r = implFor(layer).forward(ctx, layer, params[node.layer]!, ins, node.inputs.map((id) => masks[id] ?? null));
-    node.outputs.forEach((id, i) => { values[id] = r.outputs[i]; masks[id] = r.masks[i] ?? null; });
+    const r = implFor(layer).forward(
+      ctx,
+      layer,
+      params[node.layer]!,
+      ins,
+      node.inputs.map((id) => masks[id] ?? null),
+    );
+    node.outputs.forEach((id, i) => {
+      values[id] = r.outputs[i];
+      masks[id] = r.masks[i] ?? null;
+    });
     caches.push(r.cache);
   }
   return { values, masks, caches };
@@ -73,7 +97,13 @@ export interface BackwardResult {
   dInputs: (Tensor | null)[];
 }
 
-export function graphBackward(ctx: Ctx, model: ModelSpec, params: Params, fwd: ForwardState, dOutputs: (Tensor | null)[]): BackwardResult {
+export function graphBackward(
+  ctx: Ctx,
+  model: ModelSpec,
+  params: Params,
+  fwd: ForwardState,
+  dOutputs: (Tensor | null)[],
+): BackwardResult {
   const grads: (Tensor | null)[] = new Array(model.tensors.length).fill(null);
   const add = (id: number, g: Tensor | null): void => {
     if (!g) return;

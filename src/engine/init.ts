@@ -28,7 +28,8 @@ function count(shape: readonly number[]): number {
 function truncatedNormal(rng: Rng, out: Float64Array, mean: number, stddev: number): void {
   for (let i = 0; i < out.length; i++) {
     let z: number;
-    do z = rng.normal(); while (z < -2 || z > 2);
+    do z = rng.normal();
+    while (z < -2 || z > 2);
     out[i] = mean + stddev * z;
   }
 }
@@ -62,7 +63,9 @@ function varianceScaling(rng: Rng, shape: readonly number[], scale: number, mode
  */
 export function orthogonal(rng: Rng, shape: readonly number[], gain = 1): Float64Array {
   if (shape.length < 2) {
-    throw new ModelError(`The orthogonal initializer got shape [${shape.join(', ')}]; expected at least 2 dimensions; use another initializer for vectors.`);
+    throw new ModelError(
+      `The orthogonal initializer got shape [${shape.join(', ')}]; expected at least 2 dimensions; use another initializer for vectors.`,
+    );
   }
   const cols = shape[shape.length - 1];
   const rows = count(shape) / cols;
@@ -108,7 +111,8 @@ export function orthogonal(rng: Rng, shape: readonly number[], gain = 1): Float6
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       const v = gain * q[i * n + j] * Math.sign(rdiag[j]);
-      if (rows < cols) out[j * cols + i] = v; // transpose: (n, m) = (rows, cols)
+      if (rows < cols)
+        out[j * cols + i] = v; // transpose: (n, m) = (rows, cols)
       else out[i * cols + j] = v;
     }
   }
@@ -135,31 +139,46 @@ export function initialize(spec: InitSpec, shape: readonly number[], rng: Rng): 
   const key = cls.replace(/_/g, '').toLowerCase();
   const n = count(shape);
   switch (key) {
-    case 'zeros': case 'zero': return new Float64Array(n);
-    case 'ones': case 'one': return new Float64Array(n).fill(1);
-    case 'constant': return new Float64Array(n).fill(num(cfg['value'], 0));
-    case 'glorotuniform': return varianceScaling(rng, shape, 1, 'fan_avg', 'uniform');
-    case 'glorotnormal': return varianceScaling(rng, shape, 1, 'fan_avg', 'truncated_normal');
-    case 'heuniform': return varianceScaling(rng, shape, 2, 'fan_in', 'uniform');
-    case 'henormal': return varianceScaling(rng, shape, 2, 'fan_in', 'truncated_normal');
-    case 'lecununiform': return varianceScaling(rng, shape, 1, 'fan_in', 'uniform');
-    case 'lecunnormal': return varianceScaling(rng, shape, 1, 'fan_in', 'truncated_normal');
+    case 'zeros':
+    case 'zero':
+      return new Float64Array(n);
+    case 'ones':
+    case 'one':
+      return new Float64Array(n).fill(1);
+    case 'constant':
+      return new Float64Array(n).fill(num(cfg['value'], 0));
+    case 'glorotuniform':
+      return varianceScaling(rng, shape, 1, 'fan_avg', 'uniform');
+    case 'glorotnormal':
+      return varianceScaling(rng, shape, 1, 'fan_avg', 'truncated_normal');
+    case 'heuniform':
+      return varianceScaling(rng, shape, 2, 'fan_in', 'uniform');
+    case 'henormal':
+      return varianceScaling(rng, shape, 2, 'fan_in', 'truncated_normal');
+    case 'lecununiform':
+      return varianceScaling(rng, shape, 1, 'fan_in', 'uniform');
+    case 'lecunnormal':
+      return varianceScaling(rng, shape, 1, 'fan_in', 'truncated_normal');
     case 'variancescaling': {
       const mode = String(cfg['mode'] ?? 'fan_in') as Mode;
       let dist = String(cfg['distribution'] ?? 'truncated_normal').toLowerCase();
       if (dist === 'normal') dist = 'truncated_normal';
       return varianceScaling(rng, shape, num(cfg['scale'], 1), mode, dist as Dist);
     }
-    case 'orthogonal': case 'orthogonalinitializer': return orthogonal(rng, shape, num(cfg['gain'], 1));
+    case 'orthogonal':
+    case 'orthogonalinitializer':
+      return orthogonal(rng, shape, num(cfg['gain'], 1));
     // Keras 1/2 'uniform' / 'normal' are RandomUniform(−0.05, 0.05) / RandomNormal(0, 0.05).
-    case 'randomuniform': case 'uniform': {
+    case 'randomuniform':
+    case 'uniform': {
       const lo = num(cfg['minval'], -0.05);
       const hi = num(cfg['maxval'], 0.05);
       const out = new Float64Array(n);
       for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng.uniform();
       return out;
     }
-    case 'randomnormal': case 'normal': {
+    case 'randomnormal':
+    case 'normal': {
       const mean = num(cfg['mean'], 0);
       const sd = num(cfg['stddev'], 0.05);
       const out = new Float64Array(n);
@@ -172,7 +191,10 @@ export function initialize(spec: InitSpec, shape: readonly number[], rng: Rng): 
       return out;
     }
     case 'identity': {
-      if (shape.length !== 2) throw new ModelError(`The identity initializer got shape [${shape.join(', ')}]; expected a 2-D shape; use another initializer.`);
+      if (shape.length !== 2)
+        throw new ModelError(
+          `The identity initializer got shape [${shape.join(', ')}]; expected a 2-D shape; use another initializer.`,
+        );
       const out = new Float64Array(n);
       const gain = num(cfg['gain'], 1);
       for (let i = 0; i < Math.min(shape[0], shape[1]); i++) out[i * shape[1] + i] = gain;
@@ -187,11 +209,17 @@ export function initialize(spec: InitSpec, shape: readonly number[], rng: Rng): 
 /** Keras defaults per parameter name (LSTM/GRU/SimpleRNN, Dense, Conv1D, Embedding, normalisation layers). */
 function defaultInitializer(name: string): string {
   switch (name) {
-    case 'kernel': return 'glorot_uniform';
-    case 'recurrent_kernel': return 'orthogonal';
-    case 'embeddings': return 'uniform'; // Embedding(embeddings_initializer="uniform")
-    case 'gamma': case 'moving_variance': return 'ones';
-    default: return 'zeros'; // bias, beta, moving_mean
+    case 'kernel':
+      return 'glorot_uniform';
+    case 'recurrent_kernel':
+      return 'orthogonal';
+    case 'embeddings':
+      return 'uniform'; // Embedding(embeddings_initializer="uniform")
+    case 'gamma':
+    case 'moving_variance':
+      return 'ones';
+    default:
+      return 'zeros'; // bias, beta, moving_mean
   }
 }
 
@@ -200,7 +228,16 @@ function defaultInitializer(name: string): string {
  * (keras/src/layers/rnn/lstm.py bias_initializer), where init is the bias initializer (zeros by default).
  */
 export function initParam(
-  name: 'kernel' | 'recurrent_kernel' | 'bias' | 'embeddings' | 'gamma' | 'beta' | 'moving_mean' | 'moving_variance' | (string & {}),
+  name:
+    | 'kernel'
+    | 'recurrent_kernel'
+    | 'bias'
+    | 'embeddings'
+    | 'gamma'
+    | 'beta'
+    | 'moving_mean'
+    | 'moving_variance'
+    | (string & {}),
   shape: number[],
   opts: { initializer?: InitSpec; unitForgetBias?: boolean; units?: number; rng: Rng },
 ): Float64Array {
@@ -208,7 +245,9 @@ export function initParam(
   if (name === 'bias' && opts.unitForgetBias) {
     const u = opts.units;
     if (u === undefined || shape.length !== 1 || shape[0] !== 4 * u) {
-      throw new ModelError(`unit_forget_bias needs an LSTM bias of shape [4·units]; got shape [${shape.join(', ')}] with units=${String(u)}; pass the LSTM units.`);
+      throw new ModelError(
+        `unit_forget_bias needs an LSTM bias of shape [4·units]; got shape [${shape.join(', ')}] with units=${String(u)}; pass the LSTM units.`,
+      );
     }
     const out = new Float64Array(4 * u);
     out.set(initialize(spec, [u], opts.rng), 0);

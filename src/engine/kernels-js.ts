@@ -12,10 +12,21 @@ import type { Arr } from './tensor.js';
 export interface Kernels {
   readonly name: string;
   gemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number,
-    A: Arr, aOff: number, lda: number,
-    B: Arr, bOff: number, ldb: number,
-    beta: 0 | 1, C: Arr, cOff: number, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    A: Arr,
+    aOff: number,
+    lda: number,
+    B: Arr,
+    bOff: number,
+    ldb: number,
+    beta: 0 | 1,
+    C: Arr,
+    cOff: number,
+    ldc: number,
   ): void;
 }
 

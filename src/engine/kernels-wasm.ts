@@ -93,8 +93,18 @@ export interface WasmKernels extends Kernels {
    * only copied, and the product runs in the JavaScript kernels.
    */
   gemmPacked(
-    transA: boolean, m: number, n: number, k: number, A: Arr, aOff: number, lda: number,
-    B: PackedB, beta: 0 | 1, C: Arr, cOff: number, ldc: number,
+    transA: boolean,
+    m: number,
+    n: number,
+    k: number,
+    A: Arr,
+    aOff: number,
+    lda: number,
+    B: PackedB,
+    beta: 0 | 1,
+    C: Arr,
+    cOff: number,
+    ldc: number,
   ): void;
   freePacked(B: PackedB): void;
 }
@@ -106,13 +116,22 @@ export interface PackedB {
 }
 
 class PackedBImpl implements PackedB {
-  constructor(readonly owner: WasmKernels, public ptr: number, readonly k: number, readonly n: number) {}
+  constructor(
+    readonly owner: WasmKernels,
+    public ptr: number,
+    readonly k: number,
+    readonly n: number,
+  ) {}
 }
 
 /** A float64 "packed" B: a compact copy of the stored matrix, for the JavaScript kernels. */
 class JsPackedB implements PackedB {
   constructor(
-    readonly owner: WasmKernels, public data: Arr | null, readonly transB: boolean, readonly k: number, readonly n: number,
+    readonly owner: WasmKernels,
+    public data: Arr | null,
+    readonly transB: boolean,
+    readonly k: number,
+    readonly n: number,
   ) {}
 }
 
@@ -168,7 +187,9 @@ class WasmKernelsImpl implements WasmKernels {
       try {
         this.memory.grow(need); // the generous step may pass the maximum where the exact one does not
       } catch {
-        throw new RangeError(`wasm kernels: memory cannot grow to ${Math.ceil(end / 2 ** 20)} MiB (it has ${have / 2 ** 20} MiB); free arrays or packed matrices no longer needed, or use smaller batches.`);
+        throw new RangeError(
+          `wasm kernels: memory cannot grow to ${Math.ceil(end / 2 ** 20)} MiB (it has ${have / 2 ** 20} MiB); free arrays or packed matrices no longer needed, or use smaller batches.`,
+        );
       }
     }
     // An unshared memory detaches its old buffer on growth: only the new one is ours.
@@ -225,10 +246,21 @@ class WasmKernelsImpl implements WasmKernels {
   }
 
   gemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number,
-    A: Arr, aOff: number, lda: number,
-    B: Arr, bOff: number, ldb: number,
-    beta: 0 | 1, C: Arr, cOff: number, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    A: Arr,
+    aOff: number,
+    lda: number,
+    B: Arr,
+    bOff: number,
+    ldb: number,
+    beta: 0 | 1,
+    C: Arr,
+    cOff: number,
+    ldc: number,
   ): void {
     if (!(A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array)) {
       this.stats.jsCalls++;
@@ -239,7 +271,8 @@ class WasmKernelsImpl implements WasmKernels {
   }
 
   packB(transB: boolean, k: number, n: number, B: Arr, bOff: number, ldb: number): PackedB {
-    const rows = transB ? n : k, cols = transB ? k : n;
+    const rows = transB ? n : k,
+      cols = transB ? k : n;
     const bSpan = span(rows, cols, ldb, bOff, B.length, 'B');
     if (!(B instanceof Float32Array)) {
       const data = new Float64Array(rows * cols);
@@ -248,7 +281,8 @@ class WasmKernelsImpl implements WasmKernels {
     }
     const bytes = this.wasm.packedBBytes(k, n);
     const ptr = this.arena.alloc(bytes);
-    let src = B.byteOffset + 4 * bOff, ld = ldb;
+    let src = B.byteOffset + 4 * bOff,
+      ld = ldb;
     if (!this.owns(B)) {
       const compact = bSpan > SPAN_SLACK * rows * cols;
       src = this.scratchPtr(align(4 * (compact ? rows * cols : bSpan)));
@@ -260,20 +294,33 @@ class WasmKernelsImpl implements WasmKernels {
   }
 
   gemmPacked(
-    transA: boolean, m: number, n: number, k: number, A: Arr, aOff: number, lda: number,
-    B: PackedB, beta: 0 | 1, C: Arr, cOff: number, ldc: number,
+    transA: boolean,
+    m: number,
+    n: number,
+    k: number,
+    A: Arr,
+    aOff: number,
+    lda: number,
+    B: PackedB,
+    beta: 0 | 1,
+    C: Arr,
+    cOff: number,
+    ldc: number,
   ): void {
     if (!this.livePacked(B)) {
       throw new Error('gemmPacked: B was not packed by these kernels, or was freed; use packB() of the same kernels.');
     }
-    if (B.k !== k || B.n !== n) throw new RangeError(`gemmPacked: B was packed as ${B.k}×${B.n}; this product needs ${k}×${n} (k×n).`);
+    if (B.k !== k || B.n !== n)
+      throw new RangeError(`gemmPacked: B was packed as ${B.k}×${B.n}; this product needs ${k}×${n} (k×n).`);
     if (B instanceof JsPackedB) {
       this.stats.jsCalls++;
       jsKernels.gemm(transA, B.transB, m, n, k, A, aOff, lda, B.data!, 0, B.transB ? k : n, beta, C, cOff, ldc);
       return;
     }
     if (!(A instanceof Float32Array && C instanceof Float32Array)) {
-      throw new TypeError('gemmPacked: B was packed from a Float32Array, so A and C must be Float32Arrays too; pack a Float64Array B for float64 products.');
+      throw new TypeError(
+        'gemmPacked: B was packed from a Float32Array, so A and C must be Float32Arrays too; pack a Float64Array B for float64 products.',
+      );
     }
     this.run(transA, false, m, n, k, A, aOff, lda, null, 0, 0, (B as PackedBImpl).ptr, beta, C, cOff, ldc);
   }
@@ -294,19 +341,35 @@ class WasmKernelsImpl implements WasmKernels {
 
   /** gemm on float32 operands; B is either an array or (B null) the packed panels at packedPtr. */
   private run(
-    transA: boolean, transB: boolean, m: number, n: number, k: number,
-    A: Float32Array, aOff: number, lda: number,
-    B: Float32Array | null, bOff: number, ldb: number, packedPtr: number,
-    beta: 0 | 1, C: Float32Array, cOff: number, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    A: Float32Array,
+    aOff: number,
+    lda: number,
+    B: Float32Array | null,
+    bOff: number,
+    ldb: number,
+    packedPtr: number,
+    beta: 0 | 1,
+    C: Float32Array,
+    cOff: number,
+    ldc: number,
   ): void {
     if (m <= 0 || n <= 0) return;
     this.stats.wasmCalls++;
-    const aRows = transA ? k : m, aCols = transA ? m : k;
-    const bRows = transB ? n : k, bCols = transB ? k : n;
+    const aRows = transA ? k : m,
+      aCols = transA ? m : k;
+    const bRows = transB ? n : k,
+      bCols = transB ? k : n;
     const aSpan = span(aRows, aCols, lda, aOff, A.length, 'A');
     const bSpan = B ? span(bRows, bCols, ldb, bOff, B.length, 'B') : 0;
     span(m, n, ldc, cOff, C.length, 'C');
-    const ownA = this.owns(A), ownB = !B || this.owns(B), ownC = this.owns(C);
+    const ownA = this.owns(A),
+      ownB = !B || this.owns(B),
+      ownC = this.owns(C);
     // Operands with large gaps between rows are copied row by row, compactly.
     const aCompact = !ownA && aSpan > SPAN_SLACK * aRows * aCols;
     const bCompact = !ownB && bSpan > SPAN_SLACK * bRows * bCols;
@@ -318,8 +381,12 @@ class WasmKernelsImpl implements WasmKernels {
     const base = this.scratchPtr(work + aBytes + bBytes + cBytes);
     // scratchPtr may have grown the memory: read the heap view only after it.
     const heap = this.heap;
-    let pA = A.byteOffset + 4 * aOff, pB = B ? B.byteOffset + 4 * bOff : packedPtr, pC = C.byteOffset + 4 * cOff;
-    let la = lda, lb = ldb, lc = ldc;
+    let pA = A.byteOffset + 4 * aOff,
+      pB = B ? B.byteOffset + 4 * bOff : packedPtr,
+      pC = C.byteOffset + 4 * cOff;
+    let la = lda,
+      lb = ldb,
+      lc = ldc;
     let p = base + work;
     if (!ownA) {
       pA = p;
@@ -357,8 +424,15 @@ class WasmKernelsImpl implements WasmKernels {
    * when compact), never per element.
    */
   private copyIn(
-    X: Float32Array, off: number, rows: number, cols: number, ld: number,
-    compact: boolean, spanLen: number, heap: Float32Array, dst: number,
+    X: Float32Array,
+    off: number,
+    rows: number,
+    cols: number,
+    ld: number,
+    compact: boolean,
+    spanLen: number,
+    heap: Float32Array,
+    dst: number,
   ): void {
     const h = dst >>> 2;
     if (rows === 0 || cols === 0) return;
@@ -380,10 +454,13 @@ function align(bytes: number): number {
 /** Elements from the first to one past the last element of a rows×cols operand; checks bounds. */
 function span(rows: number, cols: number, ld: number, off: number, length: number, what: string): number {
   if (rows === 0 || cols === 0) return 0;
-  if (ld < cols) throw new RangeError(`gemm: leading dimension of ${what} is ${ld}; expected at least ${cols} (its stored width).`);
+  if (ld < cols)
+    throw new RangeError(`gemm: leading dimension of ${what} is ${ld}; expected at least ${cols} (its stored width).`);
   const s = (rows - 1) * ld + cols;
   if (off < 0 || off + s > length) {
-    throw new RangeError(`gemm: ${what} needs elements [${off}, ${off + s}) (${rows}×${cols}, ld ${ld}); the array has ${length}. Check the offset and leading dimension.`);
+    throw new RangeError(
+      `gemm: ${what} needs elements [${off}, ${off + s}) (${rows}×${cols}, ld ${ld}); the array has ${length}. Check the offset and leading dimension.`,
+    );
   }
   return s;
 }

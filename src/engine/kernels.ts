@@ -21,7 +21,9 @@ export function kernels(): Kernels {
 }
 
 function defaultKernels(): Kernels {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.['RNNSCOPE_KERNELS'];
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[
+    'RNNSCOPE_KERNELS'
+  ];
   if (env === 'js') return jsKernels;
   try {
     return createWasmKernels();

@@ -29,5 +29,12 @@ export interface ForwardResult {
 
 export interface LayerImpl<L extends LayerSpec = LayerSpec> {
   forward(ctx: Ctx, layer: L, params: Tensor[], inputs: Tensor[], masks: (Mask | null)[]): ForwardResult;
-  backward(ctx: Ctx, layer: L, params: Tensor[], cache: unknown, dOutputs: (Tensor | null)[], dParams: Tensor[]): (Tensor | null)[];
+  backward(
+    ctx: Ctx,
+    layer: L,
+    params: Tensor[],
+    cache: unknown,
+    dOutputs: (Tensor | null)[],
+    dParams: Tensor[],
+  ): (Tensor | null)[];
 }

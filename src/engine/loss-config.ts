@@ -45,7 +45,9 @@ export function parseLoss(value: unknown): LossConfig {
     return { name, fromLogits: false, labelSmoothing: 0 };
   }
   if (Array.isArray(value) || (isRecord(value) && !('class_name' in value) && !('className' in value))) {
-    throw new ModelError(`The stored loss is a per-output ${Array.isArray(value) ? 'list' : 'dict'}; expected one loss; pass the losses of a multi-output model one at a time.`);
+    throw new ModelError(
+      `The stored loss is a per-output ${Array.isArray(value) ? 'list' : 'dict'}; expected one loss; pass the losses of a multi-output model one at a time.`,
+    );
   }
   if (!isRecord(value)) throw unknownLoss(JSON.stringify(value) ?? String(value));
   const cls = String(value['class_name'] ?? value['className']);
@@ -57,13 +59,19 @@ export function parseLoss(value: unknown): LossConfig {
   const base = parseLoss(cls);
   const red = cfg['reduction'];
   if (red !== undefined && red !== null && !['auto', 'sum_over_batch_size', 'mean'].includes(String(red))) {
-    throw new ModelError(`Loss ${cls} has reduction '${String(red)}'; expected 'sum_over_batch_size' (Keras's default); recompile the model with the default reduction.`);
+    throw new ModelError(
+      `Loss ${cls} has reduction '${String(red)}'; expected 'sum_over_batch_size' (Keras's default); recompile the model with the default reduction.`,
+    );
   }
   if (typeof cfg['delta'] === 'number' && cfg['delta'] !== 1) {
-    throw new ModelError(`Loss ${cls} has delta=${cfg['delta']}; only delta=1.0 is supported; recompile with the default delta.`);
+    throw new ModelError(
+      `Loss ${cls} has delta=${cfg['delta']}; only delta=1.0 is supported; recompile with the default delta.`,
+    );
   }
   if (cfg['ignore_class'] !== undefined && cfg['ignore_class'] !== null) {
-    throw new ModelError(`Loss ${cls} has ignore_class=${String(cfg['ignore_class'])}; ignore_class is not supported; mask those steps instead.`);
+    throw new ModelError(
+      `Loss ${cls} has ignore_class=${String(cfg['ignore_class'])}; ignore_class is not supported; mask those steps instead.`,
+    );
   }
   if (typeof cfg['axis'] === 'number' && cfg['axis'] !== -1) {
     throw new ModelError(`Loss ${cls} reduces axis ${cfg['axis']}; expected axis -1; recompile with the default axis.`);

@@ -61,10 +61,21 @@ function meanOf(f: Elem): RowLoss {
   };
 }
 
-const mse = meanOf((_c, x, y) => { const d = x - y; D = 2 * d; return d * d; });
-const mae = meanOf((_c, x, y) => { D = sgn(x - y); return Math.abs(x - y); });
+const mse = meanOf((_c, x, y) => {
+  const d = x - y;
+  D = 2 * d;
+  return d * d;
+});
+const mae = meanOf((_c, x, y) => {
+  D = sgn(x - y);
+  return Math.abs(x - y);
+});
 // 100·|y − x| / max(|y|, ε)
-const mape = meanOf((c, x, y) => { const m = Math.max(Math.abs(y), c.eps); D = (100 * sgn(x - y)) / m; return (100 * Math.abs(x - y)) / m; });
+const mape = meanOf((c, x, y) => {
+  const m = Math.max(Math.abs(y), c.eps);
+  D = (100 * sgn(x - y)) / m;
+  return (100 * Math.abs(x - y)) / m;
+});
 // (log(max(x, ε) + 1) − log(max(y, ε) + 1))²
 const msle = meanOf((c, x, y) => {
   const xm = Math.max(x, c.eps);
@@ -79,14 +90,21 @@ const huber = meanOf((_c, x, y) => {
   return a <= 1 ? 0.5 * e * e : a - 0.5;
 });
 // Keras: x + softplus(−2x) − log 2; d/dx = 1 − 2σ(−2x) = tanh x.
-const logCosh = meanOf((_c, x, y) => { const e = x - y; D = Math.tanh(e); return e + softplus(-2 * e) - LN2; });
-const poisson = meanOf((c, x, y) => { D = 1 - y / (x + c.eps); return x - y * Math.log(x + c.eps); });
+const logCosh = meanOf((_c, x, y) => {
+  const e = x - y;
+  D = Math.tanh(e);
+  return e + softplus(-2 * e) - LN2;
+});
+const poisson = meanOf((c, x, y) => {
+  D = 1 - y / (x + c.eps);
+  return x - y * Math.log(x + c.eps);
+});
 // max(1 − y·x, 0); TF's maximum gives the gradient to 1 − y·x at the tie.
 const hinge = meanOf((c, x, y0) => {
   const y = c.hingeConvert ? 2 * y0 - 1 : y0;
   const m = 1 - y * x;
   D = m >= 0 ? -y : 0;
-  return m > 0 ? m : 0;
+  return Math.max(m, 0);
 });
 const squaredHinge = meanOf((c, x, y0) => {
   const y = c.hingeConvert ? 2 * y0 - 1 : y0;
@@ -118,7 +136,15 @@ const bceLogits = meanOf((c, x, y0) => {
 });
 
 /** −Σ y·log clip(q) for q given in g (overwritten by dL/dq); returns the loss. `t` null → one-hot of class k. */
-function clippedXent(c: Ctx, q: Float64Array, t: Arr | null, to: number, k: number, C: number, smooth: boolean): number {
+function clippedXent(
+  c: Ctx,
+  q: Float64Array,
+  t: Arr | null,
+  to: number,
+  k: number,
+  C: number,
+  smooth: boolean,
+): number {
   let s = 0;
   for (let j = 0; j < C; j++) {
     let y = t === null ? (j === k ? 1 : 0) : t[to + j];
@@ -143,7 +169,10 @@ function softmaxInto(p: Arr, po: number, C: number, g: Float64Array): number {
   let m = -Infinity;
   for (let j = 0; j < C; j++) if (p[po + j] > m) m = p[po + j];
   let s = 0;
-  for (let j = 0; j < C; j++) { g[j] = Math.exp(p[po + j] - m); s += g[j]; }
+  for (let j = 0; j < C; j++) {
+    g[j] = Math.exp(p[po + j] - m);
+    s += g[j];
+  }
   for (let j = 0; j < C; j++) g[j] /= s;
   return m + Math.log(s);
 }
@@ -160,7 +189,10 @@ function softmaxBack(p: Arr, po: number, C: number, g: Float64Array, q: Float64A
 let scratchA = new Float64Array(16);
 let scratchB = new Float64Array(16);
 function scratchOf(C: number, second = false): Float64Array {
-  if (scratchA.length < C) { scratchA = new Float64Array(C); scratchB = new Float64Array(C); }
+  if (scratchA.length < C) {
+    scratchA = new Float64Array(C);
+    scratchB = new Float64Array(C);
+  }
   return second ? scratchB : scratchA;
 }
 
@@ -193,43 +225,45 @@ const cceLogits: RowLoss = (c, p, po, t, to, C, g) => {
   for (let j = 0; j < C; j++) g[j] = g[j] * ysum - (t[to + j] * (1 - c.ls) + c.ls / C);
   return L;
 };
-const sparse = (fromLogits: boolean): RowLoss => (c, p, po, t, to, C, g) => {
-  const k = t[to];
-  if (c.flavor === 'tfjs') {
-    // tfjs sparseCategoricalCrossentropy: clip (even logits), one-hot, then categoricalCrossentropy.
-    const v = scratchOf(C);
-    for (let j = 0; j < C; j++) v[j] = Math.min(Math.max(p[po + j], c.lo), c.hi);
-    let L: number;
-    if (fromLogits) {
-      softmaxInto(v, 0, C, g);
-      L = clippedXent(c, g, null, 0, k, C, false);
-      softmaxBack(v, 0, C, g, scratchOf(C, true));
-    } else {
-      let sum = 0;
-      for (let j = 0; j < C; j++) sum += v[j];
-      for (let j = 0; j < C; j++) g[j] = v[j] / sum;
-      L = clippedXent(c, g, null, 0, k, C, false);
-      normaliseBack(v, 0, C, g, sum);
+const sparse =
+  (fromLogits: boolean): RowLoss =>
+  (c, p, po, t, to, C, g) => {
+    const k = t[to];
+    if (c.flavor === 'tfjs') {
+      // tfjs sparseCategoricalCrossentropy: clip (even logits), one-hot, then categoricalCrossentropy.
+      const v = scratchOf(C);
+      for (let j = 0; j < C; j++) v[j] = Math.min(Math.max(p[po + j], c.lo), c.hi);
+      let L: number;
+      if (fromLogits) {
+        softmaxInto(v, 0, C, g);
+        L = clippedXent(c, g, null, 0, k, C, false);
+        softmaxBack(v, 0, C, g, scratchOf(C, true));
+      } else {
+        let sum = 0;
+        for (let j = 0; j < C; j++) sum += v[j];
+        for (let j = 0; j < C; j++) g[j] = v[j] / sum;
+        L = clippedXent(c, g, null, 0, k, C, false);
+        normaliseBack(v, 0, C, g, sum);
+      }
+      for (let j = 0; j < C; j++) if (p[po + j] < c.lo || p[po + j] > c.hi) g[j] = 0;
+      return L;
     }
-    for (let j = 0; j < C; j++) if (p[po + j] < c.lo || p[po + j] > c.hi) g[j] = 0;
-    return L;
-  }
-  if (fromLogits) {
-    const lse = softmaxInto(p, po, C, g);
-    g[k] -= 1;
-    return lse - p[po + k];
-  }
-  // TF: sparse_softmax_cross_entropy_with_logits(log clip(p)) = −log p'_k + log Σ p'_j.
-  let sum = 0;
-  for (let j = 0; j < C; j++) sum += Math.min(Math.max(p[po + j], c.lo), c.hi);
-  const pk = Math.min(Math.max(p[po + k], c.lo), c.hi);
-  for (let j = 0; j < C; j++) {
-    const x = p[po + j];
-    const inside = x >= c.lo && x <= c.hi;
-    g[j] = inside ? 1 / sum - (j === k ? 1 / pk : 0) : 0;
-  }
-  return Math.log(sum) - Math.log(pk);
-};
+    if (fromLogits) {
+      const lse = softmaxInto(p, po, C, g);
+      g[k] -= 1;
+      return lse - p[po + k];
+    }
+    // TF: sparse_softmax_cross_entropy_with_logits(log clip(p)) = −log p'_k + log Σ p'_j.
+    let sum = 0;
+    for (let j = 0; j < C; j++) sum += Math.min(Math.max(p[po + j], c.lo), c.hi);
+    const pk = Math.min(Math.max(p[po + k], c.lo), c.hi);
+    for (let j = 0; j < C; j++) {
+      const x = p[po + j];
+      const inside = x >= c.lo && x <= c.hi;
+      g[j] = inside ? 1 / sum - (j === k ? 1 / pk : 0) : 0;
+    }
+    return Math.log(sum) - Math.log(pk);
+  };
 const kld: RowLoss = (c, p, po, t, to, C, g) => {
   let s = 0;
   for (let j = 0; j < C; j++) {
@@ -257,14 +291,18 @@ const catHinge: RowLoss = (_c, p, po, t, to, C, g) => {
     const isMax = (1 - t[to + j]) * p[po + j] === neg;
     g[j] = m >= 0 ? -t[to + j] + (isMax ? (1 - t[to + j]) / ties : 0) : 0;
   }
-  return m > 0 ? m : 0;
+  return Math.max(m, 0);
 };
 // −Σ ŷ·p̂ with x̂ = x·min(1/‖x‖, cap) (Keras 3 normalize) or x/max(‖x‖, √ε) (tf.l2_normalize, tfjs).
 const cosine: RowLoss = (c, p, po, t, to, C, g) => {
   let a = 0;
   let b = 0;
   let d = 0;
-  for (let j = 0; j < C; j++) { a += t[to + j] ** 2; b += p[po + j] ** 2; d += t[to + j] * p[po + j]; }
+  for (let j = 0; j < C; j++) {
+    a += t[to + j] ** 2;
+    b += p[po + j] ** 2;
+    d += t[to + j] * p[po + j];
+  }
   const ny = a < c.cosCapSq ? 1 / Math.sqrt(c.cosCapSq) : 1 / Math.sqrt(a);
   const capped = b < c.cosCapSq;
   const np = capped ? 1 / Math.sqrt(c.cosCapSq) : 1 / Math.sqrt(b);
@@ -274,26 +312,45 @@ const cosine: RowLoss = (c, p, po, t, to, C, g) => {
 
 function rowLoss(name: string, fromLogits: boolean): RowLoss {
   switch (name) {
-    case 'mse': return mse;
-    case 'mae': return mae;
-    case 'mape': return mape;
-    case 'msle': return msle;
-    case 'huber': return huber;
-    case 'log_cosh': return logCosh;
-    case 'binary_crossentropy': return fromLogits ? bceLogits : bce;
-    case 'categorical_crossentropy': return fromLogits ? cceLogits : cce;
-    case 'sparse_categorical_crossentropy': return sparse(fromLogits);
-    case 'kl_divergence': return kld;
-    case 'poisson': return poisson;
-    case 'hinge': return hinge;
-    case 'squared_hinge': return squaredHinge;
-    case 'categorical_hinge': return catHinge;
-    case 'cosine_similarity': return cosine;
+    case 'mse':
+      return mse;
+    case 'mae':
+      return mae;
+    case 'mape':
+      return mape;
+    case 'msle':
+      return msle;
+    case 'huber':
+      return huber;
+    case 'log_cosh':
+      return logCosh;
+    case 'binary_crossentropy':
+      return fromLogits ? bceLogits : bce;
+    case 'categorical_crossentropy':
+      return fromLogits ? cceLogits : cce;
+    case 'sparse_categorical_crossentropy':
+      return sparse(fromLogits);
+    case 'kl_divergence':
+      return kld;
+    case 'poisson':
+      return poisson;
+    case 'hinge':
+      return hinge;
+    case 'squared_hinge':
+      return squaredHinge;
+    case 'categorical_hinge':
+      return catHinge;
+    case 'cosine_similarity':
+      return cosine;
   }
   throw unknownLoss(`'${name}'`);
 }
 
-export interface LossResult { loss: number; dPred: Arr; /** per-sample loss (mean over that sample's elements) for spread statistics */ perSample: Float64Array; }
+export interface LossResult {
+  loss: number;
+  dPred: Arr /** per-sample loss (mean over that sample's elements) for spread statistics */;
+  perSample: Float64Array;
+}
 
 /**
  * yPred (B, ..., C); yTrue same shape (or class ids (B, ...) / (B, ..., 1) for sparse_categorical_crossentropy).
@@ -301,7 +358,13 @@ export interface LossResult { loss: number; dPred: Arr; /** per-sample loss (mea
  * (Keras note: TF.js ignores masks in the loss, so the tfjs flavor averages over every row).
  * perSample[b] is the mean of L_r over sample b's valid rows (0 when all are masked).
  */
-export function computeLoss(cfg: LossConfig, flavor: LossFlavor, yPred: Tensor, yTrue: Tensor, mask: Mask | null): LossResult {
+export function computeLoss(
+  cfg: LossConfig,
+  flavor: LossFlavor,
+  yPred: Tensor,
+  yTrue: Tensor,
+  mask: Mask | null,
+): LossResult {
   if (cfg.name === 'crf_loss') {
     // keras_contrib: the CRF's negative log-likelihood ('join'), or crossentropy of its marginals.
     const marginal = crfMarginalLoss(yPred);
@@ -315,17 +378,22 @@ export function computeLoss(cfg: LossConfig, flavor: LossFlavor, yPred: Tensor, 
   let name = cfg.name;
   const nTrue = yTrue.data.length;
   if (name === 'crossentropy') {
-    name = C === 1 ? 'binary_crossentropy' : nTrue === rows ? 'sparse_categorical_crossentropy' : 'categorical_crossentropy';
+    name =
+      C === 1 ? 'binary_crossentropy' : nTrue === rows ? 'sparse_categorical_crossentropy' : 'categorical_crossentropy';
   }
   const isSparse = name === 'sparse_categorical_crossentropy';
   if (isSparse ? nTrue !== rows : nTrue !== n) {
-    throw new DataError(`Targets for loss ${name} have shape ${fmtShape(yTrue.shape)} but predictions have shape ${fmtShape(shape)}; expected ${isSparse ? `class ids of shape ${fmtShape(shape.slice(0, -1))}` : 'the same shape'}; check the target file against the model output.`);
+    throw new DataError(
+      `Targets for loss ${name} have shape ${fmtShape(yTrue.shape)} but predictions have shape ${fmtShape(shape)}; expected ${isSparse ? `class ids of shape ${fmtShape(shape.slice(0, -1))}` : 'the same shape'}; check the target file against the model output.`,
+    );
   }
   if (isSparse) {
     for (let r = 0; r < rows; r++) {
       const k = yTrue.data[r];
       if (!(Number.isInteger(k) && k >= 0 && k < C)) {
-        throw new DataError(`Target class id ${k} at row ${r} is not an integer in [0, ${C}); expected class ids for ${C} classes; check the target encoding.`);
+        throw new DataError(
+          `Target class id ${k} at row ${r} is not an integer in [0, ${C}); expected class ids for ${C} classes; check the target encoding.`,
+        );
       }
     }
   }
@@ -333,13 +401,19 @@ export function computeLoss(cfg: LossConfig, flavor: LossFlavor, yPred: Tensor, 
   const eps = f32 ? Math.fround(1e-7) : 1e-7;
   let hingeConvert = false;
   if (name === 'hinge' || name === 'squared_hinge') {
-    // Keras 3 / tf.keras convert all-{0,1} labels to ±1 (losses.py convert_binary_labels_to_hinge); Keras 1/2 and TF.js do not.
+    // Keras 3 / tf.keras convert all-{0,1} labels to ±1 (losses.py convert_binary_labels_to_hinge); Keras 1/2 and TF.js
+    // do not.
     hingeConvert = flavor === 'keras3' || flavor === 'tf.keras';
-    for (let i = 0; i < nTrue && hingeConvert; i++) if (yTrue.data[i] !== 0 && yTrue.data[i] !== 1) hingeConvert = false;
+    for (let i = 0; i < nTrue && hingeConvert; i++)
+      if (yTrue.data[i] !== 0 && yTrue.data[i] !== 1) hingeConvert = false;
   }
   const ctx: Ctx = {
-    flavor, eps, lo: eps, hi: f32 ? Math.fround(1 - eps) : 1 - eps,
-    ls: cfg.labelSmoothing, hingeConvert,
+    flavor,
+    eps,
+    lo: eps,
+    hi: f32 ? Math.fround(1 - eps) : 1 - eps,
+    ls: cfg.labelSmoothing,
+    hingeConvert,
     cosCapSq: flavor === 'keras3' ? 1e-14 : flavor === 'tfjs' ? eps : 1e-12,
   };
   const kernel = rowLoss(name, cfg.fromLogits);
@@ -349,7 +423,9 @@ export function computeLoss(cfg: LossConfig, flavor: LossFlavor, yPred: Tensor, 
   const perRowMask = rows / Math.max(B, 1);
   if (useMask && mask !== null) {
     if (shape.length < 3 || mask.b !== B || mask.t !== shape[1]) {
-      throw new DataError(`A mask of shape (${mask.b}, ${mask.t}) was given for predictions of shape ${fmtShape(shape)}; expected a sequence output (B, T, C) with the same B and T; pass the mask only for return_sequences outputs.`);
+      throw new DataError(
+        `A mask of shape (${mask.b}, ${mask.t}) was given for predictions of shape ${fmtShape(shape)}; expected a sequence output (B, T, C) with the same B and T; pass the mask only for return_sequences outputs.`,
+      );
     }
   }
   const stepRows = useMask && mask !== null ? rows / (mask.b * mask.t) : 1;

@@ -12,7 +12,15 @@ import type { LossFlavor } from './loss-config.js';
 import { graphBackward, graphForward, materializeParams, type Params } from './graph.js';
 import { TapStore, type TapRequest } from './taps.js';
 import { alloc, type DType, type Tensor } from './tensor.js';
-import { checkArrays, checkOptions, checkOutputGrads, checkTargetsAgainstOutputs, problemsFor, runDType, type Entry } from './check-args.js';
+import {
+  checkArrays,
+  checkOptions,
+  checkOutputGrads,
+  checkTargetsAgainstOutputs,
+  problemsFor,
+  runDType,
+  type Entry,
+} from './check-args.js';
 
 export interface RunOptions {
   dtype?: DType;
@@ -22,11 +30,20 @@ export interface RunOptions {
 }
 
 function makeCtx(opts: RunOptions): Ctx {
-  return { dtype: opts.dtype ?? 'float32', kernels: opts.kernels ?? activeKernels(), taps: opts.taps ?? null, sink: new TapStore() };
+  return {
+    dtype: opts.dtype ?? 'float32',
+    kernels: opts.kernels ?? activeKernels(),
+    taps: opts.taps ?? null,
+    sink: new TapStore(),
+  };
 }
 
 /** Caller inputs (any numeric arrays, already checked) in the run's dtype. */
-export function toInputs(_model: ModelSpec, inputs: { shape: number[]; data: ArrayLike<number> }[], dtype: DType): Tensor[] {
+export function toInputs(
+  _model: ModelSpec,
+  inputs: { shape: number[]; data: ArrayLike<number> }[],
+  dtype: DType,
+): Tensor[] {
   return inputs.map((x) => toRunDType(x, dtype));
 }
 
@@ -76,7 +93,13 @@ export function lossAndGrads(model: ModelSpec, inputs: Tensor[], targets: Tensor
   const xs = toInputs(model, inputs, ctx.dtype);
   const fwd = graphForward(ctx, model, params, xs);
   const late = problemsFor('lossAndGrads', ctx.dtype);
-  checkTargetsAgainstOutputs(late, model, model.outputs.map((id) => fwd.values[id]!), targets, opts.losses);
+  checkTargetsAgainstOutputs(
+    late,
+    model,
+    model.outputs.map((id) => fwd.values[id]!),
+    targets,
+    opts.losses,
+  );
   late.throwIfAny();
   const B = xs[0]!.shape[0]!;
   let loss = 0;
@@ -90,14 +113,22 @@ export function lossAndGrads(model: ModelSpec, inputs: Tensor[], targets: Tensor
   });
   const back = graphBackward(ctx, model, params, fwd, dOutputs);
   return {
-    loss, perSample,
+    loss,
+    perSample,
     outputs: model.outputs.map((id) => fwd.values[id]!),
-    grads: back.dParams, dInputs: back.dInputs, taps: ctx.sink as TapStore,
+    grads: back.dParams,
+    dInputs: back.dInputs,
+    taps: ctx.sink as TapStore,
   };
 }
 
 /** Gradients for a caller-supplied output gradient (custom objectives, Jacobian probes). */
-export function gradsFromOutputs(model: ModelSpec, inputs: Tensor[], dOutputs: (Tensor | null)[] | ((outputs: Tensor[]) => (Tensor | null)[]), opts: RunOptions & { params?: Params } = {}) {
+export function gradsFromOutputs(
+  model: ModelSpec,
+  inputs: Tensor[],
+  dOutputs: (Tensor | null)[] | ((outputs: Tensor[]) => (Tensor | null)[]),
+  opts: RunOptions & { params?: Params } = {},
+) {
   checkCall('gradsFromOutputs', model, inputs, opts);
   const ctx = makeCtx(opts);
   const params = opts.params ?? materializeParams(model, ctx.dtype);
@@ -114,7 +145,11 @@ export function gradsFromOutputs(model: ModelSpec, inputs: Tensor[], dOutputs: (
 }
 
 function toRunDType(t: { shape: number[]; data: ArrayLike<number> }, dtype: DType): Tensor {
-  if ((dtype === 'float32' && t.data instanceof Float32Array) || (dtype === 'float64' && t.data instanceof Float64Array)) return t as Tensor;
+  if (
+    (dtype === 'float32' && t.data instanceof Float32Array) ||
+    (dtype === 'float64' && t.data instanceof Float64Array)
+  )
+    return t as Tensor;
   const data = alloc(dtype, t.data.length);
   data.set(t.data);
   return { shape: [...t.shape], data };

@@ -34,7 +34,8 @@ export function zeros(dtype: DType, shape: readonly number[]): Tensor {
 
 export function fromArray(dtype: DType, shape: readonly number[], values: ArrayLike<number>): Tensor {
   const t = zeros(dtype, shape);
-  if (values.length !== t.data.length) throw new RangeError(`fromArray: ${values.length} values for shape [${shape.join(',')}]`);
+  if (values.length !== t.data.length)
+    throw new RangeError(`fromArray: ${values.length} values for shape [${shape.join(',')}]`);
   t.data.set(values);
   return t;
 }

@@ -11,22 +11,32 @@ import { LoadError, RnnscopeError } from '../model/errors.js';
  */
 export const MAX_CONFIG_BYTES = 64 << 20;
 
-/** Parse JSON text (a model config: at most MAX_CONFIG_BYTES), turning syntax errors into a LoadError naming the file. */
+/** Parse JSON text (a model config: at most MAX_CONFIG_BYTES), turning syntax errors into a LoadError naming the file.
+ * */
 export function parseJson(bytes: Uint8Array | string, file: string, what = 'JSON'): unknown {
   if (bytes.length > MAX_CONFIG_BYTES) {
-    throw new LoadError(`${file} holds ${bytes.length} ${typeof bytes === 'string' ? 'characters' : 'bytes'} of ${what}; expected a model config of at most ${MAX_CONFIG_BYTES} bytes (64 MiB); rnnscope does not load configs this large.`, { file });
+    throw new LoadError(
+      `${file} holds ${bytes.length} ${typeof bytes === 'string' ? 'characters' : 'bytes'} of ${what}; expected a model config of at most ${MAX_CONFIG_BYTES} bytes (64 MiB); rnnscope does not load configs this large.`,
+      { file },
+    );
   }
   let text: string;
   try {
     text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (e) {
-    throw new LoadError(`${file} is not UTF-8 text; expected ${what}; the file is binary or corrupted.`, { file, cause: e });
+    throw new LoadError(`${file} is not UTF-8 text; expected ${what}; the file is binary or corrupted.`, {
+      file,
+      cause: e,
+    });
   }
   try {
     // Python's json.dumps writes NaN/Infinity for non-finite floats (allow_nan=True); JSON.parse does not accept them.
     return JSON.parse(text.replace(/\bNaN\b|-?\bInfinity\b/g, 'null'));
   } catch (e) {
-    throw new LoadError(`${file} is not valid ${what} (${e instanceof Error ? e.message : String(e)}); expected ${what}; the file is truncated or corrupted.`, { file, cause: e });
+    throw new LoadError(
+      `${file} is not valid ${what} (${e instanceof Error ? e.message : String(e)}); expected ${what}; the file is truncated or corrupted.`,
+      { file, cause: e },
+    );
   }
 }
 
@@ -64,7 +74,8 @@ export function halfToFloat(h: Uint16Array): Float32Array {
   return out;
 }
 
-/** `e`, naming `file` when it is a typed error that names none (the model stage speaks of layers and weights, not files). */
+/** `e`, naming `file` when it is a typed error that names none (the model stage speaks of layers and weights, not
+ * files). */
 export function withFile(e: unknown, file: string): unknown {
   if (!(e instanceof RnnscopeError) || e.file !== undefined) return e;
   const Cls = e.constructor as new (m: string, o: { file?: string; cause?: unknown }) => RnnscopeError;
@@ -98,7 +109,11 @@ export class ExpansionBudget {
   readonly limit: number;
   private used = 0;
 
-  constructor(readonly file: string, readonly fileBytes: number, readonly limits: ExpansionLimits = MODEL_EXPANSION) {
+  constructor(
+    readonly file: string,
+    readonly fileBytes: number,
+    readonly limits: ExpansionLimits = MODEL_EXPANSION,
+  ) {
     this.limit = Math.min(limits.maxBytes, fileBytes * limits.ratio + limits.floorBytes);
   }
 
@@ -106,12 +121,16 @@ export class ExpansionBudget {
     return this.limit - this.used;
   }
 
-  /** LoadError unless `bytes` more fit; `what` names them after the file name ("member config.json", "dataset /x of model.weights.h5"). */
+  /** LoadError unless `bytes` more fit; `what` names them after the file name ("member config.json", "dataset /x of
+   * model.weights.h5"). */
   check(bytes: number, what: string): void {
     if (bytes <= this.remaining) return;
     const l = this.limits;
     const used = this.used > 0 ? `, ${this.used} of them already used` : '';
-    throw new LoadError(`${this.file} ${what} needs ${bytes} bytes in memory, but this ${this.fileBytes}-byte file may expand to at most ${this.limit} bytes in all (${l.ratio}× its size + ${l.floorBytes >> 20} MiB${used}); expected stored data about the size of the file; refusing a likely decompression bomb (if the model is real, save it uncompressed).`, { file: this.file });
+    throw new LoadError(
+      `${this.file} ${what} needs ${bytes} bytes in memory, but this ${this.fileBytes}-byte file may expand to at most ${this.limit} bytes in all (${l.ratio}× its size + ${l.floorBytes >> 20} MiB${used}); expected stored data about the size of the file; refusing a likely decompression bomb (if the model is real, save it uncompressed).`,
+      { file: this.file },
+    );
   }
 
   /** check(), then count the bytes as used. */

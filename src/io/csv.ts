@@ -64,7 +64,8 @@ export function readCsv(bytes: Uint8Array, label: string, opts: DataOptions = {}
   const sep = detectSeparator(text, starts, ends);
   let decimalComma = false;
   if (sep !== ',') {
-    for (let i = 0; i < Math.min(starts.length, 20) && !decimalComma; i++) decimalComma = text.slice(starts[i], ends[i]).includes(',');
+    for (let i = 0; i < Math.min(starts.length, 20) && !decimalComma; i++)
+      decimalComma = text.slice(starts[i], ends[i]).includes(',');
   }
   const parser = new RowParser(text, sep, decimalComma);
 
@@ -72,11 +73,21 @@ export function readCsv(bytes: Uint8Array, label: string, opts: DataOptions = {}
   let first = 0;
   while (first < starts.length && !parser.allNumeric(starts[first], ends[first])) first++;
   if (first === starts.length) {
-    const what = starts.length === 0 ? 'no data rows' : `no row of numbers (line ${lineNos[0]} reads "${clip(text.slice(starts[0], ends[0]))}")`;
-    throw new LoadError(`${label} has ${what}; expected one row of numbers per sample, so check that this is the data file.`, { file: label });
+    const what =
+      starts.length === 0
+        ? 'no data rows'
+        : `no row of numbers (line ${lineNos[0]} reads "${clip(text.slice(starts[0], ends[0]))}")`;
+    throw new LoadError(
+      `${label} has ${what}; expected one row of numbers per sample, so check that this is the data file.`,
+      { file: label },
+    );
   }
   if (first > 0 && opts.warnings) {
-    warn(opts.warnings, 'csv-header', `${label}: skipped ${first} header row(s) that are not numbers ("${clip(text.slice(starts[0], ends[0]))}").`);
+    warn(
+      opts.warnings,
+      'csv-header',
+      `${label}: skipped ${first} header row(s) that are not numbers ("${clip(text.slice(starts[0], ends[0]))}").`,
+    );
   }
 
   const cols = parser.count(starts[first], ends[first]);
@@ -86,11 +97,17 @@ export function readCsv(bytes: Uint8Array, label: string, opts: DataOptions = {}
   for (let r = first; r < starts.length; r++) {
     const n = parser.count(starts[r], ends[r]);
     if (n !== cols) {
-      throw new DataError(`${label} line ${lineNos[r]} has ${n} values but line ${lineNos[first]} has ${cols}; every row must hold one sample's values, so fix or remove that row.`, { file: label });
+      throw new DataError(
+        `${label} line ${lineNos[r]} has ${n} values but line ${lineNos[first]} has ${cols}; every row must hold one sample's values, so fix or remove that row.`,
+        { file: label },
+      );
     }
     const bad = parser.fill(starts[r], ends[r], data, k);
     if (bad >= 0) {
-      throw new DataError(`${label} line ${lineNos[r]}, column ${bad + 1}: "${clip(parser.field(starts[r], ends[r], bad))}" is not a number; every row after the header must hold numbers only, so fix or remove that row.`, { file: label });
+      throw new DataError(
+        `${label} line ${lineNos[r]}, column ${bad + 1}: "${clip(parser.field(starts[r], ends[r], bad))}" is not a number; every row after the header must hold numbers only, so fix or remove that row.`,
+        { file: label },
+      );
     }
     k += cols;
   }
@@ -100,7 +117,10 @@ export function readCsv(bytes: Uint8Array, label: string, opts: DataOptions = {}
     let n = 1;
     for (const d of declared) n *= d;
     if (n !== data.length) {
-      throw new DataError(`${label} declares shape ${fmtShape(declared)} = ${n} values but holds ${rows} rows × ${cols} values = ${data.length}; fix the '# shape:' line.`, { file: label });
+      throw new DataError(
+        `${label} declares shape ${fmtShape(declared)} = ${n} values but holds ${rows} rows × ${cols} values = ${data.length}; fix the '# shape:' line.`,
+        { file: label },
+      );
     }
     return { name, shape: declared, dtype: 'float64', data, source: label };
   }
@@ -117,21 +137,32 @@ function detectSeparator(text: string, starts: number[], ends: number[]): Sep {
     let lines = 0;
     for (let i = 0; i < n; i++) {
       for (let p = starts[i]; p < ends[i]; p++) {
-        if (text.charCodeAt(p) === code) { lines++; break; }
+        if (text.charCodeAt(p) === code) {
+          lines++;
+          break;
+        }
       }
     }
-    if (lines > bestLines) { best = c; bestLines = lines; }
+    if (lines > bestLines) {
+      best = c;
+      bestLines = lines;
+    }
   }
   return best;
 }
 
 class RowParser {
   private readonly sepCode: number;
-  constructor(private readonly text: string, private readonly sep: Sep, private readonly decimalComma: boolean) {
+  constructor(
+    private readonly text: string,
+    private readonly sep: Sep,
+    private readonly decimalComma: boolean,
+  ) {
     this.sepCode = sep.charCodeAt(0);
   }
 
-  /** Calls `f(start, end, index)` for each field of the line [a, b) (fields trimmed, quotes stripped). Stops when f returns false. */
+  /** Calls `f(start, end, index)` for each field of the line [a, b) (fields trimmed, quotes stripped). Stops when f
+   * returns false. */
   private fields(a: number, b: number, f: (s: number, e: number, i: number) => boolean): number {
     const t = this.text;
     let i = 0;
@@ -161,7 +192,10 @@ class RowParser {
     const t = this.text;
     while (s < e && isBlank(t.charCodeAt(s))) s++;
     while (e > s && isBlank(t.charCodeAt(e - 1))) e--;
-    if (e - s >= 2 && t.charCodeAt(s) === 34 && t.charCodeAt(e - 1) === 34) { s++; e--; }
+    if (e - s >= 2 && t.charCodeAt(s) === 34 && t.charCodeAt(e - 1) === 34) {
+      s++;
+      e--;
+    }
     return f(s, e, i);
   }
 
@@ -180,7 +214,10 @@ class RowParser {
     let bad = -1;
     this.fields(a, b, (s, e, i) => {
       const v = this.value(s, e);
-      if (Number.isNaN(v) && !SPECIAL.test(this.text.slice(s, e))) { bad = i; return false; }
+      if (Number.isNaN(v) && !SPECIAL.test(this.text.slice(s, e))) {
+        bad = i;
+        return false;
+      }
       out[k + i] = v;
       return true;
     });
@@ -190,13 +227,17 @@ class RowParser {
   field(a: number, b: number, index: number): string {
     let out = '';
     this.fields(a, b, (s, e, i) => {
-      if (i === index) { out = this.text.slice(s, e); return false; }
+      if (i === index) {
+        out = this.text.slice(s, e);
+        return false;
+      }
       return true;
     });
     return out;
   }
 
-  /** The field's number; NaN when it is not one (or is 'nan'). One slice per value: JS has no parseFloat at an offset. */
+  /** The field's number; NaN when it is not one (or is 'nan'). One slice per value: JS has no parseFloat at an offset.
+   * */
   private value(s: number, e: number): number {
     let f = this.text.slice(s, e);
     if (this.decimalComma) f = f.replace(',', '.');

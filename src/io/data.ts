@@ -53,7 +53,10 @@ export function openData(bytes: Uint8Array, fileName: string, opts: DataOptions 
   } catch (e) {
     if (e instanceof RnnscopeError) throw e;
     // A bug or an exotic input reached a generic exception: still a load failure of this file.
-    throw new LoadError(`Reading ${fileName} failed (${e instanceof Error ? e.message : String(e)}); expected a well-formed data file; the file is damaged or unusual, please report it.`, { file: fileName, cause: e });
+    throw new LoadError(
+      `Reading ${fileName} failed (${e instanceof Error ? e.message : String(e)}); expected a well-formed data file; the file is damaged or unusual, please report it.`,
+      { file: fileName, cause: e },
+    );
   }
 }
 
@@ -63,17 +66,29 @@ function dispatch(bytes: Uint8Array, fileName: string, opts: DataOptions): Named
   if (/\.npy$/i.test(fileName)) return [npy.readNpy(bytes, fileName)]; // throws the signature error
   if (/\.npz$/i.test(fileName)) return npz.readNpz(bytes, fileName, opts);
   if (startsWith(bytes, HDF5_MAGIC)) {
-    throw new LoadError(`${fileName} is an HDF5 file; rnnscope reads data from .npy, .npz, .json and .csv/.tsv, so export the arrays first (with h5py: numpy.save('x.npy', f['inputs'][...])).`, { file: fileName });
+    throw new LoadError(
+      `${fileName} is an HDF5 file; rnnscope reads data from .npy, .npz, .json and .csv/.tsv, so export the arrays first (with h5py: numpy.save('x.npy', f['inputs'][...])).`,
+      { file: fileName },
+    );
   }
   // Pickle protocol 2-5 starts with PROTO (0x80) and the protocol number.
   if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] >= 2 && bytes[1] <= 5) {
-    throw new DataError(`${fileName} is a Python pickle; pickles can run code, so rnnscope refuses them; save a numeric array with numpy.save instead.`, { file: fileName });
+    throw new DataError(
+      `${fileName} is a Python pickle; pickles can run code, so rnnscope refuses them; save a numeric array with numpy.save instead.`,
+      { file: fileName },
+    );
   }
   if (isBinary(bytes)) {
-    throw new LoadError(`${fileName} is a binary file of unknown kind (it starts with bytes ${hexStart(bytes)}); expected .npy, .npz, .json or .csv data, so convert the data to one of those.`, { file: fileName });
+    throw new LoadError(
+      `${fileName} is a binary file of unknown kind (it starts with bytes ${hexStart(bytes)}); expected .npy, .npz, .json or .csv data, so convert the data to one of those.`,
+      { file: fileName },
+    );
   }
   if (bytes.length > MAX_TEXT_BYTES) {
-    throw new LoadError(`${fileName} is ${bytes.length} bytes of text; CSV and JSON data are read as one string, at most ${MAX_TEXT_BYTES} characters (JavaScript's longest string); save the arrays with numpy.save or numpy.savez (.npy/.npz) instead.`, { file: fileName });
+    throw new LoadError(
+      `${fileName} is ${bytes.length} bytes of text; CSV and JSON data are read as one string, at most ${MAX_TEXT_BYTES} characters (JavaScript's longest string); save the arrays with numpy.save or numpy.savez (.npy/.npz) instead.`,
+      { file: fileName },
+    );
   }
   if (json.match(bytes, fileName)) return json.readJsonData(bytes, fileName, opts);
   return [csv.readCsv(bytes, fileName, opts)];

@@ -19,7 +19,10 @@ export interface FsContext {
 /** Largest file Node reads into one buffer (readFile's limit), bytes. */
 export const MAX_READ_BYTES = 2 ** 31 - 1;
 
-export interface FsProblem { problem: string; hint: string }
+export interface FsProblem {
+  problem: string;
+  hint: string;
+}
 
 /** The plain words for an errno code ("does not exist", "check the path"), or null for codes not known here. */
 export function fsProblem(code: string, c: Pick<FsContext, 'action'>): FsProblem | null {
@@ -31,8 +34,10 @@ export function fsProblem(code: string, c: Pick<FsContext, 'action'>): FsProblem
         : { problem: 'does not exist', hint: 'check the path' };
     case 'EACCES':
     case 'EPERM':
-      return c.action === 'read' ? { problem: 'cannot be read (permission denied)', hint: 'check its permissions' }
-        : c.action === 'write' ? { problem: 'cannot be written (permission denied)', hint: 'choose another place or fix the permissions' }
+      return c.action === 'read'
+        ? { problem: 'cannot be read (permission denied)', hint: 'check its permissions' }
+        : c.action === 'write'
+          ? { problem: 'cannot be written (permission denied)', hint: 'choose another place or fix the permissions' }
           : { problem: 'cannot be accessed (permission denied)', hint: 'check its permissions' };
     case 'EISDIR':
       return { problem: 'is a folder', hint: reading ? 'pass the file inside it' : 'choose a file name, not a folder' };
@@ -40,7 +45,13 @@ export function fsProblem(code: string, c: Pick<FsContext, 'action'>): FsProblem
       return { problem: 'has a part that is a file where a folder was expected', hint: 'check the path' };
     case 'ENOSPC':
     case 'EDQUOT':
-      return { problem: code === 'ENOSPC' ? 'could not be written because the disk is full' : 'could not be written because the disk quota is exhausted', hint: 'free some space or choose another place; any earlier result there was left as it was' };
+      return {
+        problem:
+          code === 'ENOSPC'
+            ? 'could not be written because the disk is full'
+            : 'could not be written because the disk quota is exhausted',
+        hint: 'free some space or choose another place; any earlier result there was left as it was',
+      };
     case 'EROFS':
       return { problem: 'is on a read-only file system', hint: 'choose a writable place' };
     case 'ELOOP':
@@ -49,9 +60,15 @@ export function fsProblem(code: string, c: Pick<FsContext, 'action'>): FsProblem
       return { problem: 'has a name too long for the file system', hint: 'choose a shorter path' };
     case 'EMFILE':
     case 'ENFILE':
-      return { problem: 'could not be opened because too many files are open', hint: 'close other programs or raise the limit (ulimit -n), then retry' };
+      return {
+        problem: 'could not be opened because too many files are open',
+        hint: 'close other programs or raise the limit (ulimit -n), then retry',
+      };
     case 'EIO':
-      return { problem: 'could not be accessed because of an input/output error of the device', hint: 'check the disk' };
+      return {
+        problem: 'could not be accessed because of an input/output error of the device',
+        hint: 'check the disk',
+      };
     case 'EBUSY':
     case 'ETXTBSY':
       return { problem: 'is busy (in use by the system)', hint: 'choose another path' };
@@ -60,13 +77,21 @@ export function fsProblem(code: string, c: Pick<FsContext, 'action'>): FsProblem
     case 'EFBIG':
     case 'ERR_FS_FILE_TOO_LARGE':
       return reading
-        ? { problem: `is larger than ${MAX_READ_BYTES} bytes (2 GiB), more than rnnscope can read at once`, hint: 'pass a smaller file, for example fewer samples' }
+        ? {
+            problem: `is larger than ${MAX_READ_BYTES} bytes (2 GiB), more than rnnscope can read at once`,
+            hint: 'pass a smaller file, for example fewer samples',
+          }
         : { problem: 'is too large for the file system', hint: 'choose another place' };
     case 'ENXIO':
     case 'ENODEV':
       return { problem: 'is a device, not a file', hint: 'give a regular file' };
     case 'EINVAL':
-      return reading ? null : { problem: 'cannot be written there (the file system refused the operation)', hint: 'choose a regular folder on a local disk' };
+      return reading
+        ? null
+        : {
+            problem: 'cannot be written there (the file system refused the operation)',
+            hint: 'choose a regular folder on a local disk',
+          };
     default:
       return null;
   }
@@ -85,10 +110,26 @@ export function fsError(e: unknown, c: FsContext): unknown {
   const k = code ? fsProblem(code, c) : null;
   if (!k) return e;
   const message = `${c.role} ${c.file} ${k.problem}; expected ${c.expected}, so ${k.hint}.`;
-  return c.action === 'write' ? new OutputError(message, { file: c.file, cause: e }) : new LoadError(message, { file: c.file, cause: e });
+  return c.action === 'write'
+    ? new OutputError(message, { file: c.file, cause: e })
+    : new LoadError(message, { file: c.file, cause: e });
 }
 
-const WRITE_CALLS = new Set(['write', 'mkdir', 'rename', 'unlink', 'rmdir', 'link', 'symlink', 'copyfile', 'fsync', 'ftruncate', 'utime', 'chmod', 'close']);
+const WRITE_CALLS = new Set([
+  'write',
+  'mkdir',
+  'rename',
+  'unlink',
+  'rmdir',
+  'link',
+  'symlink',
+  'copyfile',
+  'fsync',
+  'ftruncate',
+  'utime',
+  'chmod',
+  'close',
+]);
 
 /** Any leftover Node system error at the top level: one sentence from its own code and path, or null. */
 export function fsErrorFromNode(e: unknown): RnnscopeError | null {
@@ -96,7 +137,13 @@ export function fsErrorFromNode(e: unknown): RnnscopeError | null {
   const path = (e as { path?: unknown } | null)?.path;
   const syscall = (e as { syscall?: unknown } | null)?.syscall;
   if (!code || typeof path !== 'string') return null;
-  const action = typeof syscall === 'string' && WRITE_CALLS.has(syscall) ? 'write' : syscall === 'read' ? 'read' : 'access';
-  const r = fsError(e, { file: path, role: 'The file', action, expected: action === 'write' ? 'a writable place' : 'a readable file' });
+  const action =
+    typeof syscall === 'string' && WRITE_CALLS.has(syscall) ? 'write' : syscall === 'read' ? 'read' : 'access';
+  const r = fsError(e, {
+    file: path,
+    role: 'The file',
+    action,
+    expected: action === 'write' ? 'a writable place' : 'a readable file',
+  });
   return r instanceof RnnscopeError ? r : null;
 }

@@ -10,7 +10,15 @@ import { halfToFloat } from './common.js';
 export const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** The typed array a numeric dataset decodes to. */
-export type H5Data = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+export type H5Data =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array;
 
 /** The fields of h5wasm's Metadata that decide a dataset's dtype (H5T class id, byte size, signedness). */
 export interface H5TypeInfo {
@@ -19,7 +27,8 @@ export interface H5TypeInfo {
   signed: boolean;
 }
 
-/** Check the superblock before handing bytes to HDF5: signature, offset size, and end-of-file address within the bytes given. */
+/** Check the superblock before handing bytes to HDF5: signature, offset size, and end-of-file address within the bytes
+ * given. */
 export function checkSuperblock(bytes: Uint8Array, file: string): void {
   // The signature may sit at 0, 512, 1024, 2048, ... (spec "Superblock": user block sizes are powers of two >= 512).
   let base = -1;
@@ -29,9 +38,16 @@ export function checkSuperblock(bytes: Uint8Array, file: string): void {
       break;
     }
   }
-  if (base < 0) throw new LoadError(`${file} has no HDF5 signature; expected an HDF5 file (\\x89HDF\\r\\n\\x1a\\n); check that this is a Keras .h5 file.`, { file });
+  if (base < 0)
+    throw new LoadError(
+      `${file} has no HDF5 signature; expected an HDF5 file (\\x89HDF\\r\\n\\x1a\\n); check that this is a Keras .h5 file.`,
+      { file },
+    );
   if (bytes.length < base + 16) {
-    throw new LoadError(`${file} is ${bytes.length} bytes, too short for its HDF5 superblock; expected a complete file; it is truncated, re-download or re-save it.`, { file });
+    throw new LoadError(
+      `${file} is ${bytes.length} bytes, too short for its HDF5 superblock; expected a complete file; it is truncated, re-download or re-save it.`,
+      { file },
+    );
   }
   const v = bytes[base + 8];
   // Field offsets from the HDF5 spec, "Superblock" versions 0/1 and 2/3.
@@ -45,25 +61,38 @@ export function checkSuperblock(bytes: Uint8Array, file: string): void {
     sizeOffsets = bytes[base + 9];
     eofAt = base + 12 + 2 * sizeOffsets; // base address, superblock extension address, then EOF address
   } else {
-    throw new LoadError(`${file} has HDF5 superblock version ${v}; expected 0 to 3; the file is corrupted or from an unsupported HDF5 release.`, { file });
+    throw new LoadError(
+      `${file} has HDF5 superblock version ${v}; expected 0 to 3; the file is corrupted or from an unsupported HDF5 release.`,
+      { file },
+    );
   }
   if (sizeOffsets !== 2 && sizeOffsets !== 4 && sizeOffsets !== 8) {
-    throw new LoadError(`${file} declares ${sizeOffsets}-byte file offsets; expected 2, 4 or 8; the file is corrupted.`, { file });
+    throw new LoadError(
+      `${file} declares ${sizeOffsets}-byte file offsets; expected 2, 4 or 8; the file is corrupted.`,
+      { file },
+    );
   }
   if (eofAt + sizeOffsets > bytes.length) {
-    throw new LoadError(`${file} is ${bytes.length} bytes, too short for its HDF5 superblock; expected a complete file; it is truncated, re-download or re-save it.`, { file });
+    throw new LoadError(
+      `${file} is ${bytes.length} bytes, too short for its HDF5 superblock; expected a complete file; it is truncated, re-download or re-save it.`,
+      { file },
+    );
   }
   let eof = 0;
   for (let i = sizeOffsets - 1; i >= 0; i--) eof = eof * 256 + bytes[eofAt + i];
   if (eof !== 2 ** (8 * sizeOffsets) - 1 && eof > bytes.length - base) {
-    throw new LoadError(`${file} is ${bytes.length} bytes but its HDF5 superblock declares ${eof + base}; expected the whole file; it is truncated, re-download or re-save it.`, { file });
+    throw new LoadError(
+      `${file} is ${bytes.length} bytes but its HDF5 superblock declares ${eof + base}; expected the whole file; it is truncated, re-download or re-save it.`,
+      { file },
+    );
   }
 }
 
 /** rnnscope's dtype name for a dataset's HDF5 type; 'unsupported' for anything not numeric. */
 export function dtypeName(meta: H5TypeInfo, dtypeAttr: string | null): string {
   // H5T class ids: 0 integer, 1 float, 5 opaque (h5py_wasm metadata "type").
-  if (meta.type === 1) return meta.size === 2 ? 'float16' : meta.size === 4 ? 'float32' : meta.size === 8 ? 'float64' : 'unsupported';
+  if (meta.type === 1)
+    return meta.size === 2 ? 'float16' : meta.size === 4 ? 'float32' : meta.size === 8 ? 'float64' : 'unsupported';
   if (meta.type === 0 && [1, 2, 4, 8].includes(meta.size)) return `${meta.signed ? 'int' : 'uint'}${meta.size * 8}`;
   // Keras 3 writes bfloat16 variables with a dataset attribute dtype="bfloat16"
   // (keras/src/saving/saving_lib.py H5Entry.__setitem__); h5py stores ml_dtypes.bfloat16 as a 2-byte opaque type.
@@ -71,7 +100,16 @@ export function dtypeName(meta: H5TypeInfo, dtypeAttr: string | null): string {
   return 'unsupported';
 }
 
-const VIEWS = { float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array } as const;
+const VIEWS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+} as const;
 
 /** A dataset's raw (little-endian) bytes as a typed array of its dtype; 64-bit integers and bfloat16 are converted. */
 export function decodeDataset(raw: Uint8Array, dtype: string): H5Data {
@@ -84,7 +122,8 @@ export function decodeDataset(raw: Uint8Array, dtype: string): H5Data {
     // Exact below 2^53, which covers every integer weight a recurrent model stores.
     const dv = new DataView(buf, raw.byteOffset, raw.byteLength);
     const out = new Float64Array(raw.byteLength / 8);
-    for (let i = 0; i < out.length; i++) out[i] = Number(dtype === 'int64' ? dv.getBigInt64(i * 8, true) : dv.getBigUint64(i * 8, true));
+    for (let i = 0; i < out.length; i++)
+      out[i] = Number(dtype === 'int64' ? dv.getBigInt64(i * 8, true) : dv.getBigUint64(i * 8, true));
     return out;
   }
   const u16 = new Uint16Array(buf, raw.byteOffset, raw.byteLength / 2);
@@ -118,5 +157,8 @@ export function asStrings(v: unknown, where: string, file: string): string[] {
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
   // An empty list is stored by h5py as an empty float array (np.array([]) has dtype float64).
   if (Array.isArray(v) && v.length === 0) return [];
-  throw new LoadError(`Attribute ${where} in ${file} is not a list of strings; expected layer or weight names; the file was not written by Keras.`, { file });
+  throw new LoadError(
+    `Attribute ${where} in ${file} is not a list of strings; expected layer or weight names; the file was not written by Keras.`,
+    { file },
+  );
 }

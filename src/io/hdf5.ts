@@ -118,7 +118,7 @@ function captureStderr(m: H5Lib): void {
 /** The most specific line of the last HDF5 diagnostic ("... truncated file: eof = 100, ..."). */
 function lastDiag(): string {
   const lines = stderrText.split('\n').filter((l) => /^\s*#\d+:/.test(l));
-  const last = lines.length ? lines[lines.length - 1] : stderrText.trim().split('\n').pop() ?? '';
+  const last = lines.length ? lines[lines.length - 1] : (stderrText.trim().split('\n').pop() ?? '');
   const m = /\bin [\w]+\(\): (.*)$/.exec(last);
   return (m ? m[1] : last).trim().slice(0, 300);
 }
@@ -137,7 +137,15 @@ export class H5File {
   /** What dataset reads may still allocate; shared with the zip archive the file came from, if any. */
   readonly budget: ExpansionBudget;
 
-  private constructor(m: H5Lib, file: H5.File, memPath: string, name: string, size: number, limits: H5Limits, budget: ExpansionBudget) {
+  private constructor(
+    m: H5Lib,
+    file: H5.File,
+    memPath: string,
+    name: string,
+    size: number,
+    limits: H5Limits,
+    budget: ExpansionBudget,
+  ) {
     this.m = m;
     this.file = file;
     this.memPath = memPath;
@@ -152,7 +160,12 @@ export class H5File {
    * Every dataset read draws on `budget` (by default one for these bytes alone). The bytes are
    * lent to the in-memory FS, not copied: they must not change while the file is open.
    */
-  static async open(bytes: Uint8Array, name: string, limits: H5Limits = DEFAULT_H5_LIMITS, budget?: ExpansionBudget): Promise<H5File> {
+  static async open(
+    bytes: Uint8Array,
+    name: string,
+    limits: H5Limits = DEFAULT_H5_LIMITS,
+    budget?: ExpansionBudget,
+  ): Promise<H5File> {
     checkSuperblock(bytes, name);
     const m = await h5lib();
     const memPath = `/rnnscope-${++fileCounter}.h5`;
@@ -169,7 +182,10 @@ export class H5File {
     }
     if (!file || file.file_id < 0n) {
       unlink(m, memPath);
-      throw new LoadError(`HDF5 cannot open ${name} (${lastDiag() || String(cause ?? 'unknown error')}); expected a valid HDF5 file; the file is corrupted or truncated.`, { file: name, cause });
+      throw new LoadError(
+        `HDF5 cannot open ${name} (${lastDiag() || String(cause ?? 'unknown error')}); expected a valid HDF5 file; the file is corrupted or truncated.`,
+        { file: name, cause },
+      );
     }
     return new H5File(m, file, memPath, name, bytes.length, limits, budget ?? new ExpansionBudget(name, bytes.length));
   }
@@ -191,7 +207,10 @@ export class H5File {
     } catch (e) {
       if (e instanceof LoadError) throw e;
       if (isTrap(e)) trapCount++;
-      throw new LoadError(`Reading ${what} from ${this.name} failed (${lastDiag() || (e instanceof Error ? e.message.slice(0, 200) : String(e))}); expected a readable HDF5 object; the file is corrupted.`, { file: this.name, cause: e });
+      throw new LoadError(
+        `Reading ${what} from ${this.name} failed (${lastDiag() || (e instanceof Error ? e.message.slice(0, 200) : String(e))}); expected a readable HDF5 object; the file is corrupted.`,
+        { file: this.name, cause: e },
+      );
     }
   }
 
@@ -234,7 +253,8 @@ export class H5File {
     return this.guard(`attributes of ${p}`, () => this.mod.get_attribute_names(this.file.file_id, p));
   }
 
-  /** An attribute value: string, string[], number, number[], or null when absent. Sizes are checked against the file size first. */
+  /** An attribute value: string, string[], number, number[], or null when absent. Sizes are checked against the file
+   * size first. */
   attr(path: string, name: string): string | string[] | number | number[] | null {
     const p = normalize(path);
     if (!this.attrNames(p).includes(name)) return null;
@@ -244,7 +264,10 @@ export class H5File {
       // Fixed-size values are stored in the object header; a vlen string costs at least a byte of heap.
       const need = meta.vlen ? meta.total_size : meta.size * meta.total_size;
       if (!(need <= this.size)) {
-        throw new LoadError(`Attribute ${name} of ${p} in ${this.name} declares ${meta.total_size} values (${need} bytes); expected at most the file's ${this.size} bytes; the file is corrupted.`, { file: this.name });
+        throw new LoadError(
+          `Attribute ${name} of ${p} in ${this.name} declares ${meta.total_size} values (${need} bytes); expected at most the file's ${this.size} bytes; the file is corrupted.`,
+          { file: this.name },
+        );
       }
       return toPlain(new this.m.Attribute(this.file.file_id, p, name).value, meta.shape.length === 0);
     });
@@ -261,7 +284,8 @@ export class H5File {
     if (!names.includes(`${name}0`)) return null;
     const out: string[] = [];
     const have = new Set(names);
-    for (let i = 0; have.has(`${name}${i}`); i++) for (const v of asStrings(this.attr(path, `${name}${i}`), `${path}@${name}${i}`, this.name)) out.push(v);
+    for (let i = 0; have.has(`${name}${i}`); i++)
+      for (const v of asStrings(this.attr(path, `${name}${i}`), `${path}@${name}${i}`, this.name)) out.push(v);
     return out;
   }
 
@@ -271,7 +295,10 @@ export class H5File {
     if (v === null) return null;
     if (typeof v === 'string') return v;
     if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') return v[0];
-    throw new LoadError(`Attribute ${name} of ${path} in ${this.name} is not a string; expected a string; the file was not written by Keras.`, { file: this.name });
+    throw new LoadError(
+      `Attribute ${name} of ${path} in ${this.name} is not a string; expected a string; the file was not written by Keras.`,
+      { file: this.name },
+    );
   }
 
   /** Shape, dtype, byte size and filter count of a dataset, without reading it. */
@@ -279,10 +306,16 @@ export class H5File {
     const p = normalize(path);
     const k = this.kind(p);
     if (k === 'external-link' || k === 'broken-link') {
-      throw new LoadError(`${this.name} has ${k === 'external-link' ? 'an external link' : 'a dangling or cyclic soft link'} at ${p}; expected the weight array itself; save the weights without links.`, { file: this.name });
+      throw new LoadError(
+        `${this.name} has ${k === 'external-link' ? 'an external link' : 'a dangling or cyclic soft link'} at ${p}; expected the weight array itself; save the weights without links.`,
+        { file: this.name },
+      );
     }
     if (k !== 'dataset') {
-      throw new LoadError(`${this.name} has no dataset ${p} (found ${k === 'missing' ? 'nothing' : `a ${k}`}); expected a weight array there; the file is incomplete or not a Keras weights file.`, { file: this.name });
+      throw new LoadError(
+        `${this.name} has no dataset ${p} (found ${k === 'missing' ? 'nothing' : `a ${k}`}); expected a weight array there; the file is incomplete or not a Keras weights file.`,
+        { file: this.name },
+      );
     }
     return this.guard(p, () => {
       const meta = this.mod.get_dataset_metadata(this.file.file_id, p);
@@ -302,15 +335,24 @@ export class H5File {
     const p = normalize(path);
     const info = this.datasetInfo(p);
     if (info.dtype === 'unsupported') {
-      throw new LoadError(`Dataset ${p} in ${this.name} has a non-numeric type; expected float or integer weights; the file is not a Keras weights file.`, { file: this.name });
+      throw new LoadError(
+        `Dataset ${p} in ${this.name} has a non-numeric type; expected float or integer weights; the file is not a Keras weights file.`,
+        { file: this.name },
+      );
     }
     const cap = this.limits.maxDatasetBytes;
     if (!info.filtered && !(info.nbytes <= Math.min(cap, this.size))) {
       // Unallocated (never written) storage reads as the fill value: honest data is in the file.
-      throw new LoadError(`Dataset ${p} in ${this.name} declares shape [${info.shape.join(',')}] (${info.nbytes} bytes); expected at most ${Math.min(cap, this.size)} bytes in a ${this.size}-byte file; the file is corrupted.`, { file: this.name });
+      throw new LoadError(
+        `Dataset ${p} in ${this.name} declares shape [${info.shape.join(',')}] (${info.nbytes} bytes); expected at most ${Math.min(cap, this.size)} bytes in a ${this.size}-byte file; the file is corrupted.`,
+        { file: this.name },
+      );
     }
     if (!(info.nbytes <= cap)) {
-      throw new LoadError(`Dataset ${p} in ${this.name} declares shape [${info.shape.join(',')}] (${info.nbytes} bytes, compressed); expected at most ${cap} bytes per weight array; rnnscope cannot load arrays this large.`, { file: this.name });
+      throw new LoadError(
+        `Dataset ${p} in ${this.name} declares shape [${info.shape.join(',')}] (${info.nbytes} bytes, compressed); expected at most ${cap} bytes per weight array; rnnscope cannot load arrays this large.`,
+        { file: this.name },
+      );
     }
     return info;
   }
@@ -324,7 +366,11 @@ export class H5File {
       if (info.nbytes === 0) return new Uint8Array(0);
       const mod = this.mod;
       const ptr = mod._malloc(info.nbytes);
-      if (!ptr) throw new LoadError(`Cannot allocate ${info.nbytes} bytes for ${p} of ${this.name}; expected enough memory; use a smaller model.`, { file: this.name });
+      if (!ptr)
+        throw new LoadError(
+          `Cannot allocate ${info.nbytes} bytes for ${p} of ${this.name}; expected enough memory; use a smaller model.`,
+          { file: this.name },
+        );
       try {
         const st = mod.get_dataset_data(this.file.file_id, p, null, null, null, BigInt(ptr));
         if (st < 0) throw new Error(lastDiag() || `status ${st}`);
@@ -338,7 +384,7 @@ export class H5File {
 }
 
 function normalize(path: string): string {
-  const p = '/' + path.split('/').filter(Boolean).join('/');
+  const p = `/${path.split('/').filter(Boolean).join('/')}`;
   return p;
 }
 

@@ -43,7 +43,8 @@ export interface ModelFormat {
 export const formats: readonly ModelFormat[] = [kerasH5, kerasV3, tfjsLayers, kerasWeights];
 
 export interface OpenOptions {
-  /** Name (for `files.get`) of a weights file: a weights-only .h5 / .weights.h5 for a to_json() architecture, or weights replacing a full model's own. */
+  /** Name (for `files.get`) of a weights file: a weights-only .h5 / .weights.h5 for a to_json() architecture, or
+   * weights replacing a full model's own. */
   weights?: string;
 }
 
@@ -52,14 +53,20 @@ export async function openModel(files: FileSet, opts: OpenOptions = {}): Promise
   const fs: FileSet = opts.weights !== undefined ? { ...files, weights: opts.weights } : files;
   const fmt = formats.find((f) => f.match(fs.bytes, fs.name));
   if (!fmt) {
-    throw new LoadError(`${fs.name} is not a model file rnnscope knows (${describeStart(fs.bytes)}); expected a .keras zip, a Keras .h5, a to_json() architecture with --weights, or a TF.js model.json; check the file.`, { file: fs.name });
+    throw new LoadError(
+      `${fs.name} is not a model file rnnscope knows (${describeStart(fs.bytes)}); expected a .keras zip, a Keras .h5, a to_json() architecture with --weights, or a TF.js model.json; check the file.`,
+      { file: fs.name },
+    );
   }
   try {
     return await fmt.open(fs);
   } catch (e) {
     if (e instanceof Error && 'stage' in e) throw withFile(e, fs.name);
     // A bug or an exotic input reached a generic exception: still report it as a load failure of this file.
-    throw new LoadError(`Loading ${fs.name} as ${fmt.name} failed (${e instanceof Error ? e.message : String(e)}); expected a well-formed ${fmt.name} file; the file is damaged or unusual, please report it.`, { file: fs.name, cause: e });
+    throw new LoadError(
+      `Loading ${fs.name} as ${fmt.name} failed (${e instanceof Error ? e.message : String(e)}); expected a well-formed ${fmt.name} file; the file is damaged or unusual, please report it.`,
+      { file: fs.name, cause: e },
+    );
   }
 }
 
@@ -67,13 +74,22 @@ export async function openModel(files: FileSet, opts: OpenOptions = {}): Promise
 export function fileSetFromMap(mainName: string, files: Map<string, Uint8Array> | Record<string, Uint8Array>): FileSet {
   const map = files instanceof Map ? files : new Map(Object.entries(files));
   const main = map.get(mainName);
-  if (!main) throw new LoadError(`No file named ${mainName} among ${[...map.keys()].join(', ') || 'no files'}; expected the main model file; add it.`, { file: mainName });
+  if (!main)
+    throw new LoadError(
+      `No file named ${mainName} among ${[...map.keys()].join(', ') || 'no files'}; expected the main model file; add it.`,
+      { file: mainName },
+    );
   const base = (n: string) => n.slice(n.lastIndexOf('/') + 1);
   return {
     name: mainName,
     bytes: main,
     async get(name: string) {
-      return map.get(name) ?? map.get(dirOf(mainName) + name) ?? [...map.entries()].find(([k]) => base(k) === base(name))?.[1] ?? null;
+      return (
+        map.get(name) ??
+        map.get(dirOf(mainName) + name) ??
+        [...map.entries()].find(([k]) => base(k) === base(name))?.[1] ??
+        null
+      );
     },
   };
 }

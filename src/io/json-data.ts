@@ -39,14 +39,24 @@ export function readJsonData(bytes: Uint8Array, label: string, opts: DataOptions
       else ignored.push(key);
     }
     if (out.length === 0) {
-      throw new DataError(`${label} is a JSON object without lists (keys: ${ignored.slice(0, 5).join(', ') || 'none'}); expected nested lists of numbers or {"x": [...], "y": [...]}, so check that this is the data file and not a model file.`, { file: label });
+      throw new DataError(
+        `${label} is a JSON object without lists (keys: ${ignored.slice(0, 5).join(', ') || 'none'}); expected nested lists of numbers or {"x": [...], "y": [...]}, so check that this is the data file and not a model file.`,
+        { file: label },
+      );
     }
     if (ignored.length > 0 && opts.warnings) {
-      warn(opts.warnings, 'json-ignored', `${label}: ignored ${ignored.length} member(s) that are not lists (${ignored.slice(0, 3).join(', ')}${ignored.length > 3 ? ', …' : ''}).`);
+      warn(
+        opts.warnings,
+        'json-ignored',
+        `${label}: ignored ${ignored.length} member(s) that are not lists (${ignored.slice(0, 3).join(', ')}${ignored.length > 3 ? ', …' : ''}).`,
+      );
     }
     return out;
   }
-  throw new DataError(`${label} holds a single JSON ${root === null ? 'null' : typeof root}; expected nested lists of numbers or {"x": [...], "y": [...]}, so save the data as lists.`, { file: label });
+  throw new DataError(
+    `${label} holds a single JSON ${root === null ? 'null' : typeof root}; expected nested lists of numbers or {"x": [...], "y": [...]}, so save the data as lists.`,
+    { file: label },
+  );
 }
 
 function parse(bytes: Uint8Array, label: string): unknown {
@@ -54,7 +64,10 @@ function parse(bytes: Uint8Array, label: string): unknown {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (e) {
-    throw new LoadError(`${label} is not UTF-8 text; expected JSON data, so check that the file is not damaged.`, { file: label, cause: e });
+    throw new LoadError(`${label} is not UTF-8 text; expected JSON data, so check that the file is not damaged.`, {
+      file: label,
+      cause: e,
+    });
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
@@ -69,7 +82,10 @@ function parse(bytes: Uint8Array, label: string): unknown {
       }
     }
     const why = e instanceof Error ? e.message : String(e);
-    throw new LoadError(`${label} is not valid JSON (${why}); expected nested lists of numbers, so check that the file is complete.`, { file: label, cause: e });
+    throw new LoadError(
+      `${label} is not valid JSON (${why}); expected nested lists of numbers, so check that the file is complete.`,
+      { file: label, cause: e },
+    );
   }
 }
 
@@ -79,7 +95,10 @@ function toArray(root: unknown[], name: string, source: string, opts: DataOption
   let v: unknown = root;
   while (Array.isArray(v)) {
     if (shape.length >= MAX_RANK) {
-      throw new DataError(`${source} nests lists deeper than ${MAX_RANK} levels; expected an array of at most ${MAX_RANK} dimensions, so check the data.`, { file: source });
+      throw new DataError(
+        `${source} nests lists deeper than ${MAX_RANK} levels; expected an array of at most ${MAX_RANK} dimensions, so check the data.`,
+        { file: source },
+      );
     }
     shape.push(v.length);
     if (v.length === 0) break;
@@ -89,26 +108,37 @@ function toArray(root: unknown[], name: string, source: string, opts: DataOption
   if (problem !== null) {
     const tokens = raggedTokens(root);
     if (tokens) return padTokens(tokens, name, source, opts);
-    throw new DataError(`${source} ${problem}; expected rectangular nested lists of numbers (or lists of integer token ids), so fix that entry.`, { file: source });
+    throw new DataError(
+      `${source} ${problem}; expected rectangular nested lists of numbers (or lists of integer token ids), so fix that entry.`,
+      { file: source },
+    );
   }
   let n = 1;
   for (const d of shape) n *= d;
   if (n > MAX_ELEMENTS) {
-    throw new DataError(`${source} has ${n} values; rnnscope loads at most ${MAX_ELEMENTS}, so pass a slice of the data.`, { file: source });
+    throw new DataError(
+      `${source} has ${n} values; rnnscope loads at most ${MAX_ELEMENTS}, so pass a slice of the data.`,
+      { file: source },
+    );
   }
   const data = new Float64Array(n);
   fill(root, shape.length, 0, data, 0);
   return { name, shape, dtype: 'float64', data, source };
 }
 
-/** null when `node` has exactly `shape` below `depth` with numbers at the leaves; else a description of the first mismatch. */
+/** null when `node` has exactly `shape` below `depth` with numbers at the leaves; else a description of the first
+ * mismatch. */
 function checkRect(node: unknown, shape: number[], depth: number, path: string): string | null {
   if (depth === shape.length) {
     if (toNumber(node) !== undefined) return null;
-    return Array.isArray(node) ? `is not rectangular: ${path} is a list but ${firstPath(depth)} is a number` : `has ${describe(node)} at ${path} where a number is expected`;
+    return Array.isArray(node)
+      ? `is not rectangular: ${path} is a list but ${firstPath(depth)} is a number`
+      : `has ${describe(node)} at ${path} where a number is expected`;
   }
-  if (!Array.isArray(node)) return `has ${describe(node)} at ${path || 'the top'} where a list of ${shape[depth]} is expected`;
-  if (node.length !== shape[depth]) return `is not rectangular: ${path || 'the top list'} has ${node.length} elements but ${firstPath(depth)} has ${shape[depth]}`;
+  if (!Array.isArray(node))
+    return `has ${describe(node)} at ${path || 'the top'} where a list of ${shape[depth]} is expected`;
+  if (node.length !== shape[depth])
+    return `is not rectangular: ${path || 'the top list'} has ${node.length} elements but ${firstPath(depth)} has ${shape[depth]}`;
   for (let i = 0; i < node.length; i++) {
     const p = checkRect(node[i], shape, depth + 1, `${path}[${i}]`);
     if (p !== null) return p;
@@ -140,9 +170,16 @@ function padTokens(seqs: number[][], name: string, source: string, opts: DataOpt
   let len = 0;
   let shortest = Infinity;
   let total = 0;
-  for (const s of seqs) { len = Math.max(len, s.length); shortest = Math.min(shortest, s.length); total += s.length; }
+  for (const s of seqs) {
+    len = Math.max(len, s.length);
+    shortest = Math.min(shortest, s.length);
+    total += s.length;
+  }
   if (seqs.length * len > MAX_ELEMENTS) {
-    throw new DataError(`${source} pads to ${seqs.length} × ${len} token ids; rnnscope loads at most ${MAX_ELEMENTS}, so pass fewer or shorter sequences.`, { file: source });
+    throw new DataError(
+      `${source} pads to ${seqs.length} × ${len} token ids; rnnscope loads at most ${MAX_ELEMENTS}, so pass fewer or shorter sequences.`,
+      { file: source },
+    );
   }
   const data = new Float64Array(seqs.length * len);
   const lengths = seqs.map((s, i) => {
@@ -150,7 +187,11 @@ function padTokens(seqs: number[][], name: string, source: string, opts: DataOpt
     return s.length;
   });
   if (opts.warnings) {
-    warn(opts.warnings, 'json-tokens', `${source}: read ${seqs.length} token sequences of lengths ${shortest}–${len} (${total} ids) and padded them with 0 in front to length ${len}.`);
+    warn(
+      opts.warnings,
+      'json-tokens',
+      `${source}: read ${seqs.length} token sequences of lengths ${shortest}–${len} (${total} ids) and padded them with 0 in front to length ${len}.`,
+    );
   }
   return { name, shape: [seqs.length, len], dtype: 'int32', data, source, layout: 'tokens', lengths };
 }
@@ -167,7 +208,7 @@ function toNumber(v: unknown): number | undefined {
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (typeof v === 'string') return `the string "${v.length > 20 ? v.slice(0, 20) + '…' : v}"`;
+  if (typeof v === 'string') return `the string "${v.length > 20 ? `${v.slice(0, 20)}…` : v}"`;
   if (Array.isArray(v)) return 'a list';
   return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
 }

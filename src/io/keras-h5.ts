@@ -62,7 +62,10 @@ export async function open(files: FileSet): Promise<ModelSpec> {
     const trainingText = h5.stringAttr('/', 'training_config');
     const trainingConfig = trainingText === null ? null : parseJson(trainingText, `${files.name} (training_config)`);
     const hasWeights = h5.kind('/model_weights') === 'group';
-    const kerasVersion = h5.stringAttr('/', 'keras_version') ?? (hasWeights ? h5.stringAttr('/model_weights', 'keras_version') : null) ?? '1';
+    const kerasVersion =
+      h5.stringAttr('/', 'keras_version') ??
+      (hasWeights ? h5.stringAttr('/model_weights', 'keras_version') : null) ??
+      '1';
     const backend = h5.stringAttr('/', 'backend') ?? (hasWeights ? h5.stringAttr('/model_weights', 'backend') : null);
     const model = buildModel(modelConfig, { kerasVersion, format: name, backend, trainingConfig, source: files.name });
     if (files.weights !== undefined) {
@@ -72,12 +75,22 @@ export async function open(files: FileSet): Promise<ModelSpec> {
       return model;
     }
     if (!hasWeights) {
-      throw new LoadError(`${files.name} has a model_config but no model_weights group; expected the weights of a full-model .h5; re-save with model.save(), or pass a weights file with --weights.`, { file: files.name });
+      throw new LoadError(
+        `${files.name} has a model_config but no model_weights group; expected the weights of a full-model .h5; re-save with model.save(), or pass a weights file with --weights.`,
+        { file: files.name },
+      );
     }
     bindTopological(model, declareLayerGroups(h5, '/model_weights'), flavorOf(kerasVersion), files.name, h5.budget);
-    const top = h5.kind('/model_weights/top_level_model_weights') === 'group' ? h5.stringList('/model_weights/top_level_model_weights', 'weight_names') : null;
+    const top =
+      h5.kind('/model_weights/top_level_model_weights') === 'group'
+        ? h5.stringList('/model_weights/top_level_model_weights', 'weight_names')
+        : null;
     if (top && top.length > 0) {
-      warn(model.warnings, 'top-level-weights', `${files.name}: ignored ${top.length} model-level weight(s) (${top.slice(0, 3).join(', ')}) that belong to no layer.`);
+      warn(
+        model.warnings,
+        'top-level-weights',
+        `${files.name}: ignored ${top.length} model-level weight(s) (${top.slice(0, 3).join(', ')}) that belong to no layer.`,
+      );
     }
     checkAllBound(model);
     return model;
@@ -88,7 +101,12 @@ export async function open(files: FileSet): Promise<ModelSpec> {
 
 /** The message for an HDF5 file that holds weights but no architecture (save_weights output). */
 export function noArchitectureMessage(file: string, h5: H5File): string {
-  const what = h5.stringList('/', 'layer_names') !== null || h5.kind('/layers') === 'group' || h5.kind('/_layer_checkpoint_dependencies') === 'group' ? 'holds only weights (written by save_weights)' : 'has no model_config attribute';
+  const what =
+    h5.stringList('/', 'layer_names') !== null ||
+    h5.kind('/layers') === 'group' ||
+    h5.kind('/_layer_checkpoint_dependencies') === 'group'
+      ? 'holds only weights (written by save_weights)'
+      : 'has no model_config attribute';
   return `${file} ${what}, so the architecture is not in the file; expected a full model; pass the model.to_json() architecture file as the model and this file with --weights.`;
 }
 
@@ -100,7 +118,10 @@ export function noArchitectureMessage(file: string, h5: H5File): string {
 export function declareLayerGroups(h5: H5File, root: string): StoredLayer<WeightArray>[] {
   const layerNames = h5.stringList(root, 'layer_names');
   if (layerNames === null) {
-    throw new LoadError(`${h5.name} has no layer_names attribute on ${root}; expected the Keras weight index; the file was not written by Keras save/save_weights.`, { file: h5.name });
+    throw new LoadError(
+      `${h5.name} has no layer_names attribute on ${root}; expected the Keras weight index; the file was not written by Keras save/save_weights.`,
+      { file: h5.name },
+    );
   }
   const prefix = root === '/' ? '' : root;
   const out: StoredLayer<WeightArray>[] = [];
@@ -108,7 +129,10 @@ export function declareLayerGroups(h5: H5File, root: string): StoredLayer<Weight
     const g = `${prefix}/${layer}`;
     const kind = h5.kind(g);
     if (kind !== 'group') {
-      throw new LoadError(`${h5.name} lists layer ${layer} in layer_names but ${g} is ${kind === 'missing' ? 'missing' : `a ${kind}`}; expected a group of its weights; the file is incomplete or corrupted.`, { file: h5.name });
+      throw new LoadError(
+        `${h5.name} lists layer ${layer} in layer_names but ${g} is ${kind === 'missing' ? 'missing' : `a ${kind}`}; expected a group of its weights; the file is incomplete or corrupted.`,
+        { file: h5.name },
+      );
     }
     const weightNames = h5.stringList(g, 'weight_names') ?? [];
     const arrays = weightNames.map((w): WeightArray => {
@@ -131,38 +155,53 @@ export function readLayerGroups(h5: H5File, root: string): StoredLayer[] {
  * ModelSpec layers (weightGroups): its arrays are handed out in order by each inner layer's
  * saved layout.
  */
-export function bindTopological(model: ModelSpec, stored: StoredLayer<WeightArray>[], flavor: Flavor, file: string, budget: ExpansionBudget | null = null): void {
+export function bindTopological(
+  model: ModelSpec,
+  stored: StoredLayer<WeightArray>[],
+  flavor: Flavor,
+  file: string,
+  budget: ExpansionBudget | null = null,
+): void {
   const fileLayers = stored.filter((l) => l.arrays.length > 0);
   const groups = weightGroups(model)
     .map((g) => ({ ...g, layers: g.layers.filter((i) => model.params[i].length > 0) }))
     .filter((g) => g.layers.length > 0);
   if (fileLayers.length !== groups.length) {
-    const list = (names: string[]) => (names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all)` : names.join(', ') || 'none');
+    const list = (names: string[]) =>
+      names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all)` : names.join(', ') || 'none';
     const fileList = list(fileLayers.map((l) => l.name));
     const modelList = list(groups.map((g) => g.name));
-    throw new ModelError(`${file} holds weights for ${fileLayers.length} layer(s) [${fileList}] but the architecture has ${groups.length} layer(s) with weights [${modelList}]; expected one stored layer per model layer, in order; check that the weights file belongs to this architecture.`, { file });
+    throw new ModelError(
+      `${file} holds weights for ${fileLayers.length} layer(s) [${fileList}] but the architecture has ${groups.length} layer(s) with weights [${modelList}]; expected one stored layer per model layer, in order; check that the weights file belongs to this architecture.`,
+      { file },
+    );
   }
-  const items = groups.map((g, k): LayerWeights => ({
-    name: g.name,
-    className: g.className,
-    layers: g.layers,
-    arrays: fileLayers[k].arrays,
-    bind: (arrays) => {
-      if (g.layers.length === 1) {
-        bindLayerWeights(model, g.layers[0], arrays);
-        return;
-      }
-      const wanted = g.layers.map((i) => savedWeightLayout(model, i, flavor).length);
-      const total = wanted.reduce((a, b) => a + b, 0);
-      if (total !== arrays.length) {
-        throw new ModelError(`${file} holds ${arrays.length} weight arrays for nested model ${g.name} but its layers expect ${total}; expected the same layers in the same order; check that the weights file belongs to this architecture.`, { file });
-      }
-      let at = 0;
-      g.layers.forEach((i, j) => {
-        bindLayerWeights(model, i, arrays.slice(at, at + wanted[j]));
-        at += wanted[j];
-      });
-    },
-  }));
+  const items = groups.map(
+    (g, k): LayerWeights => ({
+      name: g.name,
+      className: g.className,
+      layers: g.layers,
+      arrays: fileLayers[k].arrays,
+      bind: (arrays) => {
+        if (g.layers.length === 1) {
+          bindLayerWeights(model, g.layers[0], arrays);
+          return;
+        }
+        const wanted = g.layers.map((i) => savedWeightLayout(model, i, flavor).length);
+        const total = wanted.reduce((a, b) => a + b, 0);
+        if (total !== arrays.length) {
+          throw new ModelError(
+            `${file} holds ${arrays.length} weight arrays for nested model ${g.name} but its layers expect ${total}; expected the same layers in the same order; check that the weights file belongs to this architecture.`,
+            { file },
+          );
+        }
+        let at = 0;
+        g.layers.forEach((i, j) => {
+          bindLayerWeights(model, i, arrays.slice(at, at + wanted[j]));
+          at += wanted[j];
+        });
+      },
+    }),
+  );
   bindAll(model, items, file, budget);
 }

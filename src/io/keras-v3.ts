@@ -23,9 +23,24 @@ import { buildModel } from '../model/build.js';
 import { bindLayerWeights, checkAllBound } from '../model/bind.js';
 import { H5File } from './hdf5.js';
 import type { FileSet } from './index.js';
-import { ExpansionBudget, MAX_CONFIG_BYTES, jsonMentions, looksLikeJsonObject, parseJson, startsWith } from './common.js';
+import {
+  ExpansionBudget,
+  MAX_CONFIG_BYTES,
+  jsonMentions,
+  looksLikeJsonObject,
+  parseJson,
+  startsWith,
+} from './common.js';
 import { readKerasNpz } from './keras-npz-store.js';
-import { allowedValues, bindAll, expectedValues, numbered, type LayerWeights, type VarStore, type WeightArray } from './weight-store.js';
+import {
+  allowedValues,
+  bindAll,
+  expectedValues,
+  numbered,
+  type LayerWeights,
+  type VarStore,
+  type WeightArray,
+} from './weight-store.js';
 import { ZipArchive, ZIP_MAGIC } from './zip.js';
 
 export type { VarStore } from './weight-store.js';
@@ -35,20 +50,32 @@ export const name = 'keras-v3';
 export function match(bytes: Uint8Array, fileName: string): boolean {
   if (startsWith(bytes, ZIP_MAGIC)) return true;
   // The unzipped form: its config.json is the main file.
-  return /(^|[\\/])config\.json$/.test(fileName) && looksLikeJsonObject(bytes) && jsonMentions(bytes, 'class_name') && !jsonMentions(bytes, 'modelTopology');
+  return (
+    /(^|[\\/])config\.json$/.test(fileName) &&
+    looksLikeJsonObject(bytes) &&
+    jsonMentions(bytes, 'class_name') &&
+    !jsonMentions(bytes, 'modelTopology')
+  );
 }
 
 export function h5Store(h5: H5File): VarStore {
   return {
     children(path) {
-      return h5.kind('/' + path) === 'group' ? h5.keys('/' + path).filter((k) => h5.kind(`/${path}/${k}`) === 'group') : [];
+      return h5.kind(`/${path}`) === 'group'
+        ? h5.keys(`/${path}`).filter((k) => h5.kind(`/${path}/${k}`) === 'group')
+        : [];
     },
     vars(path) {
       const g = path ? `/${path}/vars` : '/vars';
       if (h5.kind(g) !== 'group') return null;
       return numbered(h5.keys(g), g, h5.name).map((k): WeightArray => {
         const info = h5.checkDataset(`${g}/${k}`);
-        return { name: `${g.slice(1)}/${k}`, shape: info.shape, bytes: info.nbytes, read: () => h5.dataset(`${g}/${k}`).data };
+        return {
+          name: `${g.slice(1)}/${k}`,
+          shape: info.shape,
+          bytes: info.nbytes,
+          read: () => h5.dataset(`${g}/${k}`).data,
+        };
       });
     },
     budget: h5.budget,
@@ -65,9 +92,13 @@ export async function open(files: FileSet): Promise<ModelSpec> {
     budget = new ExpansionBudget(files.name, files.bytes.length);
     const zip = ZipArchive.open(files.bytes, files.name, 'a .keras zip', undefined, budget);
     if (!zip.has('config.json')) {
-      throw new LoadError(`${files.name} is a zip without config.json (it has ${zip.names().slice(0, 5).join(', ') || 'no members'}); expected a Keras .keras archive; check that this is a model saved with model.save("x.keras").`, { file: files.name });
+      throw new LoadError(
+        `${files.name} is a zip without config.json (it has ${zip.names().slice(0, 5).join(', ') || 'no members'}); expected a Keras .keras archive; check that this is a model saved with model.save("x.keras").`,
+        { file: files.name },
+      );
     }
-    member = async (n) => (n.endsWith('.json') ? zip.read(n, { maxBytes: MAX_CONFIG_BYTES, expected: 'a JSON config' }) : zip.read(n));
+    member = async (n) =>
+      n.endsWith('.json') ? zip.read(n, { maxBytes: MAX_CONFIG_BYTES, expected: 'a JSON config' }) : zip.read(n);
     label = (n) => `${files.name}:${n}`;
   } else {
     const dir = files.name.replace(/config\.json$/, '');
@@ -98,9 +129,16 @@ export async function open(files: FileSet): Promise<ModelSpec> {
   } else {
     const npzBytes = await member('model.weights.npz');
     if (!npzBytes) {
-      throw new LoadError(`${files.name} has no model.weights.h5 or model.weights.npz; expected the weights beside config.json; re-save the model with its weights.`, { file: files.name });
+      throw new LoadError(
+        `${files.name} has no model.weights.h5 or model.weights.npz; expected the weights beside config.json; re-save the model with its weights.`,
+        { file: files.name },
+      );
     }
-    const store = readKerasNpz(npzBytes, label('model.weights.npz'), budget ?? new ExpansionBudget(label('model.weights.npz'), npzBytes.length));
+    const store = readKerasNpz(
+      npzBytes,
+      label('model.weights.npz'),
+      budget ?? new ExpansionBudget(label('model.weights.npz'), npzBytes.length),
+    );
     bindV3(model, config, store, label('model.weights.npz'));
   }
   checkAllBound(model);
@@ -109,7 +147,10 @@ export async function open(files: FileSet): Promise<ModelSpec> {
 
 function asObject(v: unknown, file: string): Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw new LoadError(`${file} holds ${Array.isArray(v) ? 'an array' : typeof v}; expected a JSON object; the file is not a Keras config.`, { file });
+    throw new LoadError(
+      `${file} holds ${Array.isArray(v) ? 'an array' : typeof v}; expected a JSON object; the file is not a Keras config.`,
+      { file },
+    );
   }
   return v as Record<string, unknown>;
 }
@@ -135,9 +176,16 @@ const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
  * name; then check them all against the config and bind them (weight-store.ts bindAll).
  */
 export function bindV3(model: ModelSpec, config: Record<string, unknown>, store: VarStore, file: string): void {
-  const root = store.children('').includes('layers') ? 'layers' : store.children('').includes('_layer_checkpoint_dependencies') ? '_layer_checkpoint_dependencies' : null;
+  const root = store.children('').includes('layers')
+    ? 'layers'
+    : store.children('').includes('_layer_checkpoint_dependencies')
+      ? '_layer_checkpoint_dependencies'
+      : null;
   if (root === null) {
-    throw new LoadError(`${file} has no layers group (found ${store.children('').slice(0, 8).join(', ') || 'nothing'}); expected Keras 3 weights under layers/; the file is not a Keras 3 weights store.`, { file });
+    throw new LoadError(
+      `${file} has no layers group (found ${store.children('').slice(0, 8).join(', ') || 'nothing'}); expected Keras 3 weights under layers/; the file is not a Keras 3 weights store.`,
+      { file },
+    );
   }
   const cfg = config as unknown as LayerCfg;
   const byName = new Map<string, number>();
@@ -153,8 +201,15 @@ export function bindV3(model: ModelSpec, config: Record<string, unknown>, store:
 function layerList(cfg: LayerCfg, file: string): LayerCfg[] {
   const c = cfg.config as Record<string, unknown> | unknown[] | undefined;
   const list = Array.isArray(c) ? c : (c as Record<string, unknown> | undefined)?.layers;
-  if (!Array.isArray(list)) throw new LoadError(`${file}: model ${String(cfg.class_name)} has no layer list; expected config.layers; the config is damaged.`, { file });
-  return list.filter((l): l is LayerCfg => !!l && typeof l === 'object' && typeof (l as LayerCfg).class_name === 'string' && !!(l as LayerCfg).config);
+  if (!Array.isArray(list))
+    throw new LoadError(
+      `${file}: model ${String(cfg.class_name)} has no layer list; expected config.layers; the config is damaged.`,
+      { file },
+    );
+  return list.filter(
+    (l): l is LayerCfg =>
+      !!l && typeof l === 'object' && typeof (l as LayerCfg).class_name === 'string' && !!(l as LayerCfg).config,
+  );
 }
 
 interface Walk {
@@ -167,10 +222,22 @@ interface Walk {
   items: LayerWeights[];
 }
 
-/** `names` is the ModelSpec name prefix of this container's layers ('' at top level, 'inner_model/' inside a nested model). */
-function walkContainer(w: Walk, layers: LayerCfg[], sequential: boolean, prefix: string, names: string, depth: number): void {
+/** `names` is the ModelSpec name prefix of this container's layers ('' at top level, 'inner_model/' inside a nested
+ * model). */
+function walkContainer(
+  w: Walk,
+  layers: LayerCfg[],
+  sequential: boolean,
+  prefix: string,
+  names: string,
+  depth: number,
+): void {
   const { model, store, file } = w;
-  if (depth > 16) throw new LoadError(`${file} nests models more than 16 deep; expected a plain model; the config is damaged or cyclic.`, { file });
+  if (depth > 16)
+    throw new LoadError(
+      `${file} nests models more than 16 deep; expected a plain model; the config is damaged or cyclic.`,
+      { file },
+    );
   // Sequential.layers excludes the InputLayer that Sequential's config lists (keras/src/models/sequential.py).
   const saved = sequential ? layers.filter((l) => l.class_name !== 'InputLayer') : layers;
   const paths = containerNames(saved, store.children(prefix));
@@ -180,24 +247,48 @@ function walkContainer(w: Walk, layers: LayerCfg[], sequential: boolean, prefix:
     if (MODEL_CLASSES.has(l.class_name)) {
       if (path === null) return;
       const inner = store.children(path).includes('layers') ? 'layers' : '_layer_checkpoint_dependencies';
-      walkContainer(w, layerList(l, file), l.class_name === 'Sequential', `${path}/${inner}`, `${layerName}/`, depth + 1);
+      walkContainer(
+        w,
+        layerList(l, file),
+        l.class_name === 'Sequential',
+        `${path}/${inner}`,
+        `${layerName}/`,
+        depth + 1,
+      );
       return;
     }
     const idx = w.byName.get(layerName);
     const maxValues = idx === undefined ? undefined : allowedValues(expectedValues(model, [idx]));
     const arrays = path === null ? [] : gather(l, path, store, maxValues);
     if (idx === undefined) {
-      if (arrays.length > 0) throw new ModelError(`${file} holds ${arrays.length} weights for layer ${layerName} (${l.class_name}) that the model does not have; expected every config layer in the model; this is a bug, please report it.`, { file });
+      if (arrays.length > 0)
+        throw new ModelError(
+          `${file} holds ${arrays.length} weights for layer ${layerName} (${l.class_name}) that the model does not have; expected every config layer in the model; this is a bug, please report it.`,
+          { file },
+        );
       return;
     }
     if (model.params[idx].length === 0) {
-      if (arrays.length > 0) throw new ModelError(`${file} holds ${arrays.length} weights at ${path} for layer ${layerName} (${l.class_name}), which has no weights; expected none; the file does not belong to this config.`, { file });
+      if (arrays.length > 0)
+        throw new ModelError(
+          `${file} holds ${arrays.length} weights at ${path} for layer ${layerName} (${l.class_name}), which has no weights; expected none; the file does not belong to this config.`,
+          { file },
+        );
       return;
     }
     if (path === null) {
-      throw new LoadError(`${file} has no weights group for layer ${layerName} (${l.class_name}) under ${prefix}; expected ${prefix}/${toSnakeCase(l.class_name)}...; the weights file is incomplete.`, { file });
+      throw new LoadError(
+        `${file} has no weights group for layer ${layerName} (${l.class_name}) under ${prefix}; expected ${prefix}/${toSnakeCase(l.class_name)}...; the weights file is incomplete.`,
+        { file },
+      );
     }
-    w.items.push({ name: layerName, className: l.class_name, layers: [idx], arrays, bind: (a) => bindLayerWeights(model, idx, a) });
+    w.items.push({
+      name: layerName,
+      className: l.class_name,
+      layers: [idx],
+      arrays,
+      bind: (a) => bindLayerWeights(model, idx, a),
+    });
   });
 }
 
@@ -234,14 +325,19 @@ export function containerNames(layers: LayerCfg[], children: string[]): (string 
   return out;
 }
 
-/** A layer's arrays in Keras weight order: own vars, then the cell's, or the wrapped layers'. `maxValues`: what the layer can use. */
+/** A layer's arrays in Keras weight order: own vars, then the cell's, or the wrapped layers'. `maxValues`: what the
+ * layer can use. */
 function gather(l: LayerCfg, path: string, store: VarStore, maxValues: number | undefined): WeightArray[] {
   const own = store.vars(path, maxValues) ?? [];
   const kids = store.children(path);
   if (l.class_name === 'Bidirectional') {
     const fwd = l.config.layer as LayerCfg | undefined;
     const bwd = (l.config.backward_layer as LayerCfg | undefined) ?? fwd;
-    return [...own, ...(fwd ? gather(fwd, `${path}/forward_layer`, store, maxValues) : []), ...(bwd ? gather(bwd, `${path}/backward_layer`, store, maxValues) : [])];
+    return [
+      ...own,
+      ...(fwd ? gather(fwd, `${path}/forward_layer`, store, maxValues) : []),
+      ...(bwd ? gather(bwd, `${path}/backward_layer`, store, maxValues) : []),
+    ];
   }
   if (l.class_name === 'TimeDistributed') {
     const inner = l.config.layer as LayerCfg | undefined;

@@ -31,12 +31,23 @@ export function match(bytes: Uint8Array, _fileName: string): boolean {
 
 export async function open(files: FileSet): Promise<ModelSpec> {
   const arch = parseJson(files.bytes, files.name, 'architecture JSON');
-  if (arch === null || typeof arch !== 'object' || Array.isArray(arch) || typeof (arch as { class_name?: unknown }).class_name !== 'string') {
-    throw new LoadError(`${files.name} is JSON but not a Keras architecture (no class_name); expected the output of model.to_json(); check the file.`, { file: files.name });
+  if (
+    arch === null ||
+    typeof arch !== 'object' ||
+    Array.isArray(arch) ||
+    typeof (arch as { class_name?: unknown }).class_name !== 'string'
+  ) {
+    throw new LoadError(
+      `${files.name} is JSON but not a Keras architecture (no class_name); expected the output of model.to_json(); check the file.`,
+      { file: files.name },
+    );
   }
   const a = arch as Record<string, unknown>;
   if (files.weights === undefined) {
-    throw new LoadError(`${files.name} is an architecture without weights; expected its weights file too; pass the weights .h5 with --weights.`, { file: files.name });
+    throw new LoadError(
+      `${files.name} is an architecture without weights; expected its weights file too; pass the weights .h5 with --weights.`,
+      { file: files.name },
+    );
   }
   const wBytes = await getWeights(files);
   // Keras 3 to_json() carries no keras_version: then the weights file decides (a Keras 3 store,
@@ -44,10 +55,19 @@ export async function open(files: FileSet): Promise<ModelSpec> {
   const h5 = await H5File.open(wBytes, files.weights);
   try {
     const hasModelWeights = h5.kind('/model_weights') === 'group';
-    const weightsVersion = h5.stringAttr('/', 'keras_version') ?? (hasModelWeights ? h5.stringAttr('/model_weights', 'keras_version') : null) ?? (isV3Store(h5) ? '3' : '1');
+    const weightsVersion =
+      h5.stringAttr('/', 'keras_version') ??
+      (hasModelWeights ? h5.stringAttr('/model_weights', 'keras_version') : null) ??
+      (isV3Store(h5) ? '3' : '1');
     const kerasVersion = typeof a.keras_version === 'string' ? a.keras_version : weightsVersion;
     const backend = typeof a.backend === 'string' ? a.backend : null;
-    const model = buildModel(arch, { kerasVersion, format: name, backend, trainingConfig: null, source: `${files.name} + ${files.weights}` });
+    const model = buildModel(arch, {
+      kerasVersion,
+      format: name,
+      backend,
+      trainingConfig: null,
+      source: `${files.name} + ${files.weights}`,
+    });
     bindWeightsH5(model, a, h5, files.weights);
     return model;
   } finally {
@@ -57,16 +77,27 @@ export async function open(files: FileSet): Promise<ModelSpec> {
 
 async function getWeights(files: FileSet): Promise<Uint8Array> {
   const w = await files.get(files.weights!);
-  if (!w) throw new LoadError(`Weights file ${files.weights} was not found; expected an .h5 weights file beside the model; check the --weights path.`, { file: files.weights });
+  if (!w)
+    throw new LoadError(
+      `Weights file ${files.weights} was not found; expected an .h5 weights file beside the model; check the --weights path.`,
+      { file: files.weights },
+    );
   return w;
 }
 
 function isV3Store(h5: H5File): boolean {
-  return h5.stringList('/', 'layer_names') === null && (h5.kind('/layers') === 'group' || h5.kind('/_layer_checkpoint_dependencies') === 'group');
+  return (
+    h5.stringList('/', 'layer_names') === null &&
+    (h5.kind('/layers') === 'group' || h5.kind('/_layer_checkpoint_dependencies') === 'group')
+  );
 }
 
 /** Bind the weights in `files.weights` to `model` (built from `config`), then check every parameter is bound. */
-export async function bindWeightsFile(model: ModelSpec, config: Record<string, unknown>, files: FileSet): Promise<void> {
+export async function bindWeightsFile(
+  model: ModelSpec,
+  config: Record<string, unknown>,
+  files: FileSet,
+): Promise<void> {
   const h5 = await H5File.open(await getWeights(files), files.weights!);
   try {
     bindWeightsH5(model, config, h5, files.weights!);
@@ -87,7 +118,10 @@ export function bindWeightsH5(model: ModelSpec, config: Record<string, unknown>,
   } else if (isV3Store(h5)) {
     bindV3(model, config, h5Store(h5), wName);
   } else {
-    throw new LoadError(`${wName} has neither layer_names nor a layers group (found ${h5.keys('/').slice(0, 5).join(', ') || 'nothing'}); expected Keras weights saved with save_weights; check that this is the weights file.`, { file: wName });
+    throw new LoadError(
+      `${wName} has neither layer_names nor a layers group (found ${h5.keys('/').slice(0, 5).join(', ') || 'nothing'}); expected Keras weights saved with save_weights; check that this is the weights file.`,
+      { file: wName },
+    );
   }
   checkAllBound(model);
 }

@@ -16,7 +16,8 @@ import type { ModelSpec } from '../model/types.js';
 import { openModel, type FileSet } from './index.js';
 import { openData, type DataOptions, type NamedArray } from './data.js';
 
-/** Largest file read from disk: 2 GiB − 1, the most Node reads into one buffer (the zip/HDF5 readers' own limits also apply). */
+/** Largest file read from disk: 2 GiB − 1, the most Node reads into one buffer (the zip/HDF5 readers' own limits also
+ * apply). */
 export const MAX_FILE_BYTES = 2 ** 31 - 1;
 
 export interface ReadInputOptions {
@@ -43,18 +44,38 @@ export async function readInputFile(p: string, opts: ReadInputOptions = {}): Pro
     fh = await open(p, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') throw new LoadError(`${shown} is a folder; expected ${expected}; pass the file itself.`, { file: shown, cause: e });
-    throw new LoadError(`${shown} does not exist or cannot be read (${code ?? String(e)}); expected ${expected}; check the path.`, { file: shown, cause: e });
+    if (code === 'EISDIR')
+      throw new LoadError(`${shown} is a folder; expected ${expected}; pass the file itself.`, {
+        file: shown,
+        cause: e,
+      });
+    throw new LoadError(
+      `${shown} does not exist or cannot be read (${code ?? String(e)}); expected ${expected}; check the path.`,
+      { file: shown, cause: e },
+    );
   }
   try {
     const st = await fh.stat();
     if (!st.isFile()) {
-      const kind = st.isDirectory() ? 'a folder' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isFIFO() ? 'a pipe (FIFO)' : st.isSocket() ? 'a socket' : 'not a regular file';
-      throw new LoadError(`${shown} is ${kind}, not a regular file; expected ${expected}; pass the file itself.`, { file: shown });
+      const kind = st.isDirectory()
+        ? 'a folder'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : st.isFIFO()
+            ? 'a pipe (FIFO)'
+            : st.isSocket()
+              ? 'a socket'
+              : 'not a regular file';
+      throw new LoadError(`${shown} is ${kind}, not a regular file; expected ${expected}; pass the file itself.`, {
+        file: shown,
+      });
     }
     if (st.size > maxBytes) {
       const why = maxBytes === MAX_FILE_BYTES ? ' (2 GiB, the most Node reads into one buffer)' : '';
-      throw new LoadError(`${shown} is ${st.size} bytes, more than the ${maxBytes} bytes rnnscope reads${why}; expected ${expected} of at most that size; nothing was read.`, { file: shown });
+      throw new LoadError(
+        `${shown} is ${st.size} bytes, more than the ${maxBytes} bytes rnnscope reads${why}; expected ${expected} of at most that size; nothing was read.`,
+        { file: shown },
+      );
     }
     const buf = new Uint8Array(st.size);
     let at = 0;
@@ -70,7 +91,10 @@ export async function readInputFile(p: string, opts: ReadInputOptions = {}): Pro
 }
 
 /** A data file (.npy, .npz, CSV/TSV, JSON) from disk: readInputFile, then openData (data.ts). */
-export async function loadDataFile(file: string, opts: DataOptions & { maxBytes?: number } = {}): Promise<NamedArray[]> {
+export async function loadDataFile(
+  file: string,
+  opts: DataOptions & { maxBytes?: number } = {},
+): Promise<NamedArray[]> {
   const bytes = await readInputFile(file, { expected: 'a .npy, .npz, CSV or JSON data file', maxBytes: opts.maxBytes });
   return openData(bytes, path.basename(file), opts);
 }
@@ -89,7 +113,10 @@ export async function fileSetFromPath(file: string, weights?: string): Promise<F
     const found = [];
     for (const f of inside) if (await exists(f)) found.push(f);
     if (found.length === 0) {
-      throw new LoadError(`${file} is a folder without config.json or model.json; expected an unzipped .keras folder or a TF.js model folder; pass the model file itself.`, { file });
+      throw new LoadError(
+        `${file} is a folder without config.json or model.json; expected an unzipped .keras folder or a TF.js model folder; pass the model file itself.`,
+        { file },
+      );
     }
     main = found[0];
   }
@@ -102,7 +129,10 @@ export async function fileSetFromPath(file: string, weights?: string): Promise<F
     async get(name: string) {
       const p = name === weightsPath ? name : path.resolve(dir, name);
       if (p !== weightsPath && path.relative(dir, p).split(path.sep)[0] === '..') {
-        throw new LoadError(`${file} refers to ${name}, outside its folder ${dir}; expected sibling files only; move the files together.`, { file });
+        throw new LoadError(
+          `${file} refers to ${name}, outside its folder ${dir}; expected sibling files only; move the files together.`,
+          { file },
+        );
       }
       if (!(await exists(p))) return null;
       if (p !== weightsPath) await checkInside(p, dir, name, file);
@@ -116,7 +146,10 @@ async function checkInside(p: string, dir: string, name: string, file: string): 
   const [real, realDir] = await Promise.all([realpath(p), realpath(dir)]);
   const rel = path.relative(realDir, real);
   if (rel === '' || rel.split(path.sep)[0] === '..' || path.isAbsolute(rel)) {
-    throw new LoadError(`${file} refers to ${name}, a link to ${real}, outside the model folder ${realDir}; expected the file itself inside the folder; copy the file into the model folder instead of linking it.`, { file });
+    throw new LoadError(
+      `${file} refers to ${name}, a link to ${real}, outside the model folder ${realDir}; expected the file itself inside the folder; copy the file into the model folder instead of linking it.`,
+      { file },
+    );
   }
 }
 
@@ -124,7 +157,10 @@ async function statOrThrow(p: string, shown: string) {
   try {
     return await stat(p);
   } catch (e) {
-    throw new LoadError(`${shown} does not exist or cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); expected a model file or folder; check the path.`, { file: shown, cause: e });
+    throw new LoadError(
+      `${shown} does not exist or cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); expected a model file or folder; check the path.`,
+      { file: shown, cause: e },
+    );
   }
 }
 

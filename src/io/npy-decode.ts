@@ -10,7 +10,6 @@
 
 import { DataError, fmtIndex, fmtShape } from '../model/errors.js';
 
-
 export interface NpyDType {
   descr: string;
   /** numpy name: float32, int64, bool, ... */
@@ -75,7 +74,7 @@ export class NpyDecoder {
     const whole = Math.floor((end - p) / size);
     if (whole > 0) {
       const run = bytes.subarray(p, p + whole * size);
-      const inPlace = size === 1 || (this.dt.little === LITTLE_ENDIAN_HOST && (run.byteOffset % size) === 0);
+      const inPlace = size === 1 || (this.dt.little === LITTLE_ENDIAN_HOST && run.byteOffset % size === 0);
       if (inPlace && this.fortran === null) this.convert(run, whole);
       else {
         // Bounded aligned copies: an unaligned or byte-swapped run never costs a full second copy.
@@ -115,7 +114,10 @@ export class NpyDecoder {
   /** Called by decodeRun for a 64-bit integer that float64 cannot hold exactly. */
   beyond53(v: bigint, at: number): never {
     const flat = this.fortran ? this.fortran.cIndexOf(this.done + at) : this.done + at;
-    throw new DataError(`${this.label} holds ${this.dt.name} value ${v} at index ${fmtIndex(flat, this.shape)}, beyond 2^53 where float64 loses integers; rnnscope computes in float64, so reduce or re-encode the values.`, { file: this.label });
+    throw new DataError(
+      `${this.label} holds ${this.dt.name} value ${v} at index ${fmtIndex(flat, this.shape)}, beyond 2^53 where float64 loses integers; rnnscope computes in float64, so reduce or re-encode the values.`,
+      { file: this.label },
+    );
   }
 }
 
@@ -171,7 +173,10 @@ class FortranWalk {
     const r = shape.length;
     this.cStride = new Array<number>(r);
     let s = 1;
-    for (let k = r - 1; k >= 0; k--) { this.cStride[k] = s; s *= shape[k]; }
+    for (let k = r - 1; k >= 0; k--) {
+      this.cStride[k] = s;
+      s *= shape[k];
+    }
     this.idx = new Array<number>(r).fill(0);
   }
 

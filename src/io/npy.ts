@@ -43,7 +43,10 @@ export function readNpy(bytes: Uint8Array, label: string, name = stripExt(baseNa
   const h = readNpyHeader(bytes, label);
   const need = h.count * h.dt.size;
   if (h.dataStart + need > bytes.length) {
-    throw new LoadError(`${label} is truncated: ${describeArray(h.shape, h.dt)} needs ${need} bytes of data but ${bytes.length - h.dataStart} follow the header; re-copy or re-save the file.`, { file: label });
+    throw new LoadError(
+      `${label} is truncated: ${describeArray(h.shape, h.dt)} needs ${need} bytes of data but ${bytes.length - h.dataStart} follow the header; re-copy or re-save the file.`,
+      { file: label },
+    );
   }
   const dec = new NpyDecoder(h.dt, h.shape, h.fortranOrder, label);
   dec.push(bytes.subarray(h.dataStart, h.dataStart + need));
@@ -74,7 +77,8 @@ export function npyHeaderEnd(start: Uint8Array, label: string): number | null {
 /** Parse and check the header of the .npy in `bytes` (at least the header's bytes, see npyHeaderEnd). */
 export function readNpyHeader(bytes: Uint8Array, label: string): NpyHeader {
   const { major, headerStart, headerLen } = headerSpan(bytes, label, true);
-  if (headerStart + headerLen > bytes.length) throw truncated(label, `its ${headerLen}-byte header`, headerStart + headerLen, bytes.length);
+  if (headerStart + headerLen > bytes.length)
+    throw truncated(label, `its ${headerLen}-byte header`, headerStart + headerLen, bytes.length);
   const headerBytes = bytes.subarray(headerStart, headerStart + headerLen);
   // WHATWG 'latin1' is windows-1252; the two differ only in 0x80-0x9F, which can occur only inside field names.
   const text = major === 3 ? decodeUtf8(headerBytes, label) : new TextDecoder('latin1').decode(headerBytes);
@@ -87,7 +91,10 @@ export function readNpyHeader(bytes: Uint8Array, label: string): NpyHeader {
     if (d !== 0) n *= d;
     if (n > MAX_ELEMENTS) {
       const total = header.shape.reduce((a, b) => a * b, 1);
-      throw new DataError(`${label} has shape ${fmtShape(header.shape)}${total > 0 ? ` = ${total} elements` : ''}; rnnscope loads at most ${MAX_ELEMENTS} (2 GiB as float64), so pass a slice of the data.`, { file: label });
+      throw new DataError(
+        `${label} has shape ${fmtShape(header.shape)}${total > 0 ? ` = ${total} elements` : ''}; rnnscope loads at most ${MAX_ELEMENTS} (2 GiB as float64), so pass a slice of the data.`,
+        { file: label },
+      );
     }
   }
   if (header.shape.includes(0)) n = 0;
@@ -95,13 +102,20 @@ export function readNpyHeader(bytes: Uint8Array, label: string): NpyHeader {
 }
 
 /** Signature, version and header length. headerStart is -1 when `bytes` is too short and `strict` is false. */
-function headerSpan(bytes: Uint8Array, label: string, strict: boolean): { major: number; headerStart: number; headerLen: number } {
+function headerSpan(
+  bytes: Uint8Array,
+  label: string,
+  strict: boolean,
+): { major: number; headerStart: number; headerLen: number } {
   if (!hasMagic(bytes)) {
     if (bytes.length < MAGIC.length && bytes.every((b, i) => b === MAGIC[i])) {
       if (!strict) return { major: 0, headerStart: -1, headerLen: 0 };
       throw truncated(label, 'its signature', MAGIC.length, bytes.length);
     }
-    throw new LoadError(`${label} does not start with the .npy signature \\x93NUMPY; save the array with numpy.save, or check that the file is not damaged.`, { file: label });
+    throw new LoadError(
+      `${label} does not start with the .npy signature \\x93NUMPY; save the array with numpy.save, or check that the file is not damaged.`,
+      { file: label },
+    );
   }
   if (bytes.length < 10) {
     if (!strict) return { major: 0, headerStart: -1, headerLen: 0 };
@@ -110,7 +124,10 @@ function headerSpan(bytes: Uint8Array, label: string, strict: boolean): { major:
   const major = bytes[6];
   const minor = bytes[7];
   if (!((major === 1 || major === 2 || major === 3) && minor === 0)) {
-    throw new LoadError(`${label} has .npy format version ${major}.${minor}; rnnscope reads versions 1.0, 2.0 and 3.0, so re-save the array with numpy.save.`, { file: label });
+    throw new LoadError(
+      `${label} has .npy format version ${major}.${minor}; rnnscope reads versions 1.0, 2.0 and 3.0, so re-save the array with numpy.save.`,
+      { file: label },
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerStart: number;
@@ -132,7 +149,11 @@ function headerSpan(bytes: Uint8Array, label: string, strict: boolean): { major:
 
 // ---- header -----------------------------------------------------------------
 
-interface Header { descr: PyValue; fortranOrder: boolean; shape: number[] }
+interface Header {
+  descr: PyValue;
+  fortranOrder: boolean;
+  shape: number[];
+}
 
 function parseHeader(text: string, label: string, dropLongSuffix: boolean): Header {
   let value: PyValue;
@@ -140,42 +161,76 @@ function parseHeader(text: string, label: string, dropLongSuffix: boolean): Head
     value = parsePyLiteral(text, dropLongSuffix);
   } catch (e) {
     const why = e instanceof SyntaxError ? e.message : String(e);
-    throw new LoadError(`${label} has an unreadable .npy header (${why}); re-save the array with numpy.save.`, { file: label, cause: e });
+    throw new LoadError(`${label} has an unreadable .npy header (${why}); re-save the array with numpy.save.`, {
+      file: label,
+      cause: e,
+    });
   }
   if (!(value instanceof Map)) {
-    throw new LoadError(`${label} has a .npy header that is not a dictionary; re-save the array with numpy.save.`, { file: label });
+    throw new LoadError(`${label} has a .npy header that is not a dictionary; re-save the array with numpy.save.`, {
+      file: label,
+    });
   }
   const keys = [...value.keys()].sort();
   if (keys.length !== 3 || keys[0] !== 'descr' || keys[1] !== 'fortran_order' || keys[2] !== 'shape') {
-    throw new LoadError(`${label} has .npy header keys (${keys.join(', ')}); expected exactly descr, fortran_order and shape, so re-save the array with numpy.save.`, { file: label });
+    throw new LoadError(
+      `${label} has .npy header keys (${keys.join(', ')}); expected exactly descr, fortran_order and shape, so re-save the array with numpy.save.`,
+      { file: label },
+    );
   }
   const shape = value.get('shape');
-  if (!(shape instanceof PyTuple) || !shape.items.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    throw new LoadError(`${label} has .npy shape ${pyRepr(shape)}; expected a tuple of non-negative integers, so re-save the array with numpy.save.`, { file: label });
+  if (
+    !(shape instanceof PyTuple) ||
+    !shape.items.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)
+  ) {
+    throw new LoadError(
+      `${label} has .npy shape ${pyRepr(shape)}; expected a tuple of non-negative integers, so re-save the array with numpy.save.`,
+      { file: label },
+    );
   }
   const fortran = value.get('fortran_order');
   if (typeof fortran !== 'boolean') {
-    throw new LoadError(`${label} has .npy fortran_order ${pyRepr(fortran)}; expected True or False, so re-save the array with numpy.save.`, { file: label });
+    throw new LoadError(
+      `${label} has .npy fortran_order ${pyRepr(fortran)}; expected True or False, so re-save the array with numpy.save.`,
+      { file: label },
+    );
   }
   return { descr: value.get('descr') ?? null, fortranOrder: fortran, shape: shape.items as number[] };
 }
 
-
 const KIND_NAMES: Record<string, string> = {
-  c: 'complex numbers', m: 'time deltas', M: 'dates', S: 'byte strings', a: 'byte strings', U: 'unicode strings', V: 'raw bytes (void)',
+  c: 'complex numbers',
+  m: 'time deltas',
+  M: 'dates',
+  S: 'byte strings',
+  a: 'byte strings',
+  U: 'unicode strings',
+  V: 'raw bytes (void)',
 };
 
 function parseDescr(descr: PyValue, label: string): NpyDType {
   if (typeof descr !== 'string') {
     if (Array.isArray(descr)) {
       const names = descr.map((f) => (f instanceof PyTuple && typeof f.items[0] === 'string' ? f.items[0] : '?'));
-      const example = names.slice(0, 2).map((f) => `${f}=x['${f}']`).join(', ');
-      throw new DataError(`${label} holds a structured array with fields (${names.join(', ')}); rnnscope reads plain numeric arrays, so save each field as its own array (numpy.savez('x.npz', ${example})).`, { file: label });
+      const example = names
+        .slice(0, 2)
+        .map((f) => `${f}=x['${f}']`)
+        .join(', ');
+      throw new DataError(
+        `${label} holds a structured array with fields (${names.join(', ')}); rnnscope reads plain numeric arrays, so save each field as its own array (numpy.savez('x.npz', ${example})).`,
+        { file: label },
+      );
     }
-    throw new DataError(`${label} has dtype descriptor ${pyRepr(descr)}; rnnscope reads plain bool, integer and float arrays, so save one with numpy.save(x.astype('float32')).`, { file: label });
+    throw new DataError(
+      `${label} has dtype descriptor ${pyRepr(descr)}; rnnscope reads plain bool, integer and float arrays, so save one with numpy.save(x.astype('float32')).`,
+      { file: label },
+    );
   }
   if (descr === '|O' || descr === 'O' || /^[<>|=]?O\d*$/.test(descr)) {
-    throw new DataError(`${label} holds Python objects (dtype 'O'); they are pickles that can run code, so rnnscope refuses them; save a numeric array instead.`, { file: label });
+    throw new DataError(
+      `${label} holds Python objects (dtype 'O'); they are pickles that can run code, so rnnscope refuses them; save a numeric array instead.`,
+      { file: label },
+    );
   }
   const m = /^([<>|=]?)([a-zA-Z?])(\d*)(\[[^\]]*\])?$/.exec(descr);
   if (m) {
@@ -183,29 +238,47 @@ function parseDescr(descr: PyValue, label: string): NpyDType {
     const kind = m[2] === '?' ? 'b' : m[2];
     const size = m[3] === '' ? (kind === 'b' ? 1 : 0) : Number(m[3]);
     const little = order !== '>';
-    const ok = (kind === 'b' && size === 1) || ((kind === 'i' || kind === 'u') && [1, 2, 4, 8].includes(size)) || (kind === 'f' && [2, 4, 8].includes(size));
+    const ok =
+      (kind === 'b' && size === 1) ||
+      ((kind === 'i' || kind === 'u') && [1, 2, 4, 8].includes(size)) ||
+      (kind === 'f' && [2, 4, 8].includes(size));
     if (ok) {
       const name = kind === 'b' ? 'bool' : `${kind === 'i' ? 'int' : kind === 'u' ? 'uint' : 'float'}${size * 8}`;
       return { descr, name, kind: kind as NpyDType['kind'], size, little };
     }
     if (kind === 'f' && size > 8) {
-      throw new DataError(`${label} holds float${size * 8} (long double, '${descr}'); rnnscope computes in float64, so save x.astype('float64').`, { file: label });
+      throw new DataError(
+        `${label} holds float${size * 8} (long double, '${descr}'); rnnscope computes in float64, so save x.astype('float64').`,
+        { file: label },
+      );
     }
     if (KIND_NAMES[kind] !== undefined) {
-      throw new DataError(`${label} holds ${KIND_NAMES[kind]} (dtype '${descr}'); rnnscope reads bool, integer and float arrays, so convert them to numbers first (x.astype('float32')).`, { file: label });
+      throw new DataError(
+        `${label} holds ${KIND_NAMES[kind]} (dtype '${descr}'); rnnscope reads bool, integer and float arrays, so convert them to numbers first (x.astype('float32')).`,
+        { file: label },
+      );
     }
   }
-  throw new DataError(`${label} has unknown dtype '${descr}'; rnnscope reads bool, integer and float arrays, so save one with numpy.save(x.astype('float32')).`, { file: label });
+  throw new DataError(
+    `${label} has unknown dtype '${descr}'; rnnscope reads bool, integer and float arrays, so save one with numpy.save(x.astype('float32')).`,
+    { file: label },
+  );
 }
 
 // ---- messages and small helpers -----------------------------------------------
 
 function truncated(label: string, what: string, need: number, have: number): LoadError {
-  return new LoadError(`${label} is truncated: ${what} needs ${need} bytes but the file has ${have}; re-copy or re-save the file.`, { file: label });
+  return new LoadError(
+    `${label} is truncated: ${what} needs ${need} bytes but the file has ${have}; re-copy or re-save the file.`,
+    { file: label },
+  );
 }
 
 function headerTooLarge(label: string, len: number): LoadError {
-  return new LoadError(`${label} has a ${len}-character .npy header; numpy itself refuses headers over ${MAX_HEADER_CHARS} characters, so re-save the array with numpy.save.`, { file: label });
+  return new LoadError(
+    `${label} has a ${len}-character .npy header; numpy itself refuses headers over ${MAX_HEADER_CHARS} characters, so re-save the array with numpy.save.`,
+    { file: label },
+  );
 }
 
 export function baseName(path: string): string {
@@ -222,6 +295,9 @@ function decodeUtf8(b: Uint8Array, label: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(b);
   } catch (e) {
-    throw new LoadError(`${label} has a version 3.0 .npy header that is not valid UTF-8; re-save the array with numpy.save.`, { file: label, cause: e });
+    throw new LoadError(
+      `${label} has a version 3.0 .npy header that is not valid UTF-8; re-save the array with numpy.save.`,
+      { file: label, cause: e },
+    );
   }
 }

@@ -47,9 +47,17 @@ export function match(bytes: Uint8Array, name: string): boolean {
   return startsWith(bytes, ZIP_MAGIC) || startsWith(bytes, EMPTY_ZIP) || /\.npz$/i.test(name);
 }
 
-export function readNpz(bytes: Uint8Array, label: string, opts: DataOptions = {}, limits: NpzLimits = DEFAULT_NPZ_LIMITS): NamedArray[] {
+export function readNpz(
+  bytes: Uint8Array,
+  label: string,
+  opts: DataOptions = {},
+  limits: NpzLimits = DEFAULT_NPZ_LIMITS,
+): NamedArray[] {
   if (!startsWith(bytes, ZIP_MAGIC) && !startsWith(bytes, EMPTY_ZIP)) {
-    throw new LoadError(`${label} does not start with the zip signature PK\\x03\\x04; expected an .npz written by numpy.savez, so re-save the arrays or check that the file is not damaged.`, { file: label });
+    throw new LoadError(
+      `${label} does not start with the zip signature PK\\x03\\x04; expected an .npz written by numpy.savez, so re-save the arrays or check that the file is not damaged.`,
+      { file: label },
+    );
   }
   const zip = ZipArchive.open(bytes, label, 'an .npz archive');
   const budget = new Budget(label, bytes.length, limits);
@@ -63,19 +71,33 @@ export function readNpz(bytes: Uint8Array, label: string, opts: DataOptions = {}
     }
     const raw = zip.raw(member)!;
     const where = `${label}:${member}`;
-    const dec = raw.entry.method === 0 ? readStored(raw.entry, raw.data, where, budget) : readDeflated(raw.entry, raw.data, where, budget);
+    const dec =
+      raw.entry.method === 0
+        ? readStored(raw.entry, raw.data, where, budget)
+        : readDeflated(raw.entry, raw.data, where, budget);
     out.push({ name: member.slice(0, -4), shape: dec.shape, dtype: dec.dtype, data: dec.data, source: where });
   }
   if (skipped.length > 0 && opts.warnings) {
-    warn(opts.warnings, 'npz-non-npy', `${label}: ignored ${skipped.length} member(s) that are not .npy arrays (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', …' : ''}).`);
+    warn(
+      opts.warnings,
+      'npz-non-npy',
+      `${label}: ignored ${skipped.length} member(s) that are not .npy arrays (${skipped.slice(0, 3).join(', ')}${skipped.length > 3 ? ', …' : ''}).`,
+    );
   }
   if (out.length === 0) {
-    throw new LoadError(`${label} holds no .npy arrays${skipped.length ? ` (only ${skipped.slice(0, 3).join(', ')})` : ''}; expected arrays saved with numpy.savez('${label}', x=...), so re-save them.`, { file: label });
+    throw new LoadError(
+      `${label} holds no .npy arrays${skipped.length ? ` (only ${skipped.slice(0, 3).join(', ')})` : ''}; expected arrays saved with numpy.savez('${label}', x=...), so re-save them.`,
+      { file: label },
+    );
   }
   return out;
 }
 
-interface Decoded { shape: number[]; dtype: string; data: Float64Array }
+interface Decoded {
+  shape: number[];
+  dtype: string;
+  data: Float64Array;
+}
 
 function readStored(en: ZipEntry, data: Uint8Array, where: string, budget: Budget): Decoded {
   checkCrc(crc32(data), en, where);
@@ -88,11 +110,20 @@ function readStored(en: ZipEntry, data: Uint8Array, where: string, budget: Budge
 }
 
 function readDeflated(en: ZipEntry, data: Uint8Array, where: string, budget: Budget): Decoded {
-  const st: { head: Uint8Array; h: NpyHeader | null; dec: NpyDecoder | null; produced: number; crc: number } = { head: new Uint8Array(0), h: null, dec: null, produced: 0, crc: 0 };
+  const st: { head: Uint8Array; h: NpyHeader | null; dec: NpyDecoder | null; produced: number; crc: number } = {
+    head: new Uint8Array(0),
+    h: null,
+    dec: null,
+    produced: 0,
+    crc: 0,
+  };
   const inflater = new Inflate((chunk) => {
     st.produced += chunk.length;
     if (st.produced > en.size) {
-      throw new LoadError(`${where} inflates past its declared ${en.size} bytes; expected the declared size; the archive is corrupted or a zip bomb.`, { file: where });
+      throw new LoadError(
+        `${where} inflates past its declared ${en.size} bytes; expected the declared size; the archive is corrupted or a zip bomb.`,
+        { file: where },
+      );
     }
     st.crc = crc32(chunk, st.crc);
     if (st.dec !== null) {
@@ -120,10 +151,16 @@ function readDeflated(en: ZipEntry, data: Uint8Array, where: string, budget: Bud
     } while (p < data.length);
   } catch (e) {
     if (e instanceof LoadError || e instanceof DataError) throw e;
-    throw new LoadError(`${where} does not inflate (${e instanceof Error ? e.message : String(e)}); expected valid DEFLATE data; the archive is corrupted.`, { file: where, cause: e });
+    throw new LoadError(
+      `${where} does not inflate (${e instanceof Error ? e.message : String(e)}); expected valid DEFLATE data; the archive is corrupted.`,
+      { file: where, cause: e },
+    );
   }
   if (st.produced !== en.size) {
-    throw new LoadError(`${where} inflates to ${st.produced} bytes; expected the declared ${en.size}; the archive is corrupted.`, { file: where });
+    throw new LoadError(
+      `${where} inflates to ${st.produced} bytes; expected the declared ${en.size}; the archive is corrupted.`,
+      { file: where },
+    );
   }
   checkCrc(st.crc, en, where);
   if (st.dec === null || st.h === null) {
@@ -137,13 +174,19 @@ function readDeflated(en: ZipEntry, data: Uint8Array, where: string, budget: Bud
 function checkDeclared(h: NpyHeader, en: ZipEntry, where: string): void {
   const need = h.dataStart + h.count * h.dt.size;
   if (en.size < need) {
-    throw new LoadError(`${where} is truncated: ${describeArray(h.shape, h.dt)} needs ${need} bytes with its header but the member holds ${en.size}; re-copy or re-save the file.`, { file: where });
+    throw new LoadError(
+      `${where} is truncated: ${describeArray(h.shape, h.dt)} needs ${need} bytes with its header but the member holds ${en.size}; re-copy or re-save the file.`,
+      { file: where },
+    );
   }
 }
 
 function checkCrc(c: number, en: ZipEntry, where: string): void {
   if (c !== en.crc) {
-    throw new LoadError(`${where} has CRC-32 ${hex(c)}; expected ${hex(en.crc)}; the archive is corrupted or its declared sizes are false.`, { file: where });
+    throw new LoadError(
+      `${where} has CRC-32 ${hex(c)}; expected ${hex(en.crc)}; the archive is corrupted or its declared sizes are false.`,
+      { file: where },
+    );
   }
 }
 
@@ -152,7 +195,11 @@ class Budget {
   private used = 0;
   private readonly cap: number;
 
-  constructor(private readonly label: string, private readonly archiveBytes: number, private readonly limits: NpzLimits) {
+  constructor(
+    private readonly label: string,
+    private readonly archiveBytes: number,
+    private readonly limits: NpzLimits,
+  ) {
     this.cap = Math.min(limits.maxBytes, limits.floorBytes + limits.ratio * archiveBytes);
   }
 
@@ -163,9 +210,18 @@ class Budget {
     if (cost > left) {
       const what = `${describeArray(h.shape, h.dt)} = ${mb(h.count * 8)} as float64`;
       if (this.used + cost > this.limits.maxBytes) {
-        throw new DataError(`${where} holds ${what}; rnnscope loads at most ${mb(this.limits.maxBytes)} from one file (${mb(this.used)} already read), so pass a slice of the data.`, { file: where });
+        throw new DataError(
+          `${where} holds ${what}; rnnscope loads at most ${mb(this.limits.maxBytes)} from one file (${mb(this.used)} already read), so pass a slice of the data.`,
+          { file: where },
+        );
       }
-      throw new DataError(`${where} holds ${what} from ${mb(en.compressedSize)} compressed; rnnscope expands a ${mb(this.archiveBytes)} .npz to at most ${mb(this.cap)} (${this.limits.ratio}× its size plus ${mb(this.limits.floorBytes)}; ${mb(left)} left), to stay safe from zip bombs; if the data is real, save it uncompressed with numpy.savez.`, { file: this.label });
+      throw new DataError(
+        `${where} holds ${what} from ${mb(en.compressedSize)} compressed; rnnscope expands a ` +
+          `${mb(this.archiveBytes)} .npz to at most ${mb(this.cap)} (${this.limits.ratio}× its size plus ` +
+          `${mb(this.limits.floorBytes)}; ${mb(left)} left), to stay safe from zip bombs; if the data is ` +
+          `real, save it uncompressed with numpy.savez.`,
+        { file: this.label },
+      );
     }
     this.used += cost;
   }
@@ -184,5 +240,5 @@ function mb(n: number): string {
 }
 
 function hex(n: number): string {
-  return '0x' + n.toString(16).padStart(8, '0');
+  return `0x${n.toString(16).padStart(8, '0')}`;
 }

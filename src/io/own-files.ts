@@ -37,7 +37,10 @@ export async function zipMemberNames(file: string, maxDirectoryBytes = 64 * 2 **
   const tail = await readAt(file, size - tailLen, tailLen);
   let eocd = -1;
   for (let i = tail.length - 22; i >= 0; i--) {
-    if (tail.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+    if (tail.readUInt32LE(i) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) return null;
   let entries = tail.readUInt16LE(eocd + 10);
@@ -59,7 +62,9 @@ export async function zipMemberNames(file: string, maxDirectoryBytes = 64 * 2 **
   let p = 0;
   for (let i = 0; i < entries; i++) {
     if (p + 46 > cd.length || cd.readUInt32LE(p) !== 0x02014b50) return null;
-    const n = cd.readUInt16LE(p + 28), x = cd.readUInt16LE(p + 30), c = cd.readUInt16LE(p + 32);
+    const n = cd.readUInt16LE(p + 28),
+      x = cd.readUInt16LE(p + 30),
+      c = cd.readUInt16LE(p + 32);
     names.push(cd.subarray(p + 46, p + 46 + n).toString('utf8'));
     p += 46 + n + x + c;
   }
@@ -70,7 +75,9 @@ export async function looksLikeDump(file: string): Promise<boolean> {
   if (await isEmptyFile(file)) return true;
   const names = await zipMemberNames(file);
   if (!names || names.length === 0) return false;
-  return names.every((n) => n.endsWith('.npy'))
-    && names.some((n) => /^(run\d+\/)?loss\.npy$/.test(n))
-    && names.some((n) => /^(run\d+\/)?grad\/.+\.npy$/.test(n));
+  return (
+    names.every((n) => n.endsWith('.npy')) &&
+    names.some((n) => /^(run\d+\/)?loss\.npy$/.test(n)) &&
+    names.some((n) => /^(run\d+\/)?grad\/.+\.npy$/.test(n))
+  );
 }

@@ -33,7 +33,10 @@ export function parsePyLiteral(text: string, dropLongSuffix: boolean): PyValue {
 
 class LiteralParser {
   private i = 0;
-  constructor(private readonly s: string, private readonly dropLongSuffix: boolean) {}
+  constructor(
+    private readonly s: string,
+    private readonly dropLongSuffix: boolean,
+  ) {}
 
   parseAll(): PyValue {
     const v = this.value(0);
@@ -48,7 +51,8 @@ class LiteralParser {
 
   private ws(): void {
     const s = this.s;
-    while (this.i < s.length && (s[this.i] === ' ' || s[this.i] === '\n' || s[this.i] === '\t' || s[this.i] === '\r')) this.i++;
+    while (this.i < s.length && (s[this.i] === ' ' || s[this.i] === '\n' || s[this.i] === '\t' || s[this.i] === '\r'))
+      this.i++;
   }
 
   private value(depth: number): PyValue {
@@ -58,10 +62,20 @@ class LiteralParser {
     if (c === '{') return this.dict(depth);
     if (c === '(' || c === '[') return this.seq(depth, c);
     if (c === "'" || c === '"') return this.str();
-    if ((c === 'u' || c === 'b') && (this.s[this.i + 1] === "'" || this.s[this.i + 1] === '"')) { this.i++; return this.str(); }
+    if ((c === 'u' || c === 'b') && (this.s[this.i + 1] === "'" || this.s[this.i + 1] === '"')) {
+      this.i++;
+      return this.str();
+    }
     if (c === '-' || c === '+' || (c >= '0' && c <= '9')) return this.int();
-    for (const [word, v] of [['True', true], ['False', false], ['None', null]] as const) {
-      if (this.s.startsWith(word, this.i)) { this.i += word.length; return v; }
+    for (const [word, v] of [
+      ['True', true],
+      ['False', false],
+      ['None', null],
+    ] as const) {
+      if (this.s.startsWith(word, this.i)) {
+        this.i += word.length;
+        return v;
+      }
     }
     return this.fail(c === undefined ? 'unexpected end' : `unexpected '${c}'`);
   }
@@ -71,7 +85,10 @@ class LiteralParser {
     this.i++;
     for (;;) {
       this.ws();
-      if (this.s[this.i] === '}') { this.i++; return m; }
+      if (this.s[this.i] === '}') {
+        this.i++;
+        return m;
+      }
       const k = this.value(depth + 1);
       if (typeof k !== 'string') this.fail('non-string key');
       this.ws();
@@ -91,11 +108,16 @@ class LiteralParser {
     this.i++;
     for (;;) {
       this.ws();
-      if (this.s[this.i] === close) { this.i++; break; }
+      if (this.s[this.i] === close) {
+        this.i++;
+        break;
+      }
       items.push(this.value(depth + 1));
       this.ws();
-      if (this.s[this.i] === ',') { this.i++; sawComma = true; }
-      else if (this.s[this.i] !== close) this.fail(`expected ',' or '${close}'`);
+      if (this.s[this.i] === ',') {
+        this.i++;
+        sawComma = true;
+      } else if (this.s[this.i] !== close) this.fail(`expected ',' or '${close}'`);
     }
     if (open === '[') return items;
     // Python: (3) is the int 3, (3,) a tuple.

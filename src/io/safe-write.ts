@@ -18,12 +18,24 @@ const live = { temps: new Set<string>(), locks: new Set<string>(), fds: new Set<
 
 /** Removes this process's temporary files, locks and the empty folders it created (for exit and signal handlers). */
 export function cleanupSync(): void {
-  for (const fd of live.fds) try { closeSync(fd); } catch { /* already closed */ }
-  for (const f of [...live.temps, ...live.locks]) try { unlinkSync(f); } catch { /* already gone */ }
+  for (const fd of live.fds)
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+  for (const f of [...live.temps, ...live.locks])
+    try {
+      unlinkSync(f);
+    } catch {
+      /* already gone */
+    }
   for (const d of [...live.dirs].reverse()) {
     try {
       if (readdirSync(d).length === 0) rmdirSync(d);
-    } catch { /* not empty or gone */ }
+    } catch {
+      /* not empty or gone */
+    }
   }
   live.temps.clear();
   live.locks.clear();
@@ -63,7 +75,9 @@ export async function removeStaleTemps(dir: string, base?: string): Promise<void
     if (live.temps.has(p)) continue;
     try {
       if ((await lstat(p)).isFile()) await unlink(p);
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -89,7 +103,10 @@ export async function writeTemp(file: string, data: string | Uint8Array, c: Writ
     await fh.writeFile(data);
     await fh.sync();
   } catch (e) {
-    if (fh) { live.fds.delete(fh.fd); await fh.close().catch(() => undefined); }
+    if (fh) {
+      live.fds.delete(fh.fd);
+      await fh.close().catch(() => undefined);
+    }
     await discardTemp(temp);
     throw writeError(e, c);
   }
@@ -120,7 +137,10 @@ export async function atomicWriteFile(file: string, data: string | Uint8Array, c
 }
 
 // statfs magic numbers of kernel pseudo file systems (linux/magic.h): writing there is never a result.
-const PSEUDO_FS = new Set([0x9fa0, 0x62656572, 0x1cd1, 0x27e0eb, 0x63677270, 0x64626720, 0x73636673, 0xcafe4a11, 0x74726163, 0x62656570, 0x65735543, 0x6165676c, 0xde5e81e4, 0x42494e4d]);
+const PSEUDO_FS = new Set([
+  0x9fa0, 0x62656572, 0x1cd1, 0x27e0eb, 0x63677270, 0x64626720, 0x73636673, 0xcafe4a11, 0x74726163, 0x62656570,
+  0x65735543, 0x6165676c, 0xde5e81e4, 0x42494e4d,
+]);
 const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
 /** Real folders under those roots (the shared-memory tmpfs). */
 const REAL_UNDER_PSEUDO = ['/dev/shm'];
@@ -130,16 +150,23 @@ export async function checkPlace(dir: string, c: WriteContext): Promise<void> {
   let real = dir;
   try {
     real = await realpath(dir);
-  } catch { /* checked by the caller */ }
-  const under = (r: string) => real === r || real.startsWith(r + '/');
+  } catch {
+    /* checked by the caller */
+  }
+  const under = (r: string) => real === r || real.startsWith(`${r}/`);
   const pseudo = PSEUDO_ROOTS.some(under) && !REAL_UNDER_PSEUDO.some(under);
   let type = 0;
   try {
     type = Number((await statfs(real)).type);
-  } catch { /* statfs unsupported: the path check stands */ }
+  } catch {
+    /* statfs unsupported: the path check stands */
+  }
   if (pseudo || PSEUDO_FS.has(type)) {
     const where = pseudo ? PSEUDO_ROOTS.find(under) : real;
-    throw new OutputError(`${c.role} ${c.shown} is in ${where}, a system folder of the kernel that holds no files; expected a folder on a disk, so choose another path.`, { file: c.shown });
+    throw new OutputError(
+      `${c.role} ${c.shown} is in ${where}, a system folder of the kernel that holds no files; expected a folder on a disk, so choose another path.`,
+      { file: c.shown },
+    );
   }
 }
 
@@ -155,7 +182,10 @@ export async function mkdirp(dir: string, c: WriteContext): Promise<string[]> {
     try {
       const st = await stat(cur);
       if (!st.isDirectory()) {
-        throw new OutputError(`${c.role} ${c.shown} needs ${cur} to be a folder, but it is a file; expected a path through folders, so choose another path.`, { file: c.shown });
+        throw new OutputError(
+          `${c.role} ${c.shown} needs ${cur} to be a folder, but it is a file; expected a path through folders, so choose another path.`,
+          { file: c.shown },
+        );
       }
       break;
     } catch (e) {
@@ -190,7 +220,11 @@ export async function removeCreated(created: string[]): Promise<void> {
   }
 }
 
-interface LockInfo { pid: number; host: string; started: string }
+interface LockInfo {
+  pid: number;
+  host: string;
+  started: string;
+}
 
 function alive(pid: number): boolean {
   try {
@@ -205,7 +239,9 @@ async function readLock(file: string): Promise<LockInfo | null> {
   try {
     const j = JSON.parse(await readFile(file, 'utf8')) as Partial<LockInfo>;
     if (typeof j.pid === 'number' && typeof j.host === 'string' && typeof j.started === 'string') return j as LockInfo;
-  } catch { /* unreadable or half-written */ }
+  } catch {
+    /* unreadable or half-written */
+  }
   return null;
 }
 
@@ -224,7 +260,7 @@ export class OutputLock {
         const fh = await open(file, 'wx', 0o644);
         live.locks.add(file);
         try {
-          await fh.writeFile(JSON.stringify(info) + '\n');
+          await fh.writeFile(`${JSON.stringify(info)}\n`);
         } finally {
           await fh.close();
         }
@@ -246,13 +282,24 @@ export class OutputLock {
       }
       if (!stale) {
         const who = held ? `process ${held.pid} on ${held.host}, started ${held.started}` : 'a run that is starting';
-        throw new OutputError(`${c.role} ${c.shown} is being written by another rnnscope run (${who}); expected one run per output, so wait for it to finish, or delete ${file} if that run is gone.`, { file: c.shown });
+        throw new OutputError(
+          `${c.role} ${c.shown} is being written by another rnnscope run (${who}); expected one run per output, so wait for it to finish, or delete ${file} if that run is gone.`,
+          { file: c.shown },
+        );
       }
       // Move the stale lock aside first: of two runs breaking it at once, only one rename succeeds.
       const aside = `${file}.stale-${process.pid}`;
-      await rename(file, aside).then(() => unlink(aside), () => undefined).catch(() => undefined);
+      await rename(file, aside)
+        .then(
+          () => unlink(aside),
+          () => undefined,
+        )
+        .catch(() => undefined);
     }
-    throw new OutputError(`${c.role} ${c.shown} could not be locked for writing; expected to create ${file}, so retry, or delete it if no rnnscope run is writing there.`, { file: c.shown });
+    throw new OutputError(
+      `${c.role} ${c.shown} could not be locked for writing; expected to create ${file}, so retry, or delete it if no rnnscope run is writing there.`,
+      { file: c.shown },
+    );
   }
 
   async release(): Promise<void> {

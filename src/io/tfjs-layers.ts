@@ -16,7 +16,7 @@
 // every name by the scopes the config declares (src/model/weight-names.ts, docs/formats.md);
 // a converted `.keras` names weights by store path `layers/lstm/cell/vars/0` instead.
 
-import { LoadError, ModelError } from '../model/errors.js';
+import { LoadError } from '../model/errors.js';
 import type { ModelSpec } from '../model/types.js';
 import { buildModel, savedWeightLayout } from '../model/build.js';
 import { bindLayerWeights, checkAllBound } from '../model/bind.js';
@@ -53,24 +53,40 @@ export async function open(files: FileSet): Promise<ModelSpec> {
   const file = files.name;
   const doc = parseJson(files.bytes, file, 'TF.js model.json');
   if (!isObj(doc) || !isObj(doc.modelTopology)) {
-    throw new LoadError(`${file} has no modelTopology object; expected a TF.js layers model.json; graph models (tfjs_graph_model) are not supported, convert with --output_format=tfjs_layers_model.`, { file });
+    throw new LoadError(
+      `${file} has no modelTopology object; expected a TF.js layers model.json; graph models (tfjs_graph_model) are not supported, convert with --output_format=tfjs_layers_model.`,
+      { file },
+    );
   }
   if (doc.format !== undefined && doc.format !== 'layers-model') {
-    throw new LoadError(`${file} has format "${String(doc.format)}"; expected "layers-model"; convert the model with --output_format=tfjs_layers_model.`, { file });
+    throw new LoadError(
+      `${file} has format "${String(doc.format)}"; expected "layers-model"; convert the model with --output_format=tfjs_layers_model.`,
+      { file },
+    );
   }
   const topo = doc.modelTopology;
   const modelConfig = isObj(topo.model_config) ? topo.model_config : topo;
   // keras_version is the converter's source Keras (converter output) or "tfjs-layers x.y.z" (tf.LayersModel.save).
-  const kerasVersion = typeof topo.keras_version === 'string' ? topo.keras_version : typeof doc.generatedBy === 'string' ? doc.generatedBy.replace(/^keras v/, '') : 'tfjs';
+  const kerasVersion =
+    typeof topo.keras_version === 'string'
+      ? topo.keras_version
+      : typeof doc.generatedBy === 'string'
+        ? doc.generatedBy.replace(/^keras v/, '')
+        : 'tfjs';
   const backend = typeof topo.backend === 'string' ? topo.backend : null;
   const trainingConfig = doc.trainingConfig ?? topo.training_config ?? null;
   const model = buildModel(modelConfig, { kerasVersion, format: name, backend, trainingConfig, source: file });
   const groups = manifest(doc.weightsManifest, file);
   const arrays = new Map<string, StoredArray>();
-  for (const g of groups) for (const a of await readGroup(g, files)) {
-    if (arrays.has(a.name)) throw new LoadError(`${file} lists weight ${a.name} twice; expected unique weight names; the manifest is damaged.`, { file });
-    arrays.set(a.name, a);
-  }
+  for (const g of groups)
+    for (const a of await readGroup(g, files)) {
+      if (arrays.has(a.name))
+        throw new LoadError(
+          `${file} lists weight ${a.name} twice; expected unique weight names; the manifest is damaged.`,
+          { file },
+        );
+      arrays.set(a.name, a);
+    }
   bindByName(model, modelConfig, arrays, file);
   checkAllBound(model);
   return model;
@@ -82,7 +98,10 @@ function isObj(v: unknown): v is Record<string, unknown> {
 
 function manifest(m: unknown, file: string): Group[] {
   const bad = (what: string): never => {
-    throw new LoadError(`${file} has a malformed weightsManifest (${what}); expected [{paths: [...], weights: [{name, shape, dtype}]}]; the model.json is damaged.`, { file });
+    throw new LoadError(
+      `${file} has a malformed weightsManifest (${what}); expected [{paths: [...], weights: [{name, shape, dtype}]}]; the model.json is damaged.`,
+      { file },
+    );
   };
   if (!Array.isArray(m)) bad('not a list');
   return (m as unknown[]).map((g, gi) => {
@@ -90,7 +109,8 @@ function manifest(m: unknown, file: string): Group[] {
     const gg = g as Record<string, unknown[]>;
     if (!gg.paths.every((p) => typeof p === 'string')) bad(`group ${gi} paths`);
     const weights = gg.weights.map((w, wi) => {
-      if (!isObj(w) || typeof w.name !== 'string' || typeof w.dtype !== 'string' || !Array.isArray(w.shape)) bad(`group ${gi} weight ${wi}`);
+      if (!isObj(w) || typeof w.name !== 'string' || typeof w.dtype !== 'string' || !Array.isArray(w.shape))
+        bad(`group ${gi} weight ${wi}`);
       const ww = w as unknown as WeightEntry;
       if (!ww.shape.every((d) => Number.isInteger(d) && d >= 0)) bad(`weight ${ww.name} shape [${ww.shape.join(',')}]`);
       return ww;
@@ -104,7 +124,10 @@ function entryBytes(w: WeightEntry, file: string): number {
   const dt = w.quantization?.dtype ?? w.dtype;
   const per = BYTES[dt];
   if (per === undefined) {
-    throw new LoadError(`${file} weight ${w.name} has dtype ${dt}; expected float32, int32, or uint8/uint16/float16 quantization; re-convert the model without that option.`, { file });
+    throw new LoadError(
+      `${file} weight ${w.name} has dtype ${dt}; expected float32, int32, or uint8/uint16/float16 quantization; re-convert the model without that option.`,
+      { file },
+    );
   }
   let n = 1;
   for (const d of w.shape) n *= d;
@@ -115,21 +138,35 @@ async function readGroup(g: Group, files: FileSet): Promise<StoredArray[]> {
   const file = files.name;
   const sizes = g.weights.map((w) => entryBytes(w, file));
   const need = sizes.reduce((a, b) => a + b, 0);
-  if (!(need <= MAX_WEIGHT_BYTES)) throw new LoadError(`${file} declares ${need} bytes of weights in one group; expected at most ${MAX_WEIGHT_BYTES}; the manifest is damaged or the model too large.`, { file });
+  if (!(need <= MAX_WEIGHT_BYTES))
+    throw new LoadError(
+      `${file} declares ${need} bytes of weights in one group; expected at most ${MAX_WEIGHT_BYTES}; the manifest is damaged or the model too large.`,
+      { file },
+    );
   const shards: Uint8Array[] = [];
   let have = 0;
   for (const p of g.paths) {
     // Shard paths are relative to model.json; never absolute, never a URL, never outside its folder.
     if (/^([a-z][a-z0-9+.-]*:|[\\/])/i.test(p) || p.split(/[\\/]/).includes('..')) {
-      throw new LoadError(`${file} names weight shard "${p}"; expected a file name beside model.json; the manifest points outside the model folder.`, { file });
+      throw new LoadError(
+        `${file} names weight shard "${p}"; expected a file name beside model.json; the manifest points outside the model folder.`,
+        { file },
+      );
     }
     const b = await files.get(p.replace(/^\.\//, ''));
-    if (!b) throw new LoadError(`Weight shard ${p} of ${file} was not found; expected it beside model.json; copy all shard files with the model.`, { file });
+    if (!b)
+      throw new LoadError(
+        `Weight shard ${p} of ${file} was not found; expected it beside model.json; copy all shard files with the model.`,
+        { file },
+      );
     shards.push(b);
     have += b.length;
   }
   if (have !== need) {
-    throw new LoadError(`The shards of ${file} (${g.paths.join(', ')}) hold ${have} bytes but its manifest declares ${need} for [${g.weights.map((w) => w.name).join(', ')}]; expected them to agree; the shards are truncated or belong to another model.`, { file });
+    throw new LoadError(
+      `The shards of ${file} (${g.paths.join(', ')}) hold ${have} bytes but its manifest declares ${need} for [${g.weights.map((w) => w.name).join(', ')}]; expected them to agree; the shards are truncated or belong to another model.`,
+      { file },
+    );
   }
   // Concatenate once; a weight may straddle a shard boundary.
   const buf = shards.length === 1 ? shards[0] : concat(shards, have);
@@ -153,7 +190,13 @@ function concat(parts: Uint8Array[], n: number): Uint8Array {
   return out;
 }
 
-function decodeEntry(w: WeightEntry, dv: DataView, at: number, nbytes: number, file: string): Float32Array | Int32Array {
+function decodeEntry(
+  w: WeightEntry,
+  dv: DataView,
+  at: number,
+  nbytes: number,
+  file: string,
+): Float32Array | Int32Array {
   const q = w.quantization;
   if (!q) {
     if (w.dtype === 'int32') {
@@ -178,14 +221,18 @@ function decodeEntry(w: WeightEntry, dv: DataView, at: number, nbytes: number, f
   const scale = q.scale;
   const min = q.min;
   if (typeof scale !== 'number' || typeof min !== 'number' || !Number.isFinite(scale) || !Number.isFinite(min)) {
-    throw new LoadError(`${file} weight ${w.name} has ${q.dtype} quantization without finite scale/min; expected both numbers; the manifest is damaged.`, { file });
+    throw new LoadError(
+      `${file} weight ${w.name} has ${q.dtype} quantization without finite scale/min; expected both numbers; the manifest is damaged.`,
+      { file },
+    );
   }
   const per = q.dtype === 'uint8' ? 1 : 2;
   const n = nbytes / per;
   // tfjs-core io_utils.ts: float = q * scale + min, computed in float32; int32 weights are rounded.
   if (w.dtype === 'int32') {
     const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = Math.round((per === 1 ? dv.getUint8(at + i) : dv.getUint16(at + 2 * i, true)) * scale + min);
+    for (let i = 0; i < n; i++)
+      out[i] = Math.round((per === 1 ? dv.getUint8(at + i) : dv.getUint16(at + 2 * i, true)) * scale + min);
     return out;
   }
   const out = new Float32Array(n);
@@ -198,7 +245,12 @@ function decodeEntry(w: WeightEntry, dv: DataView, at: number, nbytes: number, f
  * walked like a .keras store; otherwise names are matched to layers by the scopes the config
  * declares (src/model/weight-names.ts), which covers the names every Keras family and TF.js write.
  */
-export function bindByName(model: ModelSpec, modelConfig: Record<string, unknown>, arrays: Map<string, StoredArray>, file: string): void {
+export function bindByName(
+  model: ModelSpec,
+  modelConfig: Record<string, unknown>,
+  arrays: Map<string, StoredArray>,
+  file: string,
+): void {
   const names = [...arrays.keys()];
   if (names.length > 0 && names.every((n) => /\/vars\/\d+$/.test(n))) {
     bindV3(model, modelConfig, mapStore(arrays), file);
@@ -206,7 +258,12 @@ export function bindByName(model: ModelSpec, modelConfig: Record<string, unknown
   }
   const layouts = model.layers.map((_, i) => (model.params[i].length === 0 ? [] : savedWeightLayout(model, i, 'tfjs')));
   const matched = matchWeightNames(model, layouts, [...arrays.values()], bidiNamesOf(modelConfig), file);
-  for (const [i, keys] of matched) bindLayerWeights(model, i, keys.map((k) => arrays.get(k)!));
+  for (const [i, keys] of matched)
+    bindLayerWeights(
+      model,
+      i,
+      keys.map((k) => arrays.get(k)!),
+    );
 }
 
 /** A VarStore over `<path>/vars/<i>` manifest names (Keras 3 models converted by tensorflowjs). */
@@ -220,7 +277,8 @@ function mapStore(arrays: Map<string, StoredArray>): VarStore {
     children(path) {
       const pre = path ? `${path}/` : '';
       const out = new Set<string>();
-      for (const g of groups) if (g.startsWith(pre) && g.length > pre.length) out.add(g.slice(pre.length).split('/')[0]);
+      for (const g of groups)
+        if (g.startsWith(pre) && g.length > pre.length) out.add(g.slice(pre.length).split('/')[0]);
       return [...out];
     },
     vars(path) {

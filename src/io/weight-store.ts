@@ -44,7 +44,10 @@ export interface VarStore {
 export function numbered(keys: string[], where: string, file: string): string[] {
   const nums = keys.map((k) => (/^(0|[1-9]\d{0,5})$/.test(k) ? Number(k) : -1)).sort((a, b) => a - b);
   if (nums.some((n, i) => n !== i)) {
-    throw new LoadError(`${file} group ${where} holds [${keys.slice(0, 6).join(', ')}]; expected variables named 0, 1, 2, ...; the file was not written by Keras 3.`, { file });
+    throw new LoadError(
+      `${file} group ${where} holds [${keys.slice(0, 6).join(', ')}]; expected variables named 0, 1, 2, ...; the file was not written by Keras 3.`,
+      { file },
+    );
   }
   return nums.map(String);
 }
@@ -83,7 +86,10 @@ export function allowedValues(expected: number): number {
 }
 
 function shapeList(arrays: WeightArray[]): string {
-  const shown = arrays.slice(0, 4).map((a) => `[${a.shape.join(',')}]`).join(', ');
+  const shown = arrays
+    .slice(0, 4)
+    .map((a) => `[${a.shape.join(',')}]`)
+    .join(', ');
   return arrays.length > 4 ? `${shown}, … (${arrays.length} arrays)` : shown;
 }
 
@@ -93,8 +99,15 @@ export function checkDeclared(model: ModelSpec, lw: LayerWeights, file: string):
   const expected = expectedValues(model, lw.layers);
   if (declared <= allowedValues(expected)) return;
   const params = lw.layers.flatMap((i) => model.params[i] ?? []);
-  const want = params.slice(0, 6).map((p) => `[${p.shape.join(',')}]`).join(', ') + (params.length > 6 ? ', …' : '');
-  throw new ModelError(`${file} stores ${declared} values for layer ${lw.name} (${lw.className}) in arrays of shapes ${shapeList(lw.arrays)}; expected the ${expected} values of the weights its config declares (${want || 'none'}); check that the weights file belongs to this architecture (nothing was read).`, { file });
+  const want =
+    params
+      .slice(0, 6)
+      .map((p) => `[${p.shape.join(',')}]`)
+      .join(', ') + (params.length > 6 ? ', …' : '');
+  throw new ModelError(
+    `${file} stores ${declared} values for layer ${lw.name} (${lw.className}) in arrays of shapes ${shapeList(lw.arrays)}; expected the ${expected} values of the weights its config declares (${want || 'none'}); check that the weights file belongs to this architecture (nothing was read).`,
+    { file },
+  );
 }
 
 /** The arrays with their values (declared ones are read now). */
@@ -112,10 +125,11 @@ export function bindAll(model: ModelSpec, items: LayerWeights[], file: string, b
   let arrays = 0;
   for (const lw of items) {
     checkDeclared(model, lw, file);
-    for (const a of lw.arrays) if (isDeclared(a)) {
-      bytes += a.bytes;
-      arrays++;
-    }
+    for (const a of lw.arrays)
+      if (isDeclared(a)) {
+        bytes += a.bytes;
+        arrays++;
+      }
   }
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
   budget?.check(bytes, `weight data (${plural(arrays, 'array')} for ${plural(items.length, 'layer')})`);

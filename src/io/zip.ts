@@ -23,7 +23,8 @@ export const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 export type ZipKind = 'a .keras zip' | 'an .npz archive';
 
 export interface ZipLimits {
-  /** Total uncompressed bytes extracted from one archive may not exceed this multiple of its size (plus `floorBytes`). */
+  /** Total uncompressed bytes extracted from one archive may not exceed this multiple of its size (plus `floorBytes`).
+   * */
   maxRatio: number;
   /** Allowance on top of the ratio so tiny archives with small JSON members still open. */
   floorBytes: number;
@@ -58,7 +59,13 @@ export class ZipArchive {
   private readonly budget: ExpansionBudget | null;
   private extracted = 0;
 
-  private constructor(bytes: Uint8Array, file: string, entries: Map<string, ZipEntry>, limits: ZipLimits, budget: ExpansionBudget | null) {
+  private constructor(
+    bytes: Uint8Array,
+    file: string,
+    entries: Map<string, ZipEntry>,
+    limits: ZipLimits,
+    budget: ExpansionBudget | null,
+  ) {
     this.bytes = bytes;
     this.file = file;
     this.entries = entries;
@@ -71,9 +78,18 @@ export class ZipArchive {
    * archive in its messages. Inflated members also draw on `budget` when given (stored members
    * are views of `bytes`, not copies).
    */
-  static open(bytes: Uint8Array, file: string, expected: ZipKind = 'a .keras zip', limits: ZipLimits = DEFAULT_ZIP_LIMITS, budget: ExpansionBudget | null = null): ZipArchive {
+  static open(
+    bytes: Uint8Array,
+    file: string,
+    expected: ZipKind = 'a .keras zip',
+    limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+    budget: ExpansionBudget | null = null,
+  ): ZipArchive {
     const bad = (what: string): never => {
-      throw new LoadError(`${file} is not a readable zip archive (${what}); expected ${expected}; the file is truncated or corrupted.`, { file });
+      throw new LoadError(
+        `${file} is not a readable zip archive (${what}); expected ${expected}; the file is truncated or corrupted.`,
+        { file },
+      );
     };
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const n = bytes.length;
@@ -138,7 +154,8 @@ export class ZipArchive {
         }
         e += 4 + len;
       }
-      if (method !== 0 && method !== 8) bad(`member ${name} uses compression method ${method}; only stored (0) and deflate (8) are supported`);
+      if (method !== 0 && method !== 8)
+        bad(`member ${name} uses compression method ${method}; only stored (0) and deflate (8) are supported`);
       if (method === 0 && csize !== usize) bad(`stored member ${name} has compressed size ${csize} but size ${usize}`);
       entries.set(name, { name, method, compressedSize: csize, size: usize, crc, localOffset: local });
       p += 46 + nameLen + extraLen + commentLen;
@@ -165,12 +182,18 @@ export class ZipArchive {
     const dv = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     const lo = en.localOffset;
     if (lo + 30 > this.bytes.length || dv.getUint32(lo, true) !== 0x04034b50) {
-      throw new LoadError(`${file} member ${name} has no local header at offset ${lo}; expected a zip local file header; the archive is corrupted.`, { file });
+      throw new LoadError(
+        `${file} member ${name} has no local header at offset ${lo}; expected a zip local file header; the archive is corrupted.`,
+        { file },
+      );
     }
     const start = lo + 30 + dv.getUint16(lo + 26, true) + dv.getUint16(lo + 28, true);
     const end = start + en.compressedSize;
     if (end > this.bytes.length) {
-      throw new LoadError(`${file} member ${name} needs bytes up to ${end}; expected them within the ${this.bytes.length}-byte archive; the file is truncated.`, { file });
+      throw new LoadError(
+        `${file} member ${name} needs bytes up to ${end}; expected them within the ${this.bytes.length}-byte archive; the file is truncated.`,
+        { file },
+      );
     }
     return { entry: en, data: this.bytes.subarray(start, end) };
   }
@@ -187,10 +210,16 @@ export class ZipArchive {
     const lim = this.limits;
     const cap = Math.min(lim.maxTotalBytes, this.bytes.length * lim.maxRatio + lim.floorBytes);
     if (this.extracted + en.size > cap) {
-      throw new LoadError(`${file} member ${name} declares ${en.size} uncompressed bytes; expected at most ${cap - this.extracted} more (in all ${lim.maxRatio}x the ${this.bytes.length}-byte archive, at most ${lim.maxTotalBytes}); refusing a likely zip bomb.`, { file });
+      throw new LoadError(
+        `${file} member ${name} declares ${en.size} uncompressed bytes; expected at most ${cap - this.extracted} more (in all ${lim.maxRatio}x the ${this.bytes.length}-byte archive, at most ${lim.maxTotalBytes}); refusing a likely zip bomb.`,
+        { file },
+      );
     }
     if (own && en.size > own.maxBytes) {
-      throw new LoadError(`${file} member ${name} declares ${en.size} uncompressed bytes; expected ${own.expected} of at most ${own.maxBytes} bytes; rnnscope does not load members this large (nothing was inflated).`, { file });
+      throw new LoadError(
+        `${file} member ${name} declares ${en.size} uncompressed bytes; expected ${own.expected} of at most ${own.maxBytes} bytes; rnnscope does not load members this large (nothing was inflated).`,
+        { file },
+      );
     }
     const { data } = this.raw(name)!;
     if (en.method !== 0 && !own) this.budget?.take(en.size, `member ${name}`);
@@ -203,15 +232,24 @@ export class ZipArchive {
       try {
         out = inflateSync(data, { out: buf });
       } catch (e) {
-        throw new LoadError(`${file} member ${name} does not inflate (${e instanceof Error ? e.message : String(e)}); expected valid DEFLATE data; the archive is corrupted.`, { file, cause: e });
+        throw new LoadError(
+          `${file} member ${name} does not inflate (${e instanceof Error ? e.message : String(e)}); expected valid DEFLATE data; the archive is corrupted.`,
+          { file, cause: e },
+        );
       }
       if (out.length !== en.size) {
-        throw new LoadError(`${file} member ${name} inflates to ${out.length} bytes; expected the declared ${en.size}; the archive is corrupted.`, { file });
+        throw new LoadError(
+          `${file} member ${name} inflates to ${out.length} bytes; expected the declared ${en.size}; the archive is corrupted.`,
+          { file },
+        );
       }
     }
     const c = crc32(out);
     if (c !== en.crc) {
-      throw new LoadError(`${file} member ${name} has CRC-32 ${hex(c)}; expected ${hex(en.crc)}; the archive is corrupted or its declared sizes are false.`, { file });
+      throw new LoadError(
+        `${file} member ${name} has CRC-32 ${hex(c)}; expected ${hex(en.crc)}; the archive is corrupted or its declared sizes are false.`,
+        { file },
+      );
     }
     return out;
   }
@@ -227,12 +265,13 @@ function num64(dv: DataView, at: number): number | null {
 }
 
 function hex(n: number): string {
-  return '0x' + n.toString(16).padStart(8, '0');
+  return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
 let crcTable: Uint32Array | null = null;
 
-/** CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320), as zip stores it; pass the previous result to continue over a next piece. */
+/** CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320), as zip stores it; pass the previous result to continue over a
+ * next piece. */
 export function crc32(data: Uint8Array, previous = 0): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);

@@ -14,15 +14,34 @@ import { msg } from './messages.js';
 
 /** Accepted spellings (snake_case, underscores optional) → canonical name. */
 const NAMES: Record<string, ActivationName> = {
-  linear: 'linear', none: 'linear', identity: 'linear',
-  relu: 'relu', sigmoid: 'sigmoid', hard_sigmoid: 'hard_sigmoid', tanh: 'tanh',
-  softmax: 'softmax', log_softmax: 'log_softmax', elu: 'elu', selu: 'selu',
-  softplus: 'softplus', softsign: 'softsign', swish: 'swish', silu: 'swish',
-  gelu: 'gelu', gelu_new: 'gelu', exponential: 'exponential', leaky_relu: 'leaky_relu',
-  relu6: 'relu6', hard_swish: 'hard_swish', hard_silu: 'hard_swish', mish: 'mish',
+  linear: 'linear',
+  none: 'linear',
+  identity: 'linear',
+  relu: 'relu',
+  sigmoid: 'sigmoid',
+  hard_sigmoid: 'hard_sigmoid',
+  tanh: 'tanh',
+  softmax: 'softmax',
+  log_softmax: 'log_softmax',
+  elu: 'elu',
+  selu: 'selu',
+  softplus: 'softplus',
+  softsign: 'softsign',
+  swish: 'swish',
+  silu: 'swish',
+  gelu: 'gelu',
+  gelu_new: 'gelu',
+  exponential: 'exponential',
+  leaky_relu: 'leaky_relu',
+  relu6: 'relu6',
+  hard_swish: 'hard_swish',
+  hard_silu: 'hard_swish',
+  mish: 'mish',
 };
 
-export const SUPPORTED_ACTIVATIONS: readonly string[] = Object.keys(NAMES).filter((k) => k !== 'identity' && k !== 'none');
+export const SUPPORTED_ACTIVATIONS: readonly string[] = Object.keys(NAMES).filter(
+  (k) => k !== 'identity' && k !== 'none',
+);
 
 export interface ActivationOptions {
   /** 0.2 (Keras 1/2, tf.keras, TF.js) or 1/6 (Keras 3). */
@@ -44,20 +63,29 @@ function fromName(raw: string, opts: ActivationOptions): Activation {
   const key = snake(raw.slice(raw.lastIndexOf('.') + 1));
   if (key === '') return { name: 'linear' };
   const name = ownValue(NAMES, key) ?? ownValue(NAMES, key.replace(/_/g, ''));
-  if (name === undefined) throw new ModelError(msg.unknownActivation(`'${raw}'`, SUPPORTED_ACTIVATIONS, opts.where ?? ''));
+  if (name === undefined)
+    throw new ModelError(msg.unknownActivation(`'${raw}'`, SUPPORTED_ACTIVATIONS, opts.where ?? ''));
   switch (name) {
-    case 'hard_sigmoid': return { name, hardSigmoidSlope: opts.hardSigmoidSlope };
+    case 'hard_sigmoid':
+      return { name, hardSigmoidSlope: opts.hardSigmoidSlope };
     // Keras 3 hard_silu(x) = x·relu6(x + 3)/6 (keras/src/activations/activations.py); only Keras 3 has it.
-    case 'hard_swish': return { name, hardSigmoidSlope: 1 / 6 };
+    case 'hard_swish':
+      return { name, hardSigmoidSlope: 1 / 6 };
     // Keras 3 activations.leaky_relu(x, negative_slope=0.2); tf.nn.leaky_relu alpha=0.2.
-    case 'leaky_relu': return { name, negativeSlope: 0.2 };
-    case 'relu': return { name, negativeSlope: 0, maxValue: null, threshold: 0 };
-    case 'elu': return { name, alpha: 1 };
+    case 'leaky_relu':
+      return { name, negativeSlope: 0.2 };
+    case 'relu':
+      return { name, negativeSlope: 0, maxValue: null, threshold: 0 };
+    case 'elu':
+      return { name, alpha: 1 };
     // activations.gelu(x, approximate=False) in Keras 3 and tf.keras; TF.js "gelu_new" is the tanh form.
-    case 'gelu': return { name, approximate: key === 'gelu_new' };
+    case 'gelu':
+      return { name, approximate: key === 'gelu_new' };
     case 'softmax':
-    case 'log_softmax': return { name, axis: -1 };
-    default: return { name };
+    case 'log_softmax':
+      return { name, axis: -1 };
+    default:
+      return { name };
   }
 }
 
@@ -65,11 +93,15 @@ function fromName(raw: string, opts: ActivationOptions): Activation {
 export function parseActivationConfig(value: unknown, opts: ActivationOptions): Activation {
   if (value === null || value === undefined) return { name: 'linear' };
   if (typeof value === 'string') return fromName(value, opts);
-  if (!isRecord(value)) throw new ModelError(msg.unknownActivation(JSON.stringify(value) ?? String(value), SUPPORTED_ACTIVATIONS, opts.where ?? ''));
+  if (!isRecord(value))
+    throw new ModelError(
+      msg.unknownActivation(JSON.stringify(value) ?? String(value), SUPPORTED_ACTIVATIONS, opts.where ?? ''),
+    );
   const cls = value['class_name'] ?? value['className'];
   const cfgRaw = value['config'];
   const cfg = isRecord(cfgRaw) ? cfgRaw : {};
-  if (typeof cls !== 'string') throw new ModelError(msg.unknownActivation(JSON.stringify(value), SUPPORTED_ACTIVATIONS, opts.where ?? ''));
+  if (typeof cls !== 'string')
+    throw new ModelError(msg.unknownActivation(JSON.stringify(value), SUPPORTED_ACTIVATIONS, opts.where ?? ''));
   if (cls === 'function' && typeof cfgRaw === 'string') return fromName(cfgRaw, opts);
   return activationLayer(cls, cfg, opts) ?? fromName(cls, opts);
 }
@@ -86,7 +118,12 @@ export function activationLayer(cls: string, cfg: Record<string, unknown>, opts:
       return parseActivationConfig(cfg['activation'], opts);
     case 'ReLU': {
       const mv = cfg['max_value'];
-      return { name: 'relu', maxValue: typeof mv === 'number' ? mv : null, negativeSlope: num(cfg['negative_slope'], 0), threshold: num(cfg['threshold'], 0) };
+      return {
+        name: 'relu',
+        maxValue: typeof mv === 'number' ? mv : null,
+        negativeSlope: num(cfg['negative_slope'], 0),
+        threshold: num(cfg['threshold'], 0),
+      };
     }
     case 'LeakyReLU':
       // Layer default 0.3 everywhere; Keras 3 calls it negative_slope, Keras 1/2/tf.keras/TF.js alpha.

@@ -22,11 +22,25 @@ export function parseAttentionLayer(r: ConfigReader): LayerSpec | null {
       const mode = r.str('score_mode', 'dot');
       if (mode !== 'dot' && mode !== 'concat') throw r.bad('score_mode', "'dot' or 'concat'");
       r.num('dropout', 0);
-      return { ...base, type: 'Attention', score: mode, useScale: r.bool('use_scale', false), causal: r.bool('causal', false), returnScores: false };
+      return {
+        ...base,
+        type: 'Attention',
+        score: mode,
+        useScale: r.bool('use_scale', false),
+        causal: r.bool('causal', false),
+        returnScores: false,
+      };
     }
     case 'AdditiveAttention':
       r.num('dropout', 0);
-      return { ...base, type: 'Attention', score: 'additive', useScale: r.bool('use_scale', true), causal: r.bool('causal', false), returnScores: false };
+      return {
+        ...base,
+        type: 'Attention',
+        score: 'additive',
+        useScale: r.bool('use_scale', true),
+        causal: r.bool('causal', false),
+        returnScores: false,
+      };
     case 'MultiHeadAttention': {
       const axes = r.raw['attention_axes'];
       if (axes !== undefined && axes !== null && !(Array.isArray(axes) && axes.length === 1 && axes[0] === 1)) {
@@ -38,10 +52,18 @@ export function parseAttentionLayer(r: ConfigReader): LayerSpec | null {
       let outputDim: number | null = null;
       if (typeof out === 'number' && Number.isInteger(out) && out > 0) outputDim = out;
       else if (Array.isArray(out) && out.length === 1 && typeof out[0] === 'number') outputDim = out[0];
-      else if (out !== undefined && out !== null) throw r.unsupported('output_shape', 'output_shape=None or one integer');
+      else if (out !== undefined && out !== null)
+        throw r.unsupported('output_shape', 'output_shape=None or one integer');
       return {
-        ...base, type: 'MultiHeadAttention', numHeads: r.int1('num_heads'), keyDim,
-        valueDim: r.int1('value_dim', keyDim), outputDim, useBias: r.bool('use_bias', true), causal: false, returnScores: false,
+        ...base,
+        type: 'MultiHeadAttention',
+        numHeads: r.int1('num_heads'),
+        keyDim,
+        valueDim: r.int1('value_dim', keyDim),
+        outputDim,
+        useBias: r.bool('use_bias', true),
+        causal: false,
+        returnScores: false,
       };
     }
     case 'Dot': {
@@ -60,10 +82,13 @@ export function parseAttentionLayer(r: ConfigReader): LayerSpec | null {
 
 /** Layers called on several tensors besides Merge. */
 export function takesSeveralInputs(spec: LayerSpec): boolean {
-  return spec.type === 'Merge' || spec.type === 'Attention' || spec.type === 'MultiHeadAttention' || spec.type === 'Dot';
+  return (
+    spec.type === 'Merge' || spec.type === 'Attention' || spec.type === 'MultiHeadAttention' || spec.type === 'Dot'
+  );
 }
 
-/** Tensor keyword arguments taken as extra inputs, in input order after the positional ones (MultiHeadAttention(query, value=, key=)). */
+/** Tensor keyword arguments taken as extra inputs, in input order after the positional ones (MultiHeadAttention(query,
+ * value=, key=)). */
 export const TENSOR_KWARG_NAMES: readonly string[] = ['value', 'key'];
 
 /**
@@ -83,6 +108,8 @@ export function applyCallArgs(spec: LayerSpec, kwargs: unknown, first: boolean):
     return;
   }
   if (s.returnScores !== scores || (causal && !s.causal)) {
-    throw new ModelError(`Shared layer '${spec.name}' (${spec.className}) is called with different return_attention_scores / use_causal_mask arguments; rnnscope supports one setting per layer; use separate layers.`);
+    throw new ModelError(
+      `Shared layer '${spec.name}' (${spec.className}) is called with different return_attention_scores / use_causal_mask arguments; rnnscope supports one setting per layer; use separate layers.`,
+    );
   }
 }

@@ -4,7 +4,7 @@
 // TK:tf_keras/saving/legacy/hdf5_format.py preprocess_weights_for_loading):
 //   Keras 1 per-gate arrays (W_g, U_g, b_g per gate, in the order the cell's keras1Gates gives, e.g. LSTM
 //                 i, c, f, o) → kernel [W_i W_f W_c W_o], recurrent [U_i …], bias [b_i …] in the cell's gate order
-//   CuDNNLSTM     bias (8U,) = input ‖ recurrent biases → summed; per gate, kernel block k → kᵀ.reshape(k.shape, order F),
+// CuDNNLSTM bias (8U,) = input ‖ recurrent biases → summed; per gate, kernel block k → kᵀ.reshape(k.shape, order F),
 //                 recurrent block r → rᵀ (keras-formats.md §2.4)
 //   CuDNNGRU      bias (6U,) → (2, 3U) for GRU(reset_after=True); kernels as above; refused for reset_after=False
 //   Keras 1 Conv1D kernel (k, 1, in, f) or Keras 1.1 (f, in, k, 1) → (k, in, f)
@@ -35,11 +35,15 @@ function concatLast(parts: NDArray[]): NDArray {
   if (parts[0]!.shape.length === 1) {
     const data = new Float64Array(parts.reduce((n, p) => n + p.data.length, 0));
     let o = 0;
-    for (const p of parts) { data.set(p.data, o); o += p.data.length; }
+    for (const p of parts) {
+      data.set(p.data, o);
+      o += p.data.length;
+    }
     return { shape: [data.length], data };
   }
   const rows = parts[0]!.shape[0]!;
-  if (!parts.every((p) => p.shape.length === 2 && p.shape[0] === rows)) return { shape: [-1], data: new Float64Array(0) };
+  if (!parts.every((p) => p.shape.length === 2 && p.shape[0] === rows))
+    return { shape: [-1], data: new Float64Array(0) };
   const cols = parts.reduce((n, p) => n + p.shape[1]!, 0);
   const data = new Float64Array(rows * cols);
   for (let r = 0, off = 0; r < rows; r++) {
@@ -73,12 +77,16 @@ function fromCudnnKernels(k: NDArray, rk: NDArray, gates: number): [NDArray, NDA
   for (let g = 0; g < gates; g++) {
     for (let v = 0; v < U; v++) for (let u = 0; u < U; u++) R[v * GU + g * U + u] = rk.data[u * GU + g * U + v]!;
   }
-  return [{ shape: [I, GU], data: K }, { shape: [U, GU], data: R }];
+  return [
+    { shape: [I, GU], data: K },
+    { shape: [U, GU], data: R },
+  ];
 }
 
 function cellArrays(rnn: RecurrentSpec, arrays: FileArray[], key: string): NDArray[] {
   const a = arrays.map(arr);
-  const cell = cellOf(rnn.kind), G = cell.gates.length;
+  const cell = cellOf(rnn.kind),
+    G = cell.gates.length;
   const k1 = cell.keras1Gates;
   if (k1 && a.length === 3 * k1.length) {
     // Keras 1 per-gate arrays W_g, U_g, b_g in the saved gate order → fused in the cell's gate order.
@@ -107,10 +115,17 @@ function conv1dKernel(layer: Extract<LayerSpec, { type: 'Conv1D' }>, a: NDArray,
   let k = a;
   if (k.shape.length === 4) {
     const [d0, d1, d2, d3] = k.shape as [number, number, number, number];
-    if (!(d0 === layer.kernelSize && d1 === 1 && d3 === layer.filters) && d0 === layer.filters && d2 === layer.kernelSize && d3 === 1) {
+    if (
+      !(d0 === layer.kernelSize && d1 === 1 && d3 === layer.filters) &&
+      d0 === layer.filters &&
+      d2 === layer.kernelSize &&
+      d3 === 1
+    ) {
       // Keras 1.1 (filters, input_dim, filter_length, 1) → (filter_length, 1, input_dim, filters).
       const data = new Float64Array(k.data.length);
-      for (let f = 0; f < d0; f++) for (let c = 0; c < d1; c++) for (let t = 0; t < d2; t++) data[(t * d1 + c) * d0 + f] = k.data[(f * d1 + c) * d2 + t]!;
+      for (let f = 0; f < d0; f++)
+        for (let c = 0; c < d1; c++)
+          for (let t = 0; t < d2; t++) data[(t * d1 + c) * d0 + f] = k.data[(f * d1 + c) * d2 + t]!;
       k = { shape: [d2, 1, d1, d0], data };
     }
     if (k.shape[1] === 1) k = { shape: [k.shape[0]!, k.shape[2]!, k.shape[3]!], data: k.data };
@@ -148,20 +163,29 @@ export function checkUniqueLayerNames(model: ModelSpec, file = model.meta.source
     else dups.push(`${l.name} (a ${model.layers[j]!.className} and a ${l.className})`);
   });
   if (dups.length > 0) {
-    throw new ModelError(`${file}: ${dups.length === 1 ? 'two layers are' : 'several layers are each'} named ${dups.join(', ')}; expected unique layer names, as Keras requires (its weight files key weights by layer name, so they cannot be told apart); rename one of them in the model config and re-save the model.`, { file });
+    throw new ModelError(
+      `${file}: ${dups.length === 1 ? 'two layers are' : 'several layers are each'} named ${dups.join(', ')}; expected unique layer names, as Keras requires (its weight files key weights by layer name, so they cannot be told apart); rename one of them in the model config and re-save the model.`,
+      { file },
+    );
   }
   UNIQUE.add(model);
 }
 
-/** Bind arrays read from a file for one layer (in the file's order) to the model's params (see the conversions above). */
-export function bindLayerWeights(model: ModelSpec, layerIndex: number, arrays: { name: string; shape: number[]; data: ArrayLike<number> }[]): void {
+/** Bind arrays read from a file for one layer (in the file's order) to the model's params (see the conversions above).
+ * */
+export function bindLayerWeights(
+  model: ModelSpec,
+  layerIndex: number,
+  arrays: { name: string; shape: number[]; data: ArrayLike<number> }[],
+): void {
   checkUniqueLayerNames(model);
   const layer = model.layers[layerIndex];
   if (!layer) throw new ModelError(msg.noSuchLayer(layerIndex, model.layers.length));
   const params = model.params[layerIndex] ?? [];
   for (let i = 0; i < arrays.length; i++) {
     const a = arrays[i]!;
-    if (a.data.length !== size(a.shape)) throw new ModelError(msg.weightDataLength(params[i]?.key ?? `${layer.name}/${a.name}`, a.data.length, a.shape));
+    if (a.data.length !== size(a.shape))
+      throw new ModelError(msg.weightDataLength(params[i]?.key ?? `${layer.name}/${a.name}`, a.data.length, a.shape));
   }
   let values: NDArray[];
   if (layer.type === 'Recurrent') values = cellArrays(layer.rnn, arrays, `${layer.name}/`);
@@ -169,13 +193,18 @@ export function bindLayerWeights(model: ModelSpec, layerIndex: number, arrays: {
     // Keras splits a Bidirectional's list in halves: forward, then backward (§2.2).
     const half = arrays.length / 2;
     values = Number.isInteger(half)
-      ? [...cellArrays(layer.forward, arrays.slice(0, half), `${layer.name}/forward/`), ...cellArrays(layer.backward, arrays.slice(half), `${layer.name}/backward/`)]
+      ? [
+          ...cellArrays(layer.forward, arrays.slice(0, half), `${layer.name}/forward/`),
+          ...cellArrays(layer.backward, arrays.slice(half), `${layer.name}/backward/`),
+        ]
       : arrays.map(arr);
   } else {
     values = arrays.map(arr);
-    if (layer.type === 'Conv1D' && values[0]) values[0] = conv1dKernel(layer, values[0], model.meta.backend === 'theano');
+    if (layer.type === 'Conv1D' && values[0])
+      values[0] = conv1dKernel(layer, values[0], model.meta.backend === 'theano');
   }
-  if (values.length !== params.length) throw new ModelError(msg.weightCount(layer.name, layer.className, arrays.length, expectedList(params, layer)));
+  if (values.length !== params.length)
+    throw new ModelError(msg.weightCount(layer.name, layer.className, arrays.length, expectedList(params, layer)));
   values.forEach((v, i) => {
     const p = params[i]!;
     if (v.shape.length !== p.shape.length || v.shape.some((d, j) => d !== p.shape[j])) {
@@ -183,13 +212,19 @@ export function bindLayerWeights(model: ModelSpec, layerIndex: number, arrays: {
     }
     let bad = 0;
     for (let j = 0; j < v.data.length; j++) if (!Number.isFinite(v.data[j]!)) bad++;
-    if (bad > 0) throw new NonFiniteWeightsError(msg.nonFinite(p.key, bad, v.data.length), { cause: { key: p.key, count: bad, size: v.data.length } });
+    if (bad > 0)
+      throw new NonFiniteWeightsError(msg.nonFinite(p.key, bad, v.data.length), {
+        cause: { key: p.key, count: bad, size: v.data.length },
+      });
   });
   values.forEach((v, i) => model.weights.set(params[i]!.key, { shape: [...params[i]!.shape], data: v.data }));
 }
 
 /** After binding: every param present, else ModelError listing the missing ones. */
 export function checkAllBound(model: ModelSpec): void {
-  const missing = model.params.flat().filter((p) => !model.weights.has(p.key)).map((p) => p.key);
+  const missing = model.params
+    .flat()
+    .filter((p) => !model.weights.has(p.key))
+    .map((p) => p.key);
   if (missing.length > 0) throw new ModelError(msg.missingWeights(model.name, missing), { file: model.meta.source });
 }

@@ -18,7 +18,8 @@ function layerList(cfg: unknown): unknown[] {
   return [];
 }
 
-/** Throws one ModelError naming every refused layer when there are two or more; a single one is left to the build (its own full message). */
+/** Throws one ModelError naming every refused layer when there are two or more; a single one is left to the build (its
+ * own full message). */
 export function checkBlockers(modelConfig: unknown, ctx: BuildContext): void {
   const problems: string[] = [];
   const quiet: BuildContext = { ...ctx, warnings: [] };
@@ -34,7 +35,13 @@ export function checkBlockers(modelConfig: unknown, ctx: BuildContext): void {
         continue;
       }
       try {
-        parseLayer(prefix + name, cls, cfg, quiet, typeof e['registered_name'] === 'string' ? e['registered_name'] : null);
+        parseLayer(
+          prefix + name,
+          cls,
+          cfg,
+          quiet,
+          typeof e['registered_name'] === 'string' ? e['registered_name'] : null,
+        );
       } catch (err) {
         if (!(err instanceof ModelError)) continue; // a damaged entry: the build reports it
         problems.push(err.message.split('; ')[0]!);
@@ -42,6 +49,7 @@ export function checkBlockers(modelConfig: unknown, ctx: BuildContext): void {
     }
   };
   if (Array.isArray(modelConfig)) visit(modelConfig, '', 0);
-  else if (isRecord(modelConfig) && MODEL_CLASSES.has(String(modelConfig['class_name']))) visit(layerList(modelConfig['config']), '', 0);
+  else if (isRecord(modelConfig) && MODEL_CLASSES.has(String(modelConfig['class_name'])))
+    visit(layerList(modelConfig['config']), '', 0);
   if (problems.length >= 2) throw new ModelError(msg.blockers(problems));
 }

@@ -10,7 +10,7 @@
 //
 // No weights here: `weights` is empty until bind.ts fills it.
 
-import type { LayerSpec, ModelSpec, TensorId, Warning } from './types.js';
+import type { ModelSpec, TensorId, Warning } from './types.js';
 import { ModelError, RnnscopeError, fmtShape } from './errors.js';
 import { writerProfile } from './versions.js';
 import type { BuildContext } from './config-reader.js';
@@ -27,7 +27,9 @@ import { adoptCrfLoss } from './crf-config.js';
 export type { WeightGroup } from './graph.js';
 
 export interface BuildOptions {
-  /** Writer's Keras version ("1.2.2", "2.1.3", "2.13.1", "3.10.0", or "tfjs-layers 4.x" / tfjs converter's keras version). Decides defaults (§4.2) and the hard_sigmoid slope (§4.1: 1/6 only for Keras 3 writers; 0.2 for Keras 1/2, tf.keras and TF.js). */
+  /** Writer's Keras version ("1.2.2", "2.1.3", "2.13.1", "3.10.0", or "tfjs-layers 4.x" / tfjs converter's keras
+   * version). Decides defaults (§4.2) and the hard_sigmoid slope (§4.1: 1/6 only for Keras 3 writers; 0.2 for Keras
+   * 1/2, tf.keras and TF.js). */
   kerasVersion: string;
   /** "keras-v3" | "keras-h5" | "keras-h5-weights" | "tfjs-layers" | "config" */
   format: string;
@@ -45,15 +47,20 @@ interface Extras {
 /** Build-time facts that ModelSpec has no field for, kept beside it. */
 const EXTRAS = new WeakMap<ModelSpec, Extras>();
 
-/** model_config / config.json / modelTopology.model_config (the {class_name, config} object, or a Keras-1 Sequential list) → ModelSpec without weights (weights: empty Map). */
+/** model_config / config.json / modelTopology.model_config (the {class_name, config} object, or a Keras-1 Sequential
+ * list) → ModelSpec without weights (weights: empty Map). */
 export function buildModel(modelConfig: unknown, opts: BuildOptions): ModelSpec {
   try {
     return build(modelConfig, opts);
   } catch (e) {
-    if (e instanceof ModelError && e.file === undefined) throw new ModelError(e.message, { file: opts.source, cause: e.cause });
+    if (e instanceof ModelError && e.file === undefined)
+      throw new ModelError(e.message, { file: opts.source, cause: e.cause });
     if (e instanceof RnnscopeError) throw e;
     // A config of the right overall form with a wrong type deep inside (a mutated or hand-edited file).
-    throw new ModelError(msg.malformedConfig(e instanceof Error ? e.message : String(e)), { file: opts.source, cause: e });
+    throw new ModelError(msg.malformedConfig(e instanceof Error ? e.message : String(e)), {
+      file: opts.source,
+      cause: e,
+    });
   }
 }
 
@@ -71,7 +78,7 @@ function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
     addAutoInput(def, ctx);
     g.register(def, true);
     const first = def.entries[0];
-    if (!first || first.kind !== 'input' || !first.slot) throw new ModelError(msg.noInputShape(def.name));
+    if (first?.kind !== 'input' || !first.slot) throw new ModelError(msg.noInputShape(def.name));
     inputs = [g.inputNode(first.slot)];
     inputNames = [first.parsed.spec.name];
     const last = def.entries[def.entries.length - 1]!;
@@ -80,7 +87,7 @@ function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
     g.register(def, true);
     inputs = def.inputRefs.map((r) => {
       const e = def.entries.find((x) => x.name === r.layer);
-      if (!e || e.kind !== 'input' || !e.slot) throw new ModelError(msg.unknownInbound(def.name, `input '${r.layer}'`));
+      if (e?.kind !== 'input' || !e.slot) throw new ModelError(msg.unknownInbound(def.name, `input '${r.layer}'`));
       return g.inputNode(e.slot);
     });
     inputNames = def.inputRefs.map((r) => r.layer);
@@ -135,7 +142,9 @@ function checkSampleSizes(g: GraphBuilder): void {
       const values = shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
       if (values > MAX_SAMPLE_VALUES) {
         const layer = g.layers[node.layer]!;
-        throw new ModelError(`Layer '${layer.name}' (${layer.className}) outputs shape ${fmtShape(shape)}, ${values} values per sample; expected at most ${MAX_SAMPLE_VALUES} (2^27, 1 GiB of float64) per sample; the config's input shape or layer sizes are damaged or too large for rnnscope.`);
+        throw new ModelError(
+          `Layer '${layer.name}' (${layer.className}) outputs shape ${fmtShape(shape)}, ${values} values per sample; expected at most ${MAX_SAMPLE_VALUES} (2^27, 1 GiB of float64) per sample; the config's input shape or layer sizes are damaged or too large for rnnscope.`,
+        );
       }
     }
   }
@@ -158,14 +167,20 @@ function addAutoInput(def: ModelDef, ctx: BuildContext): void {
   const name = ctx.writer.family === 'keras1' ? `${firstCls.toLowerCase()}_input_1` : `${firstName}_input`;
   const parsed: ParsedLayer = {
     spec: { name, className: 'InputLayer', type: 'InputLayer', shape: hint.shape, dtype: hint.dtype },
-    trainable: false, inputHint: hint.shape, inputDtype: hint.dtype, cells: [],
+    trainable: false,
+    inputHint: hint.shape,
+    inputDtype: hint.dtype,
+    cells: [],
   };
   def.entries.unshift({ kind: 'input', name, shape: hint.shape, dtype: hint.dtype, parsed, slot: null });
 }
 
-/** The Keras top-level layers (model.layers order) and the ModelSpec layer indices each became; a nested model spans several. */
+/** The Keras top-level layers (model.layers order) and the ModelSpec layer indices each became; a nested model spans
+ * several. */
 export function weightGroups(model: ModelSpec): WeightGroup[] {
-  return EXTRAS.get(model)?.groups ?? model.layers.map((l, i) => ({ name: l.name, className: l.className, layers: [i] }));
+  return (
+    EXTRAS.get(model)?.groups ?? model.layers.map((l, i) => ({ name: l.name, className: l.className, layers: [i] }))
+  );
 }
 
 // ---------------------------------------------------------------------------- saved weight layout
@@ -176,15 +191,31 @@ type Item = { name: string; shape: number[] };
 /** A cuDNN layer class (CuDNNLSTM, CuDNNGRU) stores input and recurrent biases side by side (2·G·U,). */
 const isCudnn = (cls: string): boolean => cellOfLayerClass(cls)?.layerClass.cudnn === true;
 
-function rnnLayout(rnn: Parameters<typeof rnnParamShapes>[0], flavor: Flavor, cell: CellInfo | undefined, prefix: string): Item[] {
+function rnnLayout(
+  rnn: Parameters<typeof rnnParamShapes>[0],
+  flavor: Flavor,
+  cell: CellInfo | undefined,
+  prefix: string,
+): Item[] {
   const consumeLess = cell?.consumeLess ?? null;
   const cls = cell?.className ?? '';
-  const U = rnn.units, I = rnn.inputDim, gu = gateCount(rnn) * U;
+  const U = rnn.units,
+    I = rnn.inputDim,
+    gu = gateCount(rnn) * U;
   if (flavor === 'keras1') {
     // Keras 1 per-gate arrays in the cell's saved gate order (LSTM i, c, f, o; K1@1.2.2:keras/layers/recurrent.py).
     const gates = cellOf(rnn.kind).keras1Gates;
-    if (!gates || consumeLess === 'gpu') return [{ name: `${prefix}W`, shape: [I, gu] }, { name: `${prefix}U`, shape: [U, gu] }, { name: `${prefix}b`, shape: [gu] }];
-    return gates.flatMap((g) => [{ name: `${prefix}W_${g}`, shape: [I, U] }, { name: `${prefix}U_${g}`, shape: [U, U] }, { name: `${prefix}b_${g}`, shape: [U] }]);
+    if (!gates || consumeLess === 'gpu')
+      return [
+        { name: `${prefix}W`, shape: [I, gu] },
+        { name: `${prefix}U`, shape: [U, gu] },
+        { name: `${prefix}b`, shape: [gu] },
+      ];
+    return gates.flatMap((g) => [
+      { name: `${prefix}W_${g}`, shape: [I, U] },
+      { name: `${prefix}U_${g}`, shape: [U, U] },
+      { name: `${prefix}b_${g}`, shape: [U] },
+    ]);
   }
   return rnnParamShapes(rnn).map((p) => {
     // CuDNNLSTM stores input and recurrent biases (8U,); CuDNNGRU (6U,).
@@ -193,21 +224,35 @@ function rnnLayout(rnn: Parameters<typeof rnnParamShapes>[0], flavor: Flavor, ce
   });
 }
 
-/** Keras save order of the weights of layer i (what an HDF5 `weight_names` list / a .keras `vars/N` list holds), for loaders: e.g. LSTM → [kernel, recurrent_kernel, bias]; Bidirectional → forward three then backward three; Keras 1 LSTM → 12 per-gate arrays. */
-export function savedWeightLayout(model: ModelSpec, layerIndex: number, flavor: 'keras1' | 'keras2' | 'keras3' | 'tfjs'): { name: string; shape: number[] }[] {
+/** Keras save order of the weights of layer i (what an HDF5 `weight_names` list / a .keras `vars/N` list holds), for
+ * loaders: e.g. LSTM → [kernel, recurrent_kernel, bias]; Bidirectional → forward three then backward three; Keras 1
+ * LSTM → 12 per-gate arrays. */
+export function savedWeightLayout(
+  model: ModelSpec,
+  layerIndex: number,
+  flavor: 'keras1' | 'keras2' | 'keras3' | 'tfjs',
+): { name: string; shape: number[] }[] {
   const spec = model.layers[layerIndex];
   if (!spec) throw new ModelError(msg.noSuchLayer(layerIndex, model.layers.length));
   const cells = cellsOf(model, layerIndex);
   if (spec.type === 'Recurrent') return rnnLayout(spec.rnn, flavor, cells[0], '');
   if (spec.type === 'Bidirectional') {
-    return [...rnnLayout(spec.forward, flavor, cells[0], 'forward/'), ...rnnLayout(spec.backward, flavor, cells[1], 'backward/')];
+    return [
+      ...rnnLayout(spec.forward, flavor, cells[0], 'forward/'),
+      ...rnnLayout(spec.backward, flavor, cells[1], 'backward/'),
+    ];
   }
   const params = model.params[layerIndex] ?? [];
   if (flavor !== 'keras1') return params.map((p) => ({ name: p.name, shape: [...p.shape] }));
-  // Keras 1 names: W / b (Dense, TimeDistributedDense, Convolution1D), W (Embedding), running_std (= variance) in BatchNormalization.
+  // Keras 1 names: W / b (Dense, TimeDistributedDense, Convolution1D), W (Embedding), running_std (= variance) in
+  // BatchNormalization.
   return params.map((p) => {
-    if (spec.type === 'Conv1D' && p.name === 'kernel') return { name: 'W', shape: [p.shape[0]!, 1, p.shape[1]!, p.shape[2]!] };
-    const name = { kernel: 'W', bias: 'b', embeddings: 'W', moving_mean: 'running_mean', moving_variance: 'running_std' }[p.name] ?? p.name;
+    if (spec.type === 'Conv1D' && p.name === 'kernel')
+      return { name: 'W', shape: [p.shape[0]!, 1, p.shape[1]!, p.shape[2]!] };
+    const name =
+      { kernel: 'W', bias: 'b', embeddings: 'W', moving_mean: 'running_mean', moving_variance: 'running_std' }[
+        p.name
+      ] ?? p.name;
     return { name, shape: [...p.shape] };
   });
 }
@@ -215,12 +260,18 @@ export function savedWeightLayout(model: ModelSpec, layerIndex: number, flavor: 
 function cellsOf(model: ModelSpec, i: number): CellInfo[] {
   const spec = model.layers[i]!;
   // Without build-time facts (a ModelSpec made elsewhere), the layer's own class is the best guess.
-  return EXTRAS.get(model)?.cells[i] ?? [{ className: spec.className, consumeLess: null }, { className: spec.className, consumeLess: null }];
+  return (
+    EXTRAS.get(model)?.cells[i] ?? [
+      { className: spec.className, consumeLess: null },
+      { className: spec.className, consumeLess: null },
+    ]
+  );
 }
 
 /** The Keras parameter count of layer i: what model.summary() prints (CuDNNLSTM counts its 8U bias). */
 export function layerParamCount(model: ModelSpec, i: number): { trainable: number; nonTrainable: number } {
-  let trainable = 0, nonTrainable = 0;
+  let trainable = 0,
+    nonTrainable = 0;
   const cells = cellsOf(model, i);
   for (const p of model.params[i] ?? []) {
     let n = p.shape.reduce((a, b) => a * b, 1);

@@ -99,7 +99,8 @@ export class ConfigReader {
 
   intList(key: string): number[] {
     const v = this.raw[key];
-    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x))) throw this.bad(key, 'a list of integers');
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isInteger(x)))
+      throw this.bad(key, 'a list of integers');
     return v as number[];
   }
 

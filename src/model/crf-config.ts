@@ -23,13 +23,19 @@ export function parseCrf(r: ConfigReader, ctx: BuildContext): LayerSpec {
   const testMode = r.str('test_mode', learnMode === 'join' ? 'viterbi' : 'marginal');
   if (testMode !== 'viterbi' && testMode !== 'marginal') throw r.bad('test_mode', "'viterbi' or 'marginal'");
   return {
-    name: r.name, className: r.cls, type: 'CRF',
+    name: r.name,
+    className: r.cls,
+    type: 'CRF',
     units: r.int1('units'),
-    learnMode, testMode,
+    learnMode,
+    testMode,
     sparseTarget: r.bool('sparse_target', false),
     useBoundary: r.bool('use_boundary', true),
     useBias: r.bool('use_bias', true),
-    activation: parseActivationConfig(r.raw['activation'] ?? 'linear', { hardSigmoidSlope: ctx.writer.hardSigmoidSlope, where: `layer '${r.name}' (CRF)` }),
+    activation: parseActivationConfig(r.raw['activation'] ?? 'linear', {
+      hardSigmoidSlope: ctx.writer.hardSigmoidSlope,
+      where: `layer '${r.name}' (CRF)`,
+    }),
   };
 }
 

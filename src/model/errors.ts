@@ -51,7 +51,8 @@ export class DataError extends RnnscopeError {
   }
 }
 
-/** Writing a result failed or was refused: an output that would replace a file rnnscope did not write, a full disk, a locked folder. */
+/** Writing a result failed or was refused: an output that would replace a file rnnscope did not write, a full disk, a
+ * locked folder. */
 export class OutputError extends RnnscopeError {
   constructor(message: string, options?: { file?: string; cause?: unknown }) {
     super('output', message, options);
@@ -83,7 +84,8 @@ const MAX_LISTED = 12;
 export function listProblems(subject: string | null, problems: readonly string[], hint: string): string {
   const shown = problems.slice(0, MAX_LISTED);
   const more = problems.length > MAX_LISTED ? [`and ${problems.length - MAX_LISTED} more`] : [];
-  const head = subject === null ? '' : problems.length === 1 ? `${subject}: ` : `${subject} has ${problems.length} problems: `;
+  const head =
+    subject === null ? '' : problems.length === 1 ? `${subject}: ` : `${subject} has ${problems.length} problems: `;
   return `${head}${[...shown, ...more].join('; ')}; ${hint}.`;
 }
 

@@ -26,10 +26,22 @@ import { MinHeap } from './min-heap.js';
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
-interface Ref { layer: string; node: number; tensor: number }
-interface NodeRefs { inputs: Ref[]; states: Ref[]; kwargs?: unknown }
+interface Ref {
+  layer: string;
+  node: number;
+  tensor: number;
+}
+interface NodeRefs {
+  inputs: Ref[];
+  states: Ref[];
+  kwargs?: unknown;
+}
 
-interface Slot { index: number; parsed: ParsedLayer; built: Shape[] | null }
+interface Slot {
+  index: number;
+  parsed: ParsedLayer;
+  built: Shape[] | null;
+}
 
 type Entry =
   | { kind: 'input'; name: string; shape: Shape; dtype: DType; parsed: ParsedLayer; slot: Slot | null }
@@ -63,48 +75,87 @@ export interface WeightGroup {
 
 export function parseModel(obj: unknown, prefix: string, trainable: boolean, ctx: BuildContext): ModelDef {
   if (Array.isArray(obj)) return parseSequential(obj, 'sequential', prefix, trainable, null, ctx); // Keras 1 bare list
-  if (!isRecord(obj)) throw new ModelError(msg.notAModelConfig(obj === null ? 'null' : Array.isArray(obj) ? 'a list' : typeof obj));
+  if (!isRecord(obj))
+    throw new ModelError(msg.notAModelConfig(obj === null ? 'null' : Array.isArray(obj) ? 'a list' : typeof obj));
   const cls = obj['class_name'];
   const cfg = obj['config'];
   if (typeof cls !== 'string') throw new ModelError(msg.notAModelConfig('an object without class_name'));
   if (!MODEL_CLASSES.has(cls)) throw new ModelError(msg.unsupportedModelClass(cls));
   if (cls === 'Sequential') {
-    if (Array.isArray(cfg)) return parseSequential(cfg, typeof obj['name'] === 'string' ? obj['name'] : 'sequential', prefix, trainable, null, ctx);
-    if (!isRecord(cfg) || !Array.isArray(cfg['layers'])) throw new ModelError(msg.notAModelConfig('a Sequential without a layers list'));
+    if (Array.isArray(cfg))
+      return parseSequential(
+        cfg,
+        typeof obj['name'] === 'string' ? obj['name'] : 'sequential',
+        prefix,
+        trainable,
+        null,
+        ctx,
+      );
+    if (!isRecord(cfg) || !Array.isArray(cfg['layers']))
+      throw new ModelError(msg.notAModelConfig('a Sequential without a layers list'));
     const bcfg = obj['build_config'];
     const b = readShape(cfg['build_input_shape']) ?? (isRecord(bcfg) ? readShape(bcfg['input_shape']) : null);
     const bis = b ? [null, ...b.slice(1)] : null;
-    return parseSequential(cfg['layers'], String(cfg['name'] ?? obj['name'] ?? 'sequential'), prefix, trainable && cfg['trainable'] !== false, bis, ctx);
+    return parseSequential(
+      cfg['layers'],
+      String(cfg['name'] ?? obj['name'] ?? 'sequential'),
+      prefix,
+      trainable && cfg['trainable'] !== false,
+      bis,
+      ctx,
+    );
   }
-  if (!isRecord(cfg) || !Array.isArray(cfg['layers'])) throw new ModelError(msg.notAModelConfig(`a ${cls} without a layers list`));
+  if (!isRecord(cfg) || !Array.isArray(cfg['layers']))
+    throw new ModelError(msg.notAModelConfig(`a ${cls} without a layers list`));
   return parseFunctional(cfg, prefix, trainable && cfg['trainable'] !== false, ctx);
 }
 
 function entryOf(raw: unknown, prefix: string, trainable: boolean, ctx: BuildContext, functional: boolean): Entry {
-  if (!isRecord(raw) || typeof raw['class_name'] !== 'string') throw new ModelError(msg.notAModelConfig('a layer entry without class_name'));
+  if (!isRecord(raw) || typeof raw['class_name'] !== 'string')
+    throw new ModelError(msg.notAModelConfig('a layer entry without class_name'));
   const cls = raw['class_name'];
   const cfg = isRecord(raw['config']) ? raw['config'] : {};
   const name = String(raw['name'] ?? cfg['name'] ?? cls.toLowerCase());
   const inbound = functional ? parseInbound(prefix + name, raw['inbound_nodes']) : [];
   if (MODEL_CLASSES.has(cls)) {
-    const def = parseModel(raw, prefix + name + '/', trainable && cfg['trainable'] !== false, ctx);
+    const def = parseModel(raw, `${prefix + name}/`, trainable && cfg['trainable'] !== false, ctx);
     return { kind: 'model', name, cls, def, inbound };
   }
   const registered = typeof raw['registered_name'] === 'string' ? raw['registered_name'] : null;
   const parsed = parseLayer(prefix + name, cls, cfg, ctx, registered);
   parsed.trainable &&= trainable;
-  if (parsed.spec.type === 'InputLayer') return { kind: 'input', name, shape: parsed.spec.shape, dtype: parsed.spec.dtype, parsed, slot: null };
+  if (parsed.spec.type === 'InputLayer')
+    return { kind: 'input', name, shape: parsed.spec.shape, dtype: parsed.spec.dtype, parsed, slot: null };
   return { kind: 'layer', name, parsed, inbound, slot: null };
 }
 
-function parseSequential(layers: unknown[], name: string, prefix: string, trainable: boolean, buildInputShape: Shape | null, ctx: BuildContext): ModelDef {
+function parseSequential(
+  layers: unknown[],
+  name: string,
+  prefix: string,
+  trainable: boolean,
+  buildInputShape: Shape | null,
+  ctx: BuildContext,
+): ModelDef {
   const entries = layers.map((l) => entryOf(l, prefix, trainable, ctx, false));
-  return { kind: 'sequential', name, trainable, entries, inputRefs: [], outputRefs: [], outputKeys: null, buildInputShape };
+  return {
+    kind: 'sequential',
+    name,
+    trainable,
+    entries,
+    inputRefs: [],
+    outputRefs: [],
+    outputKeys: null,
+    buildInputShape,
+  };
 }
 
 function refList(v: unknown): { refs: Ref[]; keys: string[] | null } {
   const one = (t: unknown): Ref => {
-    if (!isTensorTriple(t)) throw new ModelError(msg.notAModelConfig(`a functional model whose input/output list holds ${JSON.stringify(t)}`));
+    if (!isTensorTriple(t))
+      throw new ModelError(
+        msg.notAModelConfig(`a functional model whose input/output list holds ${JSON.stringify(t)}`),
+      );
     return { layer: t[0], node: t[1], tensor: t[2] };
   };
   if (isTensorTriple(v)) return { refs: [one(v)], keys: null };
@@ -113,11 +164,25 @@ function refList(v: unknown): { refs: Ref[]; keys: string[] | null } {
   throw new ModelError(msg.notAModelConfig('a functional model without input_layers / output_layers'));
 }
 
-function parseFunctional(cfg: Record<string, unknown>, prefix: string, trainable: boolean, ctx: BuildContext): ModelDef {
+function parseFunctional(
+  cfg: Record<string, unknown>,
+  prefix: string,
+  trainable: boolean,
+  ctx: BuildContext,
+): ModelDef {
   const entries = (cfg['layers'] as unknown[]).map((l) => entryOf(l, prefix, trainable, ctx, true));
   const ins = refList(cfg['input_layers']);
   const outs = refList(cfg['output_layers']);
-  return { kind: 'functional', name: String(cfg['name'] ?? 'model'), trainable, entries, inputRefs: ins.refs, outputRefs: outs.refs, outputKeys: outs.keys, buildInputShape: null };
+  return {
+    kind: 'functional',
+    name: String(cfg['name'] ?? 'model'),
+    trainable,
+    entries,
+    inputRefs: ins.refs,
+    outputRefs: outs.refs,
+    outputKeys: outs.keys,
+    buildInputShape: null,
+  };
 }
 
 /** Tensor references inside a Keras 3 call argument (a tensor, a list of tensors, a dict of them). */
@@ -137,8 +202,13 @@ function legacyRefs(v: unknown, out: Ref[]): Ref[] {
   return out;
 }
 
-/** initial_state tensors, and the tensor kwargs some layers take as extra inputs (MultiHeadAttention value=, key=) in input order. */
-function kwargRefs(layer: string, kwargs: unknown, refsOf: (v: unknown, out: Ref[]) => Ref[]): { states: Ref[]; extra: Ref[] } {
+/** initial_state tensors, and the tensor kwargs some layers take as extra inputs (MultiHeadAttention value=, key=) in
+ * input order. */
+function kwargRefs(
+  layer: string,
+  kwargs: unknown,
+  refsOf: (v: unknown, out: Ref[]) => Ref[],
+): { states: Ref[]; extra: Ref[] } {
   const states: Ref[] = [];
   const extra: Ref[] = [];
   if (!isRecord(kwargs)) return { states, extra };
@@ -200,7 +270,12 @@ export class GraphBuilder {
       else if (e.kind === 'layer' || top) e.slot = this.addLayer(e.parsed);
       const idx = Array.from({ length: this.layers.length - before }, (_, i) => before + i);
       for (const i of idx) used.push(i);
-      if (top) this.groups.push({ name: e.name, className: e.kind === 'model' ? e.cls : e.parsed.spec.className, layers: idx });
+      if (top)
+        this.groups.push({
+          name: e.name,
+          className: e.kind === 'model' ? e.cls : e.parsed.spec.className,
+          layers: idx,
+        });
     }
     return used;
   }
@@ -226,7 +301,9 @@ export class GraphBuilder {
 
   private checkInput(name: string, t: TensorId, expected: Shape): void {
     const got = this.tensors[t]!.shape;
-    const ok = got.length === expected.length && got.every((d, i) => i === 0 || d === null || expected[i] === null || d === expected[i]);
+    const ok =
+      got.length === expected.length &&
+      got.every((d, i) => i === 0 || d === null || expected[i] === null || d === expected[i]);
     if (!ok) throw new ModelError(msg.inputShapeMismatch(name, got, expected));
   }
 
@@ -246,13 +323,14 @@ export class GraphBuilder {
   }
 
   private callFunctional(def: ModelDef, inputs: TensorId[]): TensorId[] {
-    if (inputs.length !== def.inputRefs.length) throw new ModelError(msg.nestedInputCount(def.name, inputs.length, def.inputRefs.length));
+    if (inputs.length !== def.inputRefs.length)
+      throw new ModelError(msg.nestedInputCount(def.name, inputs.length, def.inputRefs.length));
     const byName = new Map(def.entries.map((e) => [e.name, e]));
     // Calls made so far per entry, for this call of the model: node_index → output tensors.
     const calls = new Map<Entry, TensorId[][]>();
     def.inputRefs.forEach((r, i) => {
       const e = byName.get(r.layer);
-      if (!e || e.kind !== 'input') throw new ModelError(msg.unknownInbound(def.name, `input '${r.layer}'`));
+      if (e?.kind !== 'input') throw new ModelError(msg.unknownInbound(def.name, `input '${r.layer}'`));
       this.checkInput(e.parsed.spec.name, inputs[i]!, e.shape);
       calls.set(e, [[inputs[i]!]]);
     });
@@ -262,14 +340,16 @@ export class GraphBuilder {
     };
     const order = def.entries.filter((e): e is Called => e.kind !== 'input');
     for (const e of order) {
-      for (const n of e.inbound) for (const r of [...n.inputs, ...n.states]) {
-        if (!byName.has(r.layer)) throw new ModelError(msg.unknownInbound(e.name, `layer '${r.layer}'`));
-      }
+      for (const n of e.inbound)
+        for (const r of [...n.inputs, ...n.states]) {
+          if (!byName.has(r.layer)) throw new ModelError(msg.unknownInbound(e.name, `layer '${r.layer}'`));
+        }
     }
     this.runPasses(order, byName, calls, resolve);
     return def.outputRefs.map((r) => {
       const t = resolve(r);
-      if (t === undefined) throw new ModelError(msg.unknownInbound(def.name, `output '${r.layer}'[${r.node}][${r.tensor}]`));
+      if (t === undefined)
+        throw new ModelError(msg.unknownInbound(def.name, `output '${r.layer}'[${r.node}][${r.tensor}]`));
       return t;
     });
   }
@@ -281,7 +361,12 @@ export class GraphBuilder {
    * need one pass per layer): an entry is revisited only when an entry it waits on was called,
    * in the same pass if it comes later in the config, else in the next.
    */
-  private runPasses(order: Called[], byName: Map<string, Entry>, calls: Map<Entry, TensorId[][]>, resolve: (r: Ref) => TensorId | undefined): void {
+  private runPasses(
+    order: Called[],
+    byName: Map<string, Entry>,
+    calls: Map<Entry, TensorId[][]>,
+    resolve: (r: Ref) => TensorId | undefined,
+  ): void {
     const m = order.length;
     const next = order.map(() => 0); // first node not yet called, per entry
     const waiters = new Map<Entry, number[]>(); // entry → entries whose next node waits on it
@@ -312,7 +397,12 @@ export class GraphBuilder {
           break;
         }
         next[i]!++;
-        const outs = this.callEntry(e, got.slice(0, n.inputs.length) as TensorId[], got.slice(n.inputs.length) as TensorId[], n.kwargs);
+        const outs = this.callEntry(
+          e,
+          got.slice(0, n.inputs.length) as TensorId[],
+          got.slice(n.inputs.length) as TensorId[],
+          n.kwargs,
+        );
         if (!calls.has(e)) calls.set(e, []);
         calls.get(e)!.push(outs);
         const woken = waiters.get(e);
@@ -327,7 +417,10 @@ export class GraphBuilder {
       }
     }
     const stuck = order.filter((e, i) => next[i]! < e.inbound.length).map((e) => e.name);
-    if (stuck.length > 0) throw new ModelError(msg.graphCycle(stuck.length > 10 ? [...stuck.slice(0, 10), `… (${stuck.length} in all)`] : stuck));
+    if (stuck.length > 0)
+      throw new ModelError(
+        msg.graphCycle(stuck.length > 10 ? [...stuck.slice(0, 10), `… (${stuck.length} in all)`] : stuck),
+      );
   }
 
   private callEntry(e: Entry, inputs: TensorId[], states: TensorId[], kwargs?: unknown): TensorId[] {
@@ -345,18 +438,24 @@ export class GraphBuilder {
       inputs = inputs.slice(0, 1);
     }
     if (!recurrent && states.length > 0) throw new ModelError(msg.unsupportedCallArg(spec.name, 'initial_state'));
-    if (!takesSeveralInputs(spec) && inputs.length !== 1) throw new ModelError(msg.mergeCount(spec.name, spec.className, inputs.length, 'exactly 1'));
+    if (!takesSeveralInputs(spec) && inputs.length !== 1)
+      throw new ModelError(msg.mergeCount(spec.name, spec.className, inputs.length, 'exactly 1'));
     applyCallArgs(spec, kwargs, slot.built === null);
     const all = [...inputs, ...states];
     const shapes = all.map((t) => this.tensors[t]!.shape);
-    const res = inferCall(spec, shapes, all.map((t) => this.tensors[t]!.dtype));
+    const res = inferCall(
+      spec,
+      shapes,
+      all.map((t) => this.tensors[t]!.dtype),
+    );
     const params = paramSpecs(spec, shapes, slot.parsed.trainable);
     if (slot.built === null) {
       slot.built = shapes;
       this.params[slot.index] = params;
     } else {
       const before = this.params[slot.index]!;
-      const same = before.length === params.length && before.every((p, i) => p.shape.join() === params[i]!.shape.join());
+      const same =
+        before.length === params.length && before.every((p, i) => p.shape.join() === params[i]!.shape.join());
       if (!same) throw new ModelError(msg.sharedLayerMismatch(spec.name, slot.built[0]!, shapes[0]!));
     }
     const outputs = res.shapes.map((s, i) => this.tensor(s, res.dtypes[i]!));
@@ -370,7 +469,8 @@ export function sequentialInputHint(def: ModelDef): { shape: Shape; dtype: DType
   const first = def.entries[0];
   if (!first) return null;
   if (first.kind === 'input') return { shape: first.shape, dtype: first.dtype };
-  if (first.kind === 'layer' && first.parsed.inputHint) return { shape: first.parsed.inputHint, dtype: first.parsed.inputDtype };
+  if (first.kind === 'layer' && first.parsed.inputHint)
+    return { shape: first.parsed.inputHint, dtype: first.parsed.inputDtype };
   if (first.kind === 'model') {
     const inner = first.def.kind === 'sequential' ? sequentialInputHint(first.def) : null;
     if (inner) return inner;

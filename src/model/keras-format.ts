@@ -18,7 +18,8 @@ export interface KerasObject {
   shared_object_id?: number;
 }
 
-/** A layer entry of a Sequential or Functional `layers` list. Functional entries also carry `name` and `inbound_nodes`. */
+/** A layer entry of a Sequential or Functional `layers` list. Functional entries also carry `name` and `inbound_nodes`.
+ * */
 export interface KerasLayerEntry extends KerasObject {
   config: KerasLayerConfig;
   name?: string;
@@ -46,7 +47,8 @@ export interface KerasTensorRef {
 export interface KerasLayerConfig {
   name?: string;
   trainable?: boolean;
-  /** "float32", or a DTypePolicy `{class_name: "DTypePolicy", config: {name}}` (Keras ≥ 3.4), or tf.keras `{class_name: "Policy", ...}` (§1.2.2). */
+  /** "float32", or a DTypePolicy `{class_name: "DTypePolicy", config: {name}}` (Keras ≥ 3.4), or tf.keras `{class_name:
+   * "Policy", ...}` (§1.2.2). */
   dtype?: string | KerasObject | null;
   batch_input_shape?: (number | null)[];
   batch_shape?: (number | null)[];
@@ -66,7 +68,8 @@ export type KerasSequentialConfig =
 /** `[layer_name, node_index, tensor_index]` */
 export type KerasTensorTriple = [string, number, number];
 
-/** Functional / Model config (§1.2.4). input_layers / output_layers: one triple, a list of triples, or a dict of them (Keras 3). */
+/** Functional / Model config (§1.2.4). input_layers / output_layers: one triple, a list of triples, or a dict of them
+ * (Keras 3). */
 export interface KerasFunctionalConfig {
   name?: string;
   trainable?: boolean;
@@ -120,12 +123,24 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 export function isKerasTensorRef(v: unknown): v is KerasTensorRef {
-  return isRecord(v) && v['class_name'] === '__keras_tensor__' && isRecord(v['config']) && Array.isArray(v['config']['keras_history']);
+  return (
+    isRecord(v) &&
+    v['class_name'] === '__keras_tensor__' &&
+    isRecord(v['config']) &&
+    Array.isArray(v['config']['keras_history'])
+  );
 }
 
 /** A `[name, node, tensor]` or `[name, node, tensor, kwargs]` reference. */
 export function isTensorTriple(v: unknown): v is [string, number, number, unknown?] {
-  return Array.isArray(v) && v.length >= 3 && v.length <= 4 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
+  return (
+    Array.isArray(v) &&
+    v.length >= 3 &&
+    v.length <= 4 &&
+    typeof v[0] === 'string' &&
+    typeof v[1] === 'number' &&
+    typeof v[2] === 'number'
+  );
 }
 
 /** table[key] only for the table's own keys: config strings such as "constructor" must not reach Object.prototype. */

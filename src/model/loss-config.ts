@@ -13,8 +13,10 @@ import { isRecord } from './keras-format.js';
 import { msg } from './messages.js';
 import { closest, didYouMean } from './suggest.js';
 
-/** Lower-case, underscores removed → canonical Keras function name (K3:keras/src/losses/__init__.py aliases; TF.js losses.ts). */
-const LOSSES: Record<string, string> = Object.create(null) as Record<string, string>; // no prototype: "constructor" is not a loss
+/** Lower-case, underscores removed → canonical Keras function name (K3:keras/src/losses/__init__.py aliases; TF.js
+ * losses.ts). */
+// No prototype: "constructor" is not a loss.
+const LOSSES: Record<string, string> = Object.create(null) as Record<string, string>;
 /** One spelling per key, as written below, for "did you mean" suggestions. */
 const SPELLINGS: string[] = [];
 const lossKey = (s: string): string => s.replace(/_/g, '').toLowerCase();
@@ -49,13 +51,15 @@ export function canonicalLossName(raw: string): string | null {
   return LOSSES[snake.replace(/_/g, '').toLowerCase()] ?? null;
 }
 
-/** Keras 3 compile's "crossentropy"/"ce" shortcuts: binary / sparse / categorical picked from the shapes (keras/src/trainers/compile_utils.py get_loss), resolved by the engine. */
+/** Keras 3 compile's "crossentropy"/"ce" shortcuts: binary / sparse / categorical picked from the shapes
+ * (keras/src/trainers/compile_utils.py get_loss), resolved by the engine. */
 const SHORTCUTS = ['crossentropy', 'ce'];
 
 /** The losses rnnscope computes, canonical names in the order messages list them. */
 export const LOSS_NAMES: readonly string[] = [...new Set(Object.values(LOSSES)), 'crossentropy'];
 
-/** Canonical name of a loss given by a user (--loss, the library), shortcuts included, or null when rnnscope does not compute it. */
+/** Canonical name of a loss given by a user (--loss, the library), shortcuts included, or null when rnnscope does not
+ * compute it. */
 export function lossName(raw: string): string | null {
   const name = canonicalLossName(raw);
   if (name !== null) return name;
@@ -68,7 +72,8 @@ export function lossSuggestion(raw: string): string {
   return base.trim() === '' ? '' : didYouMean(closest(base, [...SPELLINGS, 'crossentropy'], { key: lossKey }));
 }
 
-/** "Loss 'x' is not supported (did you mean …?); expected one of …; choose …" — `what` is the quoted name or the stored value. */
+/** "Loss 'x' is not supported (did you mean …?); expected one of …; choose …" — `what` is the quoted name or the stored
+ * value. */
 export function unknownLossMessage(what: string, raw?: string): string {
   return `Loss ${what} is not supported${raw === undefined ? '' : lossSuggestion(raw)}; expected one of ${LOSS_NAMES.join(', ')}; choose a supported loss with --loss.`;
 }
@@ -81,16 +86,23 @@ function one(value: unknown, warnings: Warning[]): LossConfig {
   if (isRecord(value)) {
     const cls = value['class_name'];
     const cfg = value['config'];
-    // Keras 3 plain-function envelope: {"module": "builtins", "class_name": "function", "config": "mean_squared_error"}.
+    // Keras 3 plain-function envelope: {"module": "builtins", "class_name": "function", "config":
+    // "mean_squared_error"}.
     if (cls === 'function' && typeof cfg === 'string') return named(cfg, false, 0, warnings);
     if (typeof cls === 'string') {
       const c = isRecord(cfg) ? cfg : {};
       const red = c['reduction'];
       // tf.keras writes "auto", Keras 3 "sum_over_batch_size"; both mean the mean over all loss elements.
-      if (typeof red === 'string' && !['auto', 'sum_over_batch_size', 'mean'].includes(red)) warn(warnings, 'loss-reduction', msg.warnLossReduction(cls, red));
+      if (typeof red === 'string' && !['auto', 'sum_over_batch_size', 'mean'].includes(red))
+        warn(warnings, 'loss-reduction', msg.warnLossReduction(cls, red));
       // LossFunctionWrapper (tf.keras) keeps the function name in config.fn / config.name.
       const fn = typeof c['fn'] === 'string' ? c['fn'] : cls;
-      return named(fn, c['from_logits'] === true, typeof c['label_smoothing'] === 'number' ? c['label_smoothing'] : 0, warnings);
+      return named(
+        fn,
+        c['from_logits'] === true,
+        typeof c['label_smoothing'] === 'number' ? c['label_smoothing'] : 0,
+        warnings,
+      );
     }
   }
   const s = JSON.stringify(value) ?? String(value);
@@ -116,7 +128,11 @@ function isLossObject(v: Record<string, unknown>): boolean {
  * A single loss applies to every output (Keras compile semantics); a dict is keyed by output name,
  * and an output without an entry gets name "none".
  */
-export function parseLosses(trainingConfig: unknown, outputNames: readonly string[], warnings: Warning[]): LossConfig[] | null {
+export function parseLosses(
+  trainingConfig: unknown,
+  outputNames: readonly string[],
+  warnings: Warning[],
+): LossConfig[] | null {
   if (!isRecord(trainingConfig)) return null;
   const loss = trainingConfig['loss'];
   if (loss === null || loss === undefined) return null;

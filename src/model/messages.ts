@@ -9,21 +9,66 @@ const RNN_CLASSES = cellClassNames();
 
 /** Keras class names rnnscope rebuilds (aliases included), for "supported: …" lists. */
 export const SUPPORTED_LAYERS: readonly string[] = [
-  'InputLayer', 'Dense', 'Embedding', 'Masking',
-  ...RNN_CLASSES.primary, ...RNN_CLASSES.layers.filter((c) => !RNN_CLASSES.primary.includes(c)), `RNN(${RNN_CLASSES.cells.join('|')})`,
-  'Bidirectional', 'TimeDistributed', 'RepeatVector', 'Flatten', 'Reshape', 'Permute',
-  'Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
-  'Conv2D', 'MaxPooling2D', 'AveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'ZeroPadding2D', 'SpatialDropout2D',
-  'Attention', 'AdditiveAttention', 'MultiHeadAttention', 'Dot', 'CRF (keras_contrib)',
-  'BatchNormalization', 'LayerNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU',
-  'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
-  'Concatenate', 'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Sequential', 'Functional',
+  'InputLayer',
+  'Dense',
+  'Embedding',
+  'Masking',
+  ...RNN_CLASSES.primary,
+  ...RNN_CLASSES.layers.filter((c) => !RNN_CLASSES.primary.includes(c)),
+  `RNN(${RNN_CLASSES.cells.join('|')})`,
+  'Bidirectional',
+  'TimeDistributed',
+  'RepeatVector',
+  'Flatten',
+  'Reshape',
+  'Permute',
+  'Conv1D',
+  'MaxPooling1D',
+  'AveragePooling1D',
+  'GlobalMaxPooling1D',
+  'GlobalAveragePooling1D',
+  'Conv2D',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalMaxPooling2D',
+  'GlobalAveragePooling2D',
+  'ZeroPadding2D',
+  'SpatialDropout2D',
+  'Attention',
+  'AdditiveAttention',
+  'MultiHeadAttention',
+  'Dot',
+  'CRF (keras_contrib)',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'Softmax',
+  'ThresholdedReLU',
+  'Dropout',
+  'SpatialDropout1D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'ActivityRegularization',
+  'Concatenate',
+  'Add',
+  'Subtract',
+  'Multiply',
+  'Average',
+  'Maximum',
+  'Minimum',
+  'Sequential',
+  'Functional',
 ];
 
 const q = (s: unknown): string => `'${String(s)}'`;
 const who = (name: string, cls: string): string => `Layer '${name}' (${cls})`;
 const list = (xs: readonly (string | number)[]): string => `[${xs.join(',')}]`;
-const orList = (xs: readonly string[]): string => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}` : xs.join(''));
+const orList = (xs: readonly string[]): string =>
+  xs.length > 1 ? `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}` : xs.join('');
 
 export const msg = {
   badKerasVersion: (v: string): string =>

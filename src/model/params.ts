@@ -14,12 +14,20 @@ export function gateCount(rnn: RecurrentSpec): number {
 
 /** The cell's parameters in Keras layout and weight order (kernel (I, G·U), recurrent_kernel (U, G·U), bias, …). */
 export function rnnParamShapes(rnn: RecurrentSpec): { name: string; shape: number[] }[] {
-  return cellOf(rnn.kind).params(rnn).map((p) => ({ name: p.name, shape: p.shape }));
+  return cellOf(rnn.kind)
+    .params(rnn)
+    .map((p) => ({ name: p.name, shape: p.shape }));
 }
 
-/** The ParamSpec list of layer `layer` called on `inputs` (first call). `trainable` = the layer's (and its parents') trainable flag. */
+/** The ParamSpec list of layer `layer` called on `inputs` (first call). `trainable` = the layer's (and its parents')
+ * trainable flag. */
 export function paramSpecs(layer: LayerSpec, inputs: Shape[], trainable: boolean): ParamSpec[] {
-  const p = (name: string, shape: number[], tr = true, sub = ''): ParamSpec => ({ key: `${layer.name}/${sub}${name}`, name, shape, trainable: trainable && tr });
+  const p = (name: string, shape: number[], tr = true, sub = ''): ParamSpec => ({
+    key: `${layer.name}/${sub}${name}`,
+    name,
+    shape,
+    trainable: trainable && tr,
+  });
   const x = inputs[0] ?? [];
   const last = (): number => x[x.length - 1] as number;
   switch (layer.type) {
@@ -35,7 +43,10 @@ export function paramSpecs(layer: LayerSpec, inputs: Shape[], trainable: boolean
         ...rnnParamShapes(layer.backward).map((s) => p(s.name, s.shape, true, 'backward/')),
       ];
     case 'Conv1D':
-      return [p('kernel', [layer.kernelSize, last(), layer.filters]), ...(layer.useBias ? [p('bias', [layer.filters])] : [])];
+      return [
+        p('kernel', [layer.kernelSize, last(), layer.filters]),
+        ...(layer.useBias ? [p('bias', [layer.filters])] : []),
+      ];
     case 'BatchNormalization': {
       const c = x[normAxis(layer.axis, x.length)] as number;
       // Keras creates gamma, beta, moving_mean, moving_variance in this order; the moving statistics are non-trainable.
@@ -62,18 +73,24 @@ export function shapeHint(layer: LayerSpec, param: ParamSpec): string {
   if (layer.type === 'Recurrent') rnn = layer.rnn;
   if (layer.type === 'Bidirectional') rnn = sub.startsWith('backward/') ? layer.backward : layer.forward;
   if (rnn) {
-    const hint = cellOf(rnn.kind).params(rnn).find((p) => p.name === param.name)?.hint;
+    const hint = cellOf(rnn.kind)
+      .params(rnn)
+      .find((p) => p.name === param.name)?.hint;
     if (hint !== undefined) return hint;
   }
   switch (layer.type) {
     case 'Dense':
-      return param.name === 'kernel' ? `input features=${param.shape[0]}, units=${layer.units}` : `units=${layer.units}`;
+      return param.name === 'kernel'
+        ? `input features=${param.shape[0]}, units=${layer.units}`
+        : `units=${layer.units}`;
     case 'TimeDistributed':
       return shapeHint(layer.inner, { ...param, key: `${layer.inner.name}/${param.name}` });
     case 'Embedding':
       return `input_dim=${layer.inputDim}, output_dim=${layer.outputDim}`;
     case 'Conv1D':
-      return param.name === 'kernel' ? `kernel_size=${layer.kernelSize}, input channels=${param.shape[1]}, filters=${layer.filters}` : `filters=${layer.filters}`;
+      return param.name === 'kernel'
+        ? `kernel_size=${layer.kernelSize}, input channels=${param.shape[1]}, filters=${layer.filters}`
+        : `filters=${layer.filters}`;
     case 'BatchNormalization':
       return `features on axis ${layer.axis}`;
     case 'LayerNormalization':

@@ -33,7 +33,13 @@ export interface RecurrentParse {
 }
 
 /** Parse a recurrent layer's config. `inputDim` is -1 until the layer is called (shapes.ts fills it). */
-export function parseRecurrent(name: string, cls: string, raw: Record<string, unknown>, ctx: BuildContext, wrapper?: string): RecurrentParse {
+export function parseRecurrent(
+  name: string,
+  cls: string,
+  raw: Record<string, unknown>,
+  ctx: BuildContext,
+  wrapper?: string,
+): RecurrentParse {
   const r = new ConfigReader(name, cls, raw);
   const byLayer = cellOfLayerClass(cls);
   let cell: CellDef | undefined = byLayer?.cell;
@@ -42,15 +48,23 @@ export function parseRecurrent(name: string, cls: string, raw: Record<string, un
   let cellReader = r;
   if (cls === 'RNN') {
     const c = raw['cell'];
-    const cellCls = isRecord(c) && typeof c['class_name'] === 'string' ? c['class_name'] : Array.isArray(c) ? `[${c.length} cells]` : String(c);
+    const cellCls =
+      isRecord(c) && typeof c['class_name'] === 'string'
+        ? c['class_name']
+        : Array.isArray(c)
+          ? `[${c.length} cells]`
+          : String(c);
     cell = cellOfCellClass(cellCls);
-    if (cell === undefined || !isRecord(c) || !isRecord(c['config'])) throw new ModelError(msg.customCell(name, cls, cellCls));
+    if (cell === undefined || !isRecord(c) || !isRecord(c['config']))
+      throw new ModelError(msg.customCell(name, cls, cellCls));
     cellReader = new ConfigReader(name, cls, c['config']);
   }
   if (cell === undefined) throw new ModelError(msg.unsupportedLayer(name, cls));
 
-  if (r.bool('time_major', false)) throw r.unsupported('time_major', 'time_major=false (inputs shaped batch, time, features)');
-  if (r.has('num_constants') && r.num('num_constants', 0) !== 0) throw r.unsupported('num_constants', 'RNN layers without constants');
+  if (r.bool('time_major', false))
+    throw r.unsupported('time_major', 'time_major=false (inputs shaped batch, time, features)');
+  if (r.has('num_constants') && r.num('num_constants', 0) !== 0)
+    throw r.unsupported('num_constants', 'RNN layers without constants');
   const stateful = r.bool('stateful', false);
   if (stateful) warn(ctx.warnings, 'stateful', msg.warnStateful(wrapper ?? name));
 
@@ -59,7 +73,10 @@ export function parseRecurrent(name: string, cls: string, raw: Record<string, un
   const units = cellReader.int1(['units', 'output_dim']);
   let activation = parseActivationConfig('tanh', { hardSigmoidSlope: slope, where });
   const gated = cell.gates.some((g) => g.activation === 'recurrent_activation');
-  let recurrentActivation = parseActivationConfig(gated ? ctx.writer.defaultRecurrentActivation : 'linear', { hardSigmoidSlope: slope, where });
+  let recurrentActivation = parseActivationConfig(gated ? ctx.writer.defaultRecurrentActivation : 'linear', {
+    hardSigmoidSlope: slope,
+    where,
+  });
   let useBias = true;
   if (layerClass.cudnn) {
     // cuDNN kernels are fixed: tanh and sigmoid, always a bias.
@@ -113,7 +130,8 @@ function removePrefix(s: string, p: string): string {
 export function parseBidirectional(name: string, raw: Record<string, unknown>, ctx: BuildContext): BidirectionalParse {
   const r = new ConfigReader(name, 'Bidirectional', raw);
   const inner = raw['layer'];
-  if (!isRecord(inner) || typeof inner['class_name'] !== 'string' || !isRecord(inner['config'])) throw r.bad('layer', 'a serialized recurrent layer');
+  if (!isRecord(inner) || typeof inner['class_name'] !== 'string' || !isRecord(inner['config']))
+    throw r.bad('layer', 'a serialized recurrent layer');
   const innerCls = inner['class_name'];
   if (!isRecurrentClass(innerCls)) throw new ModelError(msg.bidiInner(name, innerCls));
   const innerCfg = inner['config'];
@@ -123,7 +141,7 @@ export function parseBidirectional(name: string, raw: Record<string, unknown>, c
   if (!MERGE_MODES.includes(mm as string | null)) throw r.bad('merge_mode', 'one of concat, sum, mul, ave or null');
 
   const w = ctx.writer;
-  const forwardName = 'forward_' + (w.bidiStripsPrefix ? removePrefix(innerName, 'forward_') : innerName);
+  const forwardName = `forward_${w.bidiStripsPrefix ? removePrefix(innerName, 'forward_') : innerName}`;
   const forward = parseRecurrent(forwardName, innerCls, innerCfg, ctx, name);
 
   let back = raw['backward_layer'];
@@ -139,12 +157,12 @@ export function parseBidirectional(name: string, raw: Record<string, unknown>, c
     if (!isRecurrentClass(bCls)) throw new ModelError(msg.bidiInner(name, bCls));
     const bName = typeof back['config']['name'] === 'string' ? back['config']['name'] : bCls.toLowerCase();
     // Keras 3 keeps a given backward layer's name; tf.keras and Keras 2 prefix it (TK bidirectional.py).
-    backwardName = w.bidiStripsPrefix ? bName : 'backward_' + bName;
+    backwardName = w.bidiStripsPrefix ? bName : `backward_${bName}`;
     backward = parseRecurrent(backwardName, bCls, back['config'], ctx, name);
   } else if (back !== undefined && back !== null) {
     throw r.bad('backward_layer', 'a serialized recurrent layer or null');
   } else {
-    backwardName = 'backward_' + (w.bidiStripsPrefix ? removePrefix(innerName, 'backward_') : innerName);
+    backwardName = `backward_${w.bidiStripsPrefix ? removePrefix(innerName, 'backward_') : innerName}`;
     // Keras 3 sets go_backwards=True; Keras 1/2, tf.keras and TF.js flip the forward value.
     const cfg = { ...innerCfg, go_backwards: w.family === 'keras3' ? true : !(innerCfg['go_backwards'] === true) };
     backward = parseRecurrent(backwardName, innerCls, cfg, ctx, name);

@@ -41,7 +41,13 @@ function rank(layer: LayerSpec, s: Shape, r: number | [number, number], expected
  * Keras conv_output_length (keras/src/ops/operation_utils.py compute_conv_output_shape):
  * "same"/"causal" keep L, "valid" keeps L − (k−1)·d; then ceil(·/stride).
  */
-export function convLength(len: number | null, k: number, stride: number, padding: string, dilation: number): number | null {
+export function convLength(
+  len: number | null,
+  k: number,
+  stride: number,
+  padding: string,
+  dilation: number,
+): number | null {
   if (len === null) return null;
   const dk = (k - 1) * dilation + 1;
   const out = padding === 'valid' ? len - dk + 1 : len;
@@ -69,7 +75,8 @@ function checkStates(layer: LayerSpec, states: Shape[], cells: RecurrentSpec[]):
   for (const c of cells) {
     for (let i = 0; i < stateCount(c); i++, k++) {
       const s = states[k]!;
-      if (s.length !== 2 || (s[1] !== null && s[1] !== c.units)) throw new ModelError(msg.inputShapeMismatch(layer.name, s, [null, c.units]));
+      if (s.length !== 2 || (s[1] !== null && s[1] !== c.units))
+        throw new ModelError(msg.inputShapeMismatch(layer.name, s, [null, c.units]));
     }
   }
 }
@@ -80,18 +87,28 @@ function compatible(a: Shape, b: Shape): boolean {
 
 function mergeShapes(layer: LayerSpec & { type: 'Merge' }, ins: Shape[]): Shape {
   const n = ins.length;
-  if (layer.mode === 'Subtract' ? n !== 2 : n < 2) throw new ModelError(msg.mergeCount(layer.name, layer.className, n, layer.mode === 'Subtract' ? 'exactly 2' : 'at least 2'));
+  if (layer.mode === 'Subtract' ? n !== 2 : n < 2)
+    throw new ModelError(
+      msg.mergeCount(layer.name, layer.className, n, layer.mode === 'Subtract' ? 'exactly 2' : 'at least 2'),
+    );
   const r = ins[0]!.length;
   if (layer.mode === 'Concatenate') {
     const ax = normAxis(layer.axis, r);
-    if (ax < 1 || ax >= r || !ins.every((s) => s.length === r && s.every((d, i) => i === ax || d === null || ins[0]![i] === null || d === ins[0]![i]))) {
+    if (
+      ax < 1 ||
+      ax >= r ||
+      !ins.every(
+        (s) => s.length === r && s.every((d, i) => i === ax || d === null || ins[0]![i] === null || d === ins[0]![i]),
+      )
+    ) {
       throw new ModelError(msg.mergeShapes(layer.name, layer.className, ins));
     }
-    const out = ins[0]!.map((_, i) => (i === ax ? null : ins.map((s) => s[i]!).find((d) => d !== null) ?? null));
+    const out = ins[0]!.map((_, i) => (i === ax ? null : (ins.map((s) => s[i]!).find((d) => d !== null) ?? null)));
     out[ax] = ins.some((s) => s[ax] === null) ? null : ins.reduce((t, s) => t + (s[ax] as number), 0);
     return out;
   }
-  if (!ins.every((s) => compatible(s, ins[0]!))) throw new ModelError(msg.mergeShapes(layer.name, layer.className, ins));
+  if (!ins.every((s) => compatible(s, ins[0]!)))
+    throw new ModelError(msg.mergeShapes(layer.name, layer.className, ins));
   return ins[0]!.map((_, i) => ins.map((s) => s[i]!).find((d) => d !== null) ?? null);
 }
 
@@ -127,8 +144,12 @@ export function inferCall(layer: LayerSpec, inputs: Shape[], dtypes: DType[]): C
       const fw = rnnOutputs(layer.forward, x);
       const bw = rnnOutputs(layer.backward, x);
       const y = fw[0]!;
-      const merged: Shape[] = layer.mergeMode === 'concat' ? [[...y.slice(0, -1), layer.forward.units + layer.backward.units]]
-        : layer.mergeMode === null ? [y, bw[0]!] : [y];
+      const merged: Shape[] =
+        layer.mergeMode === 'concat'
+          ? [[...y.slice(0, -1), layer.forward.units + layer.backward.units]]
+          : layer.mergeMode === null
+            ? [y, bw[0]!]
+            : [y];
       return f32([...merged, ...fw.slice(1), ...bw.slice(1)]);
     }
     case 'RepeatVector':
@@ -137,30 +158,48 @@ export function inferCall(layer: LayerSpec, inputs: Shape[], dtypes: DType[]): C
     case 'Flatten': {
       if (x.length <= 2) return same(x);
       const rest = x.slice(1);
-      return same([x[0]!, rest.some((d) => d === null) ? null : rest.reduce((a, b) => (a as number) * (b as number), 1)]);
+      return same([
+        x[0]!,
+        rest.some((d) => d === null) ? null : rest.reduce((a, b) => (a as number) * (b as number), 1),
+      ]);
     }
     case 'Reshape': {
       const rest = x.slice(1);
       const t = layer.targetShape;
-      const total = rest.some((d) => d === null) ? null : rest.reduce((a, b) => (a as number) * (b as number), 1) as number;
+      const total = rest.some((d) => d === null)
+        ? null
+        : (rest.reduce((a, b) => (a as number) * (b as number), 1) as number);
       const fixed = t.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-      if (total !== null && (t.includes(-1) ? total % fixed !== 0 : total !== fixed)) throw new ModelError(msg.reshapeSize(layer.name, x, t));
+      if (total !== null && (t.includes(-1) ? total % fixed !== 0 : total !== fixed))
+        throw new ModelError(msg.reshapeSize(layer.name, x, t));
       return same([x[0]!, ...t.map((d) => (d === -1 ? (total === null ? null : total / fixed) : d))]);
     }
     case 'Permute':
-      if (x.length !== layer.dims.length + 1) throw new ModelError(msg.badRank(layer.name, layer.className, x, `rank ${layer.dims.length + 1}`));
+      if (x.length !== layer.dims.length + 1)
+        throw new ModelError(msg.badRank(layer.name, layer.className, x, `rank ${layer.dims.length + 1}`));
       return same([x[0]!, ...layer.dims.map((d) => x[d]!)]);
     case 'Conv1D': {
       rank(layer, x, 3, 'rank 3 (batch, steps, channels)');
       known(layer, x, 2, 'channel count (last axis)');
       const len = convLength(x[1]!, layer.kernelSize, layer.strides, layer.padding, layer.dilationRate);
-      if (len === 0) throw new ModelError(msg.badRank(layer.name, layer.className, x, `at least ${(layer.kernelSize - 1) * layer.dilationRate + 1} steps for padding='valid'`));
+      if (len === 0)
+        throw new ModelError(
+          msg.badRank(
+            layer.name,
+            layer.className,
+            x,
+            `at least ${(layer.kernelSize - 1) * layer.dilationRate + 1} steps for padding='valid'`,
+          ),
+        );
       return f32([[x[0]!, len, layer.filters]]);
     }
     case 'Pooling1D': {
       rank(layer, x, 3, 'rank 3 (batch, steps, channels)');
       const len = convLength(x[1]!, layer.poolSize, layer.strides, layer.padding, 1);
-      if (len === 0) throw new ModelError(msg.badRank(layer.name, layer.className, x, `at least ${layer.poolSize} steps for padding='valid'`));
+      if (len === 0)
+        throw new ModelError(
+          msg.badRank(layer.name, layer.className, x, `at least ${layer.poolSize} steps for padding='valid'`),
+        );
       return same([x[0]!, len, x[2]!]);
     }
     case 'GlobalPooling1D':
@@ -168,14 +207,16 @@ export function inferCall(layer: LayerSpec, inputs: Shape[], dtypes: DType[]): C
       return f32([[x[0]!, x[2]!]]);
     case 'BatchNormalization': {
       const ax = normAxis(layer.axis, x.length);
-      if (ax < 1 || ax >= x.length) throw new ModelError(msg.badRank(layer.name, layer.className, x, `an axis ${layer.axis} inside the shape`));
+      if (ax < 1 || ax >= x.length)
+        throw new ModelError(msg.badRank(layer.name, layer.className, x, `an axis ${layer.axis} inside the shape`));
       known(layer, x, ax, `size on axis ${layer.axis}`);
       return f32([x]);
     }
     case 'LayerNormalization':
       for (const a of layer.axis) {
         const ax = normAxis(a, x.length);
-        if (ax < 1 || ax >= x.length) throw new ModelError(msg.badRank(layer.name, layer.className, x, `an axis ${a} inside the shape`));
+        if (ax < 1 || ax >= x.length)
+          throw new ModelError(msg.badRank(layer.name, layer.className, x, `an axis ${a} inside the shape`));
         known(layer, x, ax, `size on axis ${a}`);
       }
       return f32([x]);

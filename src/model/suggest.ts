@@ -24,10 +24,15 @@ export function editDistance(a: string, b: string): number {
 
 /**
  * The known names nearest to `word`, if within a quarter of its length (at least 1, at most 3
- * edits); all those at that distance, in candidate order, at most `limit`. `key` normalises both sides before comparing (e.g. case and underscores);
+ * edits); all those at that distance, in candidate order, at most `limit`. `key` normalises both sides before comparing
+ * (e.g. case and underscores);
  * `label` is what to show for a candidate.
  */
-export function closest(word: string, candidates: Iterable<string>, opts: { key?: (s: string) => string; label?: (s: string) => string; limit?: number } = {}): string[] {
+export function closest(
+  word: string,
+  candidates: Iterable<string>,
+  opts: { key?: (s: string) => string; label?: (s: string) => string; limit?: number } = {},
+): string[] {
   const key = opts.key ?? ((s: string) => s);
   const label = opts.label ?? ((s: string) => s);
   const w = key(word);
@@ -40,7 +45,10 @@ export function closest(word: string, candidates: Iterable<string>, opts: { key?
     if (!found.has(l) || found.get(l)! > d) found.set(l, d);
   }
   const best = Math.min(...found.values());
-  return [...found].filter(([, d]) => d === best).slice(0, opts.limit ?? 3).map(([l]) => l);
+  return [...found]
+    .filter(([, d]) => d === best)
+    .slice(0, opts.limit ?? 3)
+    .map(([l]) => l);
 }
 
 /** " (did you mean 'a' or 'b'?)" or "" — for the end of a "… is not …" clause. */

@@ -9,7 +9,8 @@ import { layerParamCount } from './build.js';
 import { classLabel, outputLabels, writerLabel } from './summary-labels.js';
 
 export function countParams(model: ModelSpec): { trainable: number; nonTrainable: number; total: number } {
-  let trainable = 0, nonTrainable = 0;
+  let trainable = 0,
+    nonTrainable = 0;
   for (let i = 0; i < model.layers.length; i++) {
     const c = layerParamCount(model, i);
     trainable += c.trainable;
@@ -19,6 +20,11 @@ export function countParams(model: ModelSpec): { trainable: number; nonTrainable
 }
 
 /** 1234567 → "1,234,567" (Keras 3 prints thousands separators). */
+function lossText(l: NonNullable<ModelSpec['meta']['loss']>[number]): string {
+  const logits = l.fromLogits ? ' (from_logits)' : '';
+  return l.name + logits + (l.labelSmoothing ? ` (label_smoothing=${l.labelSmoothing})` : '');
+}
+
 function n(x: number): string {
   return x.toLocaleString('en-US');
 }
@@ -39,7 +45,8 @@ function isChain(model: ModelSpec): boolean {
   return [...uses.values()].every((u) => u === 1) && [...calls.values()].every((c) => c === 1);
 }
 
-/** Keras-like model.summary() text: layer (type), output shape, param #, connected to (functional); totals; format, Keras version, loss. */
+/** Keras-like model.summary() text: layer (type), output shape, param #, connected to (functional); totals; format,
+ * Keras version, loss. */
 export function summary(model: ModelSpec): string {
   const functional = !isChain(model);
   // Who produced each tensor: "layer[node][tensor]" as Keras prints it.
@@ -60,9 +67,15 @@ export function summary(model: ModelSpec): string {
     if (functional) row.push(calls.flatMap((cl) => cl.inputs.map((t) => producer.get(t) ?? '?')).join(', ') || '-');
     return row;
   });
-  const header = functional ? ['Layer (type)', 'Output Shape', 'Param #', 'Connected to'] : ['Layer (type)', 'Output Shape', 'Param #'];
+  const header = functional
+    ? ['Layer (type)', 'Output Shape', 'Param #', 'Connected to']
+    : ['Layer (type)', 'Output Shape', 'Param #'];
   const widths = header.map((h, j) => rows.reduce((w, r) => Math.max(w, r[j]!.length), h.length) + 2);
-  const line = (cells: string[]): string => cells.map((c, j) => (j === cells.length - 1 ? c : c.padEnd(widths[j]!))).join('').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, j) => (j === cells.length - 1 ? c : c.padEnd(widths[j]!)))
+      .join('')
+      .trimEnd();
   const total = widths.reduce((a, b) => a + b, 0);
   const counts = countParams(model);
   const m = model.meta;
@@ -79,10 +92,12 @@ export function summary(model: ModelSpec): string {
     '_'.repeat(total),
     `Format: ${m.format} (${writerLabel(m)})`,
     `Inputs: ${model.inputNames.map((nm, i) => `${nm} ${fmtShape(model.tensors[model.inputs[i]!]!.shape)}`).join(', ')}`,
-    `Outputs: ${outputLabels(model).map((nm, i) => `${nm} ${fmtShape(model.tensors[model.outputs[i]!]!.shape)}`).join(', ')}`,
-    `Loss: ${m.loss ? m.loss.map((l) => l.name + (l.fromLogits ? ' (from_logits)' : '') + (l.labelSmoothing ? ` (label_smoothing=${l.labelSmoothing})` : '')).join(', ') : '(not compiled)'}`,
+    `Outputs: ${outputLabels(model)
+      .map((nm, i) => `${nm} ${fmtShape(model.tensors[model.outputs[i]!]!.shape)}`)
+      .join(', ')}`,
+    `Loss: ${m.loss ? m.loss.map(lossText).join(', ') : '(not compiled)'}`,
   ];
   if (m.optimizer) out.push(`Optimizer: ${m.optimizer.className}`);
   for (const w of model.warnings) out.push(`Warning: ${w.message}${w.count > 1 ? ` (×${w.count})` : ''}`);
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -21,9 +21,24 @@ export interface NDArray {
 export type Shape = (number | null)[];
 
 export type ActivationName =
-  | 'linear' | 'relu' | 'sigmoid' | 'hard_sigmoid' | 'tanh' | 'softmax' | 'log_softmax'
-  | 'elu' | 'selu' | 'softplus' | 'softsign' | 'swish' | 'gelu' | 'exponential'
-  | 'leaky_relu' | 'relu6' | 'hard_swish' | 'mish';
+  | 'linear'
+  | 'relu'
+  | 'sigmoid'
+  | 'hard_sigmoid'
+  | 'tanh'
+  | 'softmax'
+  | 'log_softmax'
+  | 'elu'
+  | 'selu'
+  | 'softplus'
+  | 'softsign'
+  | 'swish'
+  | 'gelu'
+  | 'exponential'
+  | 'leaky_relu'
+  | 'relu6'
+  | 'hard_swish'
+  | 'mish';
 
 /** An activation with every parameter resolved. */
 export interface Activation {
@@ -80,14 +95,36 @@ export type LayerSpec =
   | (LayerBase & { type: 'Embedding'; inputDim: number; outputDim: number; maskZero: boolean })
   | (LayerBase & { type: 'Masking'; maskValue: number })
   | (LayerBase & { type: 'Recurrent'; rnn: RecurrentSpec })
-  | (LayerBase & { type: 'Bidirectional'; forward: RecurrentSpec; backward: RecurrentSpec; mergeMode: BidiMerge; forwardName: string; backwardName: string })
+  | (LayerBase & {
+      type: 'Bidirectional';
+      forward: RecurrentSpec;
+      backward: RecurrentSpec;
+      mergeMode: BidiMerge;
+      forwardName: string;
+      backwardName: string;
+    })
   | (LayerBase & { type: 'TimeDistributed'; inner: LayerSpec })
   | (LayerBase & { type: 'RepeatVector'; n: number })
   | (LayerBase & { type: 'Flatten' })
   | (LayerBase & { type: 'Reshape'; targetShape: number[] })
   | (LayerBase & { type: 'Permute'; dims: number[] })
-  | (LayerBase & { type: 'Conv1D'; filters: number; kernelSize: number; strides: number; padding: Padding; dilationRate: number; activation: Activation; useBias: boolean })
-  | (LayerBase & { type: 'Pooling1D'; mode: 'max' | 'avg'; poolSize: number; strides: number; padding: 'valid' | 'same' })
+  | (LayerBase & {
+      type: 'Conv1D';
+      filters: number;
+      kernelSize: number;
+      strides: number;
+      padding: Padding;
+      dilationRate: number;
+      activation: Activation;
+      useBias: boolean;
+    })
+  | (LayerBase & {
+      type: 'Pooling1D';
+      mode: 'max' | 'avg';
+      poolSize: number;
+      strides: number;
+      padding: 'valid' | 'same';
+    })
   | (LayerBase & { type: 'GlobalPooling1D'; mode: 'max' | 'avg' })
   | (LayerBase & { type: 'BatchNormalization'; axis: number; epsilon: number; center: boolean; scale: boolean })
   | (LayerBase & { type: 'LayerNormalization'; axis: number[]; epsilon: number; center: boolean; scale: boolean })
@@ -99,7 +136,8 @@ export type LayerSpec =
 
 export type LayerType = LayerSpec['type'];
 
-/** One parameter of a layer, in Keras layout. `name` is the Keras short name (kernel, recurrent_kernel, bias, embeddings, gamma, ...). */
+/** One parameter of a layer, in Keras layout. `name` is the Keras short name (kernel, recurrent_kernel, bias,
+ * embeddings, gamma, ...). */
 export interface ParamSpec {
   /** Key in ModelSpec.weights: `<layer>/<name>`, or `<layer>/forward/<name>` inside a Bidirectional. */
   key: string;

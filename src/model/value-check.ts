@@ -46,14 +46,18 @@ export class ValueCheck {
     }
     if (overflow.count > 0) {
       this.overflow = true;
-      this.problems.push(`${label} holds ${overflow.count} value(s) beyond float32's range of ±3.4028235e+38 (first ${at(overflow.first)})`);
+      this.problems.push(
+        `${label} holds ${overflow.count} value(s) beyond float32's range of ±3.4028235e+38 (first ${at(overflow.first)})`,
+      );
     }
   }
 
   /** The advice that ends the message. */
   get hint(): string {
-    if (this.nonFinite && this.overflow) return 'gradients would be NaN, so clean the data and rescale it (or compute in float64 with --dtype float64)';
-    if (this.overflow) return 'float32 cannot hold them (they would become ±Infinity and the gradients NaN), so rescale the data or compute in float64 with --dtype float64';
+    if (this.nonFinite && this.overflow)
+      return 'gradients would be NaN, so clean the data and rescale it (or compute in float64 with --dtype float64)';
+    if (this.overflow)
+      return 'float32 cannot hold them (they would become ±Infinity and the gradients NaN), so rescale the data or compute in float64 with --dtype float64';
     return 'gradients would be NaN, so clean or impute the data first';
   }
 }

@@ -41,11 +41,12 @@ export function writerProfile(version: string): WriterProfile {
     // have reset_after false, Bidirectional.fromConfig does not force zero_output_for_mask
     // (TFJS:tfjs-layers/src/layers/recurrent.ts#L1324-1340, wrappers.ts#L247-287; §3.4).
     const m = /(\d+)(?:\.(\d+))?/.exec(raw);
-    return profile('tfjs', raw, m ? +m[1]! : 0, m && m[2] ? +m[2] : 0);
+    return profile('tfjs', raw, m ? +m[1]! : 0, m?.[2] ? +m[2] : 0);
   }
   const m = /^(?:keras\s*v?)?(\d+)(?:\.(\d+))?(?:\.(\d+))?(.*)$/i.exec(raw);
   if (!m) throw new ModelError(msg.badKerasVersion(raw));
-  const major = +m[1]!, minor = m[2] ? +m[2] : 0;
+  const major = +m[1]!,
+    minor = m[2] ? +m[2] : 0;
   const suffix = m[4] ?? '';
   if (major === 1) return profile('keras1', raw, major, minor);
   if (major === 2) {
@@ -64,15 +65,65 @@ function profile(family: WriterFamily, raw: string, major: number, minor: number
   switch (family) {
     case 'keras1':
       // K1@1.2.2:keras/layers/recurrent.py: inner_activation='hard_sigmoid'; GRU is reset-before.
-      return { family, raw, major, minor, hardSigmoidSlope: 0.2, defaultRecurrentActivation: 'hard_sigmoid', defaultResetAfter: false, bidiForcesZeroOutput: false, bidiStripsPrefix: false };
+      return {
+        family,
+        raw,
+        major,
+        minor,
+        hardSigmoidSlope: 0.2,
+        defaultRecurrentActivation: 'hard_sigmoid',
+        defaultResetAfter: false,
+        bidiForcesZeroOutput: false,
+        bidiStripsPrefix: false,
+      };
     case 'keras2':
       // 2.0–2.2: hard_sigmoid; 2.3: sigmoid (K2@2.3.1:keras/layers/recurrent.py#L1257-1271). reset_after=False.
-      return { family, raw, major, minor, hardSigmoidSlope: 0.2, defaultRecurrentActivation: minor >= 3 ? 'sigmoid' : 'hard_sigmoid', defaultResetAfter: false, bidiForcesZeroOutput: false, bidiStripsPrefix: false };
+      return {
+        family,
+        raw,
+        major,
+        minor,
+        hardSigmoidSlope: 0.2,
+        defaultRecurrentActivation: minor >= 3 ? 'sigmoid' : 'hard_sigmoid',
+        defaultResetAfter: false,
+        bidiForcesZeroOutput: false,
+        bidiStripsPrefix: false,
+      };
     case 'tf.keras':
-      return { family, raw, major, minor, hardSigmoidSlope: 0.2, defaultRecurrentActivation: 'sigmoid', defaultResetAfter: true, bidiForcesZeroOutput: true, bidiStripsPrefix: false };
+      return {
+        family,
+        raw,
+        major,
+        minor,
+        hardSigmoidSlope: 0.2,
+        defaultRecurrentActivation: 'sigmoid',
+        defaultResetAfter: true,
+        bidiForcesZeroOutput: true,
+        bidiStripsPrefix: false,
+      };
     case 'keras3':
-      return { family, raw, major, minor, hardSigmoidSlope: 1 / 6, defaultRecurrentActivation: 'sigmoid', defaultResetAfter: true, bidiForcesZeroOutput: true, bidiStripsPrefix: true };
+      return {
+        family,
+        raw,
+        major,
+        minor,
+        hardSigmoidSlope: 1 / 6,
+        defaultRecurrentActivation: 'sigmoid',
+        defaultResetAfter: true,
+        bidiForcesZeroOutput: true,
+        bidiStripsPrefix: true,
+      };
     case 'tfjs':
-      return { family, raw, major, minor, hardSigmoidSlope: 0.2, defaultRecurrentActivation: 'hard_sigmoid', defaultResetAfter: false, bidiForcesZeroOutput: false, bidiStripsPrefix: false };
+      return {
+        family,
+        raw,
+        major,
+        minor,
+        hardSigmoidSlope: 0.2,
+        defaultRecurrentActivation: 'hard_sigmoid',
+        defaultResetAfter: false,
+        bidiForcesZeroOutput: false,
+        bidiStripsPrefix: false,
+      };
   }
 }

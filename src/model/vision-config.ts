@@ -15,7 +15,8 @@ export function pair(r: ConfigReader, keys: string[], dflt: Pair | null, min = 1
     const v = r.raw[k];
     if (v === undefined || v === null) continue;
     const a = typeof v === 'number' ? [v, v] : Array.isArray(v) && v.length === 1 ? [v[0], v[0]] : v;
-    if (Array.isArray(a) && a.length === 2 && a.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= min)) return a as Pair;
+    if (Array.isArray(a) && a.length === 2 && a.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= min))
+      return a as Pair;
     throw r.bad(k, `an integer ≥ ${min} or a pair of them`);
   }
   if (dflt === null) throw r.bad(keys[0]!, 'an integer or a pair of integers');
@@ -34,7 +35,10 @@ function padding2d(r: ConfigReader): 'valid' | 'same' {
 }
 
 function act(r: ConfigReader, ctx: BuildContext): Activation {
-  return parseActivationConfig(r.raw['activation'] ?? 'linear', { hardSigmoidSlope: ctx.writer.hardSigmoidSlope, where: `layer '${r.name}' (${r.cls})` });
+  return parseActivationConfig(r.raw['activation'] ?? 'linear', {
+    hardSigmoidSlope: ctx.writer.hardSigmoidSlope,
+    where: `layer '${r.name}' (${r.cls})`,
+  });
 }
 
 const CONV2D = new Set(['Conv2D', 'Convolution2D', 'AtrousConvolution2D']);
@@ -47,10 +51,12 @@ export function parseVisionLayer(r: ConfigReader, ctx: BuildContext): LayerSpec 
   if (CONV2D.has(r.cls)) {
     channelsLast(r);
     if (r.has('groups') && r.raw['groups'] !== 1) throw r.unsupported('groups', 'groups=1');
-    if (r.has('lora_rank') && r.raw['lora_rank'] !== 0) throw r.unsupported('lora_rank', 'Conv2D without LoRA (merge the LoRA weights and re-save)');
-    const k1 = r.has('nb_row') ? [r.int1('nb_row'), r.int1('nb_col')] as Pair : null;
+    if (r.has('lora_rank') && r.raw['lora_rank'] !== 0)
+      throw r.unsupported('lora_rank', 'Conv2D without LoRA (merge the LoRA weights and re-save)');
+    const k1 = r.has('nb_row') ? ([r.int1('nb_row'), r.int1('nb_col')] as Pair) : null;
     return {
-      ...base, type: 'Conv2D',
+      ...base,
+      type: 'Conv2D',
       filters: r.int1(['filters', 'nb_filter']),
       kernelSize: k1 ?? pair(r, ['kernel_size'], null),
       strides: pair(r, ['strides', 'subsample'], [1, 1]),
@@ -64,7 +70,14 @@ export function parseVisionLayer(r: ConfigReader, ctx: BuildContext): LayerSpec 
     channelsLast(r);
     const poolSize = pair(r, ['pool_size'], [2, 2]);
     // strides=None means strides=pool_size.
-    return { ...base, type: 'Pooling2D', mode: r.cls.startsWith('Max') ? 'max' : 'avg', poolSize, strides: pair(r, ['strides'], poolSize), padding: padding2d(r) };
+    return {
+      ...base,
+      type: 'Pooling2D',
+      mode: r.cls.startsWith('Max') ? 'max' : 'avg',
+      poolSize,
+      strides: pair(r, ['strides'], poolSize),
+      padding: padding2d(r),
+    };
   }
   if (GLOBAL2D.has(r.cls)) {
     channelsLast(r);
@@ -76,9 +89,18 @@ export function parseVisionLayer(r: ConfigReader, ctx: BuildContext): LayerSpec 
     const p = r.raw['padding'] ?? 1;
     const ok = (d: unknown): d is number => typeof d === 'number' && Number.isInteger(d) && d >= 0;
     let pad: [Pair, Pair] | null = null;
-    if (ok(p)) pad = [[p, p], [p, p]];
-    else if (Array.isArray(p) && p.length === 2 && p.every(ok)) pad = [[p[0], p[0]], [p[1], p[1]]];
-    else if (Array.isArray(p) && p.length === 2 && p.every((q) => Array.isArray(q) && q.length === 2 && q.every(ok))) pad = p as [Pair, Pair];
+    if (ok(p))
+      pad = [
+        [p, p],
+        [p, p],
+      ];
+    else if (Array.isArray(p) && p.length === 2 && p.every(ok))
+      pad = [
+        [p[0], p[0]],
+        [p[1], p[1]],
+      ];
+    else if (Array.isArray(p) && p.length === 2 && p.every((q) => Array.isArray(q) && q.length === 2 && q.every(ok)))
+      pad = p as [Pair, Pair];
     if (pad === null) throw r.bad('padding', 'an integer, a pair, or ((top, bottom), (left, right))');
     return { ...base, type: 'ZeroPadding2D', padding: pad };
   }

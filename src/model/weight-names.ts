@@ -13,7 +13,8 @@
 //              and TF.js, the inner config name kept as is by Keras 3, `forward_forward_lstm`
 //              when TF.js re-prefixes a Keras 3 config, `backward_<inner>` for a derived
 //              backward half, or backward_layer's own name); for TimeDistributed the inner name
-//   cell       the RNN cell's scope (the registered cell's `scope`): `lstm_cell`, `gru_cell`, `simple_rnn_cell`, optionally with
+// cell the RNN cell's scope (the registered cell's `scope`): `lstm_cell`, `gru_cell`, `simple_rnn_cell`, optionally
+//   with
 //              a uid suffix (`lstm_cell_1`, TF 2.x), or Keras 3's attribute name `cell`
 //   weight     kernel, recurrent_kernel, bias, embeddings, gamma, ...
 //
@@ -89,7 +90,13 @@ function nameOf(layer: unknown): string | null {
  * (savedWeightLayout: the names and order the writer used). Returns, per layer with weights, the
  * stored names in layout order; throws one ModelError naming every problem.
  */
-export function matchWeightNames(model: ModelSpec, layouts: { name: string }[][], stored: readonly NamedWeight[], bidi: Map<string, BidiNames[]>, file: string): Map<number, string[]> {
+export function matchWeightNames(
+  model: ModelSpec,
+  layouts: { name: string }[][],
+  stored: readonly NamedWeight[],
+  bidi: Map<string, BidiNames[]>,
+  file: string,
+): Map<number, string[]> {
   checkUniqueLayerNames(model, file);
   const slots: Slot[] = [];
   model.layers.forEach((layer, i) => {
@@ -105,9 +112,15 @@ export function matchWeightNames(model: ModelSpec, layouts: { name: string }[][]
     for (const s of slots) {
       const score = explains(s, parts);
       if (score < 0) continue;
-      if (score > bestScore) { best = [s]; bestScore = score; } else if (score === bestScore) best.push(s);
+      if (score > bestScore) {
+        best = [s];
+        bestScore = score;
+      } else if (score === bestScore) best.push(s);
     }
-    if (best.length === 0) { unused.push(w.name); continue; }
+    if (best.length === 0) {
+      unused.push(w.name);
+      continue;
+    }
     if (best.length > 1) {
       problems.push(`${w.name} fits ${best.map((s) => keyOf(model, s)).join(' and ')} equally`);
       continue;
@@ -118,12 +131,18 @@ export function matchWeightNames(model: ModelSpec, layouts: { name: string }[][]
     else taken.set(s, w.name);
   }
   const missing = slots.filter((s) => !taken.has(s));
-  for (const s of missing) problems.push(`layer ${model.layers[s.layer]!.name} (${model.layers[s.layer]!.className}) has no weight for ${s.want} (expected a name like ${s.describe})`);
+  for (const s of missing)
+    problems.push(
+      `layer ${model.layers[s.layer]!.name} (${model.layers[s.layer]!.className}) has no weight for ${s.want} (expected a name like ${s.describe})`,
+    );
   if (unused.length > 0) {
-    problems.push(`${unused.length} weight(s) fit no layer of the config: ${unused.slice(0, 6).join(', ')}${unused.length > 6 ? ', …' : ''}`);
+    problems.push(
+      `${unused.length} weight(s) fit no layer of the config: ${unused.slice(0, 6).join(', ')}${unused.length > 6 ? ', …' : ''}`,
+    );
   }
   if (problems.length > 0) {
-    const why = 'expected each weight named by its layer\'s scopes as the config declares them (docs/formats.md, "Weight names"); the weight names and the model topology come from different models, or a tool renamed the weights, so re-export model.json and its shards together from the original model';
+    const why =
+      'expected each weight named by its layer\'s scopes as the config declares them (docs/formats.md, "Weight names"); the weight names and the model topology come from different models, or a tool renamed the weights, so re-export model.json and its shards together from the original model';
     throw new ModelError(`${file} has weights that do not match its layers: ${problems.join('; ')}; ${why}.`, { file });
   }
   const out = new Map<number, string[]>();
@@ -144,16 +163,25 @@ function slotFor(model: ModelSpec, layer: LayerSpec, i: number, want: string, bi
     if (half === 'forward') {
       owners.add(layer.forwardName);
       // The inner config name is the half's own name when the writer already prefixed it (Keras 3).
-      for (const d of declared) { if (d.inner.startsWith('forward_')) owners.add(d.inner); owners.add(`forward_${d.inner}`); }
+      for (const d of declared) {
+        if (d.inner.startsWith('forward_')) owners.add(d.inner);
+        owners.add(`forward_${d.inner}`);
+      }
     } else {
       owners.add(layer.backwardName);
       for (const d of declared) {
         owners.add(`backward_${d.inner}`);
-        if (d.backward !== null) { owners.add(d.backward); owners.add(`backward_${d.backward}`); }
+        if (d.backward !== null) {
+          owners.add(d.backward);
+          owners.add(`backward_${d.backward}`);
+        }
       }
     }
     // A name both halves could own identifies neither.
-    const other = half === 'forward' ? [layer.backwardName, ...declared.flatMap((d) => [d.backward ?? '', `backward_${d.inner}`])] : [layer.forwardName, ...declared.flatMap((d) => [d.inner, `forward_${d.inner}`])];
+    const other =
+      half === 'forward'
+        ? [layer.backwardName, ...declared.flatMap((d) => [d.backward ?? '', `backward_${d.inner}`])]
+        : [layer.forwardName, ...declared.flatMap((d) => [d.inner, `forward_${d.inner}`])];
     for (const o of other) owners.delete(o);
     const kind = (half === 'forward' ? layer.forward : layer.backward).kind;
     return { ...base, owners, wrapper: own, cells: cellPattern(kind), describe: describe(own, owners, kind, leaf) };
@@ -163,7 +191,13 @@ function slotFor(model: ModelSpec, layer: LayerSpec, i: number, want: string, bi
     return { ...base, owners, wrapper: own, cells: null, describe: describe(own, owners, null, leaf) };
   }
   const kind = layer.type === 'Recurrent' ? layer.rnn.kind : null;
-  return { ...base, owners: new Set([own]), wrapper: null, cells: kind ? cellPattern(kind) : null, describe: describe(null, new Set([own]), kind, leaf) };
+  return {
+    ...base,
+    owners: new Set([own]),
+    wrapper: null,
+    cells: kind ? cellPattern(kind) : null,
+    describe: describe(null, new Set([own]), kind, leaf),
+  };
 }
 
 function cellPattern(kind: RecurrentKind): RegExp {
@@ -182,7 +216,10 @@ function explains(s: Slot, parts: string[]): number {
   if (!s.owners.has(parts[k]!)) return -1;
   let score = 1;
   k--;
-  if (k >= 0 && s.wrapper !== null && parts[k] === s.wrapper) { score = 2; k--; }
+  if (k >= 0 && s.wrapper !== null && parts[k] === s.wrapper) {
+    score = 2;
+    k--;
+  }
   for (; k >= 0; k--) if (!s.containers.has(parts[k]!)) return -1;
   return score;
 }

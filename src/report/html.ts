@@ -30,7 +30,10 @@ const CODE_TITLES: Record<string, string> = {
 
 /** Text for HTML content and quoted attribute values; anything not a string is converted first. */
 export function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 /** A count for display (1,234); anything that is not a finite number shows as n/a. */
@@ -40,20 +43,31 @@ function count(x: unknown): string {
 
 /** JSON inside <script type="application/json">: '<' escaped so no '</script>' or '<!--' can end it. */
 export function inlineJSON(x: unknown): string {
-  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(x)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** JS inside <script>: break up sequences the HTML tokenizer would act on. */
 export function inlineJS(js: string): string {
   // Line ends as the HTML parser will see them (it turns CR LF and CR into LF), so the CSP hash matches.
-  return js.replace(/\r\n?/g, '\n').replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+  return js
+    .replace(/\r\n?/g, '\n')
+    .replace(/<\/(script)/gi, '<\\/$1')
+    .replace(/<!--/g, '<\\!--');
 }
 
 function findingItem(f: Finding, run: number, a: Analysis, data: PageData): string {
   const title = CODE_TITLES[f.code] ?? f.code;
   const where = f.layer === null ? 'whole model' : f.direction ? `${f.layer} · ${f.direction}` : f.layer;
-  const ev = Object.entries(f.evidence).map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(typeof v === 'number' ? fmt(v) : v)}</span>`).join('');
-  const rec = f.layer === null ? undefined : a.recurrent.find((r) => r.layer === f.layer && (f.direction === null || r.direction === f.direction));
+  const ev = Object.entries(f.evidence)
+    .map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(typeof v === 'number' ? fmt(v) : v)}</span>`)
+    .join('');
+  const rec =
+    f.layer === null
+      ? undefined
+      : a.recurrent.find((r) => r.layer === f.layer && (f.direction === null || r.direction === f.direction));
   const chart = data.charts.find((c) => c.id === f.chart);
   const link = chart
     ? `<a class="finding-link" href="#chart-${esc(chart.id)}" data-run="${esc(run)}" data-sel="${rec ? esc(layerKey(run, rec.id)) : ''}">See “${esc(chart.title)}” ↓</a>`
@@ -72,13 +86,20 @@ function diagnosisPanel(runs: Analysis[], data: PageData): string {
     const order = { error: 0, warning: 1, info: 2 } as const;
     const fs = [...a.findings].sort((p, q) => order[p.severity] - order[q.severity]);
     const head = runs.length > 1 ? `<h3>${esc(data.runs[run].label)}</h3>` : '';
-    const body = fs.length === 0
-      ? '<p class="ok">No problems found: gradients reach back through the sequence and stay finite.</p>'
-      : `<ul class="findings">${fs.map((f) => findingItem(f, run, a, data)).join('\n')}</ul>`;
+    const body =
+      fs.length === 0
+        ? '<p class="ok">No problems found: gradients reach back through the sequence and stay finite.</p>'
+        : `<ul class="findings">${fs.map((f) => findingItem(f, run, a, data)).join('\n')}</ul>`;
     return `<div class="run-findings">${head}${body}</div>`;
   });
   const all = runs.flatMap((a) => a.findings);
-  const parts = ([['error', 'error'], ['warning', 'warning'], ['info', 'note']] as const)
+  const parts = (
+    [
+      ['error', 'error'],
+      ['warning', 'warning'],
+      ['info', 'note'],
+    ] as const
+  )
     .map(([sev, word]) => [all.filter((f) => f.severity === sev).length, word] as const)
     .filter(([n]) => n > 0)
     .map(([n, word]) => `${count(n)} ${word}${n === 1 ? '' : 's'}`);
@@ -90,22 +111,29 @@ function diagnosisPanel(runs: Analysis[], data: PageData): string {
 function overview(runs: Analysis[]): string {
   const rows = runs.map((a) => {
     const o = a.objective;
-    const warnings = [...a.model.warnings, ...o.warnings].map((w) => `<li>${esc(w.message)}${w.count > 1 ? ` (×${count(w.count)})` : ''}</li>`).join('');
+    const warnings = [...a.model.warnings, ...o.warnings]
+      .map((w) => `<li>${esc(w.message)}${w.count > 1 ? ` (×${count(w.count)})` : ''}</li>`)
+      .join('');
     return `<div class="run-card">
   ${runs.length > 1 ? `<h3>${esc(runLabel(a))}</h3>` : ''}
-  <p>${esc(a.model.name)} · ${esc(a.model.format)} · Keras ${esc(a.model.kerasVersion)} · ${count(a.model.totalParams)} parameters · ${count(a.recurrent.length)} recurrent layer${a.recurrent.length === 1 ? '' : 's'}/directions</p>
+  <p>${esc(a.model.name)} · ${esc(a.model.format)} · Keras ${esc(a.model.kerasVersion)} · \
+${count(a.model.totalParams)} parameters · ${count(a.recurrent.length)} \
+recurrent layer${a.recurrent.length === 1 ? '' : 's'}/directions</p>
   <p>${esc(o.description)} L = ${esc(fmt(o.value))} over ${count(o.samples)} samples (${count(o.batches)} batch${o.batches === 1 ? '' : 'es'} of ${count(o.batchSize)}).</p>
   ${warnings ? `<ul class="warnings">${warnings}</ul>` : ''}
 </div>`;
   });
-  return runs.length > 1 ? `<details class="overview"><summary>The ${count(runs.length)} runs</summary>${rows.join('\n')}</details>` : `<div class="overview">${rows.join('\n')}</div>`;
+  return runs.length > 1
+    ? `<details class="overview"><summary>The ${count(runs.length)} runs</summary>${rows.join('\n')}</details>`
+    : `<div class="overview">${rows.join('\n')}</div>`;
 }
 
 function controls(data: PageData): string {
   const run = data.runs[data.initial.run];
-  const runSel = data.runs.length > 1
-    ? `<label>Run <select id="sel-run">${data.runs.map((r) => `<option value="${esc(r.index)}"${r.index === data.initial.run ? ' selected' : ''}>${esc(r.label)}</option>`).join('')}</select></label>`
-    : '';
+  const runSel =
+    data.runs.length > 1
+      ? `<label>Run <select id="sel-run">${data.runs.map((r) => `<option value="${esc(r.index)}"${r.index === data.initial.run ? ' selected' : ''}>${esc(r.label)}</option>`).join('')}</select></label>`
+      : '';
   const layerSel = `<label>Layer <select id="sel-layer">${run.layers.map((l) => `<option value="${esc(l.key)}"${l.key === data.initial.sel ? ' selected' : ''}>${esc(l.label)}</option>`).join('')}</select></label>`;
   return `<nav class="controls" id="controls">${runSel}${layerSel}
   <span class="scale">Scale <label><input type="radio" name="scale" value="log" checked> log</label> <label><input type="radio" name="scale" value="linear"> linear</label></span>
@@ -113,8 +141,15 @@ function controls(data: PageData): string {
 }
 
 function chartSection(c: PageData['charts'][number], staticFiles: boolean): string {
-  const files = staticFiles ? `<p class="files">Image: <a href="charts/${esc(c.id)}.svg">SVG</a> · <a href="charts/${esc(c.id)}.png">PNG</a></p>` : '';
-  const follows = c.scope === 'layer' ? 'Follows the layer selector.' : c.scope === 'run' ? 'Shows the whole model of the selected run.' : 'Shows all runs.';
+  const files = staticFiles
+    ? `<p class="files">Image: <a href="charts/${esc(c.id)}.svg">SVG</a> · <a href="charts/${esc(c.id)}.png">PNG</a></p>`
+    : '';
+  const follows =
+    c.scope === 'layer'
+      ? 'Follows the layer selector.'
+      : c.scope === 'run'
+        ? 'Shows the whole model of the selected run.'
+        : 'Shows all runs.';
   return `<section class="chart" id="chart-${esc(c.id)}" data-chart="${esc(c.id)}">
   <div class="vis" id="vis-${esc(c.id)}"></div>
   <aside class="howto"><h3>${esc(c.title)}</h3><p>${esc(c.howToRead)}</p><p class="follows">${follows}${c.scaleToggle ? '' : ' The scale toggle does not apply.'}</p>${files}</aside>
@@ -133,8 +168,14 @@ export function contentSecurityPolicy(scripts: string[], live = false): string {
   const hashes = scripts.map((js) => `'sha256-${createHash('sha256').update(js, 'utf8').digest('base64')}'`);
   return [
     // A page served live by `rnnscope watch` fetches its own updates from the server that sent it.
-    "default-src 'none'", `script-src ${hashes.join(' ')}`, ...(live ? ["connect-src 'self'"] : []), "style-src 'unsafe-inline'", 'img-src data: blob:',
-    "base-uri 'none'", "form-action 'none'", "object-src 'none'",
+    "default-src 'none'",
+    `script-src ${hashes.join(' ')}`,
+    ...(live ? ["connect-src 'self'"] : []),
+    "style-src 'unsafe-inline'",
+    'img-src data: blob:',
+    "base-uri 'none'",
+    "form-action 'none'",
+    "object-src 'none'",
   ].join('; ');
 }
 
@@ -151,7 +192,11 @@ export function reportHtml(input: Analysis | AnalysisSet, opts: HtmlOptions): st
   const data = pageData(input);
   const note = input.note ?? runs.find((a) => a.note)?.note;
   const version = runs[0].tool.version;
-  const scripts = [...opts.bundles.map((b) => inlineJS(b.js)), inlineJS(PAGE_SCRIPT), ...(opts.live ? [inlineJS(LIVE_SCRIPT)] : [])];
+  const scripts = [
+    ...opts.bundles.map((b) => inlineJS(b.js)),
+    inlineJS(PAGE_SCRIPT),
+    ...(opts.live ? [inlineJS(LIVE_SCRIPT)] : []),
+  ];
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

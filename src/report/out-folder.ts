@@ -17,15 +17,34 @@ import { CHART_IDS } from '../analysis/schema.js';
 import { OutputError } from '../model/errors.js';
 import { errnoCode, fsError } from '../io/fs-errors.js';
 import {
-  OutputLock, atomicWriteFile, checkPlace, commitTemp, discardTemp, existing, fileId, keepCreatedFolders,
-  mkdirp, removeCreated, removeStaleTemps, writeTemp, type WriteContext,
+  OutputLock,
+  atomicWriteFile,
+  checkPlace,
+  commitTemp,
+  discardTemp,
+  existing,
+  fileId,
+  keepCreatedFolders,
+  mkdirp,
+  removeCreated,
+  removeStaleTemps,
+  writeTemp,
+  type WriteContext,
 } from '../io/safe-write.js';
 
 export const MANIFEST_FILE = '.rnnscope-manifest.json';
 export const LOCK_FILE = '.rnnscope-lock';
 
-interface Entry { size: number; sha256: string }
-interface Manifest { tool: 'rnnscope'; about: string; files: Record<string, Entry>; pending?: Record<string, Entry> }
+interface Entry {
+  size: number;
+  sha256: string;
+}
+interface Manifest {
+  tool: 'rnnscope';
+  about: string;
+  files: Record<string, Entry>;
+  pending?: Record<string, Entry>;
+}
 
 const ABOUT = 'Files rnnscope wrote in this folder; it replaces only these (see docs/outputs.md in rnnscope).';
 const CHART_FILE = new RegExp(`^(${CHART_IDS.join('|')})(--.+)?\\.(svg|png)$`);
@@ -58,18 +77,26 @@ async function readManifest(file: string): Promise<Manifest> {
   try {
     const j = JSON.parse(await readFile(file, 'utf8')) as Partial<Manifest>;
     if (j && j.tool === 'rnnscope' && typeof j.files === 'object' && j.files !== null) {
-      const ok = (r: unknown): r is Record<string, Entry> => typeof r === 'object' && r !== null
-        && Object.values(r).every((e) => typeof (e as Entry)?.size === 'number' && typeof (e as Entry)?.sha256 === 'string');
-      if (ok(j.files)) return { tool: 'rnnscope', about: ABOUT, files: j.files, ...(ok(j.pending) ? { pending: j.pending } : {}) };
+      const ok = (r: unknown): r is Record<string, Entry> =>
+        typeof r === 'object' &&
+        r !== null &&
+        Object.values(r).every(
+          (e) => typeof (e as Entry)?.size === 'number' && typeof (e as Entry)?.sha256 === 'string',
+        );
+      if (ok(j.files))
+        return { tool: 'rnnscope', about: ABOUT, files: j.files, ...(ok(j.pending) ? { pending: j.pending } : {}) };
     }
-  } catch { /* missing or unreadable: nothing is known to be rnnscope's */ }
+  } catch {
+    /* missing or unreadable: nothing is known to be rnnscope's */
+  }
   return emptyManifest();
 }
 
 export class ReportFolder {
   /** Relative paths staged for the commit, with their temporary files. */
   private staged = new Map<string, { temp: string; entry: Entry }>();
-  /** Relative paths that are this run's input (the folder's own analysis.json for `rnnscope report`): left as they are. */
+  /** Relative paths that are this run's input (the folder's own analysis.json for `rnnscope report`): left as they are.
+   * */
   readonly kept = new Set<string>();
 
   private constructor(
@@ -81,7 +108,8 @@ export class ReportFolder {
     private readonly inputs: Map<string, string>,
   ) {}
 
-  /** Creates (if needed), checks and locks `outDir`; refuses, before any work, when a file in the way is not rnnscope's. */
+  /** Creates (if needed), checks and locks `outDir`; refuses, before any work, when a file in the way is not
+   * rnnscope's. */
   static async open(outDir: string, opts: OpenFolderOptions = {}): Promise<ReportFolder> {
     const role = opts.role ?? 'The report folder';
     try {
@@ -93,22 +121,42 @@ export class ReportFolder {
 
   private static async openChecked(outDir: string, c: WriteContext, opts: OpenFolderOptions): Promise<ReportFolder> {
     if (outDir === '' || outDir === '-') {
-      throw new OutputError(`${c.role} '${outDir}' is not a folder name; expected a folder for index.html and the charts (the report cannot go to stdout), so give a name such as report.`, { file: outDir });
+      throw new OutputError(
+        `${c.role} '${outDir}' is not a folder name; expected a folder for index.html and the charts (the report cannot go to stdout), so give a name such as report.`,
+        { file: outDir },
+      );
     }
     const dir = path.resolve(outDir);
     const inputs = new Map((opts.inputs ?? []).map((i) => [i.id, i.what]));
     const kind = await existing(dir);
-    const isFolder = kind === 'folder' || (kind === 'link' && (await stat(dir).then((st) => st.isDirectory(), () => false)));
+    const isFolder =
+      kind === 'folder' ||
+      (kind === 'link' &&
+        (await stat(dir).then(
+          (st) => st.isDirectory(),
+          () => false,
+        )));
     if (kind !== 'none' && !isFolder) {
-      const what = kind === 'file' ? 'a file' : kind === 'link' ? 'a link to something that is not a folder' : 'not a folder (a device, pipe or socket)';
-      throw new OutputError(`${c.role} ${outDir} is ${what}; expected a folder (new or one rnnscope wrote), so choose another --out.`, { file: outDir });
+      const what =
+        kind === 'file'
+          ? 'a file'
+          : kind === 'link'
+            ? 'a link to something that is not a folder'
+            : 'not a folder (a device, pipe or socket)';
+      throw new OutputError(
+        `${c.role} ${outDir} is ${what}; expected a folder (new or one rnnscope wrote), so choose another --out.`,
+        { file: outDir },
+      );
     }
     const created = await mkdirp(dir, c);
     await checkPlace(dir, c);
     const selfId = await fileId(dir);
     if (selfId && inputs.has(selfId)) {
       await removeCreated(created);
-      throw new OutputError(`${c.role} ${outDir} is ${inputs.get(selfId)}; expected a folder of its own for the report, so choose another --out.`, { file: outDir });
+      throw new OutputError(
+        `${c.role} ${outDir} is ${inputs.get(selfId)}; expected a folder of its own for the report, so choose another --out.`,
+        { file: outDir },
+      );
     }
     let lock: OutputLock;
     try {
@@ -137,13 +185,21 @@ export class ReportFolder {
     if (charts === 'folder') await removeStaleTemps(path.join(this.dir, 'charts'));
     // Every file this run might write: the page, the analysis and any chart image name.
     const candidates = ['index.html', 'analysis.json'];
-    if (charts === 'folder') for (const n of await readdir(path.join(this.dir, 'charts'))) if (CHART_FILE.test(n)) candidates.push(`charts/${n}`);
+    if (charts === 'folder')
+      for (const n of await readdir(path.join(this.dir, 'charts')))
+        if (CHART_FILE.test(n)) candidates.push(`charts/${n}`);
     const blocked: string[] = [];
     for (const rel of candidates) {
       const s = await this.status(rel);
       if (s === 'input') {
         if (rel === 'analysis.json') this.kept.add(rel);
-        else throw new OutputError(`${this.c.role} ${this.c.shown} would replace ${path.join(this.c.shown, rel)}, which is ${this.inputs.get((await fileId(path.join(this.dir, rel)))!)}; expected inputs to stay untouched, so choose another --out.`, { file: this.c.shown });
+        else
+          throw new OutputError(
+            `${this.c.role} ${this.c.shown} would replace ${path.join(this.c.shown, rel)}, which is ` +
+              `${this.inputs.get((await fileId(path.join(this.dir, rel)))!)}; expected inputs to stay ` +
+              `untouched, so choose another --out.`,
+            { file: this.c.shown },
+          );
       } else if (s === 'foreign') blocked.push(rel);
     }
     if (blocked.length > 0) this.refuse(blocked);
@@ -169,7 +225,9 @@ export class ReportFolder {
     if (!st.isFile()) return 'foreign';
     const id = await fileId(p);
     if (id && this.inputs.has(id)) return 'input';
-    const known = [this.manifest.files[rel], this.manifest.pending?.[rel]].filter((e): e is Entry => e !== undefined && e.size === st.size);
+    const known = [this.manifest.files[rel], this.manifest.pending?.[rel]].filter(
+      (e): e is Entry => e !== undefined && e.size === st.size,
+    );
     if (known.length === 0) return 'foreign';
     const hash = sha256(await readFile(p));
     return known.some((e) => e.sha256 === hash) ? 'owned' : 'foreign';
@@ -191,10 +249,14 @@ export class ReportFolder {
     const prev = this.staged.get(rel);
     if (prev) await discardTemp(prev.temp);
     const temp = await writeTemp(file, data, { shown: path.join(this.c.shown, rel), role: 'The report file' });
-    this.staged.set(rel, { temp, entry: { size: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, sha256: sha256(data) } });
+    this.staged.set(rel, {
+      temp,
+      entry: { size: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength, sha256: sha256(data) },
+    });
   }
 
-  /** Renames every staged file into place (page last), removes rnnscope's files of the previous report, records the manifest. */
+  /** Renames every staged file into place (page last), removes rnnscope's files of the previous report, records the
+   * manifest. */
   async commit(): Promise<string[]> {
     const blocked: string[] = [];
     for (const rel of this.staged.keys()) {
@@ -208,18 +270,27 @@ export class ReportFolder {
     const manifestFile = path.join(this.dir, MANIFEST_FILE);
     const mc = { shown: path.join(this.c.shown, MANIFEST_FILE), role: 'The report manifest' };
     const pending = Object.fromEntries([...this.staged].map(([rel, s]) => [rel, s.entry]));
-    await atomicWriteFile(manifestFile, JSON.stringify({ ...this.manifest, pending }, null, 1) + '\n', mc);
+    await atomicWriteFile(manifestFile, `${JSON.stringify({ ...this.manifest, pending }, null, 1)}\n`, mc);
     const order = [...this.staged.keys()].sort((a, b) => rank(a) - rank(b));
-    for (const rel of order) await commitTemp(this.staged.get(rel)!.temp, path.join(this.dir, rel), { shown: path.join(this.c.shown, rel), role: 'The report file' });
+    for (const rel of order)
+      await commitTemp(this.staged.get(rel)!.temp, path.join(this.dir, rel), {
+        shown: path.join(this.c.shown, rel),
+        role: 'The report file',
+      });
     for (const rel of Object.keys(this.manifest.files)) {
       if (this.staged.has(rel) || this.kept.has(rel)) continue;
       if ((await this.status(rel)) === 'owned') await unlink(path.join(this.dir, rel)).catch(() => undefined);
     }
     const files: Record<string, Entry> = {};
-    for (const rel of this.kept) if (this.manifest.files[rel] && (await this.status(rel)) !== 'foreign') files[rel] = this.manifest.files[rel];
+    for (const rel of this.kept)
+      if (this.manifest.files[rel] && (await this.status(rel)) !== 'foreign') files[rel] = this.manifest.files[rel];
     for (const [rel, s] of this.staged) files[rel] = s.entry;
-    this.manifest = { tool: 'rnnscope', about: ABOUT, files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) };
-    await atomicWriteFile(manifestFile, JSON.stringify(this.manifest, null, 1) + '\n', mc);
+    this.manifest = {
+      tool: 'rnnscope',
+      about: ABOUT,
+      files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))),
+    };
+    await atomicWriteFile(manifestFile, `${JSON.stringify(this.manifest, null, 1)}\n`, mc);
     const written = order;
     this.staged.clear();
     keepCreatedFolders();

@@ -47,12 +47,24 @@ export function pageData(input: Analysis | AnalysisSet, charts: ChartDef[] = CHA
     if (!c.applies(runs, input)) continue;
     const log = stripData(c.build(input, { scale: 'log', run: run0 }));
     const linear = c.scaleToggle ? stripData(c.build(input, { scale: 'linear', run: run0 })).spec : null;
-    out.push({ id: c.id, title: c.title, howToRead: c.howToRead, scope: c.scope, scaleToggle: c.scaleToggle, datasets: log.datasets, specs: { log: log.spec, linear } });
+    out.push({
+      id: c.id,
+      title: c.title,
+      howToRead: c.howToRead,
+      scope: c.scope,
+      scaleToggle: c.scaleToggle,
+      datasets: log.datasets,
+      specs: { log: log.spec, linear },
+    });
   }
   const r0 = runs[run0].recurrent[0];
   return {
     title: reportTitle(input),
-    runs: runs.map((a, index) => ({ index, label: runLabel(a), layers: a.recurrent.map((r) => ({ key: layerKey(index, r.id), label: shortLabel(a, r) })) })),
+    runs: runs.map((a, index) => ({
+      index,
+      label: runLabel(a),
+      layers: a.recurrent.map((r) => ({ key: layerKey(index, r.id), label: shortLabel(a, r) })),
+    })),
     initial: { run: run0, sel: r0 ? layerKey(run0, r0.id) : '', scale: 'log' },
     charts: out,
   };

@@ -21,9 +21,17 @@ export interface RenderMessages {
 export function compileSpec(spec: VegaLiteSpec, messages?: RenderMessages): vega.Spec {
   const warnings = messages?.warnings ?? [];
   const logger = {
-    level: () => logger, error: (...a: unknown[]) => { warnings.push(a.join(' ')); return logger; },
-    warn: (...a: unknown[]) => { warnings.push(a.join(' ')); return logger; },
-    info: () => logger, debug: () => logger,
+    level: () => logger,
+    error: (...a: unknown[]) => {
+      warnings.push(a.join(' '));
+      return logger;
+    },
+    warn: (...a: unknown[]) => {
+      warnings.push(a.join(' '));
+      return logger;
+    },
+    info: () => logger,
+    debug: () => logger,
   };
   return compile(spec, { logger: logger as never }).spec;
 }
@@ -31,7 +39,14 @@ export function compileSpec(spec: VegaLiteSpec, messages?: RenderMessages): vega
 export async function renderSVG(spec: VegaLiteSpec, messages?: RenderMessages): Promise<string> {
   const view = new vega.View(vega.parse(compileSpec(spec, messages)), { renderer: 'none' });
   const warnings = messages?.warnings;
-  if (warnings) view.logger({ level: () => 0, error: (...a: unknown[]) => warnings.push(a.join(' ')), warn: (...a: unknown[]) => warnings.push(a.join(' ')), info: () => undefined, debug: () => undefined } as never);
+  if (warnings)
+    view.logger({
+      level: () => 0,
+      error: (...a: unknown[]) => warnings.push(a.join(' ')),
+      warn: (...a: unknown[]) => warnings.push(a.join(' ')),
+      info: () => undefined,
+      debug: () => undefined,
+    } as never);
   try {
     return await view.toSVG();
   } finally {
@@ -53,6 +68,13 @@ export function svgToPNG(svg: string, scale = 2): Buffer {
 export function readBundles(): { name: string; js: string }[] {
   const require = createRequire(import.meta.url);
   // The packages' export maps do not expose build/*.min.js, so locate them next to the main entry.
-  const bundles: [string, string][] = [['vega', 'vega.min.js'], ['vega-lite', 'vega-lite.min.js'], ['vega-embed', 'vega-embed.min.js']];
-  return bundles.map(([pkg, file]) => ({ name: pkg, js: readFileSync(join(dirname(require.resolve(pkg)), file), 'utf8') }));
+  const bundles: [string, string][] = [
+    ['vega', 'vega.min.js'],
+    ['vega-lite', 'vega-lite.min.js'],
+    ['vega-embed', 'vega-embed.min.js'],
+  ];
+  return bundles.map(([pkg, file]) => ({
+    name: pkg,
+    js: readFileSync(join(dirname(require.resolve(pkg)), file), 'utf8'),
+  }));
 }

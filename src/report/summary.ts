@@ -25,7 +25,9 @@ export function fmt(x: Num | undefined): string {
 }
 
 function evidence(e: Finding['evidence']): string {
-  return Object.entries(e).map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : v}`).join(', ');
+  return Object.entries(e)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : v}`)
+    .join(', ');
 }
 
 function where(f: Finding): string {
@@ -37,28 +39,44 @@ function runSummary(a: Analysis, st: SummaryStyle, header: boolean): string[] {
   const out: string[] = [];
   const m = a.model;
   if (header) out.push(st.bold(runLabel(a)));
-  out.push(`Model ${m.name} (${m.format}, Keras ${m.kerasVersion}): ${m.layers.length} layers, ${m.totalParams.toLocaleString('en-US')} parameters.`);
+  out.push(
+    `Model ${m.name} (${m.format}, Keras ${m.kerasVersion}): ${m.layers.length} layers, ${m.totalParams.toLocaleString('en-US')} parameters.`,
+  );
   const ob = a.objective;
-  out.push(`Objective: ${ob.description} L = ${fmt(ob.value)} over ${ob.samples} samples in ${ob.batches} batch${ob.batches === 1 ? '' : 'es'} of ${ob.batchSize}.`);
-  for (const w of [...m.warnings, ...ob.warnings]) out.push(st.severity('warning', `  note: ${w.message}${w.count > 1 ? ` (×${w.count})` : ''}`));
+  out.push(
+    `Objective: ${ob.description} L = ${fmt(ob.value)} over ${ob.samples} samples in ${ob.batches} batch${ob.batches === 1 ? '' : 'es'} of ${ob.batchSize}.`,
+  );
+  for (const w of [...m.warnings, ...ob.warnings])
+    out.push(st.severity('warning', `  note: ${w.message}${w.count > 1 ? ` (×${w.count})` : ''}`));
   if (a.recurrent.length > 0) {
     out.push('Recurrent layers:');
     const rows = a.recurrent.map((r) => {
       const peak = Math.max(0, ...r.dh.norm.filter((v): v is number => v !== null && Number.isFinite(v)));
       const h = r.horizon.steps === null ? 'n/a' : `${r.horizon.steps}/${r.steps} steps`;
-      return [r.direction ? `${r.layer}/${r.direction}` : r.layer, r.kind, `${r.units} units`, `horizon ${h}`, `peak ‖∂L/∂h‖ ${fmt(peak)}`];
+      return [
+        r.direction ? `${r.layer}/${r.direction}` : r.layer,
+        r.kind,
+        `${r.units} units`,
+        `horizon ${h}`,
+        `peak ‖∂L/∂h‖ ${fmt(peak)}`,
+      ];
     });
     const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-    for (const row of rows) out.push('  ' + row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
+    for (const row of rows)
+      out.push(`  ${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ')}`);
   }
   const findings = [...a.findings].sort((p, q) => ORDER[p.severity] - ORDER[q.severity]);
   if (findings.length === 0) {
     out.push('Findings: none; gradient flow looks healthy by every check.');
   } else {
-    const counts = (['error', 'warning', 'info'] as const).map((s) => [s, findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
+    const counts = (['error', 'warning', 'info'] as const)
+      .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
+      .filter(([, n]) => n > 0);
     out.push(`Findings (${counts.map(([s, n]) => `${n} ${s}${n === 1 ? '' : s === 'info' ? '' : 's'}`).join(', ')}):`);
     for (const f of findings) {
-      out.push(`  ${st.severity(f.severity, f.severity.toUpperCase().padEnd(7))} ${st.bold(`[${f.code}]`)} ${where(f)}: ${f.message}`);
+      out.push(
+        `  ${st.severity(f.severity, f.severity.toUpperCase().padEnd(7))} ${st.bold(`[${f.code}]`)} ${where(f)}: ${f.message}`,
+      );
       const ev = evidence(f.evidence);
       if (ev) out.push(st.dim(`          evidence: ${ev}`));
       if (f.remedy) out.push(`          remedy: ${f.remedy}`);
@@ -74,8 +92,10 @@ export function summaryText(input: Analysis | AnalysisSet, style: Partial<Summar
   const blocks: string[][] = [];
   // A training timeline: what changed over training, then the latest checkpoint in detail.
   const timeline = 'runs' in input ? timelineSummaryLines(input, st) : [];
-  if (timeline.length > 0) return [timeline, runSummary(runs[runs.length - 1]!, st, true)].map((b) => b.join('\n')).join('\n\n') + '\n';
-  if (runs.length > 1) blocks.push([st.bold('title' in input ? input.title : 'Comparison'), `${runs.length} runs compared.`]);
+  if (timeline.length > 0)
+    return `${[timeline, runSummary(runs[runs.length - 1]!, st, true)].map((b) => b.join('\n')).join('\n\n')}\n`;
+  if (runs.length > 1)
+    blocks.push([st.bold('title' in input ? input.title : 'Comparison'), `${runs.length} runs compared.`]);
   for (const a of runs) blocks.push(runSummary(a, st, runs.length > 1));
-  return blocks.map((b) => b.join('\n')).join('\n\n') + '\n';
+  return `${blocks.map((b) => b.join('\n')).join('\n\n')}\n`;
 }

@@ -31,8 +31,12 @@ export function timelineOfInput(input: Input): Timeline | null {
 
 /** Title of a timeline report: the model, how many checkpoints, which epochs. */
 export function timelineTitle(t: Timeline): string {
-  const first = t.points[0]!, last = t.points[t.points.length - 1]!;
-  const span = t.points.length > 1 ? `, ${describeCheckpoint(first)} to ${describeCheckpoint(last)}` : `, ${describeCheckpoint(first)}`;
+  const first = t.points[0]!,
+    last = t.points[t.points.length - 1]!;
+  const span =
+    t.points.length > 1
+      ? `, ${describeCheckpoint(first)} to ${describeCheckpoint(last)}`
+      : `, ${describeCheckpoint(first)}`;
   return `Training timeline of ${t.model}: ${t.points.length} checkpoint${t.points.length === 1 ? '' : 's'}${span}`;
 }
 
@@ -42,17 +46,30 @@ function item(f: TimelineFinding, data: PageData): string {
   const run = data.initial.run;
   const id = f.layer === null ? null : f.direction ? `${f.layer}/${f.direction}` : f.layer;
   const sel = id !== null && data.runs[run]?.layers.some((l) => l.key === layerKey(run, id)) ? layerKey(run, id) : '';
-  const ev = Object.entries(f.evidence).map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(typeof v === 'number' ? fmt(v) : v)}</span>`).join('');
-  const link = chart ? ` <a class="finding-link" href="#chart-${esc(chart.id)}" data-run="${esc(run)}" data-sel="${esc(sel)}">${esc(chart.title)} ↓</a>` : '';
-  const more = ev || f.remedy ? `<details><summary>evidence${f.remedy ? ' and what to try' : ''}</summary>${ev ? `<p class="evidence">${ev}</p>` : ''}${f.remedy ? `<p class="remedy"><b>What to try:</b> ${esc(f.remedy)}</p>` : ''}</details>` : '';
-  return `<li class="tl-finding ${esc(f.severity)}" data-code="${esc(String(f.code))}"><span class="badge ${esc(f.severity)}">${esc(f.severity)}</span> <strong>${esc(TITLES[String(f.code)] ?? String(f.code))}</strong> <span class="where">${esc(where)}</span>: ${esc(f.message)}${link}${more}</li>`;
+  const ev = Object.entries(f.evidence)
+    .map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(typeof v === 'number' ? fmt(v) : v)}</span>`)
+    .join('');
+  const link = chart
+    ? ` <a class="finding-link" href="#chart-${esc(chart.id)}" data-run="${esc(run)}" data-sel="${esc(sel)}">${esc(chart.title)} ↓</a>`
+    : '';
+  const more =
+    ev || f.remedy
+      ? `<details><summary>evidence${f.remedy ? ' and what to try' : ''}</summary>${ev ? `<p class="evidence">${ev}</p>` : ''}${f.remedy ? `<p class="remedy"><b>What to try:</b> ${esc(f.remedy)}</p>` : ''}</details>`
+      : '';
+  return (
+    `<li class="tl-finding ${esc(f.severity)}" data-code="${esc(String(f.code))}"><span class="badge ` +
+    `${esc(f.severity)}">${esc(f.severity)}</span> ` +
+    `<strong>${esc(TITLES[String(f.code)] ?? String(f.code))}</strong> <span ` +
+    `class="where">${esc(where)}</span>: ${esc(f.message)}${link}${more}</li>`
+  );
 }
 
 /** One line per layer: its horizon at the first and the latest checkpoint with finite weights. */
 function reach(t: Timeline): string {
   const ok = t.points.filter((p) => p.nonFiniteWeights === 0);
   if (ok.length === 0) return '';
-  const a = ok[0]!, b = ok[ok.length - 1]!;
+  const a = ok[0]!,
+    b = ok[ok.length - 1]!;
   const rows = t.layers.map((l, i) => {
     const h = (p: typeof a) => p.layers[i]?.horizon.steps ?? null;
     const name = l.direction ? `${l.layer} · ${l.direction}` : l.layer;
@@ -67,12 +84,18 @@ function reach(t: Timeline): string {
 export function timelinePanel(input: Input, data: PageData, live?: { status: string; version: number }): string {
   const t = timelineOfInput(input);
   if (!t) return '';
-  const order = t.order === 'name' ? 'ordered by the epoch and batch numbers in their file names' : t.order === 'mtime' ? 'ordered by modification time (their names carry no epoch number)' : 'in the order given';
+  const order =
+    t.order === 'name'
+      ? 'ordered by the epoch and batch numbers in their file names'
+      : t.order === 'mtime'
+        ? 'ordered by modification time (their names carry no epoch number)'
+        : 'in the order given';
   const last = t.points[t.points.length - 1]!;
   const lead = `${t.points.length} checkpoint${t.points.length === 1 ? '' : 's'} analysed on the same data, ${order}; latest: ${esc(describeCheckpoint(last))} (${esc(last.label)}).`;
-  const body = t.findings.length === 0
-    ? '<p class="ok">Nothing changed over training that rnnscope flags: no divergence, no jump of the gradient norm, no fall of the horizon, no new gradient problem.</p>'
-    : `<ul class="tl-findings">${t.findings.map((f) => item(f, data)).join('\n')}</ul>`;
+  const body =
+    t.findings.length === 0
+      ? '<p class="ok">Nothing changed over training that rnnscope flags: no divergence, no jump of the gradient norm, no fall of the horizon, no new gradient problem.</p>'
+      : `<ul class="tl-findings">${t.findings.map((f) => item(f, data)).join('\n')}</ul>`;
   return `<section id="timeline" class="diagnosis timeline"><h2>Over training</h2>
 <p class="lead">${lead}${live ? ` <span class="live-status" id="live-status" data-version="${esc(live.version)}">${esc(live.status)}</span>` : ''}</p>
 ${reach(t)}
@@ -86,8 +109,12 @@ export function foldRunDiagnosis(input: Input, html: string): string {
   const runs = (input as AnalysisSet).runs;
   const last = t.points[t.points.length - 1]!;
   // After a diverged checkpoint (not analysable) the latest analysis is the last one with finite weights.
-  const which = runs.length > 1 ? `${runs.length} of the checkpoints`
-    : runs[0]!.run.label === last.label ? `the latest checkpoint (${esc(runs[0]!.run.label)})` : `the latest checkpoint with finite weights (${esc(runs[0]!.run.label)})`;
+  const which =
+    runs.length > 1
+      ? `${runs.length} of the checkpoints`
+      : runs[0]!.run.label === last.label
+        ? `the latest checkpoint (${esc(runs[0]!.run.label)})`
+        : `the latest checkpoint with finite weights (${esc(runs[0]!.run.label)})`;
   return `<details class="run-diagnosis"><summary>Diagnosis of ${which} in detail</summary>${html}</details>`;
 }
 
@@ -180,7 +207,8 @@ export const LIVE_SCRIPT = String.raw`
 })();
 `;
 
-const WAITING_SCRIPT = "(function () { var es = new EventSource('events'); function go(e) { if (JSON.parse(e.data).version > 0) location.reload(); } es.addEventListener('hello', go); es.addEventListener('update', go); })();";
+const WAITING_SCRIPT =
+  "(function () { var es = new EventSource('events'); function go(e) { if (JSON.parse(e.data).version > 0) location.reload(); } es.addEventListener('hello', go); es.addEventListener('update', go); })();";
 
 /** What the live page shows before the first checkpoint is analysed; it reloads itself when one is. */
 export function waitingPage(dir: string): string {

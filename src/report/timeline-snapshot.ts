@@ -16,7 +16,7 @@ export function snapshotHtml(set: AnalysisSet): string {
 }
 
 export async function writeSnapshot(folder: ReportFolder, set: AnalysisSet): Promise<void> {
-  await folder.write('analysis.json', JSON.stringify(set) + '\n');
+  await folder.write('analysis.json', `${JSON.stringify(set)}\n`);
   await folder.write('index.html', snapshotHtml(set));
   await folder.commit();
 }

@@ -34,13 +34,24 @@ function slug(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]+/g, '_');
 }
 
-interface Job { id: ChartId; file: string; run?: number; layer?: string }
+interface Job {
+  id: ChartId;
+  file: string;
+  run?: number;
+  layer?: string;
+}
 
-function jobsFor(input: Analysis | AnalysisSet, variants: boolean): { jobs: Job[]; build: Map<ChartId, (typeof CHARTS)[number]> } {
+function jobsFor(
+  input: Analysis | AnalysisSet,
+  variants: boolean,
+): { jobs: Job[]; build: Map<ChartId, (typeof CHARTS)[number]> } {
   const runs = runsOf(input);
   const build = new Map(CHARTS.map((c) => [c.id, c]));
   const jobs: Job[] = [];
-  const run0 = Math.max(0, runs.findIndex((a) => a.recurrent.length > 0));
+  const run0 = Math.max(
+    0,
+    runs.findIndex((a) => a.recurrent.length > 0),
+  );
   for (const c of CHARTS) {
     if (!c.applies(runs, input)) continue;
     jobs.push({ id: c.id, file: c.id, run: run0 });
@@ -64,7 +75,11 @@ function jobsFor(input: Analysis | AnalysisSet, variants: boolean): { jobs: Job[
  * Writes the report into `out`: a folder path (created, checked and locked here), or a ReportFolder
  * the caller opened before its work (the CLI does, so a refused folder costs no analysis).
  */
-export async function writeReport(input: Analysis | AnalysisSet, out: string | ReportFolder, opts: WriteReportOptions = {}): Promise<WriteReportResult> {
+export async function writeReport(
+  input: Analysis | AnalysisSet,
+  out: string | ReportFolder,
+  opts: WriteReportOptions = {},
+): Promise<WriteReportResult> {
   const folder = typeof out === 'string' ? await ReportFolder.open(out) : out;
   try {
     const result = await stageReport(input, folder, opts);
@@ -78,11 +93,15 @@ export async function writeReport(input: Analysis | AnalysisSet, out: string | R
   }
 }
 
-async function stageReport(input: Analysis | AnalysisSet, folder: ReportFolder, opts: WriteReportOptions): Promise<WriteReportResult> {
+async function stageReport(
+  input: Analysis | AnalysisSet,
+  folder: ReportFolder,
+  opts: WriteReportOptions,
+): Promise<WriteReportResult> {
   const files: string[] = [];
   const warnings = new Set<string>();
   // `rnnscope report DIR/analysis.json --out DIR` redraws in place: the input stays as it is.
-  if (!folder.isKept('analysis.json')) await folder.write('analysis.json', JSON.stringify(input) + '\n');
+  if (!folder.isKept('analysis.json')) await folder.write('analysis.json', `${JSON.stringify(input)}\n`);
   files.push('analysis.json');
   await folder.write('index.html', reportHtml(input, { bundles: readBundles(), staticFiles: true }));
   files.push('index.html');

@@ -16,7 +16,15 @@ export interface AnalyseRequest {
 
 export type AnalyseResult =
   | { id: number; ok: true; model: ModelSpec; analysis: Analysis; loadSeconds: number; analyseSeconds: number }
-  | { id: number; ok: false; phase: 'load' | 'analyse'; stage: string | null; message: string; code: string | null; nonFinite: { key: string; count: number } | null };
+  | {
+      id: number;
+      ok: false;
+      phase: 'load' | 'analyse';
+      stage: string | null;
+      message: string;
+      code: string | null;
+      nonFinite: { key: string; count: number } | null;
+    };
 
 const SOURCE = import.meta.url.endsWith('.ts');
 const MODULE = new URL(SOURCE ? './worker.ts' : './worker.js', import.meta.url).href;
@@ -58,7 +66,13 @@ export class Analyser {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'analyse', id, file, label, ...(weights !== undefined ? { weights } : {}) } satisfies AnalyseRequest);
+      this.worker.postMessage({
+        type: 'analyse',
+        id,
+        file,
+        label,
+        ...(weights !== undefined ? { weights } : {}),
+      } satisfies AnalyseRequest);
     });
   }
 

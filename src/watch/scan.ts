@@ -34,12 +34,20 @@ export async function listCheckpoints(dir: string): Promise<Entry[]> {
     try {
       if (d.isFile() && FILE.test(d.name)) {
         const s = await stat(p);
-        out.push({ name: d.name, path: p, kind: 'file', signature: `${s.size}:${s.mtimeMs}`, mtimeMs: s.mtimeMs, bytes: s.size });
+        out.push({
+          name: d.name,
+          path: p,
+          kind: 'file',
+          signature: `${s.size}:${s.mtimeMs}`,
+          mtimeMs: s.mtimeMs,
+          bytes: s.size,
+        });
       } else if (d.isDirectory()) {
         const inner = (await readdir(p, { withFileTypes: true })).filter((x) => x.isFile() && !x.name.startsWith('.'));
         if (!inner.some((x) => FOLDER_MARKERS.includes(x.name))) continue;
         const parts: string[] = [];
-        let mtimeMs = 0, bytes = 0;
+        let mtimeMs = 0,
+          bytes = 0;
         for (const x of inner.sort((a, b) => a.name.localeCompare(b.name))) {
           const s = await stat(path.join(p, x.name));
           parts.push(`${x.name}=${s.size}:${s.mtimeMs}`);
@@ -82,7 +90,8 @@ export class Settler {
     }
     for (const e of entries) {
       const st = this.states.get(e.name);
-      if (!st || st.signature !== e.signature) this.states.set(e.name, { status: 'settling', since: now, signature: e.signature });
+      if (!st || st.signature !== e.signature)
+        this.states.set(e.name, { status: 'settling', since: now, signature: e.signature });
     }
     return gone;
   }
@@ -106,7 +115,13 @@ export class Settler {
   incomplete(e: Entry, reason: string, now: number): State {
     const prev = this.states.get(e.name);
     const tries = prev?.status === 'incomplete' && prev.signature === e.signature ? prev.tries + 1 : 1;
-    const st: State = { status: 'incomplete', signature: e.signature, reason, tries, retryAt: now + Math.min(30_000, 1000 * 2 ** (tries - 1)) };
+    const st: State = {
+      status: 'incomplete',
+      signature: e.signature,
+      reason,
+      tries,
+      retryAt: now + Math.min(30_000, 1000 * 2 ** (tries - 1)),
+    };
     this.states.set(e.name, st);
     return st;
   }
@@ -121,6 +136,8 @@ export class Settler {
   }
 
   pending(): { name: string; state: State }[] {
-    return [...this.states].filter(([, s]) => s.status === 'settling' || s.status === 'incomplete').map(([name, state]) => ({ name, state }));
+    return [...this.states]
+      .filter(([, s]) => s.status === 'settling' || s.status === 'incomplete')
+      .map(([name, state]) => ({ name, state }));
   }
 }

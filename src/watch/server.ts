@@ -50,7 +50,9 @@ export async function startLiveServer(opts: { host: string; port: number; waitin
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const head = req.method === 'HEAD';
     if (req.method !== 'GET' && !head) {
-      res.writeHead(405, { ...COMMON, Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' }).end('Only GET and HEAD.\n');
+      res
+        .writeHead(405, { ...COMMON, Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('Only GET and HEAD.\n');
       return;
     }
     if (allowedHosts && !allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
@@ -76,24 +78,38 @@ export async function startLiveServer(opts: { host: string; port: number; waitin
         return;
       case '/events':
         res.writeHead(200, { ...COMMON, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
-        if (head) { res.end(); return; }
+        if (head) {
+          res.end();
+          return;
+        }
         res.write(`retry: 2000\nevent: hello\ndata: ${JSON.stringify({ version: page?.version ?? 0 })}\n\n`);
         streams.add(res);
         req.on('close', () => streams.delete(res));
         return;
       default:
-        send(res, 404, 'text/plain; charset=utf-8', 'Not found. This server has only its page (/), /fragment, /analysis.json and /events.\n', head);
+        send(
+          res,
+          404,
+          'text/plain; charset=utf-8',
+          'Not found. This server has only its page (/), /fragment, /analysis.json and /events.\n',
+          head,
+        );
     }
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   // Comments keep idle event streams open through proxies and let closed ones be noticed.
-  const ping = setInterval(() => { for (const s of streams) s.write(': ping\n\n'); }, 15_000);
+  const ping = setInterval(() => {
+    for (const s of streams) s.write(': ping\n\n');
+  }, 15_000);
   ping.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => { server.off('error', reject); resolve(); });
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const addr = server.address() as AddressInfo;
   if (isLoopback(opts.host)) {

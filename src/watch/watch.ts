@@ -51,11 +51,16 @@ export interface WatchOptions {
   onEvent(e: WatchEvent): void;
 }
 
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
-  const t = setTimeout(done, ms);
-  function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-  signal.addEventListener('abort', done, { once: true });
-});
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 /** Is a failed load the sign of a file still being written (or deleted), rather than a bad file? */
 function transient(stage: string | null): boolean {
@@ -80,7 +85,8 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
       const now = Date.now();
       let entries = await listCheckpoints(o.dir).catch(() => [] as Entry[]);
       if (startNames) entries = entries.filter((e) => startNames.has(e.name));
-      for (const name of settler.observe(entries, now)) o.onEvent({ kind: 'skipped', name, reason: 'deleted before it was completely written' });
+      for (const name of settler.observe(entries, now))
+        o.onEvent({ kind: 'skipped', name, reason: 'deleted before it was completely written' });
       const due = settler.due(entries, now);
       if (due.length === 0) {
         if (o.once && settler.pending().length === 0) break;
@@ -103,7 +109,7 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
         }
         analyser = new Analyser(await o.fitData(first), o.analyzeOptions);
       }
-      const n = (rewritten.get(entry.name) ?? 0);
+      const n = rewritten.get(entry.name) ?? 0;
       const label = n > 0 ? `${entry.name} (rewritten ${n})` : entry.name;
       o.onEvent({ kind: 'analysing', name: label });
       let r;
@@ -116,7 +122,10 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
       if (!r.ok) {
         if (r.nonFinite) await diverged(entry, r.nonFinite, label);
         else if (r.phase === 'load' && transient(r.stage)) await incomplete(entry, r);
-        else { settler.failed(entry, r.message); o.onEvent({ kind: 'failed', name: entry.name, reason: r.message }); }
+        else {
+          settler.failed(entry, r.message);
+          o.onEvent({ kind: 'failed', name: entry.name, reason: r.message });
+        }
         continue;
       }
       builder ??= new TimelineBuilder({ order: orderBy([{ name: entry.name }]) === 'name' ? 'name' : 'mtime' });
@@ -135,8 +144,20 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
       latest = r.analysis;
       analysed++;
       const timeline = builder.timeline();
-      const set: AnalysisSet = { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs: [latest], timeline };
-      await o.onUpdate({ set, point, analysis: latest, name: label, loadSeconds: r.loadSeconds, analyseSeconds: r.analyseSeconds });
+      const set: AnalysisSet = {
+        schema: ANALYSIS_SET_SCHEMA,
+        title: timelineTitle(timeline),
+        runs: [latest],
+        timeline,
+      };
+      await o.onUpdate({
+        set,
+        point,
+        analysis: latest,
+        name: label,
+        loadSeconds: r.loadSeconds,
+        analyseSeconds: r.analyseSeconds,
+      });
     }
   } finally {
     o.signal.removeEventListener('abort', stop);
@@ -147,18 +168,31 @@ export async function runWatch(o: WatchOptions): Promise<{ analysed: number; tim
   /** NaN/Inf weights: a diverged point in the timeline (reported, not analysed), and the snapshot updated. */
   async function diverged(entry: Entry, bad: { key: string; count: number }, label = entry.name): Promise<void> {
     builder ??= new TimelineBuilder({ order: orderBy([{ name: entry.name }]) === 'name' ? 'name' : 'mtime' });
-    const point = builder.addDiverged({ label, ...parseCheckpointName(entry.name) }, { count: bad.count, tensors: [bad.key] });
+    const point = builder.addDiverged(
+      { label, ...parseCheckpointName(entry.name) },
+      { count: bad.count, tensors: [bad.key] },
+    );
     settler.done(entry);
     rewritten.set(entry.name, (rewritten.get(entry.name) ?? 0) + 1);
     o.onEvent({ kind: 'diverged', name: label, point });
     if (!latest) return;
     const timeline = builder.timeline();
-    await o.onUpdate({ set: { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs: [latest], timeline }, point, analysis: latest, name: label, loadSeconds: 0, analyseSeconds: 0 });
+    await o.onUpdate({
+      set: { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline), runs: [latest], timeline },
+      point,
+      analysis: latest,
+      name: label,
+      loadSeconds: 0,
+      analyseSeconds: 0,
+    });
   }
 
   async function incomplete(entry: Entry, err: unknown): Promise<void> {
     const message = String((err as { message?: string })?.message ?? err);
-    const exists = await stat(entry.path).then(() => true, () => false);
+    const exists = await stat(entry.path).then(
+      () => true,
+      () => false,
+    );
     if (!exists) {
       settler.forget(entry.name);
       o.onEvent({ kind: 'skipped', name: entry.name, reason: 'deleted before it was completely written' });

@@ -6,8 +6,15 @@ import { buildBenchModel, benchData, type CellKind } from '../../bench/workloads
 import { analyzeModelParallel } from '../../src/analyze-parallel.js';
 
 interface Job {
-  kind: CellKind; inputs: number; units: number; steps: number; layers: number;
-  samples: number; batchSize: number; workers?: number; dtype?: 'float32' | 'float64';
+  kind: CellKind;
+  inputs: number;
+  units: number;
+  steps: number;
+  layers: number;
+  samples: number;
+  batchSize: number;
+  workers?: number;
+  dtype?: 'float32' | 'float64';
   contributionMemory?: number;
 }
 
@@ -17,21 +24,30 @@ const model = buildBenchModel(w);
 const d = benchData(w, job.samples);
 const t0 = performance.now();
 const { analysis } = await analyzeModelParallel(model, { inputs: [d.x], targets: [d.y], dataSource: 'bench' }, {
-  batchSize: job.batchSize, workers: job.workers ?? 1, jacobianSamples: 2,
+  batchSize: job.batchSize,
+  workers: job.workers ?? 1,
+  jacobianSamples: 2,
   ...(job.dtype ? { dtype: job.dtype } : {}),
   ...(job.contributionMemory ? { contributionMemory: job.contributionMemory } : {}),
 } as Parameters<typeof analyzeModelParallel>[2]);
 const seconds = (performance.now() - t0) / 1e3;
 // Σ_t C_t must be the gradient block: the largest relative gap over every gate × group of every layer.
 let sumGap = 0;
-for (const ra of analysis.recurrent) for (const c of ra.contributions) {
-  const p = analysis.params.find((q) => q.layer === ra.layer && q.direction === ra.direction && q.name === c.group)!;
-  const g = p.blocks!.find((b) => b.gate === c.gate)!.gradNorm!;
-  if (g > 0) sumGap = Math.max(sumGap, Math.abs(c.total! - g) / g);
-}
-process.stdout.write(JSON.stringify({
-  maxRSS: process.resourceUsage().maxRSS * 1024, seconds, sumGap,
-  loss: analysis.objective.value,
-  warnings: analysis.objective.warnings.map((x) => x.code),
-  finiteNorms: analysis.recurrent.every((r) => r.contributions.every((c) => c.norm.every((v) => v !== null && Number.isFinite(v)))),
-}) + '\n');
+for (const ra of analysis.recurrent)
+  for (const c of ra.contributions) {
+    const p = analysis.params.find((q) => q.layer === ra.layer && q.direction === ra.direction && q.name === c.group)!;
+    const g = p.blocks!.find((b) => b.gate === c.gate)!.gradNorm!;
+    if (g > 0) sumGap = Math.max(sumGap, Math.abs(c.total! - g) / g);
+  }
+process.stdout.write(
+  `${JSON.stringify({
+    maxRSS: process.resourceUsage().maxRSS * 1024,
+    seconds,
+    sumGap,
+    loss: analysis.objective.value,
+    warnings: analysis.objective.warnings.map((x) => x.code),
+    finiteNorms: analysis.recurrent.every((r) =>
+      r.contributions.every((c) => c.norm.every((v) => v !== null && Number.isFinite(v))),
+    ),
+  })}\n`,
+);

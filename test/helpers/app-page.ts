@@ -26,10 +26,11 @@ export interface Snapshot {
   json: string | null;
 }
 
-const snapshot = (p: Page): Promise<Snapshot> => p.evaluate(() => {
-  const a = (globalThis as unknown as Api).rnnscopeApp;
-  return { state: a.state, inspection: a.inspection, errors: a.errors, json: a.result?.json ?? null };
-});
+const snapshot = (p: Page): Promise<Snapshot> =>
+  p.evaluate(() => {
+    const a = (globalThis as unknown as Api).rnnscopeApp;
+    return { state: a.state, inspection: a.inspection, errors: a.errors, json: a.result?.json ?? null };
+  });
 
 const settled = (p: Page): Promise<number> => p.evaluate(() => (globalThis as unknown as Api).rnnscopeApp.settled);
 
@@ -37,12 +38,16 @@ const settled = (p: Page): Promise<number> => p.evaluate(() => (globalThis as un
 export async function after(p: Page, act: () => Promise<unknown>, n = 1, timeout = 180_000): Promise<Snapshot> {
   const before = await settled(p);
   await act();
-  await p.waitForFunction((k) => (globalThis as unknown as Api).rnnscopeApp.settled >= k, before + n, { timeout, polling: 50 });
+  await p.waitForFunction((k) => (globalThis as unknown as Api).rnnscopeApp.settled >= k, before + n, {
+    timeout,
+    polling: 50,
+  });
   return snapshot(p);
 }
 
 /** Picks files (or a folder, with input '#folder') in the page's own inputs. */
-export const pick = (p: Page, files: string | string[], input = '#files') => after(p, () => p.setInputFiles(input, files));
+export const pick = (p: Page, files: string | string[], input = '#files') =>
+  after(p, () => p.setInputFiles(input, files));
 
 /** A drop event on the page carrying a DataTransfer built in the page from the files' bytes (names are base names). */
 export function dropSynthetic(p: Page, files: string[], target = 'main'): Promise<Snapshot> {
@@ -63,41 +68,73 @@ export function dropReal(p: Page, paths: string[], at = { x: 400, y: 300 }): Pro
   return after(p, async () => {
     const cdp = await p.context().newCDPSession(p);
     const data = { items: [], files: paths, dragOperationsMask: 1 };
-    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const)
+      await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
     await cdp.detach();
   });
 }
 
-export const clearAll = (p: Page) => after(p, () => p.evaluate(() => (globalThis as unknown as Api).rnnscopeApp.clear()));
+export const clearAll = (p: Page) =>
+  after(p, () => p.evaluate(() => (globalThis as unknown as Api).rnnscopeApp.clear()));
 export const analyse = (p: Page) => after(p, () => p.click('#analyze'));
-export const answer = (p: Page, about: 'data' | 'targets', id: string) => after(p, () => p.check(`fieldset[data-about=${about}] input[value="${id}"]`));
+export const answer = (p: Page, about: 'data' | 'targets', id: string) =>
+  after(p, () => p.check(`fieldset[data-about=${about}] input[value="${id}"]`));
 
 /** What the page shows as errors: each message as displayed. */
 export const shownErrors = (p: Page) => p.$$eval('#errors .message', (xs) => xs.map((x) => x.textContent ?? ''));
 /** The error classes the page shows beside them. */
 export const shownClasses = (p: Page) => p.$$eval('#errors .badge', (xs) => xs.map((x) => x.textContent ?? ''));
 
-export interface Cli { code: number; stdout: string; stderr: string; json: unknown; dump: string | null; dir: string }
+export interface Cli {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: unknown;
+  dump: string | null;
+  dir: string;
+}
 
 /** `rnnscope analyze <args> --json` in a child process, from the sources. */
 export function cliAnalyze(args: string[], opts: { dump?: boolean } = {}): Promise<Cli> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rnnscope-app-cli-'));
   const out = path.join(dir, 'analysis.json');
   const dump = opts.dump ? path.join(dir, 'grads.npz') : null;
-  const argv = [path.join(ROOT, 'bin', 'rnnscope.js'), 'analyze', ...args, '--json', out, ...(dump ? ['--dump', dump] : []), '--quiet'];
+  const argv = [
+    path.join(ROOT, 'bin', 'rnnscope.js'),
+    'analyze',
+    ...args,
+    '--json',
+    out,
+    ...(dump ? ['--dump', dump] : []),
+    '--quiet',
+  ];
   return new Promise((resolve) => {
-    execFile(process.execPath, argv, { cwd: dir, env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' }, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      let json: unknown = null;
-      try { json = JSON.parse(readFileSync(out, 'utf8')); } catch { /* refused */ }
-      resolve({ code, stdout, stderr, json, dump, dir });
-    });
+    execFile(
+      process.execPath,
+      argv,
+      { cwd: dir, env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' }, maxBuffer: 1 << 26 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : -1
+          : 0;
+        let json: unknown = null;
+        try {
+          json = JSON.parse(readFileSync(out, 'utf8'));
+        } catch {
+          /* refused */
+        }
+        resolve({ code, stdout, stderr, json, dump, dir });
+      },
+    );
   });
 }
 
 export const removeCli = (c: Cli) => rmSync(c.dir, { recursive: true, force: true });
 
-/** The one-sentence message the command line printed after "error: ", with the folders of `paths` taken out (the page knows base names). */
+/** The one-sentence message the command line printed after "error: ", with the folders of `paths` taken out (the page
+ * knows base names). */
 export function cliMessage(c: Cli, paths: string[]): string {
   expect(c.code, c.stderr).toBe(1);
   let m = /^error: (.*)$/m.exec(c.stderr)?.[1] ?? '';

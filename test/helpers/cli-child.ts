@@ -44,9 +44,14 @@ export function rnnscope(args: string[], o: RunOptions): Promise<ChildResult> {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(o.uid !== undefined ? { uid: o.uid, gid: o.gid } : {}),
   });
-  let stdout = '', stderr = '';
-  child.stdout!.on('data', (d) => { stdout += d; });
-  child.stderr!.on('data', (d) => { stderr += d; });
+  let stdout = '',
+    stderr = '';
+  child.stdout!.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   o.started?.(child);
   const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 240_000);
   return new Promise((resolve, reject) => {

@@ -32,17 +32,38 @@ async function slot<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-export interface CliResult { code: number; stdout: string; stderr: string; ms: number }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 /** Runs a command in a child process (at most JOBS at once) and returns its exit code and output. */
-export function runProcess(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return slot(() => new Promise((resolve) => {
-    const t0 = Date.now();
-    execFile(file, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
-  }));
+export function runProcess(
+  file: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  return slot(
+    () =>
+      new Promise((resolve) => {
+        const t0 = Date.now();
+        execFile(
+          file,
+          args,
+          { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env }, maxBuffer: 1 << 28 },
+          (err, stdout, stderr) => {
+            const code = err
+              ? typeof (err as { code?: unknown }).code === 'number'
+                ? (err as { code: number }).code
+                : -1
+              : 0;
+            resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+          },
+        );
+      }),
+  );
 }
 
 /**
@@ -50,7 +71,8 @@ export function runProcess(file: string, args: string[], opts: { cwd?: string; e
  * dist/ in the repository), or `bin` of a built copy (buildCopy), which runs its dist/.
  */
 export function rnnscope(args: string[], opts: { cwd?: string; bin?: string } = {}): Promise<CliResult> {
-  if (opts.bin) return runProcess(process.execPath, [opts.bin, ...args], { cwd: opts.cwd, env: { RNNSCOPE_FROM_SOURCE: '' } });
+  if (opts.bin)
+    return runProcess(process.execPath, [opts.bin, ...args], { cwd: opts.cwd, env: { RNNSCOPE_FROM_SOURCE: '' } });
   return runProcess(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { RNNSCOPE_FROM_SOURCE: '1' } });
 }
 
@@ -62,10 +84,16 @@ export function rnnscope(args: string[], opts: { cwd?: string; bin?: string } = 
  * a build that emits no CLI does.
  */
 export function buildCopy(dir: string): string {
-  for (const f of ['src', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+  for (const f of ['src', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json'])
+    cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
   symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, encoding: 'utf8' });
-  if (!existsSync(path.join(dir, 'dist/src/cli/main.js'))) throw new Error(`tsc emitted no dist/src/cli/main.js:\n${r.stdout}${r.stderr}`);
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    { cwd: dir, encoding: 'utf8' },
+  );
+  if (!existsSync(path.join(dir, 'dist/src/cli/main.js')))
+    throw new Error(`tsc emitted no dist/src/cli/main.js:\n${r.stdout}${r.stderr}`);
   return path.join(dir, 'bin', 'rnnscope.js');
 }
 
@@ -73,7 +101,11 @@ export function hasPython(): boolean {
   return spawnSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
 }
 
-export interface NpzArray { shape: number[]; dtype: string; data: Float32Array | Float64Array }
+export interface NpzArray {
+  shape: number[];
+  dtype: string;
+  data: Float32Array | Float64Array;
+}
 
 /** Reads an .npz with numpy.load (the user's reader), exactly: raw little-endian bytes back. */
 export function readNpzWithNumpy(file: string): Map<string, NpzArray> {
@@ -90,7 +122,8 @@ export function readNpzWithNumpy(file: string): Map<string, NpzArray> {
   for (const [k, [shape, dtype, b64]] of Object.entries(json)) {
     const bytes = Buffer.from(b64, 'base64');
     const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    if (dtype !== '<f4' && dtype !== '<f8') throw new Error(`${file}: ${k} has dtype ${dtype}; expected float32 or float64`);
+    if (dtype !== '<f4' && dtype !== '<f8')
+      throw new Error(`${file}: ${k} has dtype ${dtype}; expected float32 or float64`);
     out.set(k, { shape, dtype, data: dtype === '<f4' ? new Float32Array(buf) : new Float64Array(buf) });
   }
   return out;
@@ -104,7 +137,10 @@ export function npyArrays(files: string[]): { shape: number[]; data: Float64Arra
   });
 }
 
-export interface LibraryRun { json: unknown; raw: RawArrays }
+export interface LibraryRun {
+  json: unknown;
+  raw: RawArrays;
+}
 
 /**
  * The library call on the same model files and arrays: loadModelFile, then analyze() with the
@@ -119,19 +155,28 @@ export async function libraryAnalysis(
 ): Promise<LibraryRun> {
   const specs = [];
   for (const m of model) specs.push(await loadModelFile(m.file, m.weights !== undefined ? { weights: m.weights } : {}));
-  const { result, raw } = await (how === 'analyze' ? analyze : analyzeParallel)(specs, {
-    inputs: npyArrays(data.inputs),
-    targets: data.targets ? npyArrays(data.targets) : null,
-    dataSource: data.dataSource,
-  }, { ...opts, keepRaw: true, labels: model.map((m) => path.basename(m.weights ?? m.file)) });
+  const { result, raw } = await (how === 'analyze' ? analyze : analyzeParallel)(
+    specs,
+    {
+      inputs: npyArrays(data.inputs),
+      targets: data.targets ? npyArrays(data.targets) : null,
+      dataSource: data.dataSource,
+    },
+    { ...opts, keepRaw: true, labels: model.map((m) => path.basename(m.weights ?? m.file)) },
+  );
   return { json: JSON.parse(JSON.stringify(result)), raw: raw[0]! };
 }
 
 /** Splits off what the CLI legitimately adds (data-reading warnings) so the rest compares exactly. */
 export function withoutObjectiveWarnings(a: unknown): { rest: unknown; warnings: { code: string; message: string }[] } {
-  const copy = JSON.parse(JSON.stringify(a)) as { objective?: { warnings: { code: string; message: string }[] }; runs?: { objective: { warnings: unknown[] } }[] };
+  const copy = JSON.parse(JSON.stringify(a)) as {
+    objective?: { warnings: { code: string; message: string }[] };
+    runs?: { objective: { warnings: unknown[] } }[];
+  };
   const runs = copy.runs ?? [copy];
-  const warnings = runs.flatMap((r) => (r as { objective: { warnings: { code: string; message: string }[] } }).objective.warnings);
+  const warnings = runs.flatMap(
+    (r) => (r as { objective: { warnings: { code: string; message: string }[] } }).objective.warnings,
+  );
   for (const r of runs) (r as { objective: { warnings: unknown[] } }).objective.warnings = [];
   return { rest: copy, warnings };
 }

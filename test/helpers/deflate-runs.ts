@@ -91,7 +91,10 @@ export function crc32Run(byte: number, count: number, previous = 0): number {
     const lin: Affine = { cols: a.cols, v: 0 };
     return { cols: b.cols.map((c) => apply(lin, c)), v: apply(a, b.v) };
   };
-  let step: Affine = { cols: Uint32Array.from({ length: 32 }, (_, i) => (T[(2 ** i) & 0xff]! ^ ((2 ** i) >>> 8)) >>> 0), v: T[byte]! };
+  let step: Affine = {
+    cols: Uint32Array.from({ length: 32 }, (_, i) => (T[(2 ** i) & 0xff]! ^ ((2 ** i) >>> 8)) >>> 0),
+    v: T[byte]!,
+  };
   let acc: Affine = { cols: Uint32Array.from({ length: 32 }, (_, i) => 2 ** i), v: 0 };
   for (let n = count; n > 0; n = Math.floor(n / 2)) {
     if (n % 2 === 1) acc = compose(step, acc);
@@ -102,7 +105,8 @@ export function crc32Run(byte: number, count: number, previous = 0): number {
 
 /** Length and CRC-32 of the data the segments describe. */
 export function segmentsInfo(segments: Segment[]): { size: number; crc: number } {
-  let size = 0, crc = 0;
+  let size = 0,
+    crc = 0;
   for (const s of segments) {
     if (s instanceof Uint8Array) {
       crc = crc32(s, crc);

@@ -6,7 +6,8 @@
 //
 // A case ends as 'ok', the name of the typed error (LoadError, ModelError, a subclass, ...; `typed`), 'untyped' (any
 // other exception), 'invalid' (a loader returned a malformed array or model), 'hang' (no answer
-// within 3x the time limit, 10x for a case that is also analysed) or 'worker-died'. `wrapped` marks a typed error made by a loader's
+// within 3x the time limit, 10x for a case that is also analysed) or 'worker-died'. `wrapped` marks a typed error made
+// by a loader's
 // catch-all ("... failed (<generic error>); ... please report it."); `stage` and `file` are the
 // error's; `phase` says whether loading or the analysis failed. Data that loads is also fitted to
 // three small models (fitModels), where only an untyped exception counts. A model that loads is
@@ -110,25 +111,49 @@ export interface Result {
   /** Child process mode: the process's peak resident memory so far, MiB. */
   maxRssMiB?: number;
 }
-export interface Case { kind: 'data' | 'model'; name: string; bytes: Uint8Array; files?: [string, Uint8Array][]; opts?: { weights?: string }; analyze?: boolean }
+export interface Case {
+  kind: 'data' | 'model';
+  name: string;
+  bytes: Uint8Array;
+  files?: [string, Uint8Array][];
+  opts?: { weights?: string };
+  analyze?: boolean;
+}
 
 /** Fit checks run on every array that loads: a sequence input, a token input, a softmax output. */
 function fitModels(): unknown[] {
   const spec = (inShape: (number | null)[], outShape: (number | null)[], emb: boolean) => ({
-    name: 'm', params: [[], []], weights: new Map(), warnings: [],
-    layers: [{ name: 'in', className: 'InputLayer', type: 'InputLayer', shape: inShape, dtype: 'float32' },
-      { name: 'emb', className: 'Embedding', type: 'Embedding', inputDim: 5, outputDim: 2, maskZero: false }],
+    name: 'm',
+    params: [[], []],
+    weights: new Map(),
+    warnings: [],
+    layers: [
+      { name: 'in', className: 'InputLayer', type: 'InputLayer', shape: inShape, dtype: 'float32' },
+      { name: 'emb', className: 'Embedding', type: 'Embedding', inputDim: 5, outputDim: 2, maskZero: false },
+    ],
     nodes: emb ? [{ layer: 1, inputs: [0], outputs: [2] }] : [],
-    tensors: [{ id: 0, shape: inShape, dtype: 'float32' }, { id: 1, shape: outShape, dtype: 'float32' }, { id: 2, shape: [null, 7, 2], dtype: 'float32' }],
-    inputs: [0], inputNames: ['in'], outputs: [1], outputNames: ['out'],
+    tensors: [
+      { id: 0, shape: inShape, dtype: 'float32' },
+      { id: 1, shape: outShape, dtype: 'float32' },
+      { id: 2, shape: [null, 7, 2], dtype: 'float32' },
+    ],
+    inputs: [0],
+    inputNames: ['in'],
+    outputs: [1],
+    outputNames: ['out'],
     meta: { format: 'test', kerasVersion: '3', backend: null, loss: null, optimizer: null, metrics: null, source: 't' },
   });
-  return [[spec([null, 10, 3], [null, 5], false), 'inputs'], [spec([null, 7], [null, 5], true), 'inputs'], [spec([null, 10, 3], [null, 5], false), 'targets']];
+  return [
+    [spec([null, 10, 3], [null, 5], false), 'inputs'],
+    [spec([null, 7], [null, 5], true), 'inputs'],
+    [spec([null, 10, 3], [null, 5], false), 'targets'],
+  ];
 }
 
 type Port = { post(m: unknown, transfer?: ArrayBuffer[]): void; stop(): Promise<void> };
 
-/** Runs cases one at a time; a case not answered within 3x `timeLimitMs` ends as a 'hang' (and the worker is restarted). */
+/** Runs cases one at a time; a case not answered within 3x `timeLimitMs` ends as a 'hang' (and the worker is
+ * restarted). */
 export class Runner {
   private port: Port | null = null;
   private next = 1;
@@ -137,23 +162,47 @@ export class Runner {
   restarts = 0;
 
   /** `process`: run in a child process (peak memory reported per case) instead of a worker thread. */
-  constructor(private readonly timeLimitMs: number, private readonly opts: { process?: boolean } = {}) {}
+  constructor(
+    private readonly timeLimitMs: number,
+    private readonly opts: { process?: boolean } = {},
+  ) {}
 
   async start(): Promise<void> {
-    const mods = Object.fromEntries(Object.entries({ errors: 'src/model/errors.ts', data: 'src/io/data.ts', check: 'src/io/data-check.ts', index: 'src/io/index.ts', analysis: 'src/analysis/index.ts' })
-      .map(([k, p]) => [k, pathToFileURL(join(ROOT, p)).href]));
+    const mods = Object.fromEntries(
+      Object.entries({
+        errors: 'src/model/errors.ts',
+        data: 'src/io/data.ts',
+        check: 'src/io/data-check.ts',
+        index: 'src/io/index.ts',
+        analysis: 'src/analysis/index.ts',
+      }).map(([k, p]) => [k, pathToFileURL(join(ROOT, p)).href]),
+    );
     const workerData = { mods, fits: fitModels(), limits: ANALYZE_LIMITS };
     let emitter: Worker | ChildProcess;
     let port: Port;
     if (this.opts.process) {
-      const child = spawn(process.execPath, ['-e', WORKER], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+      const child = spawn(process.execPath, ['-e', WORKER], {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        serialization: 'advanced',
+      });
       child.send({ init: workerData });
       emitter = child;
-      port = { post: (m) => child.send(m as object), stop: async () => { child.kill('SIGKILL'); } };
+      port = {
+        post: (m) => child.send(m as object),
+        stop: async () => {
+          child.kill('SIGKILL');
+        },
+      };
     } else {
       const w = new Worker(WORKER, { eval: true, workerData, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
       emitter = w;
-      port = { post: (m, transfer) => w.postMessage(m, transfer ?? []), stop: async () => { await w.terminate(); } };
+      port = {
+        post: (m, transfer) => w.postMessage(m, transfer ?? []),
+        stop: async () => {
+          await w.terminate();
+        },
+      };
     }
     this.port = port;
     await new Promise<void>((resolve, reject) => {
@@ -186,21 +235,27 @@ export class Runner {
   }
 
   async run(c: Case): Promise<Result> {
-    if (!this.port) { this.restarts++; await this.start(); }
+    if (!this.port) {
+      this.restarts++;
+      await this.start();
+    }
     const id = this.next++;
     // Fresh copies: transferring detaches them, and a mutation may return its input unchanged.
     const bytes = c.bytes.slice();
     const files = (c.files ?? []).map(([n, b]) => [n, b.slice()] as [string, Uint8Array]);
     const transfer = [bytes.buffer, ...files.map(([, b]) => b.buffer)] as ArrayBuffer[];
     return new Promise<Result>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending = null;
-        const p = this.port;
-        this.port = null;
-        void p?.stop();
-        const ms = this.timeLimitMs * (c.analyze ? 10 : 3);
-        resolve({ outcome: 'hang', message: `no answer within ${ms} ms`, ms });
-      }, this.timeLimitMs * (c.analyze ? 10 : 3));
+      const timer = setTimeout(
+        () => {
+          this.pending = null;
+          const p = this.port;
+          this.port = null;
+          void p?.stop();
+          const ms = this.timeLimitMs * (c.analyze ? 10 : 3);
+          resolve({ outcome: 'hang', message: `no answer within ${ms} ms`, ms });
+        },
+        this.timeLimitMs * (c.analyze ? 10 : 3),
+      );
       this.pending = { id, resolve, timer };
       this.port!.post({ id, kind: c.kind, name: c.name, bytes, files, opts: c.opts, analyze: c.analyze }, transfer);
     });

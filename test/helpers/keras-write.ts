@@ -2,7 +2,7 @@
 //   .keras          zip (STORED) of metadata.json, config.json, model.weights.h5
 //                   (layers/<class_snake>/cell/vars/0..2 for RNN cells, layers/dense/vars/0..1)
 //   .weights.h5     Keras 3 save_weights: the model.weights.h5 layout alone
-//   legacy .h5      tf.keras save_weights (ModelCheckpoint(save_weights_only=True, 'weights.{epoch:02d}-{val_loss:.2f}.h5')):
+// legacy .h5 tf.keras save_weights (ModelCheckpoint(save_weights_only=True, 'weights.{epoch:02d}-{val_loss:.2f}.h5')):
 //                   root attrs layer_names, keras_version, backend; per layer attr weight_names, datasets
 //                   <layer>/<layer>/<cell>/<weight>:0
 // for the Sequential models of src/analysis/demo.ts (Input → one recurrent layer → Dense). The
@@ -27,13 +27,16 @@ const CELL: Record<string, string> = { LSTM: 'lstm_cell', GRU: 'gru_cell', Simpl
 
 let counter = 0;
 
-async function h5Bytes(build: (f: InstanceType<H5['File']>, group: (p: string) => InstanceType<H5['Group']>) => void): Promise<Uint8Array> {
+async function h5Bytes(
+  build: (f: InstanceType<H5['File']>, group: (p: string) => InstanceType<H5['Group']>) => void,
+): Promise<Uint8Array> {
   const m = await lib();
   const name = `/rnnscope-write-${process.pid}-${counter++}.h5`;
   const f = new m.File(name, 'w');
   const group = (p: string) => {
     let cur: InstanceType<H5['Group']> = f;
-    for (const part of p.split('/').filter(Boolean)) cur = (cur.get(part) as InstanceType<H5['Group']> | null) ?? cur.create_group(part);
+    for (const part of p.split('/').filter(Boolean))
+      cur = (cur.get(part) as InstanceType<H5['Group']> | null) ?? cur.create_group(part);
     return cur;
   };
   try {
@@ -74,11 +77,15 @@ export async function kerasWeightsStore(model: ModelSpec): Promise<Uint8Array> {
   });
 }
 
-/** A .keras archive: metadata.json, config.json (the Keras 3 config), model.weights.h5; members STORED as Keras writes them. */
+/** A .keras archive: metadata.json, config.json (the Keras 3 config), model.weights.h5; members STORED as Keras writes
+ * them. */
 export async function kerasArchive(config: unknown, model: ModelSpec): Promise<Uint8Array> {
   const enc = new TextEncoder();
   return zipSync({
-    'metadata.json': [enc.encode(JSON.stringify({ keras_version: '3.10.0', date_saved: '2025-01-01@00:00:00' })), { level: 0 }],
+    'metadata.json': [
+      enc.encode(JSON.stringify({ keras_version: '3.10.0', date_saved: '2025-01-01@00:00:00' })),
+      { level: 0 },
+    ],
     'config.json': [enc.encode(JSON.stringify(config)), { level: 0 }],
     'model.weights.h5': [await kerasWeightsStore(model), { level: 0 }],
   });
@@ -100,7 +107,12 @@ export async function legacyWeightsH5(model: ModelSpec): Promise<Uint8Array> {
       model.params[li]!.forEach((p, i) => {
         const parts = wn[i]!.split('/');
         const w = f32(model, p.key);
-        group(`${l.name}/${parts.slice(0, -1).join('/')}`).create_dataset({ name: parts[parts.length - 1]!, data: w.data, shape: w.shape, dtype: '<f4' });
+        group(`${l.name}/${parts.slice(0, -1).join('/')}`).create_dataset({
+          name: parts[parts.length - 1]!,
+          data: w.data,
+          shape: w.shape,
+          dtype: '<f4',
+        });
       });
     });
   });

@@ -81,7 +81,8 @@ function relErr(a: ArrayLike<number>, n: ArrayLike<number>): number {
   return d / Math.max(sa, sn, 1e-3);
 }
 
-/** Runs the check; throws when the layer's output does not depend on a checked array at all (a check that cannot fail). */
+/** Runs the check; throws when the layer's output does not depend on a checked array at all (a check that cannot fail).
+ * */
 export function checkLayerGradients<L extends LayerSpec>(c: LayerCase<L>): FdReport {
   const ctx = ctx64();
   const params = c.params ?? [];
@@ -105,9 +106,13 @@ export function checkLayerGradients<L extends LayerSpec>(c: LayerCase<L>): FdRep
   const dInputs = c.impl.backward(ctx, c.layer, params, first.cache, w, dParams);
 
   [...c.inputs, ...params].forEach((t, i) => {
-    if (t.data.some((v, j) => !Object.is(v, snapshot[i][j]))) throw new Error(`forward/backward modified ${i < c.inputs.length ? `input ${i}` : `param ${i - c.inputs.length}`}`);
+    if (t.data.some((v, j) => !Object.is(v, snapshot[i][j])))
+      throw new Error(
+        `forward/backward modified ${i < c.inputs.length ? `input ${i}` : `param ${i - c.inputs.length}`}`,
+      );
   });
-  if (dInputs.length !== c.inputs.length) throw new Error(`backward returned ${dInputs.length} input gradients for ${c.inputs.length} inputs`);
+  if (dInputs.length !== c.inputs.length)
+    throw new Error(`backward returned ${dInputs.length} input gradients for ${c.inputs.length} inputs`);
 
   const errors: Record<string, number> = {};
   let checked = 0;
@@ -128,7 +133,8 @@ export function checkLayerGradients<L extends LayerSpec>(c: LayerCase<L>): FdRep
     return g;
   };
   const requireSignal = (name: string, fd: Float64Array): void => {
-    if (!fd.some((v) => Math.abs(v) > 1e-6)) throw new Error(`${name}: the loss does not depend on it; the case cannot test anything`);
+    if (!fd.some((v) => Math.abs(v) > 1e-6))
+      throw new Error(`${name}: the loss does not depend on it; the case cannot test anything`);
   };
 
   c.inputs.forEach((x, k) => {
@@ -139,11 +145,15 @@ export function checkLayerGradients<L extends LayerSpec>(c: LayerCase<L>): FdRep
       return;
     }
     if (dX === null) throw new Error(`${name}: backward returned null`);
-    if (dX.shape.join() !== x.shape.join()) throw new Error(`${name}: gradient shape [${dX.shape}] for input shape [${x.shape}]`);
+    if (dX.shape.join() !== x.shape.join())
+      throw new Error(`${name}: gradient shape [${dX.shape}] for input shape [${x.shape}]`);
     const skip = c.skip ? (i: number) => c.skip!(k, i) : null;
     const fd = fdOf(x, skip);
     requireSignal(name, fd);
-    if (skip) for (let i = 0; i < fd.length; i++) if (skip(i) && dX.data[i] !== 0) throw new Error(`${name}[${i}]: expected 0 at a skipped coordinate, got ${dX.data[i]}`);
+    if (skip)
+      for (let i = 0; i < fd.length; i++)
+        if (skip(i) && dX.data[i] !== 0)
+          throw new Error(`${name}[${i}]: expected 0 at a skipped coordinate, got ${dX.data[i]}`);
     errors[name] = relErr(dX.data, fd);
   });
 

@@ -14,9 +14,10 @@ try {
   const text = summary(m);
   result = { outcome: 'ok', layers: m.layers.length, summaryLines: text.split('\n').length };
 } catch (e) {
-  result = e instanceof RnnscopeError
-    ? { outcome: e.name, stage: e.stage, file: e.file ?? null, message: e.message }
-    : { outcome: 'untyped', message: String(e instanceof Error ? e.stack : e) };
+  result =
+    e instanceof RnnscopeError
+      ? { outcome: e.name, stage: e.stage, file: e.file ?? null, message: e.message }
+      : { outcome: 'untyped', message: String(e instanceof Error ? e.stack : e) };
 }
 const ms = performance.now() - t0;
-process.stdout.write(JSON.stringify({ ...result, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + '\n');
+process.stdout.write(`${JSON.stringify({ ...result, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`);

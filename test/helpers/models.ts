@@ -1,25 +1,52 @@
 // Small Sequential ModelSpecs built by hand for engine/analysis tests (the config
 // builder in src/model is tested on its own against real Keras configs).
-import type { Activation, LayerSpec, ModelSpec, ParamSpec, RecurrentKind, RecurrentSpec, Shape } from '../../src/model/types.js';
+import type {
+  Activation,
+  LayerSpec,
+  ModelSpec,
+  ParamSpec,
+  RecurrentKind,
+  RecurrentSpec,
+  Shape,
+} from '../../src/model/types.js';
 import { cellOf } from '../../src/engine/cells/index.js';
 import { lcg, randArr } from './rng.js';
 
 export const act = (name: Activation['name'], extra: Partial<Activation> = {}): Activation => ({ name, ...extra });
 
-export function rnnSpec(kind: RecurrentKind, inputDim: number, units: number, o: Partial<RecurrentSpec> = {}): RecurrentSpec {
+export function rnnSpec(
+  kind: RecurrentKind,
+  inputDim: number,
+  units: number,
+  o: Partial<RecurrentSpec> = {},
+): RecurrentSpec {
   return {
-    kind, units, inputDim, activation: act('tanh'), recurrentActivation: act('sigmoid'), useBias: true,
-    returnSequences: false, returnState: false, goBackwards: false, stateful: false, resetAfter: false,
-    zeroOutputForMask: false, ...cellOf(kind).forms?.[0]?.options, ...o,
+    kind,
+    units,
+    inputDim,
+    activation: act('tanh'),
+    recurrentActivation: act('sigmoid'),
+    useBias: true,
+    returnSequences: false,
+    returnState: false,
+    goBackwards: false,
+    stateful: false,
+    resetAfter: false,
+    zeroOutputForMask: false,
+    ...cellOf(kind).forms?.[0]?.options,
+    ...o,
   };
 }
 
 /** The cell's parameters (engine/cells registry) under `prefix`. */
 function rnnParams(prefix: string, s: RecurrentSpec): ParamSpec[] {
-  return cellOf(s.kind).params(s).map((p) => ({ key: `${prefix}/${p.name}`, name: p.name, shape: p.shape, trainable: true }));
+  return cellOf(s.kind)
+    .params(s)
+    .map((p) => ({ key: `${prefix}/${p.name}`, name: p.name, shape: p.shape, trainable: true }));
 }
 
-/** A Sequential model: input (None, T, I) → layers. Supports Recurrent, Bidirectional, Dense, TimeDistributed(Dense). */
+/** A Sequential model: input (None, T, I) → layers. Supports Recurrent, Bidirectional, Dense, TimeDistributed(Dense).
+ * */
 export function sequential(T: number, I: number, layers: LayerSpec[], seed = 1, scale = 0.5): ModelSpec {
   const tensors = [{ id: 0, shape: [null, T, I] as Shape, dtype: 'float32' as const }];
   const params: ParamSpec[][] = [];
@@ -47,16 +74,47 @@ export function sequential(T: number, I: number, layers: LayerSpec[], seed = 1, 
     nodes.push({ layer: li, inputs: [li], outputs: [li + 1] });
   }
   const model: ModelSpec = {
-    name: 'test', layers, params, nodes, tensors, inputs: [0], inputNames: ['input'], outputs: [layers.length], outputNames: [layers[layers.length - 1]!.name],
-    weights: new Map(), meta: { format: 'config', kerasVersion: '3.10.0', backend: null, loss: null, optimizer: null, metrics: null, source: 'test' }, warnings: [],
+    name: 'test',
+    layers,
+    params,
+    nodes,
+    tensors,
+    inputs: [0],
+    inputNames: ['input'],
+    outputs: [layers.length],
+    outputNames: [layers[layers.length - 1]!.name],
+    weights: new Map(),
+    meta: {
+      format: 'config',
+      kerasVersion: '3.10.0',
+      backend: null,
+      loss: null,
+      optimizer: null,
+      metrics: null,
+      source: 'test',
+    },
+    warnings: [],
   };
   const r = lcg(seed);
-  for (const ps of params) for (const p of ps) {
-    const n = p.shape.reduce((a, b) => a * b, 1);
-    model.weights.set(p.key, { shape: p.shape, data: randArr(r, n, scale) });
-  }
+  for (const ps of params)
+    for (const p of ps) {
+      const n = p.shape.reduce((a, b) => a * b, 1);
+      model.weights.set(p.key, { shape: p.shape, data: randArr(r, n, scale) });
+    }
   return model;
 }
 
-export const recurrent = (name: string, rnn: RecurrentSpec): LayerSpec => ({ type: 'Recurrent', name, className: rnn.kind, rnn });
-export const dense = (name: string, units: number, a: Activation['name'] = 'linear'): LayerSpec => ({ type: 'Dense', name, className: 'Dense', units, activation: act(a), useBias: true });
+export const recurrent = (name: string, rnn: RecurrentSpec): LayerSpec => ({
+  type: 'Recurrent',
+  name,
+  className: rnn.kind,
+  rnn,
+});
+export const dense = (name: string, units: number, a: Activation['name'] = 'linear'): LayerSpec => ({
+  type: 'Dense',
+  name,
+  className: 'Dense',
+  units,
+  activation: act(a),
+  useBias: true,
+});

@@ -32,13 +32,26 @@ export interface TorchGolden {
    * (LSTM) dc = ∂L/∂c_t are torch's total derivatives (retain_grad); dcHeld = ∂L/∂c_t with h_t held
    * fixed (f_{t+1} ⊙ dc_{t+1}, zero after the last processing step).
    */
-  taps: Record<string, { layer: string; direction: 'forward' | 'backward' | null; kind: string; dh: JsonArray; dc?: JsonArray; dcHeld?: JsonArray }>;
+  taps: Record<
+    string,
+    {
+      layer: string;
+      direction: 'forward' | 'backward' | null;
+      kind: string;
+      dh: JsonArray;
+      dc?: JsonArray;
+      dcHeld?: JsonArray;
+    }
+  >;
 }
 
 export const TORCH_GOLDEN_DIR = join(import.meta.dirname, '..', 'fixtures', 'goldens', 'torch');
 
 export function torchGoldenNames(): string[] {
-  return readdirSync(TORCH_GOLDEN_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  return readdirSync(TORCH_GOLDEN_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
 export function loadTorchGolden(name: string): TorchGolden {
@@ -54,11 +67,15 @@ export function tensorOf(a: { shape: number[]; data: ArrayLike<number> }): Tenso
  * Fills model.weights from arrays keyed by ParamSpec.key; throws unless the keys and shapes
  * match the model's parameters exactly (a missing or extra weight is a test failure, not a skip).
  */
-export function bindWeights(model: ModelSpec, weights: Record<string, JsonArray | { shape: number[]; data: ArrayLike<number> }>): void {
+export function bindWeights(
+  model: ModelSpec,
+  weights: Record<string, JsonArray | { shape: number[]; data: ArrayLike<number> }>,
+): void {
   const want = model.params.flat();
   const keys = new Set(want.map((p) => p.key));
   const extra = Object.keys(weights).filter((k) => !keys.has(k));
-  if (extra.length) throw new Error(`weights not in the model: ${extra.join(', ')} (model has ${[...keys].join(', ')})`);
+  if (extra.length)
+    throw new Error(`weights not in the model: ${extra.join(', ')} (model has ${[...keys].join(', ')})`);
   for (const p of want) {
     const w = weights[p.key];
     if (!w) throw new Error(`no weight for ${p.key}`);
@@ -92,6 +109,9 @@ export class ErrorLog {
     return err;
   }
   table(): string {
-    return [...this.worst.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k.padEnd(60)} ${v.toExponential(2)}`).join('\n');
+    return [...this.worst.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k.padEnd(60)} ${v.toExponential(2)}`)
+      .join('\n');
   }
 }

@@ -1,7 +1,8 @@
 // An independent float64 forward pass of the Keras recurrent layers (SimpleRNN, LSTM, GRU,
 // PeepholeLSTMCell and Bidirectional), written per sample and per step straight from the Keras
 // equations and sharing no code with src/engine. A cell registered in src/engine/cells that this file
-// does not implement makes every test that iterates the registry fail here until it is written. It is the oracle for the engine's per-step taps: the forward-recorded
+// does not implement makes every test that iterates the registry fail here until it is written. It is the oracle for
+// the engine's per-step taps: the forward-recorded
 // taps are compared with its intermediates, and each gradient tap with a central finite
 // difference of a perturbation it applies at one step:
 //
@@ -19,7 +20,13 @@
 import type { Activation, BidiMerge, RecurrentSpec } from '../../src/model/types.js';
 
 export type PerturbAt = 'x' | 'z' | 'c' | 'h';
-export interface Perturb { at: PerturbAt; b: number; t: number; j: number; eps: number }
+export interface Perturb {
+  at: PerturbAt;
+  b: number;
+  t: number;
+  j: number;
+  eps: number;
+}
 
 export type RefTap = 'z' | 'gates' | 'hPrev' | 'cPrev' | 'c' | 'x' | 'rh';
 
@@ -28,7 +35,8 @@ export interface RefRun {
   y: Float64Array;
   /** Final [h] or [h, c], each (B, U). */
   states: Float64Array[];
-  /** Per-step intermediates, (B, T, width) in input order t: those the cell has (c, cPrev with a cell state, rh for GRU reset_after). */
+  /** Per-step intermediates, (B, T, width) in input order t: those the cell has (c, cPrev with a cell state, rh for GRU
+   * reset_after). */
   rec: Partial<Record<RefTap, Float64Array>>;
 }
 
@@ -37,11 +45,19 @@ export interface RefRun {
  * (2, G·U); `extra` further weights by Keras name (PeepholeLSTMCell: input_gate_peephole_weights,
  * forget_gate_peephole_weights, output_gate_peephole_weights, each (U,)).
  */
-export interface RefParams { K: ArrayLike<number>; R: ArrayLike<number>; b: ArrayLike<number> | null; extra?: Record<string, ArrayLike<number>> }
+export interface RefParams {
+  K: ArrayLike<number>;
+  R: ArrayLike<number>;
+  b: ArrayLike<number> | null;
+  extra?: Record<string, ArrayLike<number>>;
+}
 
 /** The cells this reference implements, with their gate count and whether they carry a cell state c. */
 const REF_CELLS: Record<string, { G: number; c: boolean }> = {
-  SimpleRNN: { G: 1, c: false }, LSTM: { G: 4, c: true }, GRU: { G: 3, c: false }, PeepholeLSTM: { G: 4, c: true },
+  SimpleRNN: { G: 1, c: false },
+  LSTM: { G: 4, c: true },
+  GRU: { G: 3, c: false },
+  PeepholeLSTM: { G: 4, c: true },
 };
 
 function refCell(s: RecurrentSpec): { G: number; c: boolean } {
@@ -56,27 +72,55 @@ export const hasCellState = (s: RecurrentSpec): boolean => refCell(s).c;
 
 function actFn(a: Activation): (v: number) => number {
   switch (a.name) {
-    case 'tanh': return Math.tanh;
-    case 'sigmoid': return (v) => 1 / (1 + Math.exp(-v));
-    case 'hard_sigmoid': { const s = a.hardSigmoidSlope ?? 0.2; return (v) => Math.min(1, Math.max(0, s * v + 0.5)); }
-    case 'linear': return (v) => v;
+    case 'tanh':
+      return Math.tanh;
+    case 'sigmoid':
+      return (v) => 1 / (1 + Math.exp(-v));
+    case 'hard_sigmoid': {
+      const s = a.hardSigmoidSlope ?? 0.2;
+      return (v) => Math.min(1, Math.max(0, s * v + 0.5));
+    }
+    case 'linear':
+      return (v) => v;
     case 'relu':
-      if ((a.maxValue ?? null) !== null || (a.negativeSlope ?? 0) !== 0 || (a.threshold ?? 0) !== 0) throw new Error('rnn-ref: relu options not implemented');
+      if ((a.maxValue ?? null) !== null || (a.negativeSlope ?? 0) !== 0 || (a.threshold ?? 0) !== 0)
+        throw new Error('rnn-ref: relu options not implemented');
       return (v) => Math.max(0, v);
-    case 'elu': { const al = a.alpha ?? 1; return (v) => (v > 0 ? v : al * (Math.exp(v) - 1)); }
-    case 'softsign': return (v) => v / (1 + Math.abs(v));
-    default: throw new Error(`rnn-ref: activation ${a.name} not implemented`);
+    case 'elu': {
+      const al = a.alpha ?? 1;
+      return (v) => (v > 0 ? v : al * (Math.exp(v) - 1));
+    }
+    case 'softsign':
+      return (v) => v / (1 + Math.abs(v));
+    default:
+      throw new Error(`rnn-ref: activation ${a.name} not implemented`);
   }
 }
 
 /** One recurrent layer. x is (B, T, I); init the initial [h] or [h, c] (each (B, U)) or null for zeros. */
-export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number>, B: number, T: number,
-  mask: ArrayLike<number> | null, init: ArrayLike<number>[] | null, pert: Perturb | null = null): RefRun {
-  const U = s.units, I = s.inputDim, G = gateCount(s), GU = G * U, withC = hasCellState(s);
-  const rho = actFn(s.recurrentActivation), sig = actFn(s.activation);
+export function refRecurrent(
+  s: RecurrentSpec,
+  p: RefParams,
+  x: ArrayLike<number>,
+  B: number,
+  T: number,
+  mask: ArrayLike<number> | null,
+  init: ArrayLike<number>[] | null,
+  pert: Perturb | null = null,
+): RefRun {
+  const U = s.units,
+    I = s.inputDim,
+    G = gateCount(s),
+    GU = G * U,
+    withC = hasCellState(s);
+  const rho = actFn(s.recurrentActivation),
+    sig = actFn(s.activation);
   const afterBias = s.kind === 'GRU' && s.resetAfter;
   const rec: Partial<Record<RefTap, Float64Array>> = {
-    z: new Float64Array(B * T * GU), gates: new Float64Array(B * T * GU), hPrev: new Float64Array(B * T * U), x: new Float64Array(B * T * I),
+    z: new Float64Array(B * T * GU),
+    gates: new Float64Array(B * T * GU),
+    hPrev: new Float64Array(B * T * U),
+    x: new Float64Array(B * T * I),
     ...(withC ? { cPrev: new Float64Array(B * T * U), c: new Float64Array(B * T * U) } : {}),
     ...(afterBias ? { rh: new Float64Array(B * T * U) } : {}),
   };
@@ -86,10 +130,12 @@ export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number
     return w;
   };
   const y = new Float64Array(s.returnSequences ? B * T * U : B * U);
-  const hOut = new Float64Array(B * U), cOut = new Float64Array(B * U);
+  const hOut = new Float64Array(B * U),
+    cOut = new Float64Array(B * U);
   const bx = (j: number): number => (p.b ? p.b[j]! : 0); // input-side bias (row 0 for reset_after)
   const bh = (j: number): number => (p.b && afterBias ? p.b[GU + j]! : 0);
-  const hit = (at: PerturbAt, b: number, t: number, j: number): number => (pert && pert.at === at && pert.b === b && pert.t === t && pert.j === j ? pert.eps : 0);
+  const hit = (at: PerturbAt, b: number, t: number, j: number): number =>
+    pert && pert.at === at && pert.b === b && pert.t === t && pert.j === j ? pert.eps : 0;
   // (v·W)[g] = Σ_i v_i W[i, g] for all g (W row-major with GU columns).
   const vW = (v: number[], W: ArrayLike<number>): Float64Array => {
     const out = new Float64Array(GU);
@@ -101,17 +147,31 @@ export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number
     let h = Array.from({ length: U }, (_, u) => (init?.[0] ? init[0][b * U + u]! : 0));
     let c = Array.from({ length: U }, (_, u) => (init?.[1] ? init[1][b * U + u]! : 0));
     for (let k = 0; k < T; k++) {
-      const t = s.goBackwards ? T - 1 - k : k, bt = b * T + t;
-      const valid = !mask || mask[bt] !== 0;
+      const t = s.goBackwards ? T - 1 - k : k,
+        bt = b * T + t;
+      const valid = mask?.[bt] !== 0;
       const xt = Array.from({ length: I }, (_, i) => x[bt * I + i]! + hit('x', b, t, i));
-      xt.forEach((v, i) => { rec.x![bt * I + i] = v; });
-      h.forEach((v, u) => { rec.hPrev![bt * U + u] = v; });
-      if (rec.cPrev) c.forEach((v, u) => { rec.cPrev![bt * U + u] = v; });
-      const z = new Array<number>(GU).fill(0), a = new Array<number>(GU).fill(0);
-      const xK = vW(xt, p.K), hR = vW(h, p.R);
-      let hNew: number[], cNew = c;
+      xt.forEach((v, i) => {
+        rec.x![bt * I + i] = v;
+      });
+      h.forEach((v, u) => {
+        rec.hPrev![bt * U + u] = v;
+      });
+      if (rec.cPrev)
+        c.forEach((v, u) => {
+          rec.cPrev![bt * U + u] = v;
+        });
+      const z = new Array<number>(GU).fill(0),
+        a = new Array<number>(GU).fill(0);
+      const xK = vW(xt, p.K),
+        hR = vW(h, p.R);
+      let hNew: number[],
+        cNew = c;
       if (s.kind === 'SimpleRNN') {
-        for (let g = 0; g < U; g++) { z[g] = xK[g]! + bx(g) + hR[g]! + hit('z', b, t, g); a[g] = sig(z[g]!); }
+        for (let g = 0; g < U; g++) {
+          z[g] = xK[g]! + bx(g) + hR[g]! + hit('z', b, t, g);
+          a[g] = sig(z[g]!);
+        }
         hNew = a.slice();
       } else if (s.kind === 'LSTM') {
         for (let g = 0; g < GU; g++) {
@@ -122,10 +182,17 @@ export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number
         hNew = []; // formed after the c perturbation below
       } else if (s.kind === 'PeepholeLSTM') {
         // tf.keras PeepholeLSTMCell: i and f see c_{t−1}; o sees c_t (formed below, after the c perturbation).
-        const pi = peep('input_gate_peephole_weights'), pf = peep('forget_gate_peephole_weights');
+        const pi = peep('input_gate_peephole_weights'),
+          pf = peep('forget_gate_peephole_weights');
         for (let g = 0; g < 3 * U; g++) {
-          const u = g % U, gate = Math.floor(g / U);
-          z[g] = xK[g]! + hR[g]! + bx(g) + (gate === 0 ? pi[u]! * c[u]! : gate === 1 ? pf[u]! * c[u]! : 0) + hit('z', b, t, g);
+          const u = g % U,
+            gate = Math.floor(g / U);
+          z[g] =
+            xK[g]! +
+            hR[g]! +
+            bx(g) +
+            (gate === 0 ? pi[u]! * c[u]! : gate === 1 ? pf[u]! * c[u]! : 0) +
+            hit('z', b, t, g);
           a[g] = gate === 2 ? sig(z[g]!) : rho(z[g]!);
         }
         cNew = Array.from({ length: U }, (_, u) => a[U + u]! * c[u]! + a[u]! * a[2 * U + u]!);
@@ -137,7 +204,8 @@ export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number
           a[g] = rho(z[g]!);
         }
         for (let u = 0; u < U; u++) {
-          const g = 2 * U + u, r = a[U + u]!;
+          const g = 2 * U + u,
+            r = a[U + u]!;
           if (afterBias) {
             const rh = hR[g]! + bh(g);
             rec.rh![bt * U + u] = rh;
@@ -163,19 +231,39 @@ export function refRecurrent(s: RecurrentSpec, p: RefParams, x: ArrayLike<number
           a[g] = rho(z[g]!);
         }
       };
-      if (!valid) { outGate(cNew); hNew = h.slice(); cNew = c.slice(); }
+      if (!valid) {
+        outGate(cNew);
+        hNew = h.slice();
+        cNew = c.slice();
+      }
       cNew = cNew.map((v, u) => v + hit('c', b, t, u));
       if (valid) outGate(cNew);
       if (withC && valid) hNew = cNew.map((v, u) => a[3 * U + u]! * sig(v));
       hNew = hNew.map((v, u) => v + hit('h', b, t, u));
-      z.forEach((v, g) => { rec.z![bt * GU + g] = v; });
-      a.forEach((v, g) => { rec.gates![bt * GU + g] = v; });
-      if (rec.c) cNew.forEach((v, u) => { rec.c![bt * U + u] = v; });
-      if (s.returnSequences && !(!valid && s.zeroOutputForMask)) hNew.forEach((v, u) => { y[(b * T + k) * U + u] = v; });
-      h = hNew; c = cNew;
+      z.forEach((v, g) => {
+        rec.z![bt * GU + g] = v;
+      });
+      a.forEach((v, g) => {
+        rec.gates![bt * GU + g] = v;
+      });
+      if (rec.c)
+        cNew.forEach((v, u) => {
+          rec.c![bt * U + u] = v;
+        });
+      if (s.returnSequences && !(!valid && s.zeroOutputForMask))
+        hNew.forEach((v, u) => {
+          y[(b * T + k) * U + u] = v;
+        });
+      h = hNew;
+      c = cNew;
     }
-    h.forEach((v, u) => { hOut[b * U + u] = v; if (!s.returnSequences) y[b * U + u] = v; });
-    c.forEach((v, u) => { cOut[b * U + u] = v; });
+    h.forEach((v, u) => {
+      hOut[b * U + u] = v;
+      if (!s.returnSequences) y[b * U + u] = v;
+    });
+    c.forEach((v, u) => {
+      cOut[b * U + u] = v;
+    });
   }
   return { y, states: withC ? [hOut, cOut] : [hOut], rec };
 }
@@ -191,21 +279,36 @@ export interface RefBidi {
  * difference can move one direction's input alone. Returns the layer outputs in the engine's
  * order (merged output(s), then forward states, then backward states when return_state) and both runs.
  */
-export function refBidirectional(l: RefBidi, pf: RefParams, pb: RefParams, xf: ArrayLike<number>, xb: ArrayLike<number>, B: number, T: number,
-  mask: ArrayLike<number> | null, init: ArrayLike<number>[] | null, pertF: Perturb | null, pertB: Perturb | null): { outputs: Float64Array[]; f: RefRun; b: RefRun } {
+export function refBidirectional(
+  l: RefBidi,
+  pf: RefParams,
+  pb: RefParams,
+  xf: ArrayLike<number>,
+  xb: ArrayLike<number>,
+  B: number,
+  T: number,
+  mask: ArrayLike<number> | null,
+  init: ArrayLike<number>[] | null,
+  pertF: Perturb | null,
+  pertB: Perturb | null,
+): { outputs: Float64Array[]; f: RefRun; b: RefRun } {
   const half = init ? init.length / 2 : 0;
   const f = refRecurrent(l.forward, pf, xf, B, T, mask, init ? init.slice(0, half) : null, pertF);
   const b = refRecurrent(l.backward, pb, xb, B, T, mask, init ? init.slice(half) : null, pertB);
-  const U = l.forward.units, U2 = l.backward.units;
+  const U = l.forward.units,
+    U2 = l.backward.units;
   let yb = b.y;
   if (l.forward.returnSequences) {
     yb = new Float64Array(b.y.length);
-    for (let s = 0; s < B; s++) for (let k = 0; k < T; k++) for (let u = 0; u < U2; u++) yb[(s * T + (T - 1 - k)) * U2 + u] = b.y[(s * T + k) * U2 + u]!;
+    for (let s = 0; s < B; s++)
+      for (let k = 0; k < T; k++)
+        for (let u = 0; u < U2; u++) yb[(s * T + (T - 1 - k)) * U2 + u] = b.y[(s * T + k) * U2 + u]!;
   }
   let merged: Float64Array[];
   if (l.mergeMode === null) merged = [f.y, yb];
   else if (l.mergeMode === 'concat') {
-    const rows = f.y.length / U, out = new Float64Array(rows * (U + U2));
+    const rows = f.y.length / U,
+      out = new Float64Array(rows * (U + U2));
     for (let r = 0; r < rows; r++) {
       for (let u = 0; u < U; u++) out[r * (U + U2) + u] = f.y[r * U + u]!;
       for (let u = 0; u < U2; u++) out[r * (U + U2) + U + u] = yb[r * U2 + u]!;
@@ -221,6 +324,8 @@ export function refBidirectional(l: RefBidi, pf: RefParams, pb: RefParams, xf: A
 /** Σ_o Σ_i w_o[i] · out_o[i]. */
 export function weighted(outputs: Float64Array[], w: ArrayLike<number>[]): number {
   let L = 0;
-  outputs.forEach((o, j) => { for (let i = 0; i < o.length; i++) L += w[j]![i]! * o[i]!; });
+  outputs.forEach((o, j) => {
+    for (let i = 0; i < o.length; i++) L += w[j]![i]! * o[i]!;
+  });
   return L;
 }

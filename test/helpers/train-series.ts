@@ -29,7 +29,10 @@ export class Series {
   /** Weights of each checkpoint made so far (copies). */
   readonly snapshots: ModelSpec[] = [];
 
-  constructor(readonly dir: string, readonly s: Required<SeriesSpec>) {
+  constructor(
+    readonly dir: string,
+    readonly s: Required<SeriesSpec>,
+  ) {
     this.rng = makeRng(s.seed);
     this.model = buildDemoModel(s.kind, s.steps, s.units, this.rng);
     this.config = demoConfig(s.kind, s.steps, s.units);
@@ -47,8 +50,20 @@ export class Series {
   /** Trains `every` steps (none for the first call with train=false) and returns the checkpoint's bytes. */
   async next(format: CkptFormat, trainFirst = true): Promise<Uint8Array> {
     if (trainFirst) train(this.model, this.rng, this.s.every, 16, this.s.steps);
-    this.snapshots.push({ ...this.model, weights: new Map([...this.model.weights].map(([k, w]) => [k, { shape: [...w.shape], data: Float64Array.from(w.data as ArrayLike<number>) }])) });
-    return format === 'keras' ? kerasArchive(this.config, this.model) : format === 'weights.h5' ? kerasWeightsStore(this.model) : legacyWeightsH5(this.model);
+    this.snapshots.push({
+      ...this.model,
+      weights: new Map(
+        [...this.model.weights].map(([k, w]) => [
+          k,
+          { shape: [...w.shape], data: Float64Array.from(w.data as ArrayLike<number>) },
+        ]),
+      ),
+    });
+    return format === 'keras'
+      ? kerasArchive(this.config, this.model)
+      : format === 'weights.h5'
+        ? kerasWeightsStore(this.model)
+        : legacyWeightsH5(this.model);
   }
 }
 

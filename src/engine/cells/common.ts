@@ -12,10 +12,16 @@ export function gateActivation(def: CellDef, spec: RecurrentSpec, g: number): Ac
 }
 
 export function newSeqBuffers(dtype: DType, spec: RecurrentSpec, cell: CellStep, B: number, T: number): SeqBuffers {
-  const U = spec.units, I = spec.inputDim, G = cell.G;
+  const U = spec.units,
+    I = spec.inputDim,
+    G = cell.G;
   const mk = (n: number): Arr => (dtype === 'float32' ? new Float32Array(n) : new Float64Array(n));
   return {
-    B, T, U, I, G,
+    B,
+    T,
+    U,
+    I,
+    G,
     P: mk(T * B * G * U),
     Z: mk(T * B * G * U),
     A: mk(T * B * G * U),
@@ -35,7 +41,8 @@ export function accumulateRows(db: Arr, off: number, M: Arr, B: number, n: numbe
 
 /** kernel (I, G·U), recurrent_kernel (U, G·U), bias (G·U,) unless given: the fused layout every cell shares. */
 export function fusedParams(spec: RecurrentSpec, G: number, bias?: { shape: number[]; hint: string }): ParamDef[] {
-  const U = spec.units, GU = G * U;
+  const U = spec.units,
+    GU = G * U;
   const gu = G === 1 ? `units=${U}` : `${G} × units=${U}`;
   const out: ParamDef[] = [
     { name: 'kernel', shape: [spec.inputDim, GU], hint: gu },
@@ -49,11 +56,19 @@ export function fusedParams(spec: RecurrentSpec, G: number, bias?: { shape: numb
  * Slopes of every gate's activation at the probed samples' pre-activations, D (S, G·U):
  * D[i, g·U + j] = act_g'(z), refreshed by at(row) from the 'z' and 'gates' taps.
  */
-export function gateSlopes(def: CellDef, spec: RecurrentSpec, env: JacobianEnv): { D: Arr; at(row: (i: number) => number): void } {
-  const { S, U } = env, G = def.gates.length, GU = G * U;
+export function gateSlopes(
+  def: CellDef,
+  spec: RecurrentSpec,
+  env: JacobianEnv,
+): { D: Arr; at(row: (i: number) => number): void } {
+  const { S, U } = env,
+    G = def.gates.length,
+    GU = G * U;
   const fns = def.gates.map((_, g) => activation(gateActivation(def, spec, g)));
-  const D = env.mk(S * GU), ones = env.mk(Math.max(U, 1)).fill(1);
-  const Z = env.taps.z!, A = env.taps.gates!;
+  const D = env.mk(S * GU),
+    ones = env.mk(Math.max(U, 1)).fill(1);
+  const Z = env.taps.z!,
+    A = env.taps.gates!;
   return {
     D,
     at(row) {

@@ -25,16 +25,29 @@ import { activation } from '../activations.js';
 import type { Kernels } from '../kernels-js.js';
 import { copyTo, type Arr } from '../tensor.js';
 import { accumulateRows, fusedParams, gateSlopes } from './common.js';
-import type { BackState, CellDef, CellGrads, CellParams, CellStep, JacobianEnv, SeqBuffers, StepJacobian } from './types.js';
+import type {
+  BackState,
+  CellDef,
+  CellGrads,
+  CellParams,
+  CellStep,
+  JacobianEnv,
+  SeqBuffers,
+  StepJacobian,
+} from './types.js';
 
 export const gru: CellDef = {
   kind: 'GRU',
   layerClasses: { GRU: {}, CuDNNGRU: { cudnn: true } },
   cellClasses: ['GRUCell'],
   scope: 'gru_cell',
-  forms: [{ name: 'reset_after', options: { resetAfter: true } }, { name: 'reset_before', options: { resetAfter: false } }],
+  forms: [
+    { name: 'reset_after', options: { resetAfter: true } },
+    { name: 'reset_before', options: { resetAfter: false } },
+  ],
   gates: [
-    { name: 'z', activation: 'recurrent_activation' }, { name: 'r', activation: 'recurrent_activation' },
+    { name: 'z', activation: 'recurrent_activation' },
+    { name: 'r', activation: 'recurrent_activation' },
     { name: 'h', activation: 'activation' },
   ],
   states: ['h'],
@@ -43,11 +56,20 @@ export const gru: CellDef = {
   cudnnBias: 'rows',
   // CuDNNGRU is reset_after; Keras 1 GRU is reset-before; TF.js must have it false.
   readOptions: (r, ctx, cls) => ({
-    resetAfter: cls.cudnn ? true : ctx.writer.family === 'keras1' ? false : r.bool('reset_after', ctx.writer.defaultResetAfter),
+    resetAfter: cls.cudnn
+      ? true
+      : ctx.writer.family === 'keras1'
+        ? false
+        : r.bool('reset_after', ctx.writer.defaultResetAfter),
   }),
-  params: (spec) => fusedParams(spec, 3, spec.resetAfter
-    ? { shape: [2, 3 * spec.units], hint: `reset_after=true: input and recurrent rows of 3 × units=${spec.units}` }
-    : undefined),
+  params: (spec) =>
+    fusedParams(
+      spec,
+      3,
+      spec.resetAfter
+        ? { shape: [2, 3 * spec.units], hint: `reset_after=true: input and recurrent rows of 3 × units=${spec.units}` }
+        : undefined,
+    ),
 
   step(spec: RecurrentSpec): CellStep {
     const rho = activation(spec.recurrentActivation);
@@ -56,7 +78,8 @@ export const gru: CellDef = {
     // Scratch of B×3U for the recurrent-side product/gradient; sized lazily once per batch size.
     let rs: Arr | null = null;
     const scratch = (n: number, like: Arr): Arr => {
-      if (!rs || rs.length < n || rs.constructor !== like.constructor) rs = like instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
+      if (!rs || rs.length < n || rs.constructor !== like.constructor)
+        rs = like instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
       return rs;
     };
 
@@ -69,14 +92,20 @@ export const gru: CellDef = {
       inputBias: (p) => (p.b ? (after ? p.b.subarray(0, p.b.length / 2) : p.b) : null),
 
       forwardStep(kern: Kernels, p: CellParams, s: SeqBuffers, k: number, t: number) {
-        const { B, U } = s, GU = 3 * U;
-        const zo = k * B * GU, ho = k * B * U, hn = (k + 1) * B * U, po = t * B * GU;
+        const { B, U } = s,
+          GU = 3 * U;
+        const zo = k * B * GU,
+          ho = k * B * U,
+          hn = (k + 1) * B * U,
+          po = t * B * GU;
         const { Z, A, H, S, P } = s;
         const R = scratch(B * GU, Z);
         if (after) {
           kern.gemm(false, false, B, GU, U, H, ho, U, p.R, 0, GU, 0, R, 0, GU);
           for (let b = 0; b < B; b++) {
-            const rb = b * GU, r = zo + rb, pr = po + rb;
+            const rb = b * GU,
+              r = zo + rb,
+              pr = po + rb;
             for (let j = 0; j < GU; j++) R[rb + j] += p.b ? p.b[GU + j] : 0;
             for (let j = 0; j < 2 * U; j++) Z[r + j] = P[pr + j] + R[rb + j];
             rho.forward(Z, r, A, r, 2 * U);
@@ -88,7 +117,9 @@ export const gru: CellDef = {
         } else {
           kern.gemm(false, false, B, 2 * U, U, H, ho, U, p.R, 0, GU, 0, R, 0, GU);
           for (let b = 0; b < B; b++) {
-            const rb = b * GU, r = zo + rb, pr = po + rb;
+            const rb = b * GU,
+              r = zo + rb,
+              pr = po + rb;
             for (let j = 0; j < 2 * U; j++) Z[r + j] = P[pr + j] + R[rb + j];
             rho.forward(Z, r, A, r, 2 * U);
             // R[b, 2U..3U) ← r ⊙ h_{t−1}, the input of the candidate's recurrent product.
@@ -98,7 +129,8 @@ export const gru: CellDef = {
           kern.gemm(false, false, B, U, U, R, 2 * U, GU, p.R, 2 * U, GU, 1, Z, zo + 2 * U, GU);
         }
         for (let b = 0; b < B; b++) {
-          const r = zo + b * GU, hb = b * U;
+          const r = zo + b * GU,
+            hb = b * U;
           sig.forward(Z, r + 2 * U, A, r + 2 * U, U);
           for (let u = 0; u < U; u++) {
             const z = A[r + u];
@@ -108,15 +140,20 @@ export const gru: CellDef = {
       },
 
       backwardStep(kern: Kernels, p: CellParams, g: CellGrads, s: SeqBuffers, bs: BackState, k: number) {
-        const { B, U } = s, GU = 3 * U;
-        const zo = k * B * GU, ho = k * B * U;
+        const { B, U } = s,
+          GU = 3 * U;
+        const zo = k * B * GU,
+          ho = k * B * U;
         const { Z, A, H, S } = s;
         const { dh, dZ, tmp } = bs;
         const dRs = scratch(B * GU, Z); // recurrent-side gradient [dz, dr, d(r_h) or da]
         for (let b = 0; b < B; b++) {
-          const r = zo + b * GU, rb = b * GU, hb = b * U;
+          const r = zo + b * GU,
+            rb = b * GU,
+            hb = b * U;
           for (let u = 0; u < U; u++) {
-            const d = dh[hb + u], z = A[r + u];
+            const d = dh[hb + u],
+              z = A[r + u];
             dZ[rb + u] = d * (H[ho + hb + u] - A[r + 2 * U + u]);
             dZ[rb + 2 * U + u] = d * (1 - z);
             tmp[hb + u] = d * z; // direct path h_{t−1} → h_t
@@ -125,7 +162,8 @@ export const gru: CellDef = {
         }
         if (after) {
           for (let b = 0; b < B; b++) {
-            const r = zo + b * GU, rb = b * GU;
+            const r = zo + b * GU,
+              rb = b * GU;
             for (let u = 0; u < U; u++) {
               const da = dZ[rb + 2 * U + u];
               dZ[rb + U + u] = da * S[ho + b * U + u];
@@ -144,9 +182,12 @@ export const gru: CellDef = {
           // g = da·R_hᵀ into dRs[:, 0..U) as scratch.
           kern.gemm(false, true, B, U, U, dZ, 2 * U, GU, p.R, 2 * U, GU, 0, dRs, 0, GU);
           for (let b = 0; b < B; b++) {
-            const r = zo + b * GU, rb = b * GU, hb = b * U;
+            const r = zo + b * GU,
+              rb = b * GU,
+              hb = b * U;
             for (let u = 0; u < U; u++) {
-              const gu = dRs[rb + u], hp = H[ho + hb + u];
+              const gu = dRs[rb + u],
+                hp = H[ho + hb + u];
               dZ[rb + U + u] = gu * hp;
               tmp[hb + u] += gu * A[r + U + u];
               dRs[rb + 2 * U + u] = A[r + U + u] * hp; // r ⊙ h_{t−1}
@@ -164,15 +205,24 @@ export const gru: CellDef = {
   },
 
   jacobian(spec: RecurrentSpec, env: JacobianEnv): StepJacobian {
-    const { S, U } = env, GU = 3 * U, dim = U;
+    const { S, U } = env,
+      GU = 3 * U,
+      dim = U;
     const before = !spec.resetAfter;
     // The products with R: jvp X·R (reset_before: X·R_zr and (r⊙h)·R_h), vjp Y·Rᵀ (R_hᵀ, R_zrᵀ).
-    const all = before ? null : env.rProduct(false, U, GU, 0), allT = before ? null : env.rProduct(true, GU, U, 0);
-    const zr = before ? env.rProduct(false, U, 2 * U, 0) : null, h = before ? env.rProduct(false, U, U, 2 * U) : null;
-    const hT = before ? env.rProduct(true, U, U, 2 * U) : null, zrT = before ? env.rProduct(true, 2 * U, U, 0) : null;
-    const sl = gateSlopes(gru, spec, env), D = sl.D;
-    const A = env.taps.gates!, Hp = env.taps.hPrev!, RH = env.taps.rh;
-    const DZ = env.mk(S * GU), TMP = env.mk(S * U);
+    const all = before ? null : env.rProduct(false, U, GU, 0),
+      allT = before ? null : env.rProduct(true, GU, U, 0);
+    const zr = before ? env.rProduct(false, U, 2 * U, 0) : null,
+      h = before ? env.rProduct(false, U, U, 2 * U) : null;
+    const hT = before ? env.rProduct(true, U, U, 2 * U) : null,
+      zrT = before ? env.rProduct(true, 2 * U, U, 0) : null;
+    const sl = gateSlopes(gru, spec, env),
+      D = sl.D;
+    const A = env.taps.gates!,
+      Hp = env.taps.hPrev!,
+      RH = env.taps.rh;
+    const DZ = env.mk(S * GU),
+      TMP = env.mk(S * U);
     const rows: number[] = new Array(S).fill(0);
     return {
       dim: 1,
@@ -184,17 +234,25 @@ export const gru: CellDef = {
         if (before) {
           zr!.mul(X, 0, dim, 0, DZ, 0, GU);
           for (let i = 0; i < S; i++) {
-            const go = rows[i]! * GU, ho = rows[i]! * U;
-            for (let j = 0; j < U; j++) TMP[i * U + j] = D[i * GU + U + j]! * DZ[i * GU + U + j]! * Hp[ho + j]! + A[go + U + j]! * X[i * dim + j]!;
+            const go = rows[i]! * GU,
+              ho = rows[i]! * U;
+            for (let j = 0; j < U; j++)
+              TMP[i * U + j] =
+                D[i * GU + U + j]! * DZ[i * GU + U + j]! * Hp[ho + j]! + A[go + U + j]! * X[i * dim + j]!;
           }
           h!.mul(TMP, 0, U, 0, DZ, 2 * U, GU);
         } else all!.mul(X, 0, dim, 0, DZ, 0, GU);
         for (let i = 0; i < S; i++) {
-          const go = rows[i]! * GU, ho = rows[i]! * U, d = i * GU, x = i * dim;
+          const go = rows[i]! * GU,
+            ho = rows[i]! * U,
+            d = i * GU,
+            x = i * dim;
           for (let j = 0; j < U; j++) {
-            const zz = A[go + j]!, hh = A[go + 2 * U + j]!;
+            const zz = A[go + j]!,
+              hh = A[go + 2 * U + j]!;
             const dcand = spec.resetAfter
-              ? D[d + 2 * U + j]! * (D[d + U + j]! * DZ[d + U + j]! * RH![ho + j]! + A[go + U + j]! * DZ[d + 2 * U + j]!)
+              ? D[d + 2 * U + j]! *
+                (D[d + U + j]! * DZ[d + U + j]! * RH![ho + j]! + A[go + U + j]! * DZ[d + 2 * U + j]!)
               : D[d + 2 * U + j]! * DZ[d + 2 * U + j]!;
             Out[x + j] = D[d + j]! * DZ[d + j]! * (Hp[ho + j]! - hh) + zz * X[x + j]! + (1 - zz) * dcand;
           }
@@ -202,9 +260,13 @@ export const gru: CellDef = {
       },
       vjp(Y, Out) {
         for (let i = 0; i < S; i++) {
-          const go = rows[i]! * GU, ho = rows[i]! * U, d = i * GU, x = i * dim;
+          const go = rows[i]! * GU,
+            ho = rows[i]! * U,
+            d = i * GU,
+            x = i * dim;
           for (let j = 0; j < U; j++) {
-            const zz = A[go + j]!, hh = A[go + 2 * U + j]!;
+            const zz = A[go + j]!,
+              hh = A[go + 2 * U + j]!;
             DZ[d + j] = D[d + j]! * Y[x + j]! * (Hp[ho + j]! - hh);
             Out[x + j] = zz * Y[x + j]!;
             const dcand = (1 - zz) * Y[x + j]! * D[d + 2 * U + j]!;
@@ -218,7 +280,8 @@ export const gru: CellDef = {
           // TMP = d~·R_hᵀ (the gradient of r ⊙ h), then the reset gate and the direct r ⊙ h path.
           hT!.mul(DZ, 2 * U, GU, 0, TMP, 0, U);
           for (let i = 0; i < S; i++) {
-            const go = rows[i]! * GU, ho = rows[i]! * U;
+            const go = rows[i]! * GU,
+              ho = rows[i]! * U;
             for (let j = 0; j < U; j++) {
               DZ[i * GU + U + j] = D[i * GU + U + j]! * TMP[i * U + j]! * Hp[ho + j]!;
               Out[i * dim + j] = Out[i * dim + j]! + A[go + U + j]! * TMP[i * U + j]!;
@@ -233,16 +296,24 @@ export const gru: CellDef = {
   contributions: {
     block: 2,
     operands(spec, taps) {
-      const B = taps.batch, T = taps.steps, U = spec.units, GU = 3 * U, d = taps.data;
-      const delta = d.gateGrad!, gates = d.gates!, hp = d.hPrev!;
+      const B = taps.batch,
+        T = taps.steps,
+        U = spec.units,
+        GU = 3 * U,
+        d = taps.data;
+      const delta = d.gateGrad!,
+        gates = d.gates!,
+        hp = d.hPrev!;
       const out: Arr = delta instanceof Float32Array ? new Float32Array(B * T * U) : new Float64Array(B * T * U);
       if (spec.resetAfter) {
         // reset_after multiplies the candidate's recurrent term by r: it acts on r ⊙ (h·R_h + b_h).
-        for (let bt = 0; bt < B * T; bt++) for (let u = 0; u < U; u++) out[bt * U + u] = delta[bt * GU + 2 * U + u]! * gates[bt * GU + U + u]!;
+        for (let bt = 0; bt < B * T; bt++)
+          for (let u = 0; u < U; u++) out[bt * U + u] = delta[bt * GU + 2 * U + u]! * gates[bt * GU + U + u]!;
         return { left: null, right: out };
       }
       // reset_before: the candidate's recurrent product is (r ⊙ h_{t−1})·R_h.
-      for (let bt = 0; bt < B * T; bt++) for (let u = 0; u < U; u++) out[bt * U + u] = gates[bt * GU + U + u]! * hp[bt * U + u]!;
+      for (let bt = 0; bt < B * T; bt++)
+        for (let u = 0; u < U; u++) out[bt * U + u] = gates[bt * GU + U + u]! * hp[bt * U + u]!;
       return { left: out, right: null };
     },
   },

@@ -18,13 +18,17 @@ const byKind = new Map(CELLS.map((c) => [c.kind, c]));
 /** The definition of a cell kind; throws for a kind no cell registers (a ModelSpec built elsewhere). */
 export function cellOf(kind: string): CellDef {
   const c = byKind.get(kind);
-  if (!c) throw new ModelError(`No recurrent cell '${kind}' is registered; expected one of ${CELLS.map((x) => x.kind).join(', ')}.`);
+  if (!c)
+    throw new ModelError(
+      `No recurrent cell '${kind}' is registered; expected one of ${CELLS.map((x) => x.kind).join(', ')}.`,
+    );
   return c;
 }
 
 /** The cell a Keras recurrent layer class runs (LSTM, CuDNNGRU, ...), or undefined. */
 export function cellOfLayerClass(cls: string): { cell: CellDef; layerClass: LayerClass } | undefined {
-  for (const cell of CELLS) if (Object.hasOwn(cell.layerClasses, cls)) return { cell, layerClass: cell.layerClasses[cls]! };
+  for (const cell of CELLS)
+    if (Object.hasOwn(cell.layerClasses, cls)) return { cell, layerClass: cell.layerClasses[cls]! };
   return undefined;
 }
 
@@ -33,7 +37,8 @@ export function cellOfCellClass(cls: string): CellDef | undefined {
   return CELLS.find((c) => c.cellClasses.includes(cls));
 }
 
-/** Keras classes of the registered cells, for messages: each cell's main layer class, all layer classes, all cell classes. */
+/** Keras classes of the registered cells, for messages: each cell's main layer class, all layer classes, all cell
+ * classes. */
 export function cellClassNames(): { primary: string[]; layers: string[]; cells: string[] } {
   return {
     primary: CELLS.flatMap((c) => Object.keys(c.layerClasses).slice(0, 1)),

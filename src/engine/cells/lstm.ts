@@ -22,7 +22,16 @@ import { activation, type ActFn } from '../activations.js';
 import type { Kernels } from '../kernels-js.js';
 import { copyTo, type Arr } from '../tensor.js';
 import { accumulateRows, fusedParams, gateSlopes } from './common.js';
-import type { BackState, CellDef, CellGrads, CellParams, CellStep, JacobianEnv, SeqBuffers, StepJacobian } from './types.js';
+import type {
+  BackState,
+  CellDef,
+  CellGrads,
+  CellParams,
+  CellStep,
+  JacobianEnv,
+  SeqBuffers,
+  StepJacobian,
+} from './types.js';
 
 export const lstm: CellDef = {
   kind: 'LSTM',
@@ -30,8 +39,10 @@ export const lstm: CellDef = {
   cellClasses: ['LSTMCell'],
   scope: 'lstm_cell',
   gates: [
-    { name: 'i', activation: 'recurrent_activation' }, { name: 'f', activation: 'recurrent_activation' },
-    { name: 'c', activation: 'activation' }, { name: 'o', activation: 'recurrent_activation' },
+    { name: 'i', activation: 'recurrent_activation' },
+    { name: 'f', activation: 'recurrent_activation' },
+    { name: 'c', activation: 'activation' },
+    { name: 'o', activation: 'recurrent_activation' },
   ],
   states: ['h', 'c'],
   // Keras 1 saved per-gate arrays in the order i, c, f, o.
@@ -50,8 +61,11 @@ export const lstm: CellDef = {
       inputBias: (p) => p.b,
 
       forwardStep(kern: Kernels, p: CellParams, s: SeqBuffers, k: number, t: number) {
-        const { B, U } = s, GU = 4 * U;
-        const zo = k * B * GU, ho = k * B * U, hn = (k + 1) * B * U;
+        const { B, U } = s,
+          GU = 4 * U;
+        const zo = k * B * GU,
+          ho = k * B * U,
+          hn = (k + 1) * B * U;
         const { Z, A, H, C, S } = s;
         copyTo(Z, zo, s.P, t * B * GU, B * GU);
         kern.gemm(false, false, B, GU, U, H, ho, U, p.R, 0, GU, 1, Z, zo, GU);
@@ -61,7 +75,8 @@ export const lstm: CellDef = {
           rho.forward(Z, r + U, A, r + U, U); // f
           sig.forward(Z, r + 2 * U, A, r + 2 * U, U); // c~
           rho.forward(Z, r + 3 * U, A, r + 3 * U, U); // o
-          const cp = ho + b * U, cn = hn + b * U;
+          const cp = ho + b * U,
+            cn = hn + b * U;
           for (let u = 0; u < U; u++) C[cn + u] = A[r + U + u] * C[cp + u] + A[r + u] * A[r + 2 * U + u];
           sig.forward(C, cn, S, ho + b * U, U);
           for (let u = 0; u < U; u++) H[cn + u] = A[r + 3 * U + u] * S[ho + b * U + u];
@@ -69,20 +84,28 @@ export const lstm: CellDef = {
       },
 
       totalDc(_p: CellParams, s: SeqBuffers, bs: BackState, k: number, b: number, out: Arr, oo: number) {
-        const { B, U } = s, GU = 4 * U;
-        const r = k * B * GU + b * GU, ho = k * B * U + b * U, hn = (k + 1) * B * U + b * U;
+        const { B, U } = s,
+          GU = 4 * U;
+        const r = k * B * GU + b * GU,
+          ho = k * B * U + b * U,
+          hn = (k + 1) * B * U + b * U;
         for (let u = 0; u < U; u++) out[oo + u] = bs.dh[b * U + u]! * s.A[r + 3 * U + u]!;
         sig.backward(s.C, hn, s.S, ho, out, oo, out, oo, U);
         for (let u = 0; u < U; u++) out[oo + u] = out[oo + u]! + bs.dc[b * U + u]!;
       },
 
       backwardStep(kern: Kernels, p: CellParams, g: CellGrads, s: SeqBuffers, bs: BackState, k: number) {
-        const { B, U } = s, GU = 4 * U;
-        const zo = k * B * GU, ho = k * B * U, hn = (k + 1) * B * U;
+        const { B, U } = s,
+          GU = 4 * U;
+        const zo = k * B * GU,
+          ho = k * B * U,
+          hn = (k + 1) * B * U;
         const { Z, A, C, S } = s;
         const { dh, dc, dZ, tmp } = bs;
         for (let b = 0; b < B; b++) {
-          const r = zo + b * GU, rb = b * GU, ub = b * U;
+          const r = zo + b * GU,
+            rb = b * GU,
+            ub = b * U;
           // dc += dh ⊙ o ⊙ σ'(c_t): tmp = dh ⊙ o, then through σ at c_t.
           for (let u = 0; u < U; u++) {
             tmp[ub + u] = dh[ub + u] * A[r + 3 * U + u];
@@ -109,13 +132,22 @@ export const lstm: CellDef = {
   },
 
   jacobian(spec: RecurrentSpec, env: JacobianEnv): StepJacobian {
-    const { S, U } = env, GU = 4 * U, dim = 2 * U;
-    const byR = env.rProduct(false, U, GU, 0), byRT = env.rProduct(true, GU, U, 0);
-    const sl = gateSlopes(lstm, spec, env), D = sl.D;
+    const { S, U } = env,
+      GU = 4 * U,
+      dim = 2 * U;
+    const byR = env.rProduct(false, U, GU, 0),
+      byRT = env.rProduct(true, GU, U, 0);
+    const sl = gateSlopes(lstm, spec, env),
+      D = sl.D;
     const sigAct = activation(spec.activation);
-    const A = env.taps.gates!, Cp = env.taps.cPrev!, Ct = env.taps.c!;
+    const A = env.taps.gates!,
+      Cp = env.taps.cPrev!,
+      Ct = env.taps.c!;
     // Per probed sample: σ(c_t), σ'(c_t); the gate pre-activation products DZ.
-    const SC = env.mk(S * U), DSC = env.mk(S * U), ones = env.mk(Math.max(U, 1)).fill(1), DZ = env.mk(S * GU);
+    const SC = env.mk(S * U),
+      DSC = env.mk(S * U),
+      ones = env.mk(Math.max(U, 1)).fill(1),
+      DZ = env.mk(S * GU);
     const rows: number[] = new Array(S).fill(0);
     return {
       dim: 2,
@@ -130,18 +162,28 @@ export const lstm: CellDef = {
       jvp(X, Out) {
         byR.mul(X, 0, dim, 0, DZ, 0, GU);
         for (let i = 0; i < S; i++) {
-          const go = rows[i]! * GU, ho = rows[i]! * U, d = i * GU, x = i * dim;
+          const go = rows[i]! * GU,
+            ho = rows[i]! * U,
+            d = i * GU,
+            x = i * dim;
           for (let j = 0; j < U; j++) {
-            const dcn = D[d + U + j]! * DZ[d + U + j]! * Cp[ho + j]! + A[go + U + j]! * X[x + U + j]!
-              + D[d + j]! * DZ[d + j]! * A[go + 2 * U + j]! + A[go + j]! * D[d + 2 * U + j]! * DZ[d + 2 * U + j]!;
-            Out[x + j] = D[d + 3 * U + j]! * DZ[d + 3 * U + j]! * SC[i * U + j]! + A[go + 3 * U + j]! * DSC[i * U + j]! * dcn;
+            const dcn =
+              D[d + U + j]! * DZ[d + U + j]! * Cp[ho + j]! +
+              A[go + U + j]! * X[x + U + j]! +
+              D[d + j]! * DZ[d + j]! * A[go + 2 * U + j]! +
+              A[go + j]! * D[d + 2 * U + j]! * DZ[d + 2 * U + j]!;
+            Out[x + j] =
+              D[d + 3 * U + j]! * DZ[d + 3 * U + j]! * SC[i * U + j]! + A[go + 3 * U + j]! * DSC[i * U + j]! * dcn;
             Out[x + U + j] = dcn;
           }
         }
       },
       vjp(Y, Out) {
         for (let i = 0; i < S; i++) {
-          const go = rows[i]! * GU, ho = rows[i]! * U, d = i * GU, x = i * dim;
+          const go = rows[i]! * GU,
+            ho = rows[i]! * U,
+            d = i * GU,
+            x = i * dim;
           for (let j = 0; j < U; j++) {
             const dcn = Y[x + U + j]! + Y[x + j]! * A[go + 3 * U + j]! * DSC[i * U + j]!;
             DZ[d + 3 * U + j] = D[d + 3 * U + j]! * Y[x + j]! * SC[i * U + j]!;
@@ -156,5 +198,4 @@ export const lstm: CellDef = {
       },
     };
   },
-
 };

@@ -33,9 +33,20 @@ import { activation, type ActFn } from '../activations.js';
 import type { Kernels } from '../kernels-js.js';
 import { copyTo, type Arr } from '../tensor.js';
 import { accumulateRows, fusedParams, gateSlopes } from './common.js';
-import type { BackState, CellDef, CellGrads, CellParams, CellStep, JacobianEnv, SeqBuffers, StepJacobian } from './types.js';
+import type {
+  BackState,
+  CellDef,
+  CellGrads,
+  CellParams,
+  CellStep,
+  JacobianEnv,
+  SeqBuffers,
+  StepJacobian,
+} from './types.js';
 
-const PI = 'input_gate_peephole_weights', PF = 'forget_gate_peephole_weights', PO = 'output_gate_peephole_weights';
+const PI = 'input_gate_peephole_weights',
+  PF = 'forget_gate_peephole_weights',
+  PO = 'output_gate_peephole_weights';
 
 export const peepholeLstm: CellDef = {
   kind: 'PeepholeLSTM',
@@ -44,13 +55,19 @@ export const peepholeLstm: CellDef = {
   cellClasses: ['PeepholeLSTMCell'],
   scope: 'peephole_lstm_cell',
   gates: [
-    { name: 'i', activation: 'recurrent_activation' }, { name: 'f', activation: 'recurrent_activation' },
-    { name: 'c', activation: 'activation' }, { name: 'o', activation: 'recurrent_activation' },
+    { name: 'i', activation: 'recurrent_activation' },
+    { name: 'f', activation: 'recurrent_activation' },
+    { name: 'c', activation: 'activation' },
+    { name: 'o', activation: 'recurrent_activation' },
   ],
   states: ['h', 'c'],
   params: (spec) => [
     ...fusedParams(spec, 4),
-    ...[PI, PF, PO].map((name) => ({ name, shape: [spec.units], hint: `units=${spec.units} (one peephole weight per unit)` })),
+    ...[PI, PF, PO].map((name) => ({
+      name,
+      shape: [spec.units],
+      hint: `units=${spec.units} (one peephole weight per unit)`,
+    })),
   ],
 
   step(spec: RecurrentSpec): CellStep {
@@ -71,14 +88,21 @@ export const peepholeLstm: CellDef = {
       inputBias: (p) => p.b,
 
       forwardStep(kern: Kernels, p: CellParams, s: SeqBuffers, k: number, t: number) {
-        const { B, U } = s, GU = 4 * U;
-        const zo = k * B * GU, ho = k * B * U, hn = (k + 1) * B * U;
+        const { B, U } = s,
+          GU = 4 * U;
+        const zo = k * B * GU,
+          ho = k * B * U,
+          hn = (k + 1) * B * U;
         const { Z, A, H, C, S } = s;
-        const pi = p.extra[PI]!, pf = p.extra[PF]!, po = p.extra[PO]!;
+        const pi = p.extra[PI]!,
+          pf = p.extra[PF]!,
+          po = p.extra[PO]!;
         copyTo(Z, zo, s.P, t * B * GU, B * GU);
         kern.gemm(false, false, B, GU, U, H, ho, U, p.R, 0, GU, 1, Z, zo, GU);
         for (let b = 0; b < B; b++) {
-          const r = zo + b * GU, cp = ho + b * U, cn = hn + b * U;
+          const r = zo + b * GU,
+            cp = ho + b * U,
+            cn = hn + b * U;
           for (let u = 0; u < U; u++) {
             Z[r + u] += pi[u]! * C[cp + u]!;
             Z[r + U + u] += pf[u]! * C[cp + u]!;
@@ -96,8 +120,11 @@ export const peepholeLstm: CellDef = {
 
       // ∂L/∂c_t in total: the carried bs.dc plus both paths into h_t (σ(c_t) and o's peephole).
       totalDc(p: CellParams, s: SeqBuffers, bs: BackState, k: number, b: number, out: Arr, oo: number) {
-        const { B, U } = s, GU = 4 * U;
-        const r = k * B * GU + b * GU, ho = k * B * U + b * U, hn = (k + 1) * B * U + b * U;
+        const { B, U } = s,
+          GU = 4 * U;
+        const r = k * B * GU + b * GU,
+          ho = k * B * U + b * U,
+          hn = (k + 1) * B * U + b * U;
         const dO = tmpOf(U, out);
         for (let u = 0; u < U; u++) dO[u] = bs.dh[b * U + u]! * s.S[ho + u]!;
         rho.backward(s.Z, r + 3 * U, s.A, r + 3 * U, dO, 0, dO, 0, U);
@@ -108,14 +135,23 @@ export const peepholeLstm: CellDef = {
       },
 
       backwardStep(kern: Kernels, p: CellParams, g: CellGrads, s: SeqBuffers, bs: BackState, k: number) {
-        const { B, U } = s, GU = 4 * U;
-        const zo = k * B * GU, ho = k * B * U, hn = (k + 1) * B * U;
+        const { B, U } = s,
+          GU = 4 * U;
+        const zo = k * B * GU,
+          ho = k * B * U,
+          hn = (k + 1) * B * U;
         const { Z, A, C, S } = s;
         const { dh, dc, dZ, tmp } = bs;
-        const pi = p.extra[PI]!, pf = p.extra[PF]!, po = p.extra[PO]!;
-        const dpi = g.dExtra[PI]!, dpf = g.dExtra[PF]!, dpo = g.dExtra[PO]!;
+        const pi = p.extra[PI]!,
+          pf = p.extra[PF]!,
+          po = p.extra[PO]!;
+        const dpi = g.dExtra[PI]!,
+          dpf = g.dExtra[PF]!,
+          dpo = g.dExtra[PO]!;
         for (let b = 0; b < B; b++) {
-          const r = zo + b * GU, rb = b * GU, ub = b * U;
+          const r = zo + b * GU,
+            rb = b * GU,
+            ub = b * U;
           // o first: its pre-activation gradient also reaches c_t through the peephole.
           for (let u = 0; u < U; u++) dZ[rb + 3 * U + u] = dh[ub + u]! * S[ho + ub + u]!;
           rho.backward(Z, r + 3 * U, A, r + 3 * U, dZ, rb + 3 * U, dZ, rb + 3 * U, U);
@@ -133,7 +169,9 @@ export const peepholeLstm: CellDef = {
           rho.backward(Z, r + U, A, r + U, dZ, rb + U, dZ, rb + U, U);
           sig.backward(Z, r + 2 * U, A, r + 2 * U, dZ, rb + 2 * U, dZ, rb + 2 * U, U);
           for (let u = 0; u < U; u++) {
-            const cp = C[ho + ub + u]!, di = dZ[rb + u]!, df = dZ[rb + U + u]!;
+            const cp = C[ho + ub + u]!,
+              di = dZ[rb + u]!,
+              df = dZ[rb + U + u]!;
             dc[ub + u] = dc[ub + u]! + di * pi[u]! + df * pf[u]!;
             dpi[u] += di * cp;
             dpf[u] += df * cp;
@@ -148,13 +186,24 @@ export const peepholeLstm: CellDef = {
   },
 
   jacobian(spec: RecurrentSpec, env: JacobianEnv): StepJacobian {
-    const { S, U } = env, GU = 4 * U, dim = 2 * U;
-    const byR = env.rProduct(false, U, GU, 0), byRT = env.rProduct(true, GU, U, 0);
-    const sl = gateSlopes(peepholeLstm, spec, env), D = sl.D;
+    const { S, U } = env,
+      GU = 4 * U,
+      dim = 2 * U;
+    const byR = env.rProduct(false, U, GU, 0),
+      byRT = env.rProduct(true, GU, U, 0);
+    const sl = gateSlopes(peepholeLstm, spec, env),
+      D = sl.D;
     const sigAct = activation(spec.activation);
-    const A = env.taps.gates!, Cp = env.taps.cPrev!, Ct = env.taps.c!;
-    const pi = env.params.extra[PI]!, pf = env.params.extra[PF]!, po = env.params.extra[PO]!;
-    const SC = env.mk(S * U), DSC = env.mk(S * U), ones = env.mk(Math.max(U, 1)).fill(1), DZ = env.mk(S * GU);
+    const A = env.taps.gates!,
+      Cp = env.taps.cPrev!,
+      Ct = env.taps.c!;
+    const pi = env.params.extra[PI]!,
+      pf = env.params.extra[PF]!,
+      po = env.params.extra[PO]!;
+    const SC = env.mk(S * U),
+      DSC = env.mk(S * U),
+      ones = env.mk(Math.max(U, 1)).fill(1),
+      DZ = env.mk(S * GU);
     const rows: number[] = new Array(S).fill(0);
     return {
       dim: 2,
@@ -169,12 +218,19 @@ export const peepholeLstm: CellDef = {
       jvp(X, Out) {
         byR.mul(X, 0, dim, 0, DZ, 0, GU);
         for (let i = 0; i < S; i++) {
-          const go = rows[i]! * GU, ho = rows[i]! * U, d = i * GU, x = i * dim;
+          const go = rows[i]! * GU,
+            ho = rows[i]! * U,
+            d = i * GU,
+            x = i * dim;
           for (let j = 0; j < U; j++) {
             const vc = X[x + U + j]!;
-            const zi = DZ[d + j]! + pi[j]! * vc, zf = DZ[d + U + j]! + pf[j]! * vc;
-            const dcn = D[d + U + j]! * zf * Cp[ho + j]! + A[go + U + j]! * vc
-              + D[d + j]! * zi * A[go + 2 * U + j]! + A[go + j]! * D[d + 2 * U + j]! * DZ[d + 2 * U + j]!;
+            const zi = DZ[d + j]! + pi[j]! * vc,
+              zf = DZ[d + U + j]! + pf[j]! * vc;
+            const dcn =
+              D[d + U + j]! * zf * Cp[ho + j]! +
+              A[go + U + j]! * vc +
+              D[d + j]! * zi * A[go + 2 * U + j]! +
+              A[go + j]! * D[d + 2 * U + j]! * DZ[d + 2 * U + j]!;
             const zo = DZ[d + 3 * U + j]! + po[j]! * dcn;
             Out[x + j] = D[d + 3 * U + j]! * zo * SC[i * U + j]! + A[go + 3 * U + j]! * DSC[i * U + j]! * dcn;
             Out[x + U + j] = dcn;
@@ -183,7 +239,10 @@ export const peepholeLstm: CellDef = {
       },
       vjp(Y, Out) {
         for (let i = 0; i < S; i++) {
-          const go = rows[i]! * GU, ho = rows[i]! * U, d = i * GU, x = i * dim;
+          const go = rows[i]! * GU,
+            ho = rows[i]! * U,
+            d = i * GU,
+            x = i * dim;
           for (let j = 0; j < U; j++) {
             const dzo = D[d + 3 * U + j]! * Y[x + j]! * SC[i * U + j]!;
             const dcn = Y[x + U + j]! + Y[x + j]! * A[go + 3 * U + j]! * DSC[i * U + j]! + dzo * po[j]!;

@@ -11,7 +11,16 @@ import { activation } from '../activations.js';
 import type { Kernels } from '../kernels-js.js';
 import { copyTo, type Arr } from '../tensor.js';
 import { accumulateRows, fusedParams, gateSlopes } from './common.js';
-import type { BackState, CellDef, CellGrads, CellParams, CellStep, JacobianEnv, SeqBuffers, StepJacobian } from './types.js';
+import type {
+  BackState,
+  CellDef,
+  CellGrads,
+  CellParams,
+  CellStep,
+  JacobianEnv,
+  SeqBuffers,
+  StepJacobian,
+} from './types.js';
 
 export const simpleRnn: CellDef = {
   kind: 'SimpleRNN',
@@ -33,7 +42,8 @@ export const simpleRnn: CellDef = {
 
       forwardStep(kern: Kernels, p: CellParams, s: SeqBuffers, k: number, t: number) {
         const { B, U } = s;
-        const zo = k * B * U, hn = (k + 1) * B * U;
+        const zo = k * B * U,
+          hn = (k + 1) * B * U;
         copyTo(s.Z, zo, s.P, t * B * U, B * U);
         kern.gemm(false, false, B, U, U, s.H, zo, U, p.R, 0, U, 1, s.Z, zo, U);
         for (let b = 0; b < B; b++) sig.forward(s.Z, zo + b * U, s.A, zo + b * U, U);
@@ -53,8 +63,10 @@ export const simpleRnn: CellDef = {
 
   jacobian(spec: RecurrentSpec, env: JacobianEnv): StepJacobian {
     const { S, U } = env;
-    const byR = env.rProduct(false, U, U, 0), byRT = env.rProduct(true, U, U, 0);
-    const sl = gateSlopes(simpleRnn, spec, env), D = sl.D;
+    const byR = env.rProduct(false, U, U, 0),
+      byRT = env.rProduct(true, U, U, 0);
+    const sl = gateSlopes(simpleRnn, spec, env),
+      D = sl.D;
     const DZ: Arr = env.mk(S * U);
     return {
       dim: 1,
@@ -69,5 +81,4 @@ export const simpleRnn: CellDef = {
       },
     };
   },
-
 };

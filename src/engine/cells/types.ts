@@ -86,7 +86,8 @@ export interface BackState {
   /** ∂L/∂c likewise (cells with a state 'c'). */
   dc: Arr;
   /** Written by the cell: gradient of the gate pre-activations (B×G·U), Keras gate order. It is also the
-   *  gradient of this step's input projection P[t] (the input side of every gate), which the loop turns into dK and dX. */
+   * gradient of this step's input projection P[t] (the input side of every gate), which the loop turns into dK and dX.
+   *  */
   dZ: Arr;
   /** Scratch (B×U). */
   tmp: Arr;
@@ -102,7 +103,8 @@ export interface CellStep {
   readonly sTap: TapName | null;
   /** The input-side bias added into P after P = X·K, or null. */
   inputBias(p: CellParams): Arr | null;
-  /** Computes step k into Z[k], A[k], H[k+1] (and C[k+1], S[k]) from P[t] and H[k] (C[k]). Masking is applied by the loop afterwards. */
+  /** Computes step k into Z[k], A[k], H[k+1] (and C[k+1], S[k]) from P[t] and H[k] (C[k]). Masking is applied by the
+   * loop afterwards. */
   forwardStep(kern: Kernels, p: CellParams, s: SeqBuffers, k: number, t: number): void;
   /**
    * Backprop through step k for all samples: reads bs.dh (and bs.dc) = gradients of the state after step k,
@@ -179,7 +181,8 @@ export interface CellDef {
   params(spec: RecurrentSpec): ParamDef[];
   step(spec: RecurrentSpec): CellStep;
   jacobian(spec: RecurrentSpec, env: JacobianEnv): StepJacobian;
-  /** Where the per-step contributions' recurrent product differs from h_{t−1}·R (ContributionOperands); absent when nowhere. */
+  /** Where the per-step contributions' recurrent product differs from h_{t−1}·R (ContributionOperands); absent when
+   * nowhere. */
   readonly contributions?: ContributionOperands;
   /** The forms of this cell the oracle tests must each cover (GRU: reset_after true and false); default one. */
   readonly forms?: readonly { name: string; options: Partial<RecurrentSpec> }[];

@@ -31,7 +31,9 @@ const softmax = activation({ name: 'softmax' });
 const MASKED = 1e9;
 
 interface AttCache {
-  q: Tensor; v: Tensor; k: Tensor;
+  q: Tensor;
+  v: Tensor;
+  k: Tensor;
   /** dot only: Q·Kᵀ before the scale */
   raw: Arr | null;
   A: Arr;
@@ -54,7 +56,9 @@ export const attentionLayer: LayerImpl<Attention> = {
     const [B, Tq, D] = q.shape;
     const [, Tv, Dv] = v.shape;
     if (k.shape[0] !== B || v.shape[0] !== B || k.shape[1] !== Tv || k.shape[2] !== D) {
-      throw new DataError(`${layer.className} '${layer.name}' got query ${fmtDims(q.shape)}, value ${fmtDims(v.shape)} and key ${fmtDims(k.shape)}; expected one batch, key steps = value steps and key features = query features, check the layers feeding it.`);
+      throw new DataError(
+        `${layer.className} '${layer.name}' got query ${fmtDims(q.shape)}, value ${fmtDims(v.shape)} and key ${fmtDims(k.shape)}; expected one batch, key steps = value steps and key features = query features, check the layers feeding it.`,
+      );
     }
     const qMask = masks[0] ?? null;
     const vMask = masks[1] ?? null;
@@ -65,7 +69,8 @@ export const attentionLayer: LayerImpl<Attention> = {
     let raw: Arr | null = null;
     if (layer.score === 'dot') {
       raw = alloc(ctx.dtype, S.length);
-      for (let b = 0; b < B; b++) ctx.kernels.gemm(false, true, Tq, Tv, D, q.data, b * Tq * D, D, k.data, b * Tv * D, D, 0, raw, b * Tq * Tv, Tv);
+      for (let b = 0; b < B; b++)
+        ctx.kernels.gemm(false, true, Tq, Tv, D, q.data, b * Tq * D, D, k.data, b * Tv * D, D, 0, raw, b * Tq * Tv, Tv);
       const s = scale === null ? 1 : scale[0];
       for (let i = 0; i < S.length; i++) S[i] = raw[i] * s;
     } else {
@@ -76,8 +81,11 @@ export const attentionLayer: LayerImpl<Attention> = {
           for (let j = 0; j < Tv; j++) {
             const ko = (b * Tv + j) * D;
             let sum = 0;
-            if (layer.score === 'concat') for (let d = 0; d < D; d++) sum += Math.tanh(s * (q.data[qo + d] + k.data[ko + d]));
-            else for (let d = 0; d < D; d++) sum += (scale === null ? 1 : scale[d]) * Math.tanh(q.data[qo + d] + k.data[ko + d]);
+            if (layer.score === 'concat')
+              for (let d = 0; d < D; d++) sum += Math.tanh(s * (q.data[qo + d] + k.data[ko + d]));
+            else
+              for (let d = 0; d < D; d++)
+                sum += (scale === null ? 1 : scale[d]) * Math.tanh(q.data[qo + d] + k.data[ko + d]);
             S[(b * Tq + i) * Tv + j] = layer.score === 'concat' ? concatW * sum : sum;
           }
         }
@@ -96,7 +104,8 @@ export const attentionLayer: LayerImpl<Attention> = {
     const A = S;
     for (let r = 0; r < B * Tq; r++) softmax.forward(S, r * Tv, A, r * Tv, Tv);
     const out = alloc(ctx.dtype, B * Tq * Dv);
-    for (let b = 0; b < B; b++) ctx.kernels.gemm(false, false, Tq, Dv, Tv, A, b * Tq * Tv, Tv, v.data, b * Tv * Dv, Dv, 0, out, b * Tq * Dv, Dv);
+    for (let b = 0; b < B; b++)
+      ctx.kernels.gemm(false, false, Tq, Dv, Tv, A, b * Tq * Tv, Tv, v.data, b * Tv * Dv, Dv, 0, out, b * Tq * Dv, Dv);
     if (qMask !== null) {
       for (let r = 0; r < B * Tq; r++) if (!qMask.data[r]) out.fill(0, r * Dv, (r + 1) * Dv);
     }

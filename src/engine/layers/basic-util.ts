@@ -12,7 +12,9 @@ import { alloc } from '../tensor.js';
 export function resolveAxis(layer: LayerSpec, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new ModelError(`Layer '${layer.name}' (${layer.className}) uses axis ${axis} on a rank-${rank} tensor; expected an axis in [${-rank}, ${rank - 1}], check the layer config.`);
+    throw new ModelError(
+      `Layer '${layer.name}' (${layer.className}) uses axis ${axis} on a rank-${rank} tensor; expected an axis in [${-rank}, ${rank - 1}], check the layer config.`,
+    );
   }
   return a;
 }
@@ -23,13 +25,17 @@ export function fmtDims(shape: readonly number[]): string {
 
 export function expectRank(layer: LayerSpec, x: Tensor, ranks: readonly number[], what: string): void {
   if (!ranks.includes(x.shape.length)) {
-    throw new DataError(`Layer '${layer.name}' (${layer.className}) got an input of shape ${fmtDims(x.shape)}; expected rank ${ranks.join(' or ')} (${what}), check what feeds this layer.`);
+    throw new DataError(
+      `Layer '${layer.name}' (${layer.className}) got an input of shape ${fmtDims(x.shape)}; expected rank ${ranks.join(' or ')} (${what}), check what feeds this layer.`,
+    );
   }
 }
 
 export function expectDim(layer: LayerSpec, x: Tensor, axis: number, n: number, what: string): void {
   if (x.shape[axis] !== n) {
-    throw new DataError(`Layer '${layer.name}' (${layer.className}) got an input of shape ${fmtDims(x.shape)}; expected ${n} ${what} on axis ${axis}, check the input data or the weights.`);
+    throw new DataError(
+      `Layer '${layer.name}' (${layer.className}) got an input of shape ${fmtDims(x.shape)}; expected ${n} ${what} on axis ${axis}, check the input data or the weights.`,
+    );
   }
 }
 
@@ -37,7 +43,9 @@ export function expectDim(layer: LayerSpec, x: Tensor, axis: number, n: number, 
 export function checkMask(layer: LayerSpec, x: Tensor, m: Mask | null): void {
   if (m === null) return;
   if (x.shape.length < 2 || m.b !== x.shape[0] || m.t !== x.shape[1]) {
-    throw new EngineError(`Layer '${layer.name}' (${layer.className}) got a (${m.b}, ${m.t}) mask with an input of shape ${fmtDims(x.shape)}; expected the mask to match (batch, steps), this is an engine bug.`);
+    throw new EngineError(
+      `Layer '${layer.name}' (${layer.className}) got a (${m.b}, ${m.t}) mask with an input of shape ${fmtDims(x.shape)}; expected the mask to match (batch, steps), this is an engine bug.`,
+    );
   }
 }
 
@@ -60,7 +68,9 @@ export function actOf(layer: LayerSpec, spec: Activation, rank: number): ActFn |
     actCache.set(spec, fn);
   }
   if (fn.rowwise && spec.axis !== undefined && spec.axis !== -1 && spec.axis !== rank - 1) {
-    throw new ModelError(`Layer '${layer.name}' (${layer.className}) applies ${spec.name} over axis ${spec.axis} of a rank-${rank} tensor; only the last axis is supported, move the axis last with a Permute layer.`);
+    throw new ModelError(
+      `Layer '${layer.name}' (${layer.className}) applies ${spec.name} over axis ${spec.axis} of a rank-${rank} tensor; only the last axis is supported, move the axis last with a Permute layer.`,
+    );
   }
   return fn;
 }

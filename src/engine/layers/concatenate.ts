@@ -22,10 +22,18 @@ interface ConcatCache {
   ax: number;
 }
 
-function concatMask(layer: Merge, inputs: Tensor[], masks: (Mask | null)[], ax: number, outShape: number[]): Mask | null {
+function concatMask(
+  layer: Merge,
+  inputs: Tensor[],
+  masks: (Mask | null)[],
+  ax: number,
+  outShape: number[],
+): Mask | null {
   if (masks.every((m) => m === null)) return null;
   if (outShape.length !== 3) {
-    throw new ModelError(`Concatenate '${layer.name}' got masked inputs of rank ${outShape.length}; rnnscope supports masks on (batch, steps, features) tensors only, remove the mask (Masking / mask_zero) or report the model.`);
+    throw new ModelError(
+      `Concatenate '${layer.name}' got masked inputs of rank ${outShape.length}; rnnscope supports masks on (batch, steps, features) tensors only, remove the mask (Masking / mask_zero) or report the model.`,
+    );
   }
   const [B, T] = outShape;
   const out = new Uint8Array(B * T);
@@ -61,7 +69,9 @@ export const concatenateLayer: LayerImpl<Merge> = {
     for (let k = 0; k < inputs.length; k++) {
       const s = inputs[k].shape;
       if (s.length !== rank || s.some((d, a) => a !== ax && d !== outShape[a])) {
-        throw new DataError(`Concatenate '${layer.name}' got inputs of shapes ${inputs.map((x) => fmtDims(x.shape)).join(' and ')}; expected equal shapes except on axis ${ax}, check the layers feeding it.`);
+        throw new DataError(
+          `Concatenate '${layer.name}' got inputs of shapes ${inputs.map((x) => fmtDims(x.shape)).join(' and ')}; expected equal shapes except on axis ${ax}, check the layers feeding it.`,
+        );
       }
       checkMask(layer, inputs[k], masks[k] ?? null);
       outShape[ax] += s[ax];
@@ -83,7 +93,13 @@ export const concatenateLayer: LayerImpl<Merge> = {
       }
       col += w;
     }
-    const mask = concatMask(layer, inputs, masks.map((m) => m ?? null), ax, outShape);
+    const mask = concatMask(
+      layer,
+      inputs,
+      masks.map((m) => m ?? null),
+      ax,
+      outShape,
+    );
     const cache: ConcatCache = { shapes: inputs.map((x) => x.shape), ax };
     return { outputs: [{ shape: outShape, data: y }], masks: [mask], cache };
   },

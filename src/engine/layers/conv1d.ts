@@ -33,7 +33,8 @@ export interface Window1D {
   padL: number;
 }
 
-/** Output length and left padding of a 1-D window op (conv or pooling) with extent `e` (dilated kernel or pool size). */
+/** Output length and left padding of a 1-D window op (conv or pooling) with extent `e` (dilated kernel or pool size).
+ * */
 export function window1D(padding: Padding, len: number, e: number, s: number): Window1D {
   switch (padding) {
     case 'valid':
@@ -73,7 +74,9 @@ export const conv1dLayer: LayerImpl<Conv1D> = {
     const win = window1D(layer.padding, L, (k - 1) * d + 1, s);
     const Lo = win.outLen;
     if (Lo <= 0) {
-      throw new DataError(`Conv1D '${layer.name}' got an input of shape ${fmtDims(x.shape)}, shorter than its dilated kernel (${(k - 1) * d + 1} steps); expected at least that many steps, use longer sequences or padding='same'.`);
+      throw new DataError(
+        `Conv1D '${layer.name}' got an input of shape ${fmtDims(x.shape)}, shorter than its dilated kernel (${(k - 1) * d + 1} steps); expected at least that many steps, use longer sequences or padding='same'.`,
+      );
     }
     const K = params[0].data;
     const z = alloc(ctx.dtype, B * Lo * F);
@@ -82,10 +85,23 @@ export const conv1dLayer: LayerImpl<Conv1D> = {
         const shift = j * d - win.padL;
         const [lo, hi] = tapRange(shift, s, L, Lo);
         if (hi <= lo) continue;
-        ctx.kernels.gemm(false, false, hi - lo, F, C,
-          x.data, (b * L + lo * s + shift) * C, s * C,
-          K, j * C * F, F,
-          1, z, (b * Lo + lo) * F, F);
+        ctx.kernels.gemm(
+          false,
+          false,
+          hi - lo,
+          F,
+          C,
+          x.data,
+          (b * L + lo * s + shift) * C,
+          s * C,
+          K,
+          j * C * F,
+          F,
+          1,
+          z,
+          (b * Lo + lo) * F,
+          F,
+        );
       }
     }
     if (layer.useBias) {

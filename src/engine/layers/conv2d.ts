@@ -26,24 +26,54 @@ type Conv2D = Extract<LayerSpec, { type: 'Conv2D' }>;
 
 /** Geometry of a 2-D window op (conv or pooling) on one (H, W) image. */
 export interface Geom2D {
-  H: number; W: number; C: number;
-  kh: number; kw: number;
-  sh: number; sw: number;
-  dh: number; dw: number;
-  Ho: number; Wo: number;
-  padT: number; padL: number;
+  H: number;
+  W: number;
+  C: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  Ho: number;
+  Wo: number;
+  padT: number;
+  padL: number;
 }
 
-export function geom2d(layer: LayerSpec, x: Tensor, k: [number, number], s: [number, number], d: [number, number], padding: 'valid' | 'same'): Geom2D {
+export function geom2d(
+  layer: LayerSpec,
+  x: Tensor,
+  k: [number, number],
+  s: [number, number],
+  d: [number, number],
+  padding: 'valid' | 'same',
+): Geom2D {
   const [, H, W, C] = x.shape;
   const eh = (k[0] - 1) * d[0] + 1;
   const ew = (k[1] - 1) * d[1] + 1;
   const wy = window1D(padding, H, eh, s[0]);
   const wx = window1D(padding, W, ew, s[1]);
   if (wy.outLen <= 0 || wx.outLen <= 0) {
-    throw new DataError(`${layer.className} '${layer.name}' got an input of shape ${fmtDims(x.shape)}, smaller than its window (${eh}×${ew}); expected images at least that large, use larger inputs or padding='same'.`);
+    throw new DataError(
+      `${layer.className} '${layer.name}' got an input of shape ${fmtDims(x.shape)}, smaller than its window (${eh}×${ew}); expected images at least that large, use larger inputs or padding='same'.`,
+    );
   }
-  return { H, W, C, kh: k[0], kw: k[1], sh: s[0], sw: s[1], dh: d[0], dw: d[1], Ho: wy.outLen, Wo: wx.outLen, padT: wy.padL, padL: wx.padL };
+  return {
+    H,
+    W,
+    C,
+    kh: k[0],
+    kw: k[1],
+    sh: s[0],
+    sw: s[1],
+    dh: d[0],
+    dw: d[1],
+    Ho: wy.outLen,
+    Wo: wx.outLen,
+    padT: wy.padL,
+    padL: wx.padL,
+  };
 }
 
 const CHUNK_VALUES = 1 << 21;

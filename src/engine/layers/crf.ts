@@ -36,10 +36,18 @@ type Crf = Extract<LayerSpec, { type: 'CRF' }>;
 
 const softmax = activation({ name: 'softmax' });
 
-interface Dims { B: number; T: number; F: number }
+interface Dims {
+  B: number;
+  T: number;
+  F: number;
+}
 
 /** Step order and mask factors of one recursion direction. */
-function schedule(d: Dims, mask: Mask | null, reverse: boolean): { order: Int32Array; m0: Float64Array; m1: Float64Array } {
+function schedule(
+  d: Dims,
+  mask: Mask | null,
+  reverse: boolean,
+): { order: Int32Array; m0: Float64Array; m1: Float64Array } {
   const { B, T } = d;
   const order = new Int32Array(T);
   for (let k = 0; k < T; k++) order[k] = reverse ? T - 1 - k : k;
@@ -56,7 +64,12 @@ function schedule(d: Dims, mask: Mask | null, reverse: boolean): { order: Int32A
   return { order, m0, m1 };
 }
 
-interface Rec { alpha: Float64Array; order: Int32Array; m0: Float64Array; m1: Float64Array }
+interface Rec {
+  alpha: Float64Array;
+  order: Int32Array;
+  m0: Float64Array;
+  m1: Float64Array;
+}
 
 /** The log-sum-exp recursion; alpha (B, T, F) in iteration order. */
 function recursion(d: Dims, U: Arr, W: Arr, mask: Mask | null, reverse: boolean): Rec {
@@ -86,7 +99,15 @@ function recursion(d: Dims, U: Arr, W: Arr, mask: Mask | null, reverse: boolean)
 }
 
 /** Reverse mode through recursion(): dAlpha (iteration order) is consumed; adds into dU (time order) and dW. */
-function recursionBackward(d: Dims, U: Arr, W: Arr, r: Rec, dAlpha: Float64Array, dU: Float64Array, dW: Float64Array): void {
+function recursionBackward(
+  d: Dims,
+  U: Arr,
+  W: Arr,
+  r: Rec,
+  dAlpha: Float64Array,
+  dU: Float64Array,
+  dW: Float64Array,
+): void {
   const { B, T, F } = d;
   const a = new Float64Array(F);
   for (let b = 0; b < B; b++) {
@@ -129,7 +150,10 @@ function viterbi(d: Dims, U: Arr, W: Arr, mask: Mask | null, out: Arr): void {
         let bestE = Infinity;
         for (let i = 0; i < F; i++) {
           const e = mm * W[i * F + j] + (mu * U[uo + i] + prev[i]);
-          if (e < bestE) { bestE = e; best = i; }
+          if (e < bestE) {
+            bestE = e;
+            best = i;
+          }
         }
         next[j] = bestE;
         arg[uo + j] = best;
@@ -204,14 +228,30 @@ export const crfLayer: LayerImpl<Crf> = {
             end[b * T + t] = m(t + 1) > m(t) ? 1 : 0;
           }
           const o = (b * T + t) * F;
-          for (let j = 0; j < F; j++) U[o + j] += start[b * T + t] * params[s.left].data[j] + end[b * T + t] * params[s.right].data[j];
+          for (let j = 0; j < F; j++)
+            U[o + j] += start[b * T + t] * params[s.left].data[j] + end[b * T + t] * params[s.right].data[j];
         }
       }
     }
     const d: Dims = { B, T, F };
     const W = params[1].data;
     const out = alloc(ctx.dtype, B * T * F);
-    const state: CrfState = { layer, d, x, act, U, start, end, mask, W, fwd: null, bwd: null, marg: null, pendingU: null, pendingW: null };
+    const state: CrfState = {
+      layer,
+      d,
+      x,
+      act,
+      U,
+      start,
+      end,
+      mask,
+      W,
+      fwd: null,
+      bwd: null,
+      marg: null,
+      pendingU: null,
+      pendingW: null,
+    };
     if (layer.testMode === 'viterbi') viterbi(d, U, W, mask, out);
     else {
       state.fwd = recursion(d, U, W, mask, false);
@@ -235,7 +275,8 @@ export const crfLayer: LayerImpl<Crf> = {
     if (mask !== null && layer.learnMode === 'join') {
       // (B,) in Keras; kept as a (B, T) mask that is constant over t for the loss's weights.
       const data = new Uint8Array(B * T);
-      for (let b = 0; b < B; b++) if (mask.data.subarray(b * T, (b + 1) * T).some((v) => v !== 0)) data.fill(1, b * T, (b + 1) * T);
+      for (let b = 0; b < B; b++)
+        if (mask.data.subarray(b * T, (b + 1) * T).some((v) => v !== 0)) data.fill(1, b * T, (b + 1) * T);
       outMask = { b: B, t: T, data };
     }
     return { outputs: [{ shape: [B, T, F], data: out }], masks: [outMask], cache: state };
@@ -290,7 +331,10 @@ export const crfLayer: LayerImpl<Crf> = {
     const dZ = actBackward(st.act, ctx.dtype, dUa);
     const I = st.x.shape[2];
     ctx.kernels.gemm(true, false, I, F, B * T, st.x.data, 0, I, dZ, 0, F, 1, dParams[0].data, 0, F);
-    if (s.bias >= 0) { const db = dParams[s.bias].data; for (let r = 0; r < B * T; r++) for (let j = 0; j < F; j++) db[j] += dZ[r * F + j]; }
+    if (s.bias >= 0) {
+      const db = dParams[s.bias].data;
+      for (let r = 0; r < B * T; r++) for (let j = 0; j < F; j++) db[j] += dZ[r * F + j];
+    }
     const dX = alloc(ctx.dtype, st.x.data.length);
     ctx.kernels.gemm(false, true, B * T, I, F, dZ, 0, F, params[0].data, 0, F, 0, dX, 0, I);
     return [{ shape: [...st.x.shape], data: dX }];
@@ -309,17 +353,26 @@ export function crfStateOf(y: Tensor): { layer: Crf } | undefined {
  */
 export function crfNll(y: Tensor, yTrue: Tensor): { loss: number; perSample: Float64Array; dPred: Arr } {
   const st = OUTPUTS.get(y.data);
-  if (!st) throw new DataError('Loss crf_loss was given an output that is not a keras_contrib CRF layer\'s; expected the CRF as the output layer (keras_contrib requires it for learn_mode \'join\'); choose another loss with --loss.');
+  if (!st)
+    throw new DataError(
+      "Loss crf_loss was given an output that is not a keras_contrib CRF layer's; expected the CRF as the output layer (keras_contrib requires it for learn_mode 'join'); choose another loss with --loss.",
+    );
   const { B, T, F } = st.d;
   const dense = yTrue.data.length === B * T * F;
   if (!dense && yTrue.data.length !== B * T) {
-    throw new DataError(`Targets for crf_loss have ${yTrue.data.length} values; expected one-hot tags (${B}, ${T}, ${F}) or tag ids (${B}, ${T}); check the target file against the CRF output.`);
+    throw new DataError(
+      `Targets for crf_loss have ${yTrue.data.length} values; expected one-hot tags (${B}, ${T}, ${F}) or tag ids (${B}, ${T}); check the target file against the CRF output.`,
+    );
   }
-  const yt = (b: number, t: number, j: number): number => (dense ? yTrue.data[(b * T + t) * F + j] : yTrue.data[b * T + t] === j ? 1 : 0);
+  const yt = (b: number, t: number, j: number): number =>
+    dense ? yTrue.data[(b * T + t) * F + j] : yTrue.data[b * T + t] === j ? 1 : 0;
   if (!dense) {
     for (let i = 0; i < B * T; i++) {
       const v = yTrue.data[i];
-      if (!(Number.isInteger(v) && v >= 0 && v < F)) throw new DataError(`Target tag id ${v} at row ${i} is not an integer in [0, ${F}); expected tag ids for ${F} tags; check the target encoding.`);
+      if (!(Number.isInteger(v) && v >= 0 && v < F))
+        throw new DataError(
+          `Target tag id ${v} at row ${i} is not an integer in [0, ${F}); expected tag ids for ${F} tags; check the target encoding.`,
+        );
     }
   }
   const fwd = recursion(st.d, st.U, st.W, st.mask, false);
@@ -346,7 +399,8 @@ export function crfNll(y: Tensor, yTrue: Tensor): { loss: number; perSample: Flo
       for (let j = 0; j < F; j++) E += m(b, t) * st.U[o + j] * yt(b, t, j);
       if (t < T - 1) {
         const mm = m(b, t) * m(b, t + 1);
-        for (let i = 0; i < F; i++) for (let j = 0; j < F; j++) E += mm * yt(b, t, i) * st.W[i * F + j] * yt(b, t + 1, j);
+        for (let i = 0; i < F; i++)
+          for (let j = 0; j < F; j++) E += mm * yt(b, t, i) * st.W[i * F + j] * yt(b, t + 1, j);
       }
     }
     const nll = (fwd.alpha[(b * T + T - 1) * F] + E) / cnt;
@@ -365,14 +419,28 @@ export function crfNll(y: Tensor, yTrue: Tensor): { loss: number; perSample: Flo
     }
   }
   recursionBackward(st.d, st.U, st.W, fwd, dAlpha, dU, dW);
-  if (st.pendingU === null) { st.pendingU = dU; st.pendingW = dW; }
-  else { for (let i = 0; i < dU.length; i++) st.pendingU[i] += dU[i]; for (let i = 0; i < dW.length; i++) st.pendingW![i] += dW[i]; }
-  return { loss: n > 0 ? total / n : 0, perSample, dPred: alloc(y.data instanceof Float32Array ? 'float32' : 'float64', y.data.length) };
+  if (st.pendingU === null) {
+    st.pendingU = dU;
+    st.pendingW = dW;
+  } else {
+    for (let i = 0; i < dU.length; i++) st.pendingU[i] += dU[i];
+    for (let i = 0; i < dW.length; i++) st.pendingW![i] += dW[i];
+  }
+  return {
+    loss: n > 0 ? total / n : 0,
+    perSample,
+    dPred: alloc(y.data instanceof Float32Array ? 'float32' : 'float64', y.data.length),
+  };
 }
 
-/** crf_loss of learn_mode 'marginal': the (sparse) categorical crossentropy of the marginals (keras_contrib crf_loss). */
+/** crf_loss of learn_mode 'marginal': the (sparse) categorical crossentropy of the marginals (keras_contrib crf_loss).
+ * */
 export function crfMarginalLoss(y: Tensor): LossConfig | null {
   const st = OUTPUTS.get(y.data);
-  if (!st || st.layer.learnMode !== 'marginal') return null;
-  return { name: st.layer.sparseTarget ? 'sparse_categorical_crossentropy' : 'categorical_crossentropy', fromLogits: false, labelSmoothing: 0 };
+  if (st?.layer.learnMode !== 'marginal') return null;
+  return {
+    name: st.layer.sparseTarget ? 'sparse_categorical_crossentropy' : 'categorical_crossentropy',
+    fromLogits: false,
+    labelSmoothing: 0,
+  };
 }

@@ -21,7 +21,11 @@ import { expectRank, fmtDims, resolveAxis } from './basic-util.js';
 type Dot = Extract<LayerSpec, { type: 'Dot' }>;
 
 /** One input as (M×K) per sample: `last` = the contracted axis is the stored last axis. */
-interface View { M: number; K: number; last: boolean }
+interface View {
+  M: number;
+  K: number;
+  last: boolean;
+}
 
 function view(x: Tensor, axis: number): View {
   if (x.shape.length === 2) return { M: 1, K: x.shape[1], last: true };
@@ -54,12 +58,18 @@ export const dotLayer: LayerImpl<Dot> = {
     const a1 = resolveAxis(layer, layer.axes[1], x2.shape.length);
     const views = [view(x1, a0), view(x2, a1)];
     if (x1.shape[0] !== x2.shape[0] || views[0].K !== views[1].K) {
-      throw new DataError(`Dot '${layer.name}' got inputs ${fmtDims(x1.shape)} and ${fmtDims(x2.shape)}; expected one batch and equal sizes on axes ${a0} and ${a1}, check the layers feeding it.`);
+      throw new DataError(
+        `Dot '${layer.name}' got inputs ${fmtDims(x1.shape)} and ${fmtDims(x2.shape)}; expected one batch and equal sizes on axes ${a0} and ${a1}, check the layers feeding it.`,
+      );
     }
     const used: Arr[] = [];
     const inv: (Float64Array | null)[] = [];
     [x1, x2].forEach((x, i) => {
-      if (!layer.normalize) { used.push(x.data); inv.push(null); return; }
+      if (!layer.normalize) {
+        used.push(x.data);
+        inv.push(null);
+        return;
+      }
       const v = views[i];
       const u = alloc(ctx.dtype, x.data.length);
       const r = new Float64Array(x.shape[0] * v.M);
@@ -76,7 +86,23 @@ export const dotLayer: LayerImpl<Dot> = {
     const [v1, v2] = views;
     const y = alloc(ctx.dtype, B * v1.M * v2.M);
     for (let b = 0; b < B; b++) {
-      ctx.kernels.gemm(!v1.last, v2.last, v1.M, v2.M, v1.K, used[0], b * v1.M * v1.K, v1.last ? v1.K : v1.M, used[1], b * v2.M * v2.K, v2.last ? v2.K : v2.M, 0, y, b * v1.M * v2.M, v2.M);
+      ctx.kernels.gemm(
+        !v1.last,
+        v2.last,
+        v1.M,
+        v2.M,
+        v1.K,
+        used[0],
+        b * v1.M * v1.K,
+        v1.last ? v1.K : v1.M,
+        used[1],
+        b * v2.M * v2.K,
+        v2.last ? v2.K : v2.M,
+        0,
+        y,
+        b * v1.M * v2.M,
+        v2.M,
+      );
     }
     const rest = [...x1.shape.filter((_, i) => i !== a0), ...x2.shape.filter((_, i) => i !== 0 && i !== a1)];
     const cache: DotCache = { xs: [x1, x2], used, inv, views };
@@ -94,10 +120,78 @@ export const dotLayer: LayerImpl<Dot> = {
     for (let b = 0; b < B; b++) {
       const yo = b * v1.M * v2.M;
       // dX1' = dY·X2' (M1×K) ; dX2' = dYᵀ·X1' (M2×K), written in each input's stored layout.
-      if (v1.last) ctx.kernels.gemm(false, !v2.last, v1.M, v1.K, v2.M, dY.data, yo, v2.M, used[1], b * v2.M * v2.K, v2.last ? v2.K : v2.M, 0, d1, b * v1.M * v1.K, v1.K);
-      else ctx.kernels.gemm(v2.last, true, v1.K, v1.M, v2.M, used[1], b * v2.M * v2.K, v2.last ? v2.K : v2.M, dY.data, yo, v2.M, 0, d1, b * v1.M * v1.K, v1.M);
-      if (v2.last) ctx.kernels.gemm(true, !v1.last, v2.M, v2.K, v1.M, dY.data, yo, v2.M, used[0], b * v1.M * v1.K, v1.last ? v1.K : v1.M, 0, d2, b * v2.M * v2.K, v2.K);
-      else ctx.kernels.gemm(v1.last, false, v2.K, v2.M, v1.M, used[0], b * v1.M * v1.K, v1.last ? v1.K : v1.M, dY.data, yo, v2.M, 0, d2, b * v2.M * v2.K, v2.M);
+      if (v1.last)
+        ctx.kernels.gemm(
+          false,
+          !v2.last,
+          v1.M,
+          v1.K,
+          v2.M,
+          dY.data,
+          yo,
+          v2.M,
+          used[1],
+          b * v2.M * v2.K,
+          v2.last ? v2.K : v2.M,
+          0,
+          d1,
+          b * v1.M * v1.K,
+          v1.K,
+        );
+      else
+        ctx.kernels.gemm(
+          v2.last,
+          true,
+          v1.K,
+          v1.M,
+          v2.M,
+          used[1],
+          b * v2.M * v2.K,
+          v2.last ? v2.K : v2.M,
+          dY.data,
+          yo,
+          v2.M,
+          0,
+          d1,
+          b * v1.M * v1.K,
+          v1.M,
+        );
+      if (v2.last)
+        ctx.kernels.gemm(
+          true,
+          !v1.last,
+          v2.M,
+          v2.K,
+          v1.M,
+          dY.data,
+          yo,
+          v2.M,
+          used[0],
+          b * v1.M * v1.K,
+          v1.last ? v1.K : v1.M,
+          0,
+          d2,
+          b * v2.M * v2.K,
+          v2.K,
+        );
+      else
+        ctx.kernels.gemm(
+          v1.last,
+          false,
+          v2.K,
+          v2.M,
+          v1.M,
+          used[0],
+          b * v1.M * v1.K,
+          v1.last ? v1.K : v1.M,
+          dY.data,
+          yo,
+          v2.M,
+          0,
+          d2,
+          b * v2.M * v2.K,
+          v2.M,
+        );
     }
     const grads = [d1, d2];
     grads.forEach((g, i) => {
@@ -111,6 +205,9 @@ export const dotLayer: LayerImpl<Dot> = {
         for (let k = 0; k < views[i].K; k++) g[o + k * st] = r[idx] * (g[o + k * st] - u[o + k * st] * dot);
       });
     });
-    return [{ shape: [...xs[0].shape], data: d1 }, { shape: [...xs[1].shape], data: d2 }];
+    return [
+      { shape: [...xs[0].shape], data: d1 },
+      { shape: [...xs[1].shape], data: d2 },
+    ];
   },
 };

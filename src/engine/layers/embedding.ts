@@ -29,7 +29,9 @@ function badId(layer: Embedding, shape: readonly number[], i: number, v: number)
     pos.unshift(r % shape[a]);
     r = Math.floor(r / shape[a]);
   }
-  return new DataError(`Embedding '${layer.name}' got token id ${v} at [${pos.join(', ')}]; expected an integer in [0, ${layer.inputDim}), check the tokenizer or the vocabulary size.`);
+  return new DataError(
+    `Embedding '${layer.name}' got token id ${v} at [${pos.join(', ')}]; expected an integer in [0, ${layer.inputDim}), check the tokenizer or the vocabulary size.`,
+  );
 }
 
 export const embeddingLayer: LayerImpl<Embedding> = {
@@ -53,7 +55,9 @@ export const embeddingLayer: LayerImpl<Embedding> = {
     let mask: Mask | null = null;
     if (layer.maskZero) {
       if (x.shape.length !== 2) {
-        throw new DataError(`Embedding '${layer.name}' with mask_zero got ids of shape ${fmtDims(x.shape)}; expected (batch, steps) so that the mask is per step, reshape the input.`);
+        throw new DataError(
+          `Embedding '${layer.name}' with mask_zero got ids of shape ${fmtDims(x.shape)}; expected (batch, steps) so that the mask is per step, reshape the input.`,
+        );
       }
       const m = new Uint8Array(n);
       for (let i = 0; i < n; i++) m[i] = ids[i] !== 0 ? 1 : 0;

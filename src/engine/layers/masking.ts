@@ -25,7 +25,11 @@ export const maskingLayer: LayerImpl<Masking> = {
     for (let s = 0; s < b * t; s++) {
       const o = s * f;
       let any = 0;
-      for (let j = 0; j < f; j++) if (x.data[o + j] !== mv) { any = 1; break; }
+      for (let j = 0; j < f; j++)
+        if (x.data[o + j] !== mv) {
+          any = 1;
+          break;
+        }
       m[s] = any;
       if (any) for (let j = 0; j < f; j++) y[o + j] = x.data[o + j];
     }

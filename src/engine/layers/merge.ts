@@ -62,7 +62,9 @@ function broadcastShapes(layer: Merge, inputs: Tensor[]): { out: number[]; align
   const out = aligned[0].map((_, a) => Math.max(...aligned.map((s) => s[a])));
   for (const s of aligned) {
     if (s.some((d, a) => d !== out[a] && d !== 1)) {
-      throw new DataError(`${layer.mode} '${layer.name}' got inputs of shapes ${inputs.map((x) => fmtDims(x.shape)).join(' and ')}; expected equal or broadcastable shapes, check the layers feeding it.`);
+      throw new DataError(
+        `${layer.mode} '${layer.name}' got inputs of shapes ${inputs.map((x) => fmtDims(x.shape)).join(' and ')}; expected equal or broadcastable shapes, check the layers feeding it.`,
+      );
     }
   }
   return { out, aligned };
@@ -109,7 +111,9 @@ const elementwise: LayerImpl<Merge> = {
   forward(ctx, layer, _params, inputs, masks) {
     const n = inputs.length;
     if (layer.mode === 'Subtract' && n !== 2) {
-      throw new ModelError(`Subtract '${layer.name}' is called on ${n} inputs; expected exactly 2, fix the model definition.`);
+      throw new ModelError(
+        `Subtract '${layer.name}' is called on ${n} inputs; expected exactly 2, fix the model definition.`,
+      );
     }
     const { out, aligned } = broadcastShapes(layer, inputs);
     const maxRank = out.length;
@@ -117,7 +121,9 @@ const elementwise: LayerImpl<Merge> = {
       const m = masks[k] ?? null;
       checkMask(layer, x, m);
       if (m !== null && x.shape.length !== maxRank) {
-        throw new ModelError(`${layer.mode} '${layer.name}' got a masked input of shape ${fmtDims(x.shape)} together with rank-${maxRank} inputs; rnnscope supports masks only on inputs of the highest rank, remove the mask or report the model.`);
+        throw new ModelError(
+          `${layer.mode} '${layer.name}' got a masked input of shape ${fmtDims(x.shape)} together with rank-${maxRank} inputs; rnnscope supports masks only on inputs of the highest rank, remove the mask or report the model.`,
+        );
       }
       return m;
     });
@@ -180,16 +186,27 @@ const elementwise: LayerImpl<Merge> = {
           let xs_ = k;
           const m = vm[k];
           const mk = m === null ? -1 : m.data[b * m.t + (m.t === 1 ? 0 : t)];
-          if (mk === 0) { xv = v; xs_ = s; }
-          if (om === 0) { v = xv; s = xs_; }
+          if (mk === 0) {
+            xv = v;
+            xs_ = s;
+          }
+          if (om === 0) {
+            v = xv;
+            s = xs_;
+          }
           om = mk !== -1 && om !== -1 ? om | mk : -1;
-          if (!(isMax ? v >= xv : v <= xv)) { v = xv; s = xs_; }
+          if (!(isMax ? v >= xv : v <= xv)) {
+            v = xv;
+            s = xs_;
+          }
         }
         y[i] = v;
         src[i] = s;
       }
     } else {
-      throw new ModelError(`Merge layer '${layer.name}' has mode ${mode}, which is not elementwise; this is an engine bug.`);
+      throw new ModelError(
+        `Merge layer '${layer.name}' has mode ${mode}, which is not elementwise; this is an engine bug.`,
+      );
     }
     const cache: MergeCache = { xs, shapes: inputs.map((x) => x.shape), offs, vm, src, dead, outShape: out };
     return { outputs: [{ shape: out, data: y }], masks: [outputMask(ms, out)], cache };
@@ -217,7 +234,7 @@ const elementwise: LayerImpl<Merge> = {
       const T = out.length >= 2 ? out[1] : 1;
       const inner = out.length >= 2 ? total / (out[0] * T) : 1;
       for (let i = 0; i < total; i++) {
-        if (c.dead !== null && c.dead[i]) continue;
+        if (c.dead?.[i]) continue;
         const bt = Math.floor(i / inner);
         const b = Math.floor(bt / T);
         const t = bt - b * T;
@@ -251,6 +268,13 @@ export const mergeLayer: LayerImpl<Merge> = {
     return (layer.mode === 'Concatenate' ? concatenateLayer : elementwise).forward(ctx, layer, params, inputs, masks);
   },
   backward(ctx, layer, params, cache, dOutputs, dParams) {
-    return (layer.mode === 'Concatenate' ? concatenateLayer : elementwise).backward(ctx, layer, params, cache, dOutputs, dParams);
+    return (layer.mode === 'Concatenate' ? concatenateLayer : elementwise).backward(
+      ctx,
+      layer,
+      params,
+      cache,
+      dOutputs,
+      dParams,
+    );
   },
 };

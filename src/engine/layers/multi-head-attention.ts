@@ -28,14 +28,33 @@ type Mha = Extract<LayerSpec, { type: 'MultiHeadAttention' }>;
 
 const softmax = activation({ name: 'softmax' });
 
-interface Slots { wq: number; bq: number; wk: number; bk: number; wv: number; bv: number; wo: number; bo: number }
+interface Slots {
+  wq: number;
+  bq: number;
+  wk: number;
+  bk: number;
+  wv: number;
+  bv: number;
+  wo: number;
+  bo: number;
+}
 
 function slots(useBias: boolean): Slots {
-  return useBias ? { wq: 0, bq: 1, wk: 2, bk: 3, wv: 4, bv: 5, wo: 6, bo: 7 } : { wq: 0, bq: -1, wk: 1, bk: -1, wv: 2, bv: -1, wo: 3, bo: -1 };
+  return useBias
+    ? { wq: 0, bq: 1, wk: 2, bk: 3, wv: 4, bv: 5, wo: 6, bo: 7 }
+    : { wq: 0, bq: -1, wk: 1, bk: -1, wv: 2, bv: -1, wo: 3, bo: -1 };
 }
 
 /** y (rows × n) = x (rows × k) · W (k × n) + b */
-function affine(ctx: Parameters<LayerImpl['forward']>[0], x: Arr, rows: number, k: number, W: Arr, b: Arr | null, n: number): Arr {
+function affine(
+  ctx: Parameters<LayerImpl['forward']>[0],
+  x: Arr,
+  rows: number,
+  k: number,
+  W: Arr,
+  b: Arr | null,
+  n: number,
+): Arr {
   const y = alloc(ctx.dtype, rows * n);
   ctx.kernels.gemm(false, false, rows, n, k, x, 0, k, W, 0, n, 0, y, 0, n);
   if (b !== null) for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) y[r * n + j] += b[j];
@@ -43,8 +62,15 @@ function affine(ctx: Parameters<LayerImpl['forward']>[0], x: Arr, rows: number, 
 }
 
 interface MhaCache {
-  q: Tensor; v: Tensor; k: Tensor; hasKey: boolean;
-  Q: Arr; K: Arr; V: Arr; A: Arr; C: Arr;
+  q: Tensor;
+  v: Tensor;
+  k: Tensor;
+  hasKey: boolean;
+  Q: Arr;
+  K: Arr;
+  V: Arr;
+  A: Arr;
+  C: Arr;
 }
 
 export const multiHeadAttentionLayer: LayerImpl<Mha> = {
@@ -56,9 +82,13 @@ export const multiHeadAttentionLayer: LayerImpl<Mha> = {
     const [, Tv, Dvi] = v.shape;
     const Dki = k.shape[2];
     if (v.shape[0] !== B || k.shape[0] !== B || k.shape[1] !== Tv) {
-      throw new DataError(`MultiHeadAttention '${layer.name}' got query ${fmtDims(q.shape)}, value ${fmtDims(v.shape)} and key ${fmtDims(k.shape)}; expected one batch and key steps = value steps, check the layers feeding it.`);
+      throw new DataError(
+        `MultiHeadAttention '${layer.name}' got query ${fmtDims(q.shape)}, value ${fmtDims(v.shape)} and key ${fmtDims(k.shape)}; expected one batch and key steps = value steps, check the layers feeding it.`,
+      );
     }
-    const H = layer.numHeads, dk = layer.keyDim, dv = layer.valueDim;
+    const H = layer.numHeads,
+      dk = layer.keyDim,
+      dv = layer.valueDim;
     const s = slots(layer.useBias);
     const P = (i: number): Arr | null => (i < 0 ? null : params[i].data);
     const O = params[s.wo].shape[2];
@@ -69,19 +99,38 @@ export const multiHeadAttentionLayer: LayerImpl<Mha> = {
     const V = affine(ctx, v.data, B * Tv, Dvi, P(s.wv)!, P(s.bv), H * dv);
     const qMask: Mask | null = masks[0] ?? null;
     const vMask: Mask | null = masks[1] ?? null;
-    const kMask: Mask | null = inputs.length > 2 ? masks[2] ?? null : null;
+    const kMask: Mask | null = inputs.length > 2 ? (masks[2] ?? null) : null;
     checkMask(layer, q, qMask);
     checkMask(layer, v, vMask);
     const A = alloc(ctx.dtype, B * H * Tq * Tv);
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
         const ao = (b * H + h) * Tq * Tv;
-        ctx.kernels.gemm(false, true, Tq, Tv, dk, Q, (b * Tq * H + h) * dk, H * dk, K, (b * Tv * H + h) * dk, H * dk, 0, A, ao, Tv);
+        ctx.kernels.gemm(
+          false,
+          true,
+          Tq,
+          Tv,
+          dk,
+          Q,
+          (b * Tq * H + h) * dk,
+          H * dk,
+          K,
+          (b * Tv * H + h) * dk,
+          H * dk,
+          0,
+          A,
+          ao,
+          Tv,
+        );
         if (qMask !== null || vMask !== null || kMask !== null || layer.causal) {
           for (let i = 0; i < Tq; i++) {
             for (let j = 0; j < Tv; j++) {
-              const keep = (qMask === null || qMask.data[b * Tq + i] === 1) && (vMask === null || vMask.data[b * Tv + j] === 1)
-                && (kMask === null || kMask.data[b * Tv + j] === 1) && (!layer.causal || j <= i);
+              const keep =
+                (qMask === null || qMask.data[b * Tq + i] === 1) &&
+                (vMask === null || vMask.data[b * Tv + j] === 1) &&
+                (kMask === null || kMask.data[b * Tv + j] === 1) &&
+                (!layer.causal || j <= i);
               if (!keep) A[ao + i * Tv + j] += -1e9;
             }
           }
@@ -92,7 +141,23 @@ export const multiHeadAttentionLayer: LayerImpl<Mha> = {
     const C = alloc(ctx.dtype, B * Tq * H * dv);
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < H; h++) {
-        ctx.kernels.gemm(false, false, Tq, dv, Tv, A, (b * H + h) * Tq * Tv, Tv, V, (b * Tv * H + h) * dv, H * dv, 0, C, (b * Tq * H + h) * dv, H * dv);
+        ctx.kernels.gemm(
+          false,
+          false,
+          Tq,
+          dv,
+          Tv,
+          A,
+          (b * H + h) * Tq * Tv,
+          Tv,
+          V,
+          (b * Tv * H + h) * dv,
+          H * dv,
+          0,
+          C,
+          (b * Tq * H + h) * dv,
+          H * dv,
+        );
       }
     }
     const out = affine(ctx, C, B * Tq, H * dv, P(s.wo)!, P(s.bo), O);
@@ -108,14 +173,19 @@ export const multiHeadAttentionLayer: LayerImpl<Mha> = {
     const [B, Tq, Dq] = q.shape;
     const [, Tv, Dvi] = v.shape;
     const Dki = k.shape[2];
-    const H = layer.numHeads, dk = layer.keyDim, dv = layer.valueDim;
+    const H = layer.numHeads,
+      dk = layer.keyDim,
+      dv = layer.valueDim;
     const s = slots(layer.useBias);
     const O = params[s.wo].shape[2];
     const dOut = dOutputs[0];
     const dC = alloc(ctx.dtype, C.length);
     if (dOut !== null) {
       ctx.kernels.gemm(true, false, H * dv, O, B * Tq, C, 0, H * dv, dOut.data, 0, O, 1, dParams[s.wo].data, 0, O);
-      if (s.bo >= 0) { const db = dParams[s.bo].data; for (let r = 0; r < B * Tq; r++) for (let j = 0; j < O; j++) db[j] += dOut.data[r * O + j]; }
+      if (s.bo >= 0) {
+        const db = dParams[s.bo].data;
+        for (let r = 0; r < B * Tq; r++) for (let j = 0; j < O; j++) db[j] += dOut.data[r * O + j];
+      }
       ctx.kernels.gemm(false, true, B * Tq, H * dv, O, dOut.data, 0, O, params[s.wo].data, 0, O, 0, dC, 0, H * dv);
     }
     const dA = alloc(ctx.dtype, A.length);
@@ -134,8 +204,40 @@ export const multiHeadAttentionLayer: LayerImpl<Mha> = {
         ctx.kernels.gemm(true, false, Tv, dv, Tq, A, ao, Tv, dC, co, H * dv, 0, dV, vo, H * dv);
         for (let i = 0; i < Tq; i++) softmax.backward(A, ao + i * Tv, A, ao + i * Tv, dA, ao + i * Tv, dS, i * Tv, Tv);
         // dQ = dS·K ; dK = dSᵀ·Q  (Q already scaled)
-        ctx.kernels.gemm(false, false, Tq, dk, Tv, dS, 0, Tv, K, (b * Tv * H + h) * dk, H * dk, 0, dQ, (b * Tq * H + h) * dk, H * dk);
-        ctx.kernels.gemm(true, false, Tv, dk, Tq, dS, 0, Tv, Q, (b * Tq * H + h) * dk, H * dk, 0, dK, (b * Tv * H + h) * dk, H * dk);
+        ctx.kernels.gemm(
+          false,
+          false,
+          Tq,
+          dk,
+          Tv,
+          dS,
+          0,
+          Tv,
+          K,
+          (b * Tv * H + h) * dk,
+          H * dk,
+          0,
+          dQ,
+          (b * Tq * H + h) * dk,
+          H * dk,
+        );
+        ctx.kernels.gemm(
+          true,
+          false,
+          Tv,
+          dk,
+          Tq,
+          dS,
+          0,
+          Tv,
+          Q,
+          (b * Tq * H + h) * dk,
+          H * dk,
+          0,
+          dK,
+          (b * Tv * H + h) * dk,
+          H * dk,
+        );
       }
     }
     const inv = 1 / Math.sqrt(dk);
@@ -144,7 +246,10 @@ export const multiHeadAttentionLayer: LayerImpl<Mha> = {
     // (left untouched rather than summed from rounding noise).
     const proj = (x: Tensor, rows: number, n: number, dZ: Arr, wi: number, bi: number, w: number): Arr => {
       ctx.kernels.gemm(true, false, n, w, rows, x.data, 0, n, dZ, 0, w, 1, dParams[wi].data, 0, w);
-      if (bi >= 0) { const db = dParams[bi].data; for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) db[j] += dZ[r * w + j]; }
+      if (bi >= 0) {
+        const db = dParams[bi].data;
+        for (let r = 0; r < rows; r++) for (let j = 0; j < w; j++) db[j] += dZ[r * w + j];
+      }
       const dx = alloc(ctx.dtype, rows * n);
       ctx.kernels.gemm(false, true, rows, n, w, dZ, 0, w, params[wi].data, 0, w, 0, dx, 0, n);
       return dx;
@@ -152,8 +257,16 @@ export const multiHeadAttentionLayer: LayerImpl<Mha> = {
     const dq = proj(q, B * Tq, Dq, dQ, s.wq, s.bq, H * dk);
     const dk_ = proj(k, B * Tv, Dki, dK, s.wk, -1, H * dk);
     const dv_ = proj(v, B * Tv, Dvi, dV, s.wv, s.bv, H * dv);
-    if (c.hasKey) return [{ shape: [...q.shape], data: dq }, { shape: [...v.shape], data: dv_ }, { shape: [...k.shape], data: dk_ }];
+    if (c.hasKey)
+      return [
+        { shape: [...q.shape], data: dq },
+        { shape: [...v.shape], data: dv_ },
+        { shape: [...k.shape], data: dk_ },
+      ];
     for (let i = 0; i < dv_.length; i++) dv_[i] += dk_[i];
-    return [{ shape: [...q.shape], data: dq }, { shape: [...v.shape], data: dv_ }];
+    return [
+      { shape: [...q.shape], data: dq },
+      { shape: [...v.shape], data: dv_ },
+    ];
   },
 };

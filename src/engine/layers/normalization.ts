@@ -120,15 +120,23 @@ interface LnCache {
 }
 
 /** For each flat index: its group (index over the kept axes) and its parameter index (over the normalized axes). */
-function groupMaps(shape: readonly number[], axes: readonly number[]): { grp: Int32Array; pidx: Int32Array; groups: number; n: number } {
+function groupMaps(
+  shape: readonly number[],
+  axes: readonly number[],
+): { grp: Int32Array; pidx: Int32Array; groups: number; n: number } {
   const rank = shape.length;
   const pStride = new Array<number>(rank).fill(0);
   const gStride = new Array<number>(rank).fill(0);
   let ps = 1;
   let gs = 1;
   for (let a = rank - 1; a >= 0; a--) {
-    if (axes.includes(a)) { pStride[a] = ps; ps *= shape[a]; }
-    else { gStride[a] = gs; gs *= shape[a]; }
+    if (axes.includes(a)) {
+      pStride[a] = ps;
+      ps *= shape[a];
+    } else {
+      gStride[a] = gs;
+      gs *= shape[a];
+    }
   }
   let total = 1;
   for (const d of shape) total *= d;
@@ -164,7 +172,8 @@ export const layerNormLayer: LayerImpl<LayerNorm> = {
     const beta = layer.center ? params[k++].data : null;
     if (gamma !== null || beta !== null) {
       const p = params[0];
-      for (let i = 0; i < axes.length; i++) expectDim(layer, x, axes[i], p.shape[i], 'values (the shape of gamma/beta)');
+      for (let i = 0; i < axes.length; i++)
+        expectDim(layer, x, axes[i], p.shape[i], 'values (the shape of gamma/beta)');
     }
     const xd = x.data;
     const mean = new Float64Array(groups);

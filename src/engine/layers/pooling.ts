@@ -37,7 +37,6 @@ interface PoolCache {
   argmax: Int32Array | null;
 }
 
-
 export const pooling1dLayer: LayerImpl<Pooling1D> = {
   forward(ctx, layer, _params, inputs) {
     const x = inputs[0];
@@ -48,7 +47,9 @@ export const pooling1dLayer: LayerImpl<Pooling1D> = {
     const win = window1D(layer.padding, L, k, s);
     const Lo = win.outLen;
     if (Lo <= 0) {
-      throw new DataError(`${layer.className} '${layer.name}' got an input of shape ${fmtDims(x.shape)}, shorter than its pool size ${layer.poolSize}; expected at least that many steps, use longer sequences or padding='same'.`);
+      throw new DataError(
+        `${layer.className} '${layer.name}' got an input of shape ${fmtDims(x.shape)}, shorter than its pool size ${layer.poolSize}; expected at least that many steps, use longer sequences or padding='same'.`,
+      );
     }
     const y = alloc(ctx.dtype, B * Lo * C);
     const argmax = layer.mode === 'max' ? new Int32Array(B * Lo * C) : null;
@@ -149,7 +150,9 @@ export const globalPooling1dLayer: LayerImpl<GlobalPooling1D> = {
         n = 0;
         for (let t = 0; t < T; t++) n += mask.data[b * T + t];
         if (n === 0) {
-          throw new DataError(`GlobalAveragePooling1D '${layer.name}' got sample ${b} with every step masked; expected at least one valid step (Keras would return NaN), drop empty sequences from the batch.`);
+          throw new DataError(
+            `GlobalAveragePooling1D '${layer.name}' got sample ${b} with every step masked; expected at least one valid step (Keras would return NaN), drop empty sequences from the batch.`,
+          );
         }
       }
       invCount[b] = 1 / n;

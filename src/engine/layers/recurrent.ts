@@ -22,7 +22,9 @@ import type { CellGrads, CellParams, CellStep, SeqBuffers } from '../cells/types
 
 /** Bytes of per-step buffers above which the loop checkpoints (see the header). */
 export let SEGMENT_BUDGET = 256 * 1024 * 1024;
-export function setSegmentBudget(bytes: number): void { SEGMENT_BUDGET = bytes; }
+export function setSegmentBudget(bytes: number): void {
+  SEGMENT_BUDGET = bytes;
+}
 
 export function makeCell(spec: RecurrentSpec): CellStep {
   return cellOf(spec.kind).step(spec);
@@ -31,13 +33,15 @@ export function makeCell(spec: RecurrentSpec): CellStep {
 /** The layer's parameter tensors (Keras weight order, as the cell lists them) by role. */
 function cellParams(spec: RecurrentSpec, params: Tensor[]): CellParams {
   const p: CellParams = { K: null!, R: null!, b: null, extra: {} };
-  cellOf(spec.kind).params(spec).forEach((d, i) => {
-    const a = params[i]!.data;
-    if (d.name === 'kernel') p.K = a;
-    else if (d.name === 'recurrent_kernel') p.R = a;
-    else if (d.name === 'bias') p.b = a;
-    else p.extra[d.name] = a;
-  });
+  cellOf(spec.kind)
+    .params(spec)
+    .forEach((d, i) => {
+      const a = params[i]!.data;
+      if (d.name === 'kernel') p.K = a;
+      else if (d.name === 'recurrent_kernel') p.R = a;
+      else if (d.name === 'bias') p.b = a;
+      else p.extra[d.name] = a;
+    });
   return p;
 }
 
@@ -78,7 +82,8 @@ const stepOf = (spec: RecurrentSpec, T: number, k: number): number => (spec.goBa
 /** Runs steps [k0, k0+n) of the sequence into the segment buffers, starting from the states in H[0] (and C[0]). */
 function runSegment(ctx: Ctx, c: SeqCache, k0: number, n: number): void {
   const { spec, cell, p, bufs: s, mask, T } = c;
-  const { B, U, I } = s, GU = cell.G * U;
+  const { B, U, I } = s,
+    GU = cell.G * U;
   ctx.kernels.gemm(false, false, n * B, GU, I, c.Xp, k0 * B * I, I, p.K, 0, GU, 0, s.P, 0, GU);
   const ib = cell.inputBias(p);
   if (ib) for (let r = 0; r < n * B; r++) for (let j = 0; j < GU; j++) s.P[r * GU + j] += ib[j]!;
@@ -94,15 +99,26 @@ function runSegment(ctx: Ctx, c: SeqCache, k0: number, n: number): void {
   }
 }
 
-export function seqForward(ctx: Ctx, spec: RecurrentSpec, params: Tensor[], x: Tensor, mask: Mask | null,
-  name: string, direction: 'forward' | 'backward' | null, initialStates?: Tensor[]): SeqOutputs {
+export function seqForward(
+  ctx: Ctx,
+  spec: RecurrentSpec,
+  params: Tensor[],
+  x: Tensor,
+  mask: Mask | null,
+  name: string,
+  direction: 'forward' | 'backward' | null,
+  initialStates?: Tensor[],
+): SeqOutputs {
   const [B, T, I] = x.shape as [number, number, number];
   const U = spec.units;
   const cell = makeCell(spec);
   const GU = cell.G * U;
   const bytes = ctx.dtype === 'float32' ? 4 : 8;
   const perStep = B * (3 * GU + 3 * U) * bytes;
-  const seg = perStep * T <= SEGMENT_BUDGET ? T : Math.max(1, Math.min(T, Math.ceil(Math.sqrt(T)), Math.floor(SEGMENT_BUDGET / perStep)));
+  const seg =
+    perStep * T <= SEGMENT_BUDGET
+      ? T
+      : Math.max(1, Math.min(T, Math.ceil(Math.sqrt(T)), Math.floor(SEGMENT_BUDGET / perStep)));
   const nSeg = Math.ceil(T / seg);
   const p = cellParams(spec, params);
   const s = newSeqBuffers(ctx.dtype, spec, cell, B, seg);
@@ -112,15 +128,26 @@ export function seqForward(ctx: Ctx, spec: RecurrentSpec, params: Tensor[], x: T
     for (let b = 0; b < B; b++) copyTo(Xp, (k * B + b) * I, x.data, (b * T + t) * I, I);
   }
   const c: SeqCache = {
-    spec, cell, p, bufs: s, seg, T, Xp, mask, name, direction,
-    Hb: alloc(ctx.dtype, (nSeg + 1) * B * U), Cb: alloc(ctx.dtype, cell.hasC ? (nSeg + 1) * B * U : 0),
+    spec,
+    cell,
+    p,
+    bufs: s,
+    seg,
+    T,
+    Xp,
+    mask,
+    name,
+    direction,
+    Hb: alloc(ctx.dtype, (nSeg + 1) * B * U),
+    Cb: alloc(ctx.dtype, cell.hasC ? (nSeg + 1) * B * U : 0),
   };
   // Keras: zero initial state unless initial_state is given (stateful layers start from zero here too).
   if (initialStates?.[0]) c.Hb.set(initialStates[0].data);
   if (cell.hasC && initialStates?.[1]) c.Cb.set(initialStates[1].data);
   const Y = spec.returnSequences ? alloc(ctx.dtype, B * T * U) : null;
   for (let j = 0; j < nSeg; j++) {
-    const k0 = j * seg, n = Math.min(seg, T - k0);
+    const k0 = j * seg,
+      n = Math.min(seg, T - k0);
     s.H.set(c.Hb.subarray(j * B * U, (j + 1) * B * U));
     if (cell.hasC) s.C.set(c.Cb.subarray(j * B * U, (j + 1) * B * U));
     runSegment(ctx, c, k0, n);
@@ -148,17 +175,29 @@ export function seqForward(ctx: Ctx, spec: RecurrentSpec, params: Tensor[], x: T
  * Accumulates into dParams ([dK, dR, db?]) and returns ∂L/∂x (B, T, I). If `dInit` is given, the
  * gradients of the initial states ([h0] or [h0, c0]) are written into it.
  */
-export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (Tensor | null)[], dParams: Tensor[], dInit?: Tensor[]): Tensor {
+export function seqBackward(
+  ctx: Ctx,
+  c: SeqCache,
+  dY: Tensor | null,
+  dStates: (Tensor | null)[],
+  dParams: Tensor[],
+  dInit?: Tensor[],
+): Tensor {
   const { spec, cell, p, bufs: s, mask, T, seg } = c;
   const { B, U, I } = s;
   const GU = cell.G * U;
   const dt = ctx.dtype;
   const nSeg = Math.ceil(T / seg);
   const g = cellGrads(spec, dParams);
-  const dh = alloc(dt, B * U), dc = alloc(dt, B * U), dZ = alloc(dt, B * GU), tmp = alloc(dt, B * U);
+  const dh = alloc(dt, B * U),
+    dc = alloc(dt, B * U),
+    dZ = alloc(dt, B * GU),
+    tmp = alloc(dt, B * U);
   const bs = { dh, dc, dZ, tmp };
-  const holdH = mask ? alloc(dt, B * U) : null, holdC = mask && cell.hasC ? alloc(dt, B * U) : null;
-  const dP = alloc(dt, seg * B * GU), dXp = alloc(dt, seg * B * I);
+  const holdH = mask ? alloc(dt, B * U) : null,
+    holdC = mask && cell.hasC ? alloc(dt, B * U) : null;
+  const dP = alloc(dt, seg * B * GU),
+    dXp = alloc(dt, seg * B * I);
   const dX = alloc(dt, B * T * I);
   if (dStates[0]) dh.set(dStates[0].data);
   if (cell.hasC && dStates[1]) dc.set(dStates[1].data);
@@ -166,7 +205,8 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
   const tap = ctx.taps ? newTaps(ctx, c) : null;
 
   for (let j = nSeg - 1; j >= 0; j--) {
-    const k0 = j * seg, n = Math.min(seg, T - k0);
+    const k0 = j * seg,
+      n = Math.min(seg, T - k0);
     if (nSeg > 1) {
       // Checkpointing: recompute this segment's forward pass from its boundary state.
       s.H.set(c.Hb.subarray(j * B * U, (j + 1) * B * U));
@@ -196,7 +236,10 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
           if (mask.data[b * T + t]) continue;
           copyTo(holdH!, b * U, dh, b * U, U);
           dh.fill(0, b * U, (b + 1) * U);
-          if (holdC) { copyTo(holdC, b * U, dc, b * U, U); dc.fill(0, b * U, (b + 1) * U); }
+          if (holdC) {
+            copyTo(holdC, b * U, dc, b * U, U);
+            dc.fill(0, b * U, (b + 1) * U);
+          }
         }
       }
       cell.backwardStep(ctx.kernels, p, g, s, bs, k);
@@ -224,8 +267,15 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
   if (tap) {
     if (ctx.taps!.dx) tap.dx = dX;
     ctx.sink.record({
-      layer: c.name, direction: c.direction, kind: spec.kind, batch: B, steps: T, units: U, inputDim: I,
-      data: tap, mask: mask ? mask.data : null,
+      layer: c.name,
+      direction: c.direction,
+      kind: spec.kind,
+      batch: B,
+      steps: T,
+      units: U,
+      inputDim: I,
+      data: tap,
+      mask: mask ? mask.data : null,
     } satisfies LayerTaps);
   }
   return { shape: [B, T, I], data: dX };
@@ -233,11 +283,23 @@ export function seqBackward(ctx: Ctx, c: SeqCache, dY: Tensor | null, dStates: (
 
 function newTaps(ctx: Ctx, c: SeqCache): Partial<Record<TapName, Arr>> {
   const { cell, bufs: s, T } = c;
-  const { B, U, I } = s, GU = cell.G * U, dt = ctx.dtype, want = ctx.taps!;
+  const { B, U, I } = s,
+    GU = cell.G * U,
+    dt = ctx.dtype,
+    want = ctx.taps!;
   const tap: Partial<Record<TapName, Arr>> = {};
-  const mk = (n: TapName, w: number, ok = true): void => { if (want[n] && ok) tap[n] = alloc(dt, B * T * w); };
-  mk('dh', U); mk('dc', U, cell.hasC); mk('gateGrad', GU); mk('gates', GU); mk('z', GU);
-  mk('hPrev', U); mk('cPrev', U, cell.hasC); mk('c', U, cell.hasC); mk('x', I);
+  const mk = (n: TapName, w: number, ok = true): void => {
+    if (want[n] && ok) tap[n] = alloc(dt, B * T * w);
+  };
+  mk('dh', U);
+  mk('dc', U, cell.hasC);
+  mk('gateGrad', GU);
+  mk('gates', GU);
+  mk('z', GU);
+  mk('hPrev', U);
+  mk('cPrev', U, cell.hasC);
+  mk('c', U, cell.hasC);
+  mk('x', I);
   if (cell.sTap) mk(cell.sTap, U);
   return tap;
 }
@@ -245,9 +307,11 @@ function newTaps(ctx: Ctx, c: SeqCache): Partial<Record<TapName, Arr>> {
 /** Taps of processing step k (segment-local; kg global) at input position t. */
 function recordStep(c: SeqCache, tap: Partial<Record<TapName, Arr>>, k: number, kg: number, t: number, dZ: Arr): void {
   const { cell, bufs: s, T } = c;
-  const { B, U, I } = s, GU = cell.G * U;
+  const { B, U, I } = s,
+    GU = cell.G * U;
   for (let b = 0; b < B; b++) {
-    const bt = b * T + t, r = k * B + b;
+    const bt = b * T + t,
+      r = k * B + b;
     if (tap.gateGrad) copyTo(tap.gateGrad, bt * GU, dZ, b * GU, GU);
     if (tap.gates) copyTo(tap.gates, bt * GU, s.A, r * GU, GU);
     if (tap.z) copyTo(tap.z, bt * GU, s.Z, r * GU, GU);

@@ -41,7 +41,11 @@ function reshaping<L extends LayerSpec>(outShape: (layer: L, x: Tensor) => numbe
 export const inputLayer: LayerImpl<Spec<'InputLayer'>> = {
   forward(ctx, _layer, _params, inputs, masks) {
     const x = inputs[0];
-    return { outputs: [{ shape: [...x.shape], data: copyOf(ctx.dtype, x.data) }], masks: [masks[0] ?? null], cache: null };
+    return {
+      outputs: [{ shape: [...x.shape], data: copyOf(ctx.dtype, x.data) }],
+      masks: [masks[0] ?? null],
+      cache: null,
+    };
   },
   backward(ctx, layer, _params, _cache, dOutputs) {
     const dY = dOutputs[0];
@@ -53,7 +57,11 @@ export const inputLayer: LayerImpl<Spec<'InputLayer'>> = {
 export const identityLayer: LayerImpl<Spec<'Identity'>> = {
   forward(ctx, _layer, _params, inputs, masks) {
     const x = inputs[0];
-    return { outputs: [{ shape: [...x.shape], data: copyOf(ctx.dtype, x.data) }], masks: [masks[0] ?? null], cache: null };
+    return {
+      outputs: [{ shape: [...x.shape], data: copyOf(ctx.dtype, x.data) }],
+      masks: [masks[0] ?? null],
+      cache: null,
+    };
   },
   backward(ctx, _layer, _params, _cache, dOutputs) {
     const dY = dOutputs[0];
@@ -78,7 +86,9 @@ export const reshapeLayer = reshaping<Spec<'Reshape'>>((layer, x) => {
   const out = [x.shape[0], ...target];
   if (free >= 0 && known > 0 && total % known === 0) out[free + 1] = total / known;
   if (size(out.slice(1)) !== total || out.some((d) => d < 0)) {
-    throw new DataError(`Reshape '${layer.name}' cannot reshape an input of shape ${fmtDims(x.shape)} to target (${target.join(', ')}); expected the same number of values per sample (${total}), check the input shape.`);
+    throw new DataError(
+      `Reshape '${layer.name}' cannot reshape an input of shape ${fmtDims(x.shape)} to target (${target.join(', ')}); expected the same number of values per sample (${total}), check the input shape.`,
+    );
   }
   return out;
 });
@@ -173,7 +183,9 @@ export const permuteLayer: LayerImpl<Spec<'Permute'>> = {
     const perm = [0, ...layer.dims];
     const sorted = [...perm].sort((a, b) => a - b);
     if (perm.length !== x.shape.length || sorted.some((d, i) => d !== i)) {
-      throw new DataError(`Permute '${layer.name}' with dims (${layer.dims.join(', ')}) got an input of shape ${fmtDims(x.shape)}; expected a permutation of 1..${x.shape.length - 1}, check the layer config and the input rank.`);
+      throw new DataError(
+        `Permute '${layer.name}' with dims (${layer.dims.join(', ')}) got an input of shape ${fmtDims(x.shape)}; expected a permutation of 1..${x.shape.length - 1}, check the layer config and the input rank.`,
+      );
     }
     const y = alloc(ctx.dtype, x.data.length);
     transpose(x, perm, y, false);

@@ -32,7 +32,9 @@ export function makeTimeDistributed(lookup: (inner: LayerSpec) => LayerImpl | un
   const implOf = (layer: TimeDistributed): LayerImpl => {
     const impl = lookup(layer.inner);
     if (impl === undefined) {
-      throw new ModelError(`Layer '${layer.name}' (TimeDistributed) wraps a ${layer.inner.className} layer, which rnnscope cannot run inside TimeDistributed; remove the wrapper or report the model.`);
+      throw new ModelError(
+        `Layer '${layer.name}' (TimeDistributed) wraps a ${layer.inner.className} layer, which rnnscope cannot run inside TimeDistributed; remove the wrapper or report the model.`,
+      );
     }
     return impl;
   };

@@ -20,7 +20,10 @@ export class Arena {
    * @param ensureEnd makes the memory at least `end` bytes long (grows it);
    *   throws when it cannot.
    */
-  constructor(base: number, private readonly ensureEnd: (end: number) => void) {
+  constructor(
+    base: number,
+    private readonly ensureEnd: (end: number) => void,
+  ) {
     this.top = roundUp(base, ALIGN);
   }
 
@@ -57,14 +60,18 @@ export class Arena {
   /** Returns a block obtained from alloc(). */
   free(start: number): void {
     const size = this.live.get(start);
-    if (size === undefined) throw new Error(`Arena.free: ${start} is not the start of a live block; pass exactly what alloc() returned.`);
+    if (size === undefined)
+      throw new Error(`Arena.free: ${start} is not the start of a live block; pass exactly what alloc() returned.`);
     this.live.delete(start);
-    let lo = 0, hi = this.freeStart.length;
+    let lo = 0,
+      hi = this.freeStart.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.freeStart[mid] < start) lo = mid + 1; else hi = mid;
+      if (this.freeStart[mid] < start) lo = mid + 1;
+      else hi = mid;
     }
-    let s = start, z = size;
+    let s = start,
+      z = size;
     // Merge with the following free block, then with the preceding one.
     if (lo < this.freeStart.length && s + z === this.freeStart[lo]) {
       z += this.freeSize[lo];

@@ -10,9 +10,23 @@ export const PAGE = 65536;
 /** The exports of gemm.as; pointers in bytes, leading dimensions in elements. */
 export interface GemmExports {
   gemm(
-    transA: number, transB: number, m: number, n: number, k: number,
-    a: number, lda: number, b: number, ldb: number, bPacked: number, beta: number, c: number, ldc: number,
-    work: number, mc: number, kc: number, nc: number,
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    bPacked: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    work: number,
+    mc: number,
+    kc: number,
+    nc: number,
   ): void;
   packB(transB: number, k: number, n: number, b: number, ldb: number, dst: number): void;
   packedBBytes(k: number, n: number): number;
@@ -69,14 +83,23 @@ function sharedAvailable(): boolean {
  * on a browser's main thread.
  */
 export function instantiate(
-  relaxedOpt: boolean | 'auto', sharedOpt: boolean | 'auto',
+  relaxedOpt: boolean | 'auto',
+  sharedOpt: boolean | 'auto',
 ): { exports: GemmExports; memory: WebAssembly.Memory; relaxed: boolean; shared: boolean } {
   const relaxed = relaxedOpt === 'auto' ? relaxedSimdSupported() : relaxedOpt;
   const shared = sharedOpt === 'auto' ? sharedAvailable() : sharedOpt;
-  const b64 = relaxed ? (shared ? bins.GEMM_RELAXED_SHARED : bins.GEMM_RELAXED) : (shared ? bins.GEMM_SIMD_SHARED : bins.GEMM_SIMD);
+  const b64 = relaxed
+    ? shared
+      ? bins.GEMM_RELAXED_SHARED
+      : bins.GEMM_RELAXED
+    : shared
+      ? bins.GEMM_SIMD_SHARED
+      : bins.GEMM_SIMD;
   const bytes = decode(b64);
   if (!WebAssembly.validate(bytes)) {
-    throw new Error(`WebAssembly ${relaxed ? 'relaxed SIMD' : 'SIMD128'} is not supported by this runtime; use the JavaScript kernels (jsKernels)${relaxed ? " or relaxed: 'auto'" : ''}.`);
+    throw new Error(
+      `WebAssembly ${relaxed ? 'relaxed SIMD' : 'SIMD128'} is not supported by this runtime; use the JavaScript kernels (jsKernels)${relaxed ? " or relaxed: 'auto'" : ''}.`,
+    );
   }
   const memory = createMemory(shared);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });

@@ -2,8 +2,18 @@
 // CDF, one tick per batch) with the clipping thresholds and the fraction each clips.
 
 import {
-  BY_RUN, COLORS, base, magnitudeFormat, magnitudeScale, r4, resolve, valid,
-  type ChartOptions, type Input, type VegaLiteSpec, vl,
+  BY_RUN,
+  COLORS,
+  base,
+  magnitudeFormat,
+  magnitudeScale,
+  r4,
+  resolve,
+  valid,
+  type ChartOptions,
+  type Input,
+  type VegaLiteSpec,
+  vl,
 } from './common.js';
 
 const HEIGHT = 220;
@@ -14,8 +24,13 @@ export function batchesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
   const clips: Record<string, unknown>[] = [];
   o.runs.forEach((a, run) => {
     const b = a.batches;
-    const finite = b.norms.map((v, i) => ({ v: r4(v), i })).filter((x): x is { v: number; i: number } => x.v !== null).sort((p, q) => p.v - q.v);
-    finite.forEach((x, k) => rows.push({ run, batch: x.i, norm: x.v, cdf: r4((k + 1) / finite.length), size: b.sizes[x.i] ?? null }));
+    const finite = b.norms
+      .map((v, i) => ({ v: r4(v), i }))
+      .filter((x): x is { v: number; i: number } => x.v !== null)
+      .sort((p, q) => p.v - q.v);
+    finite.forEach((x, k) =>
+      rows.push({ run, batch: x.i, norm: x.v, cdf: r4((k + 1) / finite.length), size: b.sizes[x.i] ?? null }),
+    );
     // Thresholds that coincide (a quantile often equals the suggestion) share one line and label.
     const byValue = new Map<number, { kind: string; names: string[]; frac: number }>();
     const add = (v: number | null, kind: string, name: string, frac: number) => {
@@ -25,44 +40,121 @@ export function batchesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
       e.names.push(name);
       byValue.set(v, e);
     };
-    for (const c of b.clipping) add(r4(c.threshold), 'threshold', c.source === 'model-clipnorm' ? "model's clipnorm" : `p${r4((c.quantile ?? 0) * 100)}`, c.fractionClipped);
+    for (const c of b.clipping)
+      add(
+        r4(c.threshold),
+        'threshold',
+        c.source === 'model-clipnorm' ? "model's clipnorm" : `p${r4((c.quantile ?? 0) * 100)}`,
+        c.fractionClipped,
+      );
     const sug = r4(b.suggestedClipnorm);
-    if (sug !== null) add(sug, 'suggested', 'suggested', finite.length === 0 ? 0 : finite.filter((x) => x.v > sug).length / finite.length);
-    [...byValue].sort((p, q) => p[0] - q[0]).forEach(([threshold, e], i) => clips.push({
-      run, threshold, kind: e.kind, i, clipped: r4(e.frac),
-      label: `${e.names.join(' = ')}: ${Math.round(e.frac * 100)}% clipped`,
-    }));
+    if (sug !== null)
+      add(
+        sug,
+        'suggested',
+        'suggested',
+        finite.length === 0 ? 0 : finite.filter((x) => x.v > sug).length / finite.length,
+      );
+    [...byValue]
+      .sort((p, q) => p[0] - q[0])
+      .forEach(([threshold, e], i) =>
+        clips.push({
+          run,
+          threshold,
+          kind: e.kind,
+          i,
+          clipped: r4(e.frac),
+          label: `${e.names.join(' = ')}: ${Math.round(e.frac * 100)}% clipped`,
+        }),
+      );
   });
-  const x = { type: 'quantitative', scale: { ...magnitudeScale(o.scale), nice: false, padding: 12 }, axis: { format: o.scale === 'log' ? '.2~g' : magnitudeFormat(o.scale) }, title: 'global gradient norm of a batch' };
+  const x = {
+    type: 'quantitative',
+    scale: { ...magnitudeScale(o.scale), nice: false, padding: 12 },
+    axis: { format: o.scale === 'log' ? '.2~g' : magnitudeFormat(o.scale) },
+    title: 'global gradient norm of a batch',
+  };
   return vl({
     ...base(o, o.runs, { rows, clips }),
-    title: { text: 'Gradient norm per batch, and what clipping would do', subtitle: { expr: "runLabels[run] + ' — curve: fraction of batches at or below a norm; lines: clipping thresholds'" } },
-    width: o.width, height: HEIGHT,
+    title: {
+      text: 'Gradient norm per batch, and what clipping would do',
+      subtitle: {
+        expr: "runLabels[run] + ' — curve: fraction of batches at or below a norm; lines: clipping thresholds'",
+      },
+    },
+    width: o.width,
+    height: HEIGHT,
     layer: [
       {
-        data: { name: 'clips' }, transform: [BY_RUN, valid('threshold', o.scale)],
+        data: { name: 'clips' },
+        transform: [BY_RUN, valid('threshold', o.scale)],
         mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
         encoding: {
           x: { ...x, field: 'threshold' },
-          color: { field: 'kind', type: 'nominal', scale: { domain: ['threshold', 'suggested'], range: [COLORS.muted, COLORS.accent] }, legend: null },
-          tooltip: [{ field: 'label', title: 'threshold' }, { field: 'threshold', format: '.4~g' }, { field: 'clipped', title: 'batches clipped', format: '.0%' }],
+          color: {
+            field: 'kind',
+            type: 'nominal',
+            scale: { domain: ['threshold', 'suggested'], range: [COLORS.muted, COLORS.accent] },
+            legend: null,
+          },
+          tooltip: [
+            { field: 'label', title: 'threshold' },
+            { field: 'threshold', format: '.4~g' },
+            { field: 'clipped', title: 'batches clipped', format: '.0%' },
+          ],
         },
       },
       // Labels read upwards from the bottom, alternately left and right of their line, so neighbours do not overprint.
       ...[0, 1].map((parity) => ({
-        data: { name: 'clips' }, transform: [BY_RUN, valid('threshold', o.scale), { filter: `datum.i % 2 === ${parity}` }],
-        mark: { type: 'text', angle: 270, align: 'left', baseline: parity === 0 ? 'bottom' : 'top', dx: 4, dy: parity === 0 ? -3 : 3, fontSize: 10, limit: HEIGHT - 8 },
+        data: { name: 'clips' },
+        transform: [BY_RUN, valid('threshold', o.scale), { filter: `datum.i % 2 === ${parity}` }],
+        mark: {
+          type: 'text',
+          angle: 270,
+          align: 'left',
+          baseline: parity === 0 ? 'bottom' : 'top',
+          dx: 4,
+          dy: parity === 0 ? -3 : 3,
+          fontSize: 10,
+          limit: HEIGHT - 8,
+        },
         encoding: {
-          x: { ...x, field: 'threshold' }, y: { value: HEIGHT }, text: { field: 'label' },
-          color: { field: 'kind', type: 'nominal', scale: { domain: ['threshold', 'suggested'], range: [COLORS.muted, COLORS.accent] }, legend: null },
+          x: { ...x, field: 'threshold' },
+          y: { value: HEIGHT },
+          text: { field: 'label' },
+          color: {
+            field: 'kind',
+            type: 'nominal',
+            scale: { domain: ['threshold', 'suggested'], range: [COLORS.muted, COLORS.accent] },
+            legend: null,
+          },
         },
       })),
       {
-        data: { name: 'rows' }, transform: [BY_RUN, valid('norm', o.scale)],
-        mark: { type: 'line', interpolate: 'step-after', color: COLORS.h, strokeWidth: 1.6, point: { filled: true, size: 30 } },
+        data: { name: 'rows' },
+        transform: [BY_RUN, valid('norm', o.scale)],
+        mark: {
+          type: 'line',
+          interpolate: 'step-after',
+          color: COLORS.h,
+          strokeWidth: 1.6,
+          point: { filled: true, size: 30 },
+        },
         encoding: {
-          x: { ...x, field: 'norm' }, y: { field: 'cdf', type: 'quantitative', title: 'fraction of batches ≤ norm', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
-          tooltip: [{ field: 'batch' }, { field: 'norm', title: 'global norm', format: '.4~g' }, { field: 'cdf', title: 'fraction ≤', format: '.0%' }, { field: 'size', title: 'samples' }],
+          x: { ...x, field: 'norm' },
+          y: {
+            field: 'cdf',
+            type: 'quantitative',
+            title: 'fraction of batches ≤ norm',
+            scale: { domain: [0, 1] },
+            axis: { format: '.0%' },
+          },
+          tooltip: [
+            { field: 'batch' },
+            { field: 'norm', title: 'global norm', format: '.4~g' },
+            { field: 'cdf', title: 'fraction ≤', format: '.0%' },
+            { field: 'size', title: 'samples' },
+          ],
         },
       },
     ],

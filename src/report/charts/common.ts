@@ -47,7 +47,14 @@ export function resolve(input: Input, o: ChartOptions = {}): Resolved {
   const run = Math.min(Math.max(0, o.run ?? 0), runs.length - 1);
   const recs = runs[run].recurrent;
   const rec = (o.layer !== undefined ? recs.find((r) => r.id === o.layer) : undefined) ?? recs[0];
-  return { runs, scale: o.scale ?? 'log', run, sel: rec ? layerKey(run, rec.id) : '', width: o.width ?? 640, interactive: o.interactive ?? true };
+  return {
+    runs,
+    scale: o.scale ?? 'log',
+    run,
+    sel: rec ? layerKey(run, rec.id) : '',
+    width: o.width ?? 640,
+    interactive: o.interactive ?? true,
+  };
 }
 
 /** Human label of a recurrent entry, for selectors and subtitles. */
@@ -62,7 +69,8 @@ export function runLabel(a: Analysis): string {
   return group !== null && !label.startsWith(group) ? `${group} — ${label}` : label;
 }
 
-/** The run's label without its group ("SimpleRNN · initial" in group SimpleRNN → "initial"): what differs within a group. */
+/** The run's label without its group ("SimpleRNN · initial" in group SimpleRNN → "initial"): what differs within a
+ * group. */
 export function stageLabel(a: Analysis): string {
   const { group, label } = a.run;
   if (group === null || !label.startsWith(group)) return label;
@@ -101,7 +109,9 @@ export const BY_RUN = { filter: 'datum.run === run' };
 
 /** Keep only values the magnitude scale can draw (positive on a log scale). */
 export function valid(field: string, scale: 'log' | 'linear'): { filter: string } {
-  return { filter: scale === 'log' ? `isValid(datum['${field}']) && datum['${field}'] > 0` : `isValid(datum['${field}'])` };
+  return {
+    filter: scale === 'log' ? `isValid(datum['${field}']) && datum['${field}'] > 0` : `isValid(datum['${field}'])`,
+  };
 }
 
 export function magnitudeScale(scale: 'log' | 'linear'): { type: 'log' | 'linear'; zero?: boolean } {
@@ -118,7 +128,8 @@ export function zoom(o: Resolved): unknown[] {
   return o.interactive ? [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] : [];
 }
 
-/** The specs are built as plain objects (Vega-Lite's union types cost more than they check); tests compile every one. */
+/** The specs are built as plain objects (Vega-Lite's union types cost more than they check); tests compile every one.
+ * */
 export function vl(spec: object): VegaLiteSpec {
   return spec as VegaLiteSpec;
 }
@@ -141,13 +152,32 @@ export const CONFIG: Config = {
   padding: 8,
   view: { stroke: '#cfcfcf' },
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#ececec', labelOverlap: true },
-  legend: { labelFontSize: 11, titleFontSize: 11, titleFontWeight: 'normal', orient: 'bottom', direction: 'horizontal', labelLimit: 320 },
+  legend: {
+    labelFontSize: 11,
+    titleFontSize: 11,
+    titleFontWeight: 'normal',
+    orient: 'bottom',
+    direction: 'horizontal',
+    labelLimit: 320,
+  },
   title: { fontSize: 14, anchor: 'start', subtitleFontSize: 11, subtitleColor: '#555', offset: 8 },
   header: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' },
 };
 
-export function base(o: Resolved, runs: Analysis[], datasets: Record<string, unknown[]>): {
-  $schema: string; config: Config; datasets: Record<string, unknown[]>; params: { name: string; value: unknown }[];
+export function base(
+  o: Resolved,
+  runs: Analysis[],
+  datasets: Record<string, unknown[]>,
+): {
+  $schema: string;
+  config: Config;
+  datasets: Record<string, unknown[]>;
+  params: { name: string; value: unknown }[];
 } {
-  return { $schema: SCHEMA_URL, config: CONFIG, datasets: datasets as Record<string, never[]>, params: selectionParams(o, runs) };
+  return {
+    $schema: SCHEMA_URL,
+    config: CONFIG,
+    datasets: datasets as Record<string, never[]>,
+    params: selectionParams(o, runs),
+  };
 }

@@ -14,7 +14,20 @@ export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
       for (let j = 0; j < d.counts.length; j++) {
         for (let i = 0; i < d.counts[j].length; i++) {
           const c = d.counts[j][i];
-          if (c > 0) rows.push({ run, key, gate: `gate ${d.gate}`, gi, group, x0: d.xEdges[i], x1: d.xEdges[i + 1], y0: d.yEdges[j], y1: d.yEdges[j + 1], c, n: d.n });
+          if (c > 0)
+            rows.push({
+              run,
+              key,
+              gate: `gate ${d.gate}`,
+              gi,
+              group,
+              x0: d.xEdges[i],
+              x1: d.xEdges[i + 1],
+              y0: d.yEdges[j],
+              y1: d.yEdges[j + 1],
+              c,
+              n: d.n,
+            });
         }
       }
     }
@@ -26,19 +39,46 @@ export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     data: { name: 'rows' },
     transform: [BY_LAYER],
     facet: {
-      row: { field: 'gate', type: 'nominal', sort: { field: 'gi' }, title: null, header: { labelAngle: 0, labelAlign: 'left', labelFontWeight: 'bold' } },
+      row: {
+        field: 'gate',
+        type: 'nominal',
+        sort: { field: 'gi' },
+        title: null,
+        header: { labelAngle: 0, labelAlign: 'left', labelFontWeight: 'bold' },
+      },
       column: { field: 'group', type: 'nominal', sort: Object.values(GROUP_LABELS), title: null },
     },
     spec: {
-      width: Math.min(260, Math.floor((o.width - 80) / cols)), height: 110,
+      width: Math.min(260, Math.floor((o.width - 80) / cols)),
+      height: 110,
       mark: { type: 'rect' },
       encoding: {
-        x: { field: 'x0', type: 'quantitative', title: 'weight value', scale: { zero: false, nice: false }, axis: { tickCount: 5 } },
+        x: {
+          field: 'x0',
+          type: 'quantitative',
+          title: 'weight value',
+          scale: { zero: false, nice: false },
+          axis: { tickCount: 5 },
+        },
         x2: { field: 'x1' },
         y: { field: 'y0', type: 'quantitative', title: 'log10 |gradient|', scale: { zero: false, nice: false } },
         y2: { field: 'y1' },
-        color: { field: 'c', type: 'quantitative', title: 'elements', scale: { type: 'log', scheme: 'viridis' }, legend: { orient: 'right', direction: 'vertical' } },
-        tooltip: [{ field: 'gate' }, { field: 'group' }, { field: 'x0', title: 'weight from', format: '.3~g' }, { field: 'x1', title: 'weight to', format: '.3~g' }, { field: 'y0', title: 'log10|g| from', format: '.2f' }, { field: 'y1', title: 'log10|g| to', format: '.2f' }, { field: 'c', title: 'elements' }],
+        color: {
+          field: 'c',
+          type: 'quantitative',
+          title: 'elements',
+          scale: { type: 'log', scheme: 'viridis' },
+          legend: { orient: 'right', direction: 'vertical' },
+        },
+        tooltip: [
+          { field: 'gate' },
+          { field: 'group' },
+          { field: 'x0', title: 'weight from', format: '.3~g' },
+          { field: 'x1', title: 'weight to', format: '.3~g' },
+          { field: 'y0', title: 'log10|g| from', format: '.2f' },
+          { field: 'y1', title: 'log10|g| to', format: '.2f' },
+          { field: 'c', title: 'elements' },
+        ],
       },
     },
     // Each panel its own weight range (a forget-gate bias near 1 would squeeze the others).

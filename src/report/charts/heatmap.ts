@@ -1,7 +1,17 @@
 // Chart 4: heatmap of |∂L/∂h_t| over step × unit, and the connectivity map
 // (‖∂L_τ/∂x_t‖ over output step τ × input step t) when it was computed.
 
-import { BY_LAYER, base, eachLayer, r4, resolve, type ChartOptions, type Input, type VegaLiteSpec, vl } from './common.js';
+import {
+  BY_LAYER,
+  base,
+  eachLayer,
+  r4,
+  resolve,
+  type ChartOptions,
+  type Input,
+  type VegaLiteSpec,
+  vl,
+} from './common.js';
 
 export function heatmapChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec {
   const o = resolve(input, opts);
@@ -11,7 +21,15 @@ export function heatmapChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     const { stepBin, unitBin, values } = r.heatmap;
     for (let i = 0; i < values.length; i++) {
       for (let j = 0; j < values[i].length; j++) {
-        rows.push({ run, key, t0: i * stepBin, t1: Math.min(r.steps, (i + 1) * stepBin), u0: j * unitBin, u1: Math.min(r.units, (j + 1) * unitBin), v: r4(values[i][j]) });
+        rows.push({
+          run,
+          key,
+          t0: i * stepBin,
+          t1: Math.min(r.steps, (i + 1) * stepBin),
+          u0: j * unitBin,
+          u1: Math.min(r.units, (j + 1) * unitBin),
+          v: r4(values[i][j]),
+        });
       }
     }
     const c = r.connectivity;
@@ -28,34 +46,65 @@ export function heatmapChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     }
   }
   const color = (title: string) => ({
-    field: 'v', type: 'quantitative', title, legend: { orient: 'right', direction: 'vertical', format: '.0e' },
-    scale: { type: o.scale === 'log' ? 'log' : 'linear', scheme: 'inferno', reverse: true, ...(o.scale === 'log' ? {} : { zero: true }) },
+    field: 'v',
+    type: 'quantitative',
+    title,
+    legend: { orient: 'right', direction: 'vertical', format: '.0e' },
+    scale: {
+      type: o.scale === 'log' ? 'log' : 'linear',
+      scheme: 'inferno',
+      reverse: true,
+      ...(o.scale === 'log' ? {} : { zero: true }),
+    },
   });
   const validV = o.scale === 'log' ? 'isValid(datum.v) && datum.v > 0' : 'isValid(datum.v)';
   const heat = {
-    data: { name: 'rows' }, transform: [BY_LAYER, { filter: validV }],
+    data: { name: 'rows' },
+    transform: [BY_LAYER, { filter: validV }],
     title: { text: 'mean |∂L/∂h| per step and unit (blank: 0)', fontSize: 12, fontWeight: 'normal' },
-    width: conn.length > 0 ? Math.floor(o.width * 0.55) : o.width, height: 220,
+    width: conn.length > 0 ? Math.floor(o.width * 0.55) : o.width,
+    height: 220,
     mark: { type: 'rect' },
     encoding: {
-      x: { field: 't0', type: 'quantitative', title: 'step t', scale: { nice: false, zero: true } }, x2: { field: 't1' },
-      y: { field: 'u0', type: 'quantitative', title: 'unit', scale: { nice: false, zero: true, reverse: true } }, y2: { field: 'u1' },
+      x: { field: 't0', type: 'quantitative', title: 'step t', scale: { nice: false, zero: true } },
+      x2: { field: 't1' },
+      y: { field: 'u0', type: 'quantitative', title: 'unit', scale: { nice: false, zero: true, reverse: true } },
+      y2: { field: 'u1' },
       color: color('|∂L/∂h|'),
-      tooltip: [{ field: 't0', title: 'step from' }, { field: 't1', title: 'step to (excl.)' }, { field: 'u0', title: 'unit from' }, { field: 'u1', title: 'unit to (excl.)' }, { field: 'v', title: 'mean |∂L/∂h|', format: '.3e' }],
+      tooltip: [
+        { field: 't0', title: 'step from' },
+        { field: 't1', title: 'step to (excl.)' },
+        { field: 'u0', title: 'unit from' },
+        { field: 'u1', title: 'unit to (excl.)' },
+        { field: 'v', title: 'mean |∂L/∂h|', format: '.3e' },
+      ],
     },
   };
   const views: unknown[] = [heat];
   if (conn.length > 0) {
     views.push({
-      data: { name: 'conn' }, transform: [BY_LAYER, { filter: validV }],
+      data: { name: 'conn' },
+      transform: [BY_LAYER, { filter: validV }],
       title: { text: 'connectivity ‖∂L_τ/∂x_t‖ (empty if not computed)', fontSize: 12, fontWeight: 'normal' },
-      width: Math.floor(o.width * 0.4), height: 220,
+      width: Math.floor(o.width * 0.4),
+      height: 220,
       mark: { type: 'rect' },
       encoding: {
-        x: { field: 't0', type: 'quantitative', title: 'input step t', scale: { nice: false, zero: true } }, x2: { field: 't1' },
-        y: { field: 'tau0', type: 'quantitative', title: 'output step τ', scale: { nice: false, zero: true, reverse: true } }, y2: { field: 'tau1' },
+        x: { field: 't0', type: 'quantitative', title: 'input step t', scale: { nice: false, zero: true } },
+        x2: { field: 't1' },
+        y: {
+          field: 'tau0',
+          type: 'quantitative',
+          title: 'output step τ',
+          scale: { nice: false, zero: true, reverse: true },
+        },
+        y2: { field: 'tau1' },
         color: color('‖∂L_τ/∂x_t‖'),
-        tooltip: [{ field: 'tau0', title: 'output step τ' }, { field: 't0', title: 'input step t' }, { field: 'v', title: '‖∂L_τ/∂x_t‖', format: '.3e' }],
+        tooltip: [
+          { field: 'tau0', title: 'output step τ' },
+          { field: 't0', title: 'input step t' },
+          { field: 'v', title: '‖∂L_τ/∂x_t‖', format: '.3e' },
+        ],
       },
     });
   }

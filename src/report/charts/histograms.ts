@@ -4,10 +4,7 @@
 // because switching runs changes the tensors and empty facet cells would have
 // no scale.
 
-import {
-  BY_RUN, COLORS, base, resolve,
-  type ChartOptions, type Input, type VegaLiteSpec, vl,
-} from './common.js';
+import { BY_RUN, COLORS, base, resolve, type ChartOptions, type Input, type VegaLiteSpec, vl } from './common.js';
 import { paramKeyOf } from './param-norms.js';
 
 const ROW = 40;
@@ -26,8 +23,16 @@ export function histogramsChart(input: Input, opts: ChartOptions = {}): VegaLite
         const rel = h.counts[i] / peak;
         // Reversed y (row 0 on top): a bar rises from order + 0.42 towards order − 0.42.
         rows.push({
-          run, order, tensor: p.key, lkey: paramKeyOf(run, p), lo: h.edges[i], hi: h.edges[i + 1], c: h.counts[i],
-          frac: Number((h.counts[i] / p.size).toPrecision(4)), base: order + 0.42, top: Number((order + 0.42 - 0.84 * rel).toFixed(4)),
+          run,
+          order,
+          tensor: p.key,
+          lkey: paramKeyOf(run, p),
+          lo: h.edges[i],
+          hi: h.edges[i + 1],
+          c: h.counts[i],
+          frac: Number((h.counts[i] / p.size).toPrecision(4)),
+          base: order + 0.42,
+          top: Number((order + 0.42 - 0.84 * rel).toFixed(4)),
         });
       }
     });
@@ -37,21 +42,46 @@ export function histogramsChart(input: Input, opts: ChartOptions = {}): VegaLite
   return vl({
     ...b,
     params: [...b.params, { name: 'tensorNames', value: names }],
-    title: { text: 'Distribution of log10 |gradient| per tensor', subtitle: { expr: "runLabels[run] + ' — each row scaled to its tallest bin; selected layer in blue'" } },
-    width: o.width - 180, height: n * ROW,
+    title: {
+      text: 'Distribution of log10 |gradient| per tensor',
+      subtitle: { expr: "runLabels[run] + ' — each row scaled to its tallest bin; selected layer in blue'" },
+    },
+    width: o.width - 180,
+    height: n * ROW,
     data: { name: 'rows' },
     transform: [BY_RUN],
     mark: { type: 'rect' },
     encoding: {
-      x: { field: 'lo', type: 'quantitative', title: 'log10 |gradient|', scale: { nice: false }, axis: { tickMinStep: 1 } }, x2: { field: 'hi' },
+      x: {
+        field: 'lo',
+        type: 'quantitative',
+        title: 'log10 |gradient|',
+        scale: { nice: false },
+        axis: { tickMinStep: 1 },
+      },
+      x2: { field: 'hi' },
       y: {
-        field: 'base', type: 'quantitative', title: null,
+        field: 'base',
+        type: 'quantitative',
+        title: null,
         scale: { domain: [-0.5, n - 0.5], reverse: true, nice: false, zero: false },
-        axis: { values: Array.from({ length: n }, (_, i) => i + 0.42), labelExpr: 'tensorNames[run][round(datum.value - 0.42)] || ""', grid: false, labelLimit: 320, ticks: false },
+        axis: {
+          values: Array.from({ length: n }, (_, i) => i + 0.42),
+          labelExpr: 'tensorNames[run][round(datum.value - 0.42)] || ""',
+          grid: false,
+          labelLimit: 320,
+          ticks: false,
+        },
       },
       y2: { field: 'top' },
       color: { condition: { test: 'datum.lkey === sel', value: COLORS.highlight }, value: COLORS.muted },
-      tooltip: [{ field: 'tensor' }, { field: 'lo', title: 'log10|g| from' }, { field: 'hi', title: 'log10|g| to' }, { field: 'c', title: 'elements' }, { field: 'frac', title: 'fraction of tensor', format: '.1%' }],
+      tooltip: [
+        { field: 'tensor' },
+        { field: 'lo', title: 'log10|g| from' },
+        { field: 'hi', title: 'log10|g| to' },
+        { field: 'c', title: 'elements' },
+        { field: 'frac', title: 'fraction of tensor', format: '.1%' },
+      ],
     },
   });
 }

@@ -19,12 +19,18 @@ export function hasTimeline(input: Input | undefined): boolean {
 /** Epoch numbers on the axis when every point has a distinct epoch and no batch; else the position in the series. */
 export function checkpointAxis(t: Timeline): { x: (p: TimelinePoint) => number; title: string } {
   const eps = t.points.map((p) => p.epoch);
-  const byEpoch = t.points.length > 0 && t.points.every((p) => p.epoch !== null && p.batch === null) && new Set(eps).size === eps.length;
+  const byEpoch =
+    t.points.length > 0 &&
+    t.points.every((p) => p.epoch !== null && p.batch === null) &&
+    new Set(eps).size === eps.length;
   return byEpoch ? { x: (p) => p.epoch!, title: 'epoch' } : { x: (p) => p.index + 1, title: 'checkpoint (in order)' };
 }
 
 /** Fields every per-checkpoint row carries: x position, name and "epoch N". */
-export function pointFields(t: Timeline, p: TimelinePoint): { x: number; ckpt: string; when: string; diverged: boolean } {
+export function pointFields(
+  t: Timeline,
+  p: TimelinePoint,
+): { x: number; ckpt: string; when: string; diverged: boolean } {
   return { x: checkpointAxis(t).x(p), ckpt: p.label, when: describeCheckpoint(p), diverged: p.nonFiniteWeights > 0 };
 }
 
@@ -40,7 +46,9 @@ export function selectedId(o: Resolved): string {
 /** Human label of each timeline layer by id, for subtitles. */
 export function layerLabels(t: Timeline): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const l of t.layers) out[l.id] = `${l.direction ? `${l.layer} · ${l.direction}` : l.layer} (${l.kind}, ${l.units} units, ${l.steps} steps)`;
+  for (const l of t.layers)
+    out[l.id] =
+      `${l.direction ? `${l.layer} · ${l.direction}` : l.layer} (${l.kind}, ${l.units} units, ${l.steps} steps)`;
   return out;
 }
 
@@ -52,16 +60,20 @@ export function intervalText(t: Timeline): string {
     if (p.updates.from === null) continue;
     const q = t.points[p.updates.from]!;
     if (p.epoch !== null && q.epoch !== null && p.batch === null && q.batch === null) gaps.push(p.epoch - q.epoch);
-    else if (p.batch !== null && q.batch !== null && p.epoch === q.epoch) { gaps.push(p.batch - q.batch); unit = 'batch'; }
-    else return 'between consecutive checkpoints (intervals vary; see the tooltip)';
+    else if (p.batch !== null && q.batch !== null && p.epoch === q.epoch) {
+      gaps.push(p.batch - q.batch);
+      unit = 'batch';
+    } else return 'between consecutive checkpoints (intervals vary; see the tooltip)';
   }
   if (gaps.length === 0) return 'between consecutive checkpoints';
-  const lo = Math.min(...gaps), hi = Math.max(...gaps);
+  const lo = Math.min(...gaps),
+    hi = Math.max(...gaps);
   const plural = (n: number) => `${n} ${unit}${n === 1 ? '' : unit === 'batch' ? 'es' : 's'}`;
   return `between consecutive checkpoints, ${lo === hi ? plural(lo) : `${lo}–${plural(hi)}`} apart`;
 }
 
-/** Gate names in order of first appearance over the layers (LSTM i, f, c, o; GRU z, r, h), for one colour per gate across charts. */
+/** Gate names in order of first appearance over the layers (LSTM i, f, c, o; GRU z, r, h), for one colour per gate
+ * across charts. */
 export function gateDomain(t: Timeline | null): string[] {
   return [...new Set((t?.layers ?? []).flatMap((l) => l.gates))];
 }

@@ -10,7 +10,7 @@ export function timelineScalarsChart(input: Input, opts: ChartOptions = {}): Veg
   const horizons: Record<string, unknown>[] = [];
   const points: Record<string, unknown>[] = [];
   const diverged: Record<string, unknown>[] = [];
-  const axis = checkpointAxis(t ?? { points: [] } as never);
+  const axis = checkpointAxis(t ?? ({ points: [] } as never));
   if (t) {
     for (const p of t.points) {
       const f = pointFields(t, p);
@@ -22,40 +22,110 @@ export function timelineScalarsChart(input: Input, opts: ChartOptions = {}): Veg
       });
     }
   }
-  const x = { field: 'x', type: 'quantitative', title: axis.title, scale: { nice: false, zero: false }, axis: { tickMinStep: 1, format: 'd' } };
+  const x = {
+    field: 'x',
+    type: 'quantitative',
+    title: axis.title,
+    scale: { nice: false, zero: false },
+    axis: { tickMinStep: 1, format: 'd' },
+  };
   const w = o.width;
-  const redRule = { data: { name: 'diverged' }, mark: { type: 'rule', color: '#c0392b', strokeDash: [4, 3] }, encoding: { x, tooltip: [{ field: 'when', title: 'diverged (NaN/Inf weights)' }, { field: 'ckpt', title: 'file' }] } };
-  const tip = [{ field: 'when', title: 'checkpoint' }, { field: 'ckpt', title: 'file' }, { field: 'loss', title: 'loss', format: '.4~g' }, { field: 'norm', title: 'global ‖∇L‖', format: '.3~e' }];
+  const redRule = {
+    data: { name: 'diverged' },
+    mark: { type: 'rule', color: '#c0392b', strokeDash: [4, 3] },
+    encoding: {
+      x,
+      tooltip: [
+        { field: 'when', title: 'diverged (NaN/Inf weights)' },
+        { field: 'ckpt', title: 'file' },
+      ],
+    },
+  };
+  const tip = [
+    { field: 'when', title: 'checkpoint' },
+    { field: 'ckpt', title: 'file' },
+    { field: 'loss', title: 'loss', format: '.4~g' },
+    { field: 'norm', title: 'global ‖∇L‖', format: '.3~e' },
+  ];
   const positive = (f: string) => ({ filter: `isValid(datum.${f}) && datum.${f} > 0` });
   return vl({
     ...base(o, o.runs, { horizons, points, diverged }),
-    title: { text: 'Horizon, loss and gradient norm per checkpoint', subtitle: 'On the same fixed data at every checkpoint. Red dashes: diverged checkpoints (NaN/Inf weights).' },
+    title: {
+      text: 'Horizon, loss and gradient norm per checkpoint',
+      subtitle: 'On the same fixed data at every checkpoint. Red dashes: diverged checkpoints (NaN/Inf weights).',
+    },
     vconcat: [
       {
-        width: w, height: 130,
+        width: w,
+        height: 130,
         layer: [
           {
-            data: { name: 'horizons' }, mark: { type: 'line', point: true, strokeWidth: 1.8 },
+            data: { name: 'horizons' },
+            mark: { type: 'line', point: true, strokeWidth: 1.8 },
             encoding: {
-              x, y: { field: 'steps', type: 'quantitative', title: 'horizon (steps)', scale: { zero: true } },
-              color: { field: 'layer', type: 'nominal', title: null, scale: { range: GATE_COLORS }, legend: { orient: 'top' } },
-              tooltip: [{ field: 'when', title: 'checkpoint' }, { field: 'layer' }, { field: 'steps', title: 'horizon' }, { field: 'of', title: 'of steps' }],
+              x,
+              y: { field: 'steps', type: 'quantitative', title: 'horizon (steps)', scale: { zero: true } },
+              color: {
+                field: 'layer',
+                type: 'nominal',
+                title: null,
+                scale: { range: GATE_COLORS },
+                legend: { orient: 'top' },
+              },
+              tooltip: [
+                { field: 'when', title: 'checkpoint' },
+                { field: 'layer' },
+                { field: 'steps', title: 'horizon' },
+                { field: 'of', title: 'of steps' },
+              ],
             },
           },
           redRule,
         ],
       },
       {
-        width: w, height: 110,
+        width: w,
+        height: 110,
         layer: [
-          { data: { name: 'points' }, transform: [positive('loss')], mark: { type: 'line', point: true, color: '#444', strokeWidth: 1.6 }, encoding: { x, y: { field: 'loss', type: 'quantitative', title: 'loss L', scale: { type: 'log' }, axis: { format: '.2~g' } }, tooltip: tip } },
+          {
+            data: { name: 'points' },
+            transform: [positive('loss')],
+            mark: { type: 'line', point: true, color: '#444', strokeWidth: 1.6 },
+            encoding: {
+              x,
+              y: {
+                field: 'loss',
+                type: 'quantitative',
+                title: 'loss L',
+                scale: { type: 'log' },
+                axis: { format: '.2~g' },
+              },
+              tooltip: tip,
+            },
+          },
           redRule,
         ],
       },
       {
-        width: w, height: 110,
+        width: w,
+        height: 110,
         layer: [
-          { data: { name: 'points' }, transform: [positive('norm')], mark: { type: 'line', point: true, color: '#c0392b', strokeWidth: 1.6 }, encoding: { x, y: { field: 'norm', type: 'quantitative', title: 'global ‖∇L‖', scale: { type: 'log' }, axis: { format: '.0e' } }, tooltip: tip } },
+          {
+            data: { name: 'points' },
+            transform: [positive('norm')],
+            mark: { type: 'line', point: true, color: '#c0392b', strokeWidth: 1.6 },
+            encoding: {
+              x,
+              y: {
+                field: 'norm',
+                type: 'quantitative',
+                title: 'global ‖∇L‖',
+                scale: { type: 'log' },
+                axis: { format: '.0e' },
+              },
+              tooltip: tip,
+            },
+          },
           redRule,
         ],
       },
