@@ -101,7 +101,24 @@ export interface ObjectiveInfo {
   batches: number;
   /** Value of L (mean loss over samples). */
   value: Num;
+  /** The loss of the best input-independent prediction (objective.ts); null for self-objectives. Absent in old files.
+   * */
+  baseline?: Baseline | null;
   warnings: WarningEntry[];
+}
+
+/** L against a constant prediction with the same loss on the same samples (docs/analysis-schema.md#baseline). */
+export interface Baseline {
+  /** 'mean': the targets' mean per output element; 'class-prior': the class frequencies per output element. */
+  kind: 'mean' | 'class-prior';
+  /** Loss of that constant prediction. */
+  value: Num;
+  /** Plain sentence, e.g. "Predicting the mean of the targets gives L = 0.250." */
+  description: string;
+  /** 'no' | 'barely' | 'yes' by the gain (baseline − L)/|baseline| (thresholds learnedNo, learnedBarely). */
+  learned: 'no' | 'barely' | 'yes' | null;
+  /** e.g. "The model is no better than predicting the mean (L 0.249 vs 0.250)." */
+  sentence: string;
 }
 
 /** A per-step quantity: Frobenius norm over samples × width and per-sample quantiles. Arrays of length `steps`. */
@@ -136,6 +153,33 @@ export interface JacobianStats {
   /** Samples the power iteration ran on, and iterations per estimate. */
   samples: number;
   iterations: number;
+}
+
+/** Per step t (input position): quantiles over samples n of ‖∂ℓ_n/∂h_prev‖ / ‖∂ℓ_n/∂h_t‖, where prev is the step
+ * processed just before t (t−1, or t+1 for go_backwards); null at the first processed step and where undefined. */
+export interface StepRatio {
+  p10: Num[];
+  p50: Num[];
+  p90: Num[];
+}
+
+/** The cell's memory from its keep gate (LSTM forget gate, GRU update gate); docs/analysis-schema.md#memory. */
+export interface Memory {
+  /** 'f' (LSTM forget gate) or 'z' (GRU update gate), as the cell registry names it. */
+  gate: string;
+  /** Plain name of the gate ("forget gate", "update gate"). */
+  gateName: string;
+  /** Mean keep fraction over samples × units × valid steps. */
+  mean: Num;
+  /** ln 0.01 / ln mean: steps for the state's memory to fall to 1 %; null when mean is 0 or 1. */
+  steps: Num;
+  /** Mean bias of the gate's block (summed over bias rows); null without a bias. */
+  bias: Num;
+  /** The measured horizon in steps (horizon.steps). */
+  horizon: number | null;
+  /** Whether the gate's memory explains the horizon (rule in docs/analysis-schema.md#memory). */
+  explains: boolean | null;
+  sentence: string;
 }
 
 export interface GateStats {
@@ -222,6 +266,10 @@ export interface RecurrentAnalysis {
   connectivity: Connectivity | null;
   horizon: Horizon;
   density: Density2D[];
+  /** Measured per-step ratio of per-sample gradient norms (absent in old files). */
+  stepRatio?: StepRatio;
+  /** Memory of the keep gate; null for cells without one (SimpleRNN); absent in old files. */
+  memory?: Memory | null;
 }
 
 export interface Histogram {
@@ -289,7 +337,9 @@ export type FindingCode =
   | 'gate-saturated'
   | 'dead-units'
   | 'layer-norm-spread'
-  | 'suggested-clipnorm';
+  | 'suggested-clipnorm'
+  | 'short-memory'
+  | 'not-learned';
 
 export interface Finding {
   code: FindingCode | (string & {});
@@ -302,6 +352,38 @@ export interface Finding {
   evidence: Record<string, number | string>;
   remedy: string;
   chart: ChartId | null;
+  /** Identical remedies share an id, so a page states each once per layer (absent in old files). */
+  remedyId?: string;
+  /** The evidence in words and rounded numbers, no internal names (absent in old files). */
+  evidenceText?: string;
+}
+
+/** One sample's drill-down (docs/analysis-schema.md#samples); values rounded to 4 significant digits. */
+export interface SampleLayer {
+  id: string;
+  /** h_t per included unit: T' × units.length (T' = steps.length of the sample). */
+  h: Num[][];
+  /** Gate activations per gate: T' × units.length. */
+  gates: { gate: string; values: Num[][] }[];
+  /** Units included (all, or the first 64 when the layer has more). */
+  units: number[];
+  /** This sample's ‖∂ℓ_τ/∂x_t‖ (x = the layer's input), as Connectivity.values; null when not computed. */
+  connectivity: Num[][] | null;
+}
+
+export interface SampleView {
+  role: 'worst' | 'median' | 'best';
+  /** Sample index in the analysed data. */
+  index: number;
+  /** ℓ_n: the loss of this sample alone. */
+  loss: Num;
+  /** Input positions shown (all, or evenly spaced ones when the sequence is longer than 512). */
+  steps: number[];
+  /** Model input x_t (first sequence input): T' × F. */
+  x: Num[][];
+  /** ∂ℓ_n/∂x_t: T' × F; empty when the input is token ids (no gradient). */
+  dx: Num[][];
+  layers: SampleLayer[];
 }
 
 export interface Analysis {
@@ -319,6 +401,8 @@ export interface Analysis {
   params: ParamStats[];
   batches: BatchStats;
   findings: Finding[];
+  /** Worst, median and best sample by loss (absent in old files). */
+  samples?: SampleView[];
 }
 
 /** Several analyses compared (checkpoints of one run, or the demo's models). */
