@@ -7,11 +7,12 @@
 //     child-rnnscope.ts (rnnscope)   torch_bench.py (PyTorch)   peers-tfjs.ts (TF.js)
 //   ─► Measurement[] ─► targets ─► report.ts ─► latest.md, latest.json
 //
-//   npm run bench -- [--quick] [--only REGEX] [--repeats N] [--budget S]
-// [--no-js] [--no-torch] [--no-tfjs] [--no-browser] [--wait-load [MAX_LOAD]] [--resume] [--render] [--out DIR]
+//   npm run bench -- [--quick] [--only REGEX] [--repeats N] [--budget S] [--no-js] [--no-torch]
+//     [--no-tfjs] [--no-browser] [--no-watch] [--wait-load [MAX_LOAD]] [--resume] [--render] [--out DIR]
 //
 // --render: only rewrite latest.md from latest.json.
 // --resume: take over the measurements of an interrupted run (results/partial.json).
+// --no-watch: skip `rnnscope watch` on 3 checkpoints of W (bench/watch.ts speed).
 // --quick: W, W-gru and W-rnn only. --only: workloads whose id matches REGEX (anchored).
 // --repeats: timed runs per measurement (default 5; fewer when they exceed --budget seconds,
 // default 45). --wait-load: before starting, wait (up to 30 min) until the 1-minute load
@@ -494,6 +495,14 @@ async function main(): Promise<void> {
     }
   }
 
+  // ---- rnnscope watch: one checkpoint of W against analyze (issue: training timeline)
+  if (workloads.some((w) => w.id === 'W') && !flag('--no-watch')) {
+    log('rnnscope watch: 3 checkpoints of W, 256 samples each');
+    const r = runChild(...node('watch.ts', 'speed', 3));
+    if (r.out.ok) watchSpeed = r.out as unknown as WatchSpeed;
+    else notes.push(`rnnscope watch not measured: ${r.out.error ?? r.out.skipped ?? 'no result'}.`);
+  }
+
   const targets = evaluateTargets();
   checkAgreement();
   const loadEnd = loadavg();
@@ -531,6 +540,14 @@ async function main(): Promise<void> {
 }
 
 // ---- targets ---------------------------------------------------------------------------------------
+
+/** bench/watch.ts speed: per checkpoint, [load s, analysis s] as the watch printed them, and the same
+ * checkpoint through analyze's calls right after. */
+interface WatchSpeed {
+  watch: number[][];
+  analyze: number[][];
+}
+let watchSpeed: WatchSpeed | null = null;
 
 const get = (wid: string, impl: Impl, variant: string): Measurement | undefined =>
   measurements.find((m) => m.workload === wid && m.impl === impl && m.variant === variant && m.median !== null);
@@ -653,6 +670,24 @@ function evaluateTargets(): Target[] {
           `s, connectivity ${s(ph.connectivity)} s, of ${s(ph.gradients + ph.finish + ph.connectivity)} s)`
       : 'not run',
     (v) => v < 0.5,
+  );
+  // Per checkpoint, watch (load + analysis) ÷ analyze (load + analysis) of the same file right after; median.
+  const ws = watchSpeed;
+  const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const ratios = ws ? ws.watch.map((w, i) => (w[0]! + w[1]!) / (ws.analyze[i]![0]! + ws.analyze[i]![1]!)) : [];
+  const mean = (xs: number[][], i: number): number => xs.reduce((a, x) => a + x[i]!, 0) / xs.length;
+  add(
+    'watch-checkpoint',
+    '`rnnscope watch`: one checkpoint of W (256 samples) in the time of `analyze` plus loading',
+    '≤ 1.1×',
+    ratios.length ? med(ratios) : null,
+    ws && ratios.length
+      ? `watch: load ${s(mean(ws.watch, 0))} s + analysis ${s(mean(ws.watch, 1))} s per checkpoint; ` +
+          `analyze of the same files: load ${s(mean(ws.analyze, 0))} s + analysis ${s(mean(ws.analyze, 1))} s; ` +
+          `median ratio ${s(med(ratios))}× over ${ratios.length} checkpoints` +
+          (an ? ` (analyze-par above: ${s(an.median!)} s)` : '')
+      : 'not run (W not selected, or --no-watch)',
+    (v) => v <= 1.1,
   );
   const pairs = (['grad', 'taps'] as const)
     .map((mode) => [get('W', 'rnnscope', `wasm ${mode} · Chromium`), get('W', 'rnnscope', `wasm ${mode}`)] as const)

@@ -6,7 +6,7 @@
 // the same 64 samples and adds it to a TimelineBuilder, as `rnnscope watch` does in-process. Prints
 // the resident set size (after a forced GC when --expose-gc is given) every 20 checkpoints, the time
 // per checkpoint and the size of the timeline JSON. The whole `watch` process (files, loading,
-// snapshots) is measured by bench/watch-memory.ts.
+// snapshots) is measured by `bench/watch.ts memory`.
 
 import { analyzeModel } from '../src/analysis/analyze.js';
 import { addingProblem, buildDemoModel, train } from '../src/analysis/demo.js';

@@ -68,6 +68,8 @@ async function until(k: number): Promise<void> {
 
 try {
   const rows: string[] = [];
+  /** The analyze side of speed mode, per checkpoint: [load s, analysis s]. */
+  const direct: number[][] = [];
   if (mode === 'memory') {
     const s = series(dir, { steps: 50, units: 32, samples: 64, every: 2, seed: 1 });
     s.writeData();
@@ -101,6 +103,7 @@ try {
       const m = await loadModelFile(file);
       const t1 = performance.now();
       await analyzeModelParallel(m, { inputs: [data.x], targets: [data.y] }, {});
+      direct.push([(t1 - t0) / 1000, (performance.now() - t1) / 1000]);
       rows.push(
         `| ${k} | ${(t1 - t0) / 1000 >= 0 ? ((t1 - t0) / 1000).toFixed(2) : ''} | ${((performance.now() - t1) / 1000).toFixed(2)} |`,
       );
@@ -120,13 +123,16 @@ try {
   console.log(
     `per checkpoint: load ${mean(0)} s, analysis ${mean(1)} s (mean of ${times.length}; first: ${times[0]?.join(' s + ')} s)`,
   );
-  if (mode === 'speed')
+  if (mode === 'speed') {
     console.log(
       err
         .split('\n')
         .filter((l) => l.startsWith('✓'))
         .join('\n'),
     );
+    // Last line: the numbers for bench/run.ts (its children report one JSON line).
+    console.log(JSON.stringify({ ok: times.length === N, watch: times, analyze: direct }));
+  }
 } finally {
   child.kill('SIGINT');
   await new Promise((r) => child.on('exit', r));

@@ -8,7 +8,7 @@
 // repository's files as git lists them (tracked, and untracked but not ignored), so it builds what
 // a checkout would; node_modules is linked from the repository for the build only.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   cpSync,
@@ -93,6 +93,7 @@ describe('the packed and installed package', () => {
     expect(packed).toContain('dist/src/cli/main.js');
     expect(packed).toContain('dist/src/index.d.ts');
     expect(packed).toContain('README.md');
+    expect(packed).toContain('dist-web/app.html');
     expect(packed.filter((f) => /^(src|test|bench|scripts|web)\//.test(f) || /\.test\.|fixtures/.test(f))).toEqual([]);
     expect(existsSync(path.join(ROOT, 'dist')), 'the repository itself stays without dist/').toBe(false);
   });
@@ -145,6 +146,32 @@ describe('the packed and installed package', () => {
     ).toBe('PNG');
     const v = await runProcess('npx', ['rnnscope', '-V'], { cwd: app, env: userEnv() });
     expect(v.stdout.trim()).toBe(pkg.version);
+  }, 600_000);
+
+  it('the installed rnnscope serve serves the page on 127.0.0.1 and stops on Ctrl-C', async () => {
+    // The installed bin itself (not npx, which would sit between the signal and the server).
+    const bin = path.join(app, 'node_modules', '.bin', 'rnnscope');
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { cwd: app, env: userEnv() });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(out);
+          if (m) resolve(m[0]);
+        });
+        child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}${err}`)));
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<title>[^<]*rnnscope/i);
+    } finally {
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGINT');
+      await exited;
+    }
   }, 600_000);
 
   it("the installed library entry points load: 'rnnscope' and 'rnnscope/node'", async () => {
