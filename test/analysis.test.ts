@@ -190,7 +190,7 @@ describe('diagnoses on models built to show them', () => {
     const b = l.weights.get('lstm/bias')!;
     for (let u = 8; u < 16; u++) b.data[u] = -5;
     const la = analyzeModel(l, { inputs: [data(8, 30, 2)], targets: null }).analysis;
-    expect(la.findings.map((x) => x.code)).toContain('forget-gate-closed');
+    expect(la.findings.map((x) => x.code)).toContain('short-memory');
     expect(la.objective.selfObjective).toBe('half-squared-norm');
   });
 
@@ -217,6 +217,10 @@ describe('diagnoses on models built to show them', () => {
     const h = sequential(20, 2, [recurrent('lstm', rnnSpec('LSTM', 2, 8)), dense('d', 1)], 4, 0.3);
     const ha = analyzeModel(h, { inputs: [data(8, 20, 2)], targets: null }).analysis;
     expect(ha.findings.map((x) => x.code)).not.toContain('exploding');
-    expect(ha.findings.map((x) => x.code)).not.toContain('forget-gate-closed');
+    // Its forget gate is open (not closed): a short-memory finding may only come with a short horizon it explains.
+    for (const f of ha.findings.filter((x) => x.code === 'short-memory')) {
+      expect(f.evidence['meanKeep']).toBeGreaterThan(0.2);
+      expect(ha.findings.map((x) => x.code)).toContain('vanishing');
+    }
   });
 });

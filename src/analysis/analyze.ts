@@ -9,7 +9,6 @@
 import type { ModelSpec, Warning } from '../model/types.js';
 import { warn } from '../model/types.js';
 import { EngineError } from '../model/errors.js';
-import { lossFlavor } from '../engine/loss-config.js';
 import { materializeParams, type Params } from '../engine/graph.js';
 import { gradsFromOutputs, lossAndGrads, predict } from '../engine/run.js';
 import { kernels as activeKernels, type Kernels } from '../engine/kernels.js';
@@ -44,6 +43,7 @@ import {
 } from './dump.js';
 import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
 import { checkAnalyzeArgs } from './check-input.js';
+import { baselineOf } from './baseline.js';
 import { DEFAULT_BATCH_SIZE, TAP_MEMORY, defaultBatchSize } from './batch-size.js';
 
 export const VERSION = '0.1.0';
@@ -166,7 +166,7 @@ export function planAnalysis(model: ModelSpec, input: AnalyzeInput, opts: Analyz
     batchSize,
     nBatches: Math.ceil(N / batchSize),
     objective: chooseObjective(model, opts.loss, !!input.targets),
-    flavor: lossFlavor(model.meta.kerasVersion, model.meta.format),
+    flavor: model.meta.writer,
     kinds: model.outputs.map((_, i) => outputKind(model, i)),
     params: materializeParams(model, dtype),
     warnings,
@@ -413,12 +413,26 @@ export function finishAnalysis(
       batchSize: plan.batchSize,
       batches: plan.nBatches,
       value: Number.isFinite(part.lossSum / N) ? part.lossSum / N : null,
+      baseline: objective.self
+        ? null
+        : baselineOf(
+            objective.losses,
+            flavor,
+            input.targets!.map((t) => slice(t, 0, N, 'float64')),
+            predict(
+              model,
+              inputs.map((x) => slice(x, 0, 1, plan.dtype)),
+              { params, dtype: plan.dtype, kernels: plan.kernels },
+            ).map((y) => [N, ...y.shape.slice(1)]),
+            Number.isFinite(part.lossSum / N) ? part.lossSum / N : null,
+            th,
+          ),
       warnings: plan.warnings,
     },
     thresholds: { ...th },
     recurrent,
     params: stats,
-    batches: batchStats(part.batchNorms, part.batchSizes, model.meta.optimizer),
+    batches: batchStats(part.batchNorms, part.batchSizes, model.meta.optimizer, th.clipnormMinBatches),
     findings: [],
   };
   analysis.findings = diagnose(analysis, th);

@@ -3,6 +3,7 @@
 // changed through the library (AnalyzeOptions.thresholds); the command line has no flag for it.
 
 import type { Analysis, Finding, RecurrentAnalysis } from './schema.js';
+import { clipRemedy, gatedCell, keepGateRemedy, say, shorterWindows, type Remedy } from './remedies.js';
 
 export interface Thresholds {
   /** Effective horizon: ‖∂L/∂h_t‖ within this fraction of its maximum. */
@@ -11,7 +12,7 @@ export interface Thresholds {
   vanishingFraction: number;
   /** Exploding when ‖∂L/∂h_t‖ grows by more than this factor going back in time from the last step. */
   explodingGrowth: number;
-  /** LSTM forget gate closed when its mean activation is below this. */
+  /** A keep gate (LSTM forget, GRU update) is closed when its mean keep fraction is below this. */
   forgetClosed: number;
   /** A gate is saturated when more than this fraction of its activations are saturated (mean over steps). */
   gateSaturated: number;
@@ -21,6 +22,12 @@ export interface Thresholds {
   deadUnitFraction: number;
   /** Layers' gradient norms differ by more than this factor. */
   layerSpread: number;
+  /** Not learned when L is less than this fraction below its baseline ((baseline − L)/|baseline|); barely below
+   * learnedBarely (baseline.ts). */
+  learnedNo: number;
+  learnedBarely: number;
+  /** Suggest a clipnorm only from at least this many batches. */
+  clipnormMinBatches: number;
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {
@@ -32,6 +39,9 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   deadUnitGrad: 1e-8,
   deadUnitFraction: 0.1,
   layerSpread: 1e4,
+  learnedNo: 0.05,
+  learnedBarely: 0.2,
+  clipnormMinBatches: 10,
 };
 
 const r3 = (x: number): number => Number(x.toPrecision(3));
@@ -58,21 +68,32 @@ function peakWithin(ra: RecurrentAnalysis, steps: number): number {
   return m;
 }
 
+/** Steps and words for one layer: "lstm (forward)". */
+const whoOf = (ra: RecurrentAnalysis): string => (ra.direction ? `${ra.layer} (${ra.direction})` : ra.layer);
+const pct = (x: number): string => `${Math.round(x * 100)} %`;
+
+function withRemedy(f: Omit<Finding, 'remedy' | 'remedyId'>, r: Remedy): Finding {
+  return { ...f, remedy: r.text, remedyId: r.id };
+}
+
 /**
  * Vanishing and exploding are both read from ‖∂L/∂h_t‖ as it flows back from the last processed
  * step, so one layer's findings cannot contradict each other:
  *  - vanishing: going back, the gradient falls below horizonRatio of the peak it has reached so far
  *    (the horizon, recurrent.ts) within less than vanishingFraction of the steps. A layer that
- *    returns sequences gets gradient at every step, so there the reach is that of the running
- *    product of step-Jacobian norms, which bounds what travels from the end.
+ *    returns sequences gets gradient at every step, so there the measured norm cannot show it; the
+ *    finding then needs the running product of step-Jacobian norms (an upper bound on what travels
+ *    from the end) to fall below the ratio: if even the bound falls, the gradient does.
  *  - exploding: the measured norm grows going back by more than explodingGrowth over its value at
  *    the last processed step. With sequences, per-step losses alone can make it grow (a small
- *    last-step loss), so the step-Jacobian product must also reach that growth.
+ *    last-step loss), so the bound must also allow that growth.
+ *  - short memory: the keep gate's memory (memory.ts) explains a short horizon, or the gate is
+ *    closed (mean keep fraction below forgetClosed).
  */
-function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
+function recurrentFindings(ra: RecurrentAnalysis, a: Analysis, th: Thresholds): Finding[] {
   const out: Finding[] = [];
   const base = { layer: ra.layer, direction: ra.direction };
-  const who = ra.direction ? `${ra.layer} (${ra.direction})` : ra.layer;
+  const who = whoOf(ra);
   const T = ra.steps;
   const dh = ra.dh.norm;
   const first = dh[ra.goBackwards ? T - 1 : 0] ?? null,
@@ -80,86 +101,118 @@ function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
   const vals = nums(dh);
   const max = vals.length ? Math.max(...vals) : 0;
   const seqs = ra.lossSteps === 'all';
+  const mem = ra.memory ?? null;
+  const keep = keepGateRemedy(ra);
+  const memoryShort =
+    mem !== null && mem.explains === true && ra.horizon.steps !== null && ra.horizon.steps < th.vanishingFraction * T;
   // The median over samples per step: a product of per-step maxima mixes samples and overstates growth.
   const jprod = ra.jacobian ? nums(ra.jacobian.log10ProductMedian) : [];
   const jmax = jprod.length ? Math.max(...jprod) : 0;
+  let vanishing = false;
   if (T >= 10 && max > 0) {
     const reach = seqs ? jacobianReach(ra, th.horizonRatio) : ra.horizon.steps;
     if (reach !== null && reach < th.vanishingFraction * T) {
+      vanishing = true;
       // The peak the gradient reached before it vanished (the walked steps of the horizon).
       const peak = seqs ? max : peakWithin(ra, reach);
-      out.push({
-        code: 'vanishing',
-        severity: 'warning',
-        ...base,
-        message: `Gradients vanish in ${who}: ${seqs ? 'the running product of step-Jacobian norms falls below 0.01' : '‖∂L/∂h_t‖ falls below 1% of the peak it reaches going back'} within ${reach} of ${T} steps, so the loss barely reaches the early inputs.`,
-        evidence: {
-          effectiveHorizon: reach,
-          steps: T,
-          firstStepNorm: r3(first ?? 0),
-          maxNorm: r3(peak),
-          log10Ratio: r3(Math.log10(Math.max(first ?? 0, 1e-300) / peak)),
-        },
-        remedy:
-          ra.gates.length === 1
-            ? 'Use an LSTM or GRU instead of SimpleRNN, shorten the sequences, or initialise the recurrent kernel orthogonally (or near identity with relu).'
-            : 'Shorten the sequences or add skip/attention paths; for LSTM check the forget-gate bias (unit_forget_bias=True) and that gates are not saturated.',
-        chart: 'dh',
-      });
+      const ratio = Math.max(first ?? 0, 1e-300) / peak;
+      const evidenceText = seqs
+        ? `Even the upper bound on how much of the gradient survives from the last step (the product of the ` +
+          `step Jacobians' largest singular values) falls below 1 % within ${reach} of ${T} steps.`
+        : `Going back from the last step, the gradient falls below 1 % of its peak after ${reach} of ${T} steps; ` +
+          `at the first step it is ${say(ratio)} of that peak.`;
+      out.push(
+        withRemedy(
+          {
+            code: 'vanishing',
+            severity: 'warning',
+            ...base,
+            message: `Gradients vanish in ${who}: the loss reaches back about ${reach} of ${T} steps, so inputs before that barely affect training.`,
+            evidence: {
+              effectiveHorizon: reach,
+              steps: T,
+              firstStepNorm: r3(first ?? 0),
+              maxNorm: r3(peak),
+              log10Ratio: r3(Math.log10(ratio)),
+            },
+            evidenceText,
+            chart: 'dh',
+          },
+          memoryShort && keep ? keep : keep ? shorterWindows(ra) : gatedCell(ra),
+        ),
+      );
     }
   }
   const lastV = last ?? 0;
   const growth = lastV > 0 ? max / lastV : max > 0 ? Infinity : 0;
   // σ_max products only bound the growth (the gradient need not align with the top singular
-  // vectors), so the finding needs the measured ‖∂L/∂h_t‖ to grow; the bound is evidence.
+  // vectors), so the finding needs the measured ‖∂L/∂h_t‖ to grow; the bound is a condition, not the measure.
   if (growth > th.explodingGrowth && (!seqs || jmax >= Math.log10(th.explodingGrowth))) {
-    out.push({
-      code: 'exploding',
-      severity: 'error',
-      ...base,
-      message: `Gradients explode in ${who}: going back in time ‖∂L/∂h_t‖ grows ${r3(growth)}× over its value at the last step, and the running product of (median) step-Jacobian norms reaches 10^${r3(jmax)}.`,
-      evidence: {
-        growth: r3(growth),
-        firstStepNorm: r3(first ?? 0),
-        lastStepNorm: r3(lastV),
-        log10JacobianProductMedian: r3(jmax),
-        maxNorm: r3(max),
-      },
-      remedy:
-        "Clip gradients (clipnorm / global_clipnorm), lower the learning rate, and reduce the recurrent kernel's spectral radius (orthogonal initialisation, weight decay).",
-      chart: 'jacobian',
-    });
+    out.push(
+      withRemedy(
+        {
+          code: 'exploding',
+          severity: 'error',
+          ...base,
+          message: `Gradients explode in ${who}: going back in time the gradient grows ${say(growth)} times over its value at the last step.`,
+          evidence: {
+            growth: r3(growth),
+            firstStepNorm: r3(first ?? 0),
+            lastStepNorm: r3(lastV),
+            log10JacobianProductMedian: r3(jmax),
+            maxNorm: r3(max),
+          },
+          evidenceText:
+            `The gradient at the last step is ${say(lastV)}; going back it reaches ${say(max)}.` +
+            (seqs ? ` The upper bound from the step Jacobians allows growth up to ${say(10 ** jmax)} times.` : ''),
+          chart: 'dh',
+        },
+        clipRemedy(a.batches, th.clipnormMinBatches),
+      ),
+    );
   }
-  // Cells with a forget gate (LSTM and its variants).
-  if (ra.gates.includes('f')) {
-    const f = ra.gateStats.find((g) => g.gate === 'f');
-    const m = f ? nums(f.mean) : [];
-    const mean = m.length ? m.reduce((a, b) => a + b, 0) / m.length : NaN;
-    if (mean < th.forgetClosed) {
-      out.push({
-        code: 'forget-gate-closed',
-        severity: 'warning',
-        ...base,
-        message: `The forget gate of ${who} is almost closed (mean activation ${r3(mean)}), so the cell state is wiped at every step and the LSTM cannot carry information far.`,
-        evidence: { meanForgetGate: r3(mean), threshold: th.forgetClosed },
-        remedy:
-          'Initialise the forget-gate bias to 1 (unit_forget_bias=True) or higher, and check that the bias was not driven negative by a too-large learning rate.',
-        chart: 'gates',
-      });
+  if (mem && mem.mean !== null) {
+    const closed = mem.mean < th.forgetClosed;
+    if ((memoryShort && vanishing) || closed) {
+      out.push(
+        withRemedy(
+          {
+            code: 'short-memory',
+            severity: 'warning',
+            ...base,
+            message: closed
+              ? `The ${mem.gateName} of ${who} is almost closed (it keeps ${pct(mem.mean)} of the state per step), so the state is replaced at every step and cannot carry information far.`
+              : `The ${mem.gateName} of ${who} forgets too fast for this window: it explains the short horizon.`,
+            evidence: {
+              gate: mem.gate,
+              meanKeep: r3(mem.mean),
+              memorySteps: mem.steps === null ? 'none' : r3(mem.steps),
+              horizon: mem.horizon ?? 'none',
+              steps: T,
+              ...(mem.bias === null ? {} : { meanBias: r3(mem.bias) }),
+            },
+            evidenceText: mem.sentence,
+            chart: 'gates',
+          },
+          keep!,
+        ),
+      );
     }
   }
   for (const g of ra.gateStats) {
     const s = nums(g.saturated);
-    const mean = s.length ? s.reduce((a, b) => a + b, 0) / s.length : 0;
+    const mean = s.length ? s.reduce((x, y) => x + y, 0) / s.length : 0;
     if (mean > th.gateSaturated) {
       out.push({
         code: 'gate-saturated',
         severity: 'warning',
         ...base,
-        message: `Gate ${g.gate} of ${who} is saturated ${Math.round(mean * 100)}% of the time (${g.activation} beyond its flat ends), where its gradient is nearly zero.`,
+        message: `Gate ${g.gate} of ${who} is saturated ${pct(mean)} of the time (${g.activation} beyond its flat ends), where its gradient is nearly zero.`,
         evidence: { gate: g.gate, saturatedFraction: r3(mean) },
+        evidenceText: `On average over steps, ${pct(mean)} of gate ${g.gate}'s activations lie in the flat ends of ${g.activation}.`,
         remedy:
           'Normalise the inputs, lower the learning rate or the initial weight scale, or add LayerNormalization before the recurrent layer.',
+        remedyId: 'normalise-inputs',
         chart: 'gates',
       });
     }
@@ -170,9 +223,11 @@ function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
       code: 'dead-units',
       severity: 'warning',
       ...base,
-      message: `${dead} of ${ra.units} units of ${who} get no gradient (|∂L/∂h| < ${th.deadUnitGrad} at every step): they no longer learn.`,
+      message: `${dead} of ${ra.units} units of ${who} get no gradient: they no longer learn.`,
       evidence: { deadUnits: dead, units: ra.units },
+      evidenceText: `${dead} of ${ra.units} units get a gradient below ${say(th.deadUnitGrad)} at every step of every sample.`,
       remedy: 'Check for saturated gates or relu activations stuck at zero; reinitialise or reduce the learning rate.',
+      remedyId: 'dead-units',
       chart: 'heatmap',
     });
   }
@@ -181,6 +236,23 @@ function recurrentFindings(ra: RecurrentAnalysis, th: Thresholds): Finding[] {
 
 export function diagnose(a: Analysis, th: Thresholds): Finding[] {
   const out: Finding[] = [];
+  const bl = a.objective?.baseline ?? null;
+  if (bl && (bl.learned === 'no' || bl.learned === 'barely')) {
+    out.push({
+      code: 'not-learned',
+      severity: bl.learned === 'no' ? 'warning' : 'info',
+      layer: null,
+      direction: null,
+      message: bl.sentence,
+      evidence: { loss: r3(a.objective?.value ?? NaN), baseline: r3(bl.value ?? NaN), baselineKind: bl.kind },
+      evidenceText: `${bl.description} The model's L is ${say(a.objective?.value ?? null)}.`,
+      remedy:
+        'Train longer or with another learning rate, and check that the targets belong to the inputs; until the model ' +
+        'learns, the gradients below describe an untrained model.',
+      remedyId: 'train-more',
+      chart: null,
+    });
+  }
   const nonFinite = a.params.reduce((s, p) => s + p.nan + p.inf, 0);
   if (nonFinite > 0) {
     const bad = a.params.filter((p) => p.nan + p.inf > 0).map((p) => p.key);
@@ -191,12 +263,14 @@ export function diagnose(a: Analysis, th: Thresholds): Finding[] {
       direction: null,
       message: `${nonFinite} gradient value(s) are NaN or Inf (in ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}), so a training step would destroy the weights.`,
       evidence: { count: nonFinite, tensors: bad.length },
+      evidenceText: `${nonFinite} gradient values in ${bad.length} weight tensor${bad.length === 1 ? '' : 's'} are not finite.`,
       remedy:
         'Look for inputs with NaN/Inf, a loss on probabilities of exactly 0 or 1, or exploding gradients; clip gradients and lower the learning rate.',
+      remedyId: 'non-finite',
       chart: 'param-norms',
     });
   }
-  for (const ra of a.recurrent) out.push(...recurrentFindings(ra, th));
+  for (const ra of a.recurrent) out.push(...recurrentFindings(ra, a, th));
   const norms = a.params
     .filter((p) => p.trainable && p.gradNorm !== null && p.gradNorm > 0)
     .map((p) => ({ key: p.key, n: p.gradNorm! / Math.sqrt(p.size) }));
@@ -209,22 +283,30 @@ export function diagnose(a: Analysis, th: Thresholds): Finding[] {
         severity: 'warning',
         layer: null,
         direction: null,
-        message: `Gradient sizes differ by ${r3(hi.n / lo.n)}× between ${hi.key} and ${lo.key} (root-mean-square per element), so one learning rate cannot suit both.`,
+        message: `Gradient sizes differ by ${say(hi.n / lo.n)} times between ${hi.key} and ${lo.key}, so one learning rate cannot suit both.`,
         evidence: { largest: hi.key, smallest: lo.key, ratio: r3(hi.n / lo.n) },
+        evidenceText: `The root-mean-square gradient per weight is ${say(hi.n)} in ${hi.key} and ${say(lo.n)} in ${lo.key}.`,
         remedy: 'Use an adaptive optimizer (Adam, RMSprop), normalisation layers, or per-layer learning rates.',
+        remedyId: 'adaptive-optimizer',
         chart: 'param-norms',
       });
     }
   }
-  if (a.batches.suggestedClipnorm !== null) {
+  // A clipnorm is suggested only when the batches support it (batches.ts) and something calls for it.
+  const unstable = out.some((f) => f.code === 'exploding' || f.code === 'non-finite');
+  if (a.batches.suggestedClipnorm !== null && unstable) {
+    const v = a.batches.suggestedClipnorm;
+    const r = clipRemedy(a.batches, th.clipnormMinBatches);
     out.push({
       code: 'suggested-clipnorm',
       severity: 'info',
       layer: null,
       direction: null,
-      message: `The global gradient norm over ${a.batches.norms.length} batches has its 90th percentile at ${r3(a.batches.suggestedClipnorm)}; clipnorm=${r3(a.batches.suggestedClipnorm)} would cap only the largest 10% of batches.`,
-      evidence: { suggestedClipnorm: r3(a.batches.suggestedClipnorm), batches: a.batches.norms.length },
-      remedy: `Pass clipnorm=${r3(a.batches.suggestedClipnorm)} (or global_clipnorm) to the optimizer if training is unstable.`,
+      message: `A clipnorm of ${say(v)} would cap only the largest 10 % of batch gradients.`,
+      evidence: { suggestedClipnorm: r3(v), batches: a.batches.norms.length },
+      evidenceText: `Over ${a.batches.norms.length} batches, 90 % of the global gradient norms are at most ${say(v)}.`,
+      remedy: r.text,
+      remedyId: r.id,
       chart: 'batches',
     });
   }

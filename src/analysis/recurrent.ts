@@ -10,16 +10,12 @@ import { finishContributions } from './contributions.js';
 import { contributionNorm, contributionTotal, gateActivationName, type StepAccumulator } from './steps.js';
 import type { Contribution, Horizon, JacobianStats, Num, ParamGroup, RecurrentAnalysis, StepSeries } from './schema.js';
 import type { Thresholds } from './diagnose.js';
+import { quantile } from './quantile.js';
+import { memoryOf, stepRatio } from './memory.js';
 
 const fin = (x: number): Num => (Number.isFinite(x) ? x : null);
 
-export function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q,
-    lo = Math.floor(pos),
-    hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
+export { quantile };
 
 function series(sq: Float64Array, per: number[][], T: number): StepSeries {
   const s: StepSeries = { norm: [], p10: [], p50: [], p90: [] };
@@ -154,6 +150,7 @@ export function finishRecurrent(
     values.push(row);
   }
   const dh = series(acc.dhSq, acc.dhPer, T);
+  const hz = horizon(dh.norm, spec.goBackwards, th.horizonRatio);
   return {
     id: acc.direction ? `${acc.layer}/${acc.direction}` : acc.layer,
     layer: acc.layer,
@@ -174,8 +171,10 @@ export function finishRecurrent(
     deadUnits: { threshold: th.deadUnitGrad, units: dead },
     heatmap: { stepBin, unitBin, values },
     connectivity: null,
-    horizon: horizon(dh.norm, spec.goBackwards, th.horizonRatio),
+    horizon: hz,
     density: [],
+    stepRatio: stepRatio(acc.dhPer, T, spec.goBackwards),
+    memory: memoryOf(spec, acc.gateSum, acc.valid, weights, hz),
   };
 }
 

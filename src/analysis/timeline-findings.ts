@@ -142,6 +142,14 @@ const ONSETS: Record<
     remedy:
       'Initialise the forget-gate bias to 1 (unit_forget_bias=True) and lower the learning rate if training drove it down.',
   },
+  'short-memory': {
+    chart: 'timeline-gates',
+    start: 'from',
+    subject: (w, g) => `The keep gate ${g ?? ''} of ${w} started to forget within the horizon`,
+    always: (w, g) => `The keep gate ${g ?? ''} of ${w} forgets within the horizon`,
+    remedy:
+      'Raise the keep gate bias (LSTM forget gate, GRU update gate) or lower the learning rate if training drove it down.',
+  },
   'gate-saturated': {
     chart: 'timeline-gates',
     start: 'from',

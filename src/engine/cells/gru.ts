@@ -51,6 +51,7 @@ export const gru: CellDef = {
     { name: 'h', activation: 'activation' },
   ],
   states: ['h'],
+  memory: { gate: 'z', label: 'update gate', keep: 'a' },
   keras1Gates: ['z', 'r', 'h'],
   // CuDNNGRU's (6U,) bias is the input and recurrent rows of GRU(reset_after=True).
   cudnnBias: 'rows',

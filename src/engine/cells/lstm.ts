@@ -45,6 +45,7 @@ export const lstm: CellDef = {
     { name: 'o', activation: 'recurrent_activation' },
   ],
   states: ['h', 'c'],
+  memory: { gate: 'f', label: 'forget gate', keep: 'a' },
   // Keras 1 saved per-gate arrays in the order i, c, f, o.
   keras1Gates: ['i', 'c', 'f', 'o'],
   cudnnBias: 'sum',

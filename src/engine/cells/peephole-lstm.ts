@@ -61,6 +61,7 @@ export const peepholeLstm: CellDef = {
     { name: 'o', activation: 'recurrent_activation' },
   ],
   states: ['h', 'c'],
+  memory: { gate: 'f', label: 'forget gate', keep: 'a' },
   params: (spec) => [
     ...fusedParams(spec, 4),
     ...[PI, PF, PO].map((name) => ({

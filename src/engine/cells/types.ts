@@ -160,6 +160,15 @@ export interface ContributionOperands {
   operands(spec: RecurrentSpec, taps: LayerTaps): { left: Arr | null; right: Arr | null };
 }
 
+/** A keep gate (CellDef.memory): the kept fraction of the state is `keep(a)` for the gate's activation a. */
+export interface MemoryGate {
+  gate: string;
+  /** Plain name for messages: "forget gate", "update gate". */
+  label: string;
+  /** 'a': the activation is the kept fraction; '1-a': its complement is. */
+  keep: 'a' | '1-a';
+}
+
 export interface CellDef {
   /** RecurrentSpec.kind, shown in the report. */
   readonly kind: string;
@@ -184,6 +193,9 @@ export interface CellDef {
   /** Where the per-step contributions' recurrent product differs from h_{t−1}·R (ContributionOperands); absent when
    * nowhere. */
   readonly contributions?: ContributionOperands;
+  /** The gate whose activation is the fraction of the state kept per step (LSTM forget gate f: c_t = f ⊙ c_{t−1} + …;
+   * Keras GRU update gate z: h_t = z ⊙ h_{t−1} + …), read by the analysis's memory estimate; absent when none. */
+  readonly memory?: MemoryGate;
   /** The forms of this cell the oracle tests must each cover (GRU: reset_after true and false); default one. */
   readonly forms?: readonly { name: string; options: Partial<RecurrentSpec> }[];
 }
