@@ -30,9 +30,10 @@
 import { jsKernels, type Kernels } from './kernels-js.js';
 import type { Arr } from './tensor.js';
 import { Arena } from './wasm/arena.js';
-import { instantiate, PAGE, type GemmExports } from './wasm/loader.js';
+import { instantiate, instantiateCells, PAGE, type CellExports, type GemmExports } from './wasm/loader.js';
 
 export { relaxedSimdSupported, wasmSimdSupported } from './wasm/loader.js';
+export type { CellExports } from './wasm/loader.js';
 
 /** Cache blocking of the wasm gemm (see gemm.as): rows of A, depth, columns of B per block. */
 export interface Blocking {
@@ -107,6 +108,30 @@ export interface WasmKernels extends Kernels {
     ldc: number,
   ): void;
   freePacked(B: PackedB): void;
+  /** Byte address of a matrix packed from a Float32Array (for gemmAt), else -1. */
+  packedAddress(B: PackedB): number;
+  /**
+   * gemm on byte addresses inside this memory, without checks or copies: for the fused sequence
+   * loop (layers/recurrent-fused.ts), whose buffers all come from allocF32. `b` is a packedAddress
+   * when bPacked.
+   */
+  gemmAt(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    bPacked: boolean,
+    beta: 0 | 1,
+    c: number,
+    ldc: number,
+  ): void;
+  /** The fused cell-step kernels (cells.as) on this memory, or null where they cannot be compiled. */
+  cellKernels(): CellExports | null;
 }
 
 /** A matrix packed by WasmKernels.packB; a snapshot: later changes to the source are not seen. */
@@ -332,6 +357,56 @@ class WasmKernelsImpl implements WasmKernels {
       this.arena.free((B as PackedBImpl).ptr);
       (B as PackedBImpl).ptr = -1;
     }
+  }
+
+  packedAddress(B: PackedB): number {
+    return B instanceof PackedBImpl && this.livePacked(B) ? B.ptr : -1;
+  }
+
+  gemmAt(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    bPacked: boolean,
+    beta: 0 | 1,
+    c: number,
+    ldc: number,
+  ): void {
+    if (m <= 0 || n <= 0) return;
+    this.stats.wasmCalls++;
+    const { mc, kc, nc } = this.blocking;
+    const work = this.scratchPtr(align(this.wasm.workBytes(m, n, k, mc, kc, nc)));
+    this.wasm.gemm(
+      transA ? 1 : 0,
+      transB ? 1 : 0,
+      m,
+      n,
+      k,
+      a,
+      lda,
+      b,
+      ldb,
+      bPacked ? 1 : 0,
+      beta,
+      c,
+      ldc,
+      work,
+      mc,
+      kc,
+      nc,
+    );
+  }
+
+  private cellsInstance: CellExports | null | undefined;
+  cellKernels(): CellExports | null {
+    if (this.cellsInstance === undefined) this.cellsInstance = instantiateCells(this.memory, this.sharedMemory);
+    return this.cellsInstance;
   }
 
   private livePacked(B: PackedB): boolean {

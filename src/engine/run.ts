@@ -11,6 +11,7 @@ import { computeLoss } from './losses.js';
 import type { LossFlavor } from './loss-config.js';
 import { graphBackward, graphForward, materializeParams, type Params } from './graph.js';
 import { TapStore, type TapRequest } from './taps.js';
+import { openSeqScope } from './layers/recurrent-fused.js';
 import { alloc, type DType, type Tensor } from './tensor.js';
 import {
   checkArrays,
@@ -60,9 +61,14 @@ function checkCall(entry: Entry, model: ModelSpec, inputs: unknown, opts: unknow
 export function predict(model: ModelSpec, inputs: Tensor[], opts: RunOptions & { params?: Params } = {}): Tensor[] {
   checkCall('predict', model, inputs, opts);
   const ctx = makeCtx(opts);
-  const params = opts.params ?? materializeParams(model, ctx.dtype);
-  const fwd = graphForward(ctx, model, params, toInputs(model, inputs, ctx.dtype));
-  return model.outputs.map((id) => fwd.values[id]!);
+  const release = openSeqScope(ctx);
+  try {
+    const params = opts.params ?? materializeParams(model, ctx.dtype);
+    const fwd = graphForward(ctx, model, params, toInputs(model, inputs, ctx.dtype));
+    return model.outputs.map((id) => fwd.values[id]!);
+  } finally {
+    release();
+  }
 }
 
 export interface GradResult {
@@ -89,6 +95,23 @@ export interface LossOptions extends RunOptions {
 export function lossAndGrads(model: ModelSpec, inputs: Tensor[], targets: Tensor[], opts: LossOptions): GradResult {
   checkCall('lossAndGrads', model, inputs, opts, targets);
   const ctx = makeCtx(opts);
+  // Sequence buffers in wasm memory (layers/recurrent-fused.ts) live until this returns; nothing
+  // returned points into them (outputs, taps and gradients are ordinary arrays).
+  const release = openSeqScope(ctx);
+  try {
+    return lossAndGradsIn(ctx, model, inputs, targets, opts);
+  } finally {
+    release();
+  }
+}
+
+function lossAndGradsIn(
+  ctx: Ctx,
+  model: ModelSpec,
+  inputs: Tensor[],
+  targets: Tensor[],
+  opts: LossOptions,
+): GradResult {
   const params = opts.params ?? materializeParams(model, ctx.dtype);
   const xs = toInputs(model, inputs, ctx.dtype);
   const fwd = graphForward(ctx, model, params, xs);
@@ -131,6 +154,21 @@ export function gradsFromOutputs(
 ) {
   checkCall('gradsFromOutputs', model, inputs, opts);
   const ctx = makeCtx(opts);
+  const release = openSeqScope(ctx);
+  try {
+    return gradsFromOutputsIn(ctx, model, inputs, dOutputs, opts);
+  } finally {
+    release();
+  }
+}
+
+function gradsFromOutputsIn(
+  ctx: Ctx,
+  model: ModelSpec,
+  inputs: Tensor[],
+  dOutputs: (Tensor | null)[] | ((outputs: Tensor[]) => (Tensor | null)[]),
+  opts: RunOptions & { params?: Params },
+) {
   const params = opts.params ?? materializeParams(model, ctx.dtype);
   const fwd = graphForward(ctx, model, params, toInputs(model, inputs, ctx.dtype));
   const outputs = model.outputs.map((id) => fwd.values[id]!);

@@ -6,6 +6,11 @@ import { activation } from '../activations.js';
 import type { Arr, DType } from '../tensor.js';
 import type { CellDef, CellStep, JacobianEnv, ParamDef, SeqBuffers } from './types.js';
 
+/** Keras's default gate activations (tanh, sigmoid), the ones the fused wasm steps implement. */
+export function tanhSigmoid(spec: RecurrentSpec): boolean {
+  return spec.activation.name === 'tanh' && spec.recurrentActivation.name === 'sigmoid';
+}
+
 /** The activation gate g applies. */
 export function gateActivation(def: CellDef, spec: RecurrentSpec, g: number): Activation {
   return def.gates[g]!.activation === 'activation' ? spec.activation : spec.recurrentActivation;

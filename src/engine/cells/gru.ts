@@ -24,7 +24,7 @@ import type { RecurrentSpec } from '../../model/types.js';
 import { activation } from '../activations.js';
 import type { Kernels } from '../kernels-js.js';
 import { copyTo, type Arr } from '../tensor.js';
-import { accumulateRows, fusedParams, gateSlopes } from './common.js';
+import { accumulateRows, fusedParams, gateSlopes, tanhSigmoid } from './common.js';
 import type {
   BackState,
   CellDef,
@@ -71,6 +71,8 @@ export const gru: CellDef = {
         ? { shape: [2, 3 * spec.units], hint: `reset_after=true: input and recurrent rows of 3 × units=${spec.units}` }
         : undefined,
     ),
+
+  wasmStep: (spec) => (tanhSigmoid(spec) ? (spec.resetAfter ? 'gru-after' : 'gru-before') : null),
 
   step(spec: RecurrentSpec): CellStep {
     const rho = activation(spec.recurrentActivation);

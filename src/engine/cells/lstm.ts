@@ -21,7 +21,7 @@ import type { RecurrentSpec } from '../../model/types.js';
 import { activation, type ActFn } from '../activations.js';
 import type { Kernels } from '../kernels-js.js';
 import { copyTo, type Arr } from '../tensor.js';
-import { accumulateRows, fusedParams, gateSlopes } from './common.js';
+import { accumulateRows, fusedParams, gateSlopes, tanhSigmoid } from './common.js';
 import type {
   BackState,
   CellDef,
@@ -50,6 +50,7 @@ export const lstm: CellDef = {
   keras1Gates: ['i', 'c', 'f', 'o'],
   cudnnBias: 'sum',
   params: (spec) => fusedParams(spec, 4),
+  wasmStep: (spec) => (tanhSigmoid(spec) ? 'lstm' : null),
 
   step(spec: RecurrentSpec): CellStep {
     const rho: ActFn = activation(spec.recurrentActivation);

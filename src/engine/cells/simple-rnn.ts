@@ -30,6 +30,7 @@ export const simpleRnn: CellDef = {
   gates: [{ name: 'h', activation: 'activation' }],
   states: ['h'],
   params: (spec) => fusedParams(spec, 1),
+  wasmStep: (spec) => (spec.activation.name === 'tanh' ? 'simple-rnn' : null),
 
   step(spec: RecurrentSpec): CellStep {
     const sig = activation(spec.activation);

@@ -169,6 +169,9 @@ export interface MemoryGate {
   keep: 'a' | '1-a';
 }
 
+/** Fused step kernels of cells.as: LSTM, GRU in either reset form, SimpleRNN (with tanh and sigmoid). */
+export type WasmStepKind = 'lstm' | 'gru-after' | 'gru-before' | 'simple-rnn';
+
 export interface CellDef {
   /** RecurrentSpec.kind, shown in the report. */
   readonly kind: string;
@@ -196,6 +199,11 @@ export interface CellDef {
   /** The gate whose activation is the fraction of the state kept per step (LSTM forget gate f: c_t = f ⊙ c_{t−1} + …;
    * Keras GRU update gate z: h_t = z ⊙ h_{t−1} + …), read by the analysis's memory estimate; absent when none. */
   readonly memory?: MemoryGate;
+  /**
+   * The fused WebAssembly step kernel (src/engine/wasm/cells.as) that runs this spec, or null where
+   * only the JavaScript step does (other activations); absent: no fused kernel (PeepholeLSTM).
+   */
+  wasmStep?(spec: RecurrentSpec): WasmStepKind | null;
   /** The forms of this cell the oracle tests must each cover (GRU: reset_after true and false); default one. */
   readonly forms?: readonly { name: string; options: Partial<RecurrentSpec> }[];
 }

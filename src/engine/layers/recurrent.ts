@@ -11,6 +11,8 @@
 // states at segment boundaries and backward recomputes each segment's forward pass before
 // backpropagating through it (gradient checkpointing: one extra forward pass, O(√T) memory).
 // Taps (taps.ts) are written during backward, in INPUT order t, also for go_backwards.
+// Fused path (recurrent-fused.ts): with the wasm kernels, float32 and a cell with a wasm step, the
+// buffers live in wasm memory and each step is one packed product plus one cells.as kernel.
 
 import type { RecurrentSpec } from '../../model/types.js';
 import type { Ctx } from '../layer.js';
@@ -19,6 +21,14 @@ import type { LayerTaps, TapName } from '../taps.js';
 import { cellOf } from '../cells/index.js';
 import { newSeqBuffers } from '../cells/common.js';
 import type { CellGrads, CellParams, CellStep, SeqBuffers } from '../cells/types.js';
+import {
+  fusedBackward,
+  fusedBuffers,
+  fusedFor,
+  fusedForward,
+  fusedSegmentGrads,
+  type Fused,
+} from './recurrent-fused.js';
 
 /** Bytes of per-step buffers above which the loop checkpoints (see the header). */
 export let SEGMENT_BUDGET = 256 * 1024 * 1024;
@@ -65,6 +75,8 @@ export interface SeqCache {
   Hb: Arr;
   Cb: Arr;
   mask: Mask | null;
+  /** The fused wasm step, or null (the cell's JavaScript step). */
+  fused: Fused | null;
   name: string;
   direction: 'forward' | 'backward' | null;
 }
@@ -88,7 +100,8 @@ function runSegment(ctx: Ctx, c: SeqCache, k0: number, n: number): void {
   const ib = cell.inputBias(p);
   if (ib) for (let r = 0; r < n * B; r++) for (let j = 0; j < GU; j++) s.P[r * GU + j] += ib[j]!;
   for (let k = 0; k < n; k++) {
-    cell.forwardStep(ctx.kernels, p, s, k, k);
+    if (c.fused) fusedForward(c.fused, s, k);
+    else cell.forwardStep(ctx.kernels, p, s, k, k);
     if (!mask) continue;
     const t = stepOf(spec, T, k0 + k);
     for (let b = 0; b < B; b++) {
@@ -121,8 +134,11 @@ export function seqForward(
       : Math.max(1, Math.min(T, Math.ceil(Math.sqrt(T)), Math.floor(SEGMENT_BUDGET / perStep)));
   const nSeg = Math.ceil(T / seg);
   const p = cellParams(spec, params);
-  const s = newSeqBuffers(ctx.dtype, spec, cell, B, seg);
-  const Xp = alloc(ctx.dtype, T * B * I);
+  const fused = fusedFor(ctx, spec, p, B, seg);
+  const s = fused
+    ? fusedBuffers(fused, spec, cell.G, cell.hasC, cell.sWidth, B, seg)
+    : newSeqBuffers(ctx.dtype, spec, cell, B, seg);
+  const Xp = fused ? fused.alloc(T * B * I) : alloc(ctx.dtype, T * B * I);
   for (let k = 0; k < T; k++) {
     const t = stepOf(spec, T, k);
     for (let b = 0; b < B; b++) copyTo(Xp, (k * B + b) * I, x.data, (b * T + t) * I, I);
@@ -136,6 +152,7 @@ export function seqForward(
     T,
     Xp,
     mask,
+    fused,
     name,
     direction,
     Hb: alloc(ctx.dtype, (nSeg + 1) * B * U),
@@ -183,21 +200,23 @@ export function seqBackward(
   dParams: Tensor[],
   dInit?: Tensor[],
 ): Tensor {
-  const { spec, cell, p, bufs: s, mask, T, seg } = c;
+  const { spec, cell, p, bufs: s, mask, T, seg, fused } = c;
   const { B, U, I } = s;
   const GU = cell.G * U;
   const dt = ctx.dtype;
+  // Fused: the buffers the wasm kernels read and write live in wasm memory.
+  const mk = (n: number): Arr => (fused ? fused.alloc(n) : alloc(dt, n));
   const nSeg = Math.ceil(T / seg);
   const g = cellGrads(spec, dParams);
-  const dh = alloc(dt, B * U),
-    dc = alloc(dt, B * U),
+  const dh = mk(B * U),
+    dc = mk(B * U),
     dZ = alloc(dt, B * GU),
     tmp = alloc(dt, B * U);
   const bs = { dh, dc, dZ, tmp };
   const holdH = mask ? alloc(dt, B * U) : null,
     holdC = mask && cell.hasC ? alloc(dt, B * U) : null;
-  const dP = alloc(dt, seg * B * GU),
-    dXp = alloc(dt, seg * B * I);
+  const dP = mk(seg * B * GU),
+    dXp = mk(seg * B * I);
   const dX = alloc(dt, B * T * I);
   if (dStates[0]) dh.set(dStates[0].data);
   if (cell.hasC && dStates[1]) dc.set(dStates[1].data);
@@ -242,7 +261,8 @@ export function seqBackward(
           }
         }
       }
-      cell.backwardStep(ctx.kernels, p, g, s, bs, k);
+      if (fused) fusedBackward(fused, s, dh, dc, dP, k);
+      else cell.backwardStep(ctx.kernels, p, g, s, bs, k);
       if (mask) {
         for (let b = 0; b < B; b++) {
           if (mask.data[b * T + t]) continue;
@@ -250,9 +270,10 @@ export function seqBackward(
           if (holdC) copyTo(dc, b * U, holdC, b * U, U);
         }
       }
-      dP.set(dZ, k * B * GU);
-      if (tap) recordStep(c, tap, k, k0 + k, t, dZ);
+      if (!fused) dP.set(dZ, k * B * GU);
+      if (tap) recordStep(c, tap, k, k0 + k, t, dP);
     }
+    if (fused) fusedSegmentGrads(fused, s, dP, n, g.dR, g.db);
     ctx.kernels.gemm(true, false, I, GU, n * B, c.Xp, k0 * B * I, I, dP, 0, GU, 1, g.dK, 0, GU);
     ctx.kernels.gemm(false, true, n * B, I, GU, dP, 0, GU, p.K, 0, GU, 0, dXp, 0, I);
     for (let k = 0; k < n; k++) {
@@ -261,8 +282,9 @@ export function seqBackward(
     }
   }
   if (dInit) {
-    dInit[0] = { shape: [B, U], data: dh };
-    if (cell.hasC) dInit[1] = { shape: [B, U], data: dc };
+    // Copies out of wasm memory (released when the run returns).
+    dInit[0] = { shape: [B, U], data: fused ? dh.slice() : dh };
+    if (cell.hasC) dInit[1] = { shape: [B, U], data: fused ? dc.slice() : dc };
   }
   if (tap) {
     if (ctx.taps!.dx) tap.dx = dX;
@@ -304,15 +326,15 @@ function newTaps(ctx: Ctx, c: SeqCache): Partial<Record<TapName, Arr>> {
   return tap;
 }
 
-/** Taps of processing step k (segment-local; kg global) at input position t. */
-function recordStep(c: SeqCache, tap: Partial<Record<TapName, Arr>>, k: number, kg: number, t: number, dZ: Arr): void {
+/** Taps of processing step k (segment-local; kg global) at input position t; dP holds the segment's dz. */
+function recordStep(c: SeqCache, tap: Partial<Record<TapName, Arr>>, k: number, kg: number, t: number, dP: Arr): void {
   const { cell, bufs: s, T } = c;
   const { B, U, I } = s,
     GU = cell.G * U;
   for (let b = 0; b < B; b++) {
     const bt = b * T + t,
       r = k * B + b;
-    if (tap.gateGrad) copyTo(tap.gateGrad, bt * GU, dZ, b * GU, GU);
+    if (tap.gateGrad) copyTo(tap.gateGrad, bt * GU, dP, r * GU, GU);
     if (tap.gates) copyTo(tap.gates, bt * GU, s.A, r * GU, GU);
     if (tap.z) copyTo(tap.z, bt * GU, s.Z, r * GU, GU);
     if (tap.hPrev) copyTo(tap.hPrev, bt * U, s.H, r * U, U);

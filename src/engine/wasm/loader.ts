@@ -2,6 +2,7 @@
 // (gemm.wasm.ts, generated from gemm.as). Browser-safe: no node:* imports,
 // the bytes are embedded, so nothing is fetched.
 
+import * as cellBins from './cells.wasm.js';
 import * as bins from './gemm.wasm.js';
 
 /** Bytes in a WebAssembly page. */
@@ -104,4 +105,53 @@ export function instantiate(
   const memory = createMemory(shared);
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
   return { exports: instance.exports as unknown as GemmExports, memory, relaxed, shared };
+}
+
+/** The exports of cells.as (the fused cell steps); pointers in bytes. */
+export interface CellExports {
+  act(which: number, x: number, y: number, n: number): void;
+  lstmFwd(B: number, U: number, z: number, a: number, cp: number, cn: number, s: number, hn: number): void;
+  lstmBwd(B: number, U: number, a: number, cp: number, s: number, dh: number, dc: number, dz: number): void;
+  rnnFwd(n: number, z: number, a: number, hn: number): void;
+  rnnBwd(n: number, a: number, dh: number, dz: number): void;
+  gruFwd(
+    B: number,
+    U: number,
+    phase: number,
+    p: number,
+    rs: number,
+    bh: number,
+    z: number,
+    a: number,
+    s: number,
+    hp: number,
+    hn: number,
+  ): void;
+  gruBwd(
+    B: number,
+    U: number,
+    phase: number,
+    a: number,
+    s: number,
+    hp: number,
+    dh: number,
+    dz: number,
+    drs: number,
+    gb: number,
+  ): void;
+}
+
+/**
+ * The fused cell-step module on an existing memory (the gemm module's). It is larger than 4 KiB, so a
+ * browser's main thread refuses to compile it synchronously: null there (and wherever it fails), and
+ * the sequence loop keeps the JavaScript cell steps.
+ */
+export function instantiateCells(memory: WebAssembly.Memory, shared: boolean): CellExports | null {
+  try {
+    const bytes = decode(shared ? cellBins.CELLS_SIMD_SHARED : cellBins.CELLS_SIMD);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    return instance.exports as unknown as CellExports;
+  } catch {
+    return null;
+  }
 }
