@@ -70,6 +70,7 @@ function model(inputs: Port[], outputs: Port[], loss: string | null = null): Mod
     meta: {
       format: 'test',
       kerasVersion: '3.10.0',
+      writer: 'keras3',
       backend: null,
       loss: lossCfg,
       optimizer: null,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { LoadError } from '../src/model/errors.js';
 import { H5File } from '../src/io/hdf5.js';
 import { checkSuperblock } from '../src/io/hdf5-format.js';
-import { halfToFloat } from '../src/io/common.js';
+import { halfToFloat } from '../src/io/float16.js';
 import { ZipArchive, crc32 } from '../src/io/zip.js';
 import { CORPUS, IO, bytes } from './io-model-helpers.js';
 

@@ -13,7 +13,7 @@ import { loadModelFile } from '../src/io/node.js';
 import { CORPUS_MAIN } from './helpers/corpus.js';
 import { fileSetFromMap, openModel } from '../src/io/index.js';
 import { H5File } from '../src/io/hdf5.js';
-import { readLayerGroups } from '../src/io/keras-h5.js';
+import { readLayerGroups } from '../src/io/legacy-store.js';
 import { CORPUS, EXPECTED, IO, bytes, expectWeights, paramCount } from './io-model-helpers.js';
 
 interface ManifestEntry {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openData } from '../src/io/data.js';
 import { readNpz } from '../src/io/npz.js';
 import { NpyDecoder } from '../src/io/npy-decode.js';
-import { readNpyHeader } from '../src/io/npy.js';
+import { readNpyHeader } from '../src/io/npy-header.js';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'npz-numpy');
 const PY = '/usr/bin/python3';

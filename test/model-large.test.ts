@@ -13,7 +13,7 @@ import * as h5wasm from 'h5wasm';
 import { ModelError } from '../src/model/errors.js';
 import { buildModel, MAX_SAMPLE_VALUES } from '../src/model/build.js';
 import { summary } from '../src/model/summary.js';
-import { bindV3 } from '../src/io/keras-v3.js';
+import { bindV3 } from '../src/io/keras3-store.js';
 import { fileSetFromMap, openModel } from '../src/io/index.js';
 import type { VarStore } from '../src/io/weight-store.js';
 

@@ -3,7 +3,7 @@
 // A browser gives a flat list of File objects (from <input type=file multiple> or a folder
 // pick), not a path with siblings. The loaders (src/io/index.ts) want one main file plus
 // siblings read by name, and a separate weights file for a to_json() architecture. What each
-// file is comes from the io formats themselves (their match() functions, in registry order):
+// file is, the io format registry says (src/io/index.ts modelFormatOf: the formats' match(), in order):
 //   tfjs-layers        a TF.js model.json (shards are siblings)
 //   keras-v3           a .keras zip, or the config.json of an unzipped .keras folder
 //   keras-h5-weights   a to_json() architecture; its weights = an HDF5 file
@@ -11,7 +11,7 @@
 // Pure: no DOM, no node:*, so the Node tests run it too. The app page (web/app-models.ts) goes
 // further and opens the candidates; this lab page shows what the formats say.
 
-import { fileSetFromMap, formats, type FileSet } from '../src/io/index.js';
+import { fileSetFromMap, modelFormatOf, type FileSet } from '../src/io/index.js';
 
 export interface PickedFile {
   name: string;
@@ -37,7 +37,7 @@ const ROLE_OF_FORMAT: Record<string, Role> = {
 };
 
 export function roleOf(f: PickedFile): Role {
-  const format = formats.find((m) => m.match(f.bytes, f.name))?.name;
+  const format = modelFormatOf(f.bytes, f.name)?.name;
   if (format === undefined) return 'other';
   if (format === 'keras-v3') return base(f.name) === 'config.json' ? 'keras-folder' : 'keras-zip';
   return ROLE_OF_FORMAT[format] ?? 'other';

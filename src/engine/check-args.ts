@@ -130,8 +130,7 @@ export function checkOptions(p: Problems, entry: Entry, model: ModelSpec, opts: 
     p.usage.push(
       `option flavor is ` +
         `${str(flavor)}${typeof flavor === 'string' ? didYouMean(closest(flavor, Object.keys(FLAVORS))) : ''}, ` +
-        `expected one of ${Object.keys(FLAVORS).join(', ')} (lossFlavor(model.meta.kerasVersion, ` +
-        `model.meta.format) gives the model's)`,
+        `expected one of ${Object.keys(FLAVORS).join(', ')} (model.meta.writer is the model's)`,
     );
   }
   if (!Array.isArray(losses)) {

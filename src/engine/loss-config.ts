@@ -2,7 +2,7 @@
 //
 //   parseLoss   a loss as stored (or given with --loss) → LossConfig, strictly: anything
 //               computeLoss cannot reproduce exactly is refused with a ModelError.
-//   lossFlavor  the writer's Keras → the formulas computeLoss uses (keras-formats.md §5.1, §5.2).
+//   lossFlavor  the writer's Keras → the formulas computeLoss uses (docs/losses.md).
 //
 // Spellings come from the model stage's alias table (src/model/loss-config.ts lossName,
 // LOSS_NAMES), the one list of loss names, Keras 3 compile's "crossentropy"/"ce" shortcuts
@@ -13,22 +13,15 @@ import type { LossConfig } from '../model/types.js';
 import { ModelError } from '../model/errors.js';
 import { isRecord } from '../model/keras-format.js';
 import { lossName, unknownLossMessage } from '../model/loss-config.js';
+import { writerFamily, type WriterFamily } from '../model/versions.js';
 
-export type LossFlavor = 'keras3' | 'tf.keras' | 'keras2' | 'keras1' | 'tfjs';
+/** The writer family (ModelMeta.writer): decides the loss formulas and mask handling (docs/losses.md). */
+export type LossFlavor = WriterFamily;
 
-/** Which Keras wrote the file: decides the loss formulas (keras-formats.md §5.1) and mask handling (§5.2). */
+/** The writer family of a model from `format` recording `kerasVersion` (model/versions.ts writerFamily, the one rule;
+ * a built model carries it as meta.writer). */
 export function lossFlavor(kerasVersion: string, format: string): LossFlavor {
-  if (format.startsWith('tfjs')) return 'tfjs';
-  const v = kerasVersion.trim();
-  const m = /^(\d+)(?:\.(\d+))?/.exec(v);
-  if (!m) return format === 'keras-v3' ? 'keras3' : 'tf.keras';
-  const major = Number(m[1]);
-  const minor = Number(m[2] ?? 0);
-  if (major >= 3) return 'keras3';
-  if (major <= 1) return 'keras1';
-  // tf.keras records "2.2.4-tf" (TF 1.13–2.2), then "2.4.0"+ (TF ≥ 2.3); standalone Keras 2 ended at 2.3.1.
-  if (v.includes('tf') || minor >= 4) return 'tf.keras';
-  return 'keras2';
+  return writerFamily(kerasVersion, format);
 }
 
 /** Unknown loss → ModelError listing the supported names (the model stage's one table) and the closest spellings. */
@@ -52,7 +45,8 @@ export function parseLoss(value: unknown): LossConfig {
   if (!isRecord(value)) throw unknownLoss(JSON.stringify(value) ?? String(value));
   const cls = String(value['class_name'] ?? value['className']);
   const raw = value['config'];
-  // {"module": "builtins", "class_name": "function", "config": "mean_squared_error"} (Keras 3 §1.2.1).
+  // {"module": "builtins", "class_name": "function", "config": "mean_squared_error"} (Keras 3; docs/formats.md,
+  // 'Serialized objects').
   if (cls === 'function' && typeof raw === 'string') return parseLoss(raw);
   const cfg = isRecord(raw) ? raw : {};
   if (cls === 'LossFunctionWrapper' && cfg['fn'] !== undefined) return parseLoss(cfg['fn']);

@@ -1,9 +1,24 @@
 // Helpers the format modules share: JSON parsing with file-named errors, cheap content
-// sniffing for match() (magic bytes, the start of a JSON object, a key mentioned near the top),
-// and float16 decoding (HDF5 datasets, TF.js float16 quantization, Keras 3 .npz weights).
-// A leaf module: it imports nothing from the format modules or from index.ts, which registers them.
+// sniffing for match() (the start of a JSON object, a key mentioned near the top), file names,
+// and the limits on what one file may expand to. Magic numbers are in magic.ts, float16 in
+// float16.ts. A leaf module: it imports nothing from the format modules or from the registries.
 
 import { LoadError, RnnscopeError } from '../model/errors.js';
+
+/** 2 GiB of float64: the most values one data array may expand to in memory. */
+export const MAX_ELEMENTS = 2 ** 28;
+
+/** The last component of a path ('/' or '\\' separated). */
+export function baseName(path: string): string {
+  const i = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return i >= 0 ? path.slice(i + 1) : path;
+}
+
+/** A file name without its extension (".npy"); a leading dot is not an extension. */
+export function stripExt(name: string): string {
+  const i = name.lastIndexOf('.');
+  return i > 0 ? name.slice(0, i) : name;
+}
 
 /**
  * Largest model config (JSON) read: Keras 3 writes ~650 bytes per Dense layer, so 10^5 layers
@@ -52,26 +67,6 @@ export function looksLikeJsonObject(bytes: Uint8Array): boolean {
 export function jsonMentions(bytes: Uint8Array, key: string, limit = 1 << 16): boolean {
   const text = new TextDecoder().decode(bytes.subarray(0, limit));
   return text.includes(`"${key}"`);
-}
-
-/** Whether `bytes` begin with `magic`. */
-export function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
-  if (bytes.length < magic.length) return false;
-  for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic[i]) return false;
-  return true;
-}
-
-/** IEEE 754 binary16 → float32 (exact). */
-export function halfToFloat(h: Uint16Array): Float32Array {
-  const out = new Float32Array(h.length);
-  for (let i = 0; i < h.length; i++) {
-    const x = h[i];
-    const s = x & 0x8000 ? -1 : 1;
-    const e = (x >> 10) & 0x1f;
-    const f = x & 0x3ff;
-    out[i] = e === 0 ? s * f * 2 ** -24 : e === 31 ? (f ? NaN : s * Infinity) : s * (1 + f / 1024) * 2 ** (e - 15);
-  }
-  return out;
 }
 
 /** `e`, naming `file` when it is a typed error that names none (the model stage speaks of layers and weights, not

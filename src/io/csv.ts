@@ -16,8 +16,8 @@
 
 import { DataError, LoadError, fmtShape } from '../model/errors.js';
 import { warn } from '../model/types.js';
-import type { NamedArray, DataOptions } from './data.js';
-import { baseName, stripExt } from './npy.js';
+import type { NamedArray, DataOptions } from './types.js';
+import { baseName, stripExt } from './common.js';
 
 type Sep = '\t' | ';' | ',' | ' ';
 
@@ -25,8 +25,16 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
 const SPECIAL = /^([+-]?)(nan|inf|infinity)$/i;
 const SHAPE_LINE = /^#\s*shape\s*[:=]\s*\(?\s*(\d+(?:\s*[,x×]\s*\d+)*)\s*,?\s*\)?\s*$/i;
 
-export function match(_bytes: Uint8Array, name: string): boolean {
-  return /\.(csv|tsv|tab|txt|dat)$/i.test(name);
+export const name = 'csv';
+
+/** Any text: CSV is what a text file is when nothing before it in the registry (data.ts) claimed it. */
+export function match(_bytes: Uint8Array, _fileName: string): boolean {
+  return true;
+}
+
+/** The array of a CSV/TSV file (registry shape). */
+export function read(bytes: Uint8Array, fileName: string, opts: DataOptions = {}): NamedArray[] {
+  return [readCsv(bytes, fileName, opts)];
 }
 
 export function readCsv(bytes: Uint8Array, label: string, opts: DataOptions = {}): NamedArray {

@@ -4,10 +4,8 @@
 // wrapper, uses these; nothing here needs the wasm module.
 
 import { LoadError } from '../model/errors.js';
-import { halfToFloat } from './common.js';
-
-/** HDF5 signature, spec "Format Signature": \x89HDF\r\n\x1a\n. */
-export const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+import { halfToFloat } from './float16.js';
+import { HDF5_MAGIC } from './magic.js';
 
 /** The typed array a numeric dataset decodes to. */
 export type H5Data =

@@ -22,9 +22,6 @@ import { LoadError } from '../model/errors.js';
 import { asStrings, checkSuperblock, decodeDataset, dtypeName, toPlain, type H5Data } from './hdf5-format.js';
 import { ExpansionBudget } from './common.js';
 
-// Kept for web/model-files.ts, which imports it from here; new code imports ./hdf5-format.js.
-export { HDF5_MAGIC } from './hdf5-format.js';
-
 type H5Lib = typeof H5;
 type Module = H5Lib['Module'];
 

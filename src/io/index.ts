@@ -10,37 +10,31 @@
 //   keras-h5-weights to_json() architecture + weights-only HDF5 (legacy save_weights or Keras 3 .weights.h5)
 //   tfjs-layers   TensorFlow.js model.json + binary shards
 // Formats are recognised by content (magic bytes, JSON keys); the file name only
-// breaks ties; the sniffing and JSON helpers they share are in common.ts. Nothing here
+// breaks ties. A format module imports only shared io modules, never another format
+// (test/io-leaf-modules.test.ts): the JSON and sniffing helpers (common.ts, magic.ts), the
+// weight stores (legacy-store.ts, keras3-store.ts, keras-npz-store.ts), a separate weights file
+// (weights-file.ts). Adding a format: docs/formats.md ('Adding a format'). Nothing here
 // touches node:*; src/io/node.ts builds a FileSet from paths.
 
 import { LoadError } from '../model/errors.js';
 import type { ModelSpec } from '../model/types.js';
+import type { FileSet, ModelFormat } from './types.js';
 import * as kerasV3 from './keras-v3.js';
 import * as kerasH5 from './keras-h5.js';
 import * as kerasWeights from './keras-weights.js';
 import * as tfjsLayers from './tfjs-layers.js';
 import { withFile } from './common.js';
+import { hexStart } from './magic.js';
 
-/** The main file plus its siblings (weights shards, a separate weights file, folder members), read lazily by name. */
-export interface FileSet {
-  /** Name or path of the main file, as shown in messages. */
-  name: string;
-  /** Content of the main file. */
-  bytes: Uint8Array;
-  /** A sibling by the name the main file uses for it (relative to the main file's folder), or null when absent. */
-  get(name: string): Promise<Uint8Array | null>;
-  /** Name (for `get`) of a separate weights file given by the user (`--weights`), if any. */
-  weights?: string;
-}
-
-export interface ModelFormat {
-  name: string;
-  match(bytes: Uint8Array, fileName: string): boolean;
-  open(files: FileSet): Promise<ModelSpec>;
-}
+export type { FileSet, ModelFormat } from './types.js';
 
 /** In the order they are tried; the first whose `match` is true opens the file. */
 export const formats: readonly ModelFormat[] = [kerasH5, kerasV3, tfjsLayers, kerasWeights];
+
+/** The format that opens a file with these bytes and this name, or null when none knows it (what the page asks). */
+export function modelFormatOf(bytes: Uint8Array, fileName: string): ModelFormat | null {
+  return formats.find((f) => f.match(bytes, fileName)) ?? null;
+}
 
 export interface OpenOptions {
   /** Name (for `files.get`) of a weights file: a weights-only .h5 / .weights.h5 for a to_json() architecture, or
@@ -51,7 +45,7 @@ export interface OpenOptions {
 /** Pick the format of `files` and load it. Every failure is a LoadError or ModelError, never a crash. */
 export async function openModel(files: FileSet, opts: OpenOptions = {}): Promise<ModelSpec> {
   const fs: FileSet = opts.weights !== undefined ? { ...files, weights: opts.weights } : files;
-  const fmt = formats.find((f) => f.match(fs.bytes, fs.name));
+  const fmt = modelFormatOf(fs.bytes, fs.name);
   if (!fmt) {
     throw new LoadError(
       `${fs.name} is not a model file rnnscope knows (${describeStart(fs.bytes)}); expected a .keras zip, a Keras .h5, a to_json() architecture with --weights, or a TF.js model.json; check the file.`,
@@ -100,7 +94,5 @@ function dirOf(name: string): string {
 }
 
 function describeStart(bytes: Uint8Array): string {
-  if (bytes.length === 0) return 'it is empty';
-  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  return `it starts with bytes ${head}`;
+  return bytes.length === 0 ? 'it is empty' : `it starts with bytes ${hexStart(bytes)}`;
 }

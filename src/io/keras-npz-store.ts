@@ -1,28 +1,22 @@
-// Keras 3 model.weights.npz (weights_format="npz"; keras/src/saving/saving_lib.py NpzIOStore):
+// Keras 3 model.weights.npz (weights_format="npz"; docs/formats.md, 'Keras 3 .npz weights'):
 // np.savez of {inner_path: {"0": array, "1": ...}} (root: "__root__"): each member
-// `<inner_path>.npy` is a 0-d object array, i.e. a pickle of a dict of ndarrays. The pickle is
-// never executed: a tiny stack machine understands only the opcodes numpy emits for that
-// (protocols 2-4) and only the globals numpy.core.multiarray._reconstruct, numpy.ndarray and
-// numpy.dtype; anything else is refused.
+// `<inner_path>.npy` is a 0-d object array, i.e. a pickle of a dict of ndarrays, read by
+// pickle.ts without executing it; the .npy header around it by npy-header.ts.
 //
 // A member's shapes are inside its pickle, so they cannot be known before it is inflated: its
 // declared (central directory) size is checked against what the layer can use first.
 
 import { LoadError, ModelError } from '../model/errors.js';
-import { halfToFloat, type ExpansionBudget } from './common.js';
+import type { ExpansionBudget } from './common.js';
+import { halfToNumber } from './float16.js';
+import { hasNpyMagic, npyHeaderEnd } from './npy-header.js';
+import { unpickle, type NdObj } from './pickle.js';
 import { numbered, type StoredArray, type VarStore } from './weight-store.js';
 import { ZipArchive } from './zip.js';
 
 /** Bytes a member may hold per value the layer can use (float64), plus room for the pickle and .npy header. */
 const BYTES_PER_VALUE = 8;
 const MEMBER_OVERHEAD = 64 << 10;
-
-interface NdObj {
-  t: 'nd';
-  shape: number[];
-  descr: string;
-  raw: Uint8Array | null;
-}
 
 /** A VarStore over model.weights.npz bytes; inflated members draw on `budget` (the .keras archive's). */
 export function readKerasNpz(bytes: Uint8Array, file: string, budget: ExpansionBudget | null = null): VarStore {
@@ -54,9 +48,9 @@ export function readKerasNpz(bytes: Uint8Array, file: string, budget: ExpansionB
         { file },
       );
     };
-    if (npy.length < 12 || npy[0] !== 0x93 || npy[1] !== 0x4e) bad('is not an .npy array');
-    const hl = npy[6] === 1 ? npy[8] | (npy[9] << 8) : npy[8] | (npy[9] << 8) | (npy[10] << 16) | (npy[11] << 24);
-    const start = (npy[6] === 1 ? 10 : 12) + hl;
+    if (npy.length < 12 || !hasNpyMagic(npy)) bad('is not an .npy array');
+    // The header's dict declares dtype 'O' (an object array): only where it ends matters here.
+    const start = npyHeaderEnd(npy, `${file}:${member}`)!;
     if (start > npy.length) bad('has a truncated header');
     const obj = unpickle(npy.subarray(start), bad) as NdObj | null;
     const list = obj && typeof obj === 'object' && obj.t === 'nd' ? (obj.raw as unknown) : null;
@@ -83,7 +77,7 @@ export function readKerasNpz(bytes: Uint8Array, file: string, budget: ExpansionB
 }
 
 const DTYPES: Record<string, [number, (dv: DataView, o: number, le: boolean) => number]> = {
-  f2: [2, (dv, o, le) => halfToFloat(new Uint16Array([dv.getUint16(o, le)]))[0]],
+  f2: [2, (dv, o, le) => halfToNumber(dv.getUint16(o, le))],
   f4: [4, (dv, o, le) => dv.getFloat32(o, le)],
   f8: [8, (dv, o, le) => dv.getFloat64(o, le)],
   i1: [1, (dv, o) => dv.getInt8(o)],
@@ -112,207 +106,4 @@ function ndToArray(v: unknown, name: string, bad: (w: string) => never): StoredA
   const data = new Float64Array(n);
   for (let i = 0; i < n; i++) data[i] = d[1](dv, i * d[0], le);
   return { name, shape: nd.shape, data };
-}
-
-const GLOBALS = new Set([
-  'numpy.core.multiarray _reconstruct',
-  'numpy._core.multiarray _reconstruct',
-  'numpy ndarray',
-  'numpy dtype',
-]);
-
-/** Interpret a numpy object-array pickle without executing anything (see above). */
-function unpickle(b: Uint8Array, bad: (w: string) => never): unknown {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const dec = new TextDecoder();
-  const stack: unknown[] = [];
-  const marks: number[] = [];
-  const memo: unknown[] = [];
-  let p = 0;
-  const take = (n: number): Uint8Array =>
-    p + n <= b.length ? b.subarray((p += n) - n, p) : bad('has a truncated pickle');
-  const u = (n: number): number => {
-    const x = take(n);
-    let v = 0;
-    for (let i = n - 1; i >= 0; i--) v = v * 256 + x[i];
-    return v;
-  };
-  const line = (): string => {
-    const e = b.indexOf(0x0a, p);
-    if (e < 0) bad('has a truncated pickle');
-    const s = dec.decode(b.subarray(p, e));
-    p = e + 1;
-    return s;
-  };
-  const popMark = (): unknown[] => {
-    const m = marks.pop();
-    if (m === undefined) bad('has an unbalanced pickle');
-    return stack.splice(m!);
-  };
-  const pop = (): unknown => (stack.length ? stack.pop() : bad('has an unbalanced pickle'));
-  const global = (name: string) => {
-    if (!GLOBALS.has(name)) bad(`pickles ${name}`);
-    stack.push({ t: 'global', name });
-  };
-  for (let ops = 0; p < b.length; ops++) {
-    if (ops > 4 * b.length + 100) bad('has a pickle that does not end');
-    const op = b[p++];
-    switch (op) {
-      case 0x80:
-        p++;
-        break; // PROTO
-      case 0x95:
-        p += 8;
-        break; // FRAME
-      case 0x63:
-        global(`${line()} ${line()}`);
-        break; // GLOBAL
-      case 0x93: {
-        const n = pop();
-        global(`${pop()} ${n}`);
-        break;
-      } // STACK_GLOBAL
-      case 0x71:
-        memo[u(1)] = stack[stack.length - 1];
-        break; // BINPUT
-      case 0x72:
-        memo[u(4)] = stack[stack.length - 1];
-        break; // LONG_BINPUT
-      case 0x94:
-        memo.push(stack[stack.length - 1]);
-        break; // MEMOIZE
-      case 0x68:
-        stack.push(memo[u(1)]);
-        break; // BINGET
-      case 0x6a:
-        stack.push(memo[u(4)]);
-        break; // LONG_BINGET
-      case 0x28:
-        marks.push(stack.length);
-        break; // MARK
-      case 0x29:
-        stack.push([]);
-        break; // EMPTY_TUPLE
-      case 0x74:
-        stack.push(popMark());
-        break; // TUPLE
-      case 0x85:
-        stack.push([pop()]);
-        break; // TUPLE1
-      case 0x86: {
-        const y = pop();
-        stack.push([pop(), y]);
-        break;
-      }
-      case 0x87: {
-        const z = pop();
-        const y = pop();
-        stack.push([pop(), y, z]);
-        break;
-      }
-      case 0x5d:
-        stack.push([]);
-        break; // EMPTY_LIST
-      case 0x7d:
-        stack.push(new Map());
-        break; // EMPTY_DICT
-      case 0x61: {
-        const v = pop();
-        (stack[stack.length - 1] as unknown[]).push(v);
-        break;
-      } // APPEND
-      case 0x65: {
-        const vs = popMark();
-        const l = stack[stack.length - 1] as unknown[];
-        for (const v of vs) l.push(v);
-        break;
-      } // APPENDS
-      case 0x73: {
-        const v = pop();
-        const k = pop();
-        (stack[stack.length - 1] as Map<unknown, unknown>).set(k, v);
-        break;
-      } // SETITEM
-      case 0x75: {
-        const kv = popMark();
-        const d = stack[stack.length - 1] as Map<unknown, unknown>;
-        for (let i = 0; i + 1 < kv.length; i += 2) d.set(kv[i], kv[i + 1]);
-        break;
-      }
-      case 0x4a:
-        stack.push(dv.getInt32((p += 4) - 4, true));
-        break; // BININT
-      case 0x4b:
-        stack.push(u(1));
-        break; // BININT1
-      case 0x4d:
-        stack.push(u(2));
-        break; // BININT2
-      case 0x8a: {
-        const n = u(1);
-        let v = 0;
-        const x = take(n);
-        for (let i = n - 1; i >= 0; i--) v = v * 256 + x[i];
-        stack.push(v);
-        break;
-      } // LONG1 (non-negative)
-      case 0x4e:
-        stack.push(null);
-        break; // NONE
-      case 0x88:
-        stack.push(true);
-        break;
-      case 0x89:
-        stack.push(false);
-        break;
-      case 0x43:
-        stack.push(take(u(1)));
-        break; // SHORT_BINBYTES
-      case 0x42:
-        stack.push(take(u(4)));
-        break; // BINBYTES
-      case 0x8e:
-        stack.push(take(u(8)));
-        break; // BINBYTES8
-      case 0x8c:
-        stack.push(dec.decode(take(u(1))));
-        break; // SHORT_BINUNICODE
-      case 0x58:
-        stack.push(dec.decode(take(u(4))));
-        break; // BINUNICODE
-      case 0x8d:
-        stack.push(dec.decode(take(u(8))));
-        break; // BINUNICODE8
-      case 0x52: {
-        // REDUCE
-        const args = pop() as unknown[];
-        const f = pop() as { t?: string; name?: string };
-        if (f?.t !== 'global' || !Array.isArray(args)) bad('has a pickle call it does not understand');
-        stack.push(
-          f.name === 'numpy dtype'
-            ? { t: 'dtype', descr: String(args[0]) }
-            : { t: 'nd', shape: [], descr: '', raw: null },
-        );
-        break;
-      }
-      case 0x62: {
-        // BUILD
-        const st = pop() as unknown[];
-        const o = stack[stack.length - 1] as Record<string, unknown>;
-        if (!Array.isArray(st) || !o || typeof o !== 'object') bad('has a pickle state it does not understand');
-        if (o.t === 'dtype' && typeof st[1] === 'string') o.descr = (st[1] === '|' ? '' : st[1]) + String(o.descr);
-        else if (o.t === 'nd') {
-          o.shape = st[1];
-          o.descr = (st[2] as { descr: string }).descr;
-          o.raw = st[4];
-        }
-        break;
-      }
-      case 0x2e:
-        return pop(); // STOP
-      default:
-        bad(`has pickle opcode 0x${op.toString(16)}, which Keras does not write`);
-    }
-  }
-  return bad('has a pickle without STOP');
 }

@@ -2,48 +2,22 @@
 //   metadata.json     {"keras_version", "date_saved"}
 //   config.json       the serialized model (class_name/config/compile_config)
 //   model.weights.h5  the variable store (or model.weights.npz with weights_format="npz")
-// (shared/docs/keras-formats.md §1.1; keras/src/saving/saving_lib.py). Members are looked up by
-// name; Keras writes them STORED but DEFLATE is accepted too.
-//
-// Where a layer's variables live (§1.3; saving_lib.py _save_state/_save_container_state):
-//   <container>/<name>/vars/0..n    the layer's own variables, in creation order
-//   <name> = to_snake_case(class name) made unique per container with a counter
-//            (lstm, lstm_1, ...) — NOT the layer's configured name;
-//   RNN layers keep theirs under <name>/cell/vars, Bidirectional under
-//   <name>/forward_layer/... and <name>/backward_layer/..., TimeDistributed under <name>/layer/...,
-//   nested models under <name>/layers/...; Sequential's own InputLayer is not in the store.
-// tf.keras 2.13's .keras writer used `_layer_checkpoint_dependencies` for `layers` and its own
-// auto-names (dense, dense_2, dense_4 for three Dense layers), so when the counter names are not
-// exactly what the container holds, layers of one class are matched by the numeric order of
-// their suffixes instead. optimizer/ and metrics/ groups are never read.
+// (docs/formats.md, 'Keras 3 .keras'). Members are looked up by name; Keras writes them STORED
+// but DEFLATE is accepted too. The variable store is walked by keras3-store.ts, the .npz form
+// read by keras-npz-store.ts.
 
-import { LoadError, ModelError } from '../model/errors.js';
+import { LoadError } from '../model/errors.js';
 import type { ModelSpec } from '../model/types.js';
 import { buildModel } from '../model/build.js';
-import { bindLayerWeights, checkAllBound } from '../model/bind.js';
+import { checkAllBound } from '../model/bind.js';
 import { H5File } from './hdf5.js';
-import type { FileSet } from './index.js';
-import {
-  ExpansionBudget,
-  MAX_CONFIG_BYTES,
-  jsonMentions,
-  looksLikeJsonObject,
-  parseJson,
-  startsWith,
-} from './common.js';
+import type { FileSet } from './types.js';
+import { ExpansionBudget, MAX_CONFIG_BYTES, jsonMentions, looksLikeJsonObject, parseJson } from './common.js';
 import { readKerasNpz } from './keras-npz-store.js';
-import {
-  allowedValues,
-  bindAll,
-  expectedValues,
-  numbered,
-  type LayerWeights,
-  type VarStore,
-  type WeightArray,
-} from './weight-store.js';
-import { ZipArchive, ZIP_MAGIC } from './zip.js';
-
-export type { VarStore } from './weight-store.js';
+import { bindV3, h5Store } from './keras3-store.js';
+import { ZIP_MAGIC, startsWith } from './magic.js';
+import { bindWeightsFile } from './weights-file.js';
+import { ZipArchive } from './zip.js';
 
 export const name = 'keras-v3';
 
@@ -56,30 +30,6 @@ export function match(bytes: Uint8Array, fileName: string): boolean {
     jsonMentions(bytes, 'class_name') &&
     !jsonMentions(bytes, 'modelTopology')
   );
-}
-
-export function h5Store(h5: H5File): VarStore {
-  return {
-    children(path) {
-      return h5.kind(`/${path}`) === 'group'
-        ? h5.keys(`/${path}`).filter((k) => h5.kind(`/${path}/${k}`) === 'group')
-        : [];
-    },
-    vars(path) {
-      const g = path ? `/${path}/vars` : '/vars';
-      if (h5.kind(g) !== 'group') return null;
-      return numbered(h5.keys(g), g, h5.name).map((k): WeightArray => {
-        const info = h5.checkDataset(`${g}/${k}`);
-        return {
-          name: `${g.slice(1)}/${k}`,
-          shape: info.shape,
-          bytes: info.nbytes,
-          read: () => h5.dataset(`${g}/${k}`).data,
-        };
-      });
-    },
-    budget: h5.budget,
-  };
 }
 
 export async function open(files: FileSet): Promise<ModelSpec> {
@@ -114,7 +64,6 @@ export async function open(files: FileSet): Promise<ModelSpec> {
   const trainingConfig = config.compile_config ?? null;
   const model = buildModel(config, { kerasVersion, format: name, backend: null, trainingConfig, source: files.name });
   if (files.weights !== undefined) {
-    const { bindWeightsFile } = await import('./keras-weights.js');
     await bindWeightsFile(model, config, files);
     return model;
   }
@@ -153,196 +102,4 @@ function asObject(v: unknown, file: string): Record<string, unknown> {
     );
   }
   return v as Record<string, unknown>;
-}
-
-/** keras/src/utils/naming.py to_snake_case. */
-export function toSnakeCase(s: string): string {
-  return s
-    .replace(/\W+/g, '')
-    .replace(/(.)([A-Z][a-z]+)/g, '$1_$2')
-    .replace(/([a-z])([A-Z])/g, '$1_$2')
-    .toLowerCase();
-}
-
-interface LayerCfg {
-  class_name: string;
-  config: Record<string, unknown>;
-}
-
-const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
-
-/**
- * Walk the config beside the store, pairing each layer's arrays with the model layer of the same
- * name; then check them all against the config and bind them (weight-store.ts bindAll).
- */
-export function bindV3(model: ModelSpec, config: Record<string, unknown>, store: VarStore, file: string): void {
-  const root = store.children('').includes('layers')
-    ? 'layers'
-    : store.children('').includes('_layer_checkpoint_dependencies')
-      ? '_layer_checkpoint_dependencies'
-      : null;
-  if (root === null) {
-    throw new LoadError(
-      `${file} has no layers group (found ${store.children('').slice(0, 8).join(', ') || 'nothing'}); expected Keras 3 weights under layers/; the file is not a Keras 3 weights store.`,
-      { file },
-    );
-  }
-  const cfg = config as unknown as LayerCfg;
-  const byName = new Map<string, number>();
-  model.layers.forEach((m, i) => {
-    if (!byName.has(m.name)) byName.set(m.name, i);
-  });
-  const items: LayerWeights[] = [];
-  const walk: Walk = { model, byName, store, file, items };
-  walkContainer(walk, layerList(cfg, file), cfg.class_name === 'Sequential', root, '', 0);
-  bindAll(model, items, file, store.budget ?? null);
-}
-
-function layerList(cfg: LayerCfg, file: string): LayerCfg[] {
-  const c = cfg.config as Record<string, unknown> | unknown[] | undefined;
-  const list = Array.isArray(c) ? c : (c as Record<string, unknown> | undefined)?.layers;
-  if (!Array.isArray(list))
-    throw new LoadError(
-      `${file}: model ${String(cfg.class_name)} has no layer list; expected config.layers; the config is damaged.`,
-      { file },
-    );
-  return list.filter(
-    (l): l is LayerCfg =>
-      !!l && typeof l === 'object' && typeof (l as LayerCfg).class_name === 'string' && !!(l as LayerCfg).config,
-  );
-}
-
-interface Walk {
-  model: ModelSpec;
-  /** ModelSpec layer index by name (the first of duplicates, as a linear search would find). */
-  byName: Map<string, number>;
-  store: VarStore;
-  file: string;
-  /** What to bind, collected before anything is read. */
-  items: LayerWeights[];
-}
-
-/** `names` is the ModelSpec name prefix of this container's layers ('' at top level, 'inner_model/' inside a nested
- * model). */
-function walkContainer(
-  w: Walk,
-  layers: LayerCfg[],
-  sequential: boolean,
-  prefix: string,
-  names: string,
-  depth: number,
-): void {
-  const { model, store, file } = w;
-  if (depth > 16)
-    throw new LoadError(
-      `${file} nests models more than 16 deep; expected a plain model; the config is damaged or cyclic.`,
-      { file },
-    );
-  // Sequential.layers excludes the InputLayer that Sequential's config lists (keras/src/models/sequential.py).
-  const saved = sequential ? layers.filter((l) => l.class_name !== 'InputLayer') : layers;
-  const paths = containerNames(saved, store.children(prefix));
-  saved.forEach((l, i) => {
-    const path = paths[i] === null ? null : `${prefix}/${paths[i]}`;
-    const layerName = names + String((l as { name?: unknown }).name ?? l.config.name ?? l.class_name.toLowerCase());
-    if (MODEL_CLASSES.has(l.class_name)) {
-      if (path === null) return;
-      const inner = store.children(path).includes('layers') ? 'layers' : '_layer_checkpoint_dependencies';
-      walkContainer(
-        w,
-        layerList(l, file),
-        l.class_name === 'Sequential',
-        `${path}/${inner}`,
-        `${layerName}/`,
-        depth + 1,
-      );
-      return;
-    }
-    const idx = w.byName.get(layerName);
-    const maxValues = idx === undefined ? undefined : allowedValues(expectedValues(model, [idx]));
-    const arrays = path === null ? [] : gather(l, path, store, maxValues);
-    if (idx === undefined) {
-      if (arrays.length > 0)
-        throw new ModelError(
-          `${file} holds ${arrays.length} weights for layer ${layerName} (${l.class_name}) that the model does not have; expected every config layer in the model; this is a bug, please report it.`,
-          { file },
-        );
-      return;
-    }
-    if (model.params[idx].length === 0) {
-      if (arrays.length > 0)
-        throw new ModelError(
-          `${file} holds ${arrays.length} weights at ${path} for layer ${layerName} (${l.class_name}), which has no weights; expected none; the file does not belong to this config.`,
-          { file },
-        );
-      return;
-    }
-    if (path === null) {
-      throw new LoadError(
-        `${file} has no weights group for layer ${layerName} (${l.class_name}) under ${prefix}; expected ${prefix}/${toSnakeCase(l.class_name)}...; the weights file is incomplete.`,
-        { file },
-      );
-    }
-    w.items.push({
-      name: layerName,
-      className: l.class_name,
-      layers: [idx],
-      arrays,
-      bind: (a) => bindLayerWeights(model, idx, a),
-    });
-  });
-}
-
-/**
- * The store name of each saved layer of a container: Keras 3's counter names when the container
- * holds exactly those, else (tf.keras 2.13 auto-names) per class the children named
- * `<snake>` / `<snake>_<n>` in increasing n. Null for a layer without a group.
- */
-export function containerNames(layers: LayerCfg[], children: string[]): (string | null)[] {
-  const bySnake = new Map<string, number[]>();
-  layers.forEach((l, i) => {
-    const s = toSnakeCase(l.class_name);
-    const list = bySnake.get(s);
-    if (list) list.push(i);
-    else bySnake.set(s, [i]);
-  });
-  const out: (string | null)[] = layers.map(() => null);
-  const have = new Set(children);
-  for (const [snake, idxs] of bySnake) {
-    const counter = idxs.map((_, n) => (n === 0 ? snake : `${snake}_${n}`));
-    const re = new RegExp(`^${snake}(?:_(\\d+))?$`);
-    const present = children.filter((c) => re.test(c));
-    if (counter.every((c) => have.has(c)) && present.length === counter.length) {
-      idxs.forEach((li, n) => (out[li] = counter[n]));
-      continue;
-    }
-    const sorted = present
-      .map((c) => ({ c, n: Number(re.exec(c)![1] ?? '0') }))
-      .sort((a, b) => a.n - b.n)
-      .map((x) => x.c);
-    // Matched by order; extra layers of this class (no group written) get null.
-    idxs.forEach((li, n) => (out[li] = sorted[n] ?? null));
-  }
-  return out;
-}
-
-/** A layer's arrays in Keras weight order: own vars, then the cell's, or the wrapped layers'. `maxValues`: what the
- * layer can use. */
-function gather(l: LayerCfg, path: string, store: VarStore, maxValues: number | undefined): WeightArray[] {
-  const own = store.vars(path, maxValues) ?? [];
-  const kids = store.children(path);
-  if (l.class_name === 'Bidirectional') {
-    const fwd = l.config.layer as LayerCfg | undefined;
-    const bwd = (l.config.backward_layer as LayerCfg | undefined) ?? fwd;
-    return [
-      ...own,
-      ...(fwd ? gather(fwd, `${path}/forward_layer`, store, maxValues) : []),
-      ...(bwd ? gather(bwd, `${path}/backward_layer`, store, maxValues) : []),
-    ];
-  }
-  if (l.class_name === 'TimeDistributed') {
-    const inner = l.config.layer as LayerCfg | undefined;
-    return [...own, ...(inner && kids.includes('layer') ? gather(inner, `${path}/layer`, store, maxValues) : [])];
-  }
-  if (kids.includes('cell')) return [...own, ...(store.vars(`${path}/cell`, maxValues) ?? [])];
-  return own;
 }

@@ -9,6 +9,7 @@
 // positions, without a second full array.
 
 import { DataError, fmtIndex, fmtShape } from '../model/errors.js';
+import { halfToNumber } from './float16.js';
 
 export interface NpyDType {
   descr: string;
@@ -132,7 +133,7 @@ function decodeRun(raw: Uint8Array, n: number, dt: NpyDType, out: Float64Array, 
     else if (size === 4) out.set(new Float32Array(buf, at, n), o);
     else {
       const h = new Uint16Array(buf, at, n);
-      for (let i = 0; i < n; i++) out[o + i] = halfToFloat(h[i]);
+      for (let i = 0; i < n; i++) out[o + i] = halfToNumber(h[i]);
     }
   } else if (size === 1) out.set(dt.kind === 'i' ? new Int8Array(buf, at, n) : raw.subarray(0, n), o);
   else if (size === 2) out.set(dt.kind === 'i' ? new Int16Array(buf, at, n) : new Uint16Array(buf, at, n), o);
@@ -207,16 +208,6 @@ class FortranWalk {
     }
     return c;
   }
-}
-
-/** IEEE 754 binary16 → number (exact: every half is a double). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1024 + frac) * 2 ** (exp - 25);
 }
 
 /** "shape (2, 3) of '<f4'": for messages. */

@@ -17,14 +17,13 @@
 
 import { Inflate } from 'fflate';
 import { DataError, LoadError } from '../model/errors.js';
-import type { NamedArray, DataOptions } from './data.js';
-import { MAX_ELEMENTS, npyHeaderEnd, readNpyHeader, type NpyHeader } from './npy.js';
+import type { NamedArray, DataOptions } from './types.js';
+import { npyHeaderEnd, readNpyHeader, type NpyHeader } from './npy-header.js';
 import { NpyDecoder, describeArray } from './npy-decode.js';
-import { ZipArchive, ZIP_MAGIC, crc32, type ZipEntry } from './zip.js';
-import { startsWith } from './common.js';
+import { ZipArchive, crc32, type ZipEntry } from './zip.js';
+import { MAX_ELEMENTS } from './common.js';
+import { isZip } from './magic.js';
 import { warn } from '../model/types.js';
-
-const EMPTY_ZIP = [0x50, 0x4b, 0x05, 0x06]; // end-of-central-directory first: a zip with no members
 
 /**
  * How much float64 data one archive may expand to. Stored members always fit (a value takes at
@@ -43,8 +42,16 @@ export const DEFAULT_NPZ_LIMITS: NpzLimits = { floorBytes: 64 << 20, ratio: 32, 
 /** Compressed bytes handed to the inflater at a time: DEFLATE expands at most ~1032×, so one step yields ≤ 17 MB. */
 const INFLATE_STEP = 1 << 14;
 
-export function match(bytes: Uint8Array, name: string): boolean {
-  return startsWith(bytes, ZIP_MAGIC) || startsWith(bytes, EMPTY_ZIP) || /\.npz$/i.test(name);
+export const name = 'npz';
+
+/** Any zip (with members or empty), or an .npz name. */
+export function match(bytes: Uint8Array, fileName: string): boolean {
+  return isZip(bytes) || /\.npz$/i.test(fileName);
+}
+
+/** The arrays of an .npz file (registry shape). */
+export function read(bytes: Uint8Array, fileName: string, opts: DataOptions = {}): NamedArray[] {
+  return readNpz(bytes, fileName, opts);
 }
 
 export function readNpz(
@@ -53,7 +60,7 @@ export function readNpz(
   opts: DataOptions = {},
   limits: NpzLimits = DEFAULT_NPZ_LIMITS,
 ): NamedArray[] {
-  if (!startsWith(bytes, ZIP_MAGIC) && !startsWith(bytes, EMPTY_ZIP)) {
+  if (!isZip(bytes)) {
     throw new LoadError(
       `${label} does not start with the zip signature PK\\x03\\x04; expected an .npz written by numpy.savez, so re-save the arrays or check that the file is not damaged.`,
       { file: label },

@@ -21,10 +21,11 @@ import type { ModelSpec } from '../model/types.js';
 import { buildModel, savedWeightLayout } from '../model/build.js';
 import { bindLayerWeights, checkAllBound } from '../model/bind.js';
 import { bidiNamesOf, matchWeightNames } from '../model/weight-names.js';
-import type { FileSet } from './index.js';
-import { halfToFloat, jsonMentions, looksLikeJsonObject, parseJson } from './common.js';
-import type { StoredArray } from './keras-h5.js';
-import { bindV3, type VarStore } from './keras-v3.js';
+import type { FileSet } from './types.js';
+import { jsonMentions, looksLikeJsonObject, parseJson } from './common.js';
+import { halfToFloat } from './float16.js';
+import { bindV3 } from './keras3-store.js';
+import type { StoredArray, VarStore } from './weight-store.js';
 
 export const name = 'tfjs-layers';
 
@@ -256,7 +257,7 @@ export function bindByName(
     bindV3(model, modelConfig, mapStore(arrays), file);
     return;
   }
-  const layouts = model.layers.map((_, i) => (model.params[i].length === 0 ? [] : savedWeightLayout(model, i, 'tfjs')));
+  const layouts = model.layers.map((_, i) => (model.params[i].length === 0 ? [] : savedWeightLayout(model, i)));
   const matched = matchWeightNames(model, layouts, [...arrays.values()], bidiNamesOf(modelConfig), file);
   for (const [i, keys] of matched)
     bindLayerWeights(

@@ -17,8 +17,6 @@ import { inflateSync } from 'fflate';
 import { LoadError } from '../model/errors.js';
 import type { ExpansionBudget } from './common.js';
 
-export const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
-
 /** What the caller reads the zip as, with its article, for messages ("...; expected a .keras zip; ..."). */
 export type ZipKind = 'a .keras zip' | 'an .npz archive';
 

@@ -10,26 +10,26 @@
 //
 // No weights here: `weights` is empty until bind.ts fills it.
 
-import type { ModelSpec, TensorId, Warning } from './types.js';
+import type { CellInfo, ModelSpec, TensorId, Warning, WeightGroup, WriterFamily } from './types.js';
 import { ModelError, RnnscopeError, fmtShape } from './errors.js';
-import { writerProfile } from './versions.js';
+import { writerFamily, writerProfile } from './versions.js';
 import type { BuildContext } from './config-reader.js';
-import { GraphBuilder, parseModel, sequentialInputHint, type ModelDef, type WeightGroup } from './graph.js';
+import { GraphBuilder, parseModel, sequentialInputHint, type ModelDef } from './graph.js';
 import { parseLosses, parseOptimizer } from './loss-config.js';
 import { isRecord } from './keras-format.js';
 import { gateCount, rnnParamShapes } from './params.js';
 import { cellOf, cellOfLayerClass } from '../engine/cells/index.js';
-import type { CellInfo, ParsedLayer } from './layers-config.js';
+import type { ParsedLayer } from './layers-config.js';
 import { msg } from './messages.js';
 import { checkBlockers } from './blockers.js';
 import { adoptCrfLoss } from './crf-config.js';
 
-export type { WeightGroup } from './graph.js';
+export type { WeightGroup } from './types.js';
 
 export interface BuildOptions {
   /** Writer's Keras version ("1.2.2", "2.1.3", "2.13.1", "3.10.0", or "tfjs-layers 4.x" / tfjs converter's keras
-   * version). Decides defaults (§4.2) and the hard_sigmoid slope (§4.1: 1/6 only for Keras 3 writers; 0.2 for Keras
-   * 1/2, tf.keras and TF.js). */
+   * version). Decides defaults and the hard_sigmoid slope (1/6 only for Keras 3 writers; 0.2 for Keras 1/2,
+   * tf.keras and TF.js), and with `format` the model's writer family (docs/keras-versions.md). */
   kerasVersion: string;
   /** "keras-v3" | "keras-h5" | "keras-h5-weights" | "tfjs-layers" | "config" */
   format: string;
@@ -38,14 +38,6 @@ export interface BuildOptions {
   trainingConfig?: unknown;
   source: string; // file name for messages
 }
-
-interface Extras {
-  groups: WeightGroup[];
-  cells: CellInfo[][];
-}
-
-/** Build-time facts that ModelSpec has no field for, kept beside it. */
-const EXTRAS = new WeakMap<ModelSpec, Extras>();
 
 /** model_config / config.json / modelTopology.model_config (the {class_name, config} object, or a Keras-1 Sequential
  * list) → ModelSpec without weights (weights: empty Map). */
@@ -115,6 +107,8 @@ function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
     meta: {
       format: opts.format,
       kerasVersion: opts.kerasVersion,
+      writer: writerFamily(opts.kerasVersion, opts.format),
+      saved: { groups: g.groups, cells: g.cells },
       backend: opts.backend ?? null,
       loss: parseLosses(tc, outputNames, warnings),
       optimizer: parseOptimizer(tc),
@@ -124,7 +118,6 @@ function build(modelConfig: unknown, opts: BuildOptions): ModelSpec {
     warnings,
   };
   adoptCrfLoss(model);
-  EXTRAS.set(model, { groups: g.groups, cells: g.cells });
   return model;
 }
 
@@ -179,13 +172,12 @@ function addAutoInput(def: ModelDef, ctx: BuildContext): void {
  * several. */
 export function weightGroups(model: ModelSpec): WeightGroup[] {
   return (
-    EXTRAS.get(model)?.groups ?? model.layers.map((l, i) => ({ name: l.name, className: l.className, layers: [i] }))
+    model.meta.saved?.groups ?? model.layers.map((l, i) => ({ name: l.name, className: l.className, layers: [i] }))
   );
 }
 
 // ---------------------------------------------------------------------------- saved weight layout
 
-type Flavor = 'keras1' | 'keras2' | 'keras3' | 'tfjs';
 type Item = { name: string; shape: number[] };
 
 /** A cuDNN layer class (CuDNNLSTM, CuDNNGRU) stores input and recurrent biases side by side (2·G·U,). */
@@ -193,7 +185,7 @@ const isCudnn = (cls: string): boolean => cellOfLayerClass(cls)?.layerClass.cudn
 
 function rnnLayout(
   rnn: Parameters<typeof rnnParamShapes>[0],
-  flavor: Flavor,
+  flavor: WriterFamily,
   cell: CellInfo | undefined,
   prefix: string,
 ): Item[] {
@@ -226,11 +218,11 @@ function rnnLayout(
 
 /** Keras save order of the weights of layer i (what an HDF5 `weight_names` list / a .keras `vars/N` list holds), for
  * loaders: e.g. LSTM → [kernel, recurrent_kernel, bias]; Bidirectional → forward three then backward three; Keras 1
- * LSTM → 12 per-gate arrays. */
+ * LSTM → 12 per-gate arrays. `flavor`: the writer of the weights (the model's own unless a separate file's). */
 export function savedWeightLayout(
   model: ModelSpec,
   layerIndex: number,
-  flavor: 'keras1' | 'keras2' | 'keras3' | 'tfjs',
+  flavor: WriterFamily = model.meta.writer,
 ): { name: string; shape: number[] }[] {
   const spec = model.layers[layerIndex];
   if (!spec) throw new ModelError(msg.noSuchLayer(layerIndex, model.layers.length));
@@ -261,7 +253,7 @@ function cellsOf(model: ModelSpec, i: number): CellInfo[] {
   const spec = model.layers[i]!;
   // Without build-time facts (a ModelSpec made elsewhere), the layer's own class is the best guess.
   return (
-    EXTRAS.get(model)?.cells[i] ?? [
+    model.meta.saved?.cells[i] ?? [
       { className: spec.className, consumeLess: null },
       { className: spec.className, consumeLess: null },
     ]

@@ -6,7 +6,8 @@ import type { LayerSpec, ParamSpec, Shape } from './types.js';
 import type { Pair } from './types-extra.js';
 import { ModelError } from './errors.js';
 import { msg } from './messages.js';
-import { convLength, inferCall, normAxis, type CallShapes, type DType } from './shapes.js';
+import type { CallShapes, DType } from './shapes.js';
+import { convLength, normAxis } from './shape-math.js';
 
 type Spec<K extends LayerSpec['type']> = Extract<LayerSpec, { type: K }>;
 
@@ -45,8 +46,14 @@ function window2d(
 
 const f32 = (shapes: Shape[]): CallShapes => ({ shapes, dtypes: shapes.map(() => 'float32') });
 
-/** Output shapes of one call of an added layer type, or null for the types shapes.ts handles. */
-export function inferExtra(layer: LayerSpec, inputs: Shape[], dtypes: DType[]): CallShapes | null {
+/** Output shapes of one call of an added layer type, or null for the types shapes.ts handles; `inferCall` (shapes.ts,
+ * passed in so that the two modules do not import each other) infers a wrapped layer's call. */
+export function inferExtra(
+  layer: LayerSpec,
+  inputs: Shape[],
+  dtypes: DType[],
+  inferCall: (layer: LayerSpec, inputs: Shape[], dtypes: DType[]) => CallShapes,
+): CallShapes | null {
   const x = inputs[0]!;
   switch (layer.type) {
     case 'TimeDistributed': {

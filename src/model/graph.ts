@@ -12,7 +12,7 @@
 // `[{args: [__keras_tensor__ …], kwargs: {…}}]`. node_index counts the calls of
 // a layer inside the model that holds the config.
 
-import type { GraphNode, LayerSpec, ParamSpec, Shape, TensorId, TensorInfo } from './types.js';
+import type { GraphNode, LayerSpec, ParamSpec, Shape, TensorId, TensorInfo, WeightGroup } from './types.js';
 import { ModelError } from './errors.js';
 import type { BuildContext } from './config-reader.js';
 import { readShape } from './config-reader.js';
@@ -65,11 +65,7 @@ export interface ModelDef {
 }
 
 /** The Keras top-level layers and the ModelSpec layers each one became (loaders pair weights by these). */
-export interface WeightGroup {
-  name: string;
-  className: string;
-  layers: number[];
-}
+export type { WeightGroup } from './types.js';
 
 // ---------------------------------------------------------------------------- parse
 

@@ -5,7 +5,7 @@
 // shapes) are filled when the layer is first called (shapes.ts).
 // Recurrent layers and Bidirectional are parsed in recurrent-config.ts.
 
-import type { Activation, LayerSpec, MergeKind, Padding, Shape } from './types.js';
+import type { Activation, CellInfo, LayerSpec, MergeKind, Padding, Shape } from './types.js';
 import { warn } from './types.js';
 import { ModelError } from './errors.js';
 import { ConfigReader, readShape, type BuildContext } from './config-reader.js';
@@ -15,10 +15,7 @@ import { isRecord, ownValue } from './keras-format.js';
 import { msg } from './messages.js';
 import { parseExtraLayer } from './extra-config.js';
 
-export interface CellInfo {
-  className: string;
-  consumeLess: string | null;
-}
+export type { CellInfo } from './types.js';
 
 export interface ParsedLayer {
   spec: LayerSpec;

@@ -7,6 +7,9 @@ import type { LayerSpec, RecurrentSpec, Shape } from './types.js';
 import { ModelError } from './errors.js';
 import { msg } from './messages.js';
 import { inferExtra } from './extra-shapes.js';
+import { convLength, normAxis } from './shape-math.js';
+
+export { convLength, normAxis } from './shape-math.js';
 import { cellOf } from '../engine/cells/index.js';
 
 export type DType = 'float32' | 'int32';
@@ -21,11 +24,6 @@ export function stateCount(rnn: RecurrentSpec): number {
   return cellOf(rnn.kind).states.length;
 }
 
-/** Normalise a possibly negative axis against a rank (batch dim included). */
-export function normAxis(axis: number, rank: number): number {
-  return axis < 0 ? axis + rank : axis;
-}
-
 function known(layer: LayerSpec, s: Shape, i: number, what: string): number {
   const d = s[i];
   if (d === null || d === undefined) throw new ModelError(msg.unknownDim(layer.name, layer.className, s, what));
@@ -37,24 +35,7 @@ function rank(layer: LayerSpec, s: Shape, r: number | [number, number], expected
   if (!ok) throw new ModelError(msg.badRank(layer.name, layer.className, s, expected));
 }
 
-/**
- * Keras conv_output_length (keras/src/ops/operation_utils.py compute_conv_output_shape):
- * "same"/"causal" keep L, "valid" keeps L − (k−1)·d; then ceil(·/stride).
- */
-export function convLength(
-  len: number | null,
-  k: number,
-  stride: number,
-  padding: string,
-  dilation: number,
-): number | null {
-  if (len === null) return null;
-  const dk = (k - 1) * dilation + 1;
-  const out = padding === 'valid' ? len - dk + 1 : len;
-  return out <= 0 ? 0 : Math.floor((out + stride - 1) / stride);
-}
-
-/** [output, ...final states] (keras-formats.md §4.6). */
+/** [output, ...final states] (docs/masking.md, 'The sequence loop'). */
 function rnnOutputs(rnn: RecurrentSpec, x: Shape): Shape[] {
   const out: Shape[] = [rnn.returnSequences ? [x[0]!, x[1]!, rnn.units] : [x[0]!, rnn.units]];
   if (rnn.returnState) for (let i = 0; i < stateCount(rnn); i++) out.push([x[0]!, rnn.units]);
@@ -223,6 +204,6 @@ export function inferCall(layer: LayerSpec, inputs: Shape[], dtypes: DType[]): C
     case 'Merge':
       return f32([mergeShapes(layer, inputs)]);
     default:
-      return inferExtra(layer, inputs, dtypes)!;
+      return inferExtra(layer, inputs, dtypes, inferCall)!;
   }
 }

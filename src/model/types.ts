@@ -174,11 +174,44 @@ export interface OptimizerConfig {
   config: Record<string, unknown>;
 }
 
+/**
+ * Which program's numerics a model follows (docs/keras-versions.md). A TF.js model.json is 'tfjs' whatever Keras
+ * the converter read, since TF.js runs it.
+ */
+export type WriterFamily = 'keras1' | 'keras2' | 'tf.keras' | 'keras3' | 'tfjs';
+
+/** A Keras top-level layer (model.layers order) and the ModelSpec layer indices it became; a nested model spans
+ * several. */
+export interface WeightGroup {
+  name: string;
+  className: string;
+  layers: number[];
+}
+
+/** The class a recurrent layer's cell was saved as (CuDNNLSTM, LSTM, ...) and its Keras 1 consume_less. */
+export interface CellInfo {
+  className: string;
+  consumeLess: string | null;
+}
+
+/** How the file saved the weights: what loaders need, beyond the params, to pair stored arrays with them. */
+export interface SavedLayout {
+  /** Keras top-level layers with their ModelSpec layer indices (nested models are one stored layer). */
+  groups: WeightGroup[];
+  /** Per ModelSpec layer: the saved cell of each recurrent half (forward, backward); [] for other layers. */
+  cells: CellInfo[][];
+}
+
 export interface ModelMeta {
   /** Which loader produced this model: "keras-v3", "keras-h5", "keras-h5-weights", "tfjs-layers", "config" */
   format: string;
   /** Writer's Keras version as recorded ("1" when a Keras 1 file records none). */
   kerasVersion: string;
+  /** Decided once from kerasVersion and format when the model is built (model/versions.ts writerFamily); losses,
+   * mask handling and the saved weight layout follow it. */
+  writer: WriterFamily;
+  /** Set by buildModel; a ModelSpec made by hand has none (then every layer is its own group, saved as its class). */
+  saved?: SavedLayout;
   backend: string | null;
   /** Per-output losses from training_config / compile_config, when present. */
   loss: LossConfig[] | null;

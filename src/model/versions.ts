@@ -1,15 +1,21 @@
 // Which program wrote a model file, and what that program meant by a config key
-// that is missing or by a name whose meaning changed between versions.
+// that is missing or by a name whose meaning changed between versions
+// (docs/keras-versions.md). The writer, not the reader, decides: Keras 3 reads an old
+// "hard_sigmoid" with slope 1/6, which silently changes an old model; rnnscope keeps the
+// writer's meaning.
 //
-// keras-formats.md §4.1 (hard_sigmoid slope), §4.2 (defaults by version), §4.8
-// (Bidirectional forcing zero_output_for_mask). The writer, not the reader,
-// decides: Keras 3 reads an old "hard_sigmoid" with slope 1/6, which silently
-// changes an old model; rnnscope keeps the writer's meaning.
+// Two answers come from the one reading of the version string here:
+//   writerProfile  the config dialect (defaults, hard_sigmoid slope, Bidirectional rules) of the
+//                  program that wrote the config;
+//   writerFamily   whose numerics the model follows (ModelMeta.writer: losses, masks, weight layout);
+//                  the same family, except that a TF.js model.json is 'tfjs' whatever Keras the
+//                  converter read.
 
 import { ModelError } from './errors.js';
 import { msg } from './messages.js';
+import type { WriterFamily } from './types.js';
 
-export type WriterFamily = 'keras1' | 'keras2' | 'tf.keras' | 'keras3' | 'tfjs';
+export type { WriterFamily } from './types.js';
 
 export interface WriterProfile {
   family: WriterFamily;
@@ -17,13 +23,15 @@ export interface WriterProfile {
   raw: string;
   major: number;
   minor: number;
-  /** hard_sigmoid(x) = clip(slope·x + 0.5, 0, 1): 1/6 for Keras 3, 0.2 for everyone else (§4.1). */
+  /** hard_sigmoid(x) = clip(slope·x + 0.5, 0, 1): 1/6 for Keras 3, 0.2 for everyone else (docs/keras-versions.md,
+   * 'hard_sigmoid'). */
   hardSigmoidSlope: number;
-  /** LSTM/GRU recurrent_activation when the key is missing (§4.2). */
+  /** LSTM/GRU recurrent_activation when the key is missing (docs/keras-versions.md, 'Defaults by version'). */
   defaultRecurrentActivation: 'hard_sigmoid' | 'sigmoid';
-  /** GRU reset_after when the key is missing (§4.2). */
+  /** GRU reset_after when the key is missing (docs/keras-versions.md, 'Defaults by version'). */
   defaultResetAfter: boolean;
-  /** Bidirectional sets zero_output_for_mask = return_sequences on both halves (tf.keras, Keras 3; §4.8). */
+  /** Bidirectional sets zero_output_for_mask = return_sequences on both halves (tf.keras, Keras 3; docs/masking.md,
+   * 'Bidirectional'). */
   bidiForcesZeroOutput: boolean;
   /** Bidirectional sublayer names: Keras 3 strips an existing forward_/backward_ prefix before adding one. */
   bidiStripsPrefix: boolean;
@@ -36,29 +44,43 @@ export interface WriterProfile {
  */
 export function writerProfile(version: string): WriterProfile {
   const raw = String(version ?? '').trim();
+  const v = readVersion(raw);
+  if (v === null) throw new ModelError(msg.badKerasVersion(raw));
+  return profile(v.family, raw, v.major, v.minor);
+}
+
+/**
+ * Whose numerics a model loaded by `format` from a file recording `version` follows: 'tfjs' for TF.js formats,
+ * else writerProfile's family; a version that is not one falls back on the format's own writer (Keras 3 for
+ * .keras, tf.keras otherwise). Never throws.
+ */
+export function writerFamily(version: string, format: string): WriterFamily {
+  if (format.startsWith('tfjs')) return 'tfjs';
+  return readVersion(String(version ?? '').trim())?.family ?? (format === 'keras-v3' ? 'keras3' : 'tf.keras');
+}
+
+function readVersion(raw: string): { family: WriterFamily; major: number; minor: number } | null {
   if (/^tfjs/i.test(raw) || /tensorflow\.?js/i.test(raw)) {
     // tfjs-layers: recurrentActivation default 'hardSigmoid', hardSigmoid = 0.2x + 0.5, GRU must
-    // have reset_after false, Bidirectional.fromConfig does not force zero_output_for_mask
-    // (TFJS:tfjs-layers/src/layers/recurrent.ts#L1324-1340, wrappers.ts#L247-287; §3.4).
+    // have reset_after false, Bidirectional.fromConfig does not force zero_output_for_mask.
     const m = /(\d+)(?:\.(\d+))?/.exec(raw);
-    return profile('tfjs', raw, m ? +m[1]! : 0, m?.[2] ? +m[2] : 0);
+    return { family: 'tfjs', major: m ? +m[1]! : 0, minor: m?.[2] ? +m[2] : 0 };
   }
   const m = /^(?:keras\s*v?)?(\d+)(?:\.(\d+))?(?:\.(\d+))?(.*)$/i.exec(raw);
-  if (!m) throw new ModelError(msg.badKerasVersion(raw));
+  if (!m) return null;
   const major = +m[1]!,
     minor = m[2] ? +m[2] : 0;
   const suffix = m[4] ?? '';
-  if (major === 1) return profile('keras1', raw, major, minor);
+  if (major === 1) return { family: 'keras1', major, minor };
   if (major === 2) {
     // "-tf" marks tf.keras inside TensorFlow ("2.2.4-tf" was written by TF 1.13–2.1, "2.3.0-tf" by
     // TF 2.2–2.3). TF 1.x tf.keras used the v1 LSTM/GRU (hard_sigmoid, reset_after=False) but always
     // wrote both keys, so only the Bidirectional rule matters here, and tf.keras forced it throughout.
     // Multi-backend Keras 2.4.0 is a thin wrapper over tf.keras.
-    if (/-tf/i.test(suffix) || minor >= 4) return profile('tf.keras', raw, major, minor);
-    return profile('keras2', raw, major, minor);
+    return { family: /-tf/i.test(suffix) || minor >= 4 ? 'tf.keras' : 'keras2', major, minor };
   }
-  if (major >= 3) return profile('keras3', raw, major, minor);
-  throw new ModelError(msg.badKerasVersion(raw));
+  if (major >= 3) return { family: 'keras3', major, minor };
+  return null;
 }
 
 function profile(family: WriterFamily, raw: string, major: number, minor: number): WriterProfile {

@@ -141,7 +141,16 @@ function fitModels(): unknown[] {
     inputNames: ['in'],
     outputs: [1],
     outputNames: ['out'],
-    meta: { format: 'test', kerasVersion: '3', backend: null, loss: null, optimizer: null, metrics: null, source: 't' },
+    meta: {
+      format: 'test',
+      kerasVersion: '3',
+      writer: 'keras3',
+      backend: null,
+      loss: null,
+      optimizer: null,
+      metrics: null,
+      source: 't',
+    },
   });
   return [
     [spec([null, 10, 3], [null, 5], false), 'inputs'],

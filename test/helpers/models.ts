@@ -87,6 +87,7 @@ export function sequential(T: number, I: number, layers: LayerSpec[], seed = 1, 
     meta: {
       format: 'config',
       kerasVersion: '3.10.0',
+      writer: 'keras3',
       backend: null,
       loss: null,
       optimizer: null,
