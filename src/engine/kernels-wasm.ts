@@ -132,6 +132,8 @@ export interface WasmKernels extends Kernels {
   ): void;
   /** The fused cell-step kernels (cells.as) on this memory, or null where they cannot be compiled. */
   cellKernels(): CellExports | null;
+  /** Bytes in live blocks of this memory (arrays, packed matrices, scratch). */
+  readonly liveBytes: number;
 }
 
 /** A matrix packed by WasmKernels.packB; a snapshot: later changes to the source are not seen. */
@@ -197,6 +199,10 @@ class WasmKernelsImpl implements WasmKernels {
 
   get inPlace(): boolean {
     return this.sharedMemory;
+  }
+
+  get liveBytes(): number {
+    return this.arena.liveBytes;
   }
 
   private ensureBytes(end: number): void {
