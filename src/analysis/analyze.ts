@@ -10,19 +10,12 @@ import type { ModelSpec, Warning } from '../model/types.js';
 import { warn } from '../model/types.js';
 import { EngineError } from '../model/errors.js';
 import { materializeParams, type Params } from '../engine/graph.js';
-import { gradsFromOutputs, lossAndGrads, predict } from '../engine/run.js';
+import { predict } from '../engine/run.js';
 import { kernels as activeKernels, type Kernels } from '../engine/kernels.js';
-import type { LayerTaps, TapName, TapRequest, TapStore } from '../engine/taps.js';
+import type { LayerTaps, TapName, TapRequest } from '../engine/taps.js';
 import { addInto, alloc, type DType, type Tensor } from '../engine/tensor.js';
 import type { LossFlavor } from '../engine/loss-config.js';
-import {
-  chooseObjective,
-  outputKind,
-  randomInputs,
-  selfTargets,
-  type Objective,
-  type OutputKind,
-} from './objective.js';
+import { chooseObjective, outputKind, randomInputs, type Objective, type OutputKind } from './objective.js';
 import { densities, paramStats } from './params.js';
 import { accumulate, mergeAccumulators, newAccumulator, type StepAccumulator } from './steps.js';
 import { finishRecurrent } from './recurrent.js';
@@ -43,6 +36,8 @@ import {
 } from './dump.js';
 import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
 import { checkAnalyzeArgs } from './check-input.js';
+import { objectiveGrads } from './grads.js';
+import { sampleViews } from './samples.js';
 import { baselineOf } from './baseline.js';
 import { DEFAULT_BATCH_SIZE, TAP_MEMORY, defaultBatchSize } from './batch-size.js';
 
@@ -71,6 +66,8 @@ export interface AnalyzeOptions {
   jacobianSamples?: number;
   jacobianIterations?: number;
   onProgress?: (p: { phase: string; done: number; total: number }) => void;
+  /** The per-sample drill-down (samples.ts; default true). */
+  samples?: boolean;
   /** Keep the raw arrays (dump.ts) in memory and return them. */
   keepRaw?: boolean;
   /** Stream the raw arrays (dump.ts) to this sink instead, batch by batch (dumpEntriesOf gives their layout). */
@@ -191,6 +188,8 @@ export interface BatchPartial {
   batchNorms: number[];
   batchSizes: number[];
   lossSum: number;
+  /** ℓ_n of every sample of the range, in sample order. */
+  perSample: number[];
   /** Taps of the probed samples of batch 0 (jacobianSubset), by layer id; only in the partial holding batch 0. */
   jacTaps: Map<string, LayerTaps> | null;
   /** keepRaw: the dump's per-sample rows of this range. */
@@ -203,7 +202,7 @@ const recurrentCount = (model: ModelSpec): number =>
 
 /** Runs batches [from, to) of the plan: engine gradients with all taps, folded into accumulators. */
 export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOptions = {}, threads = 1): BatchPartial {
-  const { model, inputs, N, batchSize, objective, flavor, kinds, params, dtype, kernels } = plan;
+  const { model, inputs, N, batchSize, params, dtype, kernels } = plan;
   const chunks = opts.keepRaw && !opts.dump ? new ChunkSink() : null;
   const sink = opts.dump ?? chunks;
   const part: BatchPartial = {
@@ -213,6 +212,7 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
     batchNorms: [],
     batchSizes: [],
     lossSum: 0,
+    perSample: [],
     jacTaps: null,
     raw: chunks ? chunks.chunks : null,
   };
@@ -225,31 +225,9 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
     opts.onProgress?.({ phase: 'gradients', done: lo, total: N });
     const xs = inputs.map((x) => slice(x, lo, hi, dtype));
     const taps = bi === 0 ? TAPS : TAPS_REST;
-    let r: { loss: number; grads: Params; taps: TapStore };
-    if (objective.self === 'half-squared-norm') {
-      // L_b = mean_n ½‖y_n‖²  →  ∂L_b/∂y = y / B.
-      let L = 0;
-      const g = gradsFromOutputs(
-        model,
-        xs,
-        (outs) =>
-          outs.map((y) => {
-            const d = alloc(dtype, y.data.length);
-            for (let i = 0; i < d.length; i++) {
-              d[i] = y.data[i]! / B;
-              L += (0.5 * y.data[i]! * y.data[i]!) / B;
-            }
-            return { shape: y.shape, data: d };
-          }),
-        { dtype, taps, params, kernels },
-      );
-      r = { loss: L, grads: g.grads, taps: g.taps };
-    } else {
-      const ts = plan.input.targets
-        ? plan.input.targets.map((t) => slice(t, lo, hi, dtype))
-        : selfTargets(predict(model, xs, { params, dtype, kernels }), kinds);
-      r = lossAndGrads(model, xs, ts, { losses: objective.losses, flavor, dtype, taps, params, kernels });
-    }
+    const ts = plan.input.targets ? plan.input.targets.map((t) => slice(t, lo, hi, dtype)) : null;
+    const r = objectiveGrads(plan, xs, ts, taps);
+    part.perSample.push(...r.perSample);
     part.lossSum += r.loss * B;
     let sq = 0;
     r.grads.forEach((ps, li) =>
@@ -306,6 +284,7 @@ export function mergePartials(parts: BatchPartial[]): BatchPartial {
     head!.batchNorms.push(...p.batchNorms);
     head!.batchSizes.push(...p.batchSizes);
     head!.lossSum += p.lossSum;
+    head!.perSample.push(...p.perSample);
     head!.jacTaps ??= p.jacTaps;
     for (const acc of p.accs) {
       const mine = head!.accs.find((a) => a.layer === acc.layer && a.direction === acc.direction);
@@ -436,6 +415,17 @@ export function finishAnalysis(
     findings: [],
   };
   analysis.findings = diagnose(analysis, th);
+  if (opts.samples !== false) {
+    opts.onProgress?.({ phase: 'samples', done: 0, total: 1 });
+    analysis.samples = sampleViews(
+      plan,
+      inputs.map((x) => slice(x, 0, N, plan.dtype)),
+      input.targets ? input.targets.map((t) => slice(t, 0, N, plan.dtype)) : null,
+      part.perSample,
+      recurrent,
+      (t, a, b) => slice(t, a, b, plan.dtype),
+    );
+  }
   return { analysis, raw };
 }
 

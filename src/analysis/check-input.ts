@@ -57,6 +57,7 @@ const OPTIONS: { [K in keyof Required<AnalyzeOptions>]: Check } & Record<
   jacobianIterations: posInt,
   onProgress: fn,
   keepRaw: bool,
+  samples: bool,
   labels: (v) =>
     Array.isArray(v) && v.every((l) => typeof l === 'string') ? null : 'an array of strings, one per model',
   workers: posInt,

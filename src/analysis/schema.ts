@@ -361,9 +361,11 @@ export interface Finding {
 /** One sample's drill-down (docs/analysis-schema.md#samples); values rounded to 4 significant digits. */
 export interface SampleLayer {
   id: string;
-  /** h_t per included unit: T' × units.length (T' = steps.length of the sample). */
+  /** The layer's input positions shown (all, or evenly spaced ones beyond 512 steps). */
+  steps: number[];
+  /** h_t per included unit: steps.length × units.length; null at the last processed step (not recorded). */
   h: Num[][];
-  /** Gate activations per gate: T' × units.length. */
+  /** Gate activations per gate: steps.length × units.length. */
   gates: { gate: string; values: Num[][] }[];
   /** Units included (all, or the first 64 when the layer has more). */
   units: number[];
@@ -379,9 +381,9 @@ export interface SampleView {
   loss: Num;
   /** Input positions shown (all, or evenly spaced ones when the sequence is longer than 512). */
   steps: number[];
-  /** Model input x_t (first sequence input): T' × F. */
+  /** Model input x_t (the first input with a time axis): steps.length × F (at most the first 64 features). */
   x: Num[][];
-  /** ∂ℓ_n/∂x_t: T' × F; empty when the input is token ids (no gradient). */
+  /** ∂ℓ_n/∂x_t of that input, same shape; empty when the input is token ids (no gradient). */
   dx: Num[][];
   layers: SampleLayer[];
 }

@@ -113,21 +113,33 @@ const modelInfo = fields({
   warnings: arrayOf(warning),
 });
 
-const objective = fields({
-  loss: str,
-  lossSource: oneOf('option', 'model', 'default', 'self'),
-  fromLogits: bool,
-  targets: oneOf('given', 'self'),
-  selfObjective: oneOf('predicted-class-crossentropy', 'half-squared-norm', null),
-  description: str,
-  data: oneOf('file', 'random'),
-  dataSource: orNull(str),
-  samples: int,
-  batchSize: int,
-  batches: int,
-  value: numOrNull,
-  warnings: arrayOf(warning),
-});
+const objective = fields(
+  {
+    loss: str,
+    lossSource: oneOf('option', 'model', 'default', 'self'),
+    fromLogits: bool,
+    targets: oneOf('given', 'self'),
+    selfObjective: oneOf('predicted-class-crossentropy', 'half-squared-norm', null),
+    description: str,
+    data: oneOf('file', 'random'),
+    dataSource: orNull(str),
+    samples: int,
+    batchSize: int,
+    batches: int,
+    value: numOrNull,
+    warnings: arrayOf(warning),
+    baseline: orNull(
+      fields({
+        kind: oneOf('mean', 'class-prior'),
+        value: numOrNull,
+        description: str,
+        learned: oneOf('no', 'barely', 'yes', null),
+        sentence: str,
+      }),
+    ),
+  },
+  ['baseline'],
+);
 
 const histogram: Check = (v, where) => {
   const h = obj(v, where);
@@ -168,16 +180,21 @@ const batches = fields({
 });
 
 // Code, severity and message first: they name what a finding is before its details.
-const finding = fields({
-  code: str,
-  severity: oneOf('info', 'warning', 'error'),
-  message: str,
-  layer: orNull(str),
-  direction,
-  evidence: recordOf(numOrString),
-  remedy: str,
-  chart: orNull(str),
-});
+const finding = fields(
+  {
+    code: str,
+    severity: oneOf('info', 'warning', 'error'),
+    message: str,
+    layer: orNull(str),
+    direction,
+    evidence: recordOf(numOrString),
+    remedy: str,
+    chart: orNull(str),
+    remedyId: str,
+    evidenceText: str,
+  },
+  ['remedyId', 'evidenceText'],
+);
 
 const density: Check = (v, where) => {
   const d = obj(v, where);
@@ -234,7 +251,42 @@ function checkRecurrent(v: unknown, where: string): void {
   )(r.connectivity, `${where}.connectivity`);
   fields({ ratio: num, steps: orNull(int), from: orNull(int), to: orNull(int) })(r.horizon, `${where}.horizon`);
   arrayOf(density)(r.density, `${where}.density`);
+  // Added later (absent in older files).
+  if (r.stepRatio !== undefined)
+    fields({ p10: nums(steps), p50: nums(steps), p90: nums(steps) })(r.stepRatio, `${where}.stepRatio`);
+  if (r.memory !== undefined)
+    orNull(
+      fields({
+        gate: str,
+        gateName: str,
+        mean: numOrNull,
+        steps: numOrNull,
+        bias: numOrNull,
+        horizon: orNull(int),
+        explains: orNull(bool),
+        sentence: str,
+      }),
+    )(r.memory, `${where}.memory`);
 }
+
+const numRows: Check = arrayOf(arrayOf(numOrNull));
+const sampleLayer = fields({
+  id: str,
+  steps: arrayOf(int),
+  h: numRows,
+  gates: arrayOf(fields({ gate: str, values: numRows })),
+  units: arrayOf(int),
+  connectivity: orNull(numRows),
+});
+const sample = fields({
+  role: oneOf('worst', 'median', 'best'),
+  index: int,
+  loss: numOrNull,
+  steps: arrayOf(int),
+  x: numRows,
+  dx: numRows,
+  layers: arrayOf(sampleLayer),
+});
 
 function checkVersion(found: unknown, expected: string): void {
   if (found === expected) return;
@@ -268,8 +320,9 @@ const analysisBody = fields(
     params: arrayOf(param),
     batches,
     findings: arrayOf(finding),
+    samples: arrayOf(sample),
   },
-  ['note'],
+  ['note', 'samples'],
 );
 
 // The training timeline of a set (timeline.ts): each point's per-step-bin arrays sized by its layer,
