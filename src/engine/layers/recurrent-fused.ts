@@ -61,6 +61,8 @@ export interface Fused {
   g: Float32Array;
   /** Recurrent-side gradient of the segment (GRU), seg·B·GU (after) or seg·B·U (before). */
   dRS: Float32Array;
+  /** A row of ones for the bias gradients' column sums (grown on demand). */
+  ones: Float32Array;
 }
 
 /** The fused path for this layer in this run, or null (JavaScript cell steps). */
@@ -97,6 +99,7 @@ export function fusedFor(ctx: Ctx, spec: RecurrentSpec, p: CellParams, B: number
     rs: alloc(kind.startsWith('gru') ? B * GU : 0),
     g: alloc(before ? B * U : 0),
     dRS: alloc(kind === 'gru-after' ? seg * B * GU : before ? seg * B * U : 0),
+    ones: alloc(0),
   };
   if (kind === 'gru-after' && p.b) {
     const bh = alloc(GU);
@@ -213,16 +216,11 @@ export function fusedSegmentGrads(f: Fused, s: SeqBuffers, dP: Arr, n: number, d
     kern.gemm(true, false, U, U, m, f.dRS, 0, U, dP, 2 * U, GU, 1, dR, 2 * U, GU);
   } else kern.gemm(true, false, U, GU, m, H, 0, U, dP, 0, GU, 1, dR, 0, GU);
   if (!db) return;
-  sumRows(db, 0, dP, m, GU);
-  if (f.kind === 'gru-after') sumRows(db, GU, f.dRS, m, GU);
-}
-
-/** db[off..off+n) += Σ_r M[r, ·] for m rows of n, summed in float64 per column block. */
-function sumRows(db: Arr, off: number, M: Arr, m: number, n: number): void {
-  const acc = new Float64Array(n);
-  for (let r = 0; r < m; r++) {
-    const o = r * n;
-    for (let j = 0; j < n; j++) acc[j] += M[o + j]!;
+  // Column sums as a product with a row of ones (float32 accumulation, as the JavaScript steps' db).
+  if (f.ones.length < m) {
+    f.ones = f.alloc(m);
+    f.ones.fill(1);
   }
-  for (let j = 0; j < n; j++) db[off + j] += acc[j]!;
+  kern.gemm(false, false, 1, GU, m, f.ones, 0, m, dP, 0, GU, 1, db, 0, GU);
+  if (f.kind === 'gru-after') kern.gemm(false, false, 1, GU, m, f.ones, 0, m, f.dRS, 0, GU, 1, db, GU, GU);
 }

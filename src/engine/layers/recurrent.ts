@@ -241,7 +241,7 @@ export function seqBackward(
           for (let u = 0; u < U; u++) dh[b * U + u] += dY.data[o + u]!;
         }
       }
-      if (tap?.dh) for (let b = 0; b < B; b++) copyTo(tap.dh, (b * T + t) * U, dh, b * U, U);
+      if (tap?.dh) for (let b = 0; b < B; b++) blit(tap.dh, (b * T + t) * U, dh, b * U, U);
       if (tap?.dc) {
         // Total ∂L/∂c_t (c_t also feeds h_t); a masked step carried c, and h does not depend on it there.
         for (let b = 0; b < B; b++) {
@@ -278,7 +278,7 @@ export function seqBackward(
     ctx.kernels.gemm(false, true, n * B, I, GU, dP, 0, GU, p.K, 0, GU, 0, dXp, 0, I);
     for (let k = 0; k < n; k++) {
       const t = stepOf(spec, T, k0 + k);
-      for (let b = 0; b < B; b++) copyTo(dX, (b * T + t) * I, dXp, (k * B + b) * I, I);
+      for (let b = 0; b < B; b++) blit(dX, (b * T + t) * I, dXp, (k * B + b) * I, I);
     }
   }
   if (dInit) {
@@ -334,13 +334,19 @@ function recordStep(c: SeqCache, tap: Partial<Record<TapName, Arr>>, k: number, 
   for (let b = 0; b < B; b++) {
     const bt = b * T + t,
       r = k * B + b;
-    if (tap.gateGrad) copyTo(tap.gateGrad, bt * GU, dP, r * GU, GU);
-    if (tap.gates) copyTo(tap.gates, bt * GU, s.A, r * GU, GU);
-    if (tap.z) copyTo(tap.z, bt * GU, s.Z, r * GU, GU);
-    if (tap.hPrev) copyTo(tap.hPrev, bt * U, s.H, r * U, U);
-    if (tap.cPrev) copyTo(tap.cPrev, bt * U, s.C, r * U, U);
-    if (tap.c) copyTo(tap.c, bt * U, s.C, (r + B) * U, U);
-    if (cell.sTap && tap[cell.sTap]) copyTo(tap[cell.sTap]!, bt * U, s.S, r * U, U);
-    if (tap.x) copyTo(tap.x, bt * I, c.Xp, (kg * B + b) * I, I);
+    if (tap.gateGrad) blit(tap.gateGrad, bt * GU, dP, r * GU, GU);
+    if (tap.gates) blit(tap.gates, bt * GU, s.A, r * GU, GU);
+    if (tap.z) blit(tap.z, bt * GU, s.Z, r * GU, GU);
+    if (tap.hPrev) blit(tap.hPrev, bt * U, s.H, r * U, U);
+    if (tap.cPrev) blit(tap.cPrev, bt * U, s.C, r * U, U);
+    if (tap.c) blit(tap.c, bt * U, s.C, (r + B) * U, U);
+    if (cell.sTap && tap[cell.sTap]) blit(tap[cell.sTap]!, bt * U, s.S, r * U, U);
+    if (tap.x) blit(tap.x, bt * I, c.Xp, (kg * B + b) * I, I);
   }
+}
+
+/** dst[dOff..dOff+n) = src[sOff..): rows of taps are copied as a memcpy through a view (one small object per call). */
+function blit(dst: Arr, dOff: number, src: Arr, sOff: number, n: number): void {
+  if (n < 32) copyTo(dst, dOff, src, sOff, n);
+  else dst.set(src.subarray(sOff, sOff + n), dOff);
 }
