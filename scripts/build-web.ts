@@ -14,7 +14,7 @@
 // (module scripts are blocked there). The bundle holds the same src/ modules Node runs:
 // src/io (with the ESM build of h5wasm, wasm embedded), src/model, src/engine (with the
 // wasm kernels' embedded modules), src/analysis. platform 'browser' makes any node:* import
-// a build error, which is how the browser-safety rule of docs/style.md is enforced here.
+// a build error, which is how the rule that these stages import nothing from node:* is enforced here.
 
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';

@@ -11,7 +11,7 @@ with h5py + numpy independently of the TypeScript loaders:
   - CuDNNLSTM weights (bias 8U) are converted as tf-keras _convert_rnn_weights does: input kernel
     gate blocks k.T.reshape(k.shape, order='F'), recurrent gate blocks k.T, bias = sum of halves;
   - tfjs quantized weights are dequantized as tfjs-core io_utils.ts: float32(q * scale + min).
-The file layouts follow shared/docs/keras-formats.md (sections cited beside each builder).
+The file layouts follow docs/formats.md (sections cited beside each builder).
 Deterministic: fixed seeds, fixed timestamps.
 """
 import io
@@ -82,7 +82,7 @@ def rnn_cfg2(cls, name, units, **kw):
     return {'class_name': cls, 'config': c}
 
 
-# ---------------------------------------------------------------- Keras 1 GRU, per-gate arrays (§2.3)
+# ---------------------------------------------------------------- Keras 1 GRU, per-gate arrays ('Keras 1 weights')
 def k1_gru_pergate():
     """Keras 1.x full model: GRU(4) on (5, 3) -> Dense(2). No keras_version anywhere (=> Keras "1"),
     9 per-gate GRU arrays W_z,U_z,b_z,W_r,U_r,b_r,W_h,U_h,b_h with Theano-style names (no ':0')."""
@@ -124,7 +124,7 @@ def k1_gru_pergate():
         'dense_1/kernel': Wd, 'dense_1/bias': bd}, {'kerasVersion': '1', 'layers': ['gru_1', 'dense_1']})
 
 
-# ---------------------------------------------------------------- chunked attributes (§2.2)
+# ---------------------------------------------------------------- chunked attributes ('Legacy HDF5')
 def chunked_attrs():
     """Keras 2.2.4-style full model whose layer_names and weight_names are split into name0, name1, ...
     (tf-keras save_attributes_to_hdf5_group splits attributes over 64512 bytes; the split is forced
@@ -158,7 +158,7 @@ def chunked_attrs():
                              'dense_1/kernel': Wd, 'dense_1/bias': bd}, {'kerasVersion': '2.2.4', 'layers': ['simple_rnn_1', 'dense_1']})
 
 
-# ---------------------------------------------------------------- tfjs quantized shards (§3.2)
+# ---------------------------------------------------------------- tfjs quantized shards ('TF.js weight bytes')
 def quantize(x, dtype):
     """tfjs-converter quantization.py: affine uint8/uint16 with 0 exactly representable."""
     qmax = np.iinfo(dtype).max
@@ -208,7 +208,7 @@ def tfjs_quant():
                           'dense/kernel': Wd, 'dense/bias': dbd}, {'layers': ['lstm', 'dense']})
 
 
-# ---------------------------------------------------------------- tfjs, several groups, straddling shards (§3.2)
+# ---------------------------------------------------------------- tfjs, several groups, straddling shards ('TF.js weight bytes')
 def tfjs_groups():
     """Bidirectional(GRU(3, reset_after=False), concat) on (6, 2) -> Dense(2), converter layout:
     the Dense group comes first, the Bidirectional group is cut every 50 bytes into three shards
@@ -246,7 +246,7 @@ def tfjs_groups():
     record('tfjs_groups', p, {'layers': ['bidirectional', 'dense'], 'shardBytes': [len(c) for c in cuts]})
 
 
-# ---------------------------------------------------------------- Keras 3 stores (§1.2, §1.3)
+# ---------------------------------------------------------------- Keras 3 stores ('Keras 3 variable store')
 def k3_obj(cls, config, module='keras.layers', build=None):
     o = {'module': module, 'class_name': cls, 'config': config, 'registered_name': None}
     if build is not None:

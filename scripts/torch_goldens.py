@@ -12,9 +12,9 @@ and holds what rnnscope must reproduce:
     config        the model config Keras 3 would write (config.json of a .keras file), kerasVersion
     lossConfig    {name, fromLogits, labelSmoothing} (rnnscope LossConfig) and the compile_config loss
     weights       every parameter in KERAS layout under rnnscope's ParamSpec key ('lstm/kernel',
-                  'bi/forward/recurrent_kernel', ...), converted from torch per keras-formats.md §6.2
+                  'bi/forward/recurrent_kernel', ...), converted from torch per docs/keras-versions.md, 'PyTorch'
     inputs, targets, loss, outputs
-    grads         ∂L/∂(every parameter) in Keras layout (§6.3)
+    grads         ∂L/∂(every parameter) in Keras layout (docs/keras-versions.md, 'PyTorch')
     dInputs       ∂L/∂x
     taps          per recurrent layer / direction: dh = ∂L/∂h_t (B,T,U) and for LSTM dc = ∂L/∂c_t,
                   indexed by INPUT position t (also for the backward direction of a Bidirectional);
@@ -28,14 +28,14 @@ How the numbers are made (the oracle is torch autograd, in float64):
   * the unrolled cells are checked against the fused modules (nn.LSTM/nn.GRU/nn.RNN, incl.
     num_layers=2 and bidirectional=True) with the same parameters;
   * the Keras-layout weights are checked by an independent NumPy forward pass written from the Keras
-    equations (keras-formats.md §4.3-4.5, §4.8), which must reproduce torch's outputs;
+    equations (docs/keras-versions.md, 'Cell equations'; docs/masking.md), which must reproduce torch's outputs;
   * GRU is nn.GRU = Keras reset_after=True; LSTM/SimpleRNN use separate random b_ih and b_hh (Keras
     bias = b_ih + b_hh, and torch must give them equal gradients);
   * torch has no peephole LSTM: PeepholeLSTM is a small torch module written from the equations of
     tf.keras.experimental.PeepholeLSTMCell (i, f see c_{t-1}, o sees c_t; three (U,) peephole weights),
     differentiated by autograd and checked by the NumPy forward; its golden is a tf.keras 2.13 config
     RNN(PeepholeLSTMCell) (the only Keras that has the cell);
-  * losses are the Keras formulas (§5.1) reduced with sum_over_batch_size (mean over rows).
+  * losses are the Keras formulas (docs/losses.md) reduced with sum_over_batch_size (mean over rows).
 Floats are written with Python's repr (shortest round-trip), so the float64 values are exact.
 """
 import argparse
@@ -56,7 +56,7 @@ B, T, I = 3, 5, 3
 
 
 # ---------------------------------------------------------------------------
-# Keras 3 config JSON (keras-formats.md §1.2)
+# Keras 3 config JSON (docs/formats.md, 'Model configs')
 
 def dtype_policy():
     return {'module': 'keras', 'class_name': 'DTypePolicy', 'config': {'name': 'float32'}, 'registered_name': None}
@@ -205,7 +205,7 @@ def gate_perm(units):
 
 
 def keras_weights(kind, cell, units):
-    """torch cell parameters → Keras (kernel, recurrent_kernel, bias), keras-formats.md §6.2."""
+    """torch cell parameters → Keras (kernel, recurrent_kernel, bias), docs/keras-versions.md, 'PyTorch'."""
     if kind == 'PeepholeLSTM':  # already in Keras layout
         return [getattr(cell, n) for n in PEEPHOLE_WEIGHTS]
     W, R, bi, bh = cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh
@@ -216,7 +216,7 @@ def keras_weights(kind, cell, units):
 
 
 def keras_grads(kind, cell, units):
-    """torch parameter gradients → Keras layout, keras-formats.md §6.3."""
+    """torch parameter gradients → Keras layout, docs/keras-versions.md, 'PyTorch'."""
     if kind == 'PeepholeLSTM':
         return [getattr(cell, n).grad for n in PEEPHOLE_WEIGHTS]
     gW, gR, gbi, gbh = cell.weight_ih.grad, cell.weight_hh.grad, cell.bias_ih.grad, cell.bias_hh.grad
@@ -279,7 +279,7 @@ def torch_forward(model, x):
 
 
 def keras_loss_value(loss, y, target):
-    """Keras formulas (keras-formats.md §5.1) with sum_over_batch_size (mean over rows)."""
+    """Keras formulas (docs/losses.md) with sum_over_batch_size (mean over rows)."""
     name, logits = loss['name'], loss['fromLogits']
     if name == 'mse':
         return ((y - target) ** 2).mean()
@@ -354,7 +354,7 @@ def sigmoid(z):
 
 
 def np_keras_forward(model, kw, x):
-    """NumPy forward pass from the KERAS-layout weights, written from keras-formats.md §4 (not from torch)."""
+    """NumPy forward pass from the KERAS-layout weights, written from docs/keras-versions.md (not from torch)."""
     act = {'tanh': np.tanh, 'relu': lambda v: np.maximum(v, 0)}
     a = x
     for layer in model['layers']:
@@ -487,7 +487,7 @@ def build(spec, seed):
         layer.cells = [make_cell(layer.kind, in_dim, layer.units, layer.activation, gen) for _ in range(n_dirs)]
         if layer.bidi:
             inner = layer.name.split('_', 1)[1] if '_' in layer.name else layer.kind.lower()
-            # Keras 3 Bidirectional forces zero_output_for_mask = return_sequences on both halves (§4.8).
+            # Keras 3 Bidirectional forces zero_output_for_mask = return_sequences on both halves (docs/masking.md).
             zo = layer.return_sequences
             fwd = rnn_config(layer.kind, f'forward_{inner}', layer.units, layer.activation, layer.return_sequences,
                              zero_output_for_mask=zo)

@@ -2,7 +2,7 @@
 // the predictions real Keras stored beside three corpus models (Keras 1 per-gate
 // LSTM, Keras 2 SimpleRNN, Keras 2 Theano stacked LSTM), and PyTorch for the
 // cuDNN layouts (test/fixtures/model-goldens/gen_goldens.py). The forward passes
-// below are a plain float64 transcription of keras-formats.md §4.3–4.5, written
+// below are a plain float64 transcription of docs/keras-versions.md, 'Cell equations', written
 // here so these tests do not depend on the engine.
 
 import { describe, expect, test } from 'vitest';
@@ -33,7 +33,7 @@ function act(a: Activation, x: number): number {
   }
 }
 
-/** Keras RNN over x (B, T, I) → outputs (B, T, U) (keras-formats.md §4.3–4.5). */
+/** Keras RNN over x (B, T, I) → outputs (B, T, U) (docs/keras-versions.md, 'Cell equations'). */
 function rnnForward(
   rnn: RecurrentSpec,
   w: Map<string, { data: Float64Array }>,

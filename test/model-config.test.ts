@@ -1,5 +1,5 @@
 // Small config canonicalisers: writer versions, activations, losses.
-// Oracle: the Keras / TF.js facts of keras-formats.md §4.1, §4.2, §5.3.
+// Oracle: the Keras / TF.js facts of docs/keras-versions.md ('hard_sigmoid', 'Defaults by version') and docs/losses.md.
 
 import { describe, expect, test } from 'vitest';
 import { writerProfile } from '../src/model/versions.js';

@@ -219,7 +219,7 @@ describe('corpus architectures', () => {
       false,
       true,
     ]);
-    // Keras 2.1.2 does not force zero_output_for_mask inside Bidirectional (§4.8).
+    // Keras 2.1.2 does not force zero_output_for_mask inside Bidirectional (docs/masking.md, 'Bidirectional').
     expect(bi.forward.zeroOutputForMask).toBe(false);
 
     const masking = (await load('h5_dl4j_masking_lstm')).layers[1]!;

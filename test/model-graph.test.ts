@@ -511,7 +511,8 @@ test('a topology saved by tf.LayersModel.save (snake-cased by convertTsToPythoni
   });
   const bi = m.layers[1]!;
   if (bi.type !== 'Bidirectional') throw new Error('not bidirectional');
-  // TF.js: reset_after false when absent, hard_sigmoid default and slope 0.2, backward_layer ignored (§3.4).
+  // TF.js: reset_after false when absent, hard_sigmoid default and slope 0.2, backward_layer ignored
+  // (docs/keras-versions.md, 'TensorFlow.js').
   expect([
     bi.forward.resetAfter,
     bi.forward.recurrentActivation,

@@ -426,7 +426,7 @@ describe('Conv1D and pooling', () => {
 describe('recurrent layers', () => {
   const hs = (slope: number) => ({ name: 'hard_sigmoid', hardSigmoidSlope: slope });
 
-  test('defaults for missing keys follow the writer version (§4.2)', () => {
+  test('defaults for missing keys follow the writer version (docs/keras-versions.md)', () => {
     const ra = (v: string) => {
       const r = one('keras2', [null, 4, 3], 'LSTM', { units: 2 }, v).spec;
       return r.type === 'Recurrent' ? r.rnn.recurrentActivation : null;
@@ -663,7 +663,7 @@ describe('Bidirectional', () => {
     ]);
   });
 
-  test('sublayer names, go_backwards, and zero_output_for_mask forcing per writer (§4.8)', () => {
+  test('sublayer names, go_backwards, and zero_output_for_mask forcing per writer (docs/masking.md)', () => {
     const expectations: [Writer | string, string, string, boolean][] = [
       ['keras1', 'forward_lstm', 'backward_lstm', false],
       ['keras2', 'forward_lstm', 'backward_lstm', false],

@@ -7,7 +7,7 @@
 // SimpleRNN/Bidirectional/Masking code), and every output, the loss, every parameter gradient and
 // ∂L/∂x must agree with rnnscope's float32 run within 1e-4 (norm-wise relative error).
 //
-// Where TF.js differs from Keras (keras-formats.md §3.4), and how the cases stay comparable:
+// Where TF.js differs from Keras (docs/keras-versions.md, 'TensorFlow.js'), and how the cases stay comparable:
 //  * hard_sigmoid is clip(0.2x + 0.5, 0, 1), the Keras 1/2 definition; Keras 3 uses x/6 + 0.5.
 //    The configs are therefore declared as written by Keras 2.2.4 (kerasVersion '2.2.4'), and one
 //    test checks that declaring them Keras 3 makes rnnscope disagree with TF.js.

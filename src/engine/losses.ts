@@ -2,7 +2,7 @@
 // Keras's formulas (the LossFlavor), is decided in loss-config.ts.
 //
 // Per row (the last axis, C values) a per-sample loss L_r is computed as the
-// writer's Keras computes it (keras-formats.md §5.1); rows are then reduced with
+// writer's Keras computes it (docs/losses.md, 'Per-sample formulas'); rows are then reduced with
 // sum_over_batch_size: Σ w_r·L_r / N, where w_r is the (B,T) mask for sequence
 // outputs and N the number of valid rows (keras/src/losses/loss.py apply_mask:
 // weights total/valid, divide_no_nan → 0 when every row is masked).
@@ -16,7 +16,7 @@
 // clip bounds are the float32 constants TF uses (fround(1e-7), fround(1 − fround(1e-7))),
 // which matters for saturated predictions: log(1 − 0.9999999) vs log(1 − 0.99999988).
 // Keras note: Keras-TF computes BCE/CCE from the pre-activation when y_pred comes straight
-// from a sigmoid/softmax (§5.1 "logit recovery"); a caller reproducing that passes the
+// from a sigmoid/softmax (docs/losses.md, 'Per-sample formulas'); a caller reproducing that passes the
 // logits with fromLogits = true. The numpy/jax/torch backends never do this.
 
 import type { LossConfig } from '../model/types.js';

@@ -1,11 +1,11 @@
 // TensorFlow.js layers model: model.json + binary weight shards.
 //
-// model.json (shared/docs/keras-formats.md §3.1; tfjs-core src/io/types.ts, tfjs-layers src/models.ts):
+// model.json (docs/formats.md, 'TensorFlow.js model.json'):
 //   format "layers-model" (absent in pre-1.0 converter output), generatedBy, convertedBy,
 //   modelTopology: {keras_version, backend, model_config, training_config} (converter) or the
 //     model config itself (tf.LayersModel.save), trainingConfig (top level, optional),
 //   weightsManifest: [{paths: [shard, ...], weights: [{name, shape, dtype, quantization?}]}].
-// Bytes (§3.2; tfjs-core io_utils.ts decodeWeights, weights_loader.ts): a group's shards are
+// Bytes (docs/formats.md, 'TF.js weight bytes'): a group's shards are
 // concatenated in `paths` order and its weights read back to back in `weights` order, each
 // prod(shape) x bytes(dtype) little-endian, where bytes() uses the quantized dtype when present
 // (uint8 1, uint16 2, float16 2); dequantized value = q * scale + min (float16: IEEE half).

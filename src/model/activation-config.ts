@@ -1,11 +1,11 @@
 // Activation as written in a config → Activation with every parameter resolved.
 //
 // Forms met in files:
-//   "tanh", "hard_sigmoid", "linear", null            (every Keras, §1.2.1: built-ins serialize to their name)
+//   "tanh", "hard_sigmoid", "linear", null            (every Keras: built-ins serialize to their name)
 //   "hardSigmoid", "logSoftmax"                        (TF.js camelCase; tf.LayersModel.save snake-cases them)
 //   {"module": "keras.activations", "class_name": "function", "config": "relu"}   (Keras 3 function envelope)
 //   {"class_name": "ReLU", "config": {...}} and the other activation layers, whose options matter.
-// The hard_sigmoid slope is the writer's (keras-formats.md §4.1), passed in by the caller.
+// The hard_sigmoid slope is the writer's (docs/keras-versions.md, 'hard_sigmoid'), passed in by the caller.
 
 import type { Activation, ActivationName } from './types.js';
 import { ModelError } from './errors.js';

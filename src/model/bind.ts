@@ -1,15 +1,15 @@
 // Weight arrays read from a file → model.weights, in Keras 2 canonical layout.
 //
 // Conversions (the ones Keras itself applies when loading,
-// TK:tf_keras/saving/legacy/hdf5_format.py preprocess_weights_for_loading):
+// tf-keras saving/legacy/hdf5_format.py preprocess_weights_for_loading; docs/formats.md, 'Keras 1 weights'):
 //   Keras 1 per-gate arrays (W_g, U_g, b_g per gate, in the order the cell's keras1Gates gives, e.g. LSTM
 //                 i, c, f, o) → kernel [W_i W_f W_c W_o], recurrent [U_i …], bias [b_i …] in the cell's gate order
 // CuDNNLSTM bias (8U,) = input ‖ recurrent biases → summed; per gate, kernel block k → kᵀ.reshape(k.shape, order F),
-//                 recurrent block r → rᵀ (keras-formats.md §2.4)
+//                 recurrent block r → rᵀ (docs/formats.md, 'cuDNN weights')
 //   CuDNNGRU      bias (6U,) → (2, 3U) for GRU(reset_after=True); kernels as above; refused for reset_after=False
 //   Keras 1 Conv1D kernel (k, 1, in, f) or Keras 1.1 (f, in, k, 1) → (k, in, f)
 //   Conv1D saved by the Theano backend → kernel flipped along the kernel axis (Theano convolves, TF correlates;
-//                 K2@2.2.4:keras/engine/saving.py _need_convert_kernel)
+//                 Keras 2.2.4 keras/engine/saving.py _need_convert_kernel)
 // Every array is checked against its ParamSpec shape and for NaN/Inf, then copied to float64.
 
 import type { LayerSpec, ModelSpec, NDArray, ParamSpec, RecurrentSpec } from './types.js';
@@ -190,7 +190,7 @@ export function bindLayerWeights(
   let values: NDArray[];
   if (layer.type === 'Recurrent') values = cellArrays(layer.rnn, arrays, `${layer.name}/`);
   else if (layer.type === 'Bidirectional') {
-    // Keras splits a Bidirectional's list in halves: forward, then backward (§2.2).
+    // Keras splits a Bidirectional's list in halves: forward, then backward (docs/formats.md, 'Bidirectional weights').
     const half = arrays.length / 2;
     values = Number.isInteger(half)
       ? [

@@ -146,8 +146,8 @@ function checkSampleSizes(g: GraphBuilder): void {
 /**
  * A Sequential without an InputLayer gets one from the first layer's batch_input_shape (or Keras 1
  * input_dim / input_length, or the model's build_input_shape), named as Keras names it: Keras 2
- * `<first layer>_input` (K2@2.2.4:keras/engine/sequential.py `add`: `name=layer.name + '_input'`), Keras 1
- * `<class>_input_1` (K1@1.2.2:keras/engine/topology.py `create_input_layer`; the corpus DL4J files store
+ * `<first layer>_input` (Keras 2.2.4 keras/engine/sequential.py `add`: `name=layer.name + '_input'`), Keras 1
+ * `<class>_input_1` (Keras 1.2.2 keras/engine/topology.py `create_input_layer`; the corpus DL4J files store
  * their inputs as `lstm_input_1`).
  */
 function addAutoInput(def: ModelDef, ctx: BuildContext): void {
@@ -195,7 +195,7 @@ function rnnLayout(
     I = rnn.inputDim,
     gu = gateCount(rnn) * U;
   if (flavor === 'keras1') {
-    // Keras 1 per-gate arrays in the cell's saved gate order (LSTM i, c, f, o; K1@1.2.2:keras/layers/recurrent.py).
+    // Keras 1 per-gate arrays in the cell's saved gate order (LSTM i, c, f, o; docs/formats.md, 'Keras 1 weights').
     const gates = cellOf(rnn.kind).keras1Gates;
     if (!gates || consumeLess === 'gpu')
       return [

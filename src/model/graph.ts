@@ -7,7 +7,7 @@
 //   call      instantiate nodes in topological order: shapes (shapes.ts) and,
 //             at a layer's first call, its parameters (params.ts)
 //
-// Connectivity forms (keras-formats.md §1.2.4, §2.5): Keras 1/2/tf.keras/TF.js
+// Connectivity forms (docs/formats.md, 'Sequential and Functional'): Keras 1/2/tf.keras/TF.js
 // `inbound_nodes: [[[name, node, tensor, kwargs?], ...], ...]`, Keras 3
 // `[{args: [__keras_tensor__ …], kwargs: {…}}]`. node_index counts the calls of
 // a layer inside the model that holds the config.

@@ -1,13 +1,14 @@
 // What Keras writes: the snake_case JSON of a model config, as found in a `.keras`
 // config.json, a legacy `.h5` `model_config` attribute, a `to_json()` file or a
-// TF.js `modelTopology` (keras-formats.md §1.2, §2.3, §2.5, §3.1).
+// TF.js `modelTopology` (docs/formats.md, 'Model configs' and 'TensorFlow.js model.json').
 //
 // These types describe the file, not the model: every field is optional or
 // `unknown` because files from five writers (Keras 1, Keras 2, tf.keras,
 // Keras 3, tfjs-layers) disagree. build.ts turns them into the explicit
 // ModelSpec of types.ts.
 
-/** A serialized object: `{module?, class_name, config, registered_name?, build_config?, ...}` (§1.2.1). */
+/** A serialized object: `{module?, class_name, config, registered_name?, build_config?, ...}` (docs/formats.md,
+ * 'Serialized objects'). */
 export interface KerasObject {
   module?: string | null;
   class_name: string;
@@ -29,7 +30,8 @@ export interface KerasLayerEntry extends KerasObject {
 /** Keras 1/2/tf.keras/tfjs node: a list of `[layer_name, node_index, tensor_index, kwargs?]` (Keras 1: no kwargs). */
 export type KerasLegacyNode = [string, number, number, Record<string, unknown>?][];
 
-/** Keras 3 node: `{args: [...], kwargs: {...}}` with tensors as `__keras_tensor__` objects (§1.2.4). */
+/** Keras 3 node: `{args: [...], kwargs: {...}}` with tensors as `__keras_tensor__` objects (docs/formats.md,
+ * 'Sequential and Functional'). */
 export interface KerasV3Node {
   args: unknown[];
   kwargs?: Record<string, unknown>;
@@ -48,7 +50,7 @@ export interface KerasLayerConfig {
   name?: string;
   trainable?: boolean;
   /** "float32", or a DTypePolicy `{class_name: "DTypePolicy", config: {name}}` (Keras ≥ 3.4), or tf.keras `{class_name:
-   * "Policy", ...}` (§1.2.2). */
+   * "Policy", ...}` (docs/formats.md, 'Serialized objects'). */
   dtype?: string | KerasObject | null;
   batch_input_shape?: (number | null)[];
   batch_shape?: (number | null)[];
@@ -60,7 +62,8 @@ export interface KerasLayerConfig {
   [key: string]: unknown;
 }
 
-/** Sequential config: Keras 1 / Keras ≤ 2.2.2 a bare list of layers, later a dict (§2.3, §1.2.3). */
+/** Sequential config: Keras 1 / Keras ≤ 2.2.2 a bare list of layers, later a dict (docs/formats.md,
+ * 'Sequential and Functional'). */
 export type KerasSequentialConfig =
   | KerasLayerEntry[]
   | { name?: string; layers: KerasLayerEntry[]; build_input_shape?: unknown; trainable?: boolean };
@@ -68,8 +71,8 @@ export type KerasSequentialConfig =
 /** `[layer_name, node_index, tensor_index]` */
 export type KerasTensorTriple = [string, number, number];
 
-/** Functional / Model config (§1.2.4). input_layers / output_layers: one triple, a list of triples, or a dict of them
- * (Keras 3). */
+/** Functional / Model config (docs/formats.md, 'Sequential and Functional'). input_layers / output_layers: one
+ * triple, a list of triples, or a dict of them (Keras 3). */
 export interface KerasFunctionalConfig {
   name?: string;
   trainable?: boolean;
@@ -78,7 +81,7 @@ export interface KerasFunctionalConfig {
   output_layers: KerasTensorTriple | KerasTensorTriple[] | Record<string, KerasTensorTriple>;
 }
 
-/** RNN layer config keys across versions (§1.2.5, §2.3, §2.5). */
+/** RNN layer config keys across versions (docs/formats.md, 'Recurrent layer configs'). */
 export interface KerasRecurrentConfig extends KerasLayerConfig {
   units?: number;
   /** Keras 1 name of units */
@@ -107,7 +110,8 @@ export interface KerasRecurrentConfig extends KerasLayerConfig {
   num_constants?: number;
 }
 
-/** The `training_config` attribute (.h5) / `compile_config` (.keras) / tfjs `trainingConfig` (§2.1, §5.3). */
+/** The `training_config` attribute (.h5) / `compile_config` (.keras) / tfjs `trainingConfig` (docs/losses.md,
+ * 'How the loss is stored'). */
 export interface KerasTrainingConfig {
   loss?: unknown;
   loss_weights?: unknown;

@@ -134,7 +134,8 @@ const MERGES: Record<string, MergeKind> = {
   Minimum: 'Minimum',
 };
 
-/** Keras 1 Merge modes that have a Keras 2 layer (K1@1.2.2:keras/engine/topology.py Merge). */
+/** Keras 1 Merge modes that have a Keras 2 layer (Keras 1.2.2 keras/engine/topology.py Merge;
+ * docs/keras-versions.md, 'Defaults by version'). */
 const KERAS1_MERGE: Record<string, MergeKind> = {
   sum: 'Add',
   mul: 'Multiply',
@@ -143,7 +144,7 @@ const KERAS1_MERGE: Record<string, MergeKind> = {
   max: 'Maximum',
 };
 
-/** Quantized Keras 3 dtype policies store integer weights with scales (§1.2.2). */
+/** Quantized Keras 3 dtype policies store integer weights with scales (docs/formats.md, 'Serialized objects'). */
 const QUANTIZED = /int8|int4|float8|gptq|awq|quantiz/i;
 
 function dtypeOf(v: unknown): 'float32' | 'int32' {
@@ -403,7 +404,8 @@ export function parseLayer(
   });
   if (act) return done({ ...base, type: 'Activation', activation: act });
   if (LAMBDA_CLASSES.has(cls)) throw new ModelError(msg.lambdaLayer(name, cls));
-  // A registered_name "Package>Name" or a module outside keras marks a custom class (§1.2.1).
+  // A registered_name "Package>Name" or a module outside keras marks a custom class (docs/formats.md,
+  // 'Serialized objects').
   if (KNOWN_KERAS.has(cls) && !registeredName?.includes('>')) throw new ModelError(msg.unsupportedLayer(name, cls));
   throw new ModelError(msg.customLayer(name, cls));
 }

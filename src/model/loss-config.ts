@@ -1,7 +1,7 @@
 // The loss (and optimizer) a model was compiled with, from training_config (.h5),
 // compile_config (.keras) or trainingConfig (TF.js) → LossConfig per output.
 //
-// Forms (keras-formats.md §5.3): "mse" (any alias: MSE, mean_squared_error,
+// Forms (docs/losses.md, 'How the loss is stored'): "mse" (any alias: MSE, mean_squared_error,
 // meanSquaredError), a Loss object {class_name: "BinaryCrossentropy", config:
 // {from_logits, label_smoothing, reduction}}, a Keras 3 function envelope
 // {module: "builtins", class_name: "function", config: "mean_squared_error"},
@@ -13,7 +13,7 @@ import { isRecord } from './keras-format.js';
 import { msg } from './messages.js';
 import { closest, didYouMean } from './suggest.js';
 
-/** Lower-case, underscores removed → canonical Keras function name (K3:keras/src/losses/__init__.py aliases; TF.js
+/** Lower-case, underscores removed → canonical Keras function name (Keras 3 keras/src/losses/__init__.py aliases; TF.js
  * losses.ts). */
 // No prototype: "constructor" is not a loss.
 const LOSSES: Record<string, string> = Object.create(null) as Record<string, string>;

@@ -1,6 +1,6 @@
 // Parameter specs of a layer in Keras layout and Keras weight order
-// (`trainable_weights + non_trainable_weights`, creation order; keras-formats.md
-// §1.3.2, §2.2), and the "why" hint each shape error prints.
+// (`trainable_weights + non_trainable_weights`, creation order; docs/formats.md,
+// 'Legacy HDF5' and 'Keras 3 variable store'), and the "why" hint each shape error prints.
 
 import type { LayerSpec, ParamSpec, RecurrentSpec, Shape } from './types.js';
 import { normAxis } from './shapes.js';

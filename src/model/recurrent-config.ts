@@ -2,10 +2,10 @@
 // (engine/cells: SimpleRNN, LSTM, GRU, CuDNNLSTM, CuDNNGRU, …) in the Keras 1, Keras 2/tf.keras,
 // Keras 3 and TF.js spellings, RNN with a single registered cell, and the Bidirectional wrapper.
 //
-// Missing keys take the writer's defaults (keras-formats.md §4.2): a Keras 2.1
+// Missing keys take the writer's defaults (docs/keras-versions.md, 'Defaults by version'): a Keras 2.1
 // LSTM without recurrent_activation means hard_sigmoid, a Keras 3 GRU without
 // reset_after means reset_after=True.
-// Ignored on purpose (identity at inference or speed-only switches, §4.9, §3.4):
+// Ignored on purpose (identity at inference or speed-only switches; docs/keras-versions.md, 'Dropout at inference'):
 // dropout, recurrent_dropout (Keras 1 dropout_W / dropout_U), unroll,
 // implementation, consume_less, use_cudnn.
 
@@ -126,7 +126,7 @@ function removePrefix(s: string, p: string): string {
   return s.startsWith(p) ? s.slice(p.length) : s;
 }
 
-/** Bidirectional(layer, merge_mode, backward_layer) (keras-formats.md §1.2.5, §2.5, §4.8). */
+/** Bidirectional(layer, merge_mode, backward_layer) (docs/masking.md, 'Bidirectional'). */
 export function parseBidirectional(name: string, raw: Record<string, unknown>, ctx: BuildContext): BidirectionalParse {
   const r = new ConfigReader(name, 'Bidirectional', raw);
   const inner = raw['layer'];
@@ -171,7 +171,8 @@ export function parseBidirectional(name: string, raw: Record<string, unknown>, c
     if (forward.rnn[key] !== backward.rnn[key]) throw r.bad('backward_layer', `the same ${key} as the forward layer`);
   }
   if (w.bidiForcesZeroOutput) {
-    // tf.keras and Keras 3 force zero_output_for_mask = return_sequences on both halves (§4.8).
+    // tf.keras and Keras 3 force zero_output_for_mask = return_sequences on both halves (docs/masking.md,
+    // 'Bidirectional').
     forward.rnn.zeroOutputForMask = forward.rnn.returnSequences;
     backward.rnn.zeroOutputForMask = backward.rnn.returnSequences;
   }

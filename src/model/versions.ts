@@ -86,7 +86,7 @@ function readVersion(raw: string): { family: WriterFamily; major: number; minor:
 function profile(family: WriterFamily, raw: string, major: number, minor: number): WriterProfile {
   switch (family) {
     case 'keras1':
-      // K1@1.2.2:keras/layers/recurrent.py: inner_activation='hard_sigmoid'; GRU is reset-before.
+      // Keras 1.2.2 keras/layers/recurrent.py: inner_activation='hard_sigmoid'; GRU is reset-before.
       return {
         family,
         raw,
@@ -99,7 +99,7 @@ function profile(family: WriterFamily, raw: string, major: number, minor: number
         bidiStripsPrefix: false,
       };
     case 'keras2':
-      // 2.0–2.2: hard_sigmoid; 2.3: sigmoid (K2@2.3.1:keras/layers/recurrent.py#L1257-1271). reset_after=False.
+      // 2.0–2.2: hard_sigmoid; 2.3: sigmoid (Keras 2.3.1 keras/layers/recurrent.py). reset_after=False.
       return {
         family,
         raw,

@@ -4,7 +4,7 @@
 Usage: ckpt_oracle.py GATES FILE...   (GATES: 4 for LSTM, 3 for GRU, 1 for SimpleRNN)
 For each file (a .keras zip, a Keras 3 .weights.h5, or a tf.keras save_weights .h5) reads the
 recurrent layer's kernel, recurrent_kernel and bias by the layout Keras writes
-(shared/docs/keras-formats.md 1.3, 2.2), and prints JSON: the float64 sums of every array, and
+(docs/formats.md, 'Keras 3 variable store' and 'Legacy HDF5'), and prints JSON: the float64 sums of every array, and
 between consecutive files ||W_k - W_k-1|| / ||W_k-1|| per gate column block (in float64).
 """
 import io

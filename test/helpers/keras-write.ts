@@ -6,8 +6,8 @@
 //                   root attrs layer_names, keras_version, backend; per layer attr weight_names, datasets
 //                   <layer>/<layer>/<cell>/<weight>:0
 // for the Sequential models of src/analysis/demo.ts (Input → one recurrent layer → Dense). The
-// layouts follow shared/docs/keras-formats.md §1.1, §1.3 and §2.2; tests read the files back with
-// rnnscope's loaders and with h5py/zipfile. HDF5 is written by h5wasm (in its in-memory FS).
+// layouts follow docs/formats.md ('Keras 3 .keras', 'Keras 3 variable store', 'Legacy HDF5'); tests read
+// the files back with rnnscope's loaders and with h5py/zipfile. HDF5 is written by h5wasm (in its in-memory FS).
 
 import { zipSync } from 'fflate';
 import type { ModelSpec } from '../../src/model/types.js';
