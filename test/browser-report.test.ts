@@ -99,15 +99,18 @@ describe('report files', () => {
       'histograms',
       'batches',
     ];
+    // Every chart of every layer (names: test/report-export.test.ts and docs/outputs.md).
+    expect([...new Set(single.charts.map((c) => c.chart))].sort()).toEqual([...ids].sort());
     expect(single.files).toEqual([
       'analysis.json',
       'index.html',
-      ...ids.flatMap((id) => [`charts/${id}.svg`, `charts/${id}.png`]),
+      ...single.charts.flatMap((c) => [c.svg, c.png!]),
+      'charts/index.json',
     ]);
     expect(single.warnings).toEqual([]);
-    for (const id of ids) {
-      expect(readFileSync(join(dir, 'single', 'charts', `${id}.svg`), 'utf8').startsWith('<svg')).toBe(true);
-      expect([...readFileSync(join(dir, 'single', 'charts', `${id}.png`)).subarray(0, 8)]).toEqual([
+    for (const c of single.charts) {
+      expect(readFileSync(join(dir, 'single', c.svg), 'utf8').startsWith('<svg')).toBe(true);
+      expect([...readFileSync(join(dir, 'single', c.png!)).subarray(0, 8)]).toEqual([
         0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
       ]);
     }

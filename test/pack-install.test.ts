@@ -138,9 +138,10 @@ describe('the packed and installed package', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     const charts = readdirSync(path.join(app, 'report', 'charts'));
-    expect(charts).toContain('dh.png');
+    const dh = charts.find((n) => n.endsWith('-dh.png')); // <layer>-dh.png (docs/outputs.md)
+    expect(dh, charts.join(' ')).toBeDefined();
     expect(
-      readFileSync(path.join(app, 'report', 'charts', 'dh.png'))
+      readFileSync(path.join(app, 'report', 'charts', dh!))
         .subarray(1, 4)
         .toString(),
     ).toBe('PNG');

@@ -280,7 +280,6 @@ export async function writeOutputs(
       const bar = progress(io, f, CHART_PHASES);
       try {
         await writeReport(result, plan.folder, {
-          variants: f.allCharts,
           onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }),
         });
       } finally {

@@ -52,7 +52,6 @@ export async function reportCommand(
     try {
       await whileWriting(io, () =>
         writeReport(input, plan.folder!, {
-          variants: f.allCharts,
           onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }),
         }),
       );

@@ -131,7 +131,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       'write raw gradients and per-step arrays as .npz (numpy.load); replaces only an earlier dump',
     )
     .option('-o, --out <dir>', 'write the report folder: index.html, analysis.json, charts/*.svg|png (not stdout)')
-    .option('--all-charts', 'with --out, also write chart images for every layer and run')
+    .option('--all-charts', '(kept for older scripts: every layer and run is drawn anyway)')
     .addHelpText('after', EXAMPLES.analyze)
     .action(async (models: string[], o, cmd: Command) =>
       analyzeCommand(
@@ -153,7 +153,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('redraw the report from an analysis JSON without recomputing')
     .argument('<analysis.json>', "file written by 'rnnscope analyze --json'")
     .option('-o, --out <dir>', 'output directory', 'rnnscope-report')
-    .option('--all-charts', 'also write chart images for every layer and run')
+    .option('--all-charts', '(kept for older scripts: every layer and run is drawn anyway)')
     .addHelpText('after', EXAMPLES.report)
     .action(async (file: string, o, cmd: Command) =>
       reportCommand(file, { ...o, allCharts: !!o.allCharts, ...global(cmd) }, io),
@@ -175,7 +175,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .description('train a SimpleRNN, an LSTM and a GRU on the adding problem and report their gradient flow')
     .option('-o, --out <dir>', 'output directory', 'rnnscope-demo')
     .option('--json <file>', "also write the analysis JSON ('-' for stdout)")
-    .option('--all-charts', 'also write chart images for every layer and run')
+    .option('--all-charts', '(kept for older scripts: every layer and run is drawn anyway)')
     .addHelpText('after', EXAMPLES.demo)
     .action(async (o, cmd: Command) => demoCommand({ ...o, allCharts: !!o.allCharts, ...global(cmd) }, io));
 

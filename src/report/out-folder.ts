@@ -11,10 +11,11 @@
 // previous report that the new one does not have are then removed (they were rnnscope's).
 
 import { createHash } from 'node:crypto';
-import { lstat, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { CHART_IDS } from '../analysis/schema.js';
 import { OutputError } from '../model/errors.js';
+import { CHART_INDEX, chartFilePattern } from './export-names.js';
 import { errnoCode, fsError } from '../io/fs-errors.js';
 import {
   OutputLock,
@@ -47,7 +48,8 @@ interface Manifest {
 }
 
 const ABOUT = 'Files rnnscope wrote in this folder; it replaces only these (see docs/outputs.md in rnnscope).';
-const CHART_FILE = new RegExp(`^(${CHART_IDS.join('|')})(--.+)?\\.(svg|png)$`);
+// Any name a chart image may get (export-names.ts), in charts/ or a run's folder charts/<run>/.
+const CHART_FILE = chartFilePattern(CHART_IDS);
 
 export interface InputFile {
   /** fileId() of the input. */
@@ -183,11 +185,17 @@ export class ReportFolder {
     const charts = await existing(path.join(this.dir, 'charts'));
     if (charts !== 'none' && charts !== 'folder') this.refuse(['charts']);
     if (charts === 'folder') await removeStaleTemps(path.join(this.dir, 'charts'));
-    // Every file this run might write: the page, the analysis and any chart image name.
-    const candidates = ['index.html', 'analysis.json'];
+    // Every file this run might write: the page, the analysis, the chart index and any chart image name, in
+    // charts/ or one level down (a run's folder; the run names are not known before the analysis).
+    const candidates = ['index.html', 'analysis.json', CHART_INDEX];
     if (charts === 'folder')
-      for (const n of await readdir(path.join(this.dir, 'charts')))
+      for (const n of await readdir(path.join(this.dir, 'charts'))) {
         if (CHART_FILE.test(n)) candidates.push(`charts/${n}`);
+        const sub = path.join(this.dir, 'charts', n);
+        if ((await existing(sub)) !== 'folder') continue;
+        await removeStaleTemps(sub);
+        for (const m of await readdir(sub)) if (CHART_FILE.test(m)) candidates.push(`charts/${n}/${m}`);
+      }
     const blocked: string[] = [];
     for (const rel of candidates) {
       const s = await this.status(rel);
@@ -277,10 +285,17 @@ export class ReportFolder {
         shown: path.join(this.c.shown, rel),
         role: 'The report file',
       });
+    const emptied = new Set<string>();
     for (const rel of Object.keys(this.manifest.files)) {
       if (this.staged.has(rel) || this.kept.has(rel)) continue;
-      if ((await this.status(rel)) === 'owned') await unlink(path.join(this.dir, rel)).catch(() => undefined);
+      if ((await this.status(rel)) === 'owned') {
+        await unlink(path.join(this.dir, rel)).catch(() => undefined);
+        if (path.dirname(path.dirname(rel)) === 'charts') emptied.add(path.dirname(rel));
+      }
     }
+    // A run's chart folder that held only rnnscope's files of the previous report goes with them (rmdir
+    // removes only an empty folder, so anything of the user's keeps it).
+    for (const sub of emptied) await rmdir(path.join(this.dir, sub)).catch(() => undefined);
     const files: Record<string, Entry> = {};
     for (const rel of this.kept)
       if (this.manifest.files[rel] && (await this.status(rel)) !== 'foreign') files[rel] = this.manifest.files[rel];

@@ -1,5 +1,7 @@
 // Static rendering in Node: Vega-Lite spec → Vega → SVG (vega View, renderer
 // 'none', no DOM) → PNG (resvg). Also locates the browser bundles to inline.
+// exportChart() is the report's image files: powers of ten in the labels, grid-like rect marks
+// as one embedded image (raster.ts), text dark enough for WCAG AA (contrast.ts).
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,7 +10,10 @@ import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
 import type { VegaLiteSpec } from './charts/common.js';
+import { ensureTextContrast } from './contrast.js';
+import { rasterizeRectMarks } from './raster.js';
 import { vegaTextWidth } from './text-metrics.js';
+import { withPow10Labels } from './tick-labels.js';
 
 // Without a canvas vega estimates text widths coarsely; measure with the PNG font's metrics instead.
 (vega as unknown as { textMetrics: { width: typeof vegaTextWidth } }).textMetrics.width = vegaTextWidth;
@@ -62,6 +67,34 @@ export function svgToPNG(svg: string, scale = 2): Buffer {
     font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
   });
   return r.render().asPng();
+}
+
+export interface ExportedChart {
+  svg: string;
+  /** Null when no PNG was asked for. */
+  png: Buffer | null;
+  /** Rect marks drawn as one embedded image: their class and cell count. */
+  rasterized: { mark: string; cells: number }[];
+  /** Text colours darkened to reach 4.5:1 against the background. */
+  darkened: { from: string; to: string; ratio: number }[];
+}
+
+/** A chart as the report's SVG and PNG files. */
+export async function exportChart(
+  spec: VegaLiteSpec,
+  opts: { pngScale?: number; noPng?: boolean } = {},
+  messages?: RenderMessages,
+): Promise<ExportedChart> {
+  const scale = opts.pngScale ?? 2;
+  const raw = await renderSVG(withPow10Labels(spec), messages);
+  const raster = rasterizeRectMarks(raw, { scale: Math.max(1, Math.ceil(scale)) });
+  const contrast = ensureTextContrast(raster.svg);
+  return {
+    svg: contrast.svg,
+    png: opts.noPng ? null : svgToPNG(contrast.svg, scale),
+    rasterized: raster.replaced.map(({ mark, cells }) => ({ mark, cells })),
+    darkened: contrast.changed,
+  };
 }
 
 /** The minified UMD bundles the page needs, in load order (vega, vega-lite, vega-embed). */

@@ -1,20 +1,19 @@
-// writeReport: the report directory on disk.
-//   DIR/index.html        self-contained interactive page
-//   DIR/analysis.json     the input, so `rnnscope report` can redraw it
-//   DIR/charts/<id>.svg   each chart for the first run's first layer, and .png
-//   DIR/charts/<id>--<run>-<layer>.svg/.png  other layers and runs (option `variants`)
+// writeReport: the report directory on disk (docs/outputs.md).
+//   DIR/index.html          self-contained interactive page
+//   DIR/analysis.json       the input, so `rnnscope report` can redraw it
+//   DIR/charts/…/*.svg|png  every chart of every run and recurrent layer/direction (names: export-names.ts)
+//   DIR/charts/index.json   what each image shows, and the charts left out with the reason
 //   DIR/.rnnscope-manifest.json  what rnnscope wrote there (out-folder.ts: only those are ever replaced)
 // Every file is staged under a temporary name and the set is renamed into place at the end.
 
-import { runsOf, type Analysis, type AnalysisSet, type ChartId } from '../analysis/schema.js';
+import type { Analysis, AnalysisSet, ChartId } from '../analysis/schema.js';
 import { CHARTS } from './charts/index.js';
+import { CHART_INDEX, planExports, type SkippedExport } from './export-names.js';
 import { reportHtml } from './html.js';
 import { ReportFolder } from './out-folder.js';
-import { readBundles, renderSVG, svgToPNG } from './render-node.js';
+import { exportChart, readBundles } from './render-node.js';
 
 export interface WriteReportOptions {
-  /** Also write every other layer (and run) of the per-layer/per-run charts. Default false. */
-  variants?: boolean;
   /** PNG scale factor (default 2). */
   pngScale?: number;
   /** Skip the PNGs (faster). Default false. */
@@ -23,52 +22,28 @@ export interface WriteReportOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+export interface ExportedChartEntry {
+  chart: ChartId;
+  title: string;
+  /** Paths relative to the report folder; png is null with `noPng`. */
+  svg: string;
+  png: string | null;
+  run: number;
+  layer: string | null;
+  /** The run and layer in words. */
+  about: string;
+  bytes: { svg: number; png: number | null };
+}
+
 export interface WriteReportResult {
   /** Paths written, relative to outDir. */
   files: string[];
+  /** Every chart image written. */
+  charts: ExportedChartEntry[];
+  /** Charts with nothing to show, not written, with the reason (also in charts/index.json). */
+  skipped: (SkippedExport & { title: string })[];
   /** Vega/Vega-Lite warnings met while rendering (each once). */
   warnings: string[];
-}
-
-function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]+/g, '_');
-}
-
-interface Job {
-  id: ChartId;
-  file: string;
-  run?: number;
-  layer?: string;
-}
-
-function jobsFor(
-  input: Analysis | AnalysisSet,
-  variants: boolean,
-): { jobs: Job[]; build: Map<ChartId, (typeof CHARTS)[number]> } {
-  const runs = runsOf(input);
-  const build = new Map(CHARTS.map((c) => [c.id, c]));
-  const jobs: Job[] = [];
-  const run0 = Math.max(
-    0,
-    runs.findIndex((a) => a.recurrent.length > 0),
-  );
-  for (const c of CHARTS) {
-    if (!c.applies(runs, input)) continue;
-    jobs.push({ id: c.id, file: c.id, run: run0 });
-    if (!variants || c.scope === 'set') continue;
-    runs.forEach((a, run) => {
-      const tag = runs.length > 1 ? `${run}-` : '';
-      if (c.scope === 'run') {
-        if (run !== run0) jobs.push({ id: c.id, file: `${c.id}--${run}`, run });
-        return;
-      }
-      a.recurrent.forEach((r, i) => {
-        if (run === run0 && i === 0) return;
-        jobs.push({ id: c.id, file: `${c.id}--${tag}${slug(r.id)}`, run, layer: r.id });
-      });
-    });
-  }
-  return { jobs, build };
 }
 
 /**
@@ -105,21 +80,46 @@ async function stageReport(
   files.push('analysis.json');
   await folder.write('index.html', reportHtml(input, { bundles: readBundles(), staticFiles: true }));
   files.push('index.html');
-  const { jobs, build } = jobsFor(input, opts.variants ?? false);
+  const defs = new Map(CHARTS.map((c) => [c.id, c]));
+  const title = (id: ChartId) => defs.get(id)?.title ?? id;
+  const { jobs, skipped } = planExports(input, CHARTS);
+  const charts: ExportedChartEntry[] = [];
   let done = 0;
   for (const job of jobs) {
-    const def = build.get(job.id);
-    if (!def) continue;
+    const def = defs.get(job.chart)!;
     const messages = { warnings: [] as string[] };
-    const svg = await renderSVG(def.build(input, { run: job.run, layer: job.layer, interactive: false }), messages);
-    messages.warnings.forEach((w) => warnings.add(`${job.id}: ${w}`));
-    await folder.write(`charts/${job.file}.svg`, svg);
-    files.push(`charts/${job.file}.svg`);
-    if (!opts.noPng) {
-      await folder.write(`charts/${job.file}.png`, svgToPNG(svg, opts.pngScale ?? 2));
-      files.push(`charts/${job.file}.png`);
+    const spec = def.build(input, { run: job.run, layer: job.layer, interactive: false });
+    const img = await exportChart(spec, { pngScale: opts.pngScale, noPng: opts.noPng }, messages);
+    messages.warnings.forEach((w) => warnings.add(`${job.path}: ${w}`));
+    await folder.write(`${job.path}.svg`, img.svg);
+    files.push(`${job.path}.svg`);
+    if (img.png) {
+      await folder.write(`${job.path}.png`, img.png);
+      files.push(`${job.path}.png`);
     }
+    charts.push({
+      chart: job.chart,
+      title: def.title,
+      svg: `${job.path}.svg`,
+      png: img.png ? `${job.path}.png` : null,
+      run: job.run,
+      layer: job.layer ?? null,
+      about: job.about,
+      bytes: { svg: Buffer.byteLength(img.svg), png: img.png?.length ?? null },
+    });
     opts.onProgress?.(++done, jobs.length);
   }
-  return { files, warnings: [...warnings] };
+  const left = skipped.map((s) => ({ ...s, title: title(s.chart) }));
+  await folder.write(CHART_INDEX, `${JSON.stringify(chartIndex(charts, left), null, 1)}\n`);
+  files.push(CHART_INDEX);
+  return { files, charts, skipped: left, warnings: [...warnings] };
+}
+
+function chartIndex(charts: ExportedChartEntry[], skipped: WriteReportResult['skipped']): object {
+  return {
+    about:
+      'The chart images of this report (SVG, and PNG unless left out), and the charts not drawn because they have nothing to show, with the reason. Names: docs/outputs.md in rnnscope.',
+    charts: charts.map(({ bytes: _b, ...c }) => c),
+    skipped,
+  };
 }
