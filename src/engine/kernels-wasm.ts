@@ -21,11 +21,11 @@
 //   returns ordinary arrays (`inPlace` false), which are copied per call.
 // - Packing B: 10–30% of that per-step product. `packB()` packs a matrix
 //   used many times once; `gemmPacked()` uses it.
-// Who uses what: the engine's layers do NOT use allocF32 or packB yet; they pass
-// ordinary arrays through `gemm`, so every call copies its operands and packs B.
-// packB/gemmPacked serve the analysis's step-Jacobian products (analysis/jacobian.ts)
-// and the benchmarks; fused per-step kernels (the performance work) are meant to
-// keep the sequence buffers in wasm memory and the recurrent kernel packed.
+// Who uses what: the sequence loop's fused path (layers/recurrent-fused.ts) keeps its buffers in
+// allocF32 arrays for the whole run, packs the recurrent kernel once per sequence (packB) and calls
+// gemmAt and the cell-step kernels of cells.as (cellKernels) on addresses, so a step copies
+// nothing. The analysis's step-Jacobian products (analysis/jacobian.ts) use packB/gemmPacked;
+// everything else passes ordinary arrays through `gemm` and is copied per call.
 
 import { jsKernels, type Kernels } from './kernels-js.js';
 import type { Arr } from './tensor.js';
