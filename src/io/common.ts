@@ -57,10 +57,15 @@ export function parseJson(bytes: Uint8Array | string, file: string, what = 'JSON
 
 /** The first non-blank byte is `{` (a JSON object). */
 export function looksLikeJsonObject(bytes: Uint8Array): boolean {
+  return firstNonBlank(bytes) === 0x7b;
+}
+
+/** The first byte after a UTF-8 BOM and JSON whitespace, or undefined when there is none. */
+export function firstNonBlank(bytes: Uint8Array): number | undefined {
   let i = 0;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) i = 3; // UTF-8 BOM
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  return bytes[i] === 0x7b;
+  return bytes[i];
 }
 
 /** Whether the first `limit` bytes of a JSON file mention `"key"`. Cheap sniffing for match(). */

@@ -15,7 +15,7 @@
 import { DataError, LoadError } from '../model/errors.js';
 import { warn } from '../model/types.js';
 import type { NamedArray, DataOptions } from './types.js';
-import { MAX_ELEMENTS, baseName, stripExt } from './common.js';
+import { MAX_ELEMENTS, baseName, firstNonBlank, stripExt } from './common.js';
 
 /** numpy's own limit on the number of dimensions (NPY_MAXDIMS, numpy 1.x). */
 const MAX_RANK = 32;
@@ -25,9 +25,8 @@ export const name = 'json';
 /** A .json name, or text whose first non-blank character opens a list or an object. */
 export function match(bytes: Uint8Array, fileName: string): boolean {
   if (/\.json$/i.test(fileName)) return true;
-  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  return bytes[i] === 0x5b /* [ */ || bytes[i] === 0x7b /* { */;
+  const c = firstNonBlank(bytes);
+  return c === 0x5b /* [ */ || c === 0x7b /* { */;
 }
 
 /** The arrays of a JSON data file (registry shape). */
