@@ -8,6 +8,7 @@ import type { ModelSpec, Warning } from '../model/types.js';
 import type { Analysis, AnalysisSet } from '../analysis/schema.js';
 import { fsError } from '../io/fs-errors.js';
 import { checkInputs, inputIds, readInput, type InputRef } from './inputs.js';
+import type { WriteReportResult } from '../report/write.js';
 import { analysisLib, ioLib, reportLib } from './lib.js';
 import {
   ANALYSIS_PHASES,
@@ -25,6 +26,7 @@ import { whileWriting } from './signals.js';
 import { expandGlobs } from './glob.js';
 import { KEEP_FULL, analyzeSeries } from './checkpoints.js';
 import { NpzDumpFile } from '../dump-file.js';
+import { PhaseClock } from './profile.js';
 
 export interface AnalyzeFlags extends Flags {
   weights: string[];
@@ -39,6 +41,8 @@ export interface AnalyzeFlags extends Flags {
   dump?: string;
   out?: string;
   allCharts: boolean;
+  /** Print the wall time of each phase on stderr (profile.ts). */
+  profile?: boolean;
 }
 
 export function usage(message: string): RnnscopeError {
@@ -183,6 +187,8 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
   await checkInputs(refs);
   // Outputs are checked and locked before the work, so a refused or unwritable path costs nothing.
   const plan = await prepareOutputs(f, await inputIds(refs));
+  const clock = f.profile ? new PhaseClock() : null;
+  clock?.mark('load');
   try {
     const lib = await ioLib();
     if (pairs.length > 1) {
@@ -202,15 +208,18 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
             f,
           );
         // A streaming dump is being written: Ctrl-C removes it (the batches run in worker threads).
+        clock?.mark('checkpoints (load and analysis)');
         const series = dump ? await whileWriting(io, run) : await run();
         addWarnings(series.result, [...warnings, ...series.warnings]);
         dump?.file.finish();
+        clock?.mark('writing');
         await writeOutputs(series.result, null, f, io, plan, dump?.temp);
       } catch (e) {
         await dump?.discard();
         throw e;
       }
       await plan.close();
+      clock?.print(io);
       return;
     }
     const specs: ModelSpec[] = [];
@@ -232,7 +241,10 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
           dtype: f.dtype,
           dumpFile: dump?.file,
           labels: pairs.map((p) => p.label),
-          onProgress: (p) => bar.update(p),
+          onProgress: (p) => {
+            clock?.mark(p.phase);
+            bar.update(p);
+          },
         });
       // A streaming dump is being written: Ctrl-C removes it (the batches run in worker threads).
       out = dump ? await whileWriting(io, run) : await run();
@@ -245,12 +257,14 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
     }
     const { result } = out;
     addWarnings(result, warnings);
+    clock?.mark('writing');
     await writeOutputs(result, null, f, io, plan, dump?.temp);
   } catch (e) {
     await plan.abort();
     throw e;
   }
   await plan.close();
+  clock?.print(io);
 }
 
 /** JSON, .npz dump, report directory (each whole or not at all), then the summary (on stderr when stdout carries JSON).
@@ -265,6 +279,7 @@ export async function writeOutputs(
   dumpTemp?: string,
 ): Promise<void> {
   if (f.json === '-') io.stdout.write(`${JSON.stringify(result)}\n`);
+  let written: WriteReportResult | null = null;
   await whileWriting(io, async () => {
     if (plan.json) await plan.json.write(`${JSON.stringify(result)}\n`);
     if (plan.dump && dumpTemp) await plan.dump.commit(dumpTemp);
@@ -279,7 +294,7 @@ export async function writeOutputs(
       const { writeReport } = await reportLib();
       const bar = progress(io, f, CHART_PHASES);
       try {
-        await writeReport(result, plan.folder, {
+        written = await writeReport(result, plan.folder, {
           onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }),
         });
       } finally {
@@ -296,6 +311,8 @@ export async function writeOutputs(
   if (plan.json) info(io, f, `Wrote ${f.json}`);
   if (plan.dump && (raw || dumpTemp)) info(io, f, `Wrote ${f.dump}`);
   if (plan.folder) info(io, f, `Wrote the report: ${join(f.out ?? '', 'index.html')}`);
+  const { chartsLine } = await reportLib();
+  if (written) info(io, f, chartsLine(written, f.out ?? ''));
 }
 
 /** The --dump file opened for streaming under a temporary name (null without --dump). */

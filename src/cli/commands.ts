@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { DataError } from '../model/errors.js';
 import { fsError } from '../io/fs-errors.js';
+import type { WriteReportResult } from '../report/write.js';
 import { analysisLib, demoLib, ioLib, reportLib, summaryLib } from './lib.js';
 import { checkOutputFlags, writeOutputs } from './analyze.js';
 import { checkInputs, inputIds, readInput, type InputRef } from './inputs.js';
@@ -46,11 +47,12 @@ export async function reportCommand(
   const { validateReportInput } = await analysisLib();
   const input = validateReportInput(json);
   const plan = await prepareOutputs({ out: f.out }, await inputIds([ref]));
+  let written: WriteReportResult | null = null;
   try {
     const { writeReport } = await reportLib();
     const bar = progress(io, f, CHART_PHASES);
     try {
-      await whileWriting(io, () =>
+      written = await whileWriting(io, () =>
         writeReport(input, plan.folder!, {
           onProgress: (done, total) => bar.update({ phase: 'Drawing charts', done, total }),
         }),
@@ -66,6 +68,8 @@ export async function reportCommand(
   const { summaryText } = await reportLib();
   if (!f.quiet) io.stdout.write(summaryText(terminalSafeDeep(input), summaryStyle(colorsFor(io.stdout, io.env))));
   info(io, f, `Wrote the report: ${join(f.out, 'index.html')}`);
+  const { chartsLine } = await reportLib();
+  if (written) info(io, f, chartsLine(written, f.out));
 }
 
 export async function inspectCommand(model: string, f: Flags & { weights?: string }, io: Io): Promise<void> {

@@ -49,8 +49,10 @@ export async function summaryLib() {
 
 export async function reportLib() {
   const m = await import('../report/index.js');
+  const w = await import('../report/write.js');
   return {
     writeReport: need<typeof m.writeReport>(m, 'writeReport', 'src/report/write.ts'),
     summaryText: need<typeof m.summaryText>(m, 'summaryText', 'src/report/summary.ts'),
+    chartsLine: need<typeof w.chartsLine>(w, 'chartsLine', 'src/report/write.ts'),
   };
 }

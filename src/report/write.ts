@@ -123,3 +123,13 @@ function chartIndex(charts: ExportedChartEntry[], skipped: WriteReportResult['sk
     skipped,
   };
 }
+
+/** One line for the terminal: how many chart images were written, and each chart left out with its reason. */
+export function chartsLine(r: WriteReportResult, outDir: string): string {
+  const n = r.charts.length;
+  const head = `Wrote ${n} chart${n === 1 ? '' : 's'} (SVG${r.charts.some((c) => c.png) ? ' and PNG' : ''}) under ${outDir}/charts, listed in ${outDir}/${CHART_INDEX}`;
+  if (r.skipped.length === 0) return `${head}.`;
+  const why = r.skipped.map((s) => `${s.title} (${s.layer ?? s.about}): ${s.reason}`);
+  const shown = why.length > 6 ? [...why.slice(0, 6), `${why.length - 6} more`] : why;
+  return `${head}; left out, having nothing to show: ${shown.join('; ')}.`;
+}
