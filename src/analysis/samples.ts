@@ -1,8 +1,9 @@
 // Per-sample drill-down (docs/analysis-schema.md#samples): the worst, median and best analysed sample
 // by its own loss ℓ_n, each run alone (a batch of one, so its loss is ℓ_n) to record its input x,
 // ∂ℓ_n/∂x_t of the model input, every recurrent layer's h_t and gate activations, and (when the
-// analysis computes connectivity) its own connectivity map. Bounded: at most MAX_SAMPLE_UNITS units and
-// features, at most MAX_SAMPLE_STEPS input positions (evenly spaced), values to 4 significant digits.
+// analysis computes connectivity) its own connectivity map. Bounded (docs/analysis-schema.md#samples): at
+// most MAX_SAMPLE_STEPS input positions (evenly spaced), MAX_SAMPLE_FEATURES features, and per layer the
+// unitsShown() units with the largest mean |∂L/∂h| (the heatmap); values to 4 significant digits.
 
 import { cellOf } from '../engine/cells/index.js';
 import type { LayerTaps } from '../engine/taps.js';
@@ -12,8 +13,35 @@ import { connectivity } from './connectivity.js';
 import { objectiveGrads, type ObjectiveRun } from './grads.js';
 import type { Num, RecurrentAnalysis, SampleLayer, SampleView } from './schema.js';
 
-export const MAX_SAMPLE_UNITS = 64;
+export const MAX_SAMPLE_UNITS = 32;
+export const MIN_SAMPLE_UNITS = 4;
+export const MAX_SAMPLE_FEATURES = 64;
 export const MAX_SAMPLE_STEPS = 512;
+/** Values (h and gates over steps × units, all layers) one sample may hold before fewer units are shown. */
+export const SAMPLE_VALUE_BUDGET = 40_000;
+
+/**
+ * Units shown per layer: min(U, MAX_SAMPLE_UNITS, max(MIN_SAMPLE_UNITS, ⌊budget / Σ_layers steps·(1 + gates)⌋)),
+ * the ones with the largest mean |∂L/∂h_{t,u}| over steps (read from the heatmap), in unit order.
+ */
+export function unitsShown(ra: RecurrentAnalysis, perUnitValues: number): number[] {
+  const k = Math.min(
+    ra.units,
+    MAX_SAMPLE_UNITS,
+    Math.max(MIN_SAMPLE_UNITS, Math.floor(SAMPLE_VALUE_BUDGET / Math.max(1, perUnitValues))),
+  );
+  const { values, unitBin } = ra.heatmap;
+  const score = (u: number): number => {
+    let s = 0;
+    for (const row of values) s += row[Math.floor(u / unitBin)] ?? 0;
+    return s;
+  };
+  const all = Array.from({ length: ra.units }, (_, u) => u);
+  return all
+    .sort((a, b) => score(b) - score(a) || a - b)
+    .slice(0, k)
+    .sort((a, b) => a - b);
+}
 
 /** 4 significant digits; null where not finite. */
 export const r4 = (x: number): Num => (Number.isFinite(x) ? Number(x.toPrecision(4)) : null);
@@ -38,7 +66,7 @@ export function shownSteps(T: number): number[] {
 }
 
 /** Rows t ∈ steps of a (1, T, W) tensor (or (1, T) token ids as W = 1), the first `cols` columns. */
-function rows(data: ArrayLike<number>, T: number, W: number, steps: number[], cols: number): Num[][] {
+function rows(data: ArrayLike<number>, W: number, steps: number[], cols: number): Num[][] {
   return steps.map((t) => Array.from({ length: Math.min(W, cols) }, (_, j) => r4(data[t * W + j]!)));
 }
 
@@ -48,9 +76,8 @@ function sequenceInput(xs: Tensor[]): number {
   return i < 0 ? 0 : i;
 }
 
-function layerView(tp: LayerTaps, steps: number[], backwards: boolean): SampleLayer {
+function layerView(tp: LayerTaps, steps: number[], backwards: boolean, units: number[]): SampleLayer {
   const { steps: T, units: U } = tp;
-  const units = Array.from({ length: Math.min(U, MAX_SAMPLE_UNITS) }, (_, u) => u);
   const gates = cellOf(tp.kind).gates;
   const G = gates.length;
   const hPrev = tp.data.hPrev!,
@@ -86,6 +113,9 @@ export function sampleViews(
   slice: (t: Tensor, from: number, to: number) => Tensor,
 ): SampleView[] {
   const withConn = recurrent.some((r) => r.connectivity !== null);
+  const byId = new Map(recurrent.map((ra) => [ra.id, ra]));
+  const perUnit = recurrent.reduce((n, ra) => n + shownSteps(ra.steps).length * (1 + cellOf(ra.kind).gates.length), 0);
+  const shown = new Map(recurrent.map((ra) => [ra.id, unitsShown(ra, perUnit)]));
   return pickSamples(losses).map(({ role, index }) => {
     const xs = inputs.map((x) => slice(x, index, index + 1));
     const ts = targets ? targets.map((t) => slice(t, index, index + 1)) : null;
@@ -96,10 +126,10 @@ export function sampleViews(
     const W = x.data.length / T;
     const steps = shownSteps(T);
     const dx = r.dInputs[xi];
-    const back = new Map(recurrent.map((ra) => [ra.id, ra.goBackwards]));
-    const layers = r.taps.layers.map((tp) =>
-      layerView(tp, shownSteps(tp.steps), back.get(tp.direction ? `${tp.layer}/${tp.direction}` : tp.layer) ?? false),
-    );
+    const layers = r.taps.layers.flatMap((tp) => {
+      const ra = byId.get(tp.direction ? `${tp.layer}/${tp.direction}` : tp.layer);
+      return ra ? [layerView(tp, shownSteps(tp.steps), ra.goBackwards, shown.get(ra.id)!)] : [];
+    });
     if (withConn) {
       const mine = recurrent.map((ra) => ({ ...ra, connectivity: null }) as RecurrentAnalysis);
       connectivity(run.model, xs, mine, run.params, run.objective, run.flavor, ts, run.dtype, run.kernels);
@@ -116,8 +146,8 @@ export function sampleViews(
       index,
       loss: r4(r.perSample[0]!),
       steps,
-      x: rows(x.data, T, W, steps, MAX_SAMPLE_UNITS),
-      dx: dx ? rows(dx.data, T, W, steps, MAX_SAMPLE_UNITS) : [],
+      x: rows(x.data, W, steps, MAX_SAMPLE_FEATURES),
+      dx: dx ? rows(dx.data, W, steps, MAX_SAMPLE_FEATURES) : [],
       layers,
     };
   });

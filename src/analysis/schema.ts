@@ -367,7 +367,7 @@ export interface SampleLayer {
   h: Num[][];
   /** Gate activations per gate: steps.length × units.length. */
   gates: { gate: string; values: Num[][] }[];
-  /** Units included (all, or the first 64 when the layer has more). */
+  /** Units included, ascending: all, or those with the largest mean |∂L/∂h| (samples.ts unitsShown). */
   units: number[];
   /** This sample's ‖∂ℓ_τ/∂x_t‖ (x = the layer's input), as Connectivity.values; null when not computed. */
   connectivity: Num[][] | null;
