@@ -73,7 +73,7 @@ function rows(data: ArrayLike<number>, W: number, steps: number[], cols: number)
 /** The model input shown: the first with a time axis (samples, steps, …), else the first. */
 function sequenceInput(xs: Tensor[]): number {
   const i = xs.findIndex((x) => x.shape.length >= 2 && x.shape[1]! > 1);
-  return i < 0 ? 0 : i;
+  return Math.max(0, i);
 }
 
 function layerView(tp: LayerTaps, steps: number[], backwards: boolean, units: number[]): SampleLayer {
