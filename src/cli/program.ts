@@ -132,6 +132,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     )
     .option('-o, --out <dir>', 'write the report folder: index.html, analysis.json, charts/*.svg|png (not stdout)')
     .option('--all-charts', '(kept for older scripts: every layer and run is drawn anyway)')
+    .option('--profile', 'print the wall time of each phase on stderr (load, gradients, jacobian, …, writing)')
     .addHelpText('after', EXAMPLES.analyze)
     .action(async (models: string[], o, cmd: Command) =>
       analyzeCommand(
