@@ -253,3 +253,29 @@ describe('samples: worst, median and best by loss', () => {
     });
   }
 });
+
+describe('validate.ts: the new fields are checked, and files without them still read', () => {
+  it('a fresh analysis round-trips; a wrong type in each new field is named; the old fixture still validates', async () => {
+    const { validateAnalysis, validateReportInput } = await import('../src/analysis/validate.js');
+    const { readFileSync } = await import('node:fs');
+    const a = JSON.parse(JSON.stringify(analyse(setup('GRU', false, 71))));
+    expect(a.samples.length).toBeGreaterThan(0);
+    expect(() => validateAnalysis(a)).not.toThrow();
+    const bad: [string, (x: Analysis) => void][] = [
+      ['objective.baseline.learned', (x) => ((x.objective.baseline as { learned: unknown }).learned = 'maybe')],
+      ['recurrent[0].memory.explains', (x) => ((x.recurrent[0]!.memory as { explains: unknown }).explains = 'yes')],
+      ['recurrent[0].stepRatio.p50', (x) => x.recurrent[0]!.stepRatio!.p50.pop()],
+      ['findings[0].remedyId', (x) => ((x.findings[0] as { remedyId: unknown }).remedyId = 3)],
+      ['samples[0].layers[0].h', (x) => ((x.samples![0]!.layers[0] as { h: unknown }).h = 'h')],
+    ];
+    for (const [where, edit] of bad) {
+      const b = JSON.parse(JSON.stringify(a));
+      edit(b);
+      expect(() => validateAnalysis(b), where).toThrow(where);
+    }
+    const old = JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
+    expect(old.samples).toBeUndefined();
+    expect(old.recurrent[0].memory).toBeUndefined();
+    expect(() => validateReportInput(old)).not.toThrow();
+  });
+});
