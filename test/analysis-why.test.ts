@@ -279,3 +279,57 @@ describe('validate.ts: the new fields are checked, and files without them still 
     expect(() => validateReportInput(old)).not.toThrow();
   });
 });
+
+describe('samples: per-sample connectivity of a sequence output', () => {
+  it('‖∂ℓ_{n,τ}/∂x_t‖ of each shown sample against finite differences of the reference', () => {
+    const C = 2;
+    const spec = rnnSpec('LSTM', I, U, { returnSequences: true });
+    const model = sequential(T, I, [recurrent('rnn', spec), dense('d', C)], 81, 0.6);
+    const x = randArr(lcg(82), N * T * I),
+      y = randArr(lcg(83), N * T * C);
+    const a = analyzeModel(
+      model,
+      { inputs: [{ shape: [N, T, I], data: x }], targets: [{ shape: [N, T, C], data: y }] },
+      { loss: 'mse', dtype: 'float64', connectivity: true },
+    ).analysis;
+    const Wd = w(model, 'd/kernel'),
+      bd = w(model, 'd/bias');
+    /** ℓ_{n,τ}: sample n's mse restricted to output step τ, as a share of its mean over T × C. */
+    const lossAt = (n: number, tau: number, pert: Perturb | null): number => {
+      const r = refRecurrent(
+        spec,
+        { K: w(model, 'rnn/kernel'), R: w(model, 'rnn/recurrent_kernel'), b: w(model, 'rnn/bias') },
+        x,
+        N,
+        T,
+        null,
+        null,
+        pert,
+      );
+      let s = 0;
+      for (let c = 0; c < C; c++) {
+        let o = bd[c]!;
+        for (let u = 0; u < U; u++) o += r.y[(n * T + tau) * U + u]! * Wd[u * C + c]!;
+        s += (o - y[(n * T + tau) * C + c]!) ** 2;
+      }
+      return s / (T * C);
+    };
+    const conn = a.recurrent[0]!.connectivity!;
+    expect(a.samples!.length).toBe(3);
+    for (const v of a.samples!) {
+      const m = v.layers[0]!.connectivity!;
+      conn.outputSteps.forEach((tau, i) =>
+        conn.inputSteps.forEach((t, j) => {
+          let sq = 0;
+          for (let k = 0; k < I; k++) {
+            const p = lossAt(v.index, tau, { at: 'x', b: v.index, t, j: k, eps: EPS });
+            const q = lossAt(v.index, tau, { at: 'x', b: v.index, t, j: k, eps: -EPS });
+            sq += ((p - q) / (2 * EPS)) ** 2;
+          }
+          const ref = Math.sqrt(sq);
+          expect(Math.abs((m[i]![j] ?? 0) - ref)).toBeLessThanOrEqual(ref * 2e-3 + 1e-9);
+        }),
+      );
+    }
+  });
+});
