@@ -76,9 +76,10 @@ export interface WasmKernels extends Kernels {
   /**
    * A zeroed Float32Array of n elements for operands: inside the wasm memory
    * (gemm uses it without copying) when `inPlace`, else an ordinary array.
-   * Valid until free(); survives memory growth.
+   * Valid until free(); survives memory growth. `zero` false: the contents are
+   * whatever the block held (for buffers the caller overwrites whole).
    */
-  allocF32(n: number): Float32Array;
+  allocF32(n: number, zero?: boolean): Float32Array;
   /** Releases an array from allocF32 (the very array, not a subarray). */
   free(a: Float32Array): void;
   /** Whether `a` lies in this kernel's memory (used in place by gemm). */
@@ -241,7 +242,7 @@ class WasmKernelsImpl implements WasmKernels {
     return true;
   }
 
-  allocF32(n: number): Float32Array {
+  allocF32(n: number, zero = true): Float32Array {
     if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`allocF32: size ${n} is not a non-negative integer.`);
     if (!this.sharedMemory) {
       // Views of an unshared memory die when it grows: hand out an ordinary array.
@@ -253,7 +254,7 @@ class WasmKernelsImpl implements WasmKernels {
     const a = new Float32Array(this.memory.buffer, ptr, n);
     // Views of `a` (subarrays) share this buffer object, whatever V8 does to memory.buffer later.
     this.buffers.add(a.buffer);
-    a.fill(0);
+    if (zero) a.fill(0);
     return a;
   }
 

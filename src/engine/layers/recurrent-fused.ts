@@ -48,7 +48,8 @@ export interface Fused {
   kind: WasmStepKind;
   kern: WasmKernels;
   cx: CellExports;
-  alloc(n: number): Float32Array;
+  /** A zeroed array in wasm memory for this run; `zero` false for buffers written whole before any read. */
+  alloc(n: number, zero?: boolean): Float32Array;
   /** Packed addresses: R (U×GU) and Rᵀ; GRU reset_before: R_zr, R_h and their transposes instead. */
   r: number;
   rT: number;
@@ -74,8 +75,8 @@ export function fusedFor(ctx: Ctx, spec: RecurrentSpec, p: CellParams, B: number
   if (!cx) return null;
   const kern = scope.kern,
     U = spec.units;
-  const alloc = (n: number): Float32Array => {
-    const a = kern.allocF32(n);
+  const alloc = (n: number, zero = true): Float32Array => {
+    const a = kern.allocF32(n, zero);
     scope.arrays.push(a);
     return a;
   };
@@ -96,9 +97,9 @@ export function fusedFor(ctx: Ctx, spec: RecurrentSpec, p: CellParams, B: number
     rh: before ? pack(false, U, U, 2 * U) : 0,
     rhT: before ? pack(true, U, U, 2 * U) : 0,
     bh: 0,
-    rs: alloc(kind.startsWith('gru') ? B * GU : 0),
-    g: alloc(before ? B * U : 0),
-    dRS: alloc(kind === 'gru-after' ? seg * B * GU : before ? seg * B * U : 0),
+    rs: alloc(kind.startsWith('gru') ? B * GU : 0, false),
+    g: alloc(before ? B * U : 0, false),
+    dRS: alloc(kind === 'gru-after' ? seg * B * GU : before ? seg * B * U : 0, false),
     ones: alloc(0),
   };
   if (kind === 'gru-after' && p.b) {
@@ -109,7 +110,10 @@ export function fusedFor(ctx: Ctx, spec: RecurrentSpec, p: CellParams, B: number
   return f;
 }
 
-/** Sequence buffers of one segment inside wasm memory (Z is P itself where the step adds into it). */
+/**
+ * Sequence buffers of one segment inside wasm memory (Z is P itself where the step adds into it), not
+ * zeroed: every step writes its slots whole (H[0] and C[0] come from the segment's boundary state).
+ */
 export function fusedBuffers(
   f: Fused,
   spec: RecurrentSpec,
@@ -122,7 +126,7 @@ export function fusedBuffers(
   const U = spec.units,
     I = spec.inputDim,
     n = T * B * G * U;
-  const P = f.alloc(n);
+  const P = f.alloc(n, false);
   return {
     B,
     T,
@@ -130,11 +134,11 @@ export function fusedBuffers(
     I,
     G,
     P,
-    Z: f.kind.startsWith('gru') ? f.alloc(n) : P,
-    A: f.alloc(n),
-    H: f.alloc((T + 1) * B * U),
-    C: f.alloc(hasC ? (T + 1) * B * U : 0),
-    S: f.alloc(sWidth ? T * B * U : 0),
+    Z: f.kind.startsWith('gru') ? f.alloc(n, false) : P,
+    A: f.alloc(n, false),
+    H: f.alloc((T + 1) * B * U, false),
+    C: f.alloc(hasC ? (T + 1) * B * U : 0, false),
+    S: f.alloc(sWidth ? T * B * U : 0, false),
   };
 }
 

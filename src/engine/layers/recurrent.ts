@@ -96,9 +96,21 @@ function runSegment(ctx: Ctx, c: SeqCache, k0: number, n: number): void {
   const { spec, cell, p, bufs: s, mask, T } = c;
   const { B, U, I } = s,
     GU = cell.G * U;
-  ctx.kernels.gemm(false, false, n * B, GU, I, c.Xp, k0 * B * I, I, p.K, 0, GU, 0, s.P, 0, GU);
   const ib = cell.inputBias(p);
-  if (ib) for (let r = 0; r < n * B; r++) for (let j = 0; j < GU; j++) s.P[r * GU + j] += ib[j]!;
+  if (c.fused) {
+    // P = bias rows (copied by doubling), then P += X·K in the product (the wasm gemm adds each
+    // depth block's sum once: the same rounding as adding the bias after, for inputs up to kc = 256 wide).
+    const P = s.P,
+      m = n * B * GU;
+    if (ib) {
+      P.set(ib);
+      for (let w = GU; w < m; w *= 2) P.copyWithin(w, 0, Math.min(w, m - w));
+    }
+    ctx.kernels.gemm(false, false, n * B, GU, I, c.Xp, k0 * B * I, I, p.K, 0, GU, ib ? 1 : 0, P, 0, GU);
+  } else {
+    ctx.kernels.gemm(false, false, n * B, GU, I, c.Xp, k0 * B * I, I, p.K, 0, GU, 0, s.P, 0, GU);
+    if (ib) for (let r = 0; r < n * B; r++) for (let j = 0; j < GU; j++) s.P[r * GU + j] += ib[j]!;
+  }
   for (let k = 0; k < n; k++) {
     if (c.fused) fusedForward(c.fused, s, k);
     else cell.forwardStep(ctx.kernels, p, s, k, k);
@@ -138,7 +150,7 @@ export function seqForward(
   const s = fused
     ? fusedBuffers(fused, spec, cell.G, cell.hasC, cell.sWidth, B, seg)
     : newSeqBuffers(ctx.dtype, spec, cell, B, seg);
-  const Xp = fused ? fused.alloc(T * B * I) : alloc(ctx.dtype, T * B * I);
+  const Xp = fused ? fused.alloc(T * B * I, false) : alloc(ctx.dtype, T * B * I);
   for (let k = 0; k < T; k++) {
     const t = stepOf(spec, T, k);
     for (let b = 0; b < B; b++) copyTo(Xp, (k * B + b) * I, x.data, (b * T + t) * I, I);
@@ -205,7 +217,7 @@ export function seqBackward(
   const GU = cell.G * U;
   const dt = ctx.dtype;
   // Fused: the buffers the wasm kernels read and write live in wasm memory.
-  const mk = (n: number): Arr => (fused ? fused.alloc(n) : alloc(dt, n));
+  const mk = (n: number, zero = true): Arr => (fused ? fused.alloc(n, zero) : alloc(dt, n));
   const nSeg = Math.ceil(T / seg);
   const g = cellGrads(spec, dParams);
   const dh = mk(B * U),
@@ -215,8 +227,9 @@ export function seqBackward(
   const bs = { dh, dc, dZ, tmp };
   const holdH = mask ? alloc(dt, B * U) : null,
     holdC = mask && cell.hasC ? alloc(dt, B * U) : null;
-  const dP = mk(seg * B * GU),
-    dXp = mk(seg * B * I);
+  // Written whole per segment (every gate's dz at every step; dXp by a product) before any read.
+  const dP = mk(seg * B * GU, false),
+    dXp = mk(seg * B * I, false);
   const dX = alloc(dt, B * T * I);
   if (dStates[0]) dh.set(dStates[0].data);
   if (cell.hasC && dStates[1]) dc.set(dStates[1].data);
