@@ -162,20 +162,21 @@ export async function runDemo(opts: DemoOptions = {}): Promise<AnalysisSet> {
   for (const kind of kinds) {
     const rng = makeRng(seed);
     const model = buildDemoModel(kind, T, U, rng);
-    const analyse = (label: string): Analysis => {
+    // The per-sample drill-down only after training (the untrained runs are for comparison; it keeps the page light).
+    const analyse = (label: string, samples: boolean): Analysis => {
       const a = analyzeModel(
         model,
         { inputs: [evalSet.x], targets: [evalSet.y], dataSource: 'adding problem (built-in)' },
-        { batchSize: 64, label, group: kind, index: runs.length, seed },
+        { batchSize: 64, label, group: kind, index: runs.length, seed, samples },
       ).analysis;
       opts.onProgress?.({ phase: `${kind}: analysing`, done: ++done, total });
       return a;
     };
-    runs.push(analyse(`${kind} · initial`));
+    runs.push(analyse(`${kind} · initial`, false));
     const losses = train(model, rng, iters, B, T, () =>
       opts.onProgress?.({ phase: `${kind}: training`, done: ++done, total }),
     );
-    const after = analyse(`${kind} · trained ${iters} steps`);
+    const after = analyse(`${kind} · trained ${iters} steps`, true);
     after.objective.warnings.push({
       code: 'demo-training',
       message: `Trained ${iters} Adam steps (lr 0.01, clipnorm 1, batch ${B}); training loss ${losses[0]!.toFixed(3)} → ${losses[losses.length - 1]!.toFixed(3)}.`,

@@ -13,12 +13,12 @@ import { connectivity } from './connectivity.js';
 import { objectiveGrads, type ObjectiveRun } from './grads.js';
 import type { Num, RecurrentAnalysis, SampleLayer, SampleView } from './schema.js';
 
-export const MAX_SAMPLE_UNITS = 32;
+export const MAX_SAMPLE_UNITS = 16;
 export const MIN_SAMPLE_UNITS = 4;
 export const MAX_SAMPLE_FEATURES = 64;
 export const MAX_SAMPLE_STEPS = 512;
 /** Values (h and gates over steps × units, all layers) one sample may hold before fewer units are shown. */
-export const SAMPLE_VALUE_BUDGET = 40_000;
+export const SAMPLE_VALUE_BUDGET = 20_000;
 
 /**
  * Units shown per layer: min(U, MAX_SAMPLE_UNITS, max(MIN_SAMPLE_UNITS, ⌊budget / Σ_layers steps·(1 + gates)⌋)),
