@@ -224,6 +224,8 @@ export async function analyzeParallel(
       ...opts,
       label: opts.labels?.[i] ?? m.meta.source.split(/[\\/]/).pop() ?? m.name,
       index: i,
+      // The per-sample drill-down of the last model only (the latest checkpoint), unless asked for.
+      samples: opts.samples ?? i === models.length - 1,
     });
     runs.push(r.analysis);
     if (r.raw) raw.push(r.raw);
