@@ -9,6 +9,7 @@
 
 import type { TopLevelSpec, Config } from 'vega-lite';
 import { runsOf, type Analysis, type AnalysisSet, type Num, type RecurrentAnalysis } from '../../analysis/schema.js';
+import { POW10_LABEL } from '../tick-labels.js';
 
 export type VegaLiteSpec = TopLevelSpec;
 export type Input = Analysis | AnalysisSet;
@@ -151,7 +152,15 @@ export const CONFIG: Config = {
   background: 'white',
   padding: 8,
   view: { stroke: '#cfcfcf' },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal', gridColor: '#ececec', labelOverlap: true },
+  // Exponent-notation labels (the magnitude axes' '.0e') written as powers of ten: 10⁻¹⁴ (tick-labels.ts).
+  axis: {
+    labelFontSize: 11,
+    titleFontSize: 12,
+    titleFontWeight: 'normal',
+    gridColor: '#ececec',
+    labelOverlap: true,
+    labelExpr: POW10_LABEL,
+  },
   legend: {
     labelFontSize: 11,
     titleFontSize: 11,
