@@ -227,6 +227,21 @@ describe('file names', () => {
     expect(safeName('a'.repeat(100), 'x')).toBe('a'.repeat(60));
   });
 
+  it("a chart's own test for nothing to show (the registry's `empty`) leaves it out with its reason", () => {
+    const a = example();
+    const gates = CHARTS.find((c) => c.id === 'gates')!;
+    const empty = (_a: Analysis, r: { id: string } | null) => (r?.id === 'lstm_1' ? 'no gate is ever saturated' : null);
+    const charts = CHARTS.map((c) => (c === gates ? { ...c, empty } : c));
+    const { jobs, skipped } = planExports(a, charts);
+    expect(jobs.filter((j) => j.chart === 'gates').map((j) => j.layer)).toEqual([
+      'bidirectional_1/forward',
+      'bidirectional_1/backward',
+    ]);
+    expect(skipped.map(({ chart, layer, reason }) => ({ chart, layer, reason }))).toEqual([
+      { chart: 'gates', layer: 'lstm_1', reason: 'no gate is ever saturated' },
+    ]);
+  });
+
   it('layers and runs that would share a name, even only in case, get -2; folders never end in .svg', () => {
     const a = example();
     const r0 = a.recurrent[0]!;
