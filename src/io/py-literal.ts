@@ -2,7 +2,7 @@
 // tuple, list, str (u/b prefixes allowed), int, True/False/None. numpy itself reads the header
 // with ast.literal_eval (numpy/lib/format.py _read_array_header); a header needs nothing more,
 // so floats and other literals are refused, and string escapes other than \n and \t keep the
-// escaped character. Nesting is capped at 16 levels. Checking the header's keys is npy.ts's job.
+// escaped character. Nesting is capped at 16 levels. Checking the header's keys is npy-header.ts's job.
 
 export class PyTuple {
   constructor(readonly items: PyValue[]) {}
