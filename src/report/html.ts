@@ -4,11 +4,13 @@
 // disk with no network.
 
 import { createHash } from 'node:crypto';
-import { runsOf, type Analysis, type AnalysisSet, type Finding } from '../analysis/schema.js';
-import { layerKey, runLabel } from './charts/common.js';
+import { runsOf, type Analysis, type AnalysisSet } from '../analysis/schema.js';
+import { runLabel } from './charts/common.js';
 import { pageData, type PageData } from './page-data.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_CSS } from './page-style.js';
+import { esc } from './escape.js';
+import { firstScreen } from './first-screen.js';
 import { fmt } from './summary.js';
 import { LIVE_SCRIPT, TIMELINE_CSS, foldRunDiagnosis, timelinePanel } from './timeline-page.js';
 
@@ -17,24 +19,7 @@ export interface Bundle {
   js: string;
 }
 
-const CODE_TITLES: Record<string, string> = {
-  vanishing: 'Vanishing gradient',
-  exploding: 'Exploding gradient',
-  'non-finite': 'NaN or infinite gradient',
-  'forget-gate-closed': 'Forget gate closed',
-  'gate-saturated': 'Saturated gate',
-  'dead-units': 'Dead units',
-  'layer-norm-spread': 'Gradient sizes differ across layers',
-  'suggested-clipnorm': 'Gradient clipping',
-};
-
-/** Text for HTML content and quoted attribute values; anything not a string is converted first. */
-export function esc(s: unknown): string {
-  return String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
-  );
-}
+export { esc };
 
 /** A count for display (1,234); anything that is not a finite number shows as n/a. */
 function count(x: unknown): string {
@@ -56,56 +41,6 @@ export function inlineJS(js: string): string {
     .replace(/\r\n?/g, '\n')
     .replace(/<\/(script)/gi, '<\\/$1')
     .replace(/<!--/g, '<\\!--');
-}
-
-function findingItem(f: Finding, run: number, a: Analysis, data: PageData): string {
-  const title = CODE_TITLES[f.code] ?? f.code;
-  const where = f.layer === null ? 'whole model' : f.direction ? `${f.layer} · ${f.direction}` : f.layer;
-  const ev = Object.entries(f.evidence)
-    .map(([k, v]) => `<span><b>${esc(k)}</b> ${esc(typeof v === 'number' ? fmt(v) : v)}</span>`)
-    .join('');
-  const rec =
-    f.layer === null
-      ? undefined
-      : a.recurrent.find((r) => r.layer === f.layer && (f.direction === null || r.direction === f.direction));
-  const chart = data.charts.find((c) => c.id === f.chart);
-  const link = chart
-    ? `<a class="finding-link" href="#chart-${esc(chart.id)}" data-run="${esc(run)}" data-sel="${rec ? esc(layerKey(run, rec.id)) : ''}">See “${esc(chart.title)}” ↓</a>`
-    : '';
-  return `<li class="finding ${esc(f.severity)}" data-code="${esc(f.code)}">
-  <div class="finding-head"><span class="badge ${esc(f.severity)}">${esc(f.severity)}</span> <strong>${esc(title)}</strong> <span class="where">${esc(where)}</span></div>
-  <p>${esc(f.message)}</p>
-  ${ev ? `<p class="evidence">${ev}</p>` : ''}
-  ${f.remedy ? `<p class="remedy"><b>What to try:</b> ${esc(f.remedy)}</p>` : ''}
-  ${link}
-</li>`;
-}
-
-function diagnosisPanel(runs: Analysis[], data: PageData): string {
-  const blocks = runs.map((a, run) => {
-    const order = { error: 0, warning: 1, info: 2 } as const;
-    const fs = [...a.findings].sort((p, q) => order[p.severity] - order[q.severity]);
-    const head = runs.length > 1 ? `<h3>${esc(data.runs[run].label)}</h3>` : '';
-    const body =
-      fs.length === 0
-        ? '<p class="ok">No problems found: gradients reach back through the sequence and stay finite.</p>'
-        : `<ul class="findings">${fs.map((f) => findingItem(f, run, a, data)).join('\n')}</ul>`;
-    return `<div class="run-findings">${head}${body}</div>`;
-  });
-  const all = runs.flatMap((a) => a.findings);
-  const parts = (
-    [
-      ['error', 'error'],
-      ['warning', 'warning'],
-      ['info', 'note'],
-    ] as const
-  )
-    .map(([sev, word]) => [all.filter((f) => f.severity === sev).length, word] as const)
-    .filter(([n]) => n > 0)
-    .map(([n, word]) => `${count(n)} ${word}${n === 1 ? '' : 's'}`);
-  const lead = all.length === 0 ? 'Nothing to report.' : `${parts.join(', ')}.`;
-  const cls = runs.length > 1 ? 'diagnosis multi' : 'diagnosis';
-  return `<section id="diagnosis" class="${cls}"><h2>Diagnosis</h2><p class="lead">${lead}</p><div class="runs">${blocks.join('\n')}</div></section>`;
 }
 
 function overview(runs: Analysis[]): string {
@@ -137,7 +72,7 @@ function controls(data: PageData): string {
   const layerSel = `<label>Layer <select id="sel-layer">${run.layers.map((l) => `<option value="${esc(l.key)}"${l.key === data.initial.sel ? ' selected' : ''}>${esc(l.label)}</option>`).join('')}</select></label>`;
   return `<nav class="controls" id="controls">${runSel}${layerSel}
   <span class="scale">Scale <label><input type="radio" name="scale" value="log" checked> log</label> <label><input type="radio" name="scale" value="linear"> linear</label></span>
-  <span class="hint">Hover for values · wheel or drag to zoom a step axis · double-click to reset</span></nav>`;
+  <span class="hint">Hover for values · Shift + wheel to zoom a step axis, drag to pan · double-click to reset</span></nav>`;
 }
 
 function chartSection(c: PageData['charts'][number], staticFiles: boolean): string {
@@ -213,7 +148,7 @@ ${overview(runs)}
 </header>
 <main>
 ${timelinePanel(input, data, opts.live)}
-${foldRunDiagnosis(input, diagnosisPanel(runs, data))}
+${foldRunDiagnosis(input, firstScreen(runs, runs.length > 1 ? data.runs.map((r) => r.label) : [null]))}
 ${controls(data)}
 ${data.charts.map((c) => chartSection(c, opts.staticFiles ?? false)).join('\n')}
 </main>

@@ -3,6 +3,7 @@
 
 import { runsOf, type Analysis, type AnalysisSet, type ChartId } from '../analysis/schema.js';
 import { CHARTS, type ChartDef } from './charts/index.js';
+import { toColumns, type Columns } from './columns.js';
 import { layerKey, layerLabel, runLabel, type VegaLiteSpec } from './charts/common.js';
 
 export interface PageChart {
@@ -11,7 +12,10 @@ export interface PageChart {
   howToRead: string;
   scope: ChartDef['scope'];
   scaleToggle: boolean;
-  datasets: Record<string, unknown>;
+  /** Drawn to canvas rather than SVG. */
+  raster: boolean;
+  /** The chart's datasets as columns (columns.ts); the page script turns them into rows. */
+  datasets: Record<string, Columns>;
   specs: { log: VegaLiteSpec; linear: VegaLiteSpec | null };
 }
 
@@ -53,7 +57,8 @@ export function pageData(input: Analysis | AnalysisSet, charts: ChartDef[] = CHA
       howToRead: c.howToRead,
       scope: c.scope,
       scaleToggle: c.scaleToggle,
-      datasets: log.datasets,
+      raster: c.raster ?? false,
+      datasets: Object.fromEntries(Object.entries(log.datasets).map(([k, v]) => [k, toColumns(v as unknown[])])),
       specs: { log: log.spec, linear },
     });
   }

@@ -4,7 +4,10 @@
 // Kept as plain ES2017 text (no template literals) so it can be inlined as is;
 // window.rnnscope exposes state and views for the browser test.
 
-export const PAGE_SCRIPT = String.raw`
+import { COLUMNS_JS } from './columns.js';
+import { HUMAN_JS } from './human.js';
+
+export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('rnnscope-data').textContent);
@@ -15,23 +18,46 @@ export const PAGE_SCRIPT = String.raw`
   var runSelect = document.getElementById('sel-run');
   var layerSelect = document.getElementById('sel-layer');
 
-  function specFor(c) {
+  // Charts are built 640 px wide (plus axes and legends); on a narrower screen every width in the spec shrinks
+  // by one factor, so a chart fits its column instead of scrolling inside it.
+  function fitWidth(spec, avail, extra) {
+    var f = Math.min(1, Math.max(0.25, (avail - 120) / 640) * (extra || 1));
+    if (f >= 1) return;
+    (function walk(o, key) {
+      if (!o || typeof o !== 'object' || key === 'datasets' || key === 'config' || key === 'data') return;
+      if (typeof o.width === 'number') o.width = Math.floor(o.width * f);
+      Object.keys(o).forEach(function (k) { walk(o[k], k); });
+    })(spec, null);
+    var cfg = spec.config || {};
+    spec.config = Object.assign({}, cfg, {
+      legend: Object.assign({}, cfg.legend, { labelLimit: 160, direction: 'vertical', columns: 1 }),
+      title: Object.assign({}, cfg.title, { limit: avail - 40, subtitleLimit: avail - 40 }),
+    });
+  }
+
+  function specFor(c, extra) {
     var variant = c.scaleToggle && state.scale === 'linear' && c.specs.linear ? c.specs.linear : c.specs.log;
     var s = JSON.parse(JSON.stringify(variant));
-    s.datasets = c.datasets;
+    if (!c.rows) {
+      c.rows = {};
+      Object.keys(c.datasets).forEach(function (k) { c.rows[k] = fromColumns(c.datasets[k]); });
+    }
+    s.datasets = c.rows;
     (s.params || []).forEach(function (p) {
       if (p.name === 'sel') p.value = state.sel;
       if (p.name === 'run') p.value = state.run;
     });
     s.autosize = { type: 'pad' };
+    fitWidth(s, document.getElementById('vis-' + c.id).clientWidth, extra);
     return s;
   }
 
-  function embed(c) {
+  function embed(c, extra) {
     var el = document.getElementById('vis-' + c.id);
     if (views[c.id]) { views[c.id].finalize(); delete views[c.id]; }
-    return vegaEmbed(el, specFor(c), {
-      renderer: 'svg',
+    return vegaEmbed(el, specFor(c, extra), {
+      renderer: c.raster ? 'canvas' : 'svg',
+      tooltip: { formatTooltip: formatTooltip },
       actions: { export: true, source: false, compiled: false, editor: false },
       downloadFileName: 'rnnscope-' + c.id,
       // Expressions run in vega's interpreter, not compiled with Function(): the page's
@@ -42,11 +68,45 @@ export const PAGE_SCRIPT = String.raw`
       logLevel: vega.Error,
     }).then(function (res) {
       views[c.id] = res.view;
+      linkHover(res.view);
+      // Still wider than its column (facets, legends): shrink once more by the overflow.
+      if (!extra && el.scrollWidth > el.clientWidth + 1) return embed(c, Math.max(0.2, el.clientWidth / el.scrollWidth - 0.04));
       el.setAttribute('data-rendered', 'true');
     }).catch(function (err) {
       el.textContent = 'This chart could not be drawn: ' + err.message;
       console.error(err);
     });
+  }
+
+  // Tooltip numbers as people write them (human(), also used by the server-drawn text).
+  var NUMBER = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+  function formatTooltip(value, valueToHtml) {
+    if (value === null || typeof value !== 'object') return valueToHtml(String(value));
+    var rows = Object.keys(value).filter(function (k) { return k !== 'title'; }).map(function (k) {
+      var v = value[k];
+      var text = typeof v === 'number' ? human(v) : typeof v === 'string' && NUMBER.test(v) ? human(Number(v))
+        : String(v).replace(/-?\d+(\.\d+)?e[-+]?\d+/g, function (m) { return human(Number(m)); });
+      return '<tr><td class="key">' + valueToHtml(k) + '</td><td class="value">' + valueToHtml(text) + '</td></tr>';
+    });
+    var title = value.title !== undefined ? '<h2>' + valueToHtml(String(value.title)) + '</h2>' : '';
+    return title + '<table>' + rows.join('') + '</table>';
+  }
+
+  // Hovering step t in one step chart marks t in every step chart (those with a hoverT signal).
+  function hasHover(v) { try { v.signal('hoverT'); return true; } catch (e) { return false; } }
+  function setHover(t) {
+    Object.keys(views).forEach(function (id) {
+      var v = views[id];
+      if (hasHover(v) && v.signal('hoverT') !== t) v.signal('hoverT', t).runAsync();
+    });
+  }
+  function linkHover(view) {
+    if (!hasHover(view)) return;
+    view.addEventListener('pointermove', function (e, item) {
+      var t = item && item.datum && typeof item.datum.t === 'number' ? item.datum.t : null;
+      if (t !== null) setHover(t);
+    });
+    view.addEventListener('pointerout', function () { setHover(null); });
   }
 
   function fillLayers() {
@@ -62,16 +122,53 @@ export const PAGE_SCRIPT = String.raw`
     layerSelect.disabled = run.layers.length < 2;
   }
 
+  // A selection redraws the charts on or near the screen at once; the others when they scroll into view, so
+  // switching layer costs what the reader sees, not the whole page.
+  var stale = {};
+  function near(el) {
+    var r = el.getBoundingClientRect();
+    return r.bottom > -window.innerHeight && r.top < 2 * window.innerHeight;
+  }
+  function update(id) {
+    delete stale[id];
+    return views[id].signal('sel', state.sel).signal('run', state.run).runAsync();
+  }
   function applySelection() {
     var jobs = [];
     data.charts.forEach(function (c) {
       var v = views[c.id];
       if (!v || c.scope === 'set') return;
-      jobs.push(v.signal('sel', state.sel).signal('run', state.run).runAsync());
+      if (near(document.getElementById('vis-' + c.id))) jobs.push(update(c.id));
+      else stale[c.id] = true;
     });
     document.body.setAttribute('data-sel', state.sel);
-    return Promise.all(jobs);
+    var shown = Promise.all(jobs);
+    // Then the rest, one chart at a time in the background; rnnscope.settled resolves when all are current.
+    window.rnnscope.settled = shown.then(function () {
+      return Object.keys(stale).reduce(function (p, id) {
+        return p.then(function () { return new Promise(function (r) { setTimeout(r, 0); }); }).then(function () {
+          return stale[id] && views[id] ? update(id) : null;
+        });
+      }, Promise.resolve());
+    });
+    return shown;
   }
+  var seen = typeof IntersectionObserver === 'function' ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (e) {
+      var id = e.target.id.slice(4);
+      if (e.isIntersecting && stale[id] && views[id]) update(id);
+    });
+  }, { rootMargin: '100% 0px' }) : null;
+  Array.prototype.forEach.call(document.querySelectorAll('.vis'), function (el) { if (seen) seen.observe(el); });
+  if (!seen) near = function () { return true; };
+  // Anchors land below the sticky controls, however many lines they wrap to.
+  var controlsEl = document.getElementById('controls');
+  function controlsHeight() {
+    var fixed = controlsEl && getComputedStyle(controlsEl).position === 'sticky';
+    document.documentElement.style.setProperty('--controls-h', (fixed ? controlsEl.offsetHeight + 12 : 12) + 'px');
+  }
+  controlsHeight();
+  window.addEventListener('resize', controlsHeight);
 
   function select(run, sel) {
     var changedRun = run !== state.run;
@@ -99,7 +196,18 @@ export const PAGE_SCRIPT = String.raw`
     });
   });
 
+  // Charts are embedded one after another once the first screen (server-drawn) has been painted, so the page
+  // stays responsive while they come in; ready resolves when all are drawn.
+  function embedAll() {
+    return data.charts.reduce(function (p, c) {
+      return p.then(function () { return new Promise(function (r) { setTimeout(r, 0); }); }).then(function () {
+        return embed(c);
+      });
+    }, new Promise(function (r) { requestAnimationFrame(function () { setTimeout(r, 0); }); }));
+  }
+
   fillLayers();
-  window.rnnscope = { state: state, views: views, select: select, ready: Promise.all(data.charts.map(embed)) };
+  window.rnnscope = { state: state, views: views, select: select, ready: null, settled: Promise.resolve() };
+  window.rnnscope.ready = embedAll();
 })();
-`;
+`}`;

@@ -8,6 +8,7 @@
 // the signals `sel` and `run`; the static renderer uses their initial values.
 
 import type { TopLevelSpec, Config } from 'vega-lite';
+import { OKABE_ITO } from './palette.js';
 import { runsOf, type Analysis, type AnalysisSet, type Num, type RecurrentAnalysis } from '../../analysis/schema.js';
 import { POW10_LABEL } from '../tick-labels.js';
 
@@ -124,9 +125,12 @@ export function magnitudeFormat(scale: 'log' | 'linear'): string {
   return scale === 'log' ? '.0e' : '.2~g';
 }
 
-/** Horizontal zoom and pan (wheel, drag; double-click resets), as the `params` of one unit view. */
+/** Horizontal zoom (Shift + wheel) and pan (drag; double-click resets), as the `params` of one unit view. A plain
+ * wheel is not consumed, so it scrolls the page. */
 export function zoom(o: Resolved): unknown[] {
-  return o.interactive ? [{ name: 'zoom', select: { type: 'interval', encodings: ['x'] }, bind: 'scales' }] : [];
+  return o.interactive
+    ? [{ name: 'zoom', select: { type: 'interval', encodings: ['x'], zoom: 'wheel![event.shiftKey]' }, bind: 'scales' }]
+    : [];
 }
 
 /** The specs are built as plain objects (Vega-Lite's union types cost more than they check); tests compile every one.
@@ -135,16 +139,30 @@ export function vl(spec: object): VegaLiteSpec {
   return spec as VegaLiteSpec;
 }
 
+/** The step under the pointer in any step chart (the page sets it on every chart at once); null: none. */
+export const HOVER_PARAM = { name: 'hoverT', value: null };
+
+/** A thin rule at the hovered step, over the rows of the selected layer. */
+export function hoverRule(x: object, data = 'rows'): object {
+  return {
+    data: { name: data },
+    transform: [BY_LAYER, { filter: 'hoverT !== null && datum.t === hoverT' }],
+    mark: { type: 'rule', color: '#666666', strokeWidth: 1 },
+    encoding: { x },
+  };
+}
+
+// Okabe & Ito's colour-blind-safe colours (palette.ts); the accent (horizon, the line at 1) is near-black.
 export const COLORS = {
-  h: '#1f6fb4',
-  c: '#e07b00',
-  x: '#2a9d5c',
-  accent: '#c0392b',
+  h: OKABE_ITO[0],
+  c: OKABE_ITO[4],
+  x: OKABE_ITO[2],
+  accent: '#333333',
   muted: '#8a8a8a',
-  highlight: '#1f6fb4',
+  highlight: OKABE_ITO[0],
 };
 
-export const GATE_COLORS = ['#1f6fb4', '#e07b00', '#2a9d5c', '#9b59b6'];
+export const GATE_COLORS = [OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[3]];
 
 // DejaVu Sans first: it is what resvg finds on Debian, and the browser then matches the PNG.
 export const CONFIG: Config = {

@@ -102,7 +102,7 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
             { field: 'series', title: 'run' },
             { field: 'back', title: 'steps back' },
             { field: 't', title: 'step t' },
-            { field: 'v', title: 'relative norm', format: '.3e' },
+            { field: 'v', title: 'relative norm', format: '.4~g' },
           ],
         },
       },

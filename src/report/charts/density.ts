@@ -1,7 +1,17 @@
 // Chart 3: weight value against log10|gradient| per gate block, as a binned density.
 // The JSON already holds the 2-D bins, so this stays fast for any tensor size.
 
-import { BY_LAYER, base, eachLayer, resolve, type ChartOptions, type Input, type VegaLiteSpec, vl } from './common.js';
+import {
+  BY_LAYER,
+  base,
+  eachLayer,
+  r4,
+  resolve,
+  type ChartOptions,
+  type Input,
+  type VegaLiteSpec,
+  vl,
+} from './common.js';
 import { GROUP_LABELS } from './contributions.js';
 
 export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec {
@@ -21,10 +31,12 @@ export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
               gate: `gate ${d.gate}`,
               gi,
               group,
-              x0: d.xEdges[i],
-              x1: d.xEdges[i + 1],
-              y0: d.yEdges[j],
-              y1: d.yEdges[j + 1],
+              // Edges to 4 significant digits: the bins are drawn, not read to 17 digits.
+              // Widths, not right edges: equal bins repeat one width, which the page stores once.
+              x0: r4(d.xEdges[i]),
+              xw: r4(d.xEdges[i + 1] - d.xEdges[i]),
+              y0: r4(d.yEdges[j]),
+              yw: r4(d.yEdges[j + 1] - d.yEdges[j]),
               c,
               n: d.n,
             });
@@ -37,7 +49,11 @@ export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     ...base(o, o.runs, { rows }),
     title: { text: 'Weight value against |gradient|, per gate block', subtitle: { expr: 'labels[sel]' } },
     data: { name: 'rows' },
-    transform: [BY_LAYER],
+    transform: [
+      BY_LAYER,
+      { calculate: 'datum.x0 + datum.xw', as: 'x1' },
+      { calculate: 'datum.y0 + datum.yw', as: 'y1' },
+    ],
     facet: {
       row: {
         field: 'gate',

@@ -10,7 +10,7 @@ export function dhChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec {
     horizon: true,
     quantities: [
       { label: '∂L/∂h_t', color: COLORS.h, pick: (r) => r.dh },
-      { label: '∂L/∂c_t (LSTM only)', color: COLORS.c, pick: (r) => r.dc },
+      { label: '∂L/∂c_t', color: COLORS.c, pick: (r) => r.dc },
     ],
   });
 }

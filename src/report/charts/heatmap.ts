@@ -76,7 +76,7 @@ export function heatmapChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
         { field: 't1', title: 'step to (excl.)' },
         { field: 'u0', title: 'unit from' },
         { field: 'u1', title: 'unit to (excl.)' },
-        { field: 'v', title: 'mean |∂L/∂h|', format: '.3e' },
+        { field: 'v', title: 'mean |∂L/∂h|', format: '.4~g' },
       ],
     },
   };
@@ -103,7 +103,7 @@ export function heatmapChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
         tooltip: [
           { field: 'tau0', title: 'output step τ' },
           { field: 't0', title: 'input step t' },
-          { field: 'v', title: '‖∂L_τ/∂x_t‖', format: '.3e' },
+          { field: 'v', title: '‖∂L_τ/∂x_t‖', format: '.4~g' },
         ],
       },
     });

@@ -25,6 +25,8 @@ export interface ChartDef {
   scope: 'layer' | 'run' | 'set';
   /** Whether the log/linear toggle changes it. */
   scaleToggle: boolean;
+  /** Drawn to a canvas on the page: thousands of cells, which as SVG nodes would slow the page down. */
+  raster?: boolean;
   /** `input` is the whole analysis or set (the timeline charts need it; the others read the runs). */
   applies(runs: Analysis[], input?: Input): boolean;
   build(input: Input, opts?: ChartOptions): VegaLiteSpec;
@@ -60,7 +62,7 @@ export const CHARTS: ChartDef[] = [
     scope: 'layer',
     scaleToggle: true,
     howToRead:
-      'Top: the largest factor by which one step can stretch the gradient as it passes back (σ of ∂s_t/∂s_t−1). Below the red line at 1 the gradient shrinks at that step, above it can grow. Bottom: those factors multiplied from the end back to step t (log10); far below 0 means almost nothing gets through from the end to t.',
+      'The line is measured: by how much the gradient shrinks (below the dashed line at 1) or grows (above it) as it passes back one step, per sample (median, band 10–90 %). The grey dashed line is σ_max of the step Jacobian, an upper bound on that factor: a bound above 1 does not mean the gradient grows.',
     applies: (runs) => runs.some((a) => a.recurrent.some((r) => r.jacobian !== null)),
     build: jacobianChart,
   },
@@ -79,6 +81,7 @@ export const CHARTS: ChartDef[] = [
     title: 'Gradient per step and unit',
     scope: 'layer',
     scaleToggle: true,
+    raster: true,
     howToRead:
       'Each cell is the mean |∂L/∂h| of one unit at one step (darker = larger). Horizontal blank or pale stripes are units that receive no gradient (dead units); a dark band only at the right is a short memory. The connectivity map, when computed, shows for each output step τ how much each earlier input step t affects it.',
     applies: anyRec,
@@ -109,6 +112,7 @@ export const CHARTS: ChartDef[] = [
     title: 'Weights against gradients',
     scope: 'layer',
     scaleToggle: false,
+    raster: true,
     howToRead:
       'Each panel bins every weight of one gate block by its value (x) and the log10 of its gradient (y); colour counts weights. A cloud low on the y axis means that block barely learns; a tail to the right or left means large weights that may saturate the gate.',
     applies: (runs) => runs.some((a) => a.recurrent.some((r) => r.density.length > 0)),

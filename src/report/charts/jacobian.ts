@@ -1,14 +1,17 @@
-// Chart 6: spectral norm of the step Jacobian per step (median and max over
-// samples) with the line at 1, and its running product (log10) with the line at 0.
+// Chart 6: the measured per-step factor ‖∂ℓ_n/∂h_prev‖ / ‖∂ℓ_n/∂h_t‖ (median and 10–90 % band over samples)
+// with the line at 1, and σ_max of the step Jacobian beside it as what it is: an upper bound. A product of
+// bounds is not drawn (it is no measurement).
 
 import {
   BY_LAYER,
   COLORS,
   zoom,
   base,
+  HOVER_PARAM,
+  hoverRule,
+  selectionParams,
   eachLayer,
   magnitudeFormat,
-  magnitudeScale,
   r4,
   resolve,
   valid,
@@ -23,91 +26,88 @@ export function jacobianChart(input: Input, opts: ChartOptions = {}): VegaLiteSp
   const rows: Record<string, unknown>[] = [];
   for (const { run, r, key } of eachLayer(o.runs)) {
     const j = r.jacobian;
-    if (!j) continue;
-    for (let t = 0; t < r.steps; t++) {
+    const m = r.stepRatio;
+    if (!j && !m) continue;
+    for (let t = 0; t < r.steps; t++)
       rows.push({
         run,
         key,
         t,
-        stat: 'median over samples',
-        sigma: r4(j.median[t]),
-        logprod: r4(j.log10ProductMedian[t]),
+        p10: m ? r4(m.p10[t]) : null,
+        p50: m ? r4(m.p50[t]) : null,
+        p90: m ? r4(m.p90[t]) : null,
+        bound: j ? r4(j.median[t]) : null,
       });
-      rows.push({ run, key, t, stat: 'max over samples', sigma: r4(j.max[t]), logprod: r4(j.log10ProductMax[t]) });
-    }
   }
   const x = { field: 't', type: 'quantitative', title: 'step t (input position)', scale: { nice: false } };
-  const color = {
-    field: 'stat',
-    type: 'nominal',
-    title: null,
-    scale: { domain: ['median over samples', 'max over samples'], range: [COLORS.h, COLORS.c] },
+  // Log scale that always shows the line at 1 (the data alone could leave it outside the domain).
+  const y = {
+    type: 'quantitative',
+    scale: o.scale === 'log' ? { type: 'log', domain: { unionWith: [0.5, 2] } } : { type: 'linear', zero: true },
+    axis: { format: o.scale === 'log' ? '.2~g' : magnitudeFormat(o.scale) },
   };
-  const h = 150;
+  const tooltip = [
+    { field: 't', title: 'step' },
+    { field: 'p50', title: 'measured ratio, median over samples', format: '.4~g' },
+    { field: 'p10', title: 'measured ratio, p10', format: '.4~g' },
+    { field: 'p90', title: 'measured ratio, p90', format: '.4~g' },
+    { field: 'bound', title: 'upper bound σ_max (median)', format: '.4~g' },
+  ];
+  const label = (field: string, text: string, color: string, dy: number) => ({
+    data: { name: 'rows' },
+    transform: [
+      BY_LAYER,
+      valid(field, o.scale),
+      { joinaggregate: [{ op: 'max', field: 't', as: 'tmax' }] },
+      { filter: 'datum.t === datum.tmax' },
+    ],
+    mark: { type: 'text', align: 'right', dx: -2, fontSize: 11, fontWeight: 'bold', color, text, dy, clip: false },
+    encoding: { x, y: { ...y, field } },
+  });
   return vl({
-    ...base(o, o.runs, { rows, one: [{ y: 1 }], zero: [{ y: 0 }] }),
-    title: { text: 'Step Jacobian: how much one step scales the gradient', subtitle: { expr: 'labels[sel]' } },
-    vconcat: [
+    ...base(o, o.runs, { rows, one: [{ y: 1 }] }),
+    title: {
+      text: 'Per-step gradient ratio ‖∂ℓ/∂h_t−1‖ ÷ ‖∂ℓ/∂h_t‖',
+      subtitle: { expr: 'labels[sel]' },
+    },
+    params: [...selectionParams(o, o.runs), HOVER_PARAM],
+    width: o.width,
+    height: 220,
+    layer: [
       {
-        width: o.width,
-        height: h,
-        layer: [
-          {
-            data: { name: 'one' },
-            mark: { type: 'rule', color: COLORS.accent, strokeDash: [4, 3] },
-            encoding: { y: { field: 'y', type: 'quantitative' } },
-          },
-          {
-            data: { name: 'rows' },
-            transform: [BY_LAYER, valid('sigma', o.scale)],
-            params: zoom(o),
-            mark: { type: 'line', strokeWidth: 1.6, point: { size: 12 } },
-            encoding: {
-              x,
-              y: {
-                field: 'sigma',
-                type: 'quantitative',
-                scale: magnitudeScale(o.scale),
-                axis: { format: o.scale === 'log' ? '.2~g' : magnitudeFormat(o.scale) },
-                title: 'σ_max(∂s_t/∂s_t−1)',
-              },
-              color,
-              tooltip: [
-                { field: 't', title: 'step' },
-                { field: 'stat' },
-                { field: 'sigma', title: 'σ_max', format: '.4~g' },
-              ],
-            },
-          },
-        ],
+        data: { name: 'one' },
+        mark: { type: 'rule', color: COLORS.accent, strokeDash: [4, 3] },
+        encoding: { y: { field: 'y', type: 'quantitative' } },
       },
       {
-        width: o.width,
-        height: h,
-        layer: [
-          {
-            data: { name: 'zero' },
-            mark: { type: 'rule', color: COLORS.accent, strokeDash: [4, 3] },
-            encoding: { y: { field: 'y', type: 'quantitative' } },
-          },
-          {
-            data: { name: 'rows' },
-            transform: [BY_LAYER, { filter: 'isValid(datum.logprod)' }],
-            mark: { type: 'line', strokeWidth: 1.6 },
-            encoding: {
-              x,
-              y: { field: 'logprod', type: 'quantitative', title: 'log10 Π σ (steps after t)' },
-              color,
-              tooltip: [
-                { field: 't', title: 'step' },
-                { field: 'stat' },
-                { field: 'logprod', title: 'log10 of product', format: '.3~g' },
-              ],
-            },
-          },
-        ],
+        data: { name: 'rows' },
+        transform: [BY_LAYER, valid('p10', o.scale), valid('p90', o.scale)],
+        params: zoom(o),
+        mark: { type: 'area', opacity: 0.2, color: COLORS.h },
+        encoding: { x, y: { ...y, field: 'p10', title: 'factor per step (below 1: shrinks)' }, y2: { field: 'p90' } },
+      },
+      {
+        data: { name: 'rows' },
+        transform: [BY_LAYER, valid('p50', o.scale)],
+        mark: { type: 'line', strokeWidth: 1.8, color: COLORS.h },
+        encoding: { x, y: { ...y, field: 'p50' } },
+      },
+      {
+        data: { name: 'rows' },
+        transform: [BY_LAYER, valid('bound', o.scale)],
+        mark: { type: 'line', strokeWidth: 1.2, strokeDash: [5, 3], color: COLORS.muted },
+        encoding: { x, y: { ...y, field: 'bound' } },
+      },
+      label('p50', 'measured (median)', COLORS.h, 12),
+      label('bound', 'upper bound σ_max', '#666666', -10),
+      hoverRule(x),
+      {
+        // Nearest-step hover target listing every series.
+        data: { name: 'rows' },
+        transform: [BY_LAYER],
+        mark: { type: 'rule', strokeWidth: 8, opacity: 0 },
+        encoding: { x, tooltip },
       },
     ],
-    resolve: { scale: { color: 'shared', x: 'shared' } },
   });
 }

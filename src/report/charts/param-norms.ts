@@ -71,12 +71,12 @@ export function paramNormsChart(input: Input, opts: ChartOptions = {}): VegaLite
   const tooltip = [
     { field: 'tensor' },
     { field: 'shape' },
-    { field: 'mean', title: 'mean |g|', format: '.3e' },
-    { field: 'max', title: 'max |g|', format: '.3e' },
+    { field: 'mean', title: 'mean |g|', format: '.4~g' },
+    { field: 'max', title: 'max |g|', format: '.4~g' },
     { field: 'p10', title: '10% of |g| below', format: '.1e' },
     { field: 'p90', title: '90% of |g| below', format: '.1e' },
-    { field: 'norm', title: '‖g‖', format: '.3e' },
-    { field: 'ratio', title: '‖g‖/‖W‖', format: '.3e' },
+    { field: 'norm', title: '‖g‖', format: '.4~g' },
+    { field: 'ratio', title: '‖g‖/‖W‖', format: '.4~g' },
     { field: 'nonFinite', title: 'NaN/Inf' },
   ];
   return vl({

@@ -7,6 +7,9 @@ import {
   COLORS,
   zoom,
   base,
+  HOVER_PARAM,
+  hoverRule,
+  selectionParams,
   eachLayer,
   magnitudeFormat,
   magnitudeScale,
@@ -26,8 +29,6 @@ export interface SeriesQuantity {
   color: string;
   pick: (r: RecurrentAnalysis) => StepSeries | null;
 }
-
-const STAT_LABELS = "datum.label === 'p50' ? 'per-sample median (band: p10–p90)' : 'norm over all samples'";
 
 export function seriesChart(
   input: Input,
@@ -67,7 +68,7 @@ export function seriesChart(
         lo: Math.min(h.from, h.to),
         hi: Math.max(h.from, h.to),
         to: h.to,
-        label: `effective horizon: ${h.steps} of ${r.steps} steps`,
+        label: `horizon: ${h.steps} of ${r.steps} steps`,
       });
     }
   }
@@ -75,6 +76,7 @@ export function seriesChart(
     field: 'q',
     type: 'nominal' as const,
     title: null,
+    legend: null,
     scale: { domain: spec.quantities.map((q) => q.label), range: spec.quantities.map((q) => q.color) },
   };
   const x = {
@@ -88,7 +90,7 @@ export function seriesChart(
     type: 'quantitative' as const,
     scale: magnitudeScale(o.scale),
     axis: { format: magnitudeFormat(o.scale) },
-    title: spec.yTitle,
+    title: `${spec.yTitle} per sample (median, 10–90 %)`,
   };
   const layers: unknown[] = [];
   if (spec.horizon) {
@@ -106,10 +108,11 @@ export function seriesChart(
         encoding: { x: { field: 'to', type: 'quantitative' } },
       },
       {
+        // Inside the band at its right edge, so the label is never cut off at the plot's edge.
         data: { name: 'horizon' },
         transform: [BY_LAYER],
-        mark: { type: 'text', color: COLORS.accent, align: 'left', baseline: 'top', dx: 4, dy: 4, fontSize: 11 },
-        encoding: { x: { field: 'to', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+        mark: { type: 'text', color: COLORS.accent, align: 'right', baseline: 'top', dx: -4, dy: 4, fontSize: 11 },
+        encoding: { x: { field: 'hi', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
       },
     );
   }
@@ -122,44 +125,45 @@ export function seriesChart(
       encoding: { x, y: { ...y, field: 'p10' }, y2: { field: 'p90' }, color },
     },
     {
-      data: { name: 'rows' },
-      transform: [BY_LAYER, { fold: ['p50', 'norm'], as: ['stat', 'v'] }, valid('v', o.scale)],
-      mark: { type: 'line', strokeWidth: 1.8 },
-      encoding: {
-        x,
-        y: { ...y, field: 'v' },
-        color,
-        strokeDash: {
-          field: 'stat',
-          type: 'nominal',
-          title: null,
-          scale: {
-            domain: ['p50', 'norm'],
-            range: [
-              [1, 0],
-              [5, 3],
-            ],
-          },
-          legend: { labelExpr: STAT_LABELS },
-        },
-        detail: { field: 'stat' },
-      },
-    },
-    {
+      // One scale on the axis: the per-sample median and its band (the all-sample norm, about p50/√N, is in the
+      // tooltip only).
       data: { name: 'rows' },
       transform: [BY_LAYER, valid('p50', o.scale)],
-      mark: { type: 'point', opacity: 0, size: 60 },
+      mark: { type: 'line', strokeWidth: 1.8 },
+      encoding: { x, y: { ...y, field: 'p50' }, color },
+    },
+    {
+      // Direct labels above each line's last step instead of a legend: only the series present are named.
+      data: { name: 'rows' },
+      transform: [
+        BY_LAYER,
+        valid('p50', o.scale),
+        { joinaggregate: [{ op: 'max', field: 't', as: 'tmax' }], groupby: ['q'] },
+        { filter: 'datum.t === datum.tmax' },
+      ],
+      mark: { type: 'text', align: 'right', dx: -2, dy: -10, fontSize: 11, fontWeight: 'bold', clip: false },
+      encoding: { x, y: { ...y, field: 'p50' }, color, text: { field: 'q' } },
+    },
+    hoverRule(x),
+    {
+      // Nearest step: an invisible full-height rule per step whose tooltip lists every series at that step.
+      data: { name: 'rows' },
+      transform: [
+        BY_LAYER,
+        { calculate: "datum.q + ' median (p10–p90)'", as: 'name' },
+        {
+          calculate:
+            "isValid(datum.p50) ? format(datum.p50, '.3~g') + ' (' + format(datum.p10, '.2~g') + '–' + format(datum.p90, '.2~g') + ')' : 'n/a'",
+          as: 'text',
+        },
+        { pivot: 'name', value: 'text', groupby: ['t'] },
+      ],
+      mark: { type: 'rule', strokeWidth: Math.max(4, Math.ceil(o.width / 100)), opacity: 0 },
       encoding: {
         x,
-        y: { ...y, field: 'p50' },
-        color,
         tooltip: [
-          { field: 'q', title: 'quantity' },
           { field: 't', title: 'step' },
-          { field: 'norm', title: 'norm (all samples)', format: '.3e' },
-          { field: 'p10', title: 'p10 per sample', format: '.3e' },
-          { field: 'p50', title: 'median per sample', format: '.3e' },
-          { field: 'p90', title: 'p90 per sample', format: '.3e' },
+          ...spec.quantities.map((q) => ({ field: `${q.label} median (p10–p90)` })),
         ],
       },
     },
@@ -167,6 +171,7 @@ export function seriesChart(
   return vl({
     ...base(o, o.runs, { rows, horizon }),
     title: { text: spec.title, subtitle: { expr: 'labels[sel]' } },
+    params: [...selectionParams(o, o.runs), HOVER_PARAM],
     width: o.width,
     height: 260,
     layer: layers,
