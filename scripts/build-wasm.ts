@@ -1,7 +1,8 @@
 // Compiles the AssemblyScript sources of src/engine/wasm/ with the `assemblyscript`
 // npm package into WebAssembly modules and writes them, base64-encoded:
-// gemm.as → gemm.wasm.ts (four variants), cells.as → cells.wasm.ts (the fused
-// cell steps, two variants: they use no FMA). Those files are committed, so a
+// gemm.as → gemm.wasm.ts (four variants); cells-lstm.as and cells-gru.as, each with the
+// shared cells-act.as → cells-lstm.wasm.ts, cells-gru.wasm.ts (the fused cell steps, two
+// variants: they use no FMA). Those files are committed, so a
 // fresh clone needs no build step and browsers get the bytes without a fetch.
 //
 //   npx tsx scripts/build-wasm.ts          (npm run build:wasm)
@@ -21,11 +22,14 @@ import asc from 'assemblyscript/asc';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Source {
-  /** gemm or cells: src/engine/wasm/<name>.as → <name>.wasm.ts, constants <NAME>_<variant>. */
+  /** src/engine/wasm/<name>.as → <name>.wasm.ts, constants <ID>_<variant>. */
   name: string;
+  id: string;
+  /** Shared sources compiled with it, prepended (src/engine/wasm/<file>.as). */
+  imports: string[];
   exports: string;
   variants: Variant[];
-  /** At most 4096 bytes: compiled synchronously even on a browser's main thread (gemm). */
+  /** At most 4096 bytes: compiled synchronously even on a browser's main thread. */
   small: boolean;
 }
 
@@ -44,6 +48,8 @@ const plain: Variant[] = [
 const sources: Source[] = [
   {
     name: 'gemm',
+    id: 'GEMM',
+    imports: [],
     exports: 'gemm,packB,packedBBytes,workBytes',
     variants: [
       ...plain,
@@ -52,28 +58,40 @@ const sources: Source[] = [
     ],
     small: true,
   },
-  { name: 'cells', exports: 'act,gruBwd,gruFwd,lstmBwd,lstmFwd,rnnBwd,rnnFwd', variants: plain, small: false },
+  {
+    name: 'cells-lstm',
+    id: 'CELLS_LSTM',
+    imports: ['cells-act'],
+    exports: 'act,lstmBwd,lstmFwd,rnnBwd,rnnFwd',
+    variants: plain,
+    small: true,
+  },
+  {
+    name: 'cells-gru',
+    id: 'CELLS_GRU',
+    imports: ['cells-act'],
+    exports: 'gruBwd,gruFwd',
+    variants: plain,
+    small: true,
+  },
 ];
 
-async function compile(src: Source, source: string, v: Variant): Promise<Uint8Array<ArrayBuffer>> {
+async function compile(src: Source, files: Record<string, string>, v: Variant): Promise<Uint8Array<ArrayBuffer>> {
   const enable = ['simd'];
   if (v.relaxed) enable.push('relaxed-simd');
   if (v.shared) enable.push('threads');
-  const { error, binary, stderr } = await asc.compileString(
-    { [`${src.name}.ts`]: source },
-    {
-      optimizeLevel: 3,
-      shrinkLevel: 0,
-      noAssert: true,
-      runtime: 'stub',
-      importMemory: true,
-      noExportMemory: true,
-      sharedMemory: v.shared,
-      initialMemory: 1,
-      maximumMemory: MAX_PAGES,
-      enable,
-    },
-  );
+  const { error, binary, stderr } = await asc.compileString(files, {
+    optimizeLevel: 3,
+    shrinkLevel: 0,
+    noAssert: true,
+    runtime: 'stub',
+    importMemory: true,
+    noExportMemory: true,
+    sharedMemory: v.shared,
+    initialMemory: 1,
+    maximumMemory: MAX_PAGES,
+    enable,
+  });
   if (error || !binary) throw new Error(`asc failed for ${v.name}: ${error?.message}\n${stderr.toString()}`);
   const bytes = new Uint8Array(binary);
   const mod = new WebAssembly.Module(bytes);
@@ -130,7 +148,7 @@ function render(src: Source, source: string, bins: Map<string, Uint8Array>): str
     lines.push(
       `/** ${v.relaxed ? 'Relaxed SIMD (FMA)' : 'SIMD128'}, ${v.shared ? 'shared' : 'unshared'} imported memory; ${bins.get(v.name)!.length} bytes. */`,
     );
-    lines.push(`export const ${src.name.toUpperCase()}_${v.name} =`, `  '${b64}';`);
+    lines.push(`export const ${src.id}_${v.name} =`, `  '${b64}';`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -140,9 +158,12 @@ setFlagsFromString('--experimental-wasm-relaxed-simd');
 let stale = false;
 for (const src of sources) {
   const outPath = join(root, `src/engine/wasm/${src.name}.wasm.ts`);
-  const source = readFileSync(join(root, `src/engine/wasm/${src.name}.as`), 'utf8');
+  const read = (n: string): string => readFileSync(join(root, `src/engine/wasm/${n}.as`), 'utf8');
+  // Shared sources are prepended (every file given to asc is an entry, whose exports the module would export).
+  const files: Record<string, string> = { [`${src.name}.ts`]: [...src.imports, src.name].map(read).join('\n') };
+  const source = Object.values(files).join('\n');
   const bins = new Map<string, Uint8Array>();
-  for (const v of src.variants) bins.set(v.name, await compile(src, source, v));
+  for (const v of src.variants) bins.set(v.name, await compile(src, files, v));
   const text = render(src, source, bins);
   if (process.argv.includes('--check')) {
     let old = '';

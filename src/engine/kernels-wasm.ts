@@ -23,7 +23,7 @@
 //   used many times once; `gemmPacked()` uses it.
 // Who uses what: the sequence loop's fused path (layers/recurrent-fused.ts) keeps its buffers in
 // allocF32 arrays for the whole run, packs the recurrent kernel once per sequence (packB) and calls
-// gemmAt and the cell-step kernels of cells.as (cellKernels) on addresses, so a step copies
+// gemmAt and the cell-step kernels of cells-*.as (cellKernels) on addresses, so a step copies
 // nothing. The analysis's step-Jacobian products (analysis/jacobian.ts) use packB/gemmPacked;
 // everything else passes ordinary arrays through `gemm` and is copied per call.
 
@@ -131,7 +131,7 @@ export interface WasmKernels extends Kernels {
     c: number,
     ldc: number,
   ): void;
-  /** The fused cell-step kernels (cells.as) on this memory, or null where they cannot be compiled. */
+  /** The fused cell-step kernels (cells-*.as) on this memory, or null where they cannot be compiled. */
   cellKernels(): CellExports | null;
   /** Bytes in live blocks of this memory (arrays, packed matrices, scratch). */
   readonly liveBytes: number;

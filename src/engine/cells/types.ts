@@ -169,7 +169,7 @@ export interface MemoryGate {
   keep: 'a' | '1-a';
 }
 
-/** Fused step kernels of cells.as: LSTM, GRU in either reset form, SimpleRNN (with tanh and sigmoid). */
+/** Fused step kernels of cells-*.as: LSTM, GRU in either reset form, SimpleRNN (with tanh and sigmoid). */
 export type WasmStepKind = 'lstm' | 'gru-after' | 'gru-before' | 'simple-rnn';
 
 export interface CellDef {
@@ -200,7 +200,7 @@ export interface CellDef {
    * Keras GRU update gate z: h_t = z ⊙ h_{t−1} + …), read by the analysis's memory estimate; absent when none. */
   readonly memory?: MemoryGate;
   /**
-   * The fused WebAssembly step kernel (src/engine/wasm/cells.as) that runs this spec, or null where
+   * The fused WebAssembly step kernel (src/engine/wasm/cells-*.as) that runs this spec, or null where
    * only the JavaScript step does (other activations); absent: no fused kernel (PeepholeLSTM).
    */
   wasmStep?(spec: RecurrentSpec): WasmStepKind | null;

@@ -2,8 +2,8 @@
 //
 //   per sequence: the sequence buffers (inputs, P, Z, gates, states, S, dP, …) come from the
 //                 kernels' allocF32 (inside wasm memory); R and Rᵀ are packed once
-//   per step:     forward  Z[k] (+)= h_{k}·R (packed) ─► cells.as step kernel: gates, c, h into the buffers
-//                 backward cells.as kernel: dz ─► dP[k] (and GRU's recurrent-side dRS[k]); dh = dz·Rᵀ
+//   per step:     forward  Z[k] (+)= h_{k}·R (packed) ─► cells-*.as step kernel: gates, c, h into the buffers
+//                 backward cells-*.as kernel: dz ─► dP[k] (and GRU's recurrent-side dRS[k]); dh = dz·Rᵀ
 //   per segment:  dR += Hᵀ·dP (GRU: Hᵀ·dRS, (r⊙h)ᵀ·dP_h), db += Σ dP: one product each, not one per step
 //
 // Nothing is copied into or out of wasm memory per step and nothing is allocated per step; the
@@ -11,7 +11,7 @@
 // The buffers live as long as the entry point's run: run.ts opens a scope (openSeqScope) and
 // releases it when the run returns, after everything handed back has been copied out.
 // Applies when the run is float32, its kernels are the wasm ones with shared memory (so views
-// survive memory growth), the cell definition names a wasmStep for the spec, and cells.as compiled.
+// survive memory growth), the cell definition names a wasmStep for the spec, and cells-*.as compiled.
 
 import type { RecurrentSpec } from '../../model/types.js';
 import type { CellExports, PackedB, WasmKernels } from '../kernels-wasm.js';

@@ -12,7 +12,7 @@
 // backpropagating through it (gradient checkpointing: one extra forward pass, O(√T) memory).
 // Taps (taps.ts) are written during backward, in INPUT order t, also for go_backwards.
 // Fused path (recurrent-fused.ts): with the wasm kernels, float32 and a cell with a wasm step, the
-// buffers live in wasm memory and each step is one packed product plus one cells.as kernel.
+// buffers live in wasm memory and each step is one packed product plus one cells-*.as kernel.
 
 import type { RecurrentSpec } from '../../model/types.js';
 import type { Ctx } from '../layer.js';

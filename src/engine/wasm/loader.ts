@@ -2,7 +2,8 @@
 // (gemm.wasm.ts, generated from gemm.as). Browser-safe: no node:* imports,
 // the bytes are embedded, so nothing is fetched.
 
-import * as cellBins from './cells.wasm.js';
+import * as gruBins from './cells-gru.wasm.js';
+import * as lstmBins from './cells-lstm.wasm.js';
 import * as bins from './gemm.wasm.js';
 
 /** Bytes in a WebAssembly page. */
@@ -107,7 +108,7 @@ export function instantiate(
   return { exports: instance.exports as unknown as GemmExports, memory, relaxed, shared };
 }
 
-/** The exports of cells.as (the fused cell steps); pointers in bytes. */
+/** The exports of cells-lstm.as and cells-gru.as (the fused cell steps); pointers in bytes. */
 export interface CellExports {
   act(which: number, x: number, y: number, n: number): void;
   lstmFwd(B: number, U: number, z: number, a: number, cp: number, cn: number, s: number, hn: number): void;
@@ -142,15 +143,17 @@ export interface CellExports {
 }
 
 /**
- * The fused cell-step module on an existing memory (the gemm module's). It is larger than 4 KiB, so a
- * browser's main thread refuses to compile it synchronously: null there (and wherever it fails), and
- * the sequence loop keeps the JavaScript cell steps.
+ * The fused cell-step modules on an existing memory (the gemm module's), each < 4 KiB like gemm's
+ * (checked by the build), so compiled synchronously anywhere. Null where they cannot be (the
+ * sequence loop then keeps the JavaScript cell steps).
  */
 export function instantiateCells(memory: WebAssembly.Memory, shared: boolean): CellExports | null {
   try {
-    const bytes = decode(shared ? cellBins.CELLS_SIMD_SHARED : cellBins.CELLS_SIMD);
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    return instance.exports as unknown as CellExports;
+    const make = (b64: string) =>
+      new WebAssembly.Instance(new WebAssembly.Module(decode(b64)), { env: { memory } }).exports;
+    const lstm = make(shared ? lstmBins.CELLS_LSTM_SIMD_SHARED : lstmBins.CELLS_LSTM_SIMD);
+    const gru = make(shared ? gruBins.CELLS_GRU_SIMD_SHARED : gruBins.CELLS_GRU_SIMD);
+    return { ...lstm, ...gru } as unknown as CellExports;
   } catch {
     return null;
   }
