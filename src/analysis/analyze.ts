@@ -397,7 +397,7 @@ export function finishAnalysis(
         : baselineOf(
             objective.losses,
             flavor,
-            input.targets!.map((t) => slice(t, 0, N, 'float64')),
+            input.targets!.map((t) => slice(t, 0, N, plan.dtype)),
             predict(
               model,
               inputs.map((x) => slice(x, 0, 1, plan.dtype)),

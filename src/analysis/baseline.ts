@@ -3,15 +3,14 @@
 //   crossentropy losses → 'class-prior': every sample and step predicts the class frequencies of the targets
 //                         (per output feature for binary crossentropy);
 //   any other loss      → 'mean': every sample and step predicts the targets' mean per output feature.
-// learned: gain = (baseline − L) / |baseline|; 'no' below learnedNo, 'barely' below learnedBarely, else 'yes'.
+// learned: gain = (baseline − L) / |baseline|; 'no' below learnedNo, 'barely' below learnedBarely, else 'yes'
+// (thresholds in diagnose.ts).
 
 import type { LossConfig } from '../model/types.js';
 import { computeLoss } from '../engine/losses.js';
 import type { LossFlavor } from '../engine/loss-config.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Baseline } from './schema.js';
-
-export const LEARNED_THRESHOLDS = { learnedNo: 0.05, learnedBarely: 0.2 } as const;
 
 const CROSSENTROPY = new Set([
   'binary_crossentropy',
@@ -26,7 +25,7 @@ const EPS = 1e-7;
 const r3 = (x: number): string => Number(x.toPrecision(3)).toString();
 
 /** The constant prediction for one output: `outShape` the prediction's shape (samples first). */
-function constantPrediction(loss: LossConfig, target: Tensor, outShape: number[]): Float64Array {
+function constantPrediction(loss: LossConfig, target: Tensor, outShape: number[]): Float32Array | Float64Array {
   const C = outShape[outShape.length - 1] ?? 1;
   const n = outShape.reduce((a, b) => a * b, 1);
   const rows = n / C;
@@ -46,7 +45,8 @@ function constantPrediction(loss: LossConfig, target: Tensor, outShape: number[]
     // With from_logits the loss expects logits: log p for a softmax, logit p for a sigmoid.
     value[c] = cls && loss.fromLogits ? (binary ? Math.log(p / (1 - p)) : Math.log(p)) : p;
   }
-  const out = new Float64Array(n);
+  // In the run's precision (the targets'), as the model's own predictions are.
+  const out = target.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = value[i % C]!;
   return out;
 }
@@ -61,7 +61,7 @@ export function baselineOf(
   targets: Tensor[] | null,
   outShapes: number[][],
   L: number | null,
-  th: { learnedNo: number; learnedBarely: number } = LEARNED_THRESHOLDS,
+  th: { learnedNo: number; learnedBarely: number },
 ): Baseline | null {
   if (!targets || losses.some((l) => NO_BASELINE.has(l.name))) return null;
   let value = 0;

@@ -3,6 +3,7 @@
 // changed through the library (AnalyzeOptions.thresholds); the command line has no flag for it.
 
 import type { Analysis, Finding, RecurrentAnalysis } from './schema.js';
+import { MIN_CLIP_BATCHES } from './batches.js';
 import { clipRemedy, gatedCell, keepGateRemedy, say, shorterWindows, type Remedy } from './remedies.js';
 
 export interface Thresholds {
@@ -41,7 +42,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   layerSpread: 1e4,
   learnedNo: 0.05,
   learnedBarely: 0.2,
-  clipnormMinBatches: 10,
+  clipnormMinBatches: MIN_CLIP_BATCHES,
 };
 
 const r3 = (x: number): number => Number(x.toPrecision(3));
