@@ -206,11 +206,12 @@ describe('one analysis in Chromium', () => {
 
   it('the scale toggle redraws with a linear axis and keeps the selected layer', async () => {
     const { page, problems } = opened;
-    expect(await textsOf(page, 'dh')).toContain('1e-3');
+    // Powers of ten as people write them (tick-labels.ts).
+    expect(await textsOf(page, 'dh')).toContain('10⁻³');
     await page.check('input[name=scale][value=linear]');
     await page.evaluate(() => (window as unknown as { rnnscope: { ready: Promise<unknown> } }).rnnscope.ready);
     const lin = await textsOf(page, 'dh');
-    expect(lin).not.toContain('1e-3');
+    expect(lin).not.toContain('10⁻³');
     expect(lin.some((t) => /^0\.0\d*$/.test(t))).toBe(true);
     expect(lin).toContain('bidirectional_1 · forward (GRU, 16 units, 60 steps)');
     expect(problems).toEqual([]);

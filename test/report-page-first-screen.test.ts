@@ -119,6 +119,8 @@ describe('the first screen answers how far back, and why', () => {
       // With the step charts on screen (charts off screen follow in the background; see rnnscope.settled).
       document.getElementById('chart-dh')!.scrollIntoView();
       for (const run of [3, 5, 1]) {
+        // As a reader switches: after the previous switch's background redraws are done.
+        await (r as unknown as { settled: Promise<unknown> }).settled;
         const t0 = performance.now();
         await r.select(run, null);
         await new Promise((res) => requestAnimationFrame(() => res(null)));

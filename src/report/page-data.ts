@@ -14,6 +14,8 @@ export interface PageChart {
   scaleToggle: boolean;
   /** Drawn to canvas rather than SVG. */
   raster: boolean;
+  /** Layers ("<run>|<id>") or runs ("run:<i>") this chart has nothing to show for, with the one-line reason. */
+  empty: Record<string, string>;
   /** The chart's datasets as columns (columns.ts); the page script turns them into rows. */
   datasets: Record<string, Columns>;
   specs: { log: VegaLiteSpec; linear: VegaLiteSpec | null };
@@ -42,6 +44,19 @@ function stripData(spec: VegaLiteSpec): { spec: VegaLiteSpec; datasets: Record<s
   return { spec: rest as VegaLiteSpec, datasets: datasets ?? {} };
 }
 
+/** Where a chart has nothing to show: its `applies` asked of one layer (or one run) alone. */
+function emptyFor(c: ChartDef, runs: Analysis[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const reason = (what: string) => `Left out: ${c.title.toLowerCase()} has nothing to show for ${what}.`;
+  runs.forEach((a, run) => {
+    if (c.scope === 'layer')
+      for (const r of a.recurrent)
+        if (!c.applies([{ ...a, recurrent: [r] }])) out[layerKey(run, r.id)] = reason('this layer');
+    if (c.scope === 'run' && !c.applies([a])) out[`run:${run}`] = reason('this run');
+  });
+  return out;
+}
+
 export function pageData(input: Analysis | AnalysisSet, charts: ChartDef[] = CHARTS): PageData {
   const runs = runsOf(input);
   const first = runs.findIndex((a) => a.recurrent.length > 0);
@@ -58,6 +73,7 @@ export function pageData(input: Analysis | AnalysisSet, charts: ChartDef[] = CHA
       scope: c.scope,
       scaleToggle: c.scaleToggle,
       raster: c.raster ?? false,
+      empty: emptyFor(c, runs),
       datasets: Object.fromEntries(Object.entries(log.datasets).map(([k, v]) => [k, toColumns(v as unknown[])])),
       specs: { log: log.spec, linear },
     });

@@ -109,6 +109,24 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
     view.addEventListener('pointerout', function () { setHover(null); });
   }
 
+  // A chart with nothing to show for the selection is hidden behind one line saying so.
+  function markEmpty() {
+    data.charts.forEach(function (c) {
+      var reason = c.scope === 'layer' ? c.empty[state.sel] : c.scope === 'run' ? c.empty['run:' + state.run] : null;
+      var el = document.getElementById('vis-' + c.id);
+      var note = document.getElementById('empty-' + c.id);
+      if (!note) {
+        note = document.createElement('p');
+        note.id = 'empty-' + c.id;
+        note.className = 'left-out';
+        el.parentNode.insertBefore(note, el);
+      }
+      note.textContent = reason || '';
+      note.hidden = !reason;
+      el.classList.toggle('is-empty', !!reason); // collapsed, not hidden: it keeps its width for fitWidth
+    });
+  }
+
   function fillLayers() {
     var run = data.runs[state.run];
     layerSelect.innerHTML = '';
@@ -122,12 +140,12 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
     layerSelect.disabled = run.layers.length < 2;
   }
 
-  // A selection redraws the charts on or near the screen at once; the others when they scroll into view, so
+  // A selection redraws the charts on screen at once; the others in the background or when they scroll into view, so
   // switching layer costs what the reader sees, not the whole page.
   var stale = {};
   function near(el) {
     var r = el.getBoundingClientRect();
-    return r.bottom > -window.innerHeight && r.top < 2 * window.innerHeight;
+    return r.bottom > 0 && r.top < window.innerHeight;
   }
   function update(id) {
     delete stale[id];
@@ -142,6 +160,7 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
       else stale[c.id] = true;
     });
     document.body.setAttribute('data-sel', state.sel);
+    markEmpty();
     var shown = Promise.all(jobs);
     // Then the rest, one chart at a time in the background; rnnscope.settled resolves when all are current.
     window.rnnscope.settled = shown.then(function () {
@@ -150,7 +169,7 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
           return stale[id] && views[id] ? update(id) : null;
         });
       }, Promise.resolve());
-    });
+    }).then(function () { return null; });
     return shown;
   }
   var seen = typeof IntersectionObserver === 'function' ? new IntersectionObserver(function (entries) {
@@ -207,6 +226,7 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
   }
 
   fillLayers();
+  markEmpty();
   window.rnnscope = { state: state, views: views, select: select, ready: null, settled: Promise.resolve() };
   window.rnnscope.ready = embedAll();
 })();

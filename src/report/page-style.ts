@@ -41,6 +41,12 @@ svg.reach .label, svg.reach .mark { font-size: 12px; font-weight: 600; }
 .muted { color: var(--muted); }
 .left-out { color: var(--muted); font-size: 13px; font-style: italic; }
 @media (max-width: 900px) { .answer-grid { grid-template-columns: minmax(0, 1fr); } }
+/* On a phone the figure is drawn at about 60 % of its size: larger text keeps it readable. */
+@media (max-width: 500px) {
+  svg.reach .tick, svg.reach .note { font-size: 15px; }
+  svg.reach .axis { font-size: 16px; }
+  svg.reach .label, svg.reach .mark { font-size: 14px; }
+}
 `;
 
 export const PAGE_CSS = `
@@ -75,6 +81,7 @@ ${ANSWER_CSS}
 footer { color: var(--muted); font-size: 12.5px; padding-bottom: 30px; }
 @media (max-width: 1150px) { .chart { grid-template-columns: 1fr; } .howto { border-left: 0; padding-left: 0; border-top: 1px solid var(--line); padding-top: 8px; } }
 #vg-tooltip-element { font-size: 12px; }
+.vis.is-empty { height: 0; min-height: 0; overflow: hidden; }
 @media (max-width: 700px) {
   header, main, footer { padding: 0 10px; }
   .controls { position: static; }
