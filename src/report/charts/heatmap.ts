@@ -45,6 +45,9 @@ export function heatmapChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
       }
     }
   }
+  // The page switches layer with one spec, so it keeps the map's view if any layer has one; a static image is of one
+  // layer, and shows the map only if that layer has it (an empty view would only draw empty axes).
+  const showConn = o.interactive ? conn.length > 0 : conn.some((row) => row.key === o.sel);
   const color = (title: string) => ({
     field: 'v',
     type: 'quantitative',
@@ -62,7 +65,7 @@ export function heatmapChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     data: { name: 'rows' },
     transform: [BY_LAYER, { filter: validV }],
     title: { text: 'mean |∂L/∂h| per step and unit (blank: 0)', fontSize: 12, fontWeight: 'normal' },
-    width: conn.length > 0 ? Math.floor(o.width * 0.55) : o.width,
+    width: showConn ? Math.floor(o.width * 0.55) : o.width,
     height: 220,
     mark: { type: 'rect' },
     encoding: {
@@ -81,7 +84,7 @@ export function heatmapChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     },
   };
   const views: unknown[] = [heat];
-  if (conn.length > 0) {
+  if (showConn) {
     views.push({
       data: { name: 'conn' },
       transform: [BY_LAYER, { filter: validV }],

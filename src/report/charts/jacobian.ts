@@ -62,52 +62,64 @@ export function jacobianChart(input: Input, opts: ChartOptions = {}): VegaLiteSp
       { filter: 'datum.t === datum.tmax' },
     ],
     mark: { type: 'text', align: 'right', dx: -2, fontSize: 11, fontWeight: 'bold', color, text, dy, clip: false },
-    encoding: { x, y: { ...y, field } },
+    encoding: { x, y: { type: 'quantitative', title: 'factor per step (below 1: shrinks)', field } },
   });
+  // Layers only for series some layer has (old files have no measured ratio); the y scale (with its domain) is
+  // declared once, on the first of them.
+  const has = (f: string) => rows.some((row) => row[f] !== null && row[f] !== undefined);
+  const yFirst = { ...y, title: 'factor per step (below 1: shrinks)' };
+  const yRest = { type: 'quantitative', title: yFirst.title };
+  const layers: unknown[] = [];
+  if (has('p50'))
+    layers.push(
+      {
+        data: { name: 'rows' },
+        transform: [BY_LAYER, valid('p10', o.scale), valid('p90', o.scale)],
+        params: zoom(o),
+        mark: { type: 'area', opacity: 0.2, color: COLORS.h },
+        encoding: { x, y: { ...yFirst, field: 'p10' }, y2: { field: 'p90' } },
+      },
+      {
+        data: { name: 'rows' },
+        transform: [BY_LAYER, valid('p50', o.scale)],
+        mark: { type: 'line', strokeWidth: 1.8, color: COLORS.h },
+        encoding: { x, y: { ...yRest, field: 'p50' } },
+      },
+      label('p50', 'measured (median)', COLORS.h, 12),
+    );
+  if (has('bound'))
+    layers.push(
+      {
+        data: { name: 'rows' },
+        transform: [BY_LAYER, valid('bound', o.scale)],
+        ...(layers.length === 0 ? { params: zoom(o) } : {}),
+        mark: { type: 'line', strokeWidth: 1.2, strokeDash: [5, 3], color: COLORS.muted },
+        encoding: { x, y: { ...(layers.length === 0 ? yFirst : yRest), field: 'bound' } },
+      },
+      label('bound', 'upper bound σ_max', '#666666', -10),
+    );
+  layers.push({
+    data: { name: 'one' },
+    mark: { type: 'rule', color: COLORS.accent, strokeDash: [4, 3] },
+    encoding: { y: { field: 'y', type: 'quantitative', title: yFirst.title } },
+  });
+  if (o.interactive)
+    layers.push(hoverRule(x), {
+      // Nearest-step hover target listing every series.
+      data: { name: 'rows' },
+      transform: [BY_LAYER],
+      mark: { type: 'rule', strokeWidth: 8, opacity: 0 },
+      encoding: { x, tooltip },
+    });
   return vl({
     ...base(o, o.runs, { rows, one: [{ y: 1 }] }),
     title: {
       text: 'Per-step gradient ratio ‖∂ℓ/∂h_t−1‖ ÷ ‖∂ℓ/∂h_t‖',
       subtitle: { expr: 'labels[sel]' },
     },
-    params: [...selectionParams(o, o.runs), HOVER_PARAM],
+    params: [...selectionParams(o, o.runs), ...(o.interactive ? [HOVER_PARAM] : [])],
     width: o.width,
     height: 220,
-    layer: [
-      {
-        data: { name: 'one' },
-        mark: { type: 'rule', color: COLORS.accent, strokeDash: [4, 3] },
-        encoding: { y: { field: 'y', type: 'quantitative' } },
-      },
-      {
-        data: { name: 'rows' },
-        transform: [BY_LAYER, valid('p10', o.scale), valid('p90', o.scale)],
-        params: zoom(o),
-        mark: { type: 'area', opacity: 0.2, color: COLORS.h },
-        encoding: { x, y: { ...y, field: 'p10', title: 'factor per step (below 1: shrinks)' }, y2: { field: 'p90' } },
-      },
-      {
-        data: { name: 'rows' },
-        transform: [BY_LAYER, valid('p50', o.scale)],
-        mark: { type: 'line', strokeWidth: 1.8, color: COLORS.h },
-        encoding: { x, y: { ...y, field: 'p50' } },
-      },
-      {
-        data: { name: 'rows' },
-        transform: [BY_LAYER, valid('bound', o.scale)],
-        mark: { type: 'line', strokeWidth: 1.2, strokeDash: [5, 3], color: COLORS.muted },
-        encoding: { x, y: { ...y, field: 'bound' } },
-      },
-      label('p50', 'measured (median)', COLORS.h, 12),
-      label('bound', 'upper bound σ_max', '#666666', -10),
-      hoverRule(x),
-      {
-        // Nearest-step hover target listing every series.
-        data: { name: 'rows' },
-        transform: [BY_LAYER],
-        mark: { type: 'rule', strokeWidth: 8, opacity: 0 },
-        encoding: { x, tooltip },
-      },
-    ],
+    layer: layers,
   });
 }

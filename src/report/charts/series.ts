@@ -144,7 +144,7 @@ export function seriesChart(
       mark: { type: 'text', align: 'right', dx: -2, dy: -10, fontSize: 11, fontWeight: 'bold', clip: false },
       encoding: { x, y: { ...y, field: 'p50' }, color, text: { field: 'q' } },
     },
-    hoverRule(x),
+    ...(o.interactive ? [hoverRule(x)] : []),
     {
       // Nearest step: an invisible full-height rule per step whose tooltip lists every series at that step.
       data: { name: 'rows' },
@@ -171,7 +171,7 @@ export function seriesChart(
   return vl({
     ...base(o, o.runs, { rows, horizon }),
     title: { text: spec.title, subtitle: { expr: 'labels[sel]' } },
-    params: [...selectionParams(o, o.runs), HOVER_PARAM],
+    params: [...selectionParams(o, o.runs), ...(o.interactive ? [HOVER_PARAM] : [])],
     width: o.width,
     height: 260,
     layer: layers,
