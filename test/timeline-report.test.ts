@@ -88,7 +88,7 @@ describe('the page and the terminal', () => {
   it('leads with "Over training": the horizon per layer, the findings over time; the checkpoint\'s own diagnosis is folded', () => {
     const html = reportHtml(set(), { bundles: [] });
     const over = html.indexOf('<h2>Over training</h2>'),
-      diag = html.indexOf('<h2>Diagnosis</h2>'),
+      diag = html.indexOf('<section id="diagnosis"'),
       heat = html.indexOf('id="chart-timeline-heatmap"');
     expect(over).toBeGreaterThan(0);
     expect(over).toBeLessThan(diag);
