@@ -187,7 +187,7 @@ describe('objective.baseline', () => {
     ] as const) {
       const a = analyzeModel(
         model,
-        { inputs: [{ shape: [N, T, I], data: x }], targets: [targets] },
+        { inputs: [{ shape: [N, T, I], data: x }], targets: [{ shape: [...targets.shape], data: targets.data }] },
         { loss, dtype: 'float64' },
       ).analysis;
       const f = [0, 1, 2].map((c) => cls.filter((k) => k === c).length / N);

@@ -69,7 +69,7 @@ describe('chart specs', () => {
     expect(warnings).toEqual([]);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('bidirectional_1 · forward (GRU, 16 units, 60 steps)');
-    expect(svg).toContain('effective horizon: 19 of 60 steps');
+    expect(svg).toContain('horizon: 19 of 60 steps');
     expect((svg.match(/class="mark-line/g) ?? []).length).toBeGreaterThan(0);
     expect(JSON.stringify(dhChart(example(), { interactive: false }))).not.toContain('"select"');
   });
