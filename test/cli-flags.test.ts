@@ -1,7 +1,8 @@
 // Every flag `rnnscope --help` and `rnnscope <command> --help` list is used by some CLI test.
 //
 // The commands and flags come from the help text itself (so a new flag or command is covered
-// automatically). A flag of command S counts as used when some line of a test file names S (as a
+// automatically). A flag of command S counts as used when some line of a test file (lines joined
+// while a [ is open, as the formatter wraps argument arrays) names S (as a
 // quoted 'S', as `rnnscope S`, or as `npm run S` for the package script of that name) together with the flag as its own
 // token ('--flag', or --flag
 // inside a command string), in its long and, where it has one, its short form. Global flags
@@ -39,11 +40,25 @@ function testLines(): { file: string; line: string }[] {
   const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
     (f) => f.endsWith('.ts') && !f.includes('fixtures'),
   );
-  return files.flatMap((f) =>
-    readFileSync(path.join(dir, f), 'utf8')
-      .split('\n')
-      .map((line) => ({ file: f, line })),
-  );
+  return files.flatMap((f) => logicalLines(readFileSync(path.join(dir, f), 'utf8')).map((line) => ({ file: f, line })));
+}
+
+/** Lines joined while a [ is open, so an argument array the formatter wrapped is one line again. */
+function logicalLines(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const raw of text.split('\n')) {
+    cur += (cur ? ' ' : '') + raw.trim();
+    for (const ch of raw) depth += ch === '[' ? 1 : ch === ']' ? -1 : 0;
+    if (depth <= 0 || cur.length > 1000) {
+      out.push(cur);
+      cur = '';
+      depth = 0;
+    }
+  }
+  if (cur) out.push(cur);
+  return out;
 }
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
