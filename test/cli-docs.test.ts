@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../src/io/node.js';
+import { expectDhChart } from './helpers/report-files.js';
 import { summary } from '../src/model/summary.js';
 import {
   CORPUS,
@@ -118,7 +119,7 @@ async function expectSummary(r: Ran, model: string, weights?: string) {
 
 function expectReport(dir: string) {
   expect(readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('rnnscope.analysis');
-  expect(readdirSync(path.join(dir, 'charts'))).toContain('dh.svg');
+  expectDhChart(dir);
 }
 
 /** The library call on the command's own files (inputs null: the random inputs of a run without --data). */

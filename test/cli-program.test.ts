@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../src/cli/program.js';
+import { expectDhChart } from './helpers/report-files.js';
 import { pairModels } from '../src/cli/analyze.js';
 import type { Io } from '../src/cli/output.js';
 import { validateAnalysis } from '../src/analysis/validate.js';
@@ -73,8 +74,7 @@ describe('rnnscope CLI', () => {
     const out = join(dir, 'report');
     expect(await run(['report', FIXTURE, '--out', out], io)).toBe(0);
     expect(existsSync(join(out, 'index.html'))).toBe(true);
-    expect(existsSync(join(out, 'charts', 'dh.svg'))).toBe(true);
-    expect(existsSync(join(out, 'charts', 'dh.png'))).toBe(true);
+    expectDhChart(out);
     expect(JSON.parse(readFileSync(join(out, 'analysis.json'), 'utf8'))).toEqual(
       JSON.parse(readFileSync(FIXTURE, 'utf8')),
     );

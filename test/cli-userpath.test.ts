@@ -24,6 +24,7 @@ import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../src/io/node.js';
+import { expectDhChart } from './helpers/report-files.js';
 import { summary } from '../src/model/summary.js';
 import {
   CORPUS,
@@ -244,9 +245,7 @@ describe('rnnscope analyze on every corpus model × data format × output, equal
             const out = path.join(dir, 'report');
             expectSameAnalysis(JSON.parse(readFileSync(path.join(out, 'analysis.json'), 'utf8')), lib, dataSource);
             expect(readFileSync(path.join(out, 'index.html'), 'utf8')).toContain('rnnscope.analysis/1');
-            const charts = readdirSync(path.join(out, 'charts'));
-            expect(charts).toContain('dh.svg');
-            expect(charts).toContain('dh.png');
+            expectDhChart(out);
           }
         },
         TIMEOUT,
@@ -444,7 +443,7 @@ describe('rnnscope: the short forms and the other commands', () => {
       expect(JSON.parse(readFileSync(path.join(dir, 'analysis.json'), 'utf8'))).toEqual(
         JSON.parse(readFileSync(file, 'utf8')),
       );
-      expect(readdirSync(path.join(dir, 'charts'))).toContain('dh.svg');
+      expectDhChart(dir);
     },
     TIMEOUT,
   );
