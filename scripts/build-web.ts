@@ -156,6 +156,7 @@ if (process.argv[1] && pathToFileURL(path.resolve(process.argv[1])).href === imp
   const r = await buildWeb(process.argv[2] ? { outdir: process.argv[2] } : {});
   for (const [f, n] of Object.entries(r.files).sort())
     if (!f.endsWith('.map'))
-      console.log(`${path.relative(process.cwd(), path.join(r.outdir, f))}  ${(n / 1024).toFixed(0)} KiB`);
-  console.log(`built in ${((performance.now() - t0) / 1e3).toFixed(2)} s`);
+      console.error(`${path.relative(process.cwd(), path.join(r.outdir, f))}  ${(n / 1024).toFixed(0)} KiB`);
+  // stderr: `npm pack --json` runs this in prepack, and its stdout must stay JSON.
+  console.error(`built in ${((performance.now() - t0) / 1e3).toFixed(2)} s`);
 }

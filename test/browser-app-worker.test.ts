@@ -236,7 +236,10 @@ describe('workload W in the page', { timeout: 600_000 }, () => {
     expect(await state(p)).toBe('running');
     const s = await after(p, () => p.click('#cancel'), 2); // cancelled, then the fresh worker's inspection
     expect(s.state).toBe('ready');
-    await expect.poll(() => closed.length).toBe(1);
+    // The cancelled worker leaves page.workers(). Playwright's 'close' event for it did not arrive with the
+    // Chromium on this machine (December 2026), so the list is what is checked.
+    await expect.poll(() => p.workers().includes(first[0]!), { timeout: 20_000 }).toBe(false);
+    expect(closed.length).toBeLessThanOrEqual(1);
     expect(p.workers()).toHaveLength(1);
     expect(p.workers()[0]).not.toBe(first[0]);
     expect(await progress(p)).toBeGreaterThan(0);

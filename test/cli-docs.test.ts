@@ -415,6 +415,11 @@ const COMMANDS: Record<string, Entry> = {
   },
   // README.md "In the browser": run by the page's own README test (the built page used in Chromium).
   'npm run build:web': { testedIn: 'test/app-readme.test.ts' },
+  // docs/cells.md
+  'npm run build:wasm': {
+    notRun:
+      'regenerates the committed src/engine/wasm/*.wasm.ts from their .as sources with the AssemblyScript compiler; test/kernels.test.ts checks that the committed gemm module matches its source',
+  },
   'npx rnnscope serve': { testedIn: 'test/app-readme.test.ts' },
   'rnnscope watch': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline' },
   'rnnscope watch ckpt': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline' },

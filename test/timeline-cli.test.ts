@@ -61,7 +61,9 @@ describe('rnnscope analyze of a checkpoint series', () => {
 
   beforeAll(async () => {
     const r = await cli(['analyze', 'ckpt/*.keras', ...DATA, '--json', 'tl.json', '--out', 'report'], dir);
-    expect(r.stderr).toBe('Wrote tl.json\nWrote the report: report/index.html\n');
+    expect(r.stderr).toMatch(
+      /^Wrote tl\.json\nWrote the report: report\/index\.html\nWrote \d+ charts \(SVG and PNG\) under report\/charts, listed in report\/charts\/index\.json\.\n$/,
+    );
     expect(r.code).toBe(0);
     set = json(path.join(dir, 'tl.json'));
     for (const e of EPOCHS) {

@@ -2,8 +2,9 @@
 // (`npx rnnscope` → `node bin/rnnscope.js`, through /bin/sh) on real checkpoints written by
 // rnnscope's trainer in the documented ModelCheckpoint layouts; the documented filepath patterns
 // are formatted by Python's own str.format and parsed back; the TF.js example runs.
+import { chartIndex } from './helpers/report-files.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -113,7 +114,7 @@ describe('docs/training.md and the README section', () => {
     w.child.kill('SIGINT');
     expect(await w.exited).toBe(0);
     expect(timelineOf(dir).timeline!.points.map((p) => p.epoch)).toEqual([1, 2, 3]);
-    expect(readdirSync(path.join(dir, 'timeline', 'charts'))).toContain('timeline-heatmap.svg');
+    expect(chartIndex(path.join(dir, 'timeline')).charts.map((c) => c.chart)).toContain('timeline-heatmap');
     expect(w.err()).toMatch(/Live page: http:\/\/127\.0\.0\.1:\d+\//);
   }, 400_000);
 
