@@ -124,6 +124,8 @@ export async function analyzeSeries(
         dtype: o.dtype,
         dumpFile: o.dumpFile,
         labels: [p.label],
+        // The per-sample drill-down of the latest checkpoint only, as for several models at once.
+        samples: i === pairs.length - 1,
         onProgress: (q) => bar.update(q),
       });
     } finally {
