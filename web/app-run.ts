@@ -74,6 +74,8 @@ export async function runAnalysis(
     const out = await analyze([r.model], data, {
       ...opts,
       labels: [r.label],
+      // The per-sample drill-down of the latest checkpoint only, as the command line does.
+      samples: i === runs.length - 1,
       onProgress: (p) => onProgress({ ...p, run: i + 1, runs: runs.length }),
     });
     const a = out.result as Analysis;
