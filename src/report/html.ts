@@ -3,13 +3,13 @@
 // read this", and everything inline (bundles, data, script): it opens from
 // disk with no network.
 
-import { createHash } from 'node:crypto';
 import { runsOf, type Analysis, type AnalysisSet } from '../analysis/schema.js';
 import { runLabel } from './charts/common.js';
 import { pageData, type PageData } from './page-data.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_CSS } from './page-style.js';
 import { esc } from './escape.js';
+import { contentSecurityPolicy } from './csp.js';
 import { firstScreen } from './first-screen.js';
 import { fmt } from './summary.js';
 import { LIVE_SCRIPT, TIMELINE_CSS, foldRunDiagnosis, timelinePanel } from './timeline-page.js';
@@ -19,7 +19,7 @@ export interface Bundle {
   js: string;
 }
 
-export { esc };
+export { esc, contentSecurityPolicy };
 
 /** A count for display (1,234); anything that is not a finite number shows as n/a. */
 function count(x: unknown): string {
@@ -89,29 +89,6 @@ function chartSection(c: PageData['charts'][number], staticFiles: boolean): stri
   <div class="vis" id="vis-${esc(c.id)}"></div>
   <aside class="howto"><h3>${esc(c.title)}</h3><p>${esc(c.howToRead)}</p><p class="follows">${follows}${c.scaleToggle ? '' : ' The scale toggle does not apply.'}</p>${files}</aside>
 </section>`;
-}
-
-/**
- * The page's Content-Security-Policy: only its own scripts run (each allowed by the SHA-256 of its
- * text, so markup that slipped into the page could not run script), nothing is fetched (no
- * connect, font or frame sources), images only from data:/blob: (the charts' PNG export). Inline
- * styles stay allowed: vega and vega-embed set them, and styles cannot run script. Vega's
- * expressions are evaluated by its interpreter (`ast: true` in the page script), so no
- * 'unsafe-eval' is needed.
- */
-export function contentSecurityPolicy(scripts: string[], live = false): string {
-  const hashes = scripts.map((js) => `'sha256-${createHash('sha256').update(js, 'utf8').digest('base64')}'`);
-  return [
-    // A page served live by `rnnscope watch` fetches its own updates from the server that sent it.
-    "default-src 'none'",
-    `script-src ${hashes.join(' ')}`,
-    ...(live ? ["connect-src 'self'"] : []),
-    "style-src 'unsafe-inline'",
-    'img-src data: blob:',
-    "base-uri 'none'",
-    "form-action 'none'",
-    "object-src 'none'",
-  ].join('; ');
 }
 
 export interface HtmlOptions {

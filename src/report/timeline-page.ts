@@ -8,7 +8,8 @@ import { describeCheckpoint } from '../analysis/checkpoint-names.js';
 import { layerKey } from './charts/common.js';
 import type { Input } from './charts/common.js';
 import type { PageData } from './page-data.js';
-import { contentSecurityPolicy, esc } from './html.js';
+import { contentSecurityPolicy } from './csp.js';
+import { esc } from './escape.js';
 import { fmt } from './summary.js';
 
 const TITLES: Record<string, string> = {
