@@ -66,23 +66,10 @@ export const lstm: CellDef = {
         const { B, U } = s,
           GU = 4 * U;
         const zo = k * B * GU,
-          ho = k * B * U,
-          hn = (k + 1) * B * U;
-        const { Z, A, H, C, S } = s;
-        copyTo(Z, zo, s.P, t * B * GU, B * GU);
-        kern.gemm(false, false, B, GU, U, H, ho, U, p.R, 0, GU, 1, Z, zo, GU);
-        for (let b = 0; b < B; b++) {
-          const r = zo + b * GU;
-          rho.forward(Z, r, A, r, U); // i
-          rho.forward(Z, r + U, A, r + U, U); // f
-          sig.forward(Z, r + 2 * U, A, r + 2 * U, U); // c~
-          rho.forward(Z, r + 3 * U, A, r + 3 * U, U); // o
-          const cp = ho + b * U,
-            cn = hn + b * U;
-          for (let u = 0; u < U; u++) C[cn + u] = A[r + U + u] * C[cp + u] + A[r + u] * A[r + 2 * U + u];
-          sig.forward(C, cn, S, ho + b * U, U);
-          for (let u = 0; u < U; u++) H[cn + u] = A[r + 3 * U + u] * S[ho + b * U + u];
-        }
+          ho = k * B * U;
+        copyTo(s.Z, zo, s.P, t * B * GU, B * GU);
+        kern.gemm(false, false, B, GU, U, s.H, ho, U, p.R, 0, GU, 1, s.Z, zo, GU);
+        lstmGatesForward(rho, sig, s, k);
       },
 
       totalDc(_p: CellParams, s: SeqBuffers, bs: BackState, k: number, b: number, out: Arr, oo: number) {
@@ -99,36 +86,11 @@ export const lstm: CellDef = {
       backwardStep(kern: Kernels, p: CellParams, g: CellGrads, s: SeqBuffers, bs: BackState, k: number) {
         const { B, U } = s,
           GU = 4 * U;
-        const zo = k * B * GU,
-          ho = k * B * U,
-          hn = (k + 1) * B * U;
-        const { Z, A, C, S } = s;
-        const { dh, dc, dZ, tmp } = bs;
-        for (let b = 0; b < B; b++) {
-          const r = zo + b * GU,
-            rb = b * GU,
-            ub = b * U;
-          // dc += dh ⊙ o ⊙ σ'(c_t): tmp = dh ⊙ o, then through σ at c_t.
-          for (let u = 0; u < U; u++) {
-            tmp[ub + u] = dh[ub + u] * A[r + 3 * U + u];
-            dZ[rb + 3 * U + u] = dh[ub + u] * S[ho + ub + u]; // dO (before ρ')
-          }
-          sig.backward(C, hn + ub, S, ho + ub, tmp, ub, tmp, ub, U);
-          for (let u = 0; u < U; u++) {
-            const dcu = dc[ub + u] + tmp[ub + u];
-            dZ[rb + u] = dcu * A[r + 2 * U + u]; // dI
-            dZ[rb + U + u] = dcu * C[ho + ub + u]; // dF
-            dZ[rb + 2 * U + u] = dcu * A[r + u]; // dC~
-            dc[ub + u] = dcu * A[r + U + u]; // dc_{t−1}
-          }
-          rho.backward(Z, r, A, r, dZ, rb, dZ, rb, U);
-          rho.backward(Z, r + U, A, r + U, dZ, rb + U, dZ, rb + U, U);
-          sig.backward(Z, r + 2 * U, A, r + 2 * U, dZ, rb + 2 * U, dZ, rb + 2 * U, U);
-          rho.backward(Z, r + 3 * U, A, r + 3 * U, dZ, rb + 3 * U, dZ, rb + 3 * U, U);
-        }
-        kern.gemm(true, false, U, GU, B, s.H, ho, U, dZ, 0, GU, 1, g.dR, 0, GU);
-        if (g.db) accumulateRows(g.db, 0, dZ, B, GU);
-        kern.gemm(false, true, B, U, GU, dZ, 0, GU, p.R, 0, GU, 0, dh, 0, U);
+        const ho = k * B * U;
+        lstmGatesBackward(rho, sig, s, bs, k);
+        kern.gemm(true, false, U, GU, B, s.H, ho, U, bs.dZ, 0, GU, 1, g.dR, 0, GU);
+        if (g.db) accumulateRows(g.db, 0, bs.dZ, B, GU);
+        kern.gemm(false, true, B, U, GU, bs.dZ, 0, GU, p.R, 0, GU, 0, bs.dh, 0, U);
       },
     };
   },
@@ -201,3 +163,65 @@ export const lstm: CellDef = {
     };
   },
 };
+
+/**
+ * The gate nonlinearities and new state of step k, from the pre-activations already in Z[k] (input
+ * side plus recurrent product): A[k], C[k+1], S[k] = σ(c_t), H[k+1]. Shared with cells whose products
+ * differ but whose gates are LSTM's (ConvLSTM).
+ */
+export function lstmGatesForward(rho: ActFn, sig: ActFn, s: SeqBuffers, k: number): void {
+  const { B, U } = s,
+    GU = 4 * U;
+  const zo = k * B * GU,
+    ho = k * B * U,
+    hn = (k + 1) * B * U;
+  const { Z, A, H, C, S } = s;
+  for (let b = 0; b < B; b++) {
+    const r = zo + b * GU;
+    rho.forward(Z, r, A, r, U); // i
+    rho.forward(Z, r + U, A, r + U, U); // f
+    sig.forward(Z, r + 2 * U, A, r + 2 * U, U); // c~
+    rho.forward(Z, r + 3 * U, A, r + 3 * U, U); // o
+    const cp = ho + b * U,
+      cn = hn + b * U;
+    for (let u = 0; u < U; u++) C[cn + u] = A[r + U + u] * C[cp + u] + A[r + u] * A[r + 2 * U + u];
+    sig.forward(C, cn, S, ho + b * U, U);
+    for (let u = 0; u < U; u++) H[cn + u] = A[r + 3 * U + u] * S[ho + b * U + u];
+  }
+}
+
+/**
+ * Backward through step k's gates: from bs.dh, bs.dc (state after the step) writes bs.dZ (pre-activation
+ * gradients, B×4U) and overwrites bs.dc with ∂L/∂c_{t−1}; the recurrent products are the caller's.
+ */
+export function lstmGatesBackward(rho: ActFn, sig: ActFn, s: SeqBuffers, bs: BackState, k: number): void {
+  const { B, U } = s,
+    GU = 4 * U;
+  const zo = k * B * GU,
+    ho = k * B * U,
+    hn = (k + 1) * B * U;
+  const { Z, A, C, S } = s;
+  const { dh, dc, dZ, tmp } = bs;
+  for (let b = 0; b < B; b++) {
+    const r = zo + b * GU,
+      rb = b * GU,
+      ub = b * U;
+    // dc += dh ⊙ o ⊙ σ'(c_t): tmp = dh ⊙ o, then through σ at c_t.
+    for (let u = 0; u < U; u++) {
+      tmp[ub + u] = dh[ub + u] * A[r + 3 * U + u];
+      dZ[rb + 3 * U + u] = dh[ub + u] * S[ho + ub + u]; // dO (before ρ')
+    }
+    sig.backward(C, hn + ub, S, ho + ub, tmp, ub, tmp, ub, U);
+    for (let u = 0; u < U; u++) {
+      const dcu = dc[ub + u] + tmp[ub + u];
+      dZ[rb + u] = dcu * A[r + 2 * U + u]; // dI
+      dZ[rb + U + u] = dcu * C[ho + ub + u]; // dF
+      dZ[rb + 2 * U + u] = dcu * A[r + u]; // dC~
+      dc[ub + u] = dcu * A[r + U + u]; // dc_{t−1}
+    }
+    rho.backward(Z, r, A, r, dZ, rb, dZ, rb, U);
+    rho.backward(Z, r + U, A, r + U, dZ, rb + U, dZ, rb + U, U);
+    sig.backward(Z, r + 2 * U, A, r + 2 * U, dZ, rb + 2 * U, dZ, rb + 2 * U, U);
+    rho.backward(Z, r + 3 * U, A, r + 3 * U, dZ, rb + 3 * U, dZ, rb + 3 * U, U);
+  }
+}
