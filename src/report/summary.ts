@@ -24,15 +24,37 @@ export function fmt(x: Num | undefined): string {
   return x.toExponential(2).replace('e+', 'e');
 }
 
+/** Evidence of an older file without evidenceText: its named numbers, rounded. */
 function evidence(e: Finding['evidence']): string {
   return Object.entries(e)
     .map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : v}`)
     .join(', ');
 }
 
+function name(layer: string, direction: string | null): string {
+  return direction ? `${layer} (${direction})` : layer;
+}
+
 function where(f: Finding): string {
-  if (f.layer === null) return 'model';
-  return f.direction ? `${f.layer} (${f.direction})` : f.layer;
+  return f.layer === null ? 'model' : name(f.layer, f.direction);
+}
+
+/** Findings per layer (and direction), layers in model order and the whole model last; severity order within. */
+function groups(a: Analysis, sorted: Finding[]): Finding[][] {
+  const keyOf = (f: Finding) => (f.layer === null ? '' : `${f.layer}\u0000${f.direction ?? ''}`);
+  const rank = (f: Finding) => {
+    if (f.layer === null) return 1e9;
+    const i = a.recurrent.findIndex(
+      (r) => r.layer === f.layer && (f.direction === null || r.direction === f.direction),
+    );
+    return i < 0 ? 1e8 : i;
+  };
+  const out = new Map<string, Finding[]>();
+  for (const f of [...sorted].sort((p, q) => rank(p) - rank(q))) {
+    const k = keyOf(f);
+    out.set(k, [...(out.get(k) ?? []), f]);
+  }
+  return [...out.values()];
 }
 
 function runSummary(a: Analysis, st: SummaryStyle, header: boolean): string[] {
@@ -65,21 +87,33 @@ function runSummary(a: Analysis, st: SummaryStyle, header: boolean): string[] {
     for (const row of rows)
       out.push(`  ${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ')}`);
   }
+  // Did the model learn: L against predicting the mean or the class prior (old files have no baseline).
+  if (ob.baseline) out.push(`Baseline: ${ob.baseline.sentence}`);
+  const memory = a.recurrent.filter((r) => r.memory);
+  if (memory.length > 0) {
+    out.push('Why:');
+    for (const r of memory) out.push(`  ${name(r.layer, r.direction)}: ${r.memory!.sentence}`);
+  }
   const findings = [...a.findings].sort((p, q) => ORDER[p.severity] - ORDER[q.severity]);
   if (findings.length === 0) {
     out.push('Findings: none; gradient flow looks healthy by every check.');
-  } else {
-    const counts = (['error', 'warning', 'info'] as const)
-      .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
-      .filter(([, n]) => n > 0);
-    out.push(`Findings (${counts.map(([s, n]) => `${n} ${s}${n === 1 ? '' : s === 'info' ? '' : 's'}`).join(', ')}):`);
-    for (const f of findings) {
+    return out;
+  }
+  const counts = (['error', 'warning', 'info'] as const)
+    .map((s) => [s, findings.filter((f) => f.severity === s).length] as const)
+    .filter(([, n]) => n > 0);
+  out.push(`Findings (${counts.map(([s, n]) => `${n} ${s}${n === 1 ? '' : s === 'info' ? '' : 's'}`).join(', ')}):`);
+  // Grouped per layer as on the page; each distinct remedy (by remedyId) once per layer, after its first finding.
+  for (const g of groups(a, findings)) {
+    const said = new Set<string>();
+    for (const f of g) {
       out.push(
         `  ${st.severity(f.severity, f.severity.toUpperCase().padEnd(7))} ${st.bold(`[${f.code}]`)} ${where(f)}: ${f.message}`,
       );
-      const ev = evidence(f.evidence);
+      const ev = f.evidenceText ?? evidence(f.evidence);
       if (ev) out.push(st.dim(`          evidence: ${ev}`));
-      if (f.remedy) out.push(`          remedy: ${f.remedy}`);
+      if (f.remedy && !said.has(f.remedyId ?? f.remedy)) out.push(`          remedy: ${f.remedy}`);
+      said.add(f.remedyId ?? f.remedy ?? '');
     }
   }
   return out;
