@@ -1,158 +1,263 @@
-// attentionPaths: ∂L/∂h_t split into what arrives through the attention layers that
-// read h, through its other readers, and through the recurrence. Oracle: the same
-// network rebuilt with the attention branch (or the other branch) reading a second
-// model input hx instead of the LSTM output; with hx set to the LSTM's output the
-// loss is the same, and float64 central finite differences of that loss in hx are
-// the gradient through that branch alone.
+// ∂L/∂h_t split into what arrives through the attention layers that read h, through its other
+// readers, and through the recurrence (src/analysis/attention-paths.ts). Oracles, float64 central
+// finite differences on networks where one path is cut:
+//  - attention / other: the same network with that branch reading a second model input hx instead
+//    of the LSTM output; with hx = the LSTM's output the loss is the same, and FD of the loss in hx
+//    is the gradient through that branch alone.
+//  - recurrence at step t: the LSTM split in two at t (lstm_a over steps 0..t, lstm_b over t+1..
+//    with initial_state [hs, c_t], outputs concatenated in time): with hs = h_t the loss is the
+//    same, and FD of the loss in hs is what reaches h_t through the cell at t+1 alone.
+// The three parts measured so must sum to the dh tap (itself checked by FD in taps-fd).
 
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../src/model/build.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { lossAndGrads } from '../src/engine/run.js';
-import { graphForward, materializeParams } from '../src/engine/graph.js';
 import { jsKernels } from '../src/engine/kernels.js';
 import type { Tensor } from '../src/engine/tensor.js';
-import { attentionPaths } from '../src/analysis/attention-paths.js';
+import { attentionWatches, DirectGrads, splitPass, type SplitHalf } from '../src/analysis/attention-paths.js';
+import { analyzeModel } from '../src/analysis/analyze.js';
+import { validateAnalysis } from '../src/analysis/validate.js';
 import { randTensor, rng } from './helpers/layer-fd.js';
 
 const T = 5,
   I = 3,
   U = 4,
   B = 2;
-const node = (...names: string[]) => [names.map((n) => [n, 0, 0, {}])];
-const inputLayer = (name: string, shape: number[]) => ({
+const losses = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
+const run = { losses, flavor: 'keras3' as const, dtype: 'float64' as const, kernels: jsKernels };
+
+const kt = (layer: string, tensor = 0) => ({
+  class_name: '__keras_tensor__',
+  config: { shape: null, dtype: 'float32', keras_history: [layer, 0, tensor] },
+});
+const input = (name: string, shape: number[]) => ({
   class_name: 'InputLayer',
   name,
-  config: { name, batch_input_shape: [null, ...shape] },
+  config: { name, batch_shape: [null, ...shape], dtype: 'float32' },
   inbound_nodes: [],
 });
+const layer = (cls: string, name: string, config: object, args: unknown[], kwargs: object = {}) => ({
+  class_name: cls,
+  name,
+  config: { name, ...config },
+  inbound_nodes: [{ args, kwargs }],
+});
 
-/** attSource / otherSource: which tensor the attention branch and the flatten branch read ('lstm' or 'hx'). */
-function config(score: string, attSource: string, otherSource: string, withHx: boolean): unknown {
-  const attCfg =
-    score === 'mha'
-      ? {
-          class_name: 'MultiHeadAttention',
-          name: 'att',
-          config: {
-            name: 'att',
-            num_heads: 2,
-            key_dim: 2,
-            value_dim: 2,
-            use_bias: true,
-            output_shape: null,
-            attention_axes: null,
-          },
-          inbound_nodes: [[[attSource, 0, 0, { value: [attSource, 0, 0] }]]],
-        }
-      : {
-          class_name: 'Attention',
-          name: 'att',
-          config: { name: 'att', use_scale: true, score_mode: score, dropout: 0 },
-          inbound_nodes: node(attSource, attSource),
-        };
+type Score = 'dot' | 'concat' | 'mha';
+interface Net {
+  score: Score;
+  /** Which tensor the attention branch and the flatten branch read. */
+  attFrom: 'h' | 'hx';
+  otherFrom: 'h' | 'hx';
+  /** Split the LSTM after step `cut` (the recurrence oracle). */
+  cut: number | null;
+  goBackwards?: boolean;
+}
+
+function config(n: Net): unknown {
+  const lstm = { units: U, return_sequences: true, go_backwards: n.goBackwards ?? false };
+  const layers: unknown[] = [];
+  const ins: string[] = [];
+  const addInput = (name: string, shape: number[]) => {
+    layers.push(input(name, shape));
+    ins.push(name);
+  };
+  let h;
+  if (n.cut === null) {
+    addInput('x', [T, I]);
+    layers.push(layer('LSTM', 'lstm', lstm, [kt('x')]));
+    h = kt('lstm');
+  } else {
+    addInput('xa', [n.cut + 1, I]);
+    addInput('xb', [T - n.cut - 1, I]);
+    addInput('hs', [U]);
+    layers.push(layer('LSTM', 'lstm_a', { ...lstm, return_state: true }, [kt('xa')]));
+    layers.push(layer('LSTM', 'lstm_b', lstm, [kt('xb')], { initial_state: [kt('hs'), kt('lstm_a', 2)] }));
+    layers.push(layer('Concatenate', 'cat', { axis: 1 }, [[kt('lstm_a'), kt('lstm_b')]]));
+    h = kt('cat');
+  }
+  if (n.attFrom === 'hx' || n.otherFrom === 'hx') addInput('hx', [T, U]);
+  const att = n.attFrom === 'h' ? h : kt('hx');
+  const other = n.otherFrom === 'h' ? h : kt('hx');
+  layers.push(
+    n.score === 'mha'
+      ? layer('MultiHeadAttention', 'att', { num_heads: 2, key_dim: 2, value_dim: 2, use_bias: true }, [att], {
+          value: att,
+        })
+      : layer('Attention', 'att', { use_scale: true, score_mode: n.score, dropout: 0 }, [[att, att]]),
+    layer('GlobalAveragePooling1D', 'gap', {}, [kt('att')]),
+    layer('Dense', 'out1', { units: 2, activation: 'tanh' }, [kt('gap')]),
+    layer('Flatten', 'flat', {}, [other]),
+    layer('Dense', 'd2', { units: 2 }, [kt('flat')]),
+    layer('Add', 'sum', {}, [[kt('out1'), kt('d2')]]),
+  );
   return {
     class_name: 'Functional',
-    config: {
-      name: 'm',
-      input_layers: withHx
-        ? [
-            ['x', 0, 0],
-            ['hx', 0, 0],
-          ]
-        : [['x', 0, 0]],
-      output_layers: [['sum', 0, 0]],
-      layers: [
-        inputLayer('x', [T, I]),
-        ...(withHx ? [inputLayer('hx', [T, U])] : []),
-        {
-          class_name: 'LSTM',
-          name: 'lstm',
-          config: { name: 'lstm', units: U, return_sequences: true },
-          inbound_nodes: node('x'),
-        },
-        attCfg,
-        { class_name: 'GlobalAveragePooling1D', name: 'gap', config: { name: 'gap' }, inbound_nodes: node('att') },
-        {
-          class_name: 'Dense',
-          name: 'out1',
-          config: { name: 'out1', units: 2, activation: 'tanh' },
-          inbound_nodes: node('gap'),
-        },
-        { class_name: 'Flatten', name: 'flat', config: { name: 'flat' }, inbound_nodes: node(otherSource) },
-        { class_name: 'Dense', name: 'd2', config: { name: 'd2', units: 2 }, inbound_nodes: node('flat') },
-        { class_name: 'Add', name: 'sum', config: { name: 'sum' }, inbound_nodes: node('out1', 'd2') },
-      ],
-    },
+    config: { name: 'm', layers, input_layers: ins.map((x) => [x, 0, 0]), output_layers: [['sum', 0, 0]] },
   };
 }
 
-const build = (cfg: unknown): ModelSpec =>
-  buildModel(cfg, { kerasVersion: '3.10.0', format: 'config', source: 'test' });
-const losses = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
-
-function withWeights(m: ModelSpec, from: ModelSpec | null, seed: number): ModelSpec {
-  const r = rng(seed);
-  for (const p of m.params.flat())
-    m.weights.set(
-      p.key,
-      from?.weights.get(p.key) ?? {
-        shape: p.shape,
-        data: randTensor(p.shape, () => r(-0.8, 0.8)).data as Float64Array,
-      },
-    );
+/** The network with weights: random (seeded), or those of `from` (lstm_a and lstm_b take lstm's). */
+function net(n: Net, from: ModelSpec | null): ModelSpec {
+  const m = buildModel(config(n), { kerasVersion: '3.10.0', format: 'config', source: 'test' });
+  const r = rng(7);
+  for (const p of m.params.flat()) {
+    const own = from?.weights.get(p.key.replace(/^lstm_[ab]\//, 'lstm/'));
+    m.weights.set(p.key, own ?? { shape: p.shape, data: randTensor(p.shape, () => r(-0.8, 0.8)).data as Float64Array });
+  }
   return m;
 }
 
-/** FD of the loss of `m` in its second input, per step norms averaged over samples. */
-function fdStepNorms(m: ModelSpec, x: Tensor, hx: Tensor, y: Tensor): number[] {
-  const loss = (): number =>
-    lossAndGrads(m, [x, hx], [y], { losses, flavor: 'keras3', dtype: 'float64', kernels: jsKernels }).loss;
-  const g = new Float64Array(hx.data.length);
-  for (let i = 0; i < g.length; i++) {
-    const v = hx.data[i]!;
-    hx.data[i] = v + 1e-6;
-    const lp = loss();
-    hx.data[i] = v - 1e-6;
-    const lm = loss();
-    hx.data[i] = v;
-    g[i] = (lp - lm) / 2e-6;
-  }
-  const out = new Array<number>(T).fill(0);
-  for (let b = 0; b < B; b++)
-    for (let t = 0; t < T; t++) {
-      let s = 0;
-      for (let j = 0; j < U; j++) s += g[(b * T + t) * U + j]! ** 2;
-      out[t]! += Math.sqrt(s) / B;
-    }
-  return out;
+/** One gradient pass with the split (as analyze.ts runs it). */
+function split(m: ModelSpec, x: Tensor, y: Tensor): SplitHalf[] {
+  const watches = attentionWatches(m);
+  const direct = new DirectGrads(watches);
+  const r = lossAndGrads(m, [x], [y], { ...run, taps: { dh: true }, onGrad: direct.observe });
+  return splitPass(watches, direct, r.taps);
 }
 
-describe('attentionPaths against finite differences of the branch alone', () => {
-  for (const score of ['dot', 'concat', 'mha']) {
+/** FD of the loss of `m` in its input `k` (the others as given). */
+function fd(m: ModelSpec, xs: Tensor[], y: Tensor, k: number): Float64Array {
+  const loss = (): number => lossAndGrads(m, xs, [y], run).loss;
+  const v = xs[k]!.data;
+  return Float64Array.from(v, (_, i) => {
+    const keep = v[i]!;
+    v[i] = keep + 1e-6;
+    const lp = loss();
+    v[i] = keep - 1e-6;
+    const lm = loss();
+    v[i] = keep;
+    return (lp - lm) / 2e-6;
+  });
+}
+
+/** h_t = o_t ⊙ tanh(c_t) of the LSTM (B, T, U) in input order, from its gate and c taps. */
+function lstmStates(m: ModelSpec, x: Tensor, y: Tensor): Float64Array {
+  const tp = lossAndGrads(m, [x], [y], { ...run, taps: { gates: true, c: true } }).taps.get('lstm')!;
+  return Float64Array.from({ length: B * T * U }, (_, i) => {
+    const bt = Math.floor(i / U);
+    return tp.data.gates![bt * 4 * U + 3 * U + (i % U)]! * Math.tanh(tp.data.c![i]!);
+  });
+}
+
+const maxAbs = (a: ArrayLike<number>): number => Math.max(1e-12, ...Array.from(a, Math.abs));
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = 0;
+  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i]! - b[i]!));
+  return e / Math.max(maxAbs(a), maxAbs(b));
+}
+/** Rows of step t of a (B, T, U) array. */
+const stepOf = (a: ArrayLike<number>, t: number): Float64Array =>
+  Float64Array.from({ length: B * U }, (_, i) => a[(Math.floor(i / U) * T + t) * U + (i % U)]!);
+
+describe('attention paths: each part against finite differences of the network with the other paths cut', () => {
+  const errors: Record<string, number> = {};
+  for (const score of ['dot', 'concat', 'mha'] as const) {
     it(`LSTM → ${score === 'mha' ? 'MultiHeadAttention' : `Attention(${score})`} and LSTM → Flatten → Dense`, () => {
-      const a = withWeights(build(config(score, 'lstm', 'lstm', false)), null, 7);
+      const a = net({ score, attFrom: 'h', otherFrom: 'h', cut: null }, null);
       const r = rng(3);
       const x = randTensor([B, T, I], r);
       const y = randTensor([B, 2], r);
-      const ctx = { dtype: 'float64' as const, kernels: jsKernels, taps: null, sink: { record() {} } };
-      const fwd = graphForward(ctx, a, materializeParams(a, 'float64'), [x]);
-      const lstmOut = a.nodes.find((n) => a.layers[n.layer]!.name === 'lstm')!.outputs[0]!;
-      const h = fwd.values[lstmOut]!;
-      const hx = (): Tensor => ({ shape: [...h.shape], data: Float64Array.from(h.data) });
-      const [p] = attentionPaths(a, [x], [y], { losses, flavor: 'keras3', dtype: 'float64' });
-      expect(p!.layer).toBe('lstm');
-      expect(p!.attentionConsumers).toEqual(['att']);
-      const viaAtt = fdStepNorms(withWeights(build(config(score, 'hx', 'lstm', true)), a, 0), x, hx(), y);
-      const viaOther = fdStepNorms(withWeights(build(config(score, 'lstm', 'hx', true)), a, 0), x, hx(), y);
-      for (let t = 0; t < T; t++) {
-        expect(Math.abs(p!.viaAttention[t]! - viaAtt[t]!)).toBeLessThan(1e-7 * Math.max(1, viaAtt[t]!));
-        expect(Math.abs(p!.viaOther[t]! - viaOther[t]!)).toBeLessThan(1e-7 * Math.max(1, viaOther[t]!));
+      const [p, ...rest] = split(a, x, y);
+      expect(rest).toEqual([]);
+      expect([p!.id, p!.consumers]).toEqual(['lstm', ['att']]);
+      const h = lstmStates(a, x, y);
+      const hx = (): Tensor => ({ shape: [B, T, U], data: Float64Array.from(h) });
+      const viaAtt = fd(net({ score, attFrom: 'hx', otherFrom: 'h', cut: null }, a), [x, hx()], y, 1);
+      const viaOther = fd(net({ score, attFrom: 'h', otherFrom: 'hx', cut: null }, a), [x, hx()], y, 1);
+      const rec = new Float64Array(B * T * U);
+      for (let t = 0; t < T - 1; t++) {
+        const cutNet = net({ score, attFrom: 'h', otherFrom: 'h', cut: t }, a);
+        const xa = { shape: [B, t + 1, I], data: new Float64Array(B * (t + 1) * I) };
+        const xb = { shape: [B, T - t - 1, I], data: new Float64Array(B * (T - t - 1) * I) };
+        for (let b = 0; b < B; b++) {
+          xa.data.set(x.data.subarray(b * T * I, (b * T + t + 1) * I), b * (t + 1) * I);
+          xb.data.set(x.data.subarray((b * T + t + 1) * I, (b + 1) * T * I), b * (T - t - 1) * I);
+        }
+        const hs = { shape: [B, U], data: stepOf(h, t) };
+        // The cut network computes the same loss (its hs is h_t, its lstm_b starts from c_t).
+        expect(lossAndGrads(cutNet, [xa, xb, hs], [y], run).loss).toBeCloseTo(lossAndGrads(a, [x], [y], run).loss, 12);
+        const g = fd(cutNet, [xa, xb, hs], y, 2);
+        for (let b = 0; b < B; b++) rec.set(g.subarray(b * U, (b + 1) * U), (b * T + t) * U);
       }
-      expect(viaAtt.some((v) => v > 1e-3)).toBe(true);
-      // The last step has no later step to receive gradient from through the cell.
-      expect(p!.viaRecurrence[T - 1]).toBeLessThan(1e-12);
-      expect(p!.viaRecurrence[0]).toBeGreaterThan(1e-6);
+      errors[`${score} attention`] = relErr(p!.attention, viaAtt);
+      errors[`${score} other`] = relErr(p!.other, viaOther);
+      errors[`${score} recurrence`] = relErr(p!.recurrence, rec);
+      const sum = Float64Array.from(rec, (v, i) => v + viaAtt[i]! + viaOther[i]!);
+      errors[`${score} sum vs dh`] = relErr(sum, p!.total);
+      for (const k of ['attention', 'other', 'recurrence', 'sum vs dh'])
+        expect(errors[`${score} ${k}`], k).toBeLessThan(1e-7);
+      // Every path carries something here, and the last step nothing through the recurrence.
+      for (const v of [viaAtt, viaOther, rec]) expect(maxAbs(v)).toBeGreaterThan(1e-3);
+      expect(maxAbs(stepOf(p!.recurrence, T - 1))).toBeLessThanOrEqual(1e-12);
     });
   }
+
+  it('go_backwards: the direct parts are moved from output positions to input steps', () => {
+    const n: Net = { score: 'dot', attFrom: 'h', otherFrom: 'h', cut: null, goBackwards: true };
+    const a = net(n, null);
+    const r = rng(5);
+    const x = randTensor([B, T, I], r);
+    const y = randTensor([B, 2], r);
+    const [p] = split(a, x, y);
+    // The output sequence of a go_backwards LSTM holds input step T−1−p at position p.
+    const h = lstmStates(a, x, y);
+    const out = Float64Array.from(h, (_, i) => {
+      const b = Math.floor(i / (T * U)),
+        p = Math.floor(i / U) % T;
+      return h[(b * T + (T - 1 - p)) * U + (i % U)]!;
+    });
+    const viaAtt = fd(net({ ...n, attFrom: 'hx' }, a), [x, { shape: [B, T, U], data: out }], y, 1);
+    const back = Float64Array.from(viaAtt, (_, i) => {
+      const b = Math.floor(i / (T * U)),
+        t = Math.floor(i / U) % T;
+      return viaAtt[(b * T + (T - 1 - t)) * U + (i % U)]!;
+    });
+    errors['go_backwards attention'] = relErr(p!.attention, back);
+    expect(errors['go_backwards attention']).toBeLessThan(1e-7);
+    // The first input step is processed last: nothing reaches it through the recurrence.
+    expect(maxAbs(stepOf(p!.recurrence, 0))).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('analysis: StepSeries of each part over samples, the same in one batch and in several', () => {
+    const a = net({ score: 'dot', attFrom: 'h', otherFrom: 'h', cut: null }, null);
+    const r = rng(11);
+    const N = 6;
+    const x = randTensor([N, T, I], r);
+    const y = randTensor([N, 2], r);
+    const one = analyzeModel(a, { inputs: [x], targets: [y] }, { dtype: 'float64', batchSize: N, samples: false });
+    const three = analyzeModel(a, { inputs: [x], targets: [y] }, { dtype: 'float64', batchSize: 2, samples: false });
+    const s = split(a, x, y);
+    const ra = one.analysis.recurrent[0]!;
+    expect(ra.attention!.consumers).toEqual(['att']);
+    for (let t = 0; t < T; t++) {
+      // One batch of N: ∂L/∂h is the batch's gradient; ∂ℓ_n/∂h_n is N times its row n.
+      const rows = (k: 'attention' | 'recurrence' | 'other') =>
+        Array.from({ length: N }, (_, n) =>
+          Math.hypot(...Array.from({ length: U }, (_, j) => s[0]![k][(n * T + t) * U + j]!)),
+        );
+      for (const [field, k] of [
+        ['viaAttention', 'attention'],
+        ['viaRecurrence', 'recurrence'],
+        ['viaOther', 'other'],
+      ] as const) {
+        const norm = Math.hypot(...rows(k));
+        expect(ra.attention![field].norm[t]).toBeCloseTo(norm, 12);
+        const med = [...rows(k)].sort((p, q) => p - q);
+        expect(ra.attention![field].p50[t]).toBeCloseTo(((med[2]! + med[3]!) / 2) * N, 10);
+        const other = three.analysis.recurrent[0]!.attention![field];
+        expect(other.norm[t]).toBeCloseTo(norm, 12);
+        expect(other.p90[t]).toBeCloseTo(ra.attention![field].p90[t]!, 10);
+      }
+    }
+    // The file keeps it, and validates.
+    const back = JSON.parse(JSON.stringify(one.analysis));
+    expect(() => validateAnalysis(back)).not.toThrow();
+    expect(back.recurrent[0].attention.viaAttention.norm).toEqual(ra.attention!.viaAttention.norm);
+  });
+
+  it('records the errors measured', () => {
+    console.log('attention-paths FD relative errors:', JSON.stringify(errors));
+  });
 });

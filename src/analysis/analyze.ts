@@ -40,6 +40,15 @@ import { objectiveGrads } from './grads.js';
 import { sampleViews } from './samples.js';
 import { baselineOf } from './baseline.js';
 import { DEFAULT_BATCH_SIZE, TAP_MEMORY, defaultBatchSize } from './batch-size.js';
+import {
+  accumulatePaths,
+  attentionWatches,
+  DirectGrads,
+  finishPaths,
+  mergePaths,
+  splitPass,
+  type PathAccumulator,
+} from './attention-paths.js';
 
 export const VERSION = '0.1.0';
 
@@ -194,6 +203,8 @@ export interface BatchPartial {
   jacTaps: Map<string, LayerTaps> | null;
   /** keepRaw: the dump's per-sample rows of this range. */
   raw: RawChunk[] | null;
+  /** ∂L/∂h_t by path, for recurrent layers that attention reads (attention-paths.ts). */
+  paths: PathAccumulator[];
 }
 
 /** Recurrent layers (directions) of the model: they share the contribution memory. */
@@ -215,7 +226,9 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
     perSample: [],
     jacTaps: null,
     raw: chunks ? chunks.chunks : null,
+    paths: [],
   };
+  const watches = attentionWatches(model);
   const budget = (opts.contributionMemory ?? DEFAULT_CONTRIBUTION_MEMORY) / Math.max(1, recurrentCount(model));
   const byId = new Map<string, StepAccumulator>();
   for (let bi = from; bi < to; bi++) {
@@ -226,7 +239,9 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
     const xs = inputs.map((x) => slice(x, lo, hi, dtype));
     const taps = bi === 0 ? TAPS : TAPS_REST;
     const ts = plan.input.targets ? plan.input.targets.map((t) => slice(t, lo, hi, dtype)) : null;
-    const r = objectiveGrads(plan, xs, ts, taps);
+    const direct = watches.length > 0 ? new DirectGrads(watches) : null;
+    const r = objectiveGrads(plan, xs, ts, taps, direct?.observe);
+    if (direct) accumulatePaths(part.paths, splitPass(watches, direct, r.taps), N);
     part.perSample.push(...r.perSample);
     part.lossSum += r.loss * B;
     let sq = 0;
@@ -292,6 +307,7 @@ export function mergePartials(parts: BatchPartial[]): BatchPartial {
       else head!.accs.push(acc);
     }
     if (head!.raw && p.raw) head!.raw.push(...p.raw);
+    mergePaths(head!.paths, p.paths);
   }
   return head!;
 }
@@ -342,6 +358,8 @@ export function finishAnalysis(
         plan.kernels,
       );
       ra.density = densities(model, params, total, acc.layer, acc.direction);
+      const paths = part.paths.find((p) => p.id === id);
+      if (paths) ra.attention = finishPaths(paths);
       const c = acc.contrib;
       if (c.mode === 'sketch') {
         warn(

@@ -1,155 +1,220 @@
-// How much of ∂L/∂h_t reaches a recurrent layer's output through attention, and how
-// much through the recurrence: the question a user of an attention-RNN asks about
-// vanishing gradients (an attention path can carry the gradient to early steps that
-// the recurrence no longer reaches).
+// How much of ∂L/∂h_t reaches a recurrent layer's output through attention, and how much
+// through the recurrence: an attention path can carry the gradient to early steps that the
+// recurrence no longer reaches (docs/analysis-schema.md#attention).
 //
-// For each recurrent layer whose sequence output h feeds an attention-type layer
-// (Attention, AdditiveAttention, MultiHeadAttention, Dot), per step t, averaged over
-// the samples of the batch:
-//   viaAttention  ‖Σ over attention consumers of ∂L/∂h_t as they return it‖
-//   viaOther      ‖the same from the other consumers of h (Dense, pooling, …)‖
-//   viaRecurrence ‖∂L/∂h_t (total, the dh tap) − the direct gradients above‖
-//                 = what arrives at h_t from h_{t+1} (and c_{t+1}) through the cell
-// The backward pass is the engine's, run node by node as graph.ts runs it, with the
-// contribution of each consumer node to h kept apart instead of summed.
-// Bidirectional layers with merge_mode 'concat' are split into their two halves
-// (the forward half first); other merge modes are not split (no entry).
+// For each recurrent layer whose sequence output h is read by an attention-type layer, per
+// sample and input step t, ∂L/∂h_t (the dh tap, total) splits into
+//   attention   Σ of ∂L/∂h_t as the attention layers reading h pass it back
+//   other       the same from h's other readers (Dense, pooling, …) and from the loss itself
+//   recurrence  dh − attention − other: what arrives at h_t from step t+1 through the cell.
+// The direct parts are seen as the engine's graph backward passes them (GradObserver), in the
+// analysis's own gradient pass. Bidirectional layers with merge_mode 'concat' split into their
+// halves; other merge modes, and masked steps (where Keras repeats the last valid output, so the
+// direct gradient of a masked position reaches an earlier state), are not split apart.
 
-import type { LossConfig, ModelSpec } from '../model/types.js';
-import type { Ctx } from '../engine/layer.js';
-import { kernels, type Kernels } from '../engine/kernels.js';
-import { graphForward, implFor, materializeParams, zeroGrads } from '../engine/graph.js';
-import { computeLoss } from '../engine/losses.js';
-import type { LossFlavor } from '../engine/loss-config.js';
-import { TapStore } from '../engine/taps.js';
-import { addInto, alloc, type Arr, type DType, type Tensor } from '../engine/tensor.js';
+import type { ModelSpec } from '../model/types.js';
+import type { GradObserver } from '../engine/graph.js';
+import type { TapStore } from '../engine/taps.js';
+import type { Tensor } from '../engine/tensor.js';
+import type { AttentionSplit } from './schema.js';
+import { addNorms, series } from './step-series.js';
 
-const ATTENTION_TYPES = new Set(['Attention', 'MultiHeadAttention', 'Dot']);
+export const ATTENTION_TYPES: ReadonlySet<string> = new Set([
+  'Attention',
+  'AdditiveAttention',
+  'MultiHeadAttention',
+  'Dot',
+]);
 
-export interface AttentionPathSteps {
+interface Half {
+  /** RecurrentAnalysis id. */
+  id: string;
+  direction: 'forward' | 'backward' | null;
+  /** Columns [c0, c0 + units) of h. */
+  c0: number;
+  units: number;
+}
+
+/** One recurrent sequence output read by attention. */
+export interface PathWatch {
+  tensor: number;
+  layer: string;
+  /** Output position p holds input step T−1−p (go_backwards layer returning sequences). */
+  reversed: boolean;
+  /** The attention-type nodes that read the tensor, and their layers' names. */
+  attentionNodes: Set<number>;
+  consumers: string[];
+  halves: Half[];
+}
+
+/** The recurrent sequence outputs the model's attention-type layers read directly. */
+export function attentionWatches(model: ModelSpec): PathWatch[] {
+  const byTensor = new Map<number, PathWatch>();
+  model.nodes.forEach((node, n) => {
+    const att = model.layers[node.layer]!;
+    if (!ATTENTION_TYPES.has(att.type)) return;
+    for (const t of node.inputs) {
+      const producer = model.nodes.find((p) => p.outputs[0] === t);
+      const l = producer ? model.layers[producer.layer]! : null;
+      let w = byTensor.get(t);
+      if (!w && l?.type === 'Recurrent' && l.rnn.returnSequences) {
+        const half: Half = { id: l.name, direction: null, c0: 0, units: l.rnn.units };
+        w = {
+          tensor: t,
+          layer: l.name,
+          reversed: l.rnn.goBackwards,
+          attentionNodes: new Set(),
+          consumers: [],
+          halves: [half],
+        };
+      } else if (!w && l?.type === 'Bidirectional' && l.mergeMode === 'concat' && l.forward.returnSequences) {
+        const halves: Half[] = [
+          { id: `${l.name}/forward`, direction: 'forward', c0: 0, units: l.forward.units },
+          { id: `${l.name}/backward`, direction: 'backward', c0: l.forward.units, units: l.backward.units },
+        ];
+        w = { tensor: t, layer: l.name, reversed: false, attentionNodes: new Set(), consumers: [], halves };
+      }
+      if (!w) continue;
+      byTensor.set(t, w);
+      w.attentionNodes.add(n);
+      if (!w.consumers.includes(att.name)) w.consumers.push(att.name);
+    }
+  });
+  return [...byTensor.values()];
+}
+
+/** The direct gradients of one pass: per watched tensor, Σ from its attention readers and from the rest. */
+export class DirectGrads {
+  readonly att = new Map<number, Float64Array>();
+  readonly other = new Map<number, Float64Array>();
+  private readonly watched: Map<number, PathWatch>;
+
+  constructor(watches: PathWatch[]) {
+    this.watched = new Map(watches.map((w) => [w.tensor, w]));
+  }
+
+  readonly observe: GradObserver = (id: number, g: Tensor, from: number | null): void => {
+    const w = this.watched.get(id);
+    if (!w) return;
+    const into = from !== null && w.attentionNodes.has(from) ? this.att : this.other;
+    let a = into.get(id);
+    if (!a) into.set(id, (a = new Float64Array(g.data.length)));
+    for (let i = 0; i < a.length; i++) a[i] += g.data[i]!;
+  };
+}
+
+/** One half's split of ∂L/∂h of a batch, each (B, T, units) in input order. */
+export interface SplitHalf {
+  id: string;
   layer: string;
   direction: 'forward' | 'backward' | null;
-  /** The attention-type layers that read this layer's sequence output. */
-  attentionConsumers: string[];
-  viaAttention: number[];
-  viaOther: number[];
-  viaRecurrence: number[];
+  consumers: string[];
+  batch: number;
+  steps: number;
+  units: number;
+  attention: Float64Array;
+  other: Float64Array;
+  recurrence: Float64Array;
+  /** The dh tap (total ∂L/∂h_t) the split was taken from. */
+  total: ArrayLike<number>;
 }
 
-export interface AttentionPathOptions {
-  losses: LossConfig[];
-  flavor: LossFlavor;
-  dtype?: DType;
-  /** The run's kernels (default: kernels() when the call starts). */
-  kernels?: Kernels;
-}
-
-/** Mean over samples of the per-step l2 norm of g (B, T, width) restricted to columns [c0, c0 + n). */
-function stepNorms(g: Arr, B: number, T: number, width: number, c0: number, n: number): number[] {
-  const out = new Array<number>(T).fill(0);
-  for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) {
-      let s = 0;
-      const o = (b * T + t) * width + c0;
-      for (let j = 0; j < n; j++) s += g[o + j]! * g[o + j]!;
-      out[t]! += Math.sqrt(s) / B;
-    }
-  }
-  return out;
-}
-
-export function attentionPaths(
-  model: ModelSpec,
-  inputs: Tensor[],
-  targets: Tensor[],
-  opts: AttentionPathOptions,
-): AttentionPathSteps[] {
-  const dtype = opts.dtype ?? 'float64';
-  const sink = new TapStore();
-  const ctx: Ctx = { dtype, kernels: opts.kernels ?? kernels(), taps: { dh: true }, sink };
-  const params = materializeParams(model, dtype);
-  const xs = inputs.map((x) => {
-    const data = alloc(dtype, x.data.length);
-    data.set(x.data);
-    return { shape: [...x.shape], data };
-  });
-  const fwd = graphForward(ctx, model, params, xs);
-
-  // Sequence outputs of recurrent layers that an attention-type layer reads.
-  const watched = new Map<number, { node: number; attention: Set<number> }>();
-  model.nodes.forEach((node, n) => {
-    const layer = model.layers[node.layer]!;
-    if (!ATTENTION_TYPES.has(layer.type)) return;
-    for (const t of node.inputs) {
-      const producer = model.nodes.findIndex((p) => p.outputs[0] === t);
-      const pl = producer >= 0 ? model.layers[model.nodes[producer]!.layer]! : null;
-      if (!pl || (pl.type !== 'Recurrent' && pl.type !== 'Bidirectional')) continue;
-      if (!watched.has(t)) watched.set(t, { node: producer, attention: new Set() });
-      watched.get(t)!.attention.add(n);
-    }
-  });
-  if (watched.size === 0) return [];
-
-  const grads: (Tensor | null)[] = new Array(model.tensors.length).fill(null);
-  const viaAtt = new Map<number, Arr>();
-  const viaOther = new Map<number, Arr>();
-  const add = (id: number, g: Tensor | null, from: number | null): void => {
-    if (!g) return;
-    const cur = grads[id];
-    if (!cur) grads[id] = { shape: g.shape, data: g.data.slice() };
-    else addInto(cur.data, g.data);
-    const w = watched.get(id);
-    if (!w || from === null) return;
-    const into = w.attention.has(from) ? viaAtt : viaOther;
-    if (!into.has(id)) into.set(id, alloc(dtype, g.data.length));
-    addInto(into.get(id)!, g.data);
-  };
-  model.outputs.forEach((id, i) => {
-    const y = fwd.values[id]!;
-    const r = computeLoss(opts.losses[i]!, opts.flavor, y, targets[i]!, fwd.masks[id] ?? null);
-    add(id, { shape: y.shape, data: r.dPred }, null);
-  });
-  const dParams = zeroGrads(params);
-  for (let n = model.nodes.length - 1; n >= 0; n--) {
-    const node = model.nodes[n]!;
-    const dOut = node.outputs.map((id) => grads[id] ?? null);
-    if (node.inputs.length === 0 || dOut.every((g) => g === null)) continue;
-    const layer = model.layers[node.layer]!;
-    const dIn = implFor(layer).backward(ctx, layer, params[node.layer]!, fwd.caches[n], dOut, dParams[node.layer]!);
-    node.inputs.forEach((id, i) => add(id, dIn[i] ?? null, n));
-  }
-
-  const out: AttentionPathSteps[] = [];
-  for (const [id, w] of watched) {
-    const layer = model.layers[model.nodes[w.node]!.layer]!;
-    const [B, T, width] = fwd.values[id]!.shape as [number, number, number];
-    const halves: { direction: 'forward' | 'backward' | null; c0: number; units: number }[] = [];
-    if (layer.type === 'Recurrent') halves.push({ direction: null, c0: 0, units: layer.rnn.units });
-    else if (layer.type === 'Bidirectional' && layer.mergeMode === 'concat') {
-      halves.push(
-        { direction: 'forward', c0: 0, units: layer.forward.units },
-        { direction: 'backward', c0: layer.forward.units, units: layer.backward.units },
-      );
-    }
-    const att = viaAtt.get(id) ?? alloc(dtype, B * T * width);
-    const other = viaOther.get(id) ?? alloc(dtype, B * T * width);
-    for (const h of halves) {
-      const dh = sink.get(layer.name, h.direction)?.data.dh;
-      if (!dh) continue;
-      const rec = alloc(dtype, B * T * h.units);
-      for (let r = 0; r < B * T; r++) {
-        for (let j = 0; j < h.units; j++)
-          rec[r * h.units + j] = dh[r * h.units + j]! - att[r * width + h.c0 + j]! - other[r * width + h.c0 + j]!;
-      }
+/** Splits the dh taps of a pass (taps: dh) by the direct gradients it observed. */
+export function splitPass(watches: PathWatch[], direct: DirectGrads, taps: TapStore): SplitHalf[] {
+  const out: SplitHalf[] = [];
+  for (const w of watches) {
+    for (const h of w.halves) {
+      const tp = taps.get(w.layer, h.direction);
+      const dh = tp?.data.dh;
+      if (!tp || !dh) continue;
+      const B = tp.batch,
+        T = tp.steps,
+        U = h.units,
+        width = w.halves.reduce((s, x) => s + x.units, 0);
+      const att = new Float64Array(B * T * U),
+        other = new Float64Array(B * T * U),
+        rec = new Float64Array(B * T * U);
+      const a = direct.att.get(w.tensor),
+        o = direct.other.get(w.tensor);
+      for (let b = 0; b < B; b++)
+        for (let p = 0; p < T; p++) {
+          const t = w.reversed ? T - 1 - p : p;
+          const src = (b * T + p) * width + h.c0,
+            dst = (b * T + t) * U;
+          for (let j = 0; j < U; j++) {
+            att[dst + j] = a ? a[src + j]! : 0;
+            other[dst + j] = o ? o[src + j]! : 0;
+            rec[dst + j] = dh[dst + j]! - att[dst + j]! - other[dst + j]!;
+          }
+        }
       out.push({
-        layer: layer.name,
+        id: h.id,
+        layer: w.layer,
         direction: h.direction,
-        attentionConsumers: [...w.attention].map((n) => model.layers[model.nodes[n]!.layer]!.name),
-        viaAttention: stepNorms(att, B, T, width, h.c0, h.units),
-        viaOther: stepNorms(other, B, T, width, h.c0, h.units),
-        viaRecurrence: stepNorms(rec, B, T, h.units, 0, h.units),
+        consumers: w.consumers,
+        batch: B,
+        steps: T,
+        units: U,
+        attention: att,
+        other,
+        recurrence: rec,
+        total: dh,
       });
     }
   }
   return out;
+}
+
+interface Norms {
+  sq: Float64Array;
+  per: number[][];
+}
+
+/** The three parts' per-step norms over the batches of a run (scaled as steps.ts scales the dh tap). */
+export interface PathAccumulator {
+  id: string;
+  consumers: string[];
+  T: number;
+  attention: Norms;
+  recurrence: Norms;
+  other: Norms;
+}
+
+const PARTS = ['attention', 'recurrence', 'other'] as const;
+
+/** Adds one batch's split (batch mean loss L_b) to the accumulators of a run over N samples. */
+export function accumulatePaths(accs: PathAccumulator[], split: SplitHalf[], N: number): void {
+  for (const s of split) {
+    let acc = accs.find((a) => a.id === s.id);
+    if (!acc) {
+      const norms = (): Norms => ({ sq: new Float64Array(s.steps), per: [] });
+      acc = { id: s.id, consumers: s.consumers, T: s.steps, attention: norms(), recurrence: norms(), other: norms() };
+      accs.push(acc);
+    }
+    for (const k of PARTS) addNorms(acc[k].sq, acc[k].per, s[k], s.batch, s.steps, s.units, s.batch, N);
+  }
+}
+
+/** Merges the accumulators of a later batch range into `into` (per-sample rows appended in order). */
+export function mergePaths(into: PathAccumulator[], from: PathAccumulator[]): void {
+  for (const f of from) {
+    const mine = into.find((a) => a.id === f.id);
+    if (!mine) {
+      into.push(f);
+      continue;
+    }
+    for (const k of PARTS) {
+      for (let t = 0; t < mine.T; t++) mine[k].sq[t] += f[k].sq[t]!;
+      mine[k].per.push(...f[k].per);
+    }
+  }
+}
+
+export function finishPaths(acc: PathAccumulator): AttentionSplit {
+  return {
+    consumers: [...acc.consumers],
+    viaAttention: series(acc.attention.sq, acc.attention.per, acc.T),
+    viaRecurrence: series(acc.recurrence.sq, acc.recurrence.per, acc.T),
+    viaOther: series(acc.other.sq, acc.other.per, acc.T),
+  };
 }

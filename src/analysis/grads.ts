@@ -3,7 +3,7 @@
 // ½‖y‖² whose output gradient is y itself. The batches (analyze.ts) and the per-sample views
 // (samples.ts) both run it.
 
-import type { Params } from '../engine/graph.js';
+import type { GradObserver, Params } from '../engine/graph.js';
 import type { Kernels } from '../engine/kernels-js.js';
 import type { LossFlavor } from '../engine/loss-config.js';
 import { gradsFromOutputs, lossAndGrads, predict } from '../engine/run.js';
@@ -32,8 +32,14 @@ export interface ObjectiveGrads {
   taps: TapStore;
 }
 
-/** Loss, gradients and taps of the objective over inputs `xs` (targets sliced alike, or null). */
-export function objectiveGrads(run: ObjectiveRun, xs: Tensor[], ts: Tensor[] | null, taps: TapRequest): ObjectiveGrads {
+/** Loss, gradients and taps of the objective over inputs `xs` (targets sliced alike, or null); onGrad: graph.ts. */
+export function objectiveGrads(
+  run: ObjectiveRun,
+  xs: Tensor[],
+  ts: Tensor[] | null,
+  taps: TapRequest,
+  onGrad?: GradObserver,
+): ObjectiveGrads {
   const { model, objective, flavor, kinds, params, dtype, kernels } = run;
   const B = xs[0]!.shape[0]!;
   if (objective.self === 'half-squared-norm') {
@@ -52,12 +58,20 @@ export function objectiveGrads(run: ObjectiveRun, xs: Tensor[], ts: Tensor[] | n
           }
           return { shape: y.shape, data: d };
         }),
-      { dtype, taps, params, kernels },
+      { dtype, taps, params, kernels, onGrad },
     );
     const loss = perSample.reduce((a, b) => a + b, 0) / B;
     return { loss, perSample, grads: g.grads, dInputs: g.dInputs, taps: g.taps };
   }
   const targets = ts ?? selfTargets(predict(model, xs, { params, dtype, kernels }), kinds);
-  const r = lossAndGrads(model, xs, targets, { losses: objective.losses, flavor, dtype, taps, params, kernels });
+  const r = lossAndGrads(model, xs, targets, {
+    losses: objective.losses,
+    flavor,
+    dtype,
+    taps,
+    params,
+    kernels,
+    onGrad,
+  });
   return { loss: r.loss, perSample: r.perSample, grads: r.grads, dInputs: r.dInputs, taps: r.taps };
 }

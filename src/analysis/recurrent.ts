@@ -8,29 +8,15 @@ import { jsKernels, type Kernels } from '../engine/kernels-js.js';
 import { stepJacobianNorms } from './jacobian.js';
 import { finishContributions } from './contributions.js';
 import { contributionNorm, contributionTotal, gateActivationName, type StepAccumulator } from './steps.js';
-import type { Contribution, Horizon, JacobianStats, Num, ParamGroup, RecurrentAnalysis, StepSeries } from './schema.js';
+import type { Contribution, Horizon, JacobianStats, Num, ParamGroup, RecurrentAnalysis } from './schema.js';
 import type { Thresholds } from './diagnose.js';
 import { quantile } from './quantile.js';
 import { memoryOf, stepRatio } from './memory.js';
+import { series } from './step-series.js';
 
 const fin = (x: number): Num => (Number.isFinite(x) ? x : null);
 
 export { quantile };
-
-function series(sq: Float64Array, per: number[][], T: number): StepSeries {
-  const s: StepSeries = { norm: [], p10: [], p50: [], p90: [] };
-  for (let t = 0; t < T; t++) {
-    const col = per
-      .map((r) => r[t]!)
-      .filter(Number.isFinite)
-      .sort((a, b) => a - b);
-    s.norm.push(fin(Math.sqrt(sq[t]!)));
-    s.p10.push(fin(quantile(col, 0.1)));
-    s.p50.push(fin(quantile(col, 0.5)));
-    s.p90.push(fin(quantile(col, 0.9)));
-  }
-  return s;
-}
 
 /**
  * Effective horizon: from the last loss-carrying step (the last processed step when the layer

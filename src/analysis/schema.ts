@@ -37,6 +37,7 @@ export const CHART_IDS = [
   'histograms',
   'batches',
   'compare',
+  'attention',
   // The training timeline (AnalysisSet.timeline): src/report/charts/timeline-*.ts.
   'timeline-heatmap',
   'timeline-scalars',
@@ -270,6 +271,23 @@ export interface RecurrentAnalysis {
   stepRatio?: StepRatio;
   /** Memory of the keep gate; null for cells without one (SimpleRNN); absent in old files. */
   memory?: Memory | null;
+  /** ∂L/∂h_t split by path, when attention-type layers read this layer's sequence output; absent otherwise. */
+  attention?: AttentionSplit;
+}
+
+/**
+ * ∂L/∂h_t split by the path it arrives through (docs/analysis-schema.md#attention): the three parts sum to ∂L/∂h_t
+ * (dh). Each a StepSeries over input positions t.
+ */
+export interface AttentionSplit {
+  /** The attention-type layers (Attention, AdditiveAttention, MultiHeadAttention, Dot) that read h. */
+  consumers: string[];
+  /** What the attention layers pass back to h_t. */
+  viaAttention: StepSeries;
+  /** What arrives at h_t from step t+1 through the cell. */
+  viaRecurrence: StepSeries;
+  /** What h's other readers (and the loss, when h is an output) pass back to h_t; zero when there are none. */
+  viaOther: StepSeries;
 }
 
 export interface Histogram {

@@ -1,10 +1,8 @@
 // Per-step accumulators for one recurrent layer (or one direction of a Bidirectional),
 // fed batch by batch from the engine's taps.
 //
-// Scaling. The taps of a batch are derivatives of that batch's mean loss L_b. The analysed
-// objective is L = mean over all N samples = Σ_b (B_b/N)·L_b, so ∂L/∂· = (B_b/N)·tap, and
-// sample n's own loss ℓ_n (L_b = mean_n ℓ_n) has ∂ℓ_n/∂· = B_b·tap_n. (With masked sequence
-// outputs Keras averages over valid entries of the batch; then ℓ_n is that share of L_b.)
+// Scaling as step-series.ts says. (With masked sequence outputs Keras averages over valid entries
+// of the batch; then ℓ_n is that share of L_b.)
 //
 // Per-step contributions to the parameter gradient (Σ over samples, one matrix per step and
 // gate block) live in contributions.ts: norms of sums are not sums of norms, and how they are
@@ -16,6 +14,7 @@ import { gateActivation } from '../engine/cells/common.js';
 import { jsKernels, type Kernels } from '../engine/kernels-js.js';
 import { addInto } from '../engine/tensor.js';
 import type { LayerTaps } from '../engine/taps.js';
+import { addNorms } from './step-series.js';
 import {
   addBatch,
   contributionNormOf,
@@ -108,30 +107,6 @@ export function saturated(actName: string, a: number): boolean {
 /** The name of the activation gate g applies (the cell's definition says which config activation). */
 export function gateActivationName(spec: RecurrentSpec, g: number): string {
   return gateActivation(cellOf(spec.kind), spec, g).name;
-}
-
-function addNorms(
-  sq: Float64Array,
-  per: number[][],
-  tap: Float64Array | Float32Array,
-  B: number,
-  T: number,
-  W: number,
-  Bb: number,
-  N: number,
-): void {
-  const g = Bb / N;
-  for (let b = 0; b < B; b++) {
-    const row: number[] = new Array(T);
-    for (let t = 0; t < T; t++) {
-      let s = 0;
-      const o = (b * T + t) * W;
-      for (let j = 0; j < W; j++) s += tap[o + j]! * tap[o + j]!;
-      sq[t] += s * g * g;
-      row[t] = Math.sqrt(s) * Bb;
-    }
-    per.push(row);
-  }
 }
 
 /** Feeds one batch's taps (requested: dh, dc, dx, gateGrad, gates, hPrev, x); `kern`: the run's kernels. */

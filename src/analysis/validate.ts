@@ -267,6 +267,11 @@ function checkRecurrent(v: unknown, where: string): void {
         sentence: str,
       }),
     )(r.memory, `${where}.memory`);
+  if (r.attention !== undefined)
+    fields({ consumers: arrayOf(str), viaAttention: series, viaRecurrence: series, viaOther: series })(
+      r.attention,
+      `${where}.attention`,
+    );
 }
 
 const numRows: Check = arrayOf(arrayOf(numOrNull));

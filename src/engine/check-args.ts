@@ -32,7 +32,7 @@ const TAPS: Record<TapName, true> = {
   rh: true,
 };
 const LOSS_KEYS: Record<keyof LossConfig, true> = { name: true, fromLogits: true, labelSmoothing: true };
-const RUN_KEYS = ['dtype', 'taps', 'kernels', 'params'];
+const RUN_KEYS = ['dtype', 'taps', 'kernels', 'params', 'onGrad'];
 const KEYS: Record<Entry, string[]> = {
   predict: RUN_KEYS,
   gradsFromOutputs: RUN_KEYS,
@@ -124,6 +124,8 @@ export function checkOptions(p: Problems, entry: Entry, model: ModelSpec, opts: 
   if (kernels !== undefined && !(isObj(kernels) && typeof kernels['gemm'] === 'function'))
     p.usage.push(`option kernels is ${str(kernels)}, expected a Kernels object (jsKernels or kernels())`);
   if (params !== undefined) checkParams(p, model, params, runDType(opts));
+  if (opts.onGrad !== undefined && typeof opts.onGrad !== 'function')
+    p.usage.push(`option onGrad is ${str(opts.onGrad)}, expected a function (tensor, grad, fromNode) => void`);
   if (entry !== 'lossAndGrads') return;
   const { losses, flavor } = opts;
   if (!(typeof flavor === 'string' && Object.hasOwn(FLAVORS, flavor))) {

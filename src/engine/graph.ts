@@ -97,21 +97,29 @@ export interface BackwardResult {
   dInputs: (Tensor | null)[];
 }
 
+/**
+ * Sees each gradient that reaches tensor `tensor` before it is summed with the others: from node `from`'s
+ * backward (the node that read the tensor), or from the loss (`from` null). `grad` must not be kept or changed.
+ */
+export type GradObserver = (tensor: number, grad: Tensor, from: number | null) => void;
+
 export function graphBackward(
   ctx: Ctx,
   model: ModelSpec,
   params: Params,
   fwd: ForwardState,
   dOutputs: (Tensor | null)[],
+  onGrad?: GradObserver,
 ): BackwardResult {
   const grads: (Tensor | null)[] = new Array(model.tensors.length).fill(null);
-  const add = (id: number, g: Tensor | null): void => {
+  const add = (id: number, g: Tensor | null, from: number | null): void => {
     if (!g) return;
+    onGrad?.(id, g, from);
     const cur = grads[id];
     if (!cur) grads[id] = { shape: g.shape, data: g.data.slice() };
     else addInto(cur.data, g.data);
   };
-  model.outputs.forEach((id, i) => add(id, dOutputs[i] ?? null));
+  model.outputs.forEach((id, i) => add(id, dOutputs[i] ?? null, null));
   const dParams = zeroGrads(params);
   for (let n = model.nodes.length - 1; n >= 0; n--) {
     const node = model.nodes[n]!;
@@ -119,7 +127,7 @@ export function graphBackward(
     if (node.inputs.length === 0 || dOut.every((g) => g === null)) continue;
     const layer = model.layers[node.layer]!;
     const dIn = implFor(layer).backward(ctx, layer, params[node.layer]!, fwd.caches[n], dOut, dParams[node.layer]!);
-    node.inputs.forEach((id, i) => add(id, dIn[i] ?? null));
+    node.inputs.forEach((id, i) => add(id, dIn[i] ?? null, n));
   }
   return { dParams, dInputs: model.inputs.map((id) => grads[id] ?? null) };
 }

@@ -9,7 +9,7 @@ import type { Ctx } from './layer.js';
 import { kernels as activeKernels, type Kernels } from './kernels.js';
 import { computeLoss } from './losses.js';
 import type { LossFlavor } from './loss-config.js';
-import { graphBackward, graphForward, materializeParams, type Params } from './graph.js';
+import { graphBackward, graphForward, materializeParams, type GradObserver, type Params } from './graph.js';
 import { TapStore, type TapRequest } from './taps.js';
 import { openSeqScope } from './layers/recurrent-fused.js';
 import { alloc, type DType, type Tensor } from './tensor.js';
@@ -28,6 +28,8 @@ export interface RunOptions {
   /** Which per-step quantities to record (default none: no cost). */
   taps?: TapRequest | null;
   kernels?: Kernels;
+  /** Sees every gradient the backward pass passes to a tensor, by the node it comes from (graph.ts). */
+  onGrad?: GradObserver;
 }
 
 function makeCtx(opts: RunOptions): Ctx {
@@ -134,7 +136,7 @@ function lossAndGradsIn(
     for (let b = 0; b < B; b++) perSample[b] += r.perSample[b]!;
     return { shape: y.shape, data: r.dPred };
   });
-  const back = graphBackward(ctx, model, params, fwd, dOutputs);
+  const back = graphBackward(ctx, model, params, fwd, dOutputs, opts.onGrad);
   return {
     loss,
     perSample,
@@ -178,7 +180,7 @@ function gradsFromOutputsIn(
   p.throwIfAny();
   // Output gradients in the run's dtype (the backward pass adds them into its own buffers).
   const d = given.map((g) => (g ? toRunDType(g, ctx.dtype) : null));
-  const back = graphBackward(ctx, model, params, fwd, d);
+  const back = graphBackward(ctx, model, params, fwd, d, opts.onGrad);
   return { outputs, grads: back.dParams, dInputs: back.dInputs, taps: ctx.sink as TapStore };
 }
 
