@@ -257,6 +257,49 @@ describe('attention paths: each part against finite differences of the network w
     expect(back.recurrent[0].attention.viaAttention.norm).toEqual(ra.attention!.viaAttention.norm);
   });
 
+  it("finding 'attention-carries': the recurrence fades, attention reaches the first step", async () => {
+    const steps = 20;
+    const cfg = {
+      class_name: 'Functional',
+      config: {
+        name: 'f',
+        input_layers: [['x', 0, 0]],
+        output_layers: [['out', 0, 0]],
+        layers: [
+          input('x', [steps, I]),
+          layer('SimpleRNN', 'rnn', { units: U, return_sequences: true }, [kt('x')]),
+          layer('Attention', 'att', { use_scale: false, score_mode: 'dot', dropout: 0 }, [[kt('rnn'), kt('rnn')]]),
+          layer('GlobalAveragePooling1D', 'gap', {}, [kt('att')]),
+          layer('Dense', 'out', { units: 1 }, [kt('gap')]),
+        ],
+      },
+    };
+    const m = buildModel(cfg, { kerasVersion: '3.10.0', format: 'config', source: 'test' });
+    const r = rng(13);
+    // A recurrent kernel of norm ≈ 0.05: each step passes back a twentieth of the gradient.
+    for (const p of m.params.flat())
+      m.weights.set(p.key, {
+        shape: p.shape,
+        data: randTensor(p.shape, () => r(-1, 1) * (p.name === 'recurrent_kernel' ? 0.02 : 1)).data as Float64Array,
+      });
+    const x = randTensor([8, steps, I], r);
+    const y = randTensor([8, 1], r);
+    const { analysis } = analyzeModel(m, { inputs: [x], targets: [y] }, { dtype: 'float64', samples: false });
+    const ra = analysis.recurrent[0]!;
+    const codes = analysis.findings.filter((f) => f.layer === 'rnn').map((f) => f.code);
+    expect(codes).toContain('vanishing');
+    const f = analysis.findings.find((g) => g.code === 'attention-carries')!;
+    expect(f).toBeDefined();
+    expect(f.chart).toBe('attention');
+    expect(f.evidence.viaAttention).toBe(Number(ra.attention!.viaAttention.norm[0]!.toPrecision(3)));
+    expect(f.evidence.viaRecurrence).toBe(Number(ra.attention!.viaRecurrence.norm[0]!.toPrecision(3)));
+    expect(f.evidence.attentionShare as number).toBeGreaterThan(0.5);
+    // Without the attention split (an older file) the finding is not made.
+    const { diagnose, DEFAULT_THRESHOLDS } = await import('../src/analysis/diagnose.js');
+    const older = { ...analysis, recurrent: [{ ...ra, attention: undefined }] };
+    expect(diagnose(older, DEFAULT_THRESHOLDS).map((g) => g.code)).not.toContain('attention-carries');
+  });
+
   it('records the errors measured', () => {
     console.log('attention-paths FD relative errors:', JSON.stringify(errors));
   });

@@ -4,6 +4,7 @@
 
 import type { Analysis, Finding, RecurrentAnalysis } from './schema.js';
 import { MIN_CLIP_BATCHES } from './batches.js';
+import { attentionFindings } from './attention-finding.js';
 import { clipRemedy, gatedCell, keepGateRemedy, say, shorterWindows, type Remedy } from './remedies.js';
 
 export interface Thresholds {
@@ -271,7 +272,10 @@ export function diagnose(a: Analysis, th: Thresholds): Finding[] {
       chart: 'param-norms',
     });
   }
-  for (const ra of a.recurrent) out.push(...recurrentFindings(ra, a, th));
+  for (const ra of a.recurrent) {
+    const mine = recurrentFindings(ra, a, th);
+    out.push(...mine, ...attentionFindings(ra, mine, th));
+  }
   const norms = a.params
     .filter((p) => p.trainable && p.gradNorm !== null && p.gradNorm > 0)
     .map((p) => ({ key: p.key, n: p.gradNorm! / Math.sqrt(p.size) }));

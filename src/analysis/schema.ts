@@ -357,7 +357,8 @@ export type FindingCode =
   | 'layer-norm-spread'
   | 'suggested-clipnorm'
   | 'short-memory'
-  | 'not-learned';
+  | 'not-learned'
+  | 'attention-carries';
 
 export interface Finding {
   code: FindingCode | (string & {});
