@@ -1,0 +1,148 @@
+// The worker side of the gradient pool (pool.ts): one per worker thread (Node worker_threads or a
+// Web Worker; the platform shell only forwards messages). It keeps the models it was sent and its
+// own kernels, and answers each job with lossAndGrads on its share of the batch, written into the
+// shared data buffer (pool-wire.ts).
+
+import type { ModelSpec } from '../model/types.js';
+import { RnnscopeError } from '../model/errors.js';
+import { materializeParams, type Params } from './graph.js';
+import { jsKernels, type Kernels } from './kernels-js.js';
+import { createWasmKernels } from './kernels-wasm.js';
+import { lossAndGrads } from './run.js';
+import type { Tensor } from './tensor.js';
+import {
+  DONE,
+  FAILED,
+  META_AT,
+  META_LEN,
+  READY,
+  STATE,
+  readArray,
+  writeArrays,
+  writeText,
+  type Job,
+  type ResponseMeta,
+  type WireArray,
+} from './pool-wire.js';
+
+export type PoolMessage =
+  | { type: 'init'; ctl: SharedArrayBuffer; data: SharedArrayBuffer }
+  | { type: 'model'; id: number; model: ModelSpec; drop: number[] }
+  | Job;
+
+/** The message handler of one pool worker. */
+export function poolWorker(): (m: PoolMessage) => void {
+  let ctl: Int32Array | null = null;
+  let data: SharedArrayBuffer | null = null;
+  const models = new Map<number, { model: ModelSpec; params: Map<string, Params> }>();
+  const kernelSets = new Map<string, Kernels>();
+  const kernelsFor = (k: Job['kernels']): Kernels => {
+    if (k === 'js') return jsKernels;
+    let set = kernelSets.get(k);
+    if (!set) kernelSets.set(k, (set = createWasmKernels({ relaxed: k === 'wasm-relaxed' })));
+    return set;
+  };
+  return (m) => {
+    if (m.type === 'init') {
+      ctl = new Int32Array(m.ctl);
+      data = m.data;
+      Atomics.store(ctl, READY, 1);
+      Atomics.notify(ctl, READY);
+    } else if (m.type === 'model') {
+      for (const id of m.drop) models.delete(id);
+      models.set(m.id, { model: m.model, params: new Map() });
+    } else if (ctl && data) {
+      let meta: ResponseMeta;
+      let arrays: WireArray[] = [];
+      try {
+        const entry = models.get(m.model);
+        if (!entry) throw new Error(`gradient pool: model ${m.model} was not sent to this worker.`);
+        [meta, arrays] = runJob(m, entry, data, kernelsFor(m.kernels));
+      } catch (e) {
+        meta = {
+          ok: false,
+          error: {
+            stage: e instanceof RnnscopeError ? e.stage : 'engine',
+            message: String((e as Error)?.message ?? e),
+          },
+        };
+      }
+      try {
+        const end = writeArrays(data, m.respAt, arrays);
+        const [at, len] = writeText(data, end, JSON.stringify(meta));
+        Atomics.store(ctl, META_AT, at / 8);
+        Atomics.store(ctl, META_LEN, len);
+        Atomics.store(ctl, STATE, meta.ok ? DONE : FAILED);
+      } catch (e) {
+        const [at, len] = writeText(
+          data,
+          0,
+          JSON.stringify({ ok: false, error: { stage: 'engine', message: String(e) } }),
+        );
+        Atomics.store(ctl, META_AT, at / 8);
+        Atomics.store(ctl, META_LEN, len);
+        Atomics.store(ctl, STATE, FAILED);
+      }
+      Atomics.notify(ctl, STATE);
+    }
+  };
+}
+
+function runJob(
+  job: Job,
+  entry: { model: ModelSpec; params: Map<string, Params> },
+  data: SharedArrayBuffer,
+  kern: Kernels,
+): [ResponseMeta, WireArray[]] {
+  const { model } = entry;
+  const f = job.dtype === 'float32' ? 'f32' : 'f64';
+  // The parameters come with every job (they change between calls in training); their arrays are reused.
+  let params = entry.params.get(job.dtype);
+  if (!params) entry.params.set(job.dtype, (params = materializeParams(model, job.dtype)));
+  let at = 0;
+  for (const ps of params)
+    for (const p of ps) {
+      const [a, next] = readArray(data, at, f, p.data.length);
+      p.data.set(a as Float32Array);
+      at = next;
+    }
+  const take = (shapes: { shape: number[] }[], kind: 'f32' | 'f64'): Tensor[] =>
+    shapes.map(({ shape }) => {
+      const [a, next] = readArray(
+        data,
+        at,
+        kind,
+        shape.reduce((x, y) => x * y, 1),
+      );
+      at = next;
+      return { shape, data: a as Float32Array | Float64Array };
+    });
+  const inputs = take(job.inputs, f);
+  const targets = take(job.targets, 'f64');
+  const r = lossAndGrads(model, inputs, targets, {
+    losses: job.losses,
+    flavor: job.flavor,
+    dtype: job.dtype,
+    taps: job.taps,
+    params,
+    kernels: kern,
+  });
+  const arrays: WireArray[] = [r.perSample, ...r.outputs.map((o) => o.data)];
+  for (const gs of r.grads) for (const g of gs) arrays.push(g.data);
+  for (const d of r.dInputs) if (d) arrays.push(d.data);
+  const taps: NonNullable<ResponseMeta['taps']> = [];
+  for (const l of r.taps.layers) {
+    const keys = Object.keys(l.data) as (keyof typeof l.data)[];
+    for (const k of keys) arrays.push(l.data[k]!);
+    if (l.mask) arrays.push(l.mask);
+    taps.push({ layer: l.layer, direction: l.direction, keys, mask: !!l.mask });
+  }
+  const meta: ResponseMeta = {
+    ok: true,
+    loss: r.loss,
+    arrays: arrays.map((a) => [a instanceof Float32Array ? 'f32' : a instanceof Float64Array ? 'f64' : 'u8', a.length]),
+    dInputsNull: r.dInputs.map((d) => d === null),
+    taps,
+  };
+  return [meta, arrays];
+}
