@@ -3,6 +3,7 @@
 
 import type { Analysis, ChartId } from '../../analysis/schema.js';
 import type { ChartOptions, Input, VegaLiteSpec } from './common.js';
+import { attentionChart } from './attention.js';
 import { batchesChart } from './batches.js';
 import { compareChart } from './compare.js';
 import { contributionsChart } from './contributions.js';
@@ -55,6 +56,16 @@ export const CHARTS: ChartDef[] = [
       'How much gradient reaches the hidden state at each step. Going back from where the loss is (usually the last step), a steep fall on the log scale is a vanishing gradient; a rise is an exploding one. The shaded region is the effective horizon: the steps where the gradient stays within 1/100 of its peak. Band: 10–90% of samples.',
     applies: anyRec,
     build: dhChart,
+  },
+  {
+    id: 'attention',
+    title: 'Gradient through attention and through the recurrence',
+    scope: 'layer',
+    scaleToggle: true,
+    howToRead:
+      'How much of the gradient at each step arrives through the attention layer that reads it, and how much from the next step through the recurrence (median over samples, band 10–90 %). Where the recurrence line falls far below the attention line, early steps still learn, but only through attention.',
+    applies: (runs) => runs.some((a) => a.recurrent.some((r) => r.attention !== undefined)),
+    build: attentionChart,
   },
   {
     id: 'jacobian',
