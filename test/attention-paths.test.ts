@@ -19,6 +19,7 @@ import { attentionWatches, DirectGrads, splitPass, type SplitHalf } from '../src
 import { analyzeModel } from '../src/analysis/analyze.js';
 import { validateAnalysis } from '../src/analysis/validate.js';
 import { randTensor, rng } from './helpers/layer-fd.js';
+import { functional, input, kt, layer } from './helpers/keras3-config.js';
 
 const T = 5,
   I = 3,
@@ -26,23 +27,6 @@ const T = 5,
   B = 2;
 const losses = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
 const run = { losses, flavor: 'keras3' as const, dtype: 'float64' as const, kernels: jsKernels };
-
-const kt = (layer: string, tensor = 0) => ({
-  class_name: '__keras_tensor__',
-  config: { shape: null, dtype: 'float32', keras_history: [layer, 0, tensor] },
-});
-const input = (name: string, shape: number[]) => ({
-  class_name: 'InputLayer',
-  name,
-  config: { name, batch_shape: [null, ...shape], dtype: 'float32' },
-  inbound_nodes: [],
-});
-const layer = (cls: string, name: string, config: object, args: unknown[], kwargs: object = {}) => ({
-  class_name: cls,
-  name,
-  config: { name, ...config },
-  inbound_nodes: [{ args, kwargs }],
-});
 
 type Score = 'dot' | 'concat' | 'mha';
 interface Net {
@@ -92,10 +76,7 @@ function config(n: Net): unknown {
     layer('Dense', 'd2', { units: 2 }, [kt('flat')]),
     layer('Add', 'sum', {}, [[kt('out1'), kt('d2')]]),
   );
-  return {
-    class_name: 'Functional',
-    config: { name: 'm', layers, input_layers: ins.map((x) => [x, 0, 0]), output_layers: [['sum', 0, 0]] },
-  };
+  return functional(layers, ins, ['sum']);
 }
 
 /** The network with weights: random (seeded), or those of `from` (lstm_a and lstm_b take lstm's). */
@@ -259,21 +240,17 @@ describe('attention paths: each part against finite differences of the network w
 
   it("finding 'attention-carries': the recurrence fades, attention reaches the first step", async () => {
     const steps = 20;
-    const cfg = {
-      class_name: 'Functional',
-      config: {
-        name: 'f',
-        input_layers: [['x', 0, 0]],
-        output_layers: [['out', 0, 0]],
-        layers: [
-          input('x', [steps, I]),
-          layer('SimpleRNN', 'rnn', { units: U, return_sequences: true }, [kt('x')]),
-          layer('Attention', 'att', { use_scale: false, score_mode: 'dot', dropout: 0 }, [[kt('rnn'), kt('rnn')]]),
-          layer('GlobalAveragePooling1D', 'gap', {}, [kt('att')]),
-          layer('Dense', 'out', { units: 1 }, [kt('gap')]),
-        ],
-      },
-    };
+    const cfg = functional(
+      [
+        input('x', [steps, I]),
+        layer('SimpleRNN', 'rnn', { units: U, return_sequences: true }, [kt('x')]),
+        layer('Attention', 'att', { use_scale: false, score_mode: 'dot', dropout: 0 }, [[kt('rnn'), kt('rnn')]]),
+        layer('GlobalAveragePooling1D', 'gap', {}, [kt('att')]),
+        layer('Dense', 'out', { units: 1 }, [kt('gap')]),
+      ],
+      ['x'],
+      ['out'],
+    );
     const m = buildModel(cfg, { kerasVersion: '3.10.0', format: 'config', source: 'test' });
     const r = rng(13);
     // A recurrent kernel of norm ≈ 0.05: each step passes back a twentieth of the gradient.

@@ -1,5 +1,6 @@
 // ∂L/∂h_t split by path (RecurrentAnalysis.attention): what reaches each step through the attention
-// layers that read h, through the recurrence, and through h's other readers, beside the total.
+// layers that read h, through the recurrence, and through h's other readers (the total is chart 'dh';
+// its line would sit on the attention line where the recurrence carries little, hiding both labels).
 
 import { COLORS, type ChartOptions, type Input, type VegaLiteSpec } from './common.js';
 import { OKABE_ITO } from './palette.js';
@@ -11,7 +12,6 @@ export function attentionChart(input: Input, opts: ChartOptions = {}): VegaLiteS
     yTitle: 'gradient norm',
     horizon: false,
     quantities: [
-      { label: 'total ∂L/∂h_t', color: COLORS.muted, pick: (r) => (r.attention ? r.dh : null) },
       { label: 'through attention', color: OKABE_ITO[1]!, pick: (r) => r.attention?.viaAttention ?? null },
       { label: 'through the recurrence', color: COLORS.h, pick: (r) => r.attention?.viaRecurrence ?? null },
       {
