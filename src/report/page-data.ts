@@ -4,7 +4,9 @@
 import { runsOf, type Analysis, type AnalysisSet, type ChartId } from '../analysis/schema.js';
 import { CHARTS, type ChartDef } from './charts/index.js';
 import { toColumns, type Columns } from './columns.js';
-import { layerKey, layerLabel, runLabel, type VegaLiteSpec } from './charts/common.js';
+import { CONFIG, layerKey, layerLabel, runLabel, type VegaLiteSpec } from './charts/common.js';
+import { drillData, type DrillData } from './drilldown-data.js';
+import { packIfLarge, type Packed } from './packed.js';
 
 export interface PageChart {
   id: ChartId;
@@ -26,6 +28,9 @@ export interface PageData {
   runs: { index: number; label: string; layers: { key: string; label: string }[] }[];
   initial: { run: number; sel: string; scale: 'log' | 'linear' };
   charts: PageChart[];
+  /** The per-sample drill-down (drilldown-data.ts), packed (packed.ts), and the Vega-Lite config its views use. */
+  drill: DrillData | Packed;
+  drillConfig: typeof CONFIG;
 }
 
 export function reportTitle(input: Analysis | AnalysisSet): string {
@@ -74,7 +79,9 @@ export function pageData(input: Analysis | AnalysisSet, charts: ChartDef[] = CHA
       scaleToggle: c.scaleToggle,
       raster: c.raster ?? false,
       empty: emptyFor(c, runs),
-      datasets: Object.fromEntries(Object.entries(log.datasets).map(([k, v]) => [k, toColumns(v as unknown[])])),
+      datasets: Object.fromEntries(
+        Object.entries(log.datasets).map(([k, v]) => [k, packColumns(toColumns(v as unknown[]))]),
+      ),
       specs: { log: log.spec, linear },
     });
   }
@@ -88,5 +95,13 @@ export function pageData(input: Analysis | AnalysisSet, charts: ChartDef[] = CHA
     })),
     initial: { run: run0, sel: r0 ? layerKey(run0, r0.id) : '', scale: 'log' },
     charts: out,
+    drill: packIfLarge(drillData(runs)),
+    drillConfig: CONFIG,
   };
+}
+
+/** Long columns of plain values packed (packed.ts): the page inflates them before drawing. */
+function packColumns(cols: Columns): Columns {
+  for (const col of Object.values(cols.c)) if ('p' in col) col.p = packIfLarge(col.p) as unknown[];
+  return cols;
 }

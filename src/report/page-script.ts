@@ -5,12 +5,17 @@
 // window.rnnscope exposes state and views for the browser test.
 
 import { COLUMNS_JS } from './columns.js';
+import { DRILL_JS } from './drilldown-script.js';
 import { HUMAN_JS } from './human.js';
+import { PACKED_JS } from './packed.js';
+import { ZOOM_CLAMP_JS } from './zoom-clamp.js';
 
-export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
+export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${PACKED_JS}${ZOOM_CLAMP_JS}${String.raw`
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('rnnscope-data').textContent);
+  // Large columns and the drill-down arrive packed (packed.ts): nothing is drawn before they are inflated.
+  var unpacked = unpackAll(data);
   var state = { run: data.initial.run, sel: data.initial.sel, scale: data.initial.scale };
   var views = {};
   var byId = {};
@@ -52,21 +57,28 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
     return s;
   }
 
-  function embed(c, extra) {
-    var el = document.getElementById('vis-' + c.id);
-    if (views[c.id]) { views[c.id].finalize(); delete views[c.id]; }
-    return vegaEmbed(el, specFor(c, extra), {
-      renderer: c.raster ? 'canvas' : 'svg',
+  function vegaOptions() {
+    return {
       tooltip: { formatTooltip: formatTooltip },
       actions: { export: true, source: false, compiled: false, editor: false },
-      downloadFileName: 'rnnscope-' + c.id,
       // Expressions run in vega's interpreter, not compiled with Function(): the page's
       // Content-Security-Policy allows no 'unsafe-eval'.
       ast: true,
       // Specs are checked when built; at run time an empty selection (a layer without a
       // connectivity map, say) only produces "empty extent" warnings, so show errors only.
       logLevel: vega.Error,
-    }).then(function (res) {
+      // Zoom and pan stop at the ends of the sequence (zoom-clamp.ts).
+      patch: clampZoom,
+    };
+  }
+
+  function embed(c, extra) {
+    var el = document.getElementById('vis-' + c.id);
+    if (views[c.id]) { views[c.id].finalize(); delete views[c.id]; }
+    return vegaEmbed(el, specFor(c, extra), Object.assign(vegaOptions(), {
+      renderer: c.raster ? 'canvas' : 'svg',
+      downloadFileName: 'rnnscope-' + c.id,
+    })).then(function (res) {
       views[c.id] = res.view;
       linkHover(res.view);
       // Still wider than its column (facets, legends): shrink once more by the overflow.
@@ -108,7 +120,7 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
     });
     view.addEventListener('pointerout', function () { setHover(null); });
   }
-
+${DRILL_JS}
   // A chart with nothing to show for the selection is hidden behind one line saying so.
   function markEmpty() {
     data.charts.forEach(function (c) {
@@ -161,6 +173,9 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
     });
     document.body.setAttribute('data-sel', state.sel);
     markEmpty();
+    // The drill-down follows at once when on screen, else after the other charts.
+    var drillNow = near(document.getElementById('drill-body'));
+    if (drillNow) jobs.push(unpacked.then(function () { return drillRender(); }));
     var shown = Promise.all(jobs);
     // Then the rest, one chart at a time in the background; rnnscope.settled resolves when all are current.
     window.rnnscope.settled = shown.then(function () {
@@ -169,7 +184,9 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
           return stale[id] && views[id] ? update(id) : null;
         });
       }, Promise.resolve());
-    }).then(function () { return null; });
+    }).then(function () { return drillNow ? null : unpacked.then(function () { return drillRender(); }); }).then(function () {
+      return null;
+    });
     return shown;
   }
   var seen = typeof IntersectionObserver === 'function' ? new IntersectionObserver(function (entries) {
@@ -204,8 +221,9 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
     input.addEventListener('change', function () {
       if (!input.checked) return;
       state.scale = input.value;
-      var jobs = data.charts.filter(function (c) { return c.scaleToggle; }).map(embed);
-      window.rnnscope.ready = Promise.all(jobs);
+      window.rnnscope.ready = unpacked.then(function () {
+        return Promise.all(data.charts.filter(function (c) { return c.scaleToggle; }).map(function (c) { return embed(c); }));
+      });
     });
   });
   Array.prototype.forEach.call(document.querySelectorAll('a.finding-link'), function (a) {
@@ -227,7 +245,9 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${String.raw`
 
   fillLayers();
   markEmpty();
-  window.rnnscope = { state: state, views: views, select: select, ready: null, settled: Promise.resolve() };
-  window.rnnscope.ready = embedAll();
+  drillSection();
+  var drillApi = { state: drill, select: drillSelect, setTau: setTau };
+  window.rnnscope = { state: state, views: views, select: select, ready: null, settled: Promise.resolve(), drill: drillApi };
+  window.rnnscope.ready = unpacked.then(embedAll).then(function () { return drillRender(); });
 })();
 `}`;
