@@ -26,9 +26,14 @@ const FORMS: [RecurrentKind, object][] = CELLS.flatMap((c) =>
 describe('per-step contributions', () => {
   for (const [kind, extra] of FORMS) {
     it(`${kind} ${JSON.stringify(extra)}: Σ_t contribution = total gradient block, for every gate × group`, () => {
-      const m = sequential(12, 3, [recurrent('rnn', rnnSpec(kind, 3, 5, extra)), dense('out', 2)]);
-      const x = data(20, 12, 3),
-        y = { shape: [20, 2], data: randArr(lcg(9), 40) };
+      const spec = rnnSpec(kind, 3, 5, extra);
+      // A ConvLSTM form takes frames and gives a feature map; Dense acts on its last axis.
+      const frame = spec.conv ? [...spec.conv.inSpatial, spec.conv.channels] : [3];
+      const out = spec.conv ? spec.conv.outSpatial : [];
+      const m = sequential(12, frame, [recurrent('rnn', spec), dense('out', 2)]);
+      const x = { shape: [20, 12, ...frame], data: data(20, 12, spec.inputDim).data },
+        ny = out.reduce((a, d) => a * d, 20 * 2),
+        y = { shape: [20, ...out, 2], data: randArr(lcg(9), ny) };
       const { analysis } = analyzeModel(m, { inputs: [x], targets: [y] }, { loss: 'mse', batchSize: 7 });
       const ra = analysis.recurrent[0]!;
       for (const c of ra.contributions) {
@@ -94,17 +99,20 @@ describe('step Jacobian spectral norm vs dense finite differences', () => {
   ];
   for (const [kind, extra] of cases) {
     it(`${kind} ${JSON.stringify(extra)}`, () => {
-      const U = 4,
-        I = 3,
-        T = 6,
+      const T = 6,
         B = 2;
-      const spec = rnnSpec(kind, I, U, { returnSequences: true, ...extra });
-      const m = sequential(T, I, [recurrent('r', spec)], 5, 1.2);
+      const spec = rnnSpec(kind, 3, 4, { returnSequences: true, ...extra });
+      // The spec's sizes (a ConvLSTM form fixes them); its frames and outputs keep their spatial axes.
+      const U = spec.units,
+        I = spec.inputDim;
+      const frame = spec.conv ? [...spec.conv.inSpatial, spec.conv.channels] : [I];
+      const st = spec.conv ? [...spec.conv.outSpatial, spec.conv.filters] : [U];
+      const m = sequential(T, frame, [recurrent('r', spec)], 5, 1.2);
       const params = m.params[0]!.map((p) => ({ shape: p.shape, data: Float64Array.from(m.weights.get(p.key)!.data) }));
-      const x = { shape: [B, T, I], data: randArr(lcg(8), B * T * I, 1.5) };
+      const x = { shape: [B, T, ...frame], data: randArr(lcg(8), B * T * I, 1.5) };
       const ctx = { dtype: 'float64' as const, kernels: jsKernels, taps: null, sink: new TapStore() };
       // Taps from a real backward pass.
-      const r = lossAndGrads(m, [x], [{ shape: [B, T, U], data: new Float64Array(B * T * U) }], {
+      const r = lossAndGrads(m, [x], [{ shape: [B, T, ...st], data: new Float64Array(B * T * U) }], {
         losses: [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }],
         flavor: 'keras3',
         dtype: 'float64',
@@ -116,7 +124,8 @@ describe('step Jacobian spectral norm vs dense finite differences', () => {
         params.map((p) => p.data),
         taps,
         [0, 1],
-        60,
+        // ConvLSTM: J is near block-diagonal (positions far apart barely interact), its top singular values close.
+        spec.conv ? 600 : 60,
       );
       const lstm = cellOf(kind).states.length === 2,
         dim = lstm ? 2 * U : U;

@@ -50,8 +50,14 @@ describe('cell registry', () => {
           expect(ps.slice(0, useBias ? 3 : 2).map((p) => p.name)).toEqual(
             ['kernel', 'recurrent_kernel', 'bias'].slice(0, useBias ? 3 : 2),
           );
-          expect(ps[0]!.shape).toEqual([2, 3 * c.gates.length]);
-          expect(ps[1]!.shape).toEqual([3, 3 * c.gates.length]);
+          const cv = spec.conv;
+          // A convolutional cell's kernels are (…kernel_size, channels | filters, G·filters).
+          expect(ps[0]!.shape).toEqual(
+            cv ? [...cv.kernelSize, cv.channels, cv.filters * c.gates.length] : [2, 3 * c.gates.length],
+          );
+          expect(ps[1]!.shape).toEqual(
+            cv ? [...cv.kernelSize, cv.filters, cv.filters * c.gates.length] : [3, 3 * c.gates.length],
+          );
           expect(ps.every((p) => p.hint.length > 0)).toBe(true);
         }
       }
@@ -63,15 +69,33 @@ describe('cell registry', () => {
       class_name: 'InputLayer',
       config: { batch_input_shape: [null, 5, 2], dtype: 'float32', name: 'x' },
     };
-    const seq = (layer: unknown) => ({ class_name: 'Sequential', config: { name: 's', layers: [input, layer] } });
+    const seq = (layer: unknown, inp: unknown = input) => ({
+      class_name: 'Sequential',
+      config: { name: 's', layers: [inp, layer] },
+    });
     for (const c of CELLS) {
-      const layers = Object.keys(c.layerClasses).map((cls) => ({ class_name: cls, config: { name: 'r', units: 3 } }));
+      // A convolutional cell's layers take frames (rank from the class) and filters instead of units.
+      const conv = (cls: string) => ({
+        filters: 3,
+        kernel_size: 2,
+        padding: 'same',
+        rank: c.layerClasses[cls]!.convRank!,
+      });
+      const layers = Object.keys(c.layerClasses).map((cls) => ({
+        class_name: cls,
+        config: c.convolutional ? { name: 'r', ...conv(cls) } : { name: 'r', units: 3 },
+      }));
       const cells = c.cellClasses.map((cls) => ({
         class_name: 'RNN',
         config: { name: 'r', cell: { class_name: cls, config: { name: 'cell', units: 3 } } },
       }));
       for (const l of [...layers, ...cells]) {
-        const m = buildModel(seq(l), { kerasVersion: '2.13.1', format: 'config', source: 'registry test' });
+        const rank = (l.config as { rank?: number }).rank ?? 0;
+        const frame = {
+          ...input,
+          config: { ...input.config, batch_input_shape: [null, 5, ...Array(rank).fill(4), 2] },
+        };
+        const m = buildModel(seq(l, frame), { kerasVersion: '2.13.1', format: 'config', source: 'registry test' });
         const r = m.layers.find((x) => x.type === 'Recurrent');
         expect(r?.type === 'Recurrent' && r.rnn.kind, JSON.stringify(l)).toBe(c.kind);
         if (r?.type !== 'Recurrent') continue;

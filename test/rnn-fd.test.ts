@@ -11,6 +11,7 @@ import { bidirectionalLayer } from '../src/engine/layers/rnn-layers.js';
 import { TapStore, type TapRequest } from '../src/engine/taps.js';
 import type { Mask, Tensor } from '../src/engine/tensor.js';
 import { lcg, maxRelErr, randArr } from './helpers/rng.js';
+import { refConv } from './helpers/rnn-ref.js';
 
 const act = (name: Activation['name'], extra: Partial<Activation> = {}): Activation => ({ name, ...extra });
 
@@ -236,7 +237,15 @@ describe('taps: dh_t, dc_t, gateGrad by finite differences', () => {
       // gateGrad_t · Kᵀ = ∂L/∂x_t (the input side of every gate), an identity independent of the loop.
       const G = tp.data.gateGrad!.length / (B * T * U),
         GU = G * U;
-      const K = p.params[0]!.data;
+      // ConvLSTM: its kernel as the dense (I × G·U) matrix of the input convolution (reference, by unit inputs).
+      const cv = s.conv;
+      const unit = (n: number, i: number): number[] => Array.from({ length: n }, (_, q) => (q === i ? 1 : 0));
+      const K = cv
+        ? Float64Array.from(
+            { length: I * GU },
+            (_, q) => refConv(cv, false, unit(I, Math.floor(q / GU)), p.params[0]!.data)[q % GU]!,
+          )
+        : p.params[0]!.data;
       for (let bt = 0; bt < B * T; bt++)
         for (let i = 0; i < I; i++) {
           let sum = 0;
@@ -244,6 +253,19 @@ describe('taps: dh_t, dc_t, gateGrad by finite differences', () => {
           expect(Math.abs(sum - a.dx.data[bt * I + i]!)).toBeLessThan(1e-12);
         }
       // Sum over steps of the per-step kernel contribution x_tᵀ·gateGrad_t = total kernel gradient.
+      if (cv) {
+        // ConvLSTM: Σ_t Σ_j gateGrad_j · ∂(conv x_t)_j/∂W = the total kernel gradient.
+        const nW = p.params[0]!.data.length;
+        const dW = new Float64Array(nW);
+        for (let w = 0; w < nW; w++)
+          for (let bt = 0; bt < B * T; bt++) {
+            const xt = Array.from(tp.data.x!.subarray(bt * I, (bt + 1) * I));
+            const pat = refConv(cv, false, xt, unit(nW, w));
+            for (let j = 0; j < GU; j++) dW[w] += pat[j]! * tp.data.gateGrad![bt * GU + j]!;
+          }
+        expect(maxRelErr(dW, a.dParams[0]!.data)).toBeLessThan(1e-12);
+        return;
+      }
       const dK = new Float64Array(I * GU);
       for (let bt = 0; bt < B * T; bt++)
         for (let i = 0; i < I; i++)

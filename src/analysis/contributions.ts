@@ -22,6 +22,7 @@ import { makeRng } from '../engine/rng.js';
 import type { LayerTaps } from '../engine/taps.js';
 import type { Arr } from '../engine/tensor.js';
 import { blockedTotals, gramIsCheaper, gramNorms } from './contribution-gram.js';
+import { addConvBatch, convOperands, type ConvOperands } from './conv-contributions.js';
 
 export type ContributionMode = 'matrix' | 'factors' | 'sketch';
 
@@ -60,10 +61,14 @@ export interface Contributions {
   k: number;
   sketchError: number | null;
   T: number;
+  /** Columns per gate block (units; a ConvLSTM's filters), rows of the kernel, rows of the recurrent kernel. */
   U: number;
   I: number;
+  Ur: number;
   G: number;
   biasRows: number;
+  /** ConvLSTM: the convolutions whose columns are the left operands (conv-contributions.ts); null for dense cells. */
+  conv: ConvOperands | null;
   /** The gate block whose recurrent operands the cell replaces (Operands.rLeft/rRight), or null. */
   block: number | null;
   /** matrix mode: C_t for every t, (T, I, GU), (T, U, GU); bias (T, nb, GU) also in sketch mode. */
@@ -109,6 +114,8 @@ export function chooseContributionMode(
     G = cell.gates.length,
     GU = G * U,
     nb = biasRowsOf(spec);
+  // A ConvLSTM's C_t is (kernel positions × channels, 4·filters), small beside its taps: always a matrix.
+  if (spec.conv) return { mode: 'matrix', k: 0 };
   const matrix = T * (I + U + nb) * GU * 8 * threads;
   if (matrix <= budget) return { mode: 'matrix', k: 0 };
   const factors = T * N * (I + U + GU + (cell.contributions ? U : 0)) * valueBytes;
@@ -136,8 +143,10 @@ export function newContributions(
   float32: boolean,
 ): Contributions {
   const cell = cellOf(spec.kind),
-    U = spec.units,
-    I = spec.inputDim,
+    conv = spec.conv ? convOperands(spec.conv) : null,
+    U = conv ? conv.F : spec.units,
+    I = conv ? conv.ti.g.K : spec.inputDim,
+    Ur = conv ? conv.tr.g.K : U,
     G = cell.gates.length,
     GU = G * U,
     nb = biasRowsOf(spec);
@@ -169,16 +178,18 @@ export function newContributions(
     T,
     U,
     I,
+    Ur,
     G,
     biasRows: nb,
+    conv,
     block: cell.contributions?.block ?? null,
     cK: mode === 'matrix' ? new Float64Array(T * I * GU) : null,
-    cR: mode === 'matrix' ? new Float64Array(T * U * GU) : null,
+    cR: mode === 'matrix' ? new Float64Array(T * Ur * GU) : null,
     cB: mode !== 'factors' && nb ? new Float64Array(T * nb * GU) : null,
     factors: [],
     sketch,
     sumK: new Float64Array(I * GU),
-    sumR: new Float64Array(U * GU),
+    sumR: new Float64Array(Ur * GU),
     sumB: new Float64Array(nb * GU),
     norms: null,
     totals: null,
@@ -196,6 +207,10 @@ export function operandsOf(spec: RecurrentSpec, taps: LayerTaps, scale: number):
 export function addBatch(c: Contributions, op: Operands, kern: Kernels = jsKernels): void {
   const { T, I, U, G, biasRows: nb } = c,
     GU = G * U;
+  if (c.conv) {
+    addConvBatch(c, c.conv, op, kern);
+    return;
+  }
   if (c.mode === 'factors') {
     c.factors.push(op);
     return;
@@ -379,8 +394,8 @@ export function finishContributions(
     for (let t = 0; t < T; t++) {
       blockNorms(c.cK!, t * I * GU, I, 0, t);
       addTo(c.sumK, c.cK!, t * I * GU);
-      blockNorms(c.cR!, t * U * GU, U, 1, t);
-      addTo(c.sumR, c.cR!, t * U * GU);
+      blockNorms(c.cR!, t * c.Ur * GU, c.Ur, 1, t);
+      addTo(c.sumR, c.cR!, t * c.Ur * GU);
       if (c.cB) {
         blockNorms(c.cB, t * nb * GU, nb, 2, t);
         addTo(c.sumB, c.cB, t * nb * GU);
@@ -448,7 +463,7 @@ export function finishContributions(
     }
   };
   blockTotal(c.sumK, I, 0);
-  blockTotal(c.sumR, U, 1);
+  blockTotal(c.sumR, c.Ur, 1);
   blockTotal(c.sumB, nb, 2);
   c.norms = norms;
   c.totals = totals;

@@ -54,6 +54,7 @@ export function stepJacobianNorms(
     taps: taps.data,
     params,
     mk,
+    kern,
     rProduct: (trans, k, n, rOff) => {
       const p = rProduct(kern, S, trans, k, n, R, rOff, GU);
       packed.push(p);
@@ -71,12 +72,19 @@ export function stepJacobianNorms(
   };
   for (let i = 0; i < V.length; i++) V[i] = rnd();
   normalizeRows(V, S, dim);
+  // A convolutional state's J is often block-diagonal (positions a kernel of size 1 does not join): a warm start
+  // inside one block never leaves it, so each step restarts from the warm start plus a part of the random start.
+  const V0 = cell.convolutional ? V.slice() : null;
   const sigma = samples.map(() => new Float64Array(T).fill(NaN));
   const row = (i: number, t: number): number => samples[i]! * T + t;
 
   for (let k = 1; k < T; k++) {
     const t = spec.goBackwards ? T - 1 - k : k;
     J.at((i) => row(i, t));
+    if (V0) {
+      for (let i = 0; i < V.length; i++) V[i] = V[i]! + 0.25 * V0[i]!;
+      normalizeRows(V, S, dim);
+    }
     const sig = new Float64Array(S);
     for (let it = 0; it < iterations; it++) {
       J.jvp(V, Y);

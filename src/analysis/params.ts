@@ -103,10 +103,18 @@ export function recurrentOf(
   return null;
 }
 
-/** Index function of gate block g's elements in a fused (rows, G·U) weight (bias (2, 3U) has 2 rows). */
+/**
+ * Index function of gate block g's elements in a fused (…rows, G·U) weight: the leading axes are rows (bias (2, 3U)
+ * has 2; a ConvLSTM kernel (…kernel_size, C, 4F) has kernel positions × C, blocks of U = F columns).
+ */
+/** Columns per gate block of a recurrent weight: units, or a ConvLSTM's filters. */
+function gateWidth(shape: number[], spec: RecurrentSpec): number {
+  return shape[shape.length - 1]! / cellOf(spec.kind).gates.length;
+}
+
 export function blockIndex(shape: number[], U: number, g: number): { n: number; idx: (k: number) => number } {
   const cols = shape[shape.length - 1]!;
-  const rows = shape.length === 1 ? 1 : shape[0]!;
+  const rows = shape.slice(0, -1).reduce((a, d) => a * d, 1);
   return { n: rows * U, idx: (k) => Math.floor(k / U) * cols + g * U + (k % U) };
 }
 
@@ -128,7 +136,7 @@ export function paramStats(model: ModelSpec, params: Params, grads: Params): Par
         ...tensorStats(w, g),
         blocks: isRecW
           ? cellOf(rec.spec.kind).gates.map(({ name: gate }, gi) => {
-              const b = blockIndex(p.shape, rec.spec.units, gi);
+              const b = blockIndex(p.shape, gateWidth(p.shape, rec.spec), gi);
               return { gate, ...tensorStats(w, g, b.idx, b.n) };
             })
           : null,
@@ -157,7 +165,7 @@ export function densities(
     const w = params[li]![pi]!.data,
       g = grads[li]![pi]!.data;
     cellOf(rec.spec.kind).gates.forEach(({ name: gate }, gi) => {
-      const b = blockIndex(p.shape, rec.spec.units, gi);
+      const b = blockIndex(p.shape, gateWidth(p.shape, rec.spec), gi);
       let wmin = Infinity,
         wmax = -Infinity,
         lmin = Infinity,

@@ -165,6 +165,9 @@ export const msg = {
   reshapeSize: (layer: string, from: readonly (number | null)[], target: readonly number[]): string =>
     `Layer '${layer}' (Reshape) cannot reshape ${fmtShape(from)} to target_shape ${list(target)}; expected the same number of elements; the config is inconsistent.`,
 
+  bidiConv: (layer: string, cls: string): string =>
+    `${who(layer, cls)} wraps a convolutional recurrent layer (ConvLSTM); rnnscope runs ConvLSTM layers on their own but not inside Bidirectional; analyse a model without the Bidirectional wrapper.`,
+
   sharedLayerMismatch: (layer: string, first: readonly (number | null)[], now: readonly (number | null)[]): string =>
     `Shared layer '${layer}' is called on ${fmtShape(now)} after being built on ${fmtShape(first)}; expected the same feature sizes on every call; the config is inconsistent.`,
 

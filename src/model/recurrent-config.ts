@@ -70,7 +70,8 @@ export function parseRecurrent(
 
   const where = `layer '${name}' (${cls})`;
   const slope = ctx.writer.hardSigmoidSlope;
-  const units = cellReader.int1(['units', 'output_dim']);
+  // A feature-map state (ConvLSTM) takes its width from the input at the first call.
+  const units = cell.convolutional ? -1 : cellReader.int1(['units', 'output_dim']);
   let activation = parseActivationConfig('tanh', { hardSigmoidSlope: slope, where });
   const gated = cell.gates.some((g) => g.activation === 'recurrent_activation');
   let recurrentActivation = parseActivationConfig(gated ? ctx.writer.defaultRecurrentActivation : 'linear', {

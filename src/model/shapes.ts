@@ -7,6 +7,7 @@ import type { LayerSpec, RecurrentSpec, Shape } from './types.js';
 import { ModelError } from './errors.js';
 import { msg } from './messages.js';
 import { inferExtra } from './extra-shapes.js';
+import { convRecurrentOutputs } from './conv-recurrent.js';
 import { convLength, normAxis } from './shape-math.js';
 
 export { convLength, normAxis } from './shape-math.js';
@@ -112,12 +113,14 @@ export function inferCall(layer: LayerSpec, inputs: Shape[], dtypes: DType[]): C
     case 'Activation':
       return layer.type === 'Activation' ? f32([x]) : same(x);
     case 'Recurrent': {
+      if (layer.rnn.conv) return f32(convRecurrentOutputs(layer, layer.rnn, x, inputs.slice(1)));
       rank(layer, x, 3, 'rank 3 (batch, time, features)');
       setInputDim(layer, layer.rnn, x);
       checkStates(layer, inputs.slice(1), [layer.rnn]);
       return f32(rnnOutputs(layer.rnn, x));
     }
     case 'Bidirectional': {
+      if (layer.forward.conv) throw new ModelError(msg.bidiConv(layer.name, layer.className));
       rank(layer, x, 3, 'rank 3 (batch, time, features)');
       setInputDim(layer, layer.forward, x);
       setInputDim(layer, layer.backward, x);

@@ -76,6 +76,26 @@ export interface RecurrentSpec {
   resetAfter: boolean;
   /** Masked positions of the returned sequence are 0 instead of the carried output. */
   zeroOutputForMask: boolean;
+  /** Convolutional recurrent layers (ConvLSTM1D/2D/3D): the convolutions' geometry; absent for dense cells. */
+  conv?: ConvGeometry;
+}
+
+/**
+ * The geometry of a ConvLSTM layer (channels_last). The input convolution has the layer's strides,
+ * padding and dilation; the recurrent one stride 1, padding 'same', no dilation. The state of one
+ * sample is (…outSpatial, filters), flattened to units; an input frame (…inSpatial, channels) to inputDim.
+ * inSpatial, outSpatial and channels are filled at the layer's first call (empty / −1 until then).
+ */
+export interface ConvGeometry {
+  rank: number;
+  filters: number;
+  kernelSize: number[];
+  strides: number[];
+  padding: 'valid' | 'same';
+  dilationRate: number[];
+  inSpatial: number[];
+  outSpatial: number[];
+  channels: number;
 }
 
 export interface LayerBase {

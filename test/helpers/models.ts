@@ -47,17 +47,20 @@ function rnnParams(prefix: string, s: RecurrentSpec): ParamSpec[] {
 
 /** A Sequential model: input (None, T, I) → layers. Supports Recurrent, Bidirectional, Dense, TimeDistributed(Dense).
  * */
-export function sequential(T: number, I: number, layers: LayerSpec[], seed = 1, scale = 0.5): ModelSpec {
-  const tensors = [{ id: 0, shape: [null, T, I] as Shape, dtype: 'float32' as const }];
+export function sequential(T: number, I: number | number[], layers: LayerSpec[], seed = 1, scale = 0.5): ModelSpec {
+  // I: the feature size, or a frame's shape (…spatial, channels) for a ConvLSTM.
+  const frame = typeof I === 'number' ? [I] : I;
+  const tensors = [{ id: 0, shape: [null, T, ...frame] as Shape, dtype: 'float32' as const }];
   const params: ParamSpec[][] = [];
   const nodes = [];
-  let shape: Shape = [null, T, I];
+  let shape: Shape = [null, T, ...frame];
   for (let li = 0; li < layers.length; li++) {
     const l = layers[li]!;
     let ps: ParamSpec[] = [];
     if (l.type === 'Recurrent') {
       ps = rnnParams(l.name, l.rnn);
-      shape = l.rnn.returnSequences ? [null, T, l.rnn.units] : [null, l.rnn.units];
+      const st = l.rnn.conv ? [...l.rnn.conv.outSpatial, l.rnn.conv.filters] : [l.rnn.units];
+      shape = l.rnn.returnSequences ? [null, T, ...st] : [null, ...st];
     } else if (l.type === 'Bidirectional') {
       ps = [...rnnParams(`${l.name}/forward`, l.forward), ...rnnParams(`${l.name}/backward`, l.backward)];
       const u = l.mergeMode === 'concat' ? 2 * l.forward.units : l.forward.units;

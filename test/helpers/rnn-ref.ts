@@ -17,7 +17,7 @@
 // t is the input position (also for go_backwards). Masked steps (mask[b, t] = 0) carry h and c;
 // the cell still computes its gates there (what the forward taps record).
 
-import type { Activation, BidiMerge, RecurrentSpec } from '../../src/model/types.js';
+import type { Activation, BidiMerge, ConvGeometry, RecurrentSpec } from '../../src/model/types.js';
 
 export type PerturbAt = 'x' | 'z' | 'c' | 'h';
 export interface Perturb {
@@ -58,7 +58,59 @@ const REF_CELLS: Record<string, { G: number; c: boolean }> = {
   LSTM: { G: 4, c: true },
   GRU: { G: 3, c: false },
   PeepholeLSTM: { G: 4, c: true },
+  ConvLSTM: { G: 4, c: true },
 };
+
+/**
+ * ConvLSTM's products by direct summation (no im2col), in the engine's gate-major layout (gate, position,
+ * filter): the input convolution of frame v (…inSpatial, C) with kernel W (…k, C, 4F) at the layer's
+ * strides, padding and dilation, or the recurrent one of h (…outSpatial, F) at stride 1, 'same'.
+ */
+export function refConv(c: ConvGeometry, recurrent: boolean, v: number[], W: ArrayLike<number>): Float64Array {
+  const r = c.rank,
+    F = c.filters,
+    G = 4;
+  const n = recurrent ? c.outSpatial : c.inSpatial,
+    C = recurrent ? F : c.channels;
+  const s = recurrent ? n.map(() => 1) : c.strides,
+    d = recurrent ? n.map(() => 1) : c.dilationRate;
+  const pad = recurrent ? 'same' : c.padding;
+  const o: number[] = [],
+    lead: number[] = [];
+  for (let a = 0; a < r; a++) {
+    const e = (c.kernelSize[a]! - 1) * d[a]! + 1;
+    const out = pad === 'valid' ? Math.ceil((n[a]! - e + 1) / s[a]!) : Math.ceil(n[a]! / s[a]!);
+    o.push(out);
+    lead.push(pad === 'valid' ? 0 : Math.floor(Math.max((out - 1) * s[a]! + e - n[a]!, 0) / 2));
+  }
+  const P = o.reduce((a, b) => a * b, 1),
+    U = P * F;
+  const nk = c.kernelSize.reduce((a, b) => a * b, 1);
+  const out = new Float64Array(G * U);
+  const unflat = (i: number, dims: readonly number[]): number[] => {
+    const idx = new Array<number>(dims.length);
+    for (let a = dims.length - 1; a >= 0; a--) {
+      idx[a] = i % dims[a]!;
+      i = Math.floor(i / dims[a]!);
+    }
+    return idx;
+  };
+  for (let pos = 0; pos < P; pos++) {
+    const op = unflat(pos, o);
+    for (let kk = 0; kk < nk; kk++) {
+      const kp = unflat(kk, c.kernelSize);
+      const ip = op.map((q, a) => q * s[a]! + kp[a]! * d[a]! - lead[a]!);
+      if (ip.some((q, a) => q < 0 || q >= n[a]!)) continue;
+      const flat = ip.reduce((acc, q, a) => acc * n[a]! + q, 0);
+      for (let ch = 0; ch < C; ch++) {
+        const xv = v[flat * C + ch]!;
+        for (let g = 0; g < G; g++)
+          for (let f = 0; f < F; f++) out[g * U + pos * F + f] += xv * W[(kk * C + ch) * G * F + g * F + f]!;
+      }
+    }
+  }
+  return out;
+}
 
 function refCell(s: RecurrentSpec): { G: number; c: boolean } {
   const c = REF_CELLS[s.kind];
@@ -132,7 +184,9 @@ export function refRecurrent(
   const y = new Float64Array(s.returnSequences ? B * T * U : B * U);
   const hOut = new Float64Array(B * U),
     cOut = new Float64Array(B * U);
-  const bx = (j: number): number => (p.b ? p.b[j]! : 0); // input-side bias (row 0 for reset_after)
+  // Input-side bias (row 0 for reset_after); ConvLSTM's (4F,) bias is shared by every position.
+  const cv = s.conv;
+  const bx = (j: number): number => (p.b ? p.b[cv ? Math.floor(j / U) * cv.filters + ((j % U) % cv.filters) : j]! : 0);
   const bh = (j: number): number => (p.b && afterBias ? p.b[GU + j]! : 0);
   const hit = (at: PerturbAt, b: number, t: number, j: number): number =>
     pert && pert.at === at && pert.b === b && pert.t === t && pert.j === j ? pert.eps : 0;
@@ -163,8 +217,8 @@ export function refRecurrent(
         });
       const z = new Array<number>(GU).fill(0),
         a = new Array<number>(GU).fill(0);
-      const xK = vW(xt, p.K),
-        hR = vW(h, p.R);
+      const xK = cv ? refConv(cv, false, xt, p.K) : vW(xt, p.K),
+        hR = cv ? refConv(cv, true, h, p.R) : vW(h, p.R);
       let hNew: number[],
         cNew = c;
       if (s.kind === 'SimpleRNN') {
@@ -173,7 +227,7 @@ export function refRecurrent(
           a[g] = sig(z[g]!);
         }
         hNew = a.slice();
-      } else if (s.kind === 'LSTM') {
+      } else if (s.kind === 'LSTM' || s.kind === 'ConvLSTM') {
         for (let g = 0; g < GU; g++) {
           z[g] = xK[g]! + hR[g]! + bx(g) + hit('z', b, t, g);
           a[g] = Math.floor(g / U) === 2 ? sig(z[g]!) : rho(z[g]!); // i, f, c~, o

@@ -3,6 +3,7 @@
 // (types.ts), added to CELLS; its oracle tests iterate this list.
 
 import { ModelError } from '../../model/errors.js';
+import { convLstm } from './conv-lstm.js';
 import { gru } from './gru.js';
 import { lstm } from './lstm.js';
 import { peepholeLstm } from './peephole-lstm.js';
@@ -11,7 +12,7 @@ import type { CellDef, LayerClass } from './types.js';
 
 export type { CellDef } from './types.js';
 
-export const CELLS: readonly CellDef[] = [simpleRnn, lstm, gru, peepholeLstm];
+export const CELLS: readonly CellDef[] = [simpleRnn, lstm, gru, peepholeLstm, convLstm];
 
 const byKind = new Map(CELLS.map((c) => [c.kind, c]));
 

@@ -39,6 +39,8 @@ export interface ParamDef {
 export interface LayerClass {
   /** CuDNNLSTM / CuDNNGRU: tanh and sigmoid fixed, always a bias, weights in cuDNN layout. */
   cudnn?: boolean;
+  /** ConvLSTM1D/2D/3D: the number of spatial axes of a frame. */
+  convRank?: number;
 }
 
 export interface CellParams {
@@ -103,6 +105,13 @@ export interface CellStep {
   readonly sTap: TapName | null;
   /** The input-side bias added into P after P = X·K, or null. */
   inputBias(p: CellParams): Arr | null;
+  /**
+   * Cells that own their products (ConvLSTM: convolutions): P[0..rows·G·U) = the input side of `rows` input rows
+   * X[xOff..] (rows × I), without the bias; absent: P = X·K, one product.
+   */
+  project?(kern: Kernels, p: CellParams, X: Arr, xOff: number, rows: number, P: Arr): void;
+  /** The backward of project: dK += ∂L/∂K, and dX[0..rows·I) = ∂L/∂X from dP (rows × G·U). */
+  projectBack?(kern: Kernels, p: CellParams, X: Arr, xOff: number, rows: number, dP: Arr, dK: Arr, dX: Arr): void;
   /** Computes step k into Z[k], A[k], H[k+1] (and C[k+1], S[k]) from P[t] and H[k] (C[k]). Masking is applied by the
    * loop afterwards. */
   forwardStep(kern: Kernels, p: CellParams, s: SeqBuffers, k: number, t: number): void;
@@ -134,6 +143,8 @@ export interface JacobianEnv {
   /** Products of S rows with op(R[:, rOff..rOff+n)) (trans: with its transpose, k = n, n = U). */
   rProduct(trans: boolean, k: number, n: number, rOff: number): RProduct;
   mk(n: number): Arr;
+  /** The run's kernels, for cells that own their products. */
+  kern: Kernels;
 }
 
 /** J_t = ∂s_t/∂s_{t−1} for the probed samples at one step (s = the cell's states side by side). */
@@ -188,6 +199,11 @@ export interface CellDef {
   readonly keras1Gates?: readonly string[];
   /** cuDNN bias (2·G·U,): summed into one (G·U,) bias, or kept as the (2, G·U) rows of a reset_after bias. */
   readonly cudnnBias?: 'sum' | 'rows';
+  /**
+   * The state is a feature map (ConvLSTM): the config has no units; units and inputDim follow from the input's
+   * shape at the first call (RecurrentSpec.conv), and the layer's tensors keep their spatial axes.
+   */
+  readonly convolutional?: boolean;
   /** Options beyond the common ones, read from the cell's config (GRU reset_after). */
   readOptions?(r: ConfigReader, ctx: BuildContext, cls: LayerClass): Partial<RecurrentSpec>;
   params(spec: RecurrentSpec): ParamDef[];

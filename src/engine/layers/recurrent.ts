@@ -79,6 +79,9 @@ export interface SeqCache {
   fused: Fused | null;
   name: string;
   direction: 'forward' | 'backward' | null;
+  /** The input's shape, and one sample's state shape ([U], or ConvLSTM's (…outSpatial, filters)). */
+  xShape: number[];
+  stateShape: number[];
 }
 
 export interface SeqOutputs {
@@ -108,7 +111,8 @@ function runSegment(ctx: Ctx, c: SeqCache, k0: number, n: number): void {
     }
     ctx.kernels.gemm(false, false, n * B, GU, I, c.Xp, k0 * B * I, I, p.K, 0, GU, ib ? 1 : 0, P, 0, GU);
   } else {
-    ctx.kernels.gemm(false, false, n * B, GU, I, c.Xp, k0 * B * I, I, p.K, 0, GU, 0, s.P, 0, GU);
+    if (cell.project) cell.project(ctx.kernels, p, c.Xp, k0 * B * I, n * B, s.P);
+    else ctx.kernels.gemm(false, false, n * B, GU, I, c.Xp, k0 * B * I, I, p.K, 0, GU, 0, s.P, 0, GU);
     if (ib) for (let r = 0; r < n * B; r++) for (let j = 0; j < GU; j++) s.P[r * GU + j] += ib[j]!;
   }
   for (let k = 0; k < n; k++) {
@@ -134,7 +138,9 @@ export function seqForward(
   direction: 'forward' | 'backward' | null,
   initialStates?: Tensor[],
 ): SeqOutputs {
-  const [B, T, I] = x.shape as [number, number, number];
+  // A ConvLSTM's frames (B, T, …spatial, C) are rows of I = their size; its outputs keep the spatial axes.
+  const [B, T] = x.shape as [number, number];
+  const I = x.shape.slice(2).reduce((a, d) => a * d, 1);
   const U = spec.units;
   const cell = makeCell(spec);
   const GU = cell.G * U;
@@ -167,6 +173,8 @@ export function seqForward(
     fused,
     name,
     direction,
+    xShape: [...x.shape],
+    stateShape: spec.conv ? [...spec.conv.outSpatial, spec.conv.filters] : [U],
     Hb: alloc(ctx.dtype, (nSeg + 1) * B * U),
     Cb: alloc(ctx.dtype, cell.hasC ? (nSeg + 1) * B * U : 0),
   };
@@ -193,9 +201,10 @@ export function seqForward(
     }
   }
   const last = (buf: Arr): Arr => buf.slice(nSeg * B * U, (nSeg + 1) * B * U);
-  const y: Tensor = Y ? { shape: [B, T, U], data: Y } : { shape: [B, U], data: last(c.Hb) };
-  const states: Tensor[] = [{ shape: [B, U], data: last(c.Hb) }];
-  if (cell.hasC) states.push({ shape: [B, U], data: last(c.Cb) });
+  const st = c.stateShape;
+  const y: Tensor = Y ? { shape: [B, T, ...st], data: Y } : { shape: [B, ...st], data: last(c.Hb) };
+  const states: Tensor[] = [{ shape: [B, ...st], data: last(c.Hb) }];
+  if (cell.hasC) states.push({ shape: [B, ...st], data: last(c.Cb) });
   return { y, states, cache: c };
 }
 
@@ -287,8 +296,11 @@ export function seqBackward(
       if (tap) recordStep(c, tap, k, k0 + k, t, dP);
     }
     if (fused) fusedSegmentGrads(fused, s, dP, n, g.dR, g.db);
-    ctx.kernels.gemm(true, false, I, GU, n * B, c.Xp, k0 * B * I, I, dP, 0, GU, 1, g.dK, 0, GU);
-    ctx.kernels.gemm(false, true, n * B, I, GU, dP, 0, GU, p.K, 0, GU, 0, dXp, 0, I);
+    if (cell.projectBack) cell.projectBack(ctx.kernels, p, c.Xp, k0 * B * I, n * B, dP, g.dK, dXp);
+    else {
+      ctx.kernels.gemm(true, false, I, GU, n * B, c.Xp, k0 * B * I, I, dP, 0, GU, 1, g.dK, 0, GU);
+      ctx.kernels.gemm(false, true, n * B, I, GU, dP, 0, GU, p.K, 0, GU, 0, dXp, 0, I);
+    }
     for (let k = 0; k < n; k++) {
       const t = stepOf(spec, T, k0 + k);
       for (let b = 0; b < B; b++) blit(dX, (b * T + t) * I, dXp, (k * B + b) * I, I);
@@ -296,8 +308,8 @@ export function seqBackward(
   }
   if (dInit) {
     // Copies out of wasm memory (released when the run returns).
-    dInit[0] = { shape: [B, U], data: fused ? dh.slice() : dh };
-    if (cell.hasC) dInit[1] = { shape: [B, U], data: fused ? dc.slice() : dc };
+    dInit[0] = { shape: [B, ...c.stateShape], data: fused ? dh.slice() : dh };
+    if (cell.hasC) dInit[1] = { shape: [B, ...c.stateShape], data: fused ? dc.slice() : dc };
   }
   if (tap) {
     if (ctx.taps!.dx) tap.dx = dX;
@@ -313,7 +325,7 @@ export function seqBackward(
       mask: mask ? mask.data : null,
     } satisfies LayerTaps);
   }
-  return { shape: [B, T, I], data: dX };
+  return { shape: [...c.xShape], data: dX };
 }
 
 function newTaps(ctx: Ctx, c: SeqCache): Partial<Record<TapName, Arr>> {
