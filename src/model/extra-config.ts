@@ -7,6 +7,7 @@ import { ModelError } from './errors.js';
 import { ConfigReader, type BuildContext } from './config-reader.js';
 import { isRecord } from './keras-format.js';
 import { parseVisionLayer } from './vision-config.js';
+import { parseVision3dLayer } from './vision3d-config.js';
 import { parseAttentionLayer } from './attention-config.js';
 import { isKerasContribCrf, parseCrf } from './crf-config.js';
 import { msg } from './messages.js';
@@ -71,7 +72,7 @@ export function parseExtraLayer(
     throw new ModelError(msg.customLayer(name, cls));
   if (Object.hasOwn(LIBRARY, cls) && !(registeredName ?? '').includes('>'))
     throw new ModelError(msg.libraryLayer(name, cls, LIBRARY[cls]!));
-  const v = parseVisionLayer(r, ctx) ?? parseAttentionLayer(r);
+  const v = parseVisionLayer(r, ctx) ?? parseVision3dLayer(r, ctx) ?? parseAttentionLayer(r);
   if (v) return { spec: v };
   if (cls === 'TimeDistributed') {
     const inner = raw['layer'];

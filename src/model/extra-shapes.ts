@@ -6,6 +6,7 @@ import type { LayerSpec, ParamSpec, Shape } from './types.js';
 import type { Pair } from './types-extra.js';
 import { ModelError } from './errors.js';
 import { msg } from './messages.js';
+import { infer3d } from './vision3d-config.js';
 import type { CallShapes, DType } from './shapes.js';
 import { convLength, normAxis } from './shape-math.js';
 
@@ -55,6 +56,8 @@ export function inferExtra(
   inferCall: (layer: LayerSpec, inputs: Shape[], dtypes: DType[]) => CallShapes,
 ): CallShapes | null {
   const x = inputs[0]!;
+  const v3 = infer3d(layer, x);
+  if (v3) return { shapes: [v3], dtypes: [layer.type === 'Pooling3D' ? (dtypes[0] ?? 'float32') : 'float32'] };
   switch (layer.type) {
     case 'TimeDistributed': {
       rank(layer, x, [3, 8], 'rank ≥ 3 (batch, time, …)');
@@ -160,6 +163,7 @@ export function extraParamSpecs(
       // The inner layer's weights, keyed by the wrapper (as TimeDistributed(Dense) always was).
       return inner(layer.inner, [[null, ...x.slice(2)]]).map((q) => p(q.name, q.shape, q.trainable));
     case 'Conv2D':
+    case 'Conv3D':
       return [
         p('kernel', [...layer.kernelSize, last(), layer.filters]),
         ...(layer.useBias ? [p('bias', [layer.filters])] : []),
@@ -209,8 +213,9 @@ export function extraShapeHint(layer: LayerSpec, param: ParamSpec): string | nul
     case 'TimeDistributed':
       return `${layer.inner.className} inside TimeDistributed`;
     case 'Conv2D':
+    case 'Conv3D':
       return param.name === 'kernel'
-        ? `kernel_size=${layer.kernelSize.join('×')}, input channels=${param.shape[2]}, filters=${layer.filters}`
+        ? `kernel_size=${layer.kernelSize.join('×')}, input channels=${param.shape[param.shape.length - 2]}, filters=${layer.filters}`
         : `filters=${layer.filters}`;
     case 'MultiHeadAttention':
       return `num_heads=${layer.numHeads}, key_dim=${layer.keyDim}, value_dim=${layer.valueDim}`;

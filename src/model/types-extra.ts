@@ -6,6 +6,7 @@
 import type { Activation, LayerBase } from './types.js';
 
 export type Pair = [number, number];
+export type Triple = [number, number, number];
 
 export type ExtraLayerSpec =
   /** Conv2D, channels_last: kernel (kh, kw, C, F) in Keras layout. */
@@ -21,6 +22,25 @@ export type ExtraLayerSpec =
     })
   | (LayerBase & { type: 'Pooling2D'; mode: 'max' | 'avg'; poolSize: Pair; strides: Pair; padding: 'valid' | 'same' })
   | (LayerBase & { type: 'GlobalPooling2D'; mode: 'max' | 'avg' })
+  /** Conv3D, channels_last: kernel (kd, kh, kw, C, F) (vision3d-config.ts). */
+  | (LayerBase & {
+      type: 'Conv3D';
+      filters: number;
+      kernelSize: Triple;
+      strides: Triple;
+      padding: 'valid' | 'same';
+      dilationRate: Triple;
+      activation: Activation;
+      useBias: boolean;
+    })
+  | (LayerBase & {
+      type: 'Pooling3D';
+      mode: 'max' | 'avg';
+      poolSize: Triple;
+      strides: Triple;
+      padding: 'valid' | 'same';
+    })
+  | (LayerBase & { type: 'GlobalPooling3D'; mode: 'max' | 'avg' })
   /** ((top, bottom), (left, right)) zeros around the two spatial axes. */
   | (LayerBase & { type: 'ZeroPadding2D'; padding: [Pair, Pair] })
   /**

@@ -21,6 +21,7 @@ import { attentionLayer } from './attention.js';
 import { multiHeadAttentionLayer } from './multi-head-attention.js';
 import { dotLayer } from './dot.js';
 import { crfLayer } from './crf.js';
+import { conv3dLayer, globalPooling3dLayer, pooling3dLayer } from './conv3d.js';
 
 export type BasicLayerType = Exclude<LayerSpec['type'], 'Recurrent' | 'Bidirectional'>;
 
@@ -50,6 +51,9 @@ export const basicLayers: { [K in BasicLayerType]: LayerImpl<Extract<LayerSpec, 
   MultiHeadAttention: multiHeadAttentionLayer,
   Dot: dotLayer,
   CRF: crfLayer,
+  Conv3D: conv3dLayer,
+  Pooling3D: pooling3dLayer,
+  GlobalPooling3D: globalPooling3dLayer,
 };
 
 /** The implementation of a non-recurrent layer, or undefined for Recurrent / Bidirectional. */
