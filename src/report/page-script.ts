@@ -36,6 +36,8 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${PACKED_JS}${ZOOM_CLAMP_JS}
     var cfg = spec.config || {};
     spec.config = Object.assign({}, cfg, {
       legend: Object.assign({}, cfg.legend, { labelLimit: 160, direction: 'vertical', columns: 1 }),
+      // Long axis labels (tensor names) shortened to a third of the column, so the plot keeps the rest.
+      axis: Object.assign({}, cfg.axis, { labelLimit: Math.max(90, Math.floor(avail / 3)) }),
       title: Object.assign({}, cfg.title, { limit: avail - 40, subtitleLimit: avail - 40 }),
     });
   }
