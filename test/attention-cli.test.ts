@@ -18,7 +18,7 @@ import type { Analysis } from '../src/analysis/schema.js';
 import { rnnscope } from './helpers/cli-run.js';
 import { kerasArchive } from './helpers/keras-write.js';
 import { functional, input, kt, layer } from './helpers/keras3-config.js';
-import { randTensor, rng } from './helpers/layer-fd.js';
+import { centralDiff, randTensor, rng } from './helpers/layer-fd.js';
 
 const T = 12,
   I = 3,
@@ -111,14 +111,7 @@ describe('rnnscope analyze on an LSTM → Attention model file', () => {
     });
     const cut = model('hx', m);
     const loss = () => lossAndGrads(cut, [xs, { shape: [N, T, U], data: hx }], [ys], run).loss;
-    const fd = Float64Array.from(hx, (v, i) => {
-      hx[i] = v + 1e-6;
-      const lp = loss();
-      hx[i] = v - 1e-6;
-      const lm = loss();
-      hx[i] = v;
-      return (lp - lm) / 2e-6;
-    });
+    const fd = centralDiff(hx, loss, { h: 1e-6 });
     const fdNorms = norms(fd);
     const fdErr = err(ra.attention!.viaAttention.norm, fdNorms);
     console.log('attention-cli relative errors:', JSON.stringify({ ...errors, attentionVsFd: fdErr }));
@@ -134,5 +127,5 @@ describe('rnnscope analyze on an LSTM → Attention model file', () => {
     // The report draws the chart for the layer.
     const index = JSON.parse(readFileSync(path.join(dir, 'report', 'charts', 'index.json'), 'utf8'));
     expect(JSON.stringify(index)).toContain('attention');
-  });
+  }, 300_000);
 });

@@ -18,7 +18,7 @@ import type { Tensor } from '../src/engine/tensor.js';
 import { attentionWatches, DirectGrads, splitPass, type SplitHalf } from '../src/analysis/attention-paths.js';
 import { analyzeModel } from '../src/analysis/analyze.js';
 import { validateAnalysis } from '../src/analysis/validate.js';
-import { randTensor, rng } from './helpers/layer-fd.js';
+import { centralDiff, randTensor, rng } from './helpers/layer-fd.js';
 import { functional, input, kt, layer } from './helpers/keras3-config.js';
 
 const T = 5,
@@ -101,16 +101,7 @@ function split(m: ModelSpec, x: Tensor, y: Tensor): SplitHalf[] {
 /** FD of the loss of `m` in its input `k` (the others as given). */
 function fd(m: ModelSpec, xs: Tensor[], y: Tensor, k: number): Float64Array {
   const loss = (): number => lossAndGrads(m, xs, [y], run).loss;
-  const v = xs[k]!.data;
-  return Float64Array.from(v, (_, i) => {
-    const keep = v[i]!;
-    v[i] = keep + 1e-6;
-    const lp = loss();
-    v[i] = keep - 1e-6;
-    const lm = loss();
-    v[i] = keep;
-    return (lp - lm) / 2e-6;
-  });
+  return centralDiff(xs[k]!.data as Float64Array, loss, { h: 1e-6 });
 }
 
 /** h_t = o_t ⊙ tanh(c_t) of the LSTM (B, T, U) in input order, from its gate and c taps. */

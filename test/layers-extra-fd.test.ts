@@ -3,26 +3,12 @@
 // (test/helpers/layer-fd.ts): every option that changes the math.
 
 import { describe, expect, it } from 'vitest';
-import type { Activation, LayerSpec } from '../src/model/types.js';
-import { basicLayers } from '../src/engine/layers/registry-basic.js';
-import type { LayerImpl } from '../src/engine/layer.js';
+import type { LayerSpec } from '../src/model/types.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { crfNll } from '../src/engine/layers/crf.js';
-import { checkLayerGradients, ctx64, mask, randTensor, rng, type LayerCase } from './helpers/layer-fd.js';
-
-const TOL = 1e-6;
-const act = (name: Activation['name']): Activation => ({ name });
-const base = (cls: string) => ({ name: `t_${cls.toLowerCase()}`, className: cls });
-
-function expectGrad<L extends LayerSpec>(c: LayerCase<L>): void {
-  const rep = checkLayerGradients(c);
-  expect(rep.checked).toBeGreaterThan(0);
-  expect(rep.maxRelErr, JSON.stringify(rep.errors)).toBeLessThan(TOL);
-}
-
-function impl<K extends keyof typeof basicLayers>(k: K): LayerImpl<Extract<LayerSpec, { type: K }>> {
-  return basicLayers[k] as LayerImpl<Extract<LayerSpec, { type: K }>>;
-}
+import { centralDiff, ctx64, mask, randTensor, rng } from './helpers/layer-fd.js';
+import { LAYER_TOL, base, expectGrad, impl } from './helpers/layer-cases.js';
+import { act } from './helpers/models.js';
 
 type Conv2D = Extract<LayerSpec, { type: 'Conv2D' }>;
 const conv2d = (o: Partial<Conv2D>): Conv2D => ({
@@ -388,23 +374,16 @@ describe('CRF negative log-likelihood (learn_mode join, crf_loss)', () => {
     );
     let worst = 0;
     for (const [t, g] of [[x, dX!.data], ...params.map((p, k) => [p, dParams[k].data])] as [Tensor, Float64Array][]) {
+      const fd = centralDiff(t.data as Float64Array, loss);
       let maxAbs = 1e-3;
       let maxErr = 0;
-      for (let i = 0; i < t.data.length; i++) {
-        const v = t.data[i];
-        const h = 1e-5;
-        t.data[i] = v + h;
-        const lp = loss();
-        t.data[i] = v - h;
-        const lm = loss();
-        t.data[i] = v;
-        const fd = (lp - lm) / (2 * h);
-        maxAbs = Math.max(maxAbs, Math.abs(fd));
-        maxErr = Math.max(maxErr, Math.abs(fd - g[i]));
-      }
+      fd.forEach((v, i) => {
+        maxAbs = Math.max(maxAbs, Math.abs(v));
+        maxErr = Math.max(maxErr, Math.abs(v - g[i]!));
+      });
       worst = Math.max(worst, maxErr / maxAbs);
     }
-    expect(worst).toBeLessThan(TOL);
+    expect(worst).toBeLessThan(LAYER_TOL);
   }
   it('one-hot targets, boundaries, no mask', () => nllCase(crf({}), null, false));
   it('sparse targets, mask with pre- and post-padding', () =>

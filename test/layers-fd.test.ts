@@ -5,24 +5,10 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Activation, LayerSpec, MergeKind, Padding } from '../src/model/types.js';
-import { basicLayers } from '../src/engine/layers/registry-basic.js';
-import type { LayerImpl } from '../src/engine/layer.js';
 import type { Mask, Tensor } from '../src/engine/tensor.js';
-import { checkLayerGradients, mask, randTensor, rng, type LayerCase } from './helpers/layer-fd.js';
-
-const TOL = 1e-6;
-const act = (name: Activation['name']): Activation => ({ name });
-const base = (type: string) => ({ name: `t_${type.toLowerCase()}`, className: type });
-
-function expectGrad<L extends LayerSpec>(c: LayerCase<L>): void {
-  const rep = checkLayerGradients(c);
-  expect(rep.checked).toBeGreaterThan(0);
-  expect(rep.maxRelErr, JSON.stringify(rep.errors)).toBeLessThan(TOL);
-}
-
-function impl<K extends keyof typeof basicLayers>(k: K): LayerImpl<Extract<LayerSpec, { type: K }>> {
-  return basicLayers[k] as LayerImpl<Extract<LayerSpec, { type: K }>>;
-}
+import { checkLayerGradients, mask, randTensor, rng } from './helpers/layer-fd.js';
+import { base, expectGrad, impl } from './helpers/layer-cases.js';
+import { act } from './helpers/models.js';
 
 describe('Dense', () => {
   const cases: [string, number[], Activation, boolean][] = [
