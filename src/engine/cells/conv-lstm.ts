@@ -33,8 +33,12 @@ function tuple(r: ConfigReader, key: string, rank: number, dflt: number | null, 
     if (dflt === null) throw r.bad(key, `${rank} integer(s) ≥ ${min}`);
     return new Array(rank).fill(dflt);
   }
-  const a = typeof v === 'number' ? new Array(rank).fill(v) : Array.isArray(v) && v.length === 1 ? [v[0], v[0]] : v;
-  const list = Array.isArray(a) && a.length === 1 ? new Array(rank).fill(a[0]) : a;
+  const list =
+    typeof v === 'number'
+      ? new Array(rank).fill(v)
+      : Array.isArray(v) && v.length === 1
+        ? new Array(rank).fill(v[0])
+        : v;
   if (
     !Array.isArray(list) ||
     list.length !== rank ||
