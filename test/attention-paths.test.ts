@@ -192,6 +192,58 @@ describe('attention paths: each part against finite differences of the network w
     expect(maxAbs(stepOf(p!.recurrence, 0))).toBeLessThanOrEqual(1e-12);
   });
 
+  it('Bidirectional (concat): each half gets its columns of the attention part', () => {
+    const inner = { class_name: 'LSTM', config: { name: 'l', units: U, return_sequences: true } };
+    const cfg = (from: 'bi' | 'hx') =>
+      functional(
+        [
+          input('x', [T, I]),
+          ...(from === 'hx' ? [input('hx', [T, 2 * U])] : []),
+          layer('Bidirectional', 'bi', { merge_mode: 'concat', layer: inner }, [kt('x')]),
+          layer('Attention', 'att', { use_scale: false, score_mode: 'dot', dropout: 0 }, [[kt(from), kt(from)]]),
+          layer('GlobalAveragePooling1D', 'gap', {}, [kt('att')]),
+          layer('Dense', 'out', { units: 2 }, [kt('gap')]),
+        ],
+        from === 'hx' ? ['x', 'hx'] : ['x'],
+        ['out'],
+      );
+    const build = (from: 'bi' | 'hx', w: ModelSpec | null) => {
+      const m = buildModel(cfg(from), { kerasVersion: '3.10.0', format: 'config', source: 'test' });
+      const r = rng(17);
+      for (const p of m.params.flat())
+        m.weights.set(
+          p.key,
+          w?.weights.get(p.key) ?? { shape: p.shape, data: randTensor(p.shape, r).data as Float64Array },
+        );
+      return m;
+    };
+    const a = build('bi', null);
+    const r = rng(19);
+    const x = randTensor([B, T, I], r);
+    const y = randTensor([B, 2], r);
+    const halves = split(a, x, y);
+    expect(halves.map((h) => h.id)).toEqual(['bi/forward', 'bi/backward']);
+    // The layer's output, both halves at input positions: h_t = o_t ⊙ tanh(c_t) of each direction.
+    const taps = lossAndGrads(a, [x], [y], { ...run, taps: { gates: true, c: true } }).taps;
+    const out = new Float64Array(B * T * 2 * U);
+    (['forward', 'backward'] as const).forEach((d, k) => {
+      const tp = taps.get('bi', d)!;
+      for (let bt = 0; bt < B * T; bt++)
+        for (let j = 0; j < U; j++)
+          out[bt * 2 * U + k * U + j] = tp.data.gates![bt * 4 * U + 3 * U + j]! * Math.tanh(tp.data.c![bt * U + j]!);
+    });
+    const g = fd(build('hx', a), [x, { shape: [B, T, 2 * U], data: out }], y, 1);
+    halves.forEach((h, k) => {
+      const cols = Float64Array.from({ length: B * T * U }, (_, i) => g[Math.floor(i / U) * 2 * U + k * U + (i % U)]!);
+      errors[`bidirectional ${h.direction} attention`] = relErr(h.attention, cols);
+      expect(errors[`bidirectional ${h.direction} attention`]).toBeLessThan(1e-7);
+      expect(maxAbs(h.other)).toBeLessThanOrEqual(1e-12);
+      // Nothing reaches the last processed step through the recurrence: T − 1 forward, 0 backward.
+      expect(maxAbs(stepOf(h.recurrence, h.direction === 'forward' ? T - 1 : 0))).toBeLessThanOrEqual(1e-12);
+      expect(maxAbs(h.recurrence)).toBeGreaterThan(1e-4);
+    });
+  });
+
   it('analysis: StepSeries of each part over samples, the same in one batch and in several', () => {
     const a = net({ score: 'dot', attFrom: 'h', otherFrom: 'h', cut: null }, null);
     const r = rng(11);
