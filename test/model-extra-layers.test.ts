@@ -247,7 +247,7 @@ describe('refusals', () => {
     }
     throw new Error('expected a ModelError');
   };
-  test('every blocker in one message: a Lambda, a ConvLSTM2D, a library attention layer and a project class', () => {
+  test('every blocker in one message: a Lambda, a Conv3DTranspose, a library attention layer and a project class', () => {
     const e = refusal(() =>
       build(
         '2.2.4',
@@ -255,7 +255,7 @@ describe('refusals', () => {
           'keras2',
           [null, 5, 8, 8, 1],
           [
-            { class_name: 'ConvLSTM2D', config: { name: 'convlstm', filters: 2, kernel_size: [3, 3] } },
+            { class_name: 'Conv3DTranspose', config: { name: 'deconv', filters: 2, kernel_size: [3, 3, 3] } },
             { class_name: 'Lambda', config: { name: 'lam', function: ['x'], function_type: 'lambda' } },
             { class_name: 'SeqSelfAttention', config: { name: 'ssa', units: 4 } },
             { class_name: 'Attention', config: { name: 'my_att' } },
@@ -264,7 +264,7 @@ describe('refusals', () => {
       ),
     );
     expect(e.message).toBe(
-      `The model has 4 layers rnnscope cannot rebuild: Layer 'convlstm' (ConvLSTM2D) is not supported by rnnscope; Layer 'lam' (Lambda) holds Python code that cannot run here; Layer 'ssa' (SeqSelfAttention) comes from the keras-self-attention library, whose code is not in the file, so rnnscope cannot rebuild it; Layer 'my_att' (Attention) is not a Keras layer; replace or remove each of them (supported: ${supported}), then re-save the model.`,
+      `The model has 4 layers rnnscope cannot rebuild: Layer 'deconv' (Conv3DTranspose) is not supported by rnnscope; Layer 'lam' (Lambda) holds Python code that cannot run here; Layer 'ssa' (SeqSelfAttention) comes from the keras-self-attention library, whose code is not in the file, so rnnscope cannot rebuild it; Layer 'my_att' (Attention) is not a Keras layer; replace or remove each of them (supported: ${supported}), then re-save the model.`,
     );
   });
   test("a library layer is not called the project's code; a CRF without keras_contrib's config is a project class", () => {

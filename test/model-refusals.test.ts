@@ -137,8 +137,8 @@ describe('layers that cannot be rebuilt', () => {
   });
 
   test('Keras layers rnnscope does not rebuild', () => {
-    expect(refusal(layer('ConvLSTM2D', { filters: 2 })).message).toBe(
-      `Layer 'bad' (ConvLSTM2D) is not supported by rnnscope; supported layers are ${supported}; remove it or ask for support.`,
+    expect(refusal(layer('Conv3DTranspose', { filters: 2 })).message).toBe(
+      `Layer 'bad' (Conv3DTranspose) is not supported by rnnscope; supported layers are ${supported}; remove it or ask for support.`,
     );
     expect(
       refusal(

@@ -34,6 +34,12 @@ export const SUPPORTED_LAYERS: readonly string[] = [
   'GlobalAveragePooling2D',
   'ZeroPadding2D',
   'SpatialDropout2D',
+  'Conv3D',
+  'MaxPooling3D',
+  'AveragePooling3D',
+  'GlobalMaxPooling3D',
+  'GlobalAveragePooling3D',
+  'SpatialDropout3D',
   'Attention',
   'AdditiveAttention',
   'MultiHeadAttention',
@@ -108,10 +114,10 @@ export const msg = {
     `Layer '${name}' (TimeDistributed) wraps ${inner}; rnnscope runs TimeDistributed around one single-input, non-recurrent layer (Dense, Conv1D, Conv2D, pooling, Flatten, BatchNormalization, Dropout, …); a recurrent layer inside TimeDistributed cannot be analysed yet, ask for support with this model.`,
 
   bidiInner: (name: string, inner: string): string =>
-    `Layer '${name}' (Bidirectional) wraps ${inner}; rnnscope supports Bidirectional around ${RNN_CLASSES.primary.join(', ')} or RNN(cell) only; re-save the model with a recurrent layer inside.`,
+    `Layer '${name}' (Bidirectional) wraps ${inner}; rnnscope supports Bidirectional around ${RNN_CLASSES.dense.join(', ')} or RNN(cell) only; re-save the model with a recurrent layer inside.`,
 
   customCell: (name: string, cls: string, cell: string): string =>
-    `${who(name, cls)} runs the cell ${q(cell)}; rnnscope supports RNN with one ${orList(RNN_CLASSES.cells)}; use the ${orList(RNN_CLASSES.primary)} layer instead.`,
+    `${who(name, cls)} runs the cell ${q(cell)}; rnnscope supports RNN with one ${orList(RNN_CLASSES.cells)}; use the ${orList(RNN_CLASSES.dense)} layer instead.`,
 
   keras1Merge: (name: string, mode: string): string =>
     `Layer '${name}' (Merge) has mode=${JSON.stringify(mode)}; rnnscope maps the Keras 1 modes sum, mul, concat, ave and max only; rebuild the merge with Add, Multiply, Concatenate, Average or Maximum.`,

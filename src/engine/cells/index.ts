@@ -39,10 +39,11 @@ export function cellOfCellClass(cls: string): CellDef | undefined {
 }
 
 /** Keras classes of the registered cells, for messages: each cell's main layer class, all layer classes, all cell
- * classes. */
-export function cellClassNames(): { primary: string[]; layers: string[]; cells: string[] } {
+ * classes, and the main classes of the dense cells (what Bidirectional may wrap, what replaces a custom RNN cell). */
+export function cellClassNames(): { primary: string[]; layers: string[]; cells: string[]; dense: string[] } {
   return {
     primary: CELLS.flatMap((c) => Object.keys(c.layerClasses).slice(0, 1)),
+    dense: CELLS.filter((c) => !c.convolutional).flatMap((c) => Object.keys(c.layerClasses).slice(0, 1)),
     layers: CELLS.flatMap((c) => Object.keys(c.layerClasses)),
     cells: CELLS.flatMap((c) => [...c.cellClasses]),
   };
