@@ -11,21 +11,20 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../src/model/build.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { lossAndGrads } from '../src/engine/run.js';
-import { jsKernels } from '../src/engine/kernels.js';
 import { encodeNpy } from '../src/io/npz-write.js';
 import { attentionWatches, DirectGrads, splitPass } from '../src/analysis/attention-paths.js';
 import type { Analysis } from '../src/analysis/schema.js';
 import { rnnscope } from './helpers/cli-run.js';
 import { kerasArchive } from './helpers/keras-write.js';
 import { functional, input, kt, layer } from './helpers/keras3-config.js';
+import { lstmStates, MSE64 } from './helpers/lstm-states.js';
 import { centralDiff, randTensor, rng } from './helpers/layer-fd.js';
 
 const T = 12,
   I = 3,
   U = 4,
   N = 6;
-const losses = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
-const run = { losses, flavor: 'keras3' as const, dtype: 'float64' as const, kernels: jsKernels };
+const run = MSE64;
 
 const config = (attFrom: 'h' | 'hx') =>
   functional(
@@ -104,11 +103,7 @@ describe('rnnscope analyze on an LSTM → Attention model file', () => {
     };
 
     // The attention part by FD of the loss in hx, the copy of h the attention reads in the cut network.
-    const h = lossAndGrads(m, [xs], [ys], { ...run, taps: { gates: true, c: true } }).taps.get('lstm')!;
-    const hx = Float64Array.from({ length: N * T * U }, (_, i) => {
-      const bt = Math.floor(i / U);
-      return h.data.gates![bt * 4 * U + 3 * U + (i % U)]! * Math.tanh(h.data.c![i]!);
-    });
+    const hx = lstmStates(m, xs, ys, 'lstm');
     const cut = model('hx', m);
     const loss = () => lossAndGrads(cut, [xs, { shape: [N, T, U], data: hx }], [ys], run).loss;
     const fd = centralDiff(hx, loss, { h: 1e-6 });

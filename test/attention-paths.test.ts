@@ -13,20 +13,19 @@ import { describe, expect, it } from 'vitest';
 import { buildModel } from '../src/model/build.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { lossAndGrads } from '../src/engine/run.js';
-import { jsKernels } from '../src/engine/kernels.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { attentionWatches, DirectGrads, splitPass, type SplitHalf } from '../src/analysis/attention-paths.js';
 import { analyzeModel } from '../src/analysis/analyze.js';
 import { validateAnalysis } from '../src/analysis/validate.js';
 import { centralDiff, randTensor, rng } from './helpers/layer-fd.js';
 import { functional, input, kt, layer } from './helpers/keras3-config.js';
+import { lstmStates, MSE64 } from './helpers/lstm-states.js';
 
 const T = 5,
   I = 3,
   U = 4,
   B = 2;
-const losses = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
-const run = { losses, flavor: 'keras3' as const, dtype: 'float64' as const, kernels: jsKernels };
+const run = MSE64;
 
 type Score = 'dot' | 'concat' | 'mha';
 interface Net {
@@ -104,15 +103,6 @@ function fd(m: ModelSpec, xs: Tensor[], y: Tensor, k: number): Float64Array {
   return centralDiff(xs[k]!.data as Float64Array, loss, { h: 1e-6 });
 }
 
-/** h_t = o_t ⊙ tanh(c_t) of the LSTM (B, T, U) in input order, from its gate and c taps. */
-function lstmStates(m: ModelSpec, x: Tensor, y: Tensor): Float64Array {
-  const tp = lossAndGrads(m, [x], [y], { ...run, taps: { gates: true, c: true } }).taps.get('lstm')!;
-  return Float64Array.from({ length: B * T * U }, (_, i) => {
-    const bt = Math.floor(i / U);
-    return tp.data.gates![bt * 4 * U + 3 * U + (i % U)]! * Math.tanh(tp.data.c![i]!);
-  });
-}
-
 const maxAbs = (a: ArrayLike<number>): number => Math.max(1e-12, ...Array.from(a, Math.abs));
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let e = 0;
@@ -134,7 +124,7 @@ describe('attention paths: each part against finite differences of the network w
       const [p, ...rest] = split(a, x, y);
       expect(rest).toEqual([]);
       expect([p!.id, p!.consumers]).toEqual(['lstm', ['att']]);
-      const h = lstmStates(a, x, y);
+      const h = lstmStates(a, x, y, 'lstm');
       const hx = (): Tensor => ({ shape: [B, T, U], data: Float64Array.from(h) });
       const viaAtt = fd(net({ score, attFrom: 'hx', otherFrom: 'h', cut: null }, a), [x, hx()], y, 1);
       const viaOther = fd(net({ score, attFrom: 'h', otherFrom: 'hx', cut: null }, a), [x, hx()], y, 1);
@@ -174,7 +164,7 @@ describe('attention paths: each part against finite differences of the network w
     const y = randTensor([B, 2], r);
     const [p] = split(a, x, y);
     // The output sequence of a go_backwards LSTM holds input step T−1−p at position p.
-    const h = lstmStates(a, x, y);
+    const h = lstmStates(a, x, y, 'lstm');
     const out = Float64Array.from(h, (_, i) => {
       const b = Math.floor(i / (T * U)),
         p = Math.floor(i / U) % T;
@@ -224,13 +214,10 @@ describe('attention paths: each part against finite differences of the network w
     const halves = split(a, x, y);
     expect(halves.map((h) => h.id)).toEqual(['bi/forward', 'bi/backward']);
     // The layer's output, both halves at input positions: h_t = o_t ⊙ tanh(c_t) of each direction.
-    const taps = lossAndGrads(a, [x], [y], { ...run, taps: { gates: true, c: true } }).taps;
     const out = new Float64Array(B * T * 2 * U);
     (['forward', 'backward'] as const).forEach((d, k) => {
-      const tp = taps.get('bi', d)!;
-      for (let bt = 0; bt < B * T; bt++)
-        for (let j = 0; j < U; j++)
-          out[bt * 2 * U + k * U + j] = tp.data.gates![bt * 4 * U + 3 * U + j]! * Math.tanh(tp.data.c![bt * U + j]!);
+      const h = lstmStates(a, x, y, 'bi', d);
+      for (let bt = 0; bt < B * T; bt++) out.set(h.subarray(bt * U, (bt + 1) * U), bt * 2 * U + k * U);
     });
     const g = fd(build('hx', a), [x, { shape: [B, T, 2 * U], data: out }], y, 1);
     halves.forEach((h, k) => {
