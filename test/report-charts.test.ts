@@ -9,6 +9,9 @@ import { CHARTS } from '../src/report/charts/index.js';
 import { dhChart } from '../src/report/charts/dh.js';
 import { batchesChart } from '../src/report/charts/batches.js';
 import { compareChart } from '../src/report/charts/compare.js';
+import { contributionsChart, sameCourse } from '../src/report/charts/contributions.js';
+import { blockLeftOut, densityChart } from '../src/report/charts/density.js';
+import { gatesChart } from '../src/report/charts/gates.js';
 import { histQuantile, paramNormsChart } from '../src/report/charts/param-norms.js';
 import { r4 } from '../src/report/charts/common.js';
 import { compileSpec, renderSVG } from '../src/report/render-node.js';
@@ -127,6 +130,9 @@ describe('chart data', () => {
 
   it('batches: thresholds at the same value share one labelled line; an empty-curve run still builds', () => {
     const a = example();
+    // Ten batches: as many as the analysis takes percentiles from (MIN_CLIP_BATCHES).
+    a.batches.norms = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9];
+    a.batches.sizes = a.batches.norms.map(() => 32);
     a.batches.clipping = [
       { threshold: 0.5, source: 'quantile', quantile: 0.5, fractionClipped: 0.5 },
       { threshold: 0.9, source: 'quantile', quantile: 0.9, fractionClipped: 0.125 },
@@ -139,15 +145,90 @@ describe('chart data', () => {
     expect(datasets(batchesChart(a)).rows).toEqual([]);
   });
 
-  it('compare: each run normalised to its own peak, against steps back from the loss', () => {
+  it('batches: no percentile lines from fewer batches than a clipnorm needs (a note says so); one batch: left out', () => {
+    const a = example(); // 8 batches, with p50/p90/p99 and a suggestion from an older rnnscope
+    const spec = batchesChart(a) as unknown as { params: { name: string; value: unknown }[] };
+    expect(datasets(spec as never).clips).toEqual([]);
+    const subs = spec.params.find((p) => p.name === 'subs')!.value as Record<string, string[]>;
+    expect(subs['0']!.join(' ')).toContain('8 batches are too few (they need 10)');
+    const batches = CHARTS.find((c) => c.id === 'batches')!;
+    expect(batches.empty!(a, null, a)).toBeNull();
+    a.batches.norms = [0.5];
+    expect(batches.empty!(a, null, a)).toMatch(/^there is one batch \(all 256 samples\)/);
+  });
+
+  it('gates: left out for a SimpleRNN (no gates); a layer never saturated gets a line instead of flat lines', () => {
     const s = exampleSet();
-    const rows = datasets(compareChart(s)).rows;
+    const gates = CHARTS.find((c) => c.id === 'gates')!;
+    const rnn = s.runs[0]!;
+    expect(gates.empty!(rnn, rnn.recurrent[0]!, s)).toMatch(/^a SimpleRNN has no gates/);
+    const lstm = s.runs[2]!;
+    expect(gates.empty!(lstm, lstm.recurrent[0]!, s)).toBeNull();
+    for (const g of lstm.recurrent[0]!.gateStats) g.saturated = g.saturated.map(() => 0);
+    const d = datasets(gatesChart(lstm));
+    expect(d.never).toHaveLength(1);
+    expect(d.rows.every((r) => r.sat === null)).toBe(true);
+    expect(d.ends.map((e) => e.panel)).toEqual(['mean', 'mean', 'mean', 'mean']);
+  });
+
+  it('contributions: panels within a small part of the log axis at every step are drawn as one, with a note', () => {
+    const a = example();
+    const r = a.recurrent[0]!;
+    expect(sameCourse(r)).toBeNull();
+    // Every panel the first one times a factor within 1.5: the same course on an axis of many decades.
+    const base = r.contributions[0]!.norm.map((_, t) => 10 ** (-t / 5));
+    r.contributions.forEach((c, i) => (c.norm = base.map((v) => v * (1 + (i % 3) * 0.25))));
+    const same = sameCourse(r)!;
+    expect(same.factor).toBeCloseTo(1.5, 6);
+    const spec = contributionsChart(a) as unknown as { params: { name: string; value: unknown }[] };
+    const rows = datasets(spec as never).rows.filter((x) => x.key === '0|lstm_1');
+    expect(new Set(rows.map((x) => `${x.gate}/${x.group}`))).toEqual(
+      new Set([`all/all ${r.contributions.length} panels`]),
+    );
+    const subs = spec.params.find((p) => p.name === 'subs')!.value as Record<string, string[]>;
+    expect(subs['0|lstm_1']!.join(' ')).toContain(`The ${r.contributions.length} panels`);
+    expect(subs['0|lstm_1']!.join(' ')).toContain('within a factor of 1.5');
+  });
+
+  it('density: an all-equal block (a zero bias over a made-up axis) is not drawn, named in a note', () => {
+    const a = example();
+    const r = a.recurrent[0]!;
+    const d = r.density[0]!;
+    const nx = d.xEdges.length - 1;
+    // As the analysis bins a block whose weights all equal 0: range widened to ±0.5, one occupied column.
+    d.xEdges = Array.from({ length: nx + 1 }, (_, i) => -0.5 + i / nx);
+    d.counts = d.counts.map((row) => row.map((_, i) => (i === Math.floor(nx / 2) ? 3 : 0)));
+    expect(blockLeftOut(d)).toMatch(/^all \d+ weights of gate i · kernel \(input\) are 0$/);
+    expect(blockLeftOut(r.density[1]!)).toBeNull();
+    const spec = densityChart(a) as unknown as { params: { name: string; value: unknown }[] };
+    expect(
+      datasets(spec as never).rows.some(
+        (x) => x.key === '0|lstm_1' && x.gate === 'gate i' && x.group === 'kernel (input)',
+      ),
+    ).toBe(false);
+    const subs = spec.params.find((p) => p.name === 'subs')!.value as Record<string, string[]>;
+    expect(subs['0|lstm_1']!.join(' ')).toContain('Not drawn: all');
+    const density = CHARTS.find((c) => c.id === 'density')!;
+    expect(density.empty!(a, r, a)).toBeNull();
+    for (const b of r.density) {
+      b.xEdges = d.xEdges;
+      b.counts = d.counts;
+    }
+    expect(density.empty!(a, r, a)).toMatch(/^every weight block is constant/);
+  });
+
+  it('compare: each run normalised to its own peak, against input position (most recent on the right)', () => {
+    const s = exampleSet();
+    const spec = compareChart(s) as unknown as { concat: { encoding: { x: { field: string; title: string } } }[] };
+    const rows = datasets(spec as never).rows;
     for (let run = 0; run < s.runs.length; run++) {
       const mine = rows.filter((r) => r.run === run);
       expect(mine).toHaveLength(100);
       expect(Math.max(...mine.map((r) => r.v as number))).toBe(1);
-      expect(mine.find((r) => r.t === 99)!.back).toBe(0);
+      expect(mine.map((r) => r.t)).toEqual([...Array(100).keys()]);
+      expect(mine[0]!.back).toBeUndefined();
     }
+    expect(spec.concat[0]!.encoding.x).toMatchObject({ field: 't', title: 'input position t (most recent →)' });
     const h = datasets(compareChart(s)).horizons;
     expect(h.map((x) => x.steps)).toEqual(s.runs.map((a) => a.recurrent[0].horizon.steps));
   });

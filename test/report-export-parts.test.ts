@@ -237,9 +237,9 @@ describe('file names', () => {
       'bidirectional_1/forward',
       'bidirectional_1/backward',
     ]);
-    expect(skipped.map(({ chart, layer, reason }) => ({ chart, layer, reason }))).toEqual([
-      { chart: 'gates', layer: 'lstm_1', reason: 'no gate is ever saturated' },
-    ]);
+    expect(
+      skipped.filter((x) => x.chart === 'gates').map(({ chart, layer, reason }) => ({ chart, layer, reason })),
+    ).toEqual([{ chart: 'gates', layer: 'lstm_1', reason: 'no gate is ever saturated' }]);
   });
 
   it('layers and runs that would share a name, even only in case, get -2; folders never end in .svg', () => {

@@ -98,19 +98,12 @@ const REASONS: Partial<Record<ChartId, string>> = {
   'param-norms': 'no weight gradients were recorded',
   histograms: 'no weight gradients were recorded',
   batches: 'no batch gradient norms were recorded',
+  attention: 'the model has no attention layer',
 };
 
 function reasonFor(c: ChartDef): string {
   return REASONS[c.id] ?? 'nothing to show';
 }
-
-/**
- * A chart's own test for having nothing to show (a batch chart of one batch, gates all unsaturated, …): the
- * reason in one line, or null. The page leaves such a chart out with the same line, so the registry's entry
- * (charts/index.ts) is the one home of that rule; a chart without it is judged by `applies` alone.
- */
-export type EmptyTest = (a: Analysis, r: RecurrentAnalysis | null, input: Analysis | AnalysisSet) => string | null;
-const emptyTest = (c: ChartDef): EmptyTest | undefined => (c as ChartDef & { empty?: EmptyTest }).empty;
 
 /** Every chart image of `input`, named, and every chart left out with the reason. */
 export function planExports(
@@ -169,7 +162,7 @@ export function planExports(
     runs.forEach((a, run) => {
       const folder = many ? `charts/${folders[run]}` : 'charts';
       if (c.scope === 'run') {
-        const reason = c.applies([a], input) ? (emptyTest(c)?.(a, null, input) ?? null) : reasonFor(c);
+        const reason = c.applies([a], input) ? (c.empty?.(a, null, input) ?? null) : reasonFor(c);
         if (reason === null) jobs.push({ chart: c.id, path: name(folder, '', c.id), run, about: runLabel(a) });
         else skipped.push({ chart: c.id, run, layer: null, about: runLabel(a), reason });
         return;
@@ -180,7 +173,7 @@ export function planExports(
       }
       for (const r of a.recurrent) {
         const about = layerLabel(a, r);
-        const reason = c.applies([only(a, r)], input) ? (emptyTest(c)?.(a, r, input) ?? null) : reasonFor(c);
+        const reason = c.applies([only(a, r)], input) ? (c.empty?.(a, r, input) ?? null) : reasonFor(c);
         if (reason !== null) {
           skipped.push({ chart: c.id, run, layer: r.id, about, reason });
           continue;

@@ -76,9 +76,14 @@ function controls(data: PageData): string {
 }
 
 function chartSection(c: PageData['charts'][number], staticFiles: boolean): string {
-  const files = staticFiles
-    ? `<p class="files">Image: <a href="charts/${esc(c.id)}.svg">SVG</a> · <a href="charts/${esc(c.id)}.png">PNG</a></p>`
-    : '';
+  // One image of a chart of all runs; one per run or layer otherwise, named in charts/index.json (export-names.ts).
+  const one = c.scope === 'set' && !c.id.startsWith('timeline-');
+  const files = !staticFiles
+    ? ''
+    : one
+      ? `<p class="files">Image: <a href="charts/${esc(c.id)}.svg">SVG</a> · <a href="charts/${esc(c.id)}.png">PNG</a></p>`
+      : `<p class="files">Images (SVG, PNG) of every ${c.scope === 'run' ? 'run' : 'layer'}: listed in \
+<a href="charts/index.json">charts/index.json</a></p>`;
   const follows =
     c.scope === 'layer'
       ? 'Follows the layer selector.'

@@ -49,15 +49,22 @@ function stripData(spec: VegaLiteSpec): { spec: VegaLiteSpec; datasets: Record<s
   return { spec: rest as VegaLiteSpec, datasets: datasets ?? {} };
 }
 
-/** Where a chart has nothing to show: its `applies` asked of one layer (or one run) alone. */
-function emptyFor(c: ChartDef, runs: Analysis[]): Record<string, string> {
+/** Where a chart has nothing to show: its `applies` asked of one layer (or one run) alone, then its own `empty` test
+ * (charts/index.ts), whose reason is stated. */
+function emptyFor(c: ChartDef, runs: Analysis[], input: Analysis | AnalysisSet): Record<string, string> {
   const out: Record<string, string> = {};
   const reason = (what: string) => `Left out: ${c.title.toLowerCase()} has nothing to show for ${what}.`;
+  const own = (why: string) => `Left out: ${why.charAt(0).toLowerCase()}${why.slice(1)}`;
   runs.forEach((a, run) => {
     if (c.scope === 'layer')
-      for (const r of a.recurrent)
-        if (!c.applies([{ ...a, recurrent: [r] }])) out[layerKey(run, r.id)] = reason('this layer');
-    if (c.scope === 'run' && !c.applies([a])) out[`run:${run}`] = reason('this run');
+      for (const r of a.recurrent) {
+        const why = c.applies([{ ...a, recurrent: [r] }]) ? (c.empty?.(a, r, input) ?? null) : reason('this layer');
+        if (why !== null) out[layerKey(run, r.id)] = why.startsWith('Left out') ? why : own(why);
+      }
+    if (c.scope === 'run') {
+      const why = c.applies([a]) ? (c.empty?.(a, null, input) ?? null) : reason('this run');
+      if (why !== null) out[`run:${run}`] = why.startsWith('Left out') ? why : own(why);
+    }
   });
   return out;
 }
@@ -78,7 +85,7 @@ export function pageData(input: Analysis | AnalysisSet, charts: ChartDef[] = CHA
       scope: c.scope,
       scaleToggle: c.scaleToggle,
       raster: c.raster ?? false,
-      empty: emptyFor(c, runs),
+      empty: emptyFor(c, runs, input),
       datasets: Object.fromEntries(
         Object.entries(log.datasets).map(([k, v]) => [k, packColumns(toColumns(v as unknown[]))]),
       ),

@@ -9,10 +9,10 @@ const ANSWER_CSS = `
 .answer-grid { display: grid; grid-template-columns: minmax(0, 7fr) minmax(0, 5fr); gap: 10px 24px; align-items: start; }
 .reach-fig { margin: 0; }
 svg.reach { width: 100%; height: auto; max-width: 640px; display: block; font-family: inherit; }
-svg.reach .tick { font-size: 11px; fill: #444; }
-svg.reach .axis { font-size: 12px; fill: #333; }
-svg.reach .note { font-size: 11px; fill: #444; }
-svg.reach .label, svg.reach .mark { font-size: 12px; font-weight: 600; }
+svg.reach .tick, svg.reach .note { fill: #444; }
+svg.reach .axis { fill: #333; }
+/* Two layouts of the figure (reach-svg.ts): the narrow one is drawn about 1:1 on a phone, so its text stays large. */
+svg.reach.narrow { display: none; }
 .reach-fig figcaption { font-size: 12.5px; color: var(--muted); max-width: 640px; }
 .answer-side h4, .layer-findings h4 { font-size: 14px; margin: 10px 0 4px; }
 .loss { background: #f6f7f9; border-radius: 4px; padding: 8px 10px; font-size: 14px; }
@@ -41,12 +41,7 @@ svg.reach .label, svg.reach .mark { font-size: 12px; font-weight: 600; }
 .muted { color: var(--muted); }
 .left-out { color: var(--muted); font-size: 13px; font-style: italic; }
 @media (max-width: 900px) { .answer-grid { grid-template-columns: minmax(0, 1fr); } }
-/* On a phone the figure is drawn at about 60 % of its size: larger text keeps it readable. */
-@media (max-width: 500px) {
-  svg.reach .tick, svg.reach .note { font-size: 15px; }
-  svg.reach .axis { font-size: 16px; }
-  svg.reach .label, svg.reach .mark { font-size: 14px; }
-}
+@media (max-width: 500px) { svg.reach.wide { display: none; } svg.reach.narrow { display: block; } }
 `;
 
 export const PAGE_CSS = `
@@ -82,6 +77,11 @@ footer { color: var(--muted); font-size: 12.5px; padding-bottom: 30px; }
 @media (max-width: 1150px) { .chart { grid-template-columns: 1fr; } .howto { border-left: 0; padding-left: 0; border-top: 1px solid var(--line); padding-top: 8px; } }
 #vg-tooltip-element { font-size: 12px; }
 .vis.is-empty { height: 0; min-height: 0; overflow: hidden; }
+/* A chart left out for the selection: its one-line reason takes the chart's place, beside the explanation. */
+.chart > .left-out:not([hidden]) { grid-column: 1; grid-row: 1; margin: 0; }
+.chart > .left-out:not([hidden]) + .vis { grid-column: 1; grid-row: 2; }
+.chart > .left-out:not([hidden]) ~ .howto { grid-column: 2; grid-row: 1 / span 2; }
+@media (max-width: 1150px) { .chart > .left-out:not([hidden]) ~ .howto { grid-column: 1; grid-row: 3; } }
 @media (max-width: 700px) {
   header, main, footer { padding: 0 10px; }
   .controls { position: static; }

@@ -1,8 +1,15 @@
 // Chart 10: distribution of the global gradient norm over batches (empirical
 // CDF, one tick per batch) with the clipping thresholds and the fraction each clips.
+// Left out with fewer than two batches; percentiles (and the suggested clipnorm) are drawn only from
+// as many batches as the analysis asks before it suggests a clipnorm (older files drew them from 2).
+
+import type { Analysis, RecurrentAnalysis } from '../../analysis/schema.js';
+import { MIN_CLIP_BATCHES } from '../../analysis/batches.js';
 
 import {
   BY_RUN,
+  notedSubtitle,
+  runLabel,
   COLORS,
   base,
   magnitudeFormat,
@@ -18,12 +25,29 @@ import {
 
 const HEIGHT = 220;
 
+const finiteNorms = (a: Analysis) => a.batches.norms.filter((v) => v !== null && Number.isFinite(v)).length;
+
+/** Fewest batches the analysis takes percentiles from (its own threshold, else the current default). */
+function minClipBatches(a: Analysis): number {
+  return a.thresholds?.clipnormMinBatches ?? MIN_CLIP_BATCHES;
+}
+
+export function batchesEmpty(a: Analysis, _r: RecurrentAnalysis | null): string | null {
+  const n = finiteNorms(a);
+  if (n >= 2) return null;
+  return n === 1
+    ? `there is one batch (all ${a.objective.samples} samples), and a distribution needs at least two: a smaller --batch-size gives more.`
+    : 'no batch has a finite gradient norm.';
+}
+
 export function batchesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec {
   const o = resolve(input, opts);
   const rows: Record<string, unknown>[] = [];
   const clips: Record<string, unknown>[] = [];
+  const notes: Record<string, string> = {};
   o.runs.forEach((a, run) => {
     const b = a.batches;
+    const few = finiteNorms(a) < minClipBatches(a);
     const finite = b.norms
       .map((v, i) => ({ v: r4(v), i }))
       .filter((x): x is { v: number; i: number } => x.v !== null)
@@ -40,14 +64,19 @@ export function batchesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
       e.names.push(name);
       byValue.set(v, e);
     };
-    for (const c of b.clipping)
+    for (const c of b.clipping) {
+      if (few && c.source === 'quantile') continue;
       add(
         r4(c.threshold),
         'threshold',
         c.source === 'model-clipnorm' ? "model's clipnorm" : `p${r4((c.quantile ?? 0) * 100)}`,
         c.fractionClipped,
       );
-    const sug = r4(b.suggestedClipnorm);
+    }
+    if (few && b.clipping.some((c) => c.source === 'quantile'))
+      notes[String(run)] =
+        `Percentile thresholds and a suggested clipnorm are not drawn: ${finiteNorms(a)} batches are too few (they need ${minClipBatches(a)}).`;
+    const sug = few ? null : r4(b.suggestedClipnorm);
     if (sug !== null)
       add(
         sug,
@@ -74,14 +103,14 @@ export function batchesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     axis: { format: o.scale === 'log' ? '.2~g' : magnitudeFormat(o.scale) },
     title: 'global gradient norm of a batch',
   };
+  const what = ' — curve: fraction of batches at or below a norm; lines: clipping thresholds';
+  const labels = o.runs.map(runLabel);
+  const sub = notedSubtitle(notes, (k) => `${labels[Number(k)]}${what}`, 'run', `runLabels[run] + '${what}'`);
+  const b = base(o, o.runs, { rows, clips });
   return vl({
-    ...base(o, o.runs, { rows, clips }),
-    title: {
-      text: 'Gradient norm per batch, and what clipping would do',
-      subtitle: {
-        expr: "runLabels[run] + ' — curve: fraction of batches at or below a norm; lines: clipping thresholds'",
-      },
-    },
+    ...b,
+    params: [...b.params, ...sub.params],
+    title: { text: 'Gradient norm per batch, and what clipping would do', subtitle: sub.subtitle },
     width: o.width,
     height: HEIGHT,
     layer: [

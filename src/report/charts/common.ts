@@ -11,6 +11,7 @@ import type { TopLevelSpec, Config } from 'vega-lite';
 import { OKABE_ITO } from './palette.js';
 import { runsOf, type Analysis, type AnalysisSet, type Num, type RecurrentAnalysis } from '../../analysis/schema.js';
 import { POW10_LABEL } from '../tick-labels.js';
+import { textWidth } from '../text-metrics.js';
 
 export type VegaLiteSpec = TopLevelSpec;
 export type Input = Analysis | AnalysisSet;
@@ -178,6 +179,8 @@ export const CONFIG: Config = {
     gridColor: '#ececec',
     labelOverlap: true,
     labelExpr: POW10_LABEL,
+    // Long tensor names whole on a laptop; the page shortens them on a phone (page-script.ts fitWidth).
+    labelLimit: 340,
   },
   legend: {
     labelFontSize: 11,
@@ -207,4 +210,48 @@ export function base(
     datasets: datasets as Record<string, never[]>,
     params: selectionParams(o, runs),
   };
+}
+
+/** Lines of at most `px` pixels at 11 px (a subtitle's size), so a note under a title fits a phone's column. */
+export function wrapLines(text: string, px = 300): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line === '' ? word : `${line} ${word}`;
+    if (line !== '' && textWidth(next, 11, false) > px) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
+/**
+ * A subtitle with a note under it for some layers or runs (`notes`: key → one sentence, e.g. which panels were left
+ * out and why), wrapped into short lines: `first(key)` is the first line, `signal` the selection it follows ('sel' or
+ * 'run'), `fallback` the subtitle expression of the others. Returns the title's subtitle and the param it reads.
+ */
+export function notedSubtitle(
+  notes: Record<string, string>,
+  first: (key: string) => string,
+  signal: 'sel' | 'run',
+  fallback: string,
+): { subtitle: object; params: object[] } {
+  const subs = Object.fromEntries(Object.entries(notes).map(([k, v]) => [k, [first(k), ...wrapLines(v)]]));
+  return { subtitle: { expr: `subs[${signal}] || ${fallback}` }, params: [{ name: 'subs', value: subs }] };
+}
+
+/** Spread label positions so neighbours are at least `gap` apart, within [lo, hi] (as far as they fit). */
+export function spread(ys: number[], gap: number, lo: number, hi: number): number[] {
+  const order = ys.map((y, i) => [y, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(ys.length);
+  let prev = lo - gap;
+  for (const [y, i] of order) {
+    prev = Math.max(y, prev + gap);
+    out[i] = prev;
+  }
+  const over = prev - hi;
+  if (over > 0) for (let i = 0; i < out.length; i++) out[i] = Math.max(lo, out[i] - over);
+  return out;
 }

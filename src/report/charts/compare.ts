@@ -1,6 +1,7 @@
 // Chart 11: the same quantities compared across runs (checkpoints, or the
 // demo's models before and after training): ‖∂L/∂h_t‖ normalised to its peak
-// against steps back from the last loss-carrying step, and each run's horizon.
+// against input position t (most recent on the right, as in every chart), and each run's horizon
+// below it (stacked, so the chart fits a phone's width).
 
 import {
   runLabel,
@@ -17,6 +18,7 @@ import {
   type VegaLiteSpec,
   vl,
 } from './common.js';
+import { OKABE_ITO } from './palette.js';
 
 export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec {
   const o = resolve(input, opts);
@@ -31,7 +33,6 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
       const group = a.run.group ?? a.run.label;
       let peak = 0;
       for (const v of r.dh.norm) if (v !== null && Number.isFinite(v) && v > peak) peak = v;
-      const from = r.horizon.from ?? (r.goBackwards ? 0 : r.steps - 1);
       for (let t = 0; t < r.steps; t++) {
         const v = r.dh.norm[t];
         rows.push({
@@ -39,7 +40,6 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
           series,
           group,
           label: stageLabel(a),
-          back: Math.abs(from - t),
           t,
           v: peak > 0 && v !== null ? r4(v / peak) : null,
         });
@@ -55,7 +55,12 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
       });
     }
   });
-  const color = { field: 'group', type: 'nominal', title: null, scale: { domain: groups, scheme: 'tableau10' } };
+  const color = {
+    field: 'group',
+    type: 'nominal',
+    title: null,
+    scale: { domain: groups, range: groups.map((_, i) => OKABE_ITO[i % OKABE_ITO.length]) },
+  };
   const dash = {
     field: 'label',
     type: 'nominal',
@@ -73,19 +78,20 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
   return vl({
     ...base(o, o.runs, { rows, horizons }),
     title: { text: 'Compared across runs: how far back the gradient reaches' },
-    hconcat: [
+    columns: 1,
+    concat: [
       {
         data: { name: 'rows' },
         transform: [valid('v', o.scale)],
-        width: Math.floor(o.width * 0.62),
+        width: o.width,
         height: 260,
         params: zoom(o),
         mark: { type: 'line', strokeWidth: 1.8 },
         encoding: {
           x: {
-            field: 'back',
+            field: 't',
             type: 'quantitative',
-            title: 'steps back from the last loss-carrying step',
+            title: 'input position t (most recent →)',
             scale: { nice: false },
           },
           y: {
@@ -100,7 +106,6 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
           detail: { field: 'series' },
           tooltip: [
             { field: 'series', title: 'run' },
-            { field: 'back', title: 'steps back' },
             { field: 't', title: 'step t' },
             { field: 'v', title: 'relative norm', format: '.4~g' },
           ],
@@ -108,12 +113,12 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
       },
       {
         data: { name: 'horizons' },
-        width: Math.floor(o.width * 0.3),
+        width: Math.floor(o.width * 0.5),
         height: { step: 18 },
         title: { text: 'effective horizon (steps)', fontSize: 12, fontWeight: 'normal' },
         mark: { type: 'bar' },
         encoding: {
-          y: { field: 'series', type: 'nominal', title: null, sort: null, axis: { labelLimit: 200 } },
+          y: { field: 'series', type: 'nominal', title: null, sort: null, axis: {} },
           x: { field: 'steps', type: 'quantitative', title: 'steps within 1/100 of the peak' },
           color,
           opacity: {
@@ -132,6 +137,9 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
         },
       },
     ],
+    // One column (the general concat: only it takes `align`), whose line chart is not pushed right to line up with
+    // the bar labels below it.
+    align: 'none',
     resolve: { scale: { color: 'shared' }, legend: { strokeDash: 'independent', opacity: 'independent' } },
   });
 }

@@ -1,8 +1,14 @@
 // Chart 3: weight value against log10|gradient| per gate block, as a binned density.
-// The JSON already holds the 2-D bins, so this stays fast for any tensor size.
+// The JSON already holds the 2-D bins, so this stays fast for any tensor size. A block whose weights
+// are all equal (a zero bias) has no weight axis to draw: it is named in a note instead of a panel
+// over a made-up range, and a layer with only such blocks is left out.
+
+import type { Analysis, Density2D as Density, RecurrentAnalysis } from '../../analysis/schema.js';
 
 import {
   BY_LAYER,
+  layerLabel,
+  notedSubtitle,
   base,
   eachLayer,
   r4,
@@ -14,11 +20,47 @@ import {
 } from './common.js';
 import { GROUP_LABELS } from './contributions.js';
 
+/** Why a block has no panel: its weights all equal one value, or no weight has a non-zero gradient; else null. */
+export function blockLeftOut(d: Density): string | null {
+  const cols = new Set<number>();
+  for (const row of d.counts) row.forEach((c, i) => c > 0 && cols.add(i));
+  if (cols.size === 0) return `no weight of ${blockName(d)} has a non-zero gradient`;
+  const x0 = d.xEdges[0];
+  const x1 = d.xEdges[d.xEdges.length - 1];
+  // The analysis widens a range of one value to ±0.5 around it (analysis/params.ts): that range is made up.
+  if (cols.size === 1 && x0 !== null && x1 !== null && Math.abs(x1 - x0 - 1) < 1e-6) {
+    const v = Number(((x0 + x1) / 2).toPrecision(3));
+    return `all ${d.n} weights of ${blockName(d)} are ${v === 0 ? 0 : v}`;
+  }
+  return null;
+}
+
+function blockName(d: Density): string {
+  return `gate ${d.gate} · ${GROUP_LABELS[d.group] ?? d.group}`;
+}
+
+function notesOf(r: RecurrentAnalysis): string | null {
+  const out = r.density.map(blockLeftOut).filter((x): x is string => x !== null);
+  if (out.length === 0) return null;
+  return `Not drawn: ${out.join('; ')}.`;
+}
+
+export function densityEmpty(_a: Analysis, r: RecurrentAnalysis | null): string | null {
+  if (r === null || r.density.length === 0 || r.density.some((d) => blockLeftOut(d) === null)) return null;
+  return `every weight block is constant or has no non-zero gradient (${r.density.map(blockLeftOut).join('; ')}).`;
+}
+
 export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec {
   const o = resolve(input, opts);
   const rows: Record<string, unknown>[] = [];
-  for (const { run, r, key } of eachLayer(o.runs)) {
+  const notes: Record<string, string> = {};
+  const labels: Record<string, string> = {};
+  for (const { run, a, r, key } of eachLayer(o.runs)) {
+    labels[key] = layerLabel(a, r);
+    const note = notesOf(r);
+    if (note) notes[key] = note;
     for (const d of r.density) {
+      if (blockLeftOut(d) !== null) continue;
       const gi = r.gates.indexOf(d.gate);
       const group = GROUP_LABELS[d.group] ?? d.group;
       for (let j = 0; j < d.counts.length; j++) {
@@ -45,9 +87,12 @@ export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     }
   }
   const cols = Math.max(1, ...eachLayer(o.runs).map(({ r }) => new Set(r.density.map((d) => d.group)).size));
+  const sub = notedSubtitle(notes, (k) => labels[k], 'sel', 'labels[sel]');
+  const b = base(o, o.runs, { rows });
   return vl({
-    ...base(o, o.runs, { rows }),
-    title: { text: 'Weight value against |gradient|, per gate block', subtitle: { expr: 'labels[sel]' } },
+    ...b,
+    params: [...b.params, ...sub.params],
+    title: { text: 'Weight value (x) against |gradient| (y), per gate block', subtitle: sub.subtitle },
     data: { name: 'rows' },
     transform: [
       BY_LAYER,
@@ -65,14 +110,15 @@ export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
       column: { field: 'group', type: 'nominal', sort: Object.values(GROUP_LABELS), title: null },
     },
     spec: {
-      width: Math.min(260, Math.floor((o.width - 80) / cols)),
+      width: Math.min(260, Math.floor((o.width - 140) / cols)),
       height: 110,
       mark: { type: 'rect' },
       encoding: {
         x: {
           field: 'x0',
           type: 'quantitative',
-          title: 'weight value',
+          // Said once, in the title: under each narrow panel it would set the panels' spacing.
+          title: null,
           scale: { zero: false, nice: false },
           axis: { tickCount: 5 },
         },
@@ -84,7 +130,8 @@ export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
           type: 'quantitative',
           title: 'elements',
           scale: { type: 'log', scheme: 'viridis' },
-          legend: { orient: 'right', direction: 'vertical' },
+          // Below the panels: beside them it would need a phone's width.
+          legend: { orient: 'bottom', direction: 'horizontal', gradientLength: 160 },
         },
         tooltip: [
           { field: 'gate' },

@@ -69,7 +69,6 @@ export function histogramsChart(input: Input, opts: ChartOptions = {}): VegaLite
           values: Array.from({ length: n }, (_, i) => i + 0.42),
           labelExpr: 'tensorNames[run][round(datum.value - 0.42)] || ""',
           grid: false,
-          labelLimit: 320,
           ticks: false,
         },
       },

@@ -1,16 +1,16 @@
 // The chart registry: id, title, how to read it, what the layer/scale controls
 // do to it, and when it applies. Order is the order on the page.
 
-import type { Analysis, ChartId } from '../../analysis/schema.js';
+import type { Analysis, ChartId, RecurrentAnalysis } from '../../analysis/schema.js';
 import type { ChartOptions, Input, VegaLiteSpec } from './common.js';
 import { attentionChart } from './attention.js';
-import { batchesChart } from './batches.js';
+import { batchesChart, batchesEmpty } from './batches.js';
 import { compareChart } from './compare.js';
 import { contributionsChart } from './contributions.js';
-import { densityChart } from './density.js';
+import { densityChart, densityEmpty } from './density.js';
 import { dhChart } from './dh.js';
 import { dxChart } from './dx.js';
-import { gatesChart } from './gates.js';
+import { gatesChart, gatesEmpty } from './gates.js';
 import { heatmapChart } from './heatmap.js';
 import { histogramsChart } from './histograms.js';
 import { jacobianChart } from './jacobian.js';
@@ -30,6 +30,12 @@ export interface ChartDef {
   raster?: boolean;
   /** `input` is the whole analysis or set (the timeline charts need it; the others read the runs). */
   applies(runs: Analysis[], input?: Input): boolean;
+  /**
+   * Nothing to show for run `a` (r null: a chart of the whole run) or its recurrent layer `r`, though the data are
+   * there (one batch, a SimpleRNN's "gates"): the reason in one line, else null. The one home of that rule: the page
+   * (page-data.ts) and the exports (export-names.ts, charts/index.json's `skipped`) leave the chart out with it.
+   */
+  empty?(a: Analysis, r: RecurrentAnalysis | null, input: Input): string | null;
   build(input: Input, opts?: ChartOptions): VegaLiteSpec;
 }
 
@@ -43,7 +49,7 @@ export const CHARTS: ChartDef[] = [
     scope: 'set',
     scaleToggle: true,
     howToRead:
-      'Each line is one run: the gradient norm at each step divided by its peak, against how many steps back from the end of the sequence it is. A line that drops fast means the gradient dies out quickly, so the model cannot learn long dependencies; the bars give the effective horizon of each run.',
+      'Each line is one run: the gradient norm at each input position divided by its peak, the most recent step on the right as in every chart. A line that drops fast going left means the gradient dies out quickly, so the model cannot learn long dependencies; the bars below give the effective horizon of each run.',
     applies: (runs) => runs.length > 1 && anyRec(runs),
     build: compareChart,
   },
@@ -106,6 +112,7 @@ export const CHARTS: ChartDef[] = [
     howToRead:
       'Mean activation of each gate per step, and the fraction of units saturated (sigmoid below 0.05 or above 0.95, tanh beyond ±0.95). A saturated gate passes almost no gradient to its inputs. An LSTM forget gate near 1 keeps memory; near 0 it forgets at every step.',
     applies: (runs) => runs.some((a) => a.recurrent.some((r) => r.gateStats.length > 0)),
+    empty: gatesEmpty,
     build: gatesChart,
   },
   {
@@ -127,6 +134,7 @@ export const CHARTS: ChartDef[] = [
     howToRead:
       'Each panel bins every weight of one gate block by its value (x) and the log10 of its gradient (y); colour counts weights. A cloud low on the y axis means that block barely learns; a tail to the right or left means large weights that may saturate the gate.',
     applies: (runs) => runs.some((a) => a.recurrent.some((r) => r.density.length > 0)),
+    empty: densityEmpty,
     build: densityChart,
   },
   {
@@ -157,6 +165,7 @@ export const CHARTS: ChartDef[] = [
     howToRead:
       'Each dot is one batch; the curve climbs to 100% across the measured global gradient norms. Dashed lines are clipping thresholds: the label says what fraction of batches each would clip. A long flat tail to the right means rare, much larger batches: the case clipping is for.',
     applies: (runs) => runs.some((a) => a.batches.norms.length > 0),
+    empty: batchesEmpty,
     build: batchesChart,
   },
 ];

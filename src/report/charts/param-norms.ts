@@ -60,7 +60,7 @@ export function paramNormsChart(input: Input, opts: ChartOptions = {}): VegaLite
       }),
     );
   });
-  const y = { field: 'tensor', type: 'nominal', sort: { field: 'order' }, title: null, axis: { labelLimit: 340 } };
+  const y = { field: 'tensor', type: 'nominal', sort: { field: 'order' }, title: null };
   const x = {
     type: 'quantitative',
     scale: magnitudeScale(o.scale),

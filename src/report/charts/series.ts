@@ -23,6 +23,8 @@ import {
 } from './common.js';
 import type { RecurrentAnalysis } from '../../analysis/schema.js';
 
+const HEIGHT = 260;
+
 export interface SeriesQuantity {
   /** Legend label, e.g. "∂L/∂h_t". */
   label: string;
@@ -92,6 +94,12 @@ export function seriesChart(
     axis: { format: magnitudeFormat(o.scale) },
     title: `${spec.yTitle} per sample (median, 10–90 %)`,
   };
+  // A static image shows one layer: only the label layers that have rows for it, as an empty layer makes Vega warn.
+  // The page keeps them all (the layer selector may switch to one that has rows).
+  const drawn =
+    <T>(has: (row: Record<string, unknown>, item: T) => boolean, data: Record<string, unknown>[]) =>
+    (item: T) =>
+      o.interactive || data.some((row) => row.key === o.sel && has(row, item));
   const layers: unknown[] = [];
   if (spec.horizon) {
     layers.push(
@@ -107,13 +115,23 @@ export function seriesChart(
         mark: { type: 'rule', color: COLORS.accent, strokeDash: [5, 3], strokeWidth: 1.5 },
         encoding: { x: { field: 'to', type: 'quantitative' } },
       },
-      {
-        // Inside the band at its right edge, so the label is never cut off at the plot's edge.
-        data: { name: 'horizon' },
-        transform: [BY_LAYER],
-        mark: { type: 'text', color: COLORS.accent, align: 'right', baseline: 'top', dx: -4, dy: 4, fontSize: 11 },
-        encoding: { x: { field: 'hi', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
-      },
+      // At the bottom of the band beside its dashed edge, where the line (above 1 % of its peak there) is not.
+      ...([true, false] as const)
+        .filter(drawn((h, right: boolean) => (h.to as number) <= (h.lo as number) === right, horizon))
+        .map((right) => ({
+          data: { name: 'horizon' },
+          transform: [BY_LAYER, { filter: right ? 'datum.to <= datum.lo' : 'datum.to > datum.lo' }],
+          mark: {
+            type: 'text',
+            color: COLORS.accent,
+            align: right ? 'left' : 'right',
+            baseline: 'bottom',
+            dx: right ? 4 : -4,
+            dy: -4,
+            fontSize: 11,
+          },
+          encoding: { x: { field: 'to', type: 'quantitative' }, y: { value: HEIGHT }, text: { field: 'label' } },
+        })),
     );
   }
   layers.push(
@@ -132,18 +150,28 @@ export function seriesChart(
       mark: { type: 'line', strokeWidth: 1.8 },
       encoding: { x, y: { ...y, field: 'p50' }, color },
     },
-    {
-      // Direct labels above each line's last step instead of a legend: only the series present are named.
+    // Direct labels at each line's last step instead of a legend (only the series present are named): the first
+    // above its line, the second below, so two lines ending together keep apart labels.
+    ...spec.quantities.filter(drawn((row, q) => row.q === q.label, rows)).map((q, i) => ({
       data: { name: 'rows' },
       transform: [
         BY_LAYER,
+        { filter: `datum.q === ${JSON.stringify(q.label)}` },
         valid('p50', o.scale),
-        { joinaggregate: [{ op: 'max', field: 't', as: 'tmax' }], groupby: ['q'] },
+        { joinaggregate: [{ op: 'max', field: 't', as: 'tmax' }] },
         { filter: 'datum.t === datum.tmax' },
       ],
-      mark: { type: 'text', align: 'right', dx: -2, dy: -10, fontSize: 11, fontWeight: 'bold', clip: false },
+      mark: {
+        type: 'text',
+        align: 'right',
+        dx: -2,
+        dy: i === 0 ? -10 : 12,
+        fontSize: 11,
+        fontWeight: 'bold',
+        clip: false,
+      },
       encoding: { x, y: { ...y, field: 'p50' }, color, text: { field: 'q' } },
-    },
+    })),
     ...(o.interactive ? [hoverRule(x)] : []),
     {
       // Nearest step: an invisible full-height rule per step whose tooltip lists every series at that step.
@@ -173,7 +201,7 @@ export function seriesChart(
     title: { text: spec.title, subtitle: { expr: 'labels[sel]' } },
     params: [...selectionParams(o, o.runs), ...(o.interactive ? [HOVER_PARAM] : [])],
     width: o.width,
-    height: 260,
+    height: HEIGHT,
     layer: layers,
     resolve: { scale: { color: 'shared' } },
   });
