@@ -25,6 +25,7 @@ import { prepareOutputs, type OutputFlags, type OutputPlan } from './outputs.js'
 import { whileWriting } from './signals.js';
 import { expandGlobs } from './glob.js';
 import { KEEP_FULL, analyzeSeries } from './checkpoints.js';
+import { addWarnings } from '../analysis/checkpoint-series.js';
 import { NpzDumpFile } from '../dump-file.js';
 import { PhaseClock } from './profile.js';
 
@@ -161,14 +162,6 @@ export async function loadData(
     targets: targets ? targets.map((a) => ({ shape: a.shape, data: a.data })) : null,
     dataSource: names.join(', '),
   };
-}
-
-function addWarnings(result: Analysis | AnalysisSet, warnings: Warning[]): void {
-  const runs = 'runs' in result ? result.runs : [result];
-  for (const a of runs) {
-    for (const w of warnings)
-      if (!a.objective.warnings.some((x) => x.message === w.message)) a.objective.warnings.push({ ...w });
-  }
 }
 
 export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): Promise<void> {

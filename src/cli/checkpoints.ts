@@ -1,23 +1,19 @@
-// `rnnscope analyze` with several models: checkpoints of one run become a training timeline.
-// Each checkpoint is loaded, analysed alone (the same call as for one model) and summarised, then
-// dropped: memory holds the timeline, the previous checkpoint's weights and the few analyses kept
-// in full for the report (all when there are at most KEEP_FULL, else KEEP_FULL spread evenly,
-// first and last included). Models of different architectures are compared as before, all kept.
+// `rnnscope analyze` with several models: the series loop (src/analysis/checkpoint-series.ts) over
+// files ordered here (by the numbers in their names, or their modification times), each checkpoint
+// analysed over both cores with its own progress bar; the data are read once, fitted to the first.
 
 import type { NpzDumpFile } from '../dump-file.js';
 import { stat } from 'node:fs/promises';
 import type { ModelSpec, Warning } from '../model/types.js';
-import { ModelError, NonFiniteWeightsError } from '../model/errors.js';
-import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from '../analysis/schema.js';
-import type { AnalyzeInput } from '../analysis/analyze.js';
+import type { Analysis, AnalysisSet } from '../analysis/schema.js';
+import type { AnalyzeInput, RawArrays } from '../analysis/analyze.js';
 import { compareCheckpoints, orderBy, parseCheckpointName } from '../analysis/checkpoint-names.js';
-import { TimelineBuilder } from '../analysis/timeline.js';
+import { analyzeCheckpoints } from '../analysis/checkpoint-series.js';
 import { timelineTitle } from '../report/timeline-page.js';
 import { analysisLib } from './lib.js';
 import { ANALYSIS_PHASES, progress, type Flags, type Io } from './output.js';
 
-/** At most this many checkpoints of a timeline are kept as full analyses in the output. */
-export const KEEP_FULL = 12;
+export { KEEP_FULL } from '../analysis/checkpoint-series.js';
 
 export interface Pair {
   model: string;
@@ -50,12 +46,6 @@ export async function orderPairs(
   return { pairs: idx.map((i) => pairs[i]!), order: 'mtime' };
 }
 
-/** Indices kept in full: all up to `keep`, else `keep` evenly spread with the first and the last. */
-export function keptIndices(n: number, keep = KEEP_FULL): Set<number> {
-  if (n <= keep) return new Set(Array.from({ length: n }, (_, i) => i));
-  return new Set(Array.from({ length: keep }, (_, i) => Math.round((i * (n - 1)) / (keep - 1))));
-}
-
 export interface SeriesDeps {
   loadModel(p: Pair): Promise<ModelSpec>;
   loadData(model: ModelSpec, warnings: Warning[]): Promise<AnalyzeInput>;
@@ -79,87 +69,42 @@ export async function analyzeSeries(
   deps: SeriesDeps,
   io: Io,
   f: Flags,
-): Promise<{
-  result: AnalysisSet;
-  raw: Map<string, { shape: number[]; data: Float32Array | Float64Array }>[];
-  warnings: Warning[];
-}> {
+): Promise<{ result: AnalysisSet; raw: RawArrays[]; warnings: Warning[] }> {
   const { pairs, order } = await orderPairs(given, expanded);
-  const keep = keptIndices(pairs.length);
   const { analyze } = await analysisLib();
   const warnings: Warning[] = [];
-  let builder: TimelineBuilder | null = new TimelineBuilder({ order });
   let data: AnalyzeInput | null = null;
-  const runs: Analysis[] = [];
-  const raw: Map<string, { shape: number[]; data: Float32Array | Float64Array }>[] = [];
-  let dropped = 0;
-  let diverged: NonFiniteWeightsError | null = null;
-  for (const [i, p] of pairs.entries()) {
-    let model: ModelSpec;
-    try {
-      model = await deps.loadModel(p);
-    } catch (e) {
-      // NaN/Inf weights: a diverged checkpoint, kept in the timeline without measurements.
-      if (!(e instanceof NonFiniteWeightsError) || !builder) throw e;
-      builder.addDiverged(
-        { label: p.label, ...parseCheckpointName(p.label) },
-        { count: e.weight.count, tensors: [e.weight.key] },
-      );
-      diverged ??= e;
-      continue;
-    }
-    data ??= await deps.loadData(model, warnings);
-    const bar = progress(io, f, (phase) => ({
-      ...ANALYSIS_PHASES(phase),
-      label: `Checkpoint ${i + 1}/${pairs.length}: ${ANALYSIS_PHASES(phase).label}`,
-    }));
-    let out;
-    try {
-      out = await analyze([model], data, {
-        loss: o.loss,
-        batchSize: o.batchSize,
-        maxSamples: o.maxSamples,
-        connectivity: o.connectivity,
-        keepRaw: o.keepRaw,
-        dtype: o.dtype,
-        dumpFile: o.dumpFile,
-        labels: [p.label],
-        // The per-sample drill-down of the latest checkpoint only, as for several models at once.
-        samples: i === pairs.length - 1,
-        onProgress: (q) => bar.update(q),
-      });
-    } finally {
-      bar.stop();
-    }
-    const a = out.result as Analysis;
-    if (builder) {
-      try {
-        builder.add(model, a, { label: p.label, ...parseCheckpointName(p.label) });
-      } catch (e) {
-        // Different architectures: a comparison of models, not a timeline, if every analysis so far was kept.
-        if (!(e instanceof ModelError) || dropped > 0 || diverged) throw e;
-        builder = null;
-      }
-    }
-    if (!builder || keep.has(i)) {
-      runs.push(a);
-      if (out.raw[0]) raw.push(out.raw[0]);
-    } else dropped++;
-  }
-  if (runs.length === 0 && diverged)
-    throw new ModelError(
-      `Every checkpoint holds NaN/Inf weights (the first: ${diverged.message}); expected at least one checkpoint with finite weights to analyse, so include checkpoints from before training diverged.`,
-    );
-  runs.forEach((a, i) => {
-    a.run.index = i;
-  });
-  if (!builder)
-    return { result: { schema: ANALYSIS_SET_SCHEMA, title: `${runs.length} models compared`, runs }, raw, warnings };
-  const timeline = builder.timeline();
-  const kept = runs.length < pairs.length ? ` (${runs.length} of them in full)` : '';
-  return {
-    result: { schema: ANALYSIS_SET_SCHEMA, title: timelineTitle(timeline) + kept, runs, timeline },
-    raw,
-    warnings,
-  };
+  const { result, raw } = await analyzeCheckpoints(
+    pairs.map((p) => ({ label: p.label, load: () => deps.loadModel(p) })),
+    {
+      order,
+      title: timelineTitle,
+      analyzeOne: async (model, p, i, latest) => {
+        data ??= await deps.loadData(model, warnings);
+        const bar = progress(io, f, (phase) => ({
+          ...ANALYSIS_PHASES(phase),
+          label: `Checkpoint ${i + 1}/${pairs.length}: ${ANALYSIS_PHASES(phase).label}`,
+        }));
+        try {
+          const out = await analyze([model], data, {
+            loss: o.loss,
+            batchSize: o.batchSize,
+            maxSamples: o.maxSamples,
+            connectivity: o.connectivity,
+            keepRaw: o.keepRaw,
+            dtype: o.dtype,
+            dumpFile: o.dumpFile,
+            labels: [p.label],
+            // The per-sample drill-down of the latest checkpoint only, as for several models at once.
+            samples: latest,
+            onProgress: (q) => bar.update(q),
+          });
+          return { analysis: out.result as Analysis, raw: out.raw[0] };
+        } finally {
+          bar.stop();
+        }
+      },
+    },
+  );
+  return { result, raw, warnings };
 }
