@@ -9,7 +9,7 @@
 // One candidate is taken; several (or an unnamed one) become a question, never a silent guess.
 // Pure: no DOM, no node:*.
 
-import { openData, type NamedArray } from '../src/io/data.js';
+import { dataFormatOf, openData, type NamedArray } from '../src/io/data.js';
 import { fitDataToModel } from '../src/io/data-check.js';
 import { DataError } from '../src/model/errors.js';
 import type { ModelSpec, Warning } from '../src/model/types.js';
@@ -69,7 +69,8 @@ const targetNamed = (model: ModelSpec, arrays: NamedArray[]) =>
   arrays.length > 0 && arrays.every((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name));
 const holdsTargets = (model: ModelSpec, arrays: NamedArray[]) =>
   arrays.some((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name));
-const extOf = (n: string) => /\.[^./]+$/.exec(n)?.[0].toLowerCase() ?? '';
+/** The data format src/io reads the file as (files of one input each are grouped by it). */
+const formatOf = (f: InFile) => dataFormatOf(f.bytes, baseName(f.name)).name;
 const lossesFor = (model: ModelSpec, loss?: string) => (loss ? model.outputNames.map(() => loss) : undefined);
 
 /**
@@ -118,9 +119,9 @@ export function planData(
     const perInput = parsed.filter(
       (p) => fitIn.get(p.file.name) && p.arrays.length > 0 && p.arrays.every((a) => model.inputNames.includes(a.name)),
     );
-    for (const ext of new Set(perInput.map((p) => extOf(p.file.name)))) {
+    for (const fmt of new Set(perInput.map((p) => formatOf(p.file)))) {
       const group = model.inputNames.map((n) =>
-        perInput.find((p) => extOf(p.file.name) === ext && p.arrays.some((a) => a.name === n)),
+        perInput.find((p) => formatOf(p.file) === fmt && p.arrays.some((a) => a.name === n)),
       );
       if (group.some((g) => !g) || new Set(group).size !== group.length) continue;
       const parts = group as Parsed[];

@@ -1,14 +1,14 @@
 // Which of the dropped files are models, and which files each model reads. The formats of src/io
-// say what a file is (their match() functions, then open()); nothing here guesses from names.
+// say what a file is (modelFormatOf, then open(); data: openData); nothing here guesses from names.
 //
-//   files ──formats.match──► keras-v3 / tfjs-layers (main files; siblings read by name are their parts)
+//   files ──modelFormatOf──► keras-v3 / tfjs-layers (main files; siblings read by name are their parts)
 //                        ├─► keras-h5 (any HDF5): a full model, or else weights for an architecture
 //                        └─► keras-h5-weights (a to_json() architecture): paired with each HDF5 that binds
 //   leftover HDF5 that binds to the one full model as replacement weights: one more checkpoint
 // Every model found becomes a run; several runs are compared (checkpoints give a timeline).
 // Pure: no DOM, no node:*; the Node tests call it on the corpus.
 
-import { fileSetFromMap, formats, openModel, type FileSet } from '../src/io/index.js';
+import { fileSetFromMap, modelFormatOf, openModel, type FileSet } from '../src/io/index.js';
 import { openData } from '../src/io/data.js';
 import { LoadError } from '../src/model/errors.js';
 import type { ModelSpec } from '../src/model/types.js';
@@ -94,7 +94,7 @@ export async function findModels(files: readonly InFile[]): Promise<FoundModels>
   const roles = new Map<string, ModelRole>(files.map((f) => [f.name, { kind: 'rest' }]));
   const runs: LoadedRun[] = [];
   const errors: AppError[] = [];
-  const fmt = new Map(files.map((f) => [f.name, formats.find((m) => m.match(f.bytes, f.name))?.name ?? null]));
+  const fmt = new Map(files.map((f) => [f.name, modelFormatOf(f.bytes, f.name)?.name ?? null]));
   const free = (n: string) => roles.get(n)!.kind === 'rest';
   const addRun = (main: string, weights: string | null, model: ModelSpec, parts: string[]) => {
     const run = runs.length;
