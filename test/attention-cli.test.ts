@@ -68,7 +68,7 @@ describe('rnnscope analyze on an LSTM → Attention model file', () => {
     const cli = await rnnscope(
       ['analyze', 'model.keras', '--data', 'x.npy', '--targets', 'y.npy', '--dtype', 'float64'].concat([
         '--batch-size',
-        String(N),
+        '2',
         '--json',
         'a.json',
         '--out',
@@ -81,7 +81,8 @@ describe('rnnscope analyze on an LSTM → Attention model file', () => {
     const ra = a.recurrent[0]!;
     expect(ra.attention!.consumers).toEqual(['attention']);
 
-    // One batch of all N samples: ‖∂L/∂h_t‖_F over samples of each part, from one float64 pass here.
+    // The CLI ran three batches of 2 (over both cores); one pass here over all N samples gives ∂L/∂h of the same
+    // mean loss L, so the same ‖∂L/∂h_t‖_F of each part.
     const xs = { shape: x.shape, data: Float64Array.from(x.data) };
     const ys = { shape: y.shape, data: Float64Array.from(y.data) };
     const watches = attentionWatches(m);
