@@ -14,7 +14,8 @@ export const MSE64 = {
   kernels: jsKernels,
 };
 
-/** h_t = o_t ⊙ tanh(c_t) of LSTM `layer` (direction `dir`) as (B, T, U) at input positions, from its gate and c taps. */
+/** h_t = o_t ⊙ tanh(c_t) of LSTM `layer` (direction `dir`), (B, T, U) at input positions, from its gate and c taps.
+ * */
 export function lstmStates(
   m: ModelSpec,
   x: Tensor,
