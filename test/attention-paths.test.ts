@@ -89,6 +89,18 @@ function net(n: Net, from: ModelSpec | null): ModelSpec {
   return m;
 }
 
+/** A Keras 3 config with weights: random (seeded), or those of `w` by key. */
+function build(cfg: unknown, w: ModelSpec | null): ModelSpec {
+  const m = buildModel(cfg, { kerasVersion: '3.10.0', format: 'config', source: 'test' });
+  const r = rng(17);
+  for (const p of m.params.flat())
+    m.weights.set(
+      p.key,
+      w?.weights.get(p.key) ?? { shape: p.shape, data: randTensor(p.shape, r).data as Float64Array },
+    );
+  return m;
+}
+
 /** One gradient pass with the split (as analyze.ts runs it). */
 function split(m: ModelSpec, x: Tensor, y: Tensor): SplitHalf[] {
   const watches = attentionWatches(m);
@@ -197,17 +209,7 @@ describe('attention paths: each part against finite differences of the network w
         from === 'hx' ? ['x', 'hx'] : ['x'],
         ['out'],
       );
-    const build = (from: 'bi' | 'hx', w: ModelSpec | null) => {
-      const m = buildModel(cfg(from), { kerasVersion: '3.10.0', format: 'config', source: 'test' });
-      const r = rng(17);
-      for (const p of m.params.flat())
-        m.weights.set(
-          p.key,
-          w?.weights.get(p.key) ?? { shape: p.shape, data: randTensor(p.shape, r).data as Float64Array },
-        );
-      return m;
-    };
-    const a = build('bi', null);
+    const a = build(cfg('bi'), null);
     const r = rng(19);
     const x = randTensor([B, T, I], r);
     const y = randTensor([B, 2], r);
@@ -219,7 +221,7 @@ describe('attention paths: each part against finite differences of the network w
       const h = lstmStates(a, x, y, 'bi', d);
       for (let bt = 0; bt < B * T; bt++) out.set(h.subarray(bt * U, (bt + 1) * U), bt * 2 * U + k * U);
     });
-    const g = fd(build('hx', a), [x, { shape: [B, T, 2 * U], data: out }], y, 1);
+    const g = fd(build(cfg('hx'), a), [x, { shape: [B, T, 2 * U], data: out }], y, 1);
     halves.forEach((h, k) => {
       const cols = Float64Array.from({ length: B * T * U }, (_, i) => g[Math.floor(i / U) * 2 * U + k * U + (i % U)]!);
       errors[`bidirectional ${h.direction} attention`] = relErr(h.attention, cols);
@@ -228,6 +230,78 @@ describe('attention paths: each part against finite differences of the network w
       // Nothing reaches the last processed step through the recurrence: T − 1 forward, 0 backward.
       expect(maxAbs(stepOf(h.recurrence, h.direction === 'forward' ? T - 1 : 0))).toBeLessThanOrEqual(1e-12);
       expect(maxAbs(h.recurrence)).toBeGreaterThan(1e-4);
+    });
+  });
+
+  it('masked steps of a Bidirectional: its output there is 0, so nothing given to it reaches h', () => {
+    const inner = { class_name: 'LSTM', config: { name: 'l', units: U, return_sequences: true } };
+    // Attention, and Flatten → Dense (which also reads the masked positions' zeros) beside it.
+    const head = (from: string) => [
+      layer('Attention', 'att', { use_scale: false, score_mode: 'dot', dropout: 0 }, [[kt(from), kt(from)]]),
+      layer('GlobalAveragePooling1D', 'gap', {}, [kt('att')]),
+      layer('Dense', 'o1', { units: 2 }, [kt('gap')]),
+      layer('Flatten', 'flat', {}, [kt(from)]),
+      layer('Dense', 'o2', { units: 2 }, [kt('flat')]),
+      layer('Add', 'out', {}, [[kt('o1'), kt('o2')]]),
+    ];
+    const a = build(
+      functional(
+        [
+          input('x', [T, I]),
+          layer('Masking', 'm', { mask_value: 0 }, [kt('x')]),
+          layer('Bidirectional', 'bi', { merge_mode: 'concat', layer: inner }, [kt('m')]),
+          ...head('bi'),
+        ],
+        ['x'],
+        ['out'],
+      ),
+      null,
+    );
+    // The attention reading a copy of the output through Masking: the same mask (the output is 0 where masked).
+    const cut = build(
+      functional(
+        [input('hx', [T, 2 * U]), layer('Masking', 'mh', { mask_value: 0 }, [kt('hx')]), ...head('mh')],
+        ['hx'],
+        ['out'],
+      ),
+      a,
+    );
+    const r = rng(23);
+    const x = randTensor([B, T, I], r);
+    const masked = (b: number, t: number) => b === 1 && t >= 3;
+    for (let t = 3; t < T; t++) x.data.fill(0, (T + t) * I, (T + t + 1) * I);
+    const y = randTensor([B, 2], r);
+    const halves = split(a, x, y);
+    const out = new Float64Array(B * T * 2 * U);
+    (['forward', 'backward'] as const).forEach((d, k) => {
+      const h = lstmStates(a, x, y, 'bi', d);
+      for (let bt = 0; bt < B * T; bt++)
+        if (!masked(Math.floor(bt / T), bt % T)) out.set(h.subarray(bt * U, (bt + 1) * U), bt * 2 * U + k * U);
+    });
+    expect(lossAndGrads(cut, [{ shape: [B, T, 2 * U], data: out }], [y], run).loss).toBeCloseTo(
+      lossAndGrads(a, [x], [y], run).loss,
+      12,
+    );
+    const hx = { shape: [B, T, 2 * U], data: out };
+    const loss = () => lossAndGrads(cut, [hx], [y], run).loss;
+    // A change at a masked position would unmask it: differences at valid positions only.
+    const g = centralDiff(out, loss, {
+      h: 1e-6,
+      skip: (i) => masked(Math.floor(i / (T * 2 * U)), Math.floor(i / (2 * U)) % T),
+    });
+    halves.forEach((h, k) => {
+      const cols = Float64Array.from({ length: B * T * U }, (_, i) => g[Math.floor(i / U) * 2 * U + k * U + (i % U)]!);
+      const direct = Float64Array.from(h.attention, (v, i) => v + h.other[i]!);
+      errors[`masked bidirectional ${h.direction} direct`] = relErr(direct, cols);
+      expect(errors[`masked bidirectional ${h.direction} direct`]).toBeLessThan(1e-7);
+      expect(maxAbs(h.other)).toBeGreaterThan(1e-3);
+      for (const t of [3, 4]) {
+        // Flatten → Dense gives the zero output there a gradient; it reaches no state.
+        expect(maxAbs(stepOf(h.attention, t).subarray(U))).toBeLessThanOrEqual(1e-12);
+        expect(maxAbs(stepOf(h.other, t).subarray(U))).toBeLessThanOrEqual(1e-12);
+        // Sample 1's recurrence part at a masked step is all of its ∂L/∂h_t.
+        expect(relErr(stepOf(h.recurrence, t).subarray(U), stepOf(h.total, t).subarray(U))).toBe(0);
+      }
     });
   });
 

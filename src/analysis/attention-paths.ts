@@ -9,8 +9,9 @@
 //   recurrence  dh − attention − other: what arrives at h_t from step t+1 through the cell.
 // The direct parts are seen as the engine's graph backward passes them (GradObserver), in the
 // analysis's own gradient pass. Bidirectional layers with merge_mode 'concat' split into their
-// halves; other merge modes, and masked steps (where Keras repeats the last valid output, so the
-// direct gradient of a masked position reaches an earlier state), are not split apart.
+// halves; other merge modes are not split. At a masked step h_t is the carried state, which is
+// also the output there, so the direct gradient of that position is h_t's; when the output there
+// is 0 instead (zero_output_for_mask, always in a Bidirectional) it reaches no state.
 
 import type { ModelSpec } from '../model/types.js';
 import type { GradObserver } from '../engine/graph.js';
@@ -33,6 +34,8 @@ interface Half {
   /** Columns [c0, c0 + units) of h. */
   c0: number;
   units: number;
+  /** The output at a masked step is 0 (Keras zero_output_for_mask): nothing given to it reaches h. */
+  zeroMasked: boolean;
 }
 
 /** One recurrent sequence output read by attention. */
@@ -58,7 +61,13 @@ export function attentionWatches(model: ModelSpec): PathWatch[] {
       const l = producer ? model.layers[producer.layer]! : null;
       let w = byTensor.get(t);
       if (!w && l?.type === 'Recurrent' && l.rnn.returnSequences) {
-        const half: Half = { id: l.name, direction: null, c0: 0, units: l.rnn.units };
+        const half: Half = {
+          id: l.name,
+          direction: null,
+          c0: 0,
+          units: l.rnn.units,
+          zeroMasked: l.rnn.zeroOutputForMask,
+        };
         w = {
           tensor: t,
           layer: l.name,
@@ -69,8 +78,20 @@ export function attentionWatches(model: ModelSpec): PathWatch[] {
         };
       } else if (!w && l?.type === 'Bidirectional' && l.mergeMode === 'concat' && l.forward.returnSequences) {
         const halves: Half[] = [
-          { id: `${l.name}/forward`, direction: 'forward', c0: 0, units: l.forward.units },
-          { id: `${l.name}/backward`, direction: 'backward', c0: l.forward.units, units: l.backward.units },
+          {
+            id: `${l.name}/forward`,
+            direction: 'forward',
+            c0: 0,
+            units: l.forward.units,
+            zeroMasked: l.forward.zeroOutputForMask,
+          },
+          {
+            id: `${l.name}/backward`,
+            direction: 'backward',
+            c0: l.forward.units,
+            units: l.backward.units,
+            zeroMasked: true,
+          },
         ];
         w = { tensor: t, layer: l.name, reversed: false, attentionNodes: new Set(), consumers: [], halves };
       }
@@ -141,9 +162,10 @@ export function splitPass(watches: PathWatch[], direct: DirectGrads, taps: TapSt
           const t = w.reversed ? T - 1 - p : p;
           const src = (b * T + p) * width + h.c0,
             dst = (b * T + t) * U;
+          const reaches = !(h.zeroMasked && tp.mask && !tp.mask[b * T + t]);
           for (let j = 0; j < U; j++) {
-            att[dst + j] = a ? a[src + j]! : 0;
-            other[dst + j] = o ? o[src + j]! : 0;
+            att[dst + j] = a && reaches ? a[src + j]! : 0;
+            other[dst + j] = o && reaches ? o[src + j]! : 0;
             rec[dst + j] = dh[dst + j]! - att[dst + j]! - other[dst + j]!;
           }
         }
