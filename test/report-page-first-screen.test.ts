@@ -75,7 +75,11 @@ async function open(name: string, width: number) {
       }),
   );
   // The figure is in the server-rendered HTML, in the first viewport: first contentful paint draws it.
-  const fig = await page.locator('#diagnosis svg.reach').first().boundingBox();
+  // The figure's layout shown at this width (reach-svg.ts draws a wide and a narrow one; CSS shows one).
+  const fig = await page
+    .locator(`#diagnosis svg.reach.${width > 500 ? 'wide' : 'narrow'}`)
+    .first()
+    .boundingBox();
   await page.evaluate(() => (window as unknown as { rnnscope: { ready: Promise<unknown> } }).rnnscope.ready);
   return { page, problems, firstPaint, fig };
 }
@@ -90,10 +94,10 @@ describe('the first screen answers how far back, and why', () => {
     expect(firstPaint).toBeLessThanOrEqual(1000);
     expect(fig!.y + fig!.height).toBeLessThanOrEqual(900);
     expect(await page.locator('#diagnosis .answer-card').count()).toBe(6);
-    expect(await page.locator('#diagnosis svg.reach').count()).toBe(6);
+    expect(await page.locator('#diagnosis svg.reach.wide').count()).toBe(6);
     const first = page.locator('#diagnosis .answer-card').first();
     expect(await first.locator('.headline').textContent()).toMatch(/^simplernn reaches back \d+ of 100 steps\.$/);
-    expect(await first.locator('svg.reach text.mark').allTextContents()).toEqual([
+    expect(await first.locator('svg.reach.wide text.mark').allTextContents()).toEqual([
       expect.stringMatching(/^reach \d+ of 100 steps$/),
     ]);
     expect(await first.locator('.loss .verdict').textContent()).toBe('Not learned');
@@ -138,7 +142,7 @@ describe('the first screen answers how far back, and why', () => {
   });
 });
 
-describe('every screen: no page overflow, charts in their column, controls cover no chart', () => {
+describe('every screen: no page overflow, charts in their column, controls cover no title, labels apart', () => {
   for (const name of ['demo', 'har', 'ecg'])
     for (const width of [390, 1440])
       it(`${name} at ${width} px`, async () => {
@@ -149,23 +153,64 @@ describe('every screen: no page overflow, charts in their column, controls cover
           for (const s of Array.from(document.querySelectorAll('section.chart'))) {
             s.scrollIntoView();
             const c = controls.getBoundingClientRect();
-            const top = s.getBoundingClientRect().top;
-            if (c.bottom > top + 1 && c.top < top + 40) covered.push(s.id);
+            // The chart's title (drawn by Vega as the first text of its figure) or, when left out, its reason.
+            const title = s.querySelector('.vis svg .role-title, .left-out:not([hidden])') ?? s;
+            const top = title.getBoundingClientRect().top;
+            if (c.bottom > top + 1 && c.top < top + 20) covered.push(s.id);
           }
+          // The figure shown (one of its two layouts): its texts' boxes, and their size on screen.
+          const shown = Array.from(document.querySelectorAll('svg.reach')).filter(
+            (s) => getComputedStyle(s).display !== 'none',
+          );
+          const overlaps: string[] = [];
+          let smallest = Infinity;
+          for (const svg of shown) {
+            const scale = svg.getBoundingClientRect().width / (svg as SVGSVGElement).viewBox.baseVal.width;
+            const texts = Array.from(svg.querySelectorAll('text'));
+            const boxes = texts.map((t) => t.getBoundingClientRect());
+            texts.forEach((t, i) => {
+              smallest = Math.min(smallest, Number.parseFloat(getComputedStyle(t).fontSize) * scale);
+              for (let j = 0; j < i; j++) {
+                const a = boxes[i]!;
+                const b = boxes[j]!;
+                const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+                const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                // Glyph boxes include the line's ascent and descent: a sliver of 2 px is not an overlap.
+                if (w > 2 && h > 2) overlaps.push(`${texts[j]!.textContent} / ${t.textContent}`);
+              }
+            });
+          }
+          // Text of the first screen outside the figures.
+          const small = Array.from(document.querySelectorAll('#diagnosis *'))
+            .filter((e) => e.closest('svg') === null && e.childNodes.length > 0)
+            .filter((e) => Array.from(e.childNodes).some((n) => n.nodeType === 3 && n.textContent!.trim() !== ''))
+            .filter(
+              (e) => (e as HTMLElement).offsetParent !== null && Number.parseFloat(getComputedStyle(e).fontSize) < 12,
+            )
+            .map((e) => `${e.tagName}.${e.className}: ${getComputedStyle(e).fontSize}`);
           return {
             scrollWidth: document.documentElement.scrollWidth,
-            figures: Array.from(document.querySelectorAll('svg.reach')).map((s) => s.getBoundingClientRect().right),
+            figures: shown.map((s) => s.getBoundingClientRect().right),
             covered,
+            overlaps,
+            smallest,
+            small,
+            shownCount: shown.length,
           };
         });
         expect(m.scrollWidth).toBeLessThanOrEqual(width);
+        expect(m.shownCount).toBe(await page.locator('#diagnosis .answer-card').count());
         for (const right of m.figures) expect(right).toBeLessThanOrEqual(width);
         expect(m.covered).toEqual([]);
-        // The step charts shrink to their column.
-        for (const id of ['dh', 'dx', 'jacobian', 'gates', 'heatmap']) {
-          const w = await page.$eval(`#vis-${id}`, (v) => [v.scrollWidth, v.clientWidth]).catch(() => null);
-          if (w) expect(w[0], id).toBeLessThanOrEqual(w[1] + 1);
-        }
+        expect(m.overlaps).toEqual([]);
+        console.log(`${name} ${width} px: smallest figure text ${m.smallest.toFixed(1)} px`);
+        expect(m.smallest).toBeGreaterThanOrEqual(12);
+        expect(m.small).toEqual([]);
+        // Every chart fits its column, but the weight-gradient density of a model with many gate blocks, whose
+        // three panels per row need more than a phone's column (it scrolls within at most a tenth more).
+        const widths = await page.$$eval('.vis', (vs) => vs.map((v) => [v.id, v.scrollWidth, v.clientWidth] as const));
+        for (const [id, scroll, client] of widths)
+          expect(scroll, id).toBeLessThanOrEqual(id === 'vis-density' ? client * 1.1 : client + 1);
         expect(problems).toEqual([]);
         await page.close();
       });

@@ -186,7 +186,7 @@ text-anchor="middle" class="axis">‖∂L/∂hₜ‖ ÷ peak</text>`,
       );
     }
   });
-  // Line labels at the right end of each line, spread apart; then the horizon labels and the 1 % note where they
+  // Line labels at the right end of each line, spread apart; then the 1 % note and the horizon labels where they
   // overlap none of these and cross the fewest line points.
   const placed: Box[] = [];
   const labels: string[] = [];
@@ -199,6 +199,17 @@ text-anchor="middle" class="axis">‖∂L/∂hₜ‖ ÷ peak</text>`,
   });
   const plot: Box = { x0: M.l, y0: M.t, x1: M.l + PW, y1: M.t + PH };
   const fig: Box = { x0: 0, y0: 0, x1: W, y1: M.t + PH };
+  const note = '1 % of peak';
+  const noteCands: Candidate[] = [
+    { x: M.l + 4, y: y1 - 4, anchor: 'start' },
+    { x: M.l + PW - 4, y: y1 - 4, anchor: 'end' },
+    { x: M.l + 4, y: y1 + f.note + 3, anchor: 'start' },
+    { x: M.l + PW - 4, y: y1 + f.note + 3, anchor: 'end' },
+    { x: M.l + PW / 2, y: y1 - 4, anchor: 'start' },
+    { x: M.l + PW / 2, y: y1 + f.note + 3, anchor: 'start' },
+  ];
+  const n = place(note, f.note, false, noteCands, placed, points, fig, [M.l, y1]);
+  labels.push(text(note, n.c.x, n.c.y, f.note, `text-anchor="${n.c.anchor}" class="note"`));
   recs.forEach((r, i) => {
     const h = r.horizon;
     if (h.to === null || h.steps === null) return;
@@ -227,17 +238,6 @@ class="mark"`,
       ),
     );
   });
-  const note = '1 % of peak';
-  const noteCands: Candidate[] = [
-    { x: M.l + 4, y: y1 - 4, anchor: 'start' },
-    { x: M.l + PW - 4, y: y1 - 4, anchor: 'end' },
-    { x: M.l + 4, y: y1 + f.note + 3, anchor: 'start' },
-    { x: M.l + PW - 4, y: y1 + f.note + 3, anchor: 'end' },
-    { x: M.l + PW / 2, y: y1 - 4, anchor: 'start' },
-    { x: M.l + PW / 2, y: y1 + f.note + 3, anchor: 'start' },
-  ];
-  const n = place(note, f.note, false, noteCands, placed, points, fig, [M.l, y1]);
-  labels.push(text(note, n.c.x, n.c.y, f.note, `text-anchor="${n.c.anchor}" class="note"`));
   const desc = recs
     .map((r) => {
       const where = shortName(r);
