@@ -10,7 +10,8 @@
 // hide; more features are two step × feature heatmaps.
 
 export const DRILL_JS = String.raw`
-  var drill = { sample: 0, run: null, shape: '', tau: null, layer: null, rows: {}, ready: Promise.resolve() };
+  // shown: the views on screen are current; ready: all are.
+  var drill = { sample: 0, run: null, shape: '', tau: null, layer: null, shown: Promise.resolve(), ready: Promise.resolve() };
   var DRILL_VIEWS = ['input', 'state', 'gates', 'conn', 'row'];
   var FEATURE_COLORS = ['#0072B2', '#D55E00', '#009E73'];
 
@@ -61,12 +62,17 @@ export const DRILL_JS = String.raw`
     mark: { type: 'rule', color: '#666666', strokeWidth: 1 },
     encoding: { x: { field: 't', type: 'quantitative', title: XT } },
   };
+  // Colour legends right of the cells, or under them on a narrow screen (where the cells take the width).
+  function legendAt(extra) {
+    return Object.assign(drill.narrow ? { orient: 'bottom', direction: 'horizontal', gradientLength: 140 }
+      : { orient: 'right', direction: 'vertical', gradientLength: 80 }, extra);
+  }
   function top(title, body) {
     return Object.assign({
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: data.drillConfig,
       params: [{ name: 'hoverT', value: null }],
-      title: { text: title, anchor: 'start', fontSize: 13 },
+      title: { text: title, anchor: 'start', fontSize: 13, limit: drill.avail - 20 },
       autosize: { type: 'pad' },
     }, body);
   }
@@ -87,7 +93,7 @@ export const DRILL_JS = String.raw`
   }
   function diverging(title, m) {
     return { field: 'v', type: 'quantitative', title: title, scale: { scheme: 'blueorange', domain: [-m, m] },
-      legend: { orient: 'right', direction: 'vertical', gradientLength: 80 } };
+      legend: legendAt({}) };
   }
   // Units by their index in the layer (the shown ones are a subset when the layer is wide); at most 8 labelled.
   function unitAxis(units) {
@@ -135,7 +141,7 @@ export const DRILL_JS = String.raw`
     var h = Math.max(60, Math.min(180, 6 * F));
     var xPanel = cells('xc', y, diverging('x_t', drill.layerMax.x), tipCells, W, h, true);
     var dxPanel = cells('dxc', y, { field: 'v', type: 'quantitative', title: '|\u2202\u2113/\u2202x_t|',
-      scale: { type: 'log', scheme: 'inferno', reverse: true }, legend: { orient: 'right', format: '.0e', gradientLength: 80 } },
+      scale: { type: 'log', scheme: 'inferno', reverse: true }, legend: legendAt({ format: '.0e', labelExpr: data.drillConfig.axis.labelExpr }) },
       tipCells, W, h, false);
     return top('Its input x_t and |\u2202\u2113/\u2202x_t| per step and feature',
       { vconcat: hasDx ? [xPanel, dxPanel] : [xPanel], resolve: { scale: { x: 'shared', color: 'independent' } } });
@@ -152,7 +158,7 @@ export const DRILL_JS = String.raw`
       var sig = sigmoidLike(g.act);
       var color = sig
         ? { field: 'v', type: 'quantitative', title: g.gate + ' (' + g.act + ')', scale: { scheme: 'viridis', domain: [0, 1] },
-          legend: { orient: 'right', direction: 'vertical', gradientLength: 60 } }
+          legend: legendAt({}) }
         : diverging(g.gate + (g.act ? ' (' + g.act + ')' : ''), drill.layerMax.gates[gi]);
       var tip = [{ field: 't', title: 'step' }, { field: 'u', title: 'unit' }, { field: 'v', title: 'gate ' + g.gate }];
       var p = cells('g' + gi, unitAxis(l.units), color, tip, W, { step: 6 }, gi === 0);
@@ -167,7 +173,7 @@ export const DRILL_JS = String.raw`
       { field: 'v', title: '\u2016\u2202\u2113_\u03c4/\u2202x_t\u2016' }];
     var map = cells('cm', { field: 'c', type: 'quantitative', title: 'output step \u03c4', scale: { nice: false, zero: false, reverse: true } },
       { field: 'v', type: 'quantitative', title: '\u2016\u2202\u2113_\u03c4/\u2202x_t\u2016', scale: { type: 'log', scheme: 'inferno', reverse: true },
-        legend: { orient: 'right', format: '.0e', gradientLength: 80 } }, tip, W, 160, true);
+        legend: legendAt({ format: '.0e', labelExpr: data.drillConfig.axis.labelExpr }) }, tip, W, 160, true);
     map.layer[0].encoding.y2 = { field: 'd' };
     map.layer.push({ data: { name: 'taurow' }, mark: { type: 'rule', color: '#009E73', strokeWidth: 2 },
       encoding: { y: { field: 'tau', type: 'quantitative', title: 'output step \u03c4' } } });
@@ -179,7 +185,7 @@ export const DRILL_JS = String.raw`
       width: W, height: 110,
       params: [{ name: 'hoverT', value: null }, { name: 'tau', value: null }],
       title: { text: { expr: '"Output step \u03c4 = " + tau + ": how much each input step t moves its loss"' },
-        anchor: 'start', fontSize: 13 },
+        anchor: 'start', fontSize: 13, limit: drill.avail - 20 },
       layer: [
         { data: { name: 'row' }, params: [ZOOM], transform: [{ filter: 'isValid(datum.v) && datum.v > 0' }],
           mark: { type: 'line', color: '#0072B2', strokeWidth: 1.5, point: { size: 12 } },
@@ -264,10 +270,25 @@ export const DRILL_JS = String.raw`
       });
   }
 
+  // New rows into a view. Rows for the same cells (another sample of the same layer) only change values in place
+  // (a Vega modify: no new tuples, so scales and axes are not rebuilt); anything else replaces the dataset.
   function swap(view, datasets) {
     Object.keys(datasets).forEach(function (k) {
-      try { view.data(k); } catch (e) { return; }
-      view.change(k, vega.changeset().remove(vega.truthy).insert(datasets[k]));
+      var cur;
+      try { cur = view.data(k); } catch (e) { return; }
+      var rows = datasets[k], cs = vega.changeset();
+      var same = cur.length === rows.length && rows.every(function (r, i) {
+        var c = cur[i];
+        return c.t === r.t && c.u === r.u && c.f === r.f && c.tau === r.tau;
+      });
+      if (!same) return view.change(k, cs.remove(vega.truthy).insert(rows));
+      var changed = false;
+      rows.forEach(function (r, i) {
+        Object.keys(r).forEach(function (f) {
+          if (cur[i][f] !== r[f]) { cs.modify(cur[i], f, r[f]); changed = true; }
+        });
+      });
+      if (changed) view.change(k, cs);
     });
     return view.runAsync();
   }
@@ -282,7 +303,8 @@ export const DRILL_JS = String.raw`
       if (n === 'row') v.signal('tau', tau);
       return swap(v, ds);
     });
-    return Promise.all(jobs);
+    drill.ready = Promise.all(jobs).then(function () { return null; });
+    return drill.ready;
   }
 
   function note(name, text) {
@@ -340,14 +362,20 @@ export const DRILL_JS = String.raw`
     if (fresh) { drill.layerMax = layerMax(samples); drill.tau = null; }
     drill.layer = l;
     var r = drillRows(s, l);
-    var W = Math.max(160, document.getElementById('drill-body').clientWidth - 150);
+    drill.avail = document.getElementById('drill-body').clientWidth;
+    drill.narrow = drill.avail < 600;
+    var W = Math.max(160, drill.avail - (drill.narrow ? 75 : 150));
     // Whole pixels per step, so the canvas cells meet without seams.
     var T = (l || s).steps.length;
     if (W >= T) W = T * Math.floor(W / T);
-    var jobs = [];
+    var jobs = [], later = [];
     function show(name, spec, raster, ds) {
       var v = views['drill-' + name];
-      jobs.push(!fresh && v ? swap(v, ds) : drillEmbed(name, spec(), raster, ds));
+      // A new sample: the views on screen at once, the others after them.
+      if (!fresh && v) {
+        if (near(document.getElementById('drill-' + name))) jobs.push(swap(v, ds));
+        else later.push(function () { return swap(v, ds); });
+      } else jobs.push(drillEmbed(name, spec(), raster, ds));
     }
     var F = s.features;
     show('input', function () { return inputSpec(s, W); }, F > 3, { steps: r.steps, xl: r.xl, xc: r.xc, dxc: r.dxc, bystep: r.bystep });
@@ -376,8 +404,11 @@ export const DRILL_JS = String.raw`
       document.getElementById('drill-' + n).innerHTML = '';
     });
     drill.shape = shape;
-    drill.ready = Promise.all(jobs).then(function () { return null; });
-    return drill.ready;
+    drill.shown = Promise.all(jobs).then(function () { return null; });
+    drill.ready = later.reduce(function (p, f) {
+      return p.then(function () { return new Promise(function (r) { setTimeout(r, 0); }); }).then(f);
+    }, drill.shown).then(function () { return null; });
+    return drill.shown;
   }
 
   function drillSelect(k) {
