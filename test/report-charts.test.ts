@@ -16,6 +16,7 @@ import { histQuantile, paramNormsChart } from '../src/report/charts/param-norms.
 import { r4 } from '../src/report/charts/common.js';
 import { compileSpec, renderSVG } from '../src/report/render-node.js';
 import { textWidth } from '../src/report/text-metrics.js';
+import { attentionExample } from './helpers/attention-example.js';
 
 const example = (): Analysis =>
   JSON.parse(readFileSync(new URL('./fixtures/analysis/example.json', import.meta.url), 'utf8'));
@@ -43,7 +44,14 @@ function golden(spec: object): string {
 describe('chart specs', () => {
   for (const c of CHARTS) {
     it(`${c.id}: golden, compiles without warnings, both scale variants`, async () => {
-      const input = c.id === 'compare' ? exampleSet() : c.id.startsWith('timeline-') ? exampleTimeline() : example();
+      const input =
+        c.id === 'compare'
+          ? exampleSet()
+          : c.id.startsWith('timeline-')
+            ? exampleTimeline()
+            : c.id === 'attention'
+              ? attentionExample()
+              : example();
       const spec = c.build(input, { interactive: true });
       await expect(golden(spec)).toMatchFileSnapshot(`./__snapshots__/report-charts/${c.id}.json`);
       for (const scale of ['log', 'linear'] as const) {
@@ -57,11 +65,15 @@ describe('chart specs', () => {
   it('every chart applies to the example (and compare only to the set)', () => {
     const runs = [example()];
     const timeline = CHARTS.filter((c) => c.id.startsWith('timeline-')).map((c) => c.id);
-    expect(CHARTS.filter((c) => !c.applies(runs, runs[0])).map((c) => c.id)).toEqual([...timeline, 'compare']);
-    expect(CHARTS.filter((c) => !c.applies(exampleSet().runs, exampleSet())).map((c) => c.id)).toEqual(timeline);
-    expect(CHARTS.filter((c) => !c.applies(exampleTimeline().runs, exampleTimeline())).map((c) => c.id)).toEqual([
-      'compare',
-    ]);
+    // The examples have no attention layer; attentionExample has one.
+    const noAtt = (ids: string[]) => ids.filter((id) => id !== 'attention');
+    expect(noAtt(CHARTS.filter((c) => !c.applies(runs, runs[0])).map((c) => c.id))).toEqual([...timeline, 'compare']);
+    expect(noAtt(CHARTS.filter((c) => !c.applies(exampleSet().runs, exampleSet())).map((c) => c.id))).toEqual(timeline);
+    expect(noAtt(CHARTS.filter((c) => !c.applies(exampleTimeline().runs, exampleTimeline())).map((c) => c.id))).toEqual(
+      ['compare'],
+    );
+    expect(CHARTS.find((c) => c.id === 'attention')!.applies(runs, runs[0])).toBe(false);
+    expect(CHARTS.find((c) => c.id === 'attention')!.applies([attentionExample()])).toBe(true);
   });
 
   it('renders static SVG with marks and no interaction (no pointer in Node)', async () => {
