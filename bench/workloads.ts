@@ -167,3 +167,109 @@ export function benchData(w: Workload, n: number, seed = 2): { x: Tensor; y: Ten
   for (let i = 0; i < n; i++) y[i] = rng.normal();
   return { x: { shape: [n, w.steps, w.inputs], data: x }, y: { shape: [n, 1], data: y } };
 }
+
+// ConvLSTM (issue 16): the next-frame model's shape (the Keras conv_lstm example: stacked ConvLSTM2D
+// 'same' layers over small frames, a Conv3D head). Not in WORKLOADS: the peers and tables of run.ts are
+// for the dense cells; bench/conv-lstm.ts measures it. FLOP model as above, per layer and step the two
+// convolutions as products: 2·B·positions·(k²·C_in + k²·F)·4F multiply–adds; the Conv3D head not counted.
+export interface ConvLstmWorkload {
+  id: string;
+  frames: number;
+  rows: number;
+  cols: number;
+  channels: number;
+  filters: number;
+  kernel: number;
+  batch: number;
+  layers: number;
+}
+
+export const CONV_LSTM_WORKLOAD: ConvLstmWorkload = {
+  id: 'W-convlstm',
+  frames: 10,
+  rows: 40,
+  cols: 40,
+  channels: 1,
+  filters: 16,
+  kernel: 3,
+  batch: 4,
+  layers: 2,
+};
+
+export function convLstmForwardFlops(w: ConvLstmWorkload): number {
+  const k2 = w.kernel * w.kernel,
+    P = w.rows * w.cols;
+  let f = 0;
+  for (let l = 0; l < w.layers; l++)
+    f += 2 * w.frames * w.batch * P * (k2 * (l === 0 ? w.channels : w.filters) + k2 * w.filters) * 4 * w.filters;
+  return f;
+}
+
+/** Keras 3 Sequential: Input(T, rows, cols, C) → `layers` × ConvLSTM2D(F, k×k, same, seq) → Conv3D(C, 3×3×3), mse. */
+export function convLstmConfig(w: ConvLstmWorkload): unknown {
+  const layer = (class_name: string, config: Record<string, unknown>): unknown => ({
+    module: 'keras.layers',
+    class_name,
+    config,
+    registered_name: null,
+  });
+  return {
+    module: 'keras',
+    class_name: 'Sequential',
+    registered_name: null,
+    config: {
+      name: 'bench_w_convlstm',
+      layers: [
+        layer('InputLayer', {
+          batch_shape: [null, w.frames, w.rows, w.cols, w.channels],
+          dtype: 'float32',
+          name: 'input_layer',
+        }),
+        ...Array.from({ length: w.layers }, (_, l) =>
+          layer('ConvLSTM2D', {
+            name: l === 0 ? 'conv_lstm2d' : `conv_lstm2d_${l}`,
+            filters: w.filters,
+            kernel_size: [w.kernel, w.kernel],
+            padding: 'same',
+            activation: 'tanh',
+            recurrent_activation: 'sigmoid',
+            return_sequences: true,
+            unit_forget_bias: true,
+          }),
+        ),
+        layer('Conv3D', {
+          name: 'conv3d',
+          filters: w.channels,
+          kernel_size: [3, 3, 3],
+          padding: 'same',
+          activation: 'sigmoid',
+        }),
+      ],
+    },
+  };
+}
+
+/** The ConvLSTM workload's model with seeded Keras-style initial weights, and seeded frames in [0, 1). */
+export function buildConvLstmBench(w: ConvLstmWorkload, seed = 1): { model: ModelSpec; x: Tensor; y: Tensor } {
+  const model = buildModel(convLstmConfig(w), {
+    kerasVersion: '3.10.0',
+    format: 'bench',
+    source: `bench-${w.id}`,
+    trainingConfig: { loss: 'mse', optimizer: { class_name: 'Adam', config: { learning_rate: 0.001 } } },
+  });
+  const rng = makeRng(seed);
+  model.params.forEach((ps) =>
+    ps.forEach((p) => {
+      const cell = p.key.startsWith('conv_lstm2d');
+      const data = initParam(p.name, p.shape, { rng, unitForgetBias: cell && p.name === 'bias', units: w.filters });
+      model.weights.set(p.key, { shape: [...p.shape], data });
+    }),
+  );
+  const n = w.batch * w.frames * w.rows * w.cols * w.channels;
+  const x = new Float32Array(n),
+    y = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = rng.uniform();
+  for (let i = 0; i < n; i++) y[i] = rng.uniform();
+  const shape = [w.batch, w.frames, w.rows, w.cols, w.channels];
+  return { model, x: { shape, data: x }, y: { shape, data: y } };
+}
