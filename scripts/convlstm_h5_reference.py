@@ -8,7 +8,7 @@ it) with h5py, rebuilds a Sequential model of the layers ConvLSTM video models u
 ConvLSTM2D, MaxPooling3D / AveragePooling3D, Conv3D, BatchNormalization (inference), Dropout,
 TimeDistributed(Dropout / Flatten), Flatten, Dense) in torch float64 from the Keras equations
 (docs/conv-lstm.md), and prints the loss the file names (mse, binary / categorical crossentropy, Keras's
-formulas, probabilities clipped to [1e-7, 1 − 1e-7]) and the Frobenius norm of ∂L/∂(every weight) by
+formulas per writer as docs/losses.md gives them, probabilities clipped to [1e-7, 1 − 1e-7]) and the Frobenius norm of ∂L/∂(every weight) by
 autograd, keyed '<layer>/<weight>' as rnnscope's analysis JSON keys its params. Nothing of rnnscope is used.
 hard_sigmoid has slope 0.2 before Keras 3 and 1/6 from Keras 3 on (docs/keras-versions.md).
 """
@@ -147,7 +147,16 @@ def main():
         q = torch.clamp(h / h.sum(-1, keepdim=True), 1e-7, 1 - 1e-7)
         loss = -(y_true * torch.log(q)).sum(-1).mean()
     elif loss_name == 'binary_crossentropy':
-        loss = -(y_true * torch.log(p) + (1 - y_true) * torch.log(1 - p)).mean()
+        # docs/losses.md: Keras 3 clips; tf.keras (2.3+) clips and adds ε again inside each log; Keras ≤ 2.2
+        # clips and takes the logit form log(p / (1 − p)).
+        major_minor = tuple(int(v) for v in version.split('.')[:2])
+        if keras3:
+            loss = -(y_true * torch.log(p) + (1 - y_true) * torch.log(1 - p)).mean()
+        elif major_minor >= (2, 3):
+            loss = -(y_true * torch.log(p + 1e-7) + (1 - y_true) * torch.log(1 - p + 1e-7)).mean()
+        else:
+            z = torch.log(p / (1 - p))
+            loss = (torch.clamp(z, min=0) - z * y_true + torch.log1p(torch.exp(-z.abs()))).mean()
     else:
         loss = ((h - y_true) ** 2).mean()
     loss.backward()
