@@ -1,26 +1,20 @@
-// Both cores in Node: the analysis's batches split across worker threads.
+// Both cores in Node: the analysis's batches split across the gradient pool's workers (persistent
+// worker threads, src/pool-node.ts; started once per process).
 //
-//   planAnalysis ─► batch ranges ─► [main thread: range 0] + [worker i: range i] ─► mergePartials ─► finishAnalysis
+//   planAnalysis ─► batch ranges ─► [this thread: range 0] + [pool worker i: range i (analyze-range.ts)]
+//     ─► mergePartials ─► finishAnalysis
 //
-// Each worker gets the model and the data once (structured clone), plans the same analysis (the plan
-// is deterministic, random inputs included) and returns its BatchPartial (accumulators and gradient
-// sums). Partials merge in batch order, so the result equals the single-thread analysis up to the
-// order of floating-point sums. Node-only (worker_threads); the browser runs analyzeModel directly.
-// With a dump file (src/dump-file.ts), every thread writes its own rows straight into the file at their
-// final offsets and returns only the CRCs of what it wrote.
+// Each worker gets the model and the data once per analysis (structured clone), plans the same
+// analysis (the plan is deterministic, random inputs included) and returns its BatchPartial
+// (accumulators and gradient sums, moved, not copied). Partials merge in batch order, so the result
+// equals the single-thread analysis up to the order of floating-point sums. Under 4 batches (or with
+// one thread asked for) the analysis runs here alone, as the library's analyze() does.
+// With a dump file (src/dump-file.ts), every range runs on a worker, so this thread stays free to
+// remove the unfinished file on Ctrl-C; each writes its own rows straight into the file at their
+// final offsets and returns only the CRCs of what it wrote. Node-only; the browser runs
+// analyzeModel directly.
 
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { ModelSpec } from './model/types.js';
-import {
-  DataError,
-  EngineError,
-  LoadError,
-  ModelError,
-  OutputError,
-  UsageError,
-  type RnnscopeError,
-} from './model/errors.js';
 import {
   dumpEntriesOf,
   finishAnalysis,
@@ -32,107 +26,24 @@ import {
   type BatchPartial,
   type RawArrays,
 } from './analysis/analyze.js';
-import { FileDumpSink, type DumpPiece, type DumpRun, type NpzDumpFile } from './dump-file.js';
+import type { RangeArgs, RangeResult } from './analyze-range.js';
+import { FileDumpSink, type DumpRun, type NpzDumpFile } from './dump-file.js';
+import type { GradPool } from './engine/pool.js';
+import { gradPool } from './pool-node.js';
 import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './analysis/schema.js';
 
 const SOURCE = import.meta.url.endsWith('.ts');
-const ANALYZE_MODULE = new URL(SOURCE ? './analysis/analyze.ts' : './analysis/analyze.js', import.meta.url).href;
-const DUMP_MODULE = new URL(SOURCE ? './dump-file.ts' : './dump-file.js', import.meta.url).href;
+const RANGE_MODULE = new URL(SOURCE ? './analyze-range.ts' : './analyze-range.js', import.meta.url).href;
 
-// The worker registers tsx only when running from the TypeScript sources (no build). It is resolved
-// here, from this package: the eval'd worker would resolve a bare 'tsx' from the working directory.
-const TSX_API = SOURCE ? import.meta.resolve('tsx/esm/api') : null;
-const WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsx) { const { register } = await import(workerData.tsx); register(); }
-  const a = await import(workerData.module);
-  const d = await import(workerData.dumpModule);
-  // The partial's typed arrays (per-step factors can be large) are moved, not copied, to the main thread.
-  const buffers = (v, out = new Set(), depth = 0) => {
-    if (!v || typeof v !== 'object' || depth > 6) return out;
-    if (ArrayBuffer.isView(v)) { if (v.buffer instanceof ArrayBuffer && v.byteLength === v.buffer.byteLength) out.add(v.buffer); return out; }
-    for (const x of v instanceof Map ? v.values() : Object.values(v)) buffers(x, out, depth + 1);
-    return out;
-  };
-  parentPort.on('message', (m) => {
-    let sink = null;
-    try {
-      const plan = a.planAnalysis(m.model, m.input, m.opts);
-      sink = m.dump ? new d.FileDumpSink(m.dump) : null;
-      const onProgress = (p) => parentPort.postMessage({ progress: p.done });
-      const part = a.runBatches(plan, m.from, m.to, { ...m.opts, onProgress, ...(sink ? { dump: sink } : {}) }, m.threads);
-      const msg = { ok: true, part, pieces: sink ? sink.pieces : [] };
-      try { parentPort.postMessage(msg, [...buffers(part)]); } catch { parentPort.postMessage(msg); }
-    } catch (e) {
-      parentPort.postMessage({ ok: false, stage: e && e.stage, message: String((e && e.message) || e) });
-    } finally {
-      if (sink) sink.close();
-    }
-  });
-})();
-`;
+const MIN_BATCHES_PER_RANGE = 2;
 
-const ERRORS: Record<string, new (m: string) => RnnscopeError> = {
-  load: LoadError,
-  model: ModelError,
-  data: DataError,
-  engine: EngineError,
-  usage: UsageError,
-  output: OutputError,
-};
-
-interface WorkerResult {
-  part: BatchPartial;
-  pieces: DumpPiece[];
-}
-
-/** Runs batches [from, to) in a new worker; `progress(lo)` as each batch starts (lo: its first sample). */
-function runInWorker(
-  model: ModelSpec,
-  input: AnalyzeInput,
-  opts: AnalyzeOptions,
-  from: number,
-  to: number,
-  threads: number,
-  dump: DumpRun | null,
-  progress: (lo: number) => void,
-): Promise<WorkerResult> {
-  const w = new Worker(WORKER, {
-    eval: true,
-    workerData: { module: ANALYZE_MODULE, dumpModule: DUMP_MODULE, tsx: TSX_API },
-  });
-  // Functions do not cross threads; each worker runs on its own kernels (kernels() there).
-  const { onProgress: _drop, dump: _sink, kernels: _kernels, ...plainOpts } = opts;
-  return new Promise<WorkerResult>((resolve, reject) => {
-    const onMessage = (r: {
-      progress?: number;
-      ok: boolean;
-      part?: BatchPartial;
-      pieces?: DumpPiece[];
-      stage?: string;
-      message?: string;
-    }): void => {
-      if (r.progress !== undefined) {
-        progress(r.progress);
-        return;
-      }
-      w.off('message', onMessage);
-      void w.terminate();
-      if (r.ok) resolve({ part: r.part!, pieces: r.pieces ?? [] });
-      else reject(new (ERRORS[r.stage ?? ''] ?? EngineError)(r.message ?? 'The analysis worker failed.'));
-    };
-    w.on('message', onMessage);
-    w.once('error', (e) => {
-      void w.terminate();
-      reject(e);
-    });
-    w.postMessage({ model, input, opts: plainOpts, from, to, threads, dump });
-  });
+/** Runs batches [from, to) on a worker of the pool; `progress(lo)` as each batch starts (lo: its first sample). */
+function runOnWorker(pool: GradPool, args: RangeArgs, progress: (lo: number) => void): Promise<RangeResult> {
+  return pool.runTask<RangeResult>(RANGE_MODULE, 'runRange', args, (p) => progress(p as number));
 }
 
 export interface ParallelOptions extends AnalyzeOptions {
-  /** Threads to use, including this one (default: one per 8 batches, at most the available cores). */
+  /** Batch ranges, one per thread including this one (default: one per thread of the pool, at most one per batch). */
   workers?: number;
   /** Stream the dump into this file (src/dump-file.ts) instead of keeping it: one run per model analysed. */
   dumpFile?: NpzDumpFile;
@@ -166,19 +77,18 @@ async function runThreads(
   run: DumpRun | null,
 ) {
   const local: AnalyzeOptions = sink ? { ...opts, dump: sink } : opts;
-  // A worker costs a start-up (module loading, the model and data cloned) of about a second, more
-  // from the TypeScript sources; measured on the W benchmark (8 batches) two threads were slower than
-  // one. So by default a worker is added only per 8 batches; `workers` overrides.
-  const auto = Math.min(availableParallelism(), Math.max(1, Math.floor(plan.nBatches / 8)));
+  const pool = gradPool();
+  // While a dump streams, every range runs on a worker (when there is one), so one per worker.
+  const here = sink && pool.workers > 0 ? 0 : 1;
+  // Below MIN_BATCHES_PER_RANGE batches a range, the threads' results would differ from one
+  // thread's by the order of sums for little gain: one range (the library's analyze() exactly).
+  const auto = plan.nBatches >= 2 * MIN_BATCHES_PER_RANGE ? pool.workers + here : here ? 1 : Math.min(1, pool.workers);
   const threads = Math.max(1, Math.min(opts.workers ?? auto, plan.nBatches));
   const per = Math.ceil(plan.nBatches / threads);
   const ranges = Array.from(
     { length: threads },
     (_, i) => [i * per, Math.min(plan.nBatches, (i + 1) * per)] as const,
   ).filter(([a, b]) => a < b);
-  // Start the workers first, then compute range 0 here while they run. While a dump streams, range 0
-  // runs in a worker too: this thread stays free, so Ctrl-C can remove the unfinished file at once.
-  const here = sink ? 0 : 1;
   // Progress: the samples done in every range, summed (each range reports the first sample of the batch it starts).
   const done = ranges.map(() => 0);
   const report = (i: number, lo: number): void => {
@@ -188,7 +98,11 @@ async function runThreads(
   const remote = ranges
     .map(([a, b], i) => [a, b, i] as const)
     .slice(here)
-    .map(([a, b, i]) => runInWorker(model, input, opts, a, b, ranges.length, run, (lo) => report(i, lo)));
+    .map(([from, to, i]) =>
+      runOnWorker(pool, { model, input, opts: plain(opts), from, to, threads: ranges.length, dump: run }, (lo) =>
+        report(i, lo),
+      ),
+    );
   let mine: BatchPartial[] = [];
   try {
     if (here)
@@ -209,6 +123,12 @@ async function runThreads(
   opts.onProgress?.({ phase: 'gradients', done: plan.N, total: plan.N });
   const out = finishAnalysis(plan, mergePartials([...mine, ...others.map((o) => o.part)]), local);
   return { out, pieces: others.flatMap((o) => o.pieces) };
+}
+
+/** The options a worker can take: functions and sinks do not cross threads (it uses its own kernels). */
+function plain(opts: AnalyzeOptions): AnalyzeOptions {
+  const { onProgress: _p, dump: _d, kernels: _k, ...rest } = opts;
+  return rest;
 }
 
 /** Like analyze() (src/analysis/index.ts), with each model's batches spread over the cores. */

@@ -20,7 +20,7 @@ parentPort.on('message', (m) => (handle ? handle(m) : queue.push(m)));
 (async () => {
   if (workerData.tsx) { const { register } = await import(workerData.tsx); register(); }
   const w = await import(workerData.module);
-  handle = w.poolWorker();
+  handle = w.poolWorker((m, t) => parentPort.postMessage(m, t));
   for (const m of queue.splice(0)) handle(m);
 })();
 `;
@@ -45,6 +45,11 @@ export function createNodeGradPool(workers = defaultWorkers()): GradPool {
     w.on('exit', (code) => pool?.fail(`a worker exited (code ${code})`));
     return {
       postMessage: (m) => w.postMessage(m),
+      onMessage: (f) => {
+        w.on('message', f);
+        w.unref(); // a listener refs the worker again
+      },
+      keepAlive: (on) => (on ? w.ref() : w.unref()),
       terminate: () => {
         w.removeAllListeners('exit');
         return w.terminate();

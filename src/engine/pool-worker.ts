@@ -28,10 +28,32 @@ import {
 export type PoolMessage =
   | { type: 'init'; ctl: SharedArrayBuffer; data: SharedArrayBuffer }
   | { type: 'model'; id: number; model: ModelSpec; drop: number[] }
+  | TaskMessage
   | Job;
 
-/** The message handler of one pool worker. */
-export function poolWorker(): (m: PoolMessage) => void {
+/**
+ * A task: `name` exported by the module at `module` (a URL), called with `args` and a progress
+ * callback; its result (or error) goes back as a message, its whole-buffer typed arrays moved, not
+ * copied. The analysis runs its batch ranges this way (analyze-range.ts).
+ */
+export interface TaskMessage {
+  type: 'task';
+  id: number;
+  module: string;
+  name: string;
+  args: unknown;
+}
+
+/** What a worker posts back for a task: progress, or its end. */
+export type TaskReply =
+  | { task: number; progress: unknown }
+  | { task: number; ok: true; result: unknown }
+  | { task: number; ok: false; stage: string; message: string };
+
+type Post = (m: TaskReply, transfer?: ArrayBuffer[]) => void;
+
+/** The message handler of one pool worker; `post` sends task replies to the pool. */
+export function poolWorker(post: Post): (m: PoolMessage) => void {
   let ctl: Int32Array | null = null;
   let data: SharedArrayBuffer | null = null;
   const models = new Map<number, { model: ModelSpec; params: Map<string, Params> }>();
@@ -48,6 +70,8 @@ export function poolWorker(): (m: PoolMessage) => void {
       data = m.data;
       Atomics.store(ctl, READY, 1);
       Atomics.notify(ctl, READY);
+    } else if (m.type === 'task') {
+      void runTask(m, post);
     } else if (m.type === 'model') {
       for (const id of m.drop) models.delete(id);
       models.set(m.id, { model: m.model, params: new Map() });
@@ -86,6 +110,35 @@ export function poolWorker(): (m: PoolMessage) => void {
       Atomics.notify(ctl, STATE);
     }
   };
+}
+
+async function runTask(m: TaskMessage, post: Post): Promise<void> {
+  try {
+    const mod = (await import(m.module)) as Record<string, (args: unknown, progress: (p: unknown) => void) => unknown>;
+    const fn = mod[m.name];
+    if (typeof fn !== 'function') throw new Error(`gradient pool: ${m.module} exports no function ${m.name}.`);
+    const result = await fn(m.args, (progress) => post({ task: m.id, progress }));
+    const reply: TaskReply = { task: m.id, ok: true, result };
+    try {
+      post(reply, [...ownBuffers(result)]);
+    } catch {
+      post(reply); // a buffer that cannot move is copied
+    }
+  } catch (e) {
+    const stage = e instanceof RnnscopeError ? e.stage : ((e as { stage?: string })?.stage ?? 'engine');
+    post({ task: m.id, ok: false, stage, message: String((e as Error)?.message ?? e) });
+  }
+}
+
+/** ArrayBuffers that typed arrays inside `v` own whole (so moving them takes nothing else along). */
+function ownBuffers(v: unknown, out = new Set<ArrayBuffer>(), depth = 0): Set<ArrayBuffer> {
+  if (!v || typeof v !== 'object' || depth > 6) return out;
+  if (ArrayBuffer.isView(v)) {
+    if (v.buffer instanceof ArrayBuffer && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
+    return out;
+  }
+  for (const x of v instanceof Map ? v.values() : Object.values(v)) ownBuffers(x, out, depth + 1);
+  return out;
 }
 
 function runJob(

@@ -23,7 +23,7 @@ import type { RnnscopeError } from '../model/errors.js';
 import { materializeParams } from './graph.js';
 import { kernels as activeKernels } from './kernels.js';
 import { mergeShares, type Share } from './pool-merge.js';
-import type { PoolMessage } from './pool-worker.js';
+import type { PoolMessage, TaskReply } from './pool-worker.js';
 import {
   CTL_BYTES,
   DONE,
@@ -34,7 +34,8 @@ import {
   READY,
   STATE,
   growableShared,
-  readArray,
+  BYTES,
+  viewOf,
   readText,
   writeArrays,
   type Job,
@@ -44,9 +45,12 @@ import {
 import { lossAndGrads, type GradResult, type LossOptions } from './run.js';
 import { alloc, type Tensor } from './tensor.js';
 
-/** A worker thread as the platform gives it: messages in, and an end. */
+/** A worker thread as the platform gives it: messages in and out, and an end. */
 export interface PoolPort {
   postMessage(m: PoolMessage): void;
+  onMessage(f: (m: TaskReply) => void): void;
+  /** Whether the thread keeps the program alive (while it runs a task), where the platform can say. */
+  keepAlive?(on: boolean): void;
   terminate(): unknown;
 }
 
@@ -58,6 +62,10 @@ interface Channel {
   models: number[];
   /** Byte offset of the current job's response (after its request). */
   respAt: number;
+  /** The end of the last task given to this worker (tasks run one at a time per worker). */
+  tasks: Promise<unknown>;
+  /** Tasks given and not yet ended. */
+  pending: number;
 }
 
 /** Models a worker keeps (a watch loop over checkpoints sends a new one per checkpoint). */
@@ -85,10 +93,17 @@ export interface PoolStats {
   workersStarted: number;
 }
 
-export class GradPool {
+/** Computes lossAndGrads (run.ts), possibly on several threads: what the analysis takes. */
+export interface GradRunner {
+  lossAndGrads(model: ModelSpec, inputs: Tensor[], targets: Tensor[], opts: LossOptions): GradResult;
+}
+
+export class GradPool implements GradRunner {
   private chans: Channel[] = [];
   private broken: string | null;
   readonly stats: PoolStats = { calls: 0, split: 0, workersStarted: 0 };
+  private readonly replies = new Map<number, (m: TaskReply) => void>();
+  private nextTask = 1;
   /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
   private readonly canWait: boolean;
 
@@ -113,7 +128,9 @@ export class GradPool {
       const port = spawn(i);
       this.stats.workersStarted++;
       port.postMessage({ type: 'init', ctl: ctl.buffer as SharedArrayBuffer, data });
-      this.chans.push({ port, ctl, data, models: [], respAt: 0 });
+      const c: Channel = { port, ctl, data, models: [], respAt: 0, tasks: Promise.resolve(), pending: 0 };
+      port.onMessage((m) => this.replies.get(m.task)?.(m));
+      this.chans.push(c);
     }
     if (this.broken) void this.close();
   }
@@ -133,6 +150,8 @@ export class GradPool {
   /** Marks the pool unusable (e.g. a worker died); later calls run on the caller's thread. */
   fail(reason: string): void {
     this.broken ??= reason;
+    for (const [id, f] of [...this.replies])
+      f({ task: id, ok: false, stage: 'engine', message: `The gradient pool stopped: ${reason}.` });
   }
 
   /** Ends the workers; later calls run on the caller's thread. */
@@ -143,9 +162,43 @@ export class GradPool {
     await Promise.all(chans.map((c) => c.port.terminate()));
   }
 
+  /** Worker threads that run tasks (0 when the pool is unusable). */
+  get workers(): number {
+    return this.broken ? 0 : this.chans.length;
+  }
+
+  /**
+   * Runs `name` of the module at URL `module` on a worker (the one with the fewest waiting tasks;
+   * one task at a time per worker): see TaskMessage. Errors arrive as the RnnscopeError of their stage.
+   */
+  runTask<R>(module: string, name: string, args: unknown, onProgress?: (p: unknown) => void): Promise<R> {
+    if (this.broken || !this.chans.length)
+      return Promise.reject(new EngineError(`The gradient pool has no workers: ${this.broken ?? 'none'}.`));
+    const c = this.chans.reduce((a, b) => (b.pending < a.pending ? b : a));
+    if (c.pending++ === 0) c.port.keepAlive?.(true);
+    const id = this.nextTask++;
+    const run = (): Promise<R> =>
+      new Promise<R>((resolve, reject) => {
+        this.replies.set(id, (m) => {
+          if ('progress' in m) return onProgress?.(m.progress);
+          this.replies.delete(id);
+          if (m.ok) resolve(m.result as R);
+          else reject(new (ERRORS[m.stage] ?? EngineError)(m.message));
+        });
+        c.port.postMessage({ type: 'task', id, module, name, args });
+      });
+    const p = c.tasks.then(run, run);
+    const end = (): void => {
+      if (--c.pending === 0) c.port.keepAlive?.(false);
+    };
+    c.tasks = p.then(end, end);
+    return p;
+  }
+
   /** Why this call runs on one thread, or null when it is split. */
   private whyNot(model: ModelSpec, B: number, opts: LossOptions): string | null {
     if (this.broken) return this.broken;
+    if (this.chans.some((c) => c.pending > 0)) return 'the workers are running tasks';
     if (B < this.threads) return `batch of ${B} samples`;
     if (model.layers.some((l) => l.type === 'Masking' || (l.type === 'Embedding' && l.maskZero)))
       return 'the loss of a masked model is not a mean over samples';
@@ -238,7 +291,10 @@ export class GradPool {
     c.port.postMessage(job);
   }
 
-  /** Waits for a worker's answer and copies its arrays out of the shared buffer. */
+  /**
+   * Waits for a worker's answer; its arrays are views of the shared buffer, valid until the next job
+   * (mergeShares copies them into the result).
+   */
   private collect(c: Channel): { meta: ResponseMeta; arrays: WireArray[] } {
     while (Atomics.load(c.ctl, STATE) === POSTED) Atomics.wait(c.ctl, STATE, POSTED, 1000);
     const done = Atomics.load(c.ctl, STATE) === DONE;
@@ -250,9 +306,8 @@ export class GradPool {
     if (!done || !meta.arrays) return { meta: done ? meta : { ...meta, ok: false }, arrays };
     let at = c.respAt;
     for (const [kind, len] of meta.arrays) {
-      const [a, next] = readArray(c.data, at, kind, len);
-      arrays.push(a);
-      at = next;
+      arrays.push(viewOf(c.data, at, kind, len));
+      at += (len * BYTES[kind] + 7) & ~7;
     }
     return { meta, arrays };
   }
