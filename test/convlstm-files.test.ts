@@ -1,5 +1,6 @@
 // ConvLSTM models saved the way real Keras files are (test/helpers/convlstm_h5_writer.py: the tf.keras 2.10
-// and Keras 3.8 legacy-HDF5 layouts of the public action-recognition models listed in docs/conv-lstm.md),
+// and Keras 3.8 legacy-HDF5 layouts of the public action-recognition models listed in docs/conv-lstm.md, and
+// the Keras 3 .keras zip of the same model, which must give the same numbers as its .h5),
 // through `rnnscope analyze` as a child process, against an independent reference: PyTorch forward and
 // autograd on the file's own weights (scripts/convlstm_h5_reference.py), which must give the same loss and
 // the same norm of every parameter gradient. Every per-step quantity of the analysis must be finite.
@@ -80,6 +81,27 @@ describe.skipIf(!hasPython())('saved ConvLSTM2D video classifiers vs PyTorch on 
         expect(c.every((q) => finite(q.norm) && Number.isFinite(q.total))).toBe(true);
         const j = x['jacobian'] as { max: unknown };
         expect(finite(j.max), 'jacobian').toBe(true);
+      }
+      if (dialect === 'keras3') {
+        // The same model and weights as a Keras 3 .keras zip (layers/<snake>/cell/vars/<i>): the same numbers.
+        const z = await rnnscope([
+          'analyze',
+          f('model.keras'),
+          '--data',
+          f('x.npy'),
+          '--targets',
+          f('y.npy'),
+          '--dtype',
+          'float64',
+          '--json',
+          f('k.json'),
+        ]);
+        expect(z.code, z.stderr).toBe(0);
+        const k = JSON.parse(readFileSync(f('k.json'), 'utf8'));
+        expect(k.objective.value).toBe(a.objective.value);
+        expect(k.params.map((p: { gradNorm: number }) => p.gradNorm)).toEqual(
+          a.params.map((p: { gradNorm: number }) => p.gradNorm),
+        );
       }
     }, 120_000);
   }

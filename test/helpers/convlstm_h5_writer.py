@@ -11,11 +11,13 @@ docs/conv-lstm.md, 'Real files'):
           weights model_weights/<layer>/<layer>/kernel:0 listed by the weight_names attribute;
   keras3  keras_version 3.8.0, batch_shape and DTypePolicy, recurrent_activation sigmoid,
           weights model_weights/<layer>/sequential/<layer>/conv_lstm_cell/kernel.
-Weights are seeded random; x.npy (4, 5, 12, 10, 3) and one-hot y.npy (4, 4) are written beside.
+Weights are seeded random; x.npy (4, 5, 12, 10, 3) and one-hot y.npy (4, 4) are written beside. keras3 also
+writes the same model and weights as a Keras 3 .keras zip (model.keras).
 """
 import json
 import os
 import sys
+import zipfile
 
 import h5py
 import numpy as np
@@ -80,9 +82,43 @@ def main():
             lg.attrs['weight_names'] = np.array(names, dtype=h5py.string_dtype())
             for n, (_, a) in zip(names, ws):
                 lg.create_dataset(n, data=a.astype(np.float32))
+    if k3:
+        write_keras_zip(out, layers, weights, dtype)
     x = rng.random((4, 5, 12, 10, 3)).astype(np.float32)
     np.save(os.path.join(out, 'x.npy'), x)
     np.save(os.path.join(out, 'y.npy'), np.eye(4, dtype=np.float32)[[0, 1, 2, 3]])
+
+
+def write_keras_zip(out, layers, weights, dtype):
+    """The same model as a Keras 3 .keras zip: config.json with module / registered_name envelopes, and
+    model.weights.h5 with each layer's variables under layers/<to_snake_case(class)>[/cell]/vars/<i>."""
+    def env(layer):
+        cfg = dict(layer['config'])
+        if 'layer' in cfg:
+            cfg['layer'] = env(cfg['layer'])
+        return {'module': 'keras.layers', 'class_name': layer['class_name'], 'config': cfg, 'registered_name': None}
+
+    snake = {'ConvLSTM2D': 'conv_lstm2d', 'MaxPooling3D': 'max_pooling3d', 'TimeDistributed': 'time_distributed',
+             'Flatten': 'flatten', 'Dense': 'dense'}
+    config = {'module': 'keras', 'class_name': 'Sequential', 'registered_name': None,
+              'config': {'name': 'sequential', 'trainable': True, 'dtype': dtype, 'layers': [env(l) for l in layers]}}
+    buf = os.path.join(out, 'model.weights.h5')
+    seen = {}
+    with h5py.File(buf, 'w') as f:
+        for layer in layers[1:]:
+            cls, name = layer['class_name'], layer['config']['name']
+            n = seen.get(cls, 0)
+            seen[cls] = n + 1
+            path = f'layers/{snake[cls]}' + (f'_{n}' if n else '')
+            path += '/cell' if cls == 'ConvLSTM2D' else ''
+            g = f.create_group(f'{path}/vars')
+            for i, (_, a) in enumerate(weights[name]):
+                g.create_dataset(str(i), data=a.astype(np.float32))
+    with zipfile.ZipFile(os.path.join(out, 'model.keras'), 'w', zipfile.ZIP_STORED) as z:
+        z.writestr('metadata.json', json.dumps({'keras_version': '3.8.0', 'date_saved': '2025-01-01@00:00:00'}))
+        z.writestr('config.json', json.dumps({**config, 'compile_config': {'loss': 'categorical_crossentropy'}}))
+        z.write(buf, 'model.weights.h5')
+    os.remove(buf)
 
 
 if __name__ == '__main__':
