@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Analysis, AnalysisSet, Histogram } from '../src/analysis/schema.js';
+import { runsOf, type Analysis, type AnalysisSet, type Histogram } from '../src/analysis/schema.js';
 import { CHARTS } from '../src/report/charts/index.js';
 import { dhChart } from '../src/report/charts/dh.js';
 import { batchesChart } from '../src/report/charts/batches.js';
@@ -14,6 +14,7 @@ import { blockLeftOut, densityChart } from '../src/report/charts/density.js';
 import { gatesChart } from '../src/report/charts/gates.js';
 import { histQuantile, paramNormsChart } from '../src/report/charts/param-norms.js';
 import { r4 } from '../src/report/charts/common.js';
+import { OKABE_ITO } from '../src/report/charts/palette.js';
 import { compileSpec, renderSVG } from '../src/report/render-node.js';
 import { textWidth } from '../src/report/text-metrics.js';
 import { attentionExample } from './helpers/attention-example.js';
@@ -243,6 +244,30 @@ describe('chart data', () => {
     expect(spec.concat[0]!.encoding.x).toMatchObject({ field: 't', title: 'input position t (most recent →)' });
     const h = datasets(compareChart(s)).horizons;
     expect(h.map((x) => x.steps)).toEqual(s.runs.map((a) => a.recurrent[0].horizon.steps));
+  });
+
+  it("colour-blind-safe colours: every hue a chart names is Okabe–Ito's, its schemes viridis or inferno", () => {
+    const hues: string[] = [];
+    const schemes: string[] = [];
+    const walk = (o: unknown, key = ''): void => {
+      if (typeof o === 'string') {
+        if (/^#[0-9a-f]{6}$/i.test(o)) hues.push(o);
+        if (key === 'scheme') schemes.push(o);
+      } else if (Array.isArray(o)) o.forEach((x) => walk(x, key));
+      else if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) if (k !== 'datasets') walk(v, k);
+    };
+    for (const input of [example(), exampleSet(), exampleTimeline()])
+      for (const c of CHARTS) if (c.applies(runsOf(input), input)) walk(c.build(input));
+    // Greys, pale backgrounds (every channel ≥ 0xc0) and near-black shades (every channel ≤ 0x80) carry no hue a
+    // reader must tell apart.
+    const ch = (h: string) => [1, 3, 5].map((i) => Number.parseInt(h.slice(i, i + 2), 16));
+    const neutral = (h: string) => {
+      const [r, g, b] = ch(h) as [number, number, number];
+      return Math.max(r, g, b) - Math.min(r, g, b) <= 30 || Math.min(r, g, b) >= 0xc0 || Math.max(r, g, b) <= 0x80;
+    };
+    const okabe = new Set(OKABE_ITO.map((h) => h.toLowerCase()));
+    expect([...new Set(hues.map((h) => h.toLowerCase()))].filter((h) => !okabe.has(h) && !neutral(h))).toEqual([]);
+    expect([...new Set(schemes)].filter((x) => x !== 'viridis' && x !== 'inferno')).toEqual([]);
   });
 
   it('text widths follow DejaVu Sans (not vega’s 0.8 em guess)', () => {

@@ -107,6 +107,7 @@ export function batchesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
   const labels = o.runs.map(runLabel);
   const sub = notedSubtitle(notes, (k) => `${labels[Number(k)]}${what}`, 'run', `runLabels[run] + '${what}'`);
   const b = base(o, o.runs, { rows, clips });
+  const hasClips = clips.some((c) => o.interactive || c.run === o.run);
   return vl({
     ...b,
     params: [...b.params, ...sub.params],
@@ -114,51 +115,56 @@ export function batchesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     width: o.width,
     height: HEIGHT,
     layer: [
-      {
-        data: { name: 'clips' },
-        transform: [BY_RUN, valid('threshold', o.scale)],
-        mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
-        encoding: {
-          x: { ...x, field: 'threshold' },
-          color: {
-            field: 'kind',
-            type: 'nominal',
-            scale: { domain: ['threshold', 'suggested'], range: [COLORS.muted, COLORS.accent] },
-            legend: null,
-          },
-          tooltip: [
-            { field: 'label', title: 'threshold' },
-            { field: 'threshold', format: '.4~g' },
-            { field: 'clipped', title: 'batches clipped', format: '.0%' },
-          ],
-        },
-      },
-      // Labels read upwards from the bottom, alternately left and right of their line, so neighbours do not overprint.
-      ...[0, 1].map((parity) => ({
-        data: { name: 'clips' },
-        transform: [BY_RUN, valid('threshold', o.scale), { filter: `datum.i % 2 === ${parity}` }],
-        mark: {
-          type: 'text',
-          angle: 270,
-          align: 'left',
-          baseline: parity === 0 ? 'bottom' : 'top',
-          dx: 4,
-          dy: parity === 0 ? -3 : 3,
-          fontSize: 10,
-          limit: HEIGHT - 8,
-        },
-        encoding: {
-          x: { ...x, field: 'threshold' },
-          y: { value: HEIGHT },
-          text: { field: 'label' },
-          color: {
-            field: 'kind',
-            type: 'nominal',
-            scale: { domain: ['threshold', 'suggested'], range: [COLORS.muted, COLORS.accent] },
-            legend: null,
-          },
-        },
-      })),
+      // Threshold lines only where there are some (a static image of a run without any would warn of an empty layer).
+      ...(hasClips
+        ? [
+            {
+              data: { name: 'clips' },
+              transform: [BY_RUN, valid('threshold', o.scale)],
+              mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5 },
+              encoding: {
+                x: { ...x, field: 'threshold' },
+                color: {
+                  field: 'kind',
+                  type: 'nominal',
+                  scale: { domain: ['threshold', 'suggested'], range: [COLORS.muted, COLORS.accent] },
+                  legend: null,
+                },
+                tooltip: [
+                  { field: 'label', title: 'threshold' },
+                  { field: 'threshold', format: '.4~g' },
+                  { field: 'clipped', title: 'batches clipped', format: '.0%' },
+                ],
+              },
+            },
+            // Labels read upwards from the bottom, alternately left and right of their line, so neighbours do not overprint.
+            ...[0, 1].map((parity) => ({
+              data: { name: 'clips' },
+              transform: [BY_RUN, valid('threshold', o.scale), { filter: `datum.i % 2 === ${parity}` }],
+              mark: {
+                type: 'text',
+                angle: 270,
+                align: 'left',
+                baseline: parity === 0 ? 'bottom' : 'top',
+                dx: 4,
+                dy: parity === 0 ? -3 : 3,
+                fontSize: 10,
+                limit: HEIGHT - 8,
+              },
+              encoding: {
+                x: { ...x, field: 'threshold' },
+                y: { value: HEIGHT },
+                text: { field: 'label' },
+                color: {
+                  field: 'kind',
+                  type: 'nominal',
+                  scale: { domain: ['threshold', 'suggested'], range: [COLORS.muted, COLORS.accent] },
+                  legend: null,
+                },
+              },
+            })),
+          ]
+        : []),
       {
         data: { name: 'rows' },
         transform: [BY_RUN, valid('norm', o.scale)],

@@ -161,6 +161,8 @@ export const COLORS = {
   accent: '#333333',
   muted: '#8a8a8a',
   highlight: OKABE_ITO[0],
+  /** Divergence, a diverged checkpoint: Okabe–Ito's vermillion, told apart from blue and orange by any reader. */
+  alert: OKABE_ITO[1],
 };
 
 export const GATE_COLORS = [OKABE_ITO[0], OKABE_ITO[1], OKABE_ITO[2], OKABE_ITO[3]];

@@ -2,7 +2,7 @@
 // percentile bands of log10|g| (1–99 %, 2.3–97.7 %, 16–84 %, 31–69 %) and the median. The
 // percentiles are read from each tensor's fixed-bin histogram (0.5 decade bins, linear inside).
 
-import { base, resolve, type ChartOptions, type Input, type VegaLiteSpec, vl } from './common.js';
+import { COLORS, base, resolve, type ChartOptions, type Input, type VegaLiteSpec, vl } from './common.js';
 import { checkpointAxis, pointFields, timelineOf } from './timeline-common.js';
 
 /** Pairs of indices into BAND_PERCENTILES, outermost first, with their opacity. */
@@ -65,7 +65,7 @@ export function timelineBandsChart(input: Input, opts: ChartOptions = {}): VegaL
       height: 110,
       layer: [
         ...BANDS.map(([lo, hi, op]) => ({
-          mark: { type: 'area', color: '#1f6fb4', opacity: op },
+          mark: { type: 'area', color: COLORS.h, opacity: op },
           encoding: { x, y: { field: `q${lo}`, ...y }, y2: { field: `q${hi}` }, tooltip },
         })),
         {

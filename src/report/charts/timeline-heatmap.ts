@@ -2,7 +2,7 @@
 // peak, with each checkpoint's horizon drawn over it: how far back the gradient reaches, and how
 // that changes over training.
 
-import { base, resolve, type ChartOptions, type Input, type VegaLiteSpec, vl } from './common.js';
+import { COLORS, base, resolve, type ChartOptions, type Input, type VegaLiteSpec, vl } from './common.js';
 import { BY_TIMELINE_LAYER, SEL_ID, checkpointAxis, layerLabels, pointFields, timelineOf } from './timeline-common.js';
 
 /** Colour floor: relative values below 10^FLOOR draw as the darkest colour. */
@@ -106,7 +106,7 @@ export function timelineHeatmapChart(input: Input, opts: ChartOptions = {}): Veg
       {
         data: { name: 'diverged' },
         transform: [{ filter: `indexof(datum.ids, ${SEL_ID}) >= 0` }],
-        mark: { type: 'rect', color: '#c0392b', opacity: 0.35 },
+        mark: { type: 'rect', color: COLORS.alert, opacity: 0.35 },
         encoding: {
           x: { datum: 0 },
           x2: { datum: T },

@@ -1,7 +1,17 @@
 // Timeline view 2: per checkpoint, the horizon of every recurrent layer, the loss on the fixed
 // data and the global gradient norm; diverged checkpoints (NaN/Inf weights) are marked in red.
 
-import { GATE_COLORS, base, r4, resolve, type ChartOptions, type Input, type VegaLiteSpec, vl } from './common.js';
+import {
+  COLORS,
+  GATE_COLORS,
+  base,
+  r4,
+  resolve,
+  type ChartOptions,
+  type Input,
+  type VegaLiteSpec,
+  vl,
+} from './common.js';
 import { checkpointAxis, pointFields, timelineOf } from './timeline-common.js';
 
 export function timelineScalarsChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec {
@@ -32,7 +42,7 @@ export function timelineScalarsChart(input: Input, opts: ChartOptions = {}): Veg
   const w = o.width;
   const redRule = {
     data: { name: 'diverged' },
-    mark: { type: 'rule', color: '#c0392b', strokeDash: [4, 3] },
+    mark: { type: 'rule', color: COLORS.alert, strokeDash: [4, 3] },
     encoding: {
       x,
       tooltip: [
@@ -113,7 +123,7 @@ export function timelineScalarsChart(input: Input, opts: ChartOptions = {}): Veg
           {
             data: { name: 'points' },
             transform: [positive('norm')],
-            mark: { type: 'line', point: true, color: '#c0392b', strokeWidth: 1.6 },
+            mark: { type: 'line', point: true, color: COLORS.alert, strokeWidth: 1.6 },
             encoding: {
               x,
               y: {
