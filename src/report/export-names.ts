@@ -98,7 +98,7 @@ const REASONS: Partial<Record<ChartId, string>> = {
   'param-norms': 'no weight gradients were recorded',
   histograms: 'no weight gradients were recorded',
   batches: 'no batch gradient norms were recorded',
-  attention: 'the model has no attention layer',
+  attention: 'no attention layer reads this layer',
 };
 
 function reasonFor(c: ChartDef): string {
@@ -127,8 +127,9 @@ export function planExports(
 
   for (const c of charts) {
     if (!c.applies(runs, input)) {
-      // A set chart or the timeline's belong to another kind of input (several runs, checkpoints): not listed.
-      if (c.scope !== 'set' && !c.id.startsWith('timeline-'))
+      // A set chart, the timeline's and the attention chart belong to another kind of input (several runs,
+      // checkpoints, a model with attention): not listed.
+      if (c.scope !== 'set' && !c.id.startsWith('timeline-') && c.id !== 'attention')
         runs.forEach((a, run) =>
           skipped.push({ chart: c.id, run, layer: null, about: runLabel(a), reason: reasonFor(c) }),
         );
