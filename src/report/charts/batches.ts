@@ -137,7 +137,8 @@ export function batchesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
                 ],
               },
             },
-            // Labels read upwards from the bottom, alternately left and right of their line, so neighbours do not overprint.
+            // Labels read upwards from the bottom, alternately left and right of their line, so neighbours do not
+            // overprint.
             ...[0, 1].map((parity) => ({
               data: { name: 'clips' },
               transform: [BY_RUN, valid('threshold', o.scale), { filter: `datum.i % 2 === ${parity}` }],
