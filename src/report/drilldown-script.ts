@@ -72,37 +72,10 @@ export const DRILL_JS = String.raw`
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: data.drillConfig,
       params: [{ name: 'hoverT', value: null }],
-      title: { text: title, anchor: 'start', fontSize: 13, limit: drill.avail - 20 },
+      title: { text: title, anchor: 'start', fontSize: 13, limit: drill.avail - 90 },
       autosize: { type: 'pad' },
     }, body);
   }
-  function cells(name, y, color, tooltip, width, height, zoom) {
-    return {
-      width: width,
-      height: height,
-      layer: [
-        {
-          data: { name: name },
-          params: zoom ? [ZOOM] : [],
-          mark: { type: 'rect' },
-          encoding: { x: X_CELL, x2: { field: 'b' }, y: y, color: color, tooltip: tooltip },
-        },
-        HOVER_RULE,
-      ],
-    };
-  }
-  function diverging(title, m) {
-    return { field: 'v', type: 'quantitative', title: title, scale: { scheme: 'blueorange', domain: [-m, m] },
-      legend: legendAt({}) };
-  }
-  // Units by their index in the layer (the shown ones are a subset when the layer is wide); at most 8 labelled.
-  function unitAxis(units) {
-    var every = Math.ceil(units.length / 8);
-    var shown = units.filter(function (u, j) { return j % every === 0; });
-    return { field: 'u', type: 'ordinal', title: 'unit', sort: 'ascending',
-      axis: { labelOverlap: false, labelFontSize: 10, labelExpr: 'indexof(' + JSON.stringify(shown) + ', datum.value) >= 0 ? datum.label : \'\'' } };
-  }
-
   function inputSpec(s, W) {
     var F = s.features, hasDx = s.dx.length > 0;
     if (F <= 3) {
@@ -135,33 +108,20 @@ export const DRILL_JS = String.raw`
       });
       return top('Its input x_t and |\u2202\u2113/\u2202x_t| per feature', { vconcat: panels, resolve: { scale: { x: 'shared' } } });
     }
-    var y = { field: 'f', type: 'ordinal', title: 'feature' };
-    var tipCells = [{ field: 't', title: 'step' }, { field: 'f', title: 'feature' }, { field: 'x', title: 'x' },
-      { field: 'dx', title: '\u2202\u2113/\u2202x' }];
-    var h = Math.max(60, Math.min(180, 6 * F));
-    var xPanel = cells('xc', y, diverging('x_t', drill.layerMax.x), tipCells, W, h, true);
-    var dxPanel = cells('dxc', y, { field: 'v', type: 'quantitative', title: '|\u2202\u2113/\u2202x_t|',
-      scale: { type: 'log', scheme: 'inferno', reverse: true }, legend: legendAt({ format: '.0e', labelExpr: data.drillConfig.axis.labelExpr }) },
-      tipCells, W, h, false);
+    var h = Math.max(3, Math.min(12, Math.floor(180 / F)));
+    var panels2 = [gridPanel('x', drill.grids.x, W, h, true)];
+    if (hasDx) panels2.push(gridPanel('dx', drill.grids.dx, W, h, false));
     return top('Its input x_t and |\u2202\u2113/\u2202x_t| per step and feature',
-      { vconcat: hasDx ? [xPanel, dxPanel] : [xPanel], resolve: { scale: { x: 'shared', color: 'independent' } } });
+      { vconcat: panels2, resolve: { scale: { x: 'shared', color: 'independent' } } });
   }
 
   function stateSpec(l, W) {
-    var tip = [{ field: 't', title: 'step' }, { field: 'u', title: 'unit' }, { field: 'v', title: 'h_t' }];
-    return top('Its state h_t per unit (' + l.units.length + ' shown)',
-      cells('h', unitAxis(l.units), diverging('h_t', drill.layerMax.h), tip, W, { step: 9 }, true));
+    return top('Its state h_t per unit (' + l.units.length + ' shown)', gridPanel('h', drill.grids.h, W, 9, true));
   }
 
   function gatesSpec(l, W) {
     var panels = l.gates.map(function (g, gi) {
-      var sig = sigmoidLike(g.act);
-      var color = sig
-        ? { field: 'v', type: 'quantitative', title: g.gate + ' (' + g.act + ')', scale: { scheme: 'viridis', domain: [0, 1] },
-          legend: legendAt({}) }
-        : diverging(g.gate + (g.act ? ' (' + g.act + ')' : ''), drill.layerMax.gates[gi]);
-      var tip = [{ field: 't', title: 'step' }, { field: 'u', title: 'unit' }, { field: 'v', title: 'gate ' + g.gate }];
-      var p = cells('g' + gi, unitAxis(l.units), color, tip, W, { step: 6 }, gi === 0);
+      var p = gridPanel('g' + gi, drill.grids['g' + gi], W, 6, gi === 0);
       p.title = { text: 'gate ' + g.gate, fontSize: 11, fontWeight: 'normal', anchor: 'start' };
       return p;
     });
@@ -169,14 +129,14 @@ export const DRILL_JS = String.raw`
   }
 
   function connSpec(l, W) {
-    var tip = [{ field: 'tau', title: 'output step \u03c4' }, { field: 't', title: 'input step t' },
-      { field: 'v', title: '\u2016\u2202\u2113_\u03c4/\u2202x_t\u2016' }];
-    var map = cells('cm', { field: 'c', type: 'quantitative', title: 'output step \u03c4', scale: { nice: false, zero: false, reverse: true } },
-      { field: 'v', type: 'quantitative', title: '\u2016\u2202\u2113_\u03c4/\u2202x_t\u2016', scale: { type: 'log', scheme: 'inferno', reverse: true },
-        legend: legendAt({ format: '.0e', labelExpr: data.drillConfig.axis.labelExpr }) }, tip, W, 160, true);
-    map.layer[0].encoding.y2 = { field: 'd' };
-    map.layer.push({ data: { name: 'taurow' }, mark: { type: 'rule', color: '#009E73', strokeWidth: 2 },
-      encoding: { y: { field: 'tau', type: 'quantitative', title: 'output step \u03c4' } } });
+    var map = gridPanel('cm', drill.grids.cm, W, 4, true);
+    map.height = 160;
+    // One invisible target per output step (row): hovering it plots that row below.
+    map.layer.splice(3, 1, { data: { name: 'cm_rows' }, mark: { type: 'rect', opacity: 0 },
+      encoding: { y: { field: 'y0', type: 'quantitative' }, y2: { field: 'y1' },
+        tooltip: [{ field: 'tau', title: 'output step \u03c4' }] } },
+    { data: { name: 'taurow' }, mark: { type: 'rule', color: '#009E73', strokeWidth: 2 },
+      encoding: { y: { field: 'y', type: 'quantitative' } } });
     return top('Its connectivity: output step \u03c4 \u00d7 input step t (x: this layer\u2019s input)', map);
   }
 
@@ -185,7 +145,7 @@ export const DRILL_JS = String.raw`
       width: W, height: 110,
       params: [{ name: 'hoverT', value: null }, { name: 'tau', value: null }],
       title: { text: { expr: '"Output step \u03c4 = " + tau + ": how much each input step t moves its loss"' },
-        anchor: 'start', fontSize: 13, limit: drill.avail - 20 },
+        anchor: 'start', fontSize: 13, limit: drill.avail - 90 },
       layer: [
         { data: { name: 'row' }, params: [ZOOM], transform: [{ filter: 'isValid(datum.v) && datum.v > 0' }],
           mark: { type: 'line', color: '#0072B2', strokeWidth: 1.5, point: { size: 12 } },
@@ -202,49 +162,46 @@ export const DRILL_JS = String.raw`
     });
   }
 
-  // Rows for the views of sample s, layer l.
+  // The grids (drilldown-grid.ts) and rows for the views of sample s, layer l; colour domains from drill.layerMax.
   function drillRows(s, l) {
-    var r = {}, F = s.features, e = edges(s.steps);
+    var r = {}, F = s.features, e = edges(s.steps), M = drill.layerMax, G = drill.grids = {};
     r.steps = s.steps.map(function (t) { return { t: t }; });
-    r.xl = []; r.xc = []; r.dxc = []; r.bystep = [];
+    r.xl = []; r.bystep = [];
+    var adx = s.dx.map(function (v) { return v === null ? null : Math.abs(v); });
     s.steps.forEach(function (t, i) {
       var by = { t: t, a: e[i][0], b: e[i][1] };
       for (var f = 0; f < F; f++) {
         var x = s.x[i * F + f], dx = s.dx.length ? s.dx[i * F + f] : null;
-        var adx = dx === null ? null : Math.abs(dx);
-        if (F <= 3) r.xl.push({ t: t, f: 'feature ' + f, x: x, dx: dx, adx: adx });
-        else {
-          r.xc.push({ t: t, a: e[i][0], b: e[i][1], f: f, x: x, dx: dx, v: x });
-          if (adx !== null && adx > 0) r.dxc.push({ t: t, a: e[i][0], b: e[i][1], f: f, x: x, dx: dx, v: adx });
-        }
+        if (F <= 3) r.xl.push({ t: t, f: 'feature ' + f, x: x, dx: dx, adx: dx === null ? null : adx[i * F + f] });
         by['x' + f] = x; by['d' + f] = dx;
       }
       r.bystep.push(by);
     });
-    if (!l) return r;
-    var U = l.units.length, el = edges(l.steps);
-    r.lsteps = l.steps.map(function (t) { return { t: t }; });
-    function grid(vals) {
-      var out = [];
-      l.steps.forEach(function (t, i) {
-        for (var j = 0; j < U; j++) {
-          var v = vals[i * U + j];
-          if (v !== null) out.push({ t: t, a: el[i][0], b: el[i][1], u: l.units[j], v: v });
-        }
-      });
-      return out;
+    if (F > 3) {
+      var feats = [], names = [];
+      for (var f2 = 0; f2 < F; f2++) { feats.push(f2); names.push('feature ' + f2); }
+      var base = { steps: s.steps, edges: e, rows: names, axis: feats, yTitle: 'feature' };
+      G.x = Object.assign({ vals: s.x, color: { kind: 'div', lo: -M.x, hi: M.x }, legend: 'x_t' }, base);
+      if (s.dx.length) G.dx = Object.assign({ vals: adx, color: { kind: 'log', lo: M.dx[0], hi: M.dx[1] }, legend: '|\u2202\u2113/\u2202x_t|' }, base);
     }
-    r.h = grid(l.h);
-    l.gates.forEach(function (g, gi) { r['g' + gi] = grid(g.v); });
+    if (!l) return r;
+    var el = edges(l.steps), units = l.units.map(function (u) { return 'unit ' + u; });
+    var lbase = { steps: l.steps, edges: el, rows: units, axis: l.units, yTitle: 'unit' };
+    r.lsteps = l.steps.map(function (t) { return { t: t }; });
+    G.h = Object.assign({ vals: l.h, color: { kind: 'div', lo: -M.h, hi: M.h }, legend: 'h_t' }, lbase);
+    l.gates.forEach(function (g, gi) {
+      var name = g.gate + (g.act ? ' (' + g.act + ')' : '');
+      G['g' + gi] = Object.assign({ vals: g.v, legend: name, color: sigmoidLike(g.act) ? { kind: 'unit', lo: 0, hi: 1 }
+        : { kind: 'div', lo: -M.gates[gi], hi: M.gates[gi] } }, lbase);
+    });
     if (l.conn) {
-      var ei = edges(l.conn.in), eo = edges(l.conn.out), n = l.conn.in.length;
-      r.cm = [];
-      l.conn.out.forEach(function (tau, i) {
-        l.conn.in.forEach(function (t, j) {
-          var v = l.conn.v[i * n + j];
-          if (v !== null && v > 0) r.cm.push({ t: t, a: ei[j][0], b: ei[j][1], tau: tau, c: eo[i][0], d: eo[i][1], v: v });
-        });
-      });
+      // Columns are input steps, rows output steps (the JSON's rows): transposed into the grid's steps × rows.
+      var n = l.conn.in.length, R = l.conn.out.length, tv = new Array(n * R);
+      for (var i = 0; i < n; i++) for (var j = 0; j < R; j++) tv[i * R + j] = l.conn.v[j * n + i];
+      G.cm = { steps: l.conn.in, edges: edges(l.conn.in), rows: l.conn.out.map(function (tau) { return 'output step ' + tau; }),
+        axis: l.conn.out, yTitle: 'output step \u03c4', vals: tv, color: { kind: 'log', lo: M.conn[0], hi: M.conn[1] },
+        legend: '\u2016\u2202\u2113_\u03c4/\u2202x_t\u2016' };
+      r.cmRows = l.conn.out.map(function (tau, j) { return { tau: tau, y0: j, y1: j + 1 }; });
     }
     return r;
   }
@@ -297,7 +254,7 @@ export const DRILL_JS = String.raw`
     var l = drill.layer;
     if (!l || !l.conn || tau === drill.tau || l.conn.out.indexOf(tau) < 0) return drill.ready;
     drill.tau = tau;
-    var ds = { row: rowOf(l, tau), taurow: [{ tau: tau }] };
+    var ds = { row: rowOf(l, tau), taurow: [{ tau: tau, y: l.conn.out.indexOf(tau) + 0.5 }] };
     var jobs = ['row', 'conn'].filter(function (n) { return views['drill-' + n]; }).map(function (n) {
       var v = views['drill-' + n];
       if (n === 'row') v.signal('tau', tau);
@@ -329,15 +286,25 @@ export const DRILL_JS = String.raw`
   }
 
   // Per layer, the colour domains shared by all its samples (switching sample keeps the colours comparable).
+  function posRange(arr, lohi) {
+    for (var i = 0; i < arr.length; i++) {
+      var v = arr[i] === null ? 0 : Math.abs(arr[i]);
+      if (v > 0 && isFinite(v)) { lohi[0] = Math.min(lohi[0], v); lohi[1] = Math.max(lohi[1], v); }
+    }
+    return lohi;
+  }
   function layerMax(samples) {
-    var m = { x: 1, h: 1, gates: [] };
-    samples.forEach(function (s, k) {
-      m.x = k ? Math.max(m.x, absMax(s.x)) : absMax(s.x);
+    var m = { x: 0, h: 0, gates: [], dx: [Infinity, 0], conn: [Infinity, 0] };
+    samples.forEach(function (s) {
+      m.x = Math.max(m.x, absMax(s.x));
+      posRange(s.dx, m.dx);
       var l = s.layers.filter(function (q) { return q.key === state.sel; })[0];
       if (!l) return;
-      m.h = k ? Math.max(m.h, absMax(l.h)) : absMax(l.h);
-      l.gates.forEach(function (g, gi) { m.gates[gi] = Math.max(k ? m.gates[gi] : 0, absMax(g.v)); });
+      m.h = Math.max(m.h, absMax(l.h));
+      l.gates.forEach(function (g, gi) { m.gates[gi] = Math.max(m.gates[gi] || 0, absMax(g.v)); });
+      if (l.conn) posRange(l.conn.v, m.conn);
     });
+    [m.dx, m.conn].forEach(function (r) { if (!(r[1] > 0)) { r[0] = 1e-12; r[1] = 1; } else if (r[0] === r[1]) r[0] = r[1] / 10; });
     return m;
   }
 
@@ -364,7 +331,7 @@ export const DRILL_JS = String.raw`
     var r = drillRows(s, l);
     drill.avail = document.getElementById('drill-body').clientWidth;
     drill.narrow = drill.avail < 600;
-    var W = Math.max(160, drill.avail - (drill.narrow ? 75 : 150));
+    var W = Math.max(160, drill.avail - (drill.narrow ? 125 : 150));
     // Whole pixels per step, so the canvas cells meet without seams.
     var T = (l || s).steps.length;
     if (W >= T) W = T * Math.floor(W / T);
@@ -378,24 +345,29 @@ export const DRILL_JS = String.raw`
       } else jobs.push(drillEmbed(name, spec(), raster, ds));
     }
     var F = s.features;
-    show('input', function () { return inputSpec(s, W); }, F > 3, { steps: r.steps, xl: r.xl, xc: r.xc, dxc: r.dxc, bystep: r.bystep });
+    var G = drill.grids;
+    var inputDs = { steps: r.steps, xl: r.xl, bystep: r.bystep };
+    if (G.x) Object.assign(inputDs, gridRows('x', G.x), G.dx ? gridRows('dx', G.dx) : {});
+    show('input', function () { return inputSpec(s, W); }, F > 3, inputDs);
     note('state', l ? '' : 'No per-sample values were recorded for this layer.');
     var missing = l ? [] : ['state', 'gates', 'conn', 'row'];
     if (l) {
-      show('state', function () { return stateSpec(l, W); }, true, { steps: r.lsteps, h: r.h });
+      show('state', function () { return stateSpec(l, W); }, true, Object.assign({ steps: r.lsteps }, gridRows('h', G.h)));
       var gated = l.kind !== 'SimpleRNN' && l.gates.length > 0;
       note('gates', gated ? '' : 'Left out: a SimpleRNN has no gates; its activation is h_t itself, shown above.');
       if (gated) {
         var gds = { steps: r.lsteps };
-        l.gates.forEach(function (g, gi) { gds['g' + gi] = r['g' + gi]; });
+        l.gates.forEach(function (g, gi) { Object.assign(gds, gridRows('g' + gi, G['g' + gi])); });
         show('gates', function () { return gatesSpec(l, W); }, true, gds);
       } else missing.push('gates');
       note('conn', l.conn ? '' : 'No connectivity map: the model has no sequence output for this layer, or the analysis ran without --connectivity.');
       if (l.conn) {
         var tau = drill.tau !== null && l.conn.out.indexOf(drill.tau) >= 0 ? drill.tau : l.conn.out[l.conn.out.length - 1];
         drill.tau = tau;
-        show('conn', function () { return connSpec(l, W); }, true, { steps: r.lsteps, cm: r.cm, taurow: [{ tau: tau }] });
-        show('row', rowSpec.bind(null, W), false, { steps: r.lsteps, row: rowOf(l, tau), taurow: [{ tau: tau }] });
+        var tauRow = [{ tau: tau, y: l.conn.out.indexOf(tau) + 0.5 }];
+        show('conn', function () { return connSpec(l, W); }, true,
+          Object.assign({ steps: r.lsteps, cm_rows: r.cmRows, taurow: tauRow }, gridRows('cm', G.cm)));
+        show('row', rowSpec.bind(null, W), false, { steps: r.lsteps, row: rowOf(l, tau), taurow: tauRow });
         jobs.push(Promise.all(jobs.slice()).then(function () { if (views['drill-row']) return views['drill-row'].signal('tau', tau).runAsync(); }));
       } else missing.push('conn', 'row');
     }

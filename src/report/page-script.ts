@@ -5,6 +5,7 @@
 // window.rnnscope exposes state and views for the browser test.
 
 import { COLUMNS_JS } from './columns.js';
+import { DRILL_GRID_JS } from './drilldown-grid.js';
 import { DRILL_JS } from './drilldown-script.js';
 import { HUMAN_JS } from './human.js';
 import { PACKED_JS } from './packed.js';
@@ -122,7 +123,7 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${PACKED_JS}${ZOOM_CLAMP_JS}
     });
     view.addEventListener('pointerout', function () { setHover(null); });
   }
-${DRILL_JS}
+${DRILL_JS}${DRILL_GRID_JS}
   // A chart with nothing to show for the selection is hidden behind one line saying so.
   function markEmpty() {
     data.charts.forEach(function (c) {
