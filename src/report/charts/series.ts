@@ -184,7 +184,7 @@ export function seriesChart(
             "isValid(datum.p50) ? format(datum.p50, '.3~g') + ' (' + format(datum.p10, '.2~g') + '–' + format(datum.p90, '.2~g') + ')' : 'n/a'",
           as: 'text',
         },
-        { pivot: 'name', value: 'text', groupby: ['t'] },
+        { pivot: 'name', value: 'text', groupby: ['t'], op: 'max' }, // not the default sum: the values are text
       ],
       mark: { type: 'rule', strokeWidth: Math.max(4, Math.ceil(o.width / 100)), opacity: 0 },
       encoding: {
