@@ -4,6 +4,8 @@
 //     KERNELS  js | wasm        (wasm: the SIMD WebAssembly kernels, relaxed-SIMD FMA when available)
 //     MODE     grad             lossAndGrads, all parameters, no taps
 //              taps             the same with every per-step tap of the analysis
+//              grad-mt, taps-mt the same with the batch split across the gradient pool's threads
+//                               (src/engine/pool.ts: this thread and one persistent worker per other core)
 //              analyze          analyzeModel on 256 samples, batch 32, all quantities (connectivity
 //                               included; report excluded), on this thread
 //              analyze-par      the same through analyzeModelParallel, as `rnnscope analyze` runs it in
@@ -19,7 +21,7 @@ import { lossAndGrads } from '../src/engine/run.js';
 import { timeRuns } from './timing.js';
 import { ALL_TAPS, benchData, buildBenchModel, workload } from './workloads.js';
 
-export type Mode = 'grad' | 'taps' | 'analyze' | 'analyze-par';
+export type Mode = 'grad' | 'taps' | 'grad-mt' | 'taps-mt' | 'analyze' | 'analyze-par';
 
 export interface ChildResult {
   ok: true;
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
   let loss = 0,
     gradNorm = 0;
   let phases: ChildResult['phases'];
+  let threads = 1;
   let run: () => void | Promise<void>;
   if (mode === 'analyze' || mode === 'analyze-par') {
     const d = benchData(w, 256);
@@ -93,9 +96,13 @@ async function main(): Promise<void> {
     };
   } else {
     const d = benchData(w, w.batch);
-    const taps = mode === 'taps' ? ALL_TAPS : null;
+    const taps = mode.startsWith('taps') ? ALL_TAPS : null;
+    const pool = mode.endsWith('-mt') ? (await import('../src/pool-node.js')).gradPool() : null;
+    if (pool && pool.threads < 2) throw new Error(`the gradient pool runs one thread here: ${pool.describe()}`);
+    threads = pool?.threads ?? 1;
     run = () => {
-      const r = lossAndGrads(model, [d.x], [d.y], { losses: mse, flavor: 'keras3', dtype: 'float32', params, taps });
+      const opts = { losses: mse, flavor: 'keras3' as const, dtype: 'float32' as const, params, taps };
+      const r = pool ? pool.lossAndGrads(model, [d.x], [d.y], opts) : lossAndGrads(model, [d.x], [d.y], opts);
       loss = r.loss;
       let sq = 0;
       for (const ps of r.grads)
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
   );
   const res: ChildResult = {
     ok: true,
-    kernels: kern.name,
+    kernels: threads > 1 ? `${kern.name} × ${threads} threads` : kern.name,
     ...timed,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     loss,
@@ -127,6 +134,7 @@ async function main(): Promise<void> {
   if (stats) res.copiedMbPerRun = copiedLast / 2 ** 20;
   if (phases) res.phases = phases;
   process.stdout.write(`${JSON.stringify(res)}\n`);
+  await (await import('../src/pool-node.js')).closeGradPool();
 }
 
 main().catch((e: unknown) => {

@@ -2,12 +2,14 @@
 """PyTorch peer for `npm run bench` (run by bench/run.ts with Debian's /usr/bin/python3).
 
 Usage: torch_bench.py KIND INPUTS UNITS STEPS BATCH LAYERS REPEATS [MODE]
-MODE: fused | unrolled | both (default; unrolled only up to 1000 steps). bench/run.ts runs each
+MODE: fused | unrolled | unrolled256 | both (default; unrolled only up to 1000 steps). bench/run.ts runs each
 mode in its own process so that peak RSS belongs to one measurement.
 Prints one JSON line: median seconds of forward+backward for
   fused:    torch.nn.LSTM/GRU/RNN (num_layers=LAYERS, batch_first) → Linear(1) on the last output, MSE;
   unrolled: the same network unrolled per step with nn.LSTMCell/GRUCell/RNNCell and retain_grad()
             on every h_t (the per-step taps rnnscope records), LAYERS stacked;
+  unrolled256: `unrolled` over 256 samples in batches of BATCH (what `rnnscope analyze` computes on them:
+            the gradient with every per-step tap of each sample);
 and the process's peak RSS. float32, CPU, in-process timing after warm-up (see median_time).
 """
 import json, os, resource, sys, time
@@ -41,9 +43,10 @@ def fused():
     loss.backward()
 
 
-def unrolled():
+def unrolled(x=x, y=y):
     for p in cparams:
         p.grad = None
+    B = x.shape[0]
     seq = [x[:, t] for t in range(T)]
     taps = []
     for l, cell in enumerate(cells):
@@ -62,6 +65,15 @@ def unrolled():
     loss = torch.nn.functional.mse_loss(head(seq[-1]), y)
     loss.backward()
     return [t.grad for t in taps]
+
+
+N256 = 256
+x256 = torch.randn(N256, T, I)
+y256 = torch.randn(N256, 1)
+
+
+def unrolled256():
+    return [unrolled(x256[i:i + B], y256[i:i + B]) for i in range(0, N256, B)]
 
 
 def median_time(f, name):
@@ -104,6 +116,8 @@ if mode in ('fused', 'both'):
     res['fused'] = median_time(fused, 'fused')
 if mode == 'unrolled' or (mode == 'both' and T <= 1000):
     res['unrolled'] = median_time(unrolled, 'unrolled')
+if mode == 'unrolled256':
+    res['unrolled256'] = median_time(unrolled256, 'unrolled256')
 ru = resource.getrusage(resource.RUSAGE_SELF)
 res['maxrss_mb'] = ru.ru_maxrss / 1024
 res['cpu_s'] = ru.ru_utime + ru.ru_stime
