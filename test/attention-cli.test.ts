@@ -17,7 +17,7 @@ import type { Analysis } from '../src/analysis/schema.js';
 import { rnnscope } from './helpers/cli-run.js';
 import { kerasArchive } from './helpers/keras-write.js';
 import { functional, input, kt, layer } from './helpers/keras3-config.js';
-import { lstmStates, MSE64 } from './helpers/lstm-states.js';
+import { lstmStates, MSE64 } from './helpers/attention-oracle.js';
 import { centralDiff, randTensor, rng } from './helpers/layer-fd.js';
 
 const T = 12,

@@ -14,12 +14,11 @@ import { buildModel } from '../src/model/build.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { lossAndGrads } from '../src/engine/run.js';
 import type { Tensor } from '../src/engine/tensor.js';
-import { attentionWatches, DirectGrads, splitPass, type SplitHalf } from '../src/analysis/attention-paths.js';
 import { analyzeModel } from '../src/analysis/analyze.js';
 import { validateAnalysis } from '../src/analysis/validate.js';
 import { centralDiff, randTensor, rng } from './helpers/layer-fd.js';
 import { functional, input, kt, layer } from './helpers/keras3-config.js';
-import { lstmStates, MSE64 } from './helpers/lstm-states.js';
+import { lossFd, lstmStates, maxAbs, MSE64, relErr, splitOf, withWeights } from './helpers/attention-oracle.js';
 
 const T = 5,
   I = 3,
@@ -89,38 +88,6 @@ function net(n: Net, from: ModelSpec | null): ModelSpec {
   return m;
 }
 
-/** A Keras 3 config with weights: random (seeded), or those of `w` by key. */
-function build(cfg: unknown, w: ModelSpec | null): ModelSpec {
-  const m = buildModel(cfg, { kerasVersion: '3.10.0', format: 'config', source: 'test' });
-  const r = rng(17);
-  for (const p of m.params.flat())
-    m.weights.set(
-      p.key,
-      w?.weights.get(p.key) ?? { shape: p.shape, data: randTensor(p.shape, r).data as Float64Array },
-    );
-  return m;
-}
-
-/** One gradient pass with the split (as analyze.ts runs it). */
-function split(m: ModelSpec, x: Tensor, y: Tensor): SplitHalf[] {
-  const watches = attentionWatches(m);
-  const direct = new DirectGrads(watches);
-  const r = lossAndGrads(m, [x], [y], { ...run, taps: { dh: true }, onGrad: direct.observe });
-  return splitPass(watches, direct, r.taps);
-}
-
-/** FD of the loss of `m` in its input `k` (the others as given). */
-function fd(m: ModelSpec, xs: Tensor[], y: Tensor, k: number): Float64Array {
-  const loss = (): number => lossAndGrads(m, xs, [y], run).loss;
-  return centralDiff(xs[k]!.data as Float64Array, loss, { h: 1e-6 });
-}
-
-const maxAbs = (a: ArrayLike<number>): number => Math.max(1e-12, ...Array.from(a, Math.abs));
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let e = 0;
-  for (let i = 0; i < a.length; i++) e = Math.max(e, Math.abs(a[i]! - b[i]!));
-  return e / Math.max(maxAbs(a), maxAbs(b));
-}
 /** Rows of step t of a (B, T, U) array. */
 const stepOf = (a: ArrayLike<number>, t: number): Float64Array =>
   Float64Array.from({ length: B * U }, (_, i) => a[(Math.floor(i / U) * T + t) * U + (i % U)]!);
@@ -133,13 +100,13 @@ describe('attention paths: each part against finite differences of the network w
       const r = rng(3);
       const x = randTensor([B, T, I], r);
       const y = randTensor([B, 2], r);
-      const [p, ...rest] = split(a, x, y);
+      const [p, ...rest] = splitOf(a, x, y);
       expect(rest).toEqual([]);
       expect([p!.id, p!.consumers]).toEqual(['lstm', ['att']]);
       const h = lstmStates(a, x, y, 'lstm');
       const hx = (): Tensor => ({ shape: [B, T, U], data: Float64Array.from(h) });
-      const viaAtt = fd(net({ score, attFrom: 'hx', otherFrom: 'h', cut: null }, a), [x, hx()], y, 1);
-      const viaOther = fd(net({ score, attFrom: 'h', otherFrom: 'hx', cut: null }, a), [x, hx()], y, 1);
+      const viaAtt = lossFd(net({ score, attFrom: 'hx', otherFrom: 'h', cut: null }, a), [x, hx()], y, 1);
+      const viaOther = lossFd(net({ score, attFrom: 'h', otherFrom: 'hx', cut: null }, a), [x, hx()], y, 1);
       const rec = new Float64Array(B * T * U);
       for (let t = 0; t < T - 1; t++) {
         const cutNet = net({ score, attFrom: 'h', otherFrom: 'h', cut: t }, a);
@@ -152,7 +119,7 @@ describe('attention paths: each part against finite differences of the network w
         const hs = { shape: [B, U], data: stepOf(h, t) };
         // The cut network computes the same loss (its hs is h_t, its lstm_b starts from c_t).
         expect(lossAndGrads(cutNet, [xa, xb, hs], [y], run).loss).toBeCloseTo(lossAndGrads(a, [x], [y], run).loss, 12);
-        const g = fd(cutNet, [xa, xb, hs], y, 2);
+        const g = lossFd(cutNet, [xa, xb, hs], y, 2);
         for (let b = 0; b < B; b++) rec.set(g.subarray(b * U, (b + 1) * U), (b * T + t) * U);
       }
       errors[`${score} attention`] = relErr(p!.attention, viaAtt);
@@ -174,7 +141,7 @@ describe('attention paths: each part against finite differences of the network w
     const r = rng(5);
     const x = randTensor([B, T, I], r);
     const y = randTensor([B, 2], r);
-    const [p] = split(a, x, y);
+    const [p] = splitOf(a, x, y);
     // The output sequence of a go_backwards LSTM holds input step T−1−p at position p.
     const h = lstmStates(a, x, y, 'lstm');
     const out = Float64Array.from(h, (_, i) => {
@@ -182,7 +149,7 @@ describe('attention paths: each part against finite differences of the network w
         p = Math.floor(i / U) % T;
       return h[(b * T + (T - 1 - p)) * U + (i % U)]!;
     });
-    const viaAtt = fd(net({ ...n, attFrom: 'hx' }, a), [x, { shape: [B, T, U], data: out }], y, 1);
+    const viaAtt = lossFd(net({ ...n, attFrom: 'hx' }, a), [x, { shape: [B, T, U], data: out }], y, 1);
     const back = Float64Array.from(viaAtt, (_, i) => {
       const b = Math.floor(i / (T * U)),
         t = Math.floor(i / U) % T;
@@ -209,11 +176,11 @@ describe('attention paths: each part against finite differences of the network w
         from === 'hx' ? ['x', 'hx'] : ['x'],
         ['out'],
       );
-    const a = build(cfg('bi'), null);
+    const a = withWeights(cfg('bi'), null);
     const r = rng(19);
     const x = randTensor([B, T, I], r);
     const y = randTensor([B, 2], r);
-    const halves = split(a, x, y);
+    const halves = splitOf(a, x, y);
     expect(halves.map((h) => h.id)).toEqual(['bi/forward', 'bi/backward']);
     // The layer's output, both halves at input positions: h_t = o_t ⊙ tanh(c_t) of each direction.
     const out = new Float64Array(B * T * 2 * U);
@@ -221,7 +188,7 @@ describe('attention paths: each part against finite differences of the network w
       const h = lstmStates(a, x, y, 'bi', d);
       for (let bt = 0; bt < B * T; bt++) out.set(h.subarray(bt * U, (bt + 1) * U), bt * 2 * U + k * U);
     });
-    const g = fd(build(cfg('hx'), a), [x, { shape: [B, T, 2 * U], data: out }], y, 1);
+    const g = lossFd(withWeights(cfg('hx'), a), [x, { shape: [B, T, 2 * U], data: out }], y, 1);
     halves.forEach((h, k) => {
       const cols = Float64Array.from({ length: B * T * U }, (_, i) => g[Math.floor(i / U) * 2 * U + k * U + (i % U)]!);
       errors[`bidirectional ${h.direction} attention`] = relErr(h.attention, cols);
@@ -244,7 +211,7 @@ describe('attention paths: each part against finite differences of the network w
       layer('Dense', 'o2', { units: 2 }, [kt('flat')]),
       layer('Add', 'out', {}, [[kt('o1'), kt('o2')]]),
     ];
-    const a = build(
+    const a = withWeights(
       functional(
         [
           input('x', [T, I]),
@@ -258,7 +225,7 @@ describe('attention paths: each part against finite differences of the network w
       null,
     );
     // The attention reading a copy of the output through Masking: the same mask (the output is 0 where masked).
-    const cut = build(
+    const cut = withWeights(
       functional(
         [input('hx', [T, 2 * U]), layer('Masking', 'mh', { mask_value: 0 }, [kt('hx')]), ...head('mh')],
         ['hx'],
@@ -271,7 +238,7 @@ describe('attention paths: each part against finite differences of the network w
     const masked = (b: number, t: number) => b === 1 && t >= 3;
     for (let t = 3; t < T; t++) x.data.fill(0, (T + t) * I, (T + t + 1) * I);
     const y = randTensor([B, 2], r);
-    const halves = split(a, x, y);
+    const halves = splitOf(a, x, y);
     const out = new Float64Array(B * T * 2 * U);
     (['forward', 'backward'] as const).forEach((d, k) => {
       const h = lstmStates(a, x, y, 'bi', d);
@@ -313,7 +280,7 @@ describe('attention paths: each part against finite differences of the network w
     const y = randTensor([N, 2], r);
     const one = analyzeModel(a, { inputs: [x], targets: [y] }, { dtype: 'float64', batchSize: N, samples: false });
     const three = analyzeModel(a, { inputs: [x], targets: [y] }, { dtype: 'float64', batchSize: 2, samples: false });
-    const s = split(a, x, y);
+    const s = splitOf(a, x, y);
     const ra = one.analysis.recurrent[0]!;
     expect(ra.attention!.consumers).toEqual(['att']);
     for (let t = 0; t < T; t++) {
