@@ -252,6 +252,17 @@ describe('what the images hold', () => {
   });
 });
 
+describe('the page links the images', () => {
+  it('every link from index.html into charts/ names a file the report wrote', () => {
+    for (const [name, o] of Object.entries(out)) {
+      const html = readFileSync(path.join(o.dir, 'index.html'), 'utf8');
+      const links = [...html.matchAll(/href="(charts\/[^"]+)"/g)].map((m) => m[1]!);
+      expect(links.length, name).toBeGreaterThan(0);
+      for (const l of new Set(links)) expect(existsSync(path.join(o.dir, l)), `${name}: ${l}`).toBe(true);
+    }
+  });
+});
+
 describe('charts with nothing to show', () => {
   it('are not written, and are listed with the reason in charts/index.json and on the terminal', () => {
     expectOk(out.skip.r, 'report skip');

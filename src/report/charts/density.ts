@@ -120,7 +120,7 @@ export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
           // Said once, in the title: under each narrow panel it would set the panels' spacing.
           title: null,
           scale: { zero: false, nice: false },
-          axis: { tickCount: 5 },
+          axis: { tickCount: 3 },
         },
         x2: { field: 'x1' },
         y: { field: 'y0', type: 'quantitative', title: 'log10 |gradient|', scale: { zero: false, nice: false } },
@@ -144,6 +144,8 @@ export function densityChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
         ],
       },
     },
+    // Panels close together, so three fit a phone's column.
+    spacing: { column: 8, row: 12 },
     // Each panel its own weight range (a forget-gate bias near 1 would squeeze the others).
     resolve: { scale: { x: 'independent' } },
   });
