@@ -32,7 +32,7 @@ export {
   type RunOptions,
   type LossOptions,
 } from './engine/run.js';
-export { materializeParams, type Params } from './engine/graph.js';
+export { materializeParams, type GradObserver, type Params } from './engine/graph.js';
 export { computeLoss } from './engine/losses.js';
 export { parseLoss, lossFlavor, type LossFlavor } from './engine/loss-config.js';
 export { makeOptimizer, type Optimizer } from './engine/optim.js';
