@@ -28,12 +28,15 @@ describe('analyze --profile', () => {
     const sum = phases.reduce((a, [, s]) => a + s, 0);
     expect(sum).toBeLessThanOrEqual(Number(m[2]) + 0.05);
     expect(Number(m[3])).toBeGreaterThan(0);
+    // How the gradients run (the gradient pool, src/engine/pool.ts): the threads, or why one.
+    expect(r.stderr).toMatch(/^gradients on (\d+ threads \(this one and \d+ persistent workers?|one thread: .+)/m);
   });
 
   it('prints nothing without the flag', async () => {
     const r = await rnnscope(['analyze', HAR, '--data', X, '--max-samples', '16', '--json', path.join(dir, 'b.json')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('profile:');
+    expect(r.stderr).not.toContain('gradients on');
   });
 });
 

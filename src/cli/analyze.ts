@@ -166,6 +166,9 @@ export async function loadData(
 
 export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): Promise<void> {
   checkOutputFlags(f);
+  // The gradient pool's workers (pool-node.ts) start now and load their modules while the files load.
+  const pool = (await import('../pool-node.js')).gradPool();
+  if (f.verbose || f.profile) io.stderr.write(`${pool.describe()}\n`);
   // Wildcards in quotes ('ckpt/*.h5') are expanded here; several checkpoints make a timeline (checkpoints.ts).
   const m = await expandGlobs(given, 'the model pattern'),
     w = await expandGlobs(f.weights, 'the --weights pattern');
