@@ -5,12 +5,11 @@
 // Kernel (…kernel_size, C, 4F), recurrent_kernel (…kernel_size, F, 4F), bias (4F,), F = filters.
 //
 // Layout: the sequence loop sees a sample's state (…outSpatial, F) flattened to U = positions·F (Keras's
-// own order), and its pre-activations gate-major: G blocks of U, each (positions, F). So a gate block of
-// one sample is the (positions × F) output of one gemm, cols · K[:, g·F..(g+1)·F), and every per-step tap,
-// the Jacobian's elementwise part and the analysis read it as they read a dense LSTM's.
-// Products (im2col + gemm, per frame and gate):
-//   input     P_g = cols(x_t) · K_g                   dK_g += cols(x_t)ᵀ · dP_g,  dx_t = col2im(Σ_g dP_g · K_gᵀ)
-//   recurrent Z_g += cols(h_{t−1}) · R_g              dR_g += cols(h_{t−1})ᵀ · dZ_g, dh_{t−1} = col2im(Σ_g dZ_g · R_gᵀ)
+// own order), and its pre-activations gate-major: G blocks of U, each (positions, F), so every per-step
+// tap, the Jacobian's elementwise part and the analysis read them as they read a dense LSTM's.
+// Products (im2col + one gemm per frame for all gates, (positions × 4F), moved to / from gate-major):
+//   input     P = cols(x_t) · K                       dK += cols(x_t)ᵀ · dP,  dx_t = col2im(dP · Kᵀ)
+//   recurrent Z += cols(h_{t−1}) · R                  dR += cols(h_{t−1})ᵀ · dZ, dh_{t−1} = col2im(dZ · Rᵀ)
 //   bias      P_g[pos, :] += b_g                       db_g += Σ_{samples, positions} dZ_g
 // The bias is added into P before the loop, (conv(x)+b) + conv(h), where Keras adds conv(x)+b and conv(h)
 // after: different float32 rounding order only.
@@ -100,17 +99,17 @@ export class ConvProducts {
     this.I = gi.n[0] * gi.n[1] * gi.n[2] * gi.C;
   }
 
-  /** Two column buffers of the larger geometry, in the operands' float type. */
-  private cols(like: Arr): [Arr, Arr] {
+  /** Two column buffers of the larger geometry and one (positions × G·F) block, in the operands' float type. */
+  private cols(like: Arr): [Arr, Arr, Arr] {
     const key = like.constructor;
     let s = this.scratch.get(key);
     if (!s) {
       const n = Math.max(this.ti.g.P * this.ti.g.K, this.tr.g.P * this.tr.g.K);
-      const mk = (): Arr => (like instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
-      s = [mk(), mk()];
+      const mk = (m: number): Arr => (like instanceof Float32Array ? new Float32Array(m) : new Float64Array(m));
+      s = [mk(n), mk(n), mk(Math.max(this.ti.g.P, this.tr.g.P) * G * this.F)];
       this.scratch.set(key, s);
     }
-    return s as [Arr, Arr];
+    return s as [Arr, Arr, Arr];
   }
 
   /** Out[oOff..oOff + G·U) (gate-major) = (beta·Out +) conv(frame at x[xOff..], W). */
@@ -118,10 +117,17 @@ export class ConvProducts {
     const { P, K } = t.g,
       F = this.F,
       U = this.U;
-    const [cols] = this.cols(x);
+    const [cols, , pm] = this.cols(x);
     im2col(t, x, xOff, cols, 0);
-    for (let g = 0; g < G; g++)
-      kern.gemm(false, false, P, F, K, cols, 0, K, W, g * F, G * F, beta, out, oOff + g * U, F);
+    // One product for all gates, (positions × G·F), then into the gate-major layout.
+    kern.gemm(false, false, P, G * F, K, cols, 0, K, W, 0, G * F, 0, pm, 0, G * F);
+    for (let p = 0; p < P; p++)
+      for (let g = 0; g < G; g++) {
+        const a = p * G * F + g * F,
+          o = oOff + g * U + p * F;
+        if (beta === 0) for (let f = 0; f < F; f++) out[o + f] = pm[a + f]!;
+        else for (let f = 0; f < F; f++) out[o + f] = out[o + f]! + pm[a + f]!;
+      }
   }
 
   /**
@@ -144,15 +150,20 @@ export class ConvProducts {
     const { P, K } = t.g,
       F = this.F,
       U = this.U;
-    const [cols, dcols] = this.cols(dOut);
+    const [cols, dcols, pm] = this.cols(dOut);
+    // dOut in positions × G·F: one product for dW and one for the columns' gradient.
+    for (let p = 0; p < P; p++)
+      for (let g = 0; g < G; g++) {
+        const a = p * G * F + g * F,
+          o = dOff + g * U + p * F;
+        for (let f = 0; f < F; f++) pm[a + f] = dOut[o + f]!;
+      }
     if (dW) {
       im2col(t, x, xOff, cols, 0);
-      for (let g = 0; g < G; g++)
-        kern.gemm(true, false, K, F, P, cols, 0, K, dOut, dOff + g * U, F, 1, dW, g * F, G * F);
+      kern.gemm(true, false, K, G * F, P, cols, 0, K, pm, 0, G * F, 1, dW, 0, G * F);
     }
     if (!dx) return;
-    for (let g = 0; g < G; g++)
-      kern.gemm(false, true, P, K, F, dOut, dOff + g * U, F, W, g * F, G * F, g === 0 ? 0 : 1, dcols, 0, K);
+    kern.gemm(false, true, P, K, G * F, pm, 0, G * F, W, 0, G * F, 0, dcols, 0, K);
     const n = t.g.n[0] * t.g.n[1] * t.g.n[2] * t.g.C;
     if (beta === 0) dx.fill(0, dxOff, dxOff + n);
     col2im(t, dcols, 0, dx, dxOff);
