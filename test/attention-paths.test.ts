@@ -26,7 +26,7 @@ const T = 5,
   B = 2;
 const run = MSE64;
 
-type Score = 'dot' | 'concat' | 'mha';
+type Score = 'dot' | 'concat' | 'mha' | 'additive' | 'dot-layer';
 interface Net {
   score: Score;
   /** Which tensor the attention branch and the flatten branch read. */
@@ -67,7 +67,11 @@ function config(n: Net): unknown {
       ? layer('MultiHeadAttention', 'att', { num_heads: 2, key_dim: 2, value_dim: 2, use_bias: true }, [att], {
           value: att,
         })
-      : layer('Attention', 'att', { use_scale: true, score_mode: n.score, dropout: 0 }, [[att, att]]),
+      : n.score === 'additive'
+        ? layer('AdditiveAttention', 'att', { use_scale: true, dropout: 0 }, [[att, att]])
+        : n.score === 'dot-layer'
+          ? layer('Dot', 'att', { axes: 2, normalize: true }, [[att, att]])
+          : layer('Attention', 'att', { use_scale: true, score_mode: n.score, dropout: 0 }, [[att, att]]),
     layer('GlobalAveragePooling1D', 'gap', {}, [kt('att')]),
     layer('Dense', 'out1', { units: 2, activation: 'tanh' }, [kt('gap')]),
     layer('Flatten', 'flat', {}, [other]),
@@ -94,8 +98,14 @@ const stepOf = (a: ArrayLike<number>, t: number): Float64Array =>
 
 describe('attention paths: each part against finite differences of the network with the other paths cut', () => {
   const errors: Record<string, number> = {};
-  for (const score of ['dot', 'concat', 'mha'] as const) {
-    it(`LSTM → ${score === 'mha' ? 'MultiHeadAttention' : `Attention(${score})`} and LSTM → Flatten → Dense`, () => {
+  for (const score of ['dot', 'concat', 'mha', 'additive', 'dot-layer'] as const) {
+    const name = {
+      dot: 'Attention(dot)',
+      concat: 'Attention(concat)',
+      mha: 'MultiHeadAttention',
+      additive: 'AdditiveAttention',
+    };
+    it(`LSTM → ${name[score]} and LSTM → Flatten → Dense`, () => {
       const a = net({ score, attFrom: 'h', otherFrom: 'h', cut: null }, null);
       const r = rng(3);
       const x = randTensor([B, T, I], r);

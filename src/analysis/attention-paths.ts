@@ -20,12 +20,8 @@ import type { Tensor } from '../engine/tensor.js';
 import type { AttentionSplit } from './schema.js';
 import { addNorms, series } from './step-series.js';
 
-export const ATTENTION_TYPES: ReadonlySet<string> = new Set([
-  'Attention',
-  'AdditiveAttention',
-  'MultiHeadAttention',
-  'Dot',
-]);
+/** Layer types that attend over a sequence (model/attention-config.ts; AdditiveAttention is an 'Attention'). */
+export const ATTENTION_TYPES: ReadonlySet<string> = new Set(['Attention', 'MultiHeadAttention', 'Dot']);
 
 interface Half {
   /** RecurrentAnalysis id. */
@@ -90,7 +86,7 @@ export function attentionWatches(model: ModelSpec): PathWatch[] {
             direction: 'backward',
             c0: l.forward.units,
             units: l.backward.units,
-            zeroMasked: true,
+            zeroMasked: l.backward.zeroOutputForMask,
           },
         ];
         w = { tensor: t, layer: l.name, reversed: false, attentionNodes: new Set(), consumers: [], halves };
