@@ -97,8 +97,12 @@ export const PAGE_SCRIPT = `${COLUMNS_JS}${HUMAN_JS}${PACKED_JS}${ZOOM_CLAMP_JS}
   var NUMBER = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
   function formatTooltip(value, valueToHtml) {
     if (value === null || typeof value !== 'object') return valueToHtml(String(value));
-    var rows = Object.keys(value).filter(function (k) { return k !== 'title'; }).map(function (k) {
-      var v = value[k];
+    // A series the selected layer does not have (the spec lists those of every layer) is left out; a missing value
+    // reads n/a.
+    var rows = Object.keys(value).filter(function (k) {
+      return k !== 'title' && value[k] !== undefined && value[k] !== 'undefined';
+    }).map(function (k) {
+      var v = value[k] === null || value[k] === 'null' || value[k] === 'NaN' ? 'n/a' : value[k];
       var text = typeof v === 'number' ? human(v) : typeof v === 'string' && NUMBER.test(v) ? human(Number(v))
         : String(v).replace(/-?\d+(\.\d+)?e[-+]?\d+/g, function (m) { return human(Number(m)); });
       return '<tr><td class="key">' + valueToHtml(k) + '</td><td class="value">' + valueToHtml(text) + '</td></tr>';

@@ -143,6 +143,10 @@ export function vl(spec: object): VegaLiteSpec {
 /** The step under the pointer in any step chart (the page sets it on every chart at once); null: none. */
 export const HOVER_PARAM = { name: 'hoverT', value: null };
 
+/** The width of a step-chart's invisible hover target: one step at any zoom (at least 4 px), so a pointer anywhere over
+ * the plot is over the nearest step's target (a line's own tooltip fires only on its stroke). */
+export const STEP_TARGET_WIDTH = { expr: "max(4, width / max(1, span(domain('x'))))" };
+
 /** A thin rule at the hovered step, over the rows of the selected layer. */
 export function hoverRule(x: object, data = 'rows'): object {
   return {

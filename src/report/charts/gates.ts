@@ -5,6 +5,7 @@
 import type { Analysis, RecurrentAnalysis } from '../../analysis/schema.js';
 import {
   BY_LAYER,
+  STEP_TARGET_WIDTH,
   GATE_COLORS,
   zoom,
   base,
@@ -94,6 +95,21 @@ export function gatesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec 
     { field: 'mean', title: 'mean activation', format: '.3f' },
     { field: 'sat', title: 'fraction saturated', format: '.1%' },
   ];
+  // Nearest step: an invisible rule per step whose tooltip lists every gate (mean, and the fraction saturated).
+  const target = {
+    data: { name: 'rows' },
+    transform: [
+      BY_LAYER,
+      {
+        calculate:
+          "format(datum.mean, '.3f') + (isValid(datum.sat) ? ' (' + format(datum.sat, '.0%') + ' saturated)' : '')",
+        as: 'text',
+      },
+      { pivot: 'gate', value: 'text', groupby: ['t'], op: 'max' },
+    ],
+    mark: { type: 'rule', strokeWidth: STEP_TARGET_WIDTH, opacity: 0 },
+    encoding: { x, tooltip: [{ field: 't', title: 'step' }, ...gates.map((g) => ({ field: g, title: `gate ${g}` }))] },
+  };
   const label = (panel: string) => ({
     data: { name: 'ends' },
     transform: [BY_LAYER, { filter: `datum.panel === '${panel}'` }],
@@ -121,6 +137,7 @@ export function gatesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec 
             },
           },
           label('mean'),
+          ...(o.interactive ? [target] : []),
         ],
       },
       {
@@ -151,6 +168,7 @@ export function gatesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec 
             mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 12, color: '#444', x: 8, y: SAT_H / 2 },
             encoding: { text: { field: 'text' } },
           },
+          ...(o.interactive ? [target] : []),
         ],
       },
     ],

@@ -9,6 +9,7 @@ import {
   base,
   HOVER_PARAM,
   hoverRule,
+  STEP_TARGET_WIDTH,
   selectionParams,
   eachLayer,
   magnitudeFormat,
@@ -108,7 +109,7 @@ export function jacobianChart(input: Input, opts: ChartOptions = {}): VegaLiteSp
       // Nearest-step hover target listing every series.
       data: { name: 'rows' },
       transform: [BY_LAYER],
-      mark: { type: 'rule', strokeWidth: 8, opacity: 0 },
+      mark: { type: 'rule', strokeWidth: STEP_TARGET_WIDTH, opacity: 0 },
       encoding: { x, tooltip },
     });
   return vl({

@@ -10,6 +10,7 @@ import {
   HOVER_PARAM,
   hoverRule,
   selectionParams,
+  STEP_TARGET_WIDTH,
   eachLayer,
   magnitudeFormat,
   magnitudeScale,
@@ -186,7 +187,7 @@ export function seriesChart(
         },
         { pivot: 'name', value: 'text', groupby: ['t'], op: 'max' }, // not the default sum: the values are text
       ],
-      mark: { type: 'rule', strokeWidth: Math.max(4, Math.ceil(o.width / 100)), opacity: 0 },
+      mark: { type: 'rule', strokeWidth: STEP_TARGET_WIDTH, opacity: 0 },
       encoding: {
         x,
         tooltip: [
