@@ -96,16 +96,18 @@ function net(n: Net, from: ModelSpec | null): ModelSpec {
 const stepOf = (a: ArrayLike<number>, t: number): Float64Array =>
   Float64Array.from({ length: B * U }, (_, i) => a[(Math.floor(i / U) * T + t) * U + (i % U)]!);
 
+const NAME: Record<Score, string> = {
+  dot: 'Attention(dot)',
+  concat: 'Attention(concat)',
+  mha: 'MultiHeadAttention',
+  additive: 'AdditiveAttention',
+  'dot-layer': 'Dot(axes 2, normalize)',
+};
+
 describe('attention paths: each part against finite differences of the network with the other paths cut', () => {
   const errors: Record<string, number> = {};
   for (const score of ['dot', 'concat', 'mha', 'additive', 'dot-layer'] as const) {
-    const name = {
-      dot: 'Attention(dot)',
-      concat: 'Attention(concat)',
-      mha: 'MultiHeadAttention',
-      additive: 'AdditiveAttention',
-    };
-    it(`LSTM → ${name[score]} and LSTM → Flatten → Dense`, () => {
+    it(`LSTM → ${NAME[score]} and LSTM → Flatten → Dense`, () => {
       const a = net({ score, attFrom: 'h', otherFrom: 'h', cut: null }, null);
       const r = rng(3);
       const x = randTensor([B, T, I], r);
