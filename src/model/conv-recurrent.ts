@@ -12,7 +12,8 @@ import { convLength } from './shape-math.js';
 export function convRecurrentOutputs(layer: LayerSpec, rnn: RecurrentSpec, x: Shape, states: Shape[]): Shape[] {
   const c = rnn.conv!;
   const r = c.rank;
-  const frame = `rank ${r + 3} (batch, time, ${['rows', 'cols', 'depth'].slice(0, r).join(', ')}…, channels)`;
+  const axes = r === 1 ? 'length' : r === 2 ? 'rows, cols' : 'depth, rows, cols';
+  const frame = `rank ${r + 3} (batch, time, ${axes}, channels)`;
   if (x.length !== r + 3) throw new ModelError(msg.badRank(layer.name, layer.className, x, frame));
   const dims = x.slice(2);
   if (dims.some((d) => d === null))

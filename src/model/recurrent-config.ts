@@ -74,7 +74,8 @@ export function parseRecurrent(
   const units = cell.convolutional ? -1 : cellReader.int1(['units', 'output_dim']);
   let activation = parseActivationConfig('tanh', { hardSigmoidSlope: slope, where });
   const gated = cell.gates.some((g) => g.activation === 'recurrent_activation');
-  let recurrentActivation = parseActivationConfig(gated ? ctx.writer.defaultRecurrentActivation : 'linear', {
+  const raDefault = cell.defaultRecurrentActivation?.(ctx.writer.family) ?? ctx.writer.defaultRecurrentActivation;
+  let recurrentActivation = parseActivationConfig(gated ? raDefault : 'linear', {
     hardSigmoidSlope: slope,
     where,
   });

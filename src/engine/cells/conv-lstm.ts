@@ -227,6 +227,9 @@ export const convLstm: CellDef = {
   memory: { gate: 'f', label: 'forget gate', keep: 'a' },
   convolutional: true,
   readOptions: readConv,
+  // hard_sigmoid in every Keras before 3 (tf.keras 2.x too, unlike its LSTM) and in TF.js, sigmoid in Keras 3
+  // (docs/conv-lstm.md, 'Keras semantics').
+  defaultRecurrentActivation: (family) => (family === 'keras3' ? 'sigmoid' : 'hard_sigmoid'),
   params: paramsOf,
   forms: [
     form('2D same', 2, [3, 2], [1, 1], [1, 1], 'same', [3, 4], 2),

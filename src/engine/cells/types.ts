@@ -204,6 +204,8 @@ export interface CellDef {
    * shape at the first call (RecurrentSpec.conv), and the layer's tensors keep their spatial axes.
    */
   readonly convolutional?: boolean;
+  /** The recurrent_activation a config without one means, when it is not the writer's LSTM default. */
+  defaultRecurrentActivation?(family: string): string;
   /** Options beyond the common ones, read from the cell's config (GRU reset_after). */
   readOptions?(r: ConfigReader, ctx: BuildContext, cls: LayerClass): Partial<RecurrentSpec>;
   params(spec: RecurrentSpec): ParamDef[];
