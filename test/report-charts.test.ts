@@ -13,7 +13,7 @@ import { contributionsChart, sameCourse } from '../src/report/charts/contributio
 import { blockLeftOut, densityChart } from '../src/report/charts/density.js';
 import { gatesChart } from '../src/report/charts/gates.js';
 import { histQuantile, paramNormsChart } from '../src/report/charts/param-norms.js';
-import { r4 } from '../src/report/charts/common.js';
+import { r4, runLabel as runLabelOf } from '../src/report/charts/common.js';
 import { OKABE_ITO } from '../src/report/charts/palette.js';
 import { compileSpec, renderSVG } from '../src/report/render-node.js';
 import { textWidth } from '../src/report/text-metrics.js';
@@ -232,7 +232,9 @@ describe('chart data', () => {
 
   it('compare: each run normalised to its own peak, against input position (most recent on the right)', () => {
     const s = exampleSet();
-    const spec = compareChart(s) as unknown as { concat: { encoding: { x: { field: string; title: string } } }[] };
+    const spec = compareChart(s) as unknown as {
+      concat: { layer: { encoding: { x: { field: string; title?: string }; text?: unknown } }[] }[];
+    };
     const rows = datasets(spec as never).rows;
     for (let run = 0; run < s.runs.length; run++) {
       const mine = rows.filter((r) => r.run === run);
@@ -241,7 +243,12 @@ describe('chart data', () => {
       expect(mine.map((r) => r.t)).toEqual([...Array(100).keys()]);
       expect(mine[0]!.back).toBeUndefined();
     }
-    expect(spec.concat[0]!.encoding.x).toMatchObject({ field: 't', title: 'input position t (most recent →)' });
+    expect(spec.concat[0]!.layer[0]!.encoding.x).toMatchObject({
+      field: 't',
+      title: 'input position t (most recent →)',
+    });
+    // Every line named at its left end, in place of a legend.
+    expect(datasets(spec as never).ends.map((e) => e.series)).toEqual(s.runs.map(runLabelOf));
     const h = datasets(compareChart(s)).horizons;
     expect(h.map((x) => x.steps)).toEqual(s.runs.map((a) => a.recurrent[0].horizon.steps));
   });

@@ -19,11 +19,17 @@ import {
   vl,
 } from './common.js';
 import { OKABE_ITO } from './palette.js';
+import { spread } from './common.js';
+
+const HEIGHT = 260;
+/** A label's height as a fraction of the plot's. */
+const LABEL = 14 / HEIGHT;
 
 export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec {
   const o = resolve(input, opts);
   const rows: Record<string, unknown>[] = [];
   const horizons: Record<string, unknown>[] = [];
+  const starts: { run: number; series: string; group: string; t: number; v: number }[] = [];
   const multiLayer = o.runs.some((a) => a.recurrent.length > 1);
   const groups = [...new Set(o.runs.map((a) => a.run.group ?? a.run.label))];
   const labels = [...new Set(o.runs.map(stageLabel))];
@@ -44,6 +50,8 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
           v: peak > 0 && v !== null ? r4(v / peak) : null,
         });
       }
+      const first = rows.find((x) => x.series === series && typeof x.v === 'number' && (x.v as number) > 0);
+      if (first) starts.push({ run, series, group, t: first.t as number, v: first.v as number });
       horizons.push({
         run,
         series,
@@ -55,6 +63,19 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
       });
     }
   });
+  // Each line named at its left end (where the lines are furthest apart), spread so labels do not overprint: in
+  // decades for the log axis and in the value for the linear one (the page draws both from the same data).
+  const logs = starts.map((e) => Math.log10(e.v));
+  const lo = Math.min(0, ...logs);
+  // Each label hangs below its point (the lines rise to the right, so below is clear), kept inside the plot.
+  const yLog = spread(logs, -lo * LABEL, lo - lo * LABEL, 0);
+  const yLin = spread(
+    starts.map((e) => e.v),
+    LABEL,
+    LABEL,
+    1,
+  );
+  const ends = starts.map((e, i) => ({ ...e, yLog: r4(10 ** yLog[i]!), yLin: r4(yLin[i]!) }));
   const color = {
     field: 'group',
     type: 'nominal',
@@ -76,40 +97,54 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
     },
   };
   return vl({
-    ...base(o, o.runs, { rows, horizons }),
+    ...base(o, o.runs, { rows, horizons, ends }),
     title: { text: 'Compared across runs: how far back the gradient reaches' },
     columns: 1,
     concat: [
       {
-        data: { name: 'rows' },
-        transform: [valid('v', o.scale)],
         width: o.width,
-        height: 260,
-        params: zoom(o),
-        mark: { type: 'line', strokeWidth: 1.8 },
-        encoding: {
-          x: {
-            field: 't',
-            type: 'quantitative',
-            title: 'input position t (most recent →)',
-            scale: { nice: false },
+        height: HEIGHT,
+        layer: [
+          {
+            data: { name: 'rows' },
+            transform: [valid('v', o.scale)],
+            params: zoom(o),
+            mark: { type: 'line', strokeWidth: 1.8 },
+            encoding: {
+              x: {
+                field: 't',
+                type: 'quantitative',
+                title: 'input position t (most recent →)',
+                scale: { nice: false },
+              },
+              y: {
+                field: 'v',
+                type: 'quantitative',
+                scale: magnitudeScale(o.scale),
+                axis: { format: magnitudeFormat(o.scale) },
+                title: '‖∂L/∂h_t‖ / its peak',
+              },
+              color: { ...color, legend: null },
+              strokeDash: { ...dash, legend: null },
+              detail: { field: 'series' },
+              tooltip: [
+                { field: 'series', title: 'run' },
+                { field: 't', title: 'step t' },
+                { field: 'v', title: 'relative norm', format: '.4~g' },
+              ],
+            },
           },
-          y: {
-            field: 'v',
-            type: 'quantitative',
-            scale: magnitudeScale(o.scale),
-            axis: { format: magnitudeFormat(o.scale) },
-            title: '‖∂L/∂h_t‖ / its peak',
+          {
+            data: { name: 'ends' },
+            mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 3, fontSize: 11, fontWeight: 'bold' },
+            encoding: {
+              x: { field: 't', type: 'quantitative' },
+              y: { field: o.scale === 'log' ? 'yLog' : 'yLin', type: 'quantitative' },
+              text: { field: 'series' },
+              color: { ...color, legend: null },
+            },
           },
-          color,
-          strokeDash: dash,
-          detail: { field: 'series' },
-          tooltip: [
-            { field: 'series', title: 'run' },
-            { field: 't', title: 'step t' },
-            { field: 'v', title: 'relative norm', format: '.4~g' },
-          ],
-        },
+        ],
       },
       {
         data: { name: 'horizons' },
@@ -120,7 +155,7 @@ export function compareChart(input: Input, opts: ChartOptions = {}): VegaLiteSpe
         encoding: {
           y: { field: 'series', type: 'nominal', title: null, sort: null, axis: {} },
           x: { field: 'steps', type: 'quantitative', title: 'steps within 1/100 of the peak' },
-          color,
+          color: { ...color, legend: null },
           opacity: {
             field: 'label',
             type: 'ordinal',
