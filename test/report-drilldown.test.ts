@@ -370,19 +370,33 @@ describe('interaction', () => {
       'drill-state': a.samples![0]!.layers[0]!.units.map((u) => `unit ${u}`),
       'drill-gates': a.samples![0]!.layers[0]!.units.map((u) => `unit ${u}`),
     };
-    for (const view of ['dh', 'jacobian', 'dx', 'drill-input', 'drill-state', 'drill-gates']) {
+    series.gates = a.recurrent[0]!.gateStats.map((g) => `gate ${g.gate} (${g.activation})`);
+    const probe = async (view: string, zoomed: boolean) => {
       await page.locator(`#${view.startsWith('drill-') ? view : `vis-${view}`}`).scrollIntoViewIfNeeded();
       const [b] = await panels(page, view);
+      if (zoomed) {
+        // Zoomed in fourfold: steps are wider than any fixed-width target.
+        await page.mouse.move(b!.x + b!.w / 2, b!.y + b!.h / 2);
+        await page.keyboard.down('Shift');
+        for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -350);
+        await page.keyboard.up('Shift');
+        const d = await domainOf(page, view);
+        expect(d[1]! - d[0]!, view).toBeLessThan(30);
+      }
       let fired = 0;
       for (let i = 0; i < 12; i++) {
         await page.mouse.move(b!.x + b!.w * (0.03 + (0.94 * i) / 11), b!.y + b!.h * 0.37);
         const text = await tooltipText(page);
         if (text) fired++;
+        expect(text, `${view} probe ${i}`).not.toMatch(/NaN|undefined/);
         for (const s of series[view] ?? []) expect(text, `${view} probe ${i}`).toContain(s);
       }
-      expect(fired, view).toBe(12);
+      expect(fired, `${view}${zoomed ? ' zoomed' : ''}`).toBe(12);
       await page.mouse.move(0, 0);
-    }
+    };
+    for (const view of ['dh', 'jacobian', 'gates', 'dx', 'drill-input', 'drill-state', 'drill-gates'])
+      await probe(view, false);
+    for (const view of ['dh', 'gates']) await probe(view, true);
     expect(problems).toEqual([]);
     await page.close();
   });
