@@ -9,7 +9,8 @@ ConvLSTM2D, MaxPooling3D / AveragePooling3D, Conv3D, BatchNormalization (inferen
 TimeDistributed(Dropout / Flatten), Flatten, Dense) in torch float64 from the Keras equations
 (docs/conv-lstm.md), and prints the loss the file names (mse, binary / categorical crossentropy, Keras's
 formulas per writer as docs/losses.md gives them, probabilities clipped to [1e-7, 1 − 1e-7]) and the Frobenius norm of ∂L/∂(every weight) by
-autograd, keyed '<layer>/<weight>' as rnnscope's analysis JSON keys its params. Nothing of rnnscope is used.
+autograd, keyed '<layer>/<weight>' as rnnscope's analysis JSON keys its params, and each ConvLSTM2D's mean
+forget-gate bias. Nothing of rnnscope is used.
 hard_sigmoid has slope 0.2 before Keras 3 and 1/6 from Keras 3 on (docs/keras-versions.md).
 """
 import json
@@ -83,6 +84,7 @@ def main():
     x = torch.tensor(np.load(x_path), dtype=torch.float64)
     y_true = torch.tensor(np.load(y_path), dtype=torch.float64)
     params = {}
+    forget_bias = {}
     h = x
     for layer in cfg['config']['layers']:
         cls, c = layer['class_name'], layer['config']
@@ -104,6 +106,8 @@ def main():
             params[f'{name}/{k}'] = v
         if cls == 'ConvLSTM2D':
             Fo = c['filters']
+            if 'bias' in w:
+                forget_bias[name] = float(w['bias'][Fo:2 * Fo].mean().item())
             act, rec = activation(c['activation'], keras3), activation(c['recurrent_activation'], keras3)
             s, d = c['strides'], c['dilation_rate']
             hs, hh, cc = [], None, None
@@ -161,6 +165,7 @@ def main():
         loss = ((h - y_true) ** 2).mean()
     loss.backward()
     out = {'keras': version, 'loss': loss_name, 'value': float(loss.item()), 'outputs': h.detach().reshape(-1).tolist(),
+           'forgetBias': forget_bias,
            'gradNorm': {k: float(v.grad.norm().item()) if v.grad is not None else 0.0 for k, v in params.items()}}
     print(json.dumps(out))
 

@@ -17,6 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 interface Ref {
   value: number;
   gradNorm: Record<string, number>;
+  forgetBias: Record<string, number>;
 }
 
 const finite = (v: unknown): boolean =>
@@ -81,6 +82,9 @@ describe.skipIf(!hasPython())('saved ConvLSTM2D video classifiers vs PyTorch on 
         expect(c.every((q) => finite(q.norm) && Number.isFinite(q.total))).toBe(true);
         const j = x['jacobian'] as { max: unknown };
         expect(finite(j.max), 'jacobian').toBe(true);
+        // The forget gate's mean bias over the filters (the bias is shared by every position).
+        const fb = want.forgetBias[x['layer'] as string]!;
+        expect(Math.abs((x['memory'] as { bias: number }).bias - fb)).toBeLessThan(1e-12);
       }
       if (dialect === 'keras3') {
         // The same model and weights as a Keras 3 .keras zip (layers/<snake>/cell/vars/<i>): the same numbers.

@@ -76,7 +76,6 @@ export function memoryOf(
   if (!mg) return null;
   const g = cell.gates.findIndex((x) => x.name === mg.gate);
   const T = valid.length,
-    U = spec.units,
     G = cell.gates.length;
   let s = 0,
     n = 0;
@@ -87,14 +86,18 @@ export function memoryOf(
   const a = n > 0 ? s / n : NaN;
   const mean = mg.keep === 'a' ? a : 1 - a;
   // The gate's bias: its column block, summed over the bias rows (GRU reset_after keeps an input and a recurrent row).
-  const bi = cell.params(spec).findIndex((p) => p.name === 'bias');
+  // Blocks of W = units columns, or a ConvLSTM's filters (its bias is shared by every position).
+  const defs = cell.params(spec);
+  const bi = defs.findIndex((p) => p.name === 'bias');
   const b = bi >= 0 ? weights[bi] : undefined;
   let bias: number | null = null;
   if (b) {
-    const rows = b.length / (G * U);
+    const shape = defs[bi]!.shape,
+      W = shape[shape.length - 1]! / G,
+      rows = b.length / (G * W);
     let sb = 0;
-    for (let r = 0; r < rows; r++) for (let u = 0; u < U; u++) sb += b[r * G * U + g * U + u]!;
-    bias = sb / U;
+    for (let r = 0; r < rows; r++) for (let u = 0; u < W; u++) sb += b[r * G * W + g * W + u]!;
+    bias = sb / W;
   }
   const steps = memorySteps(mean);
   const ex = explains(steps, hz.steps, T);
