@@ -2,7 +2,7 @@
 // JSON holds the split of ∂L/∂h_t by path, equal to the float64 split computed here from one
 // gradient pass, whose attention part is checked again by finite differences of the same network
 // with the attention branch reading a copy of h (test/attention-paths.test.ts explains the cut).
-// The report draws the attention chart.
+// The dump holds the parts per sample and step; the report draws the attention chart.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,12 +12,13 @@ import { buildModel } from '../src/model/build.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { lossAndGrads } from '../src/engine/run.js';
 import { encodeNpy } from '../src/io/npz-write.js';
+import { readNpz } from '../src/io/npz.js';
 import { attentionWatches, DirectGrads, splitPass } from '../src/analysis/attention-paths.js';
 import type { Analysis } from '../src/analysis/schema.js';
 import { rnnscope } from './helpers/cli-run.js';
 import { kerasArchive } from './helpers/keras-write.js';
 import { functional, input, kt, layer } from './helpers/keras3-config.js';
-import { lstmStates, MSE64 } from './helpers/attention-oracle.js';
+import { lstmStates, MSE64, relErr } from './helpers/attention-oracle.js';
 import { centralDiff, randTensor, rng } from './helpers/layer-fd.js';
 
 const T = 12,
@@ -73,6 +74,8 @@ describe('rnnscope analyze on an LSTM → Attention model file', () => {
         'a.json',
         '--out',
         'report',
+        '--dump',
+        'd.npz',
       ]),
       { cwd: dir },
     );
@@ -119,6 +122,18 @@ describe('rnnscope analyze on an LSTM → Attention model file', () => {
     expect(Math.min(...fdNorms)).toBeGreaterThan(1e-4);
     expect(ra.attention!.viaRecurrence.norm[T - 2]!).toBeGreaterThan(1e-4);
     expect(ra.attention!.viaRecurrence.norm[T - 1]!).toBeLessThan(1e-12);
+
+    // The dump holds the parts per sample and step: the rows of the same pass (∂L/∂h of the mean loss).
+    const dump = readNpz(new Uint8Array(readFileSync(path.join(dir, 'd.npz'))), 'd.npz');
+    for (const [name, k] of [
+      ['via_attention', 'attention'],
+      ['via_recurrence', 'recurrence'],
+      ['via_other', 'other'],
+    ] as const) {
+      const arr = dump.find((d) => d.name === `attention/lstm/${name}`)!;
+      expect(arr.shape).toEqual([N, T, U]);
+      expect(relErr(arr.data, s![k])).toBeLessThan(1e-12);
+    }
 
     // The report draws the chart for the layer.
     const index = JSON.parse(readFileSync(path.join(dir, 'report', 'charts', 'index.json'), 'utf8'));

@@ -28,6 +28,7 @@ import {
   assembleRaw,
   ChunkSink,
   dumpEntries,
+  writeBatchPaths,
   writeBatchTaps,
   type DumpEntry,
   type DumpSink,
@@ -241,7 +242,11 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
     const ts = plan.input.targets ? plan.input.targets.map((t) => slice(t, lo, hi, dtype)) : null;
     const direct = watches.length > 0 ? new DirectGrads(watches) : null;
     const r = objectiveGrads(plan, xs, ts, taps, direct?.observe);
-    if (direct) accumulatePaths(part.paths, splitPass(watches, direct, r.taps), N);
+    if (direct) {
+      const split = splitPass(watches, direct, r.taps);
+      accumulatePaths(part.paths, split, N);
+      if (sink) writeBatchPaths(sink, split, lo, N, dtype);
+    }
     part.perSample.push(...r.perSample);
     part.lossSum += r.loss * B;
     let sq = 0;

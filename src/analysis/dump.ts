@@ -1,6 +1,7 @@
 // The raw arrays of `--dump` (and of the library's keepRaw): per-sample taps, the gradient, the loss.
 //
 //   dh/<id> (N, T, U)   dc/<id> (N, T, U, LSTM)   dx/<id> (N, T, I)   gate_grad/<id>/<gate> (N, T, U)
+//   attention/<id>/via_attention|via_recurrence|via_other (N, T, U; layers attention reads: dh by path)
 //   grad/<layer>/<weight> (the weight's shape, float64)   loss () float64
 // (<id> = layer, or layer/forward|backward.) Per-sample taps are ∂L/∂· of the mean loss over all N
 // samples, in the analysis dtype. The names and shapes are known before the analysis (dumpEntries), so
@@ -13,6 +14,7 @@ import type { LayerTaps } from '../engine/taps.js';
 import { alloc, type Arr, type DType } from '../engine/tensor.js';
 import { cellOf } from '../engine/cells/index.js';
 import type { Kernels } from '../engine/kernels-js.js';
+import { attentionWatches, type SplitHalf } from './attention-paths.js';
 
 export interface DumpEntry {
   name: string;
@@ -63,6 +65,7 @@ export function dumpEntries(
     },
   );
   const out: DumpEntry[] = [];
+  const split = new Set(attentionWatches(model).flatMap((w) => w.halves.map((h) => h.id)));
   for (const tp of [...probe.taps.layers].reverse()) {
     const id = idOf(tp),
       T = tp.steps;
@@ -70,6 +73,8 @@ export function dumpEntries(
     if (cellOf(tp.kind).states.includes('c')) out.push({ name: `dc/${id}`, shape: [N, T, tp.units], dtype });
     out.push({ name: `dx/${id}`, shape: [N, T, tp.inputDim], dtype });
     for (const g of gatesOf(tp.kind)) out.push({ name: `gate_grad/${id}/${g}`, shape: [N, T, tp.units], dtype });
+    if (split.has(id))
+      for (const part of PATH_PARTS) out.push({ name: `attention/${id}/${part[0]}`, shape: [N, T, tp.units], dtype });
   }
   model.params.forEach((ps) =>
     ps.forEach((p) => out.push({ name: `grad/${p.key}`, shape: [...p.shape], dtype: 'float64' })),
@@ -96,6 +101,22 @@ export function writeBatchTaps(sink: DumpSink, tp: LayerTaps, lo: number, N: num
   gates.forEach((g, gi) =>
     put(`gate_grad/${id}/${g}`, tp.data.gateGrad, gi * tp.units, tp.units, gates.length * tp.units),
   );
+}
+
+const PATH_PARTS = [
+  ['via_attention', 'attention'],
+  ['via_recurrence', 'recurrence'],
+  ['via_other', 'other'],
+] as const;
+
+/** Writes one batch's split of ∂L/∂h (attention-paths.ts; samples lo..), scaled as writeBatchTaps scales dh. */
+export function writeBatchPaths(sink: DumpSink, split: SplitHalf[], lo: number, N: number, dtype: DType): void {
+  for (const s of split)
+    for (const [name, k] of PATH_PARTS) {
+      const data = alloc(dtype, s[k].length);
+      for (let i = 0; i < data.length; i++) data[i] = (s[k][i]! * s.batch) / N;
+      sink.write(`attention/${s.id}/${name}`, lo, [s.batch, s.steps, s.units], data);
+    }
 }
 
 /** One piece of an array: rows firstRow.. of it, `shape` the piece's own. */
