@@ -29,7 +29,7 @@ import {
 import type { RangeArgs, RangeResult } from './analyze-range.js';
 import { FileDumpSink, type DumpRun, type NpzDumpFile } from './dump-file.js';
 import type { GradPool } from './engine/pool.js';
-import { gradPool } from './pool-node.js';
+import { defaultWorkers, gradPool } from './pool-node.js';
 import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './analysis/schema.js';
 
 const SOURCE = import.meta.url.endsWith('.ts');
@@ -77,13 +77,18 @@ async function runThreads(
   run: DumpRun | null,
 ) {
   const local: AnalyzeOptions = sink ? { ...opts, dump: sink } : opts;
-  const pool = gradPool();
-  // While a dump streams, every range runs on a worker (when there is one), so one per worker.
-  const here = sink && pool.workers > 0 ? 0 : 1;
-  // Below MIN_BATCHES_PER_RANGE batches a range, the threads' results would differ from one
-  // thread's by the order of sums for little gain: one range (the library's analyze() exactly).
-  const auto = plan.nBatches >= 2 * MIN_BATCHES_PER_RANGE ? pool.workers + here : here ? 1 : Math.min(1, pool.workers);
-  const threads = Math.max(1, Math.min(opts.workers ?? auto, plan.nBatches));
+  // While a dump streams, every range runs on a worker (when there is one), so one per worker. The pool
+  // starts only when a range goes to a worker (its workers cost memory and start-up).
+  const avail = defaultWorkers();
+  let here = sink && avail > 0 ? 0 : 1;
+  const auto = plan.nBatches >= 2 * MIN_BATCHES_PER_RANGE ? avail + here : here ? 1 : Math.min(1, avail);
+  let threads = Math.max(1, Math.min(opts.workers ?? auto, plan.nBatches));
+  const pool = threads > here ? gradPool() : null;
+  if (pool && pool.workers === 0) {
+    // No usable workers: everything here.
+    here = 1;
+    threads = 1;
+  }
   const per = Math.ceil(plan.nBatches / threads);
   const ranges = Array.from(
     { length: threads },
@@ -99,7 +104,7 @@ async function runThreads(
     .map(([a, b], i) => [a, b, i] as const)
     .slice(here)
     .map(([from, to, i]) =>
-      runOnWorker(pool, { model, input, opts: plain(opts), from, to, threads: ranges.length, dump: run }, (lo) =>
+      runOnWorker(pool!, { model, input, opts: plain(opts), from, to, threads: ranges.length, dump: run }, (lo) =>
         report(i, lo),
       ),
     );
