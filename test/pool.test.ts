@@ -13,7 +13,8 @@ import type { LayerSpec, RecurrentKind } from '../src/model/types.js';
 import { DataError } from '../src/model/errors.js';
 import { lossAndGrads, type GradResult } from '../src/engine/run.js';
 import type { TapRequest } from '../src/engine/taps.js';
-import { createNodeGradPool } from '../src/pool-node.js';
+import { analyzeModelParallel } from '../src/analyze-parallel.js';
+import { closeGradPool, createNodeGradPool, gradPool } from '../src/pool-node.js';
 import { dense, recurrent, rnnSpec, sequential } from './helpers/models.js';
 import { lcg, randArr } from './helpers/rng.js';
 
@@ -34,7 +35,10 @@ const T = 13,
   I = 5;
 const mse = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
 const pool = createNodeGradPool(1);
-afterAll(() => pool.close());
+afterAll(async () => {
+  await pool.close();
+  await closeGradPool();
+});
 
 /** max |a − b| ÷ max |a| (0 when both are zero). */
 function rel(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -159,6 +163,21 @@ describe('gradient pool', () => {
     const one = lossAndGrads(model, [x], [ok], { losses: loss, flavor: 'keras3' });
     const two = pool.lossAndGrads(model, [x], [ok], { losses: loss, flavor: 'keras3' });
     expect(rel([one.loss], [two.loss])).toBeLessThan(1e-6);
+  });
+
+  it("the analysis runs its batch ranges on the process's pool, started once", async () => {
+    const m = sequential(T, I, MODELS[0]![1](), 3);
+    const x = { shape: [12, T, I], data: randArr(lcg(5), 12 * T * I) };
+    const y = { shape: [12, 2], data: randArr(lcg(6), 24) };
+    const opts = { loss: 'mse', batchSize: 3, workers: 2 };
+    const a = await analyzeModelParallel(m, { inputs: [x], targets: [y] }, opts);
+    const p = gradPool();
+    const started = p.stats.workersStarted;
+    expect(started).toBeGreaterThan(0);
+    const b = await analyzeModelParallel(m, { inputs: [x], targets: [y] }, opts);
+    expect(gradPool()).toBe(p);
+    expect(p.stats.workersStarted).toBe(started);
+    expect(b.analysis.params.map((q) => q.gradNorm)).toEqual(a.analysis.params.map((q) => q.gradNorm));
   });
 
   it('an idle pool does not keep the process alive, and closing it ends its workers', () => {
