@@ -105,10 +105,16 @@ export function gatesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec 
           "format(datum.mean, '.3f') + (isValid(datum.sat) ? ' (' + format(datum.sat, '.0%') + ' saturated)' : '')",
         as: 'text',
       },
-      { pivot: 'gate', value: 'text', groupby: ['t'], op: 'max' },
+      // Pivoted on the gate's place in the chart's list of gates, not its name: a name from the file is no safe
+      // field name (Vega reads '.', '[' and quotes in one as a path).
+      { calculate: "'g' + indexof(gateNames, datum.gate)", as: 'gk' },
+      { pivot: 'gk', value: 'text', groupby: ['t'], op: 'max' },
     ],
     mark: { type: 'rule', strokeWidth: STEP_TARGET_WIDTH, opacity: 0 },
-    encoding: { x, tooltip: [{ field: 't', title: 'step' }, ...gates.map((g) => ({ field: g, title: `gate ${g}` }))] },
+    encoding: {
+      x,
+      tooltip: [{ field: 't', title: 'step' }, ...gates.map((g, i) => ({ field: `g${i}`, title: `gate ${g}` }))],
+    },
   };
   const label = (panel: string) => ({
     data: { name: 'ends' },
@@ -116,8 +122,10 @@ export function gatesChart(input: Input, opts: ChartOptions = {}): VegaLiteSpec 
     mark: { type: 'text', align: 'left', dx: 6, baseline: 'middle', fontSize: 11, fontWeight: 'bold', clip: false },
     encoding: { x, y: { field: 'y', type: 'quantitative' }, color, text: { field: 'gate' } },
   });
+  const b = base(o, o.runs, { rows, ends, never });
   return vl({
-    ...base(o, o.runs, { rows, ends, never }),
+    ...b,
+    params: [...b.params, { name: 'gateNames', value: gates }],
     title: { text: 'Gate activations and saturation', subtitle: { expr: 'labels[sel]' } },
     vconcat: [
       {
