@@ -112,7 +112,9 @@ export function readmeBlock(r: BenchReport): string {
     return m ? `${fmt(m.median)} s` : '—';
   };
   const L = [
-    `Run of \`${r.command}\` on ${r.date.slice(0, 10)} (${r.machine.cpu}, ${r.machine.cores} cores; ` +
+    // The command in plain text after the one inline span: test/cli-docs.test.ts runs or names every inline command.
+    `Measured by \`npm run bench\`${r.command.includes(' -- ') ? ` (arguments ${r.command.split(' -- ')[1]})` : ''} ` +
+      `on ${r.date.slice(0, 10)} (${r.machine.cpu}, ${r.machine.cores} cores; ` +
       `load average at start ${r.machine.loadStart.map((x) => x.toFixed(2)).join(', ')}), float32, one gradient of a batch:`,
     '',
     '| workload | rnnscope grad, 1 thread / split | with all taps, 1 thread / split | PyTorch fused | PyTorch unrolled + taps | TF.js wasm |',

@@ -645,7 +645,12 @@ function updateReadme(report: BenchReport): void {
     b = text.indexOf(close);
   if (a < 0 || b < a) return;
   writeFileSync(file, `${text.slice(0, a + open.length)}\n${readmeBlock(report)}\n${text.slice(b)}`);
-  log('wrote the targets table into README.md');
+  // Tables in Biome's Markdown format, as `npm run lint` checks README.md.
+  const biome = join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
+  const f = spawnSync(process.execPath, [biome, 'format', '--write', file], { cwd: root, encoding: 'utf8' });
+  log(
+    `wrote the results and targets tables into README.md${f.status === 0 ? '' : ' (biome format failed: run npm run format)'}`,
+  );
 }
 
 // ---- targets ---------------------------------------------------------------------------------------
