@@ -4,13 +4,10 @@
 // gradients summed in share order in float64 and rounded once.
 
 import { EngineError } from '../model/errors.js';
-import type { ResponseMeta, WireArray } from './pool-wire.js';
+import { GRADIENT_TAPS, type ResponseMeta, type WireArray } from './pool-wire.js';
 import type { GradResult } from './run.js';
 import { TapStore, type LayerTaps, type TapName } from './taps.js';
 import type { Arr, Tensor } from './tensor.js';
-
-/** Taps that are derivatives of the loss (docs/taps.md), hence scale with it; the others are forward values. */
-const GRADIENT_TAPS: ReadonlySet<TapName> = new Set<TapName>(['dh', 'dc', 'dx', 'gateGrad']);
 
 export type Share =
   | { samples: number; r: GradResult }
@@ -34,7 +31,8 @@ function unwire(like: GradResult, samples: number, meta: ResponseMeta, arrays: W
     shape: [samples, ...o.shape.slice(1)],
     data: next(per(o.data.length)) as Arr,
   }));
-  const grads = like.grads.map((gs) => gs.map((g) => ({ shape: g.shape, data: next(g.data.length) as Arr })));
+  // Copied out of the shared buffer: the merge sums them in a JavaScript loop (see viewOf).
+  const grads = like.grads.map((gs) => gs.map((g) => ({ shape: g.shape, data: next(g.data.length).slice() as Arr })));
   if (meta.dInputsNull?.length !== like.dInputs.length) throw mismatch('a different number of input gradients');
   const dInputs = like.dInputs.map((d, i) => {
     if ((d === null) !== meta.dInputsNull![i]) throw mismatch(`input gradient ${i}`);
@@ -68,7 +66,8 @@ export function mergeShares(shares: Share[], B: number): GradResult {
     const out = new (parts[0]!.constructor as new (n: number) => T)(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     parts.forEach((p, j) => {
-      if (scale && w[j] !== 1) for (let i = 0; i < p.length; i++) out[at + i] = p[i]! * w[j]!;
+      // A worker's share comes weighted already (pool-worker.ts); this thread's is weighted here.
+      if (scale && j === 0 && w[0] !== 1) for (let i = 0; i < p.length; i++) out[at + i] = p[i]! * w[0]!;
       else out.set(p as never, at);
       at += p.length;
     });

@@ -53,9 +53,12 @@ export function growableShared(initial: number): SharedArrayBuffer | null {
   return null;
 }
 
+/** Taps that are derivatives of the loss (docs/taps.md), hence scale with it; the others are forward values. */
+export const GRADIENT_TAPS: ReadonlySet<TapName> = new Set<TapName>(['dh', 'dc', 'dx', 'gateGrad']);
+
 export const kindOf = (a: WireArray): WireKind =>
   a instanceof Float32Array ? 'f32' : a instanceof Float64Array ? 'f64' : 'u8';
-const BYTES: Record<WireKind, number> = { f32: 4, f64: 8, u8: 1 };
+export const BYTES: Record<WireKind, number> = { f32: 4, f64: 8, u8: 1 };
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /** Writes arrays one after another from byte `at` (8-aligned), growing the buffer as needed; returns the end. */
@@ -77,6 +80,16 @@ export function readArray(buf: SharedArrayBuffer, at: number, kind: WireKind, le
   const out = kind === 'f32' ? new Float32Array(len) : kind === 'f64' ? new Float64Array(len) : new Uint8Array(len);
   new Uint8Array(out.buffer).set(new Uint8Array(buf, at, bytes));
   return [out, align8(at + bytes)];
+}
+
+/** A view (no copy) of `len` elements of `kind` at byte `at`: for TypedArray.set only (V8 11 runs
+ * JavaScript loops over views of a growable buffer on a slow path). */
+export function viewOf(buf: SharedArrayBuffer, at: number, kind: WireKind, len: number): WireArray {
+  return kind === 'f32'
+    ? new Float32Array(buf, at, len)
+    : kind === 'f64'
+      ? new Float64Array(buf, at, len)
+      : new Uint8Array(buf, at, len);
 }
 
 export function ensure(buf: SharedArrayBuffer, end: number): void {
@@ -118,6 +131,8 @@ export interface Job {
   flavor: LossFlavor;
   inputs: WireTensor[];
   targets: WireTensor[];
+  /** The share's part of the batch (its samples ÷ B): the worker weights its input gradients and gradient taps. */
+  share: number;
   /** Byte offset where the worker writes its response. */
   respAt: number;
 }

@@ -13,6 +13,7 @@ import type { Tensor } from './tensor.js';
 import {
   DONE,
   FAILED,
+  GRADIENT_TAPS,
   META_AT,
   META_LEN,
   READY,
@@ -180,13 +181,25 @@ function runJob(
     params,
     kernels: kern,
   });
+  // The share's weight on its gradient-valued per-sample arrays, here on this thread (pool-merge.ts
+  // lays them in place as they come); the parameter gradients are weighted in the merge's float64 sum.
+  const weigh = (a: WireArray): void => {
+    if (job.share !== 1) for (let i = 0; i < a.length; i++) a[i] = a[i]! * job.share;
+  };
   const arrays: WireArray[] = [r.perSample, ...r.outputs.map((o) => o.data)];
   for (const gs of r.grads) for (const g of gs) arrays.push(g.data);
-  for (const d of r.dInputs) if (d) arrays.push(d.data);
+  for (const d of r.dInputs)
+    if (d) {
+      weigh(d.data);
+      arrays.push(d.data);
+    }
   const taps: NonNullable<ResponseMeta['taps']> = [];
   for (const l of r.taps.layers) {
     const keys = Object.keys(l.data) as (keyof typeof l.data)[];
-    for (const k of keys) arrays.push(l.data[k]!);
+    for (const k of keys) {
+      if (GRADIENT_TAPS.has(k)) weigh(l.data[k]!);
+      arrays.push(l.data[k]!);
+    }
     if (l.mask) arrays.push(l.mask);
     taps.push({ layer: l.layer, direction: l.direction, keys, mask: !!l.mask });
   }

@@ -34,7 +34,8 @@ import {
   READY,
   STATE,
   growableShared,
-  readArray,
+  BYTES,
+  viewOf,
   readText,
   writeArrays,
   type Job,
@@ -222,6 +223,7 @@ export class GradPool implements GradRunner {
       for (let j = 1; j < n; j++) {
         const c = this.chans[j - 1]!;
         this.post(
+          (cut[j + 1]! - cut[j]!) / B,
           c,
           model,
           sliceAll(inputs, cut[j]!, cut[j + 1]!),
@@ -249,7 +251,15 @@ export class GradPool implements GradRunner {
     return mergeShares(shares, B);
   }
 
-  private post(c: Channel, model: ModelSpec, xs: Tensor[], ts: Tensor[], params: Tensor[][], opts: LossOptions): void {
+  private post(
+    share: number,
+    c: Channel,
+    model: ModelSpec,
+    xs: Tensor[],
+    ts: Tensor[],
+    params: Tensor[][],
+    opts: LossOptions,
+  ): void {
     if (Atomics.load(c.ctl, READY) !== 1 && Atomics.wait(c.ctl, READY, 0, START_S * 1e3) === 'timed-out') {
       this.fail(`a worker did not start within ${START_S} s`);
       throw new EngineError(
@@ -284,13 +294,17 @@ export class GradPool implements GradRunner {
       flavor: opts.flavor,
       inputs: xs.map((x) => ({ shape: x.shape })),
       targets: ts.map((t) => ({ shape: t.shape })),
+      share,
       respAt,
     };
     Atomics.store(c.ctl, STATE, POSTED);
     c.port.postMessage(job);
   }
 
-  /** Waits for a worker's answer and copies its arrays out of the shared buffer. */
+  /**
+   * Waits for a worker's answer; its arrays are views of the shared buffer, valid until the next job
+   * (mergeShares copies them into the result).
+   */
   private collect(c: Channel): { meta: ResponseMeta; arrays: WireArray[] } {
     while (Atomics.load(c.ctl, STATE) === POSTED) Atomics.wait(c.ctl, STATE, POSTED, 1000);
     const done = Atomics.load(c.ctl, STATE) === DONE;
@@ -302,10 +316,8 @@ export class GradPool implements GradRunner {
     if (!done || !meta.arrays) return { meta: done ? meta : { ...meta, ok: false }, arrays };
     let at = c.respAt;
     for (const [kind, len] of meta.arrays) {
-      // Copied out: V8 11 (Node 20) runs JavaScript loops over views of a growable buffer on a slow path.
-      const [a, next] = readArray(c.data, at, kind, len);
-      arrays.push(a);
-      at = next;
+      arrays.push(viewOf(c.data, at, kind, len));
+      at += (len * BYTES[kind] + 7) & ~7;
     }
     return { meta, arrays };
   }
