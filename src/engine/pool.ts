@@ -187,7 +187,9 @@ export class GradPool implements GradRunner {
         });
         c.port.postMessage({ type: 'task', id, module, name, args });
       });
-    const p = c.tasks.then(run, run);
+    // An idle worker gets the task at once: a caller that goes on computing synchronously (the analysis's
+    // own range) would otherwise hold back the microtask that posts it until it is done.
+    const p = c.pending === 1 ? run() : c.tasks.then(run, run);
     const end = (): void => {
       if (--c.pending === 0) c.port.keepAlive?.(false);
     };
