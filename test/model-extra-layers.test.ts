@@ -287,6 +287,25 @@ describe('refusals', () => {
       ).message,
     ).toMatch(/^Layer 'crf' \(CRF\) is not a Keras layer; it is a class defined in Python outside Keras/);
   });
+  test("Keras's Attention is told from a project's class of that name by the keys Keras writes", () => {
+    const att = (config: Record<string, unknown>) =>
+      build(
+        '2.13.1',
+        sequential('keras2', [null, 5, 3], [{ class_name: 'Attention', config: { name: 'att', ...config } }]),
+      );
+    // A config with score_mode alone is Keras's (a hand-trimmed config): it is parsed and refused for its one input,
+    // not as a project's class; step_dim belongs to a project's own class.
+    expect(refusal(() => att({ score_mode: 'concat' })).message).toMatch(
+      /^Layer 'att' \(Attention\) receives 1 input; expected 2 or 3/,
+    );
+    expect(refusal(() => att({ step_dim: 5, bias: true })).message).toMatch(
+      /^Layer 'att' \(Attention\) is not a Keras layer; it is a class defined in Python outside Keras/,
+    );
+    const mha = { class_name: 'MultiHeadAttention', config: { name: 'mha', num_heads: 2, d_model: 8 } };
+    expect(refusal(() => build('2.13.1', sequential('keras2', [null, 5, 3], [mha]))).message).toMatch(
+      /^Layer 'mha' \(MultiHeadAttention\) is not a Keras layer/,
+    );
+  });
   test('MultiHeadAttention over other axes, and Attention score_mode', () => {
     expect(
       refusal(() =>

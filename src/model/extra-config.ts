@@ -34,11 +34,14 @@ const LIBRARY: Record<string, string> = {
   SubPixelUpscaling: 'keras_contrib',
 };
 
-/** Config keys Keras's own class of that name always writes: without them the class is another one of the same name. */
+/**
+ * Config keys of Keras's own class of that name (it writes at least one of them in every version): a config with
+ * none of them is another class of the same name. Keys that projects' own classes also use (num_heads) are left out.
+ */
 const KERAS_KEYS: Record<string, string[]> = {
-  Attention: ['use_scale'],
+  Attention: ['use_scale', 'score_mode'],
   AdditiveAttention: ['use_scale'],
-  MultiHeadAttention: ['num_heads', 'key_dim'],
+  MultiHeadAttention: ['key_dim'],
   Dot: ['axes'],
 };
 
@@ -67,8 +70,9 @@ export function parseExtraLayer(
   if (cls === 'MultiHeadAttention' && 'head_num' in raw)
     throw new ModelError(msg.libraryLayer(name, cls, 'keras-multi-head'));
   const keys = Object.hasOwn(KERAS_KEYS, cls) ? KERAS_KEYS[cls] : undefined;
-  // A Keras 3 registered_name "Package>Name", or a config without the keys Keras writes, marks a project's own class.
-  if (keys && ((registeredName ?? '').includes('>') || !keys.every((k) => k in raw)))
+  // A Keras 3 registered_name "Package>Name", or a config with none of the keys Keras writes, marks a project's own
+  // class (projects often name their own attention class Attention).
+  if (keys && ((registeredName ?? '').includes('>') || !keys.some((k) => k in raw)))
     throw new ModelError(msg.customLayer(name, cls));
   if (Object.hasOwn(LIBRARY, cls) && !(registeredName ?? '').includes('>'))
     throw new ModelError(msg.libraryLayer(name, cls, LIBRARY[cls]!));
