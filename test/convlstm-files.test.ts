@@ -74,6 +74,12 @@ describe.skipIf(!hasPython())('saved ConvLSTM2D video classifiers vs PyTorch on 
         ['conv_lstm2d', 'ConvLSTM', 10 * 8 * 4, 5],
         ['conv_lstm2d_1', 'ConvLSTM', 3 * 2 * 3, 5],
       ]);
+      expect(rec.map((x) => x['stateShape'])).toEqual([
+        [10, 8, 4],
+        [3, 2, 3],
+      ]);
+      // The summary names a ConvLSTM's state by its feature map, not as 320 "units".
+      expect(r.stdout).toMatch(/conv_lstm2d +ConvLSTM +state 10×8×4 /);
       for (const x of rec) {
         expect(finite((x['dh'] as { norm: unknown }).norm), 'dh').toBe(true);
         expect(finite((x['dc'] as { norm: unknown }).norm), 'dc').toBe(true);

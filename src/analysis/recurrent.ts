@@ -145,6 +145,7 @@ export function finishRecurrent(
     goBackwards: spec.goBackwards,
     steps: T,
     units: U,
+    ...(spec.conv ? { stateShape: [...spec.conv.outSpatial, spec.conv.filters] } : {}),
     inputDim: spec.inputDim,
     gates,
     lossSteps: spec.returnSequences ? 'all' : 'last',

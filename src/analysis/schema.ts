@@ -249,6 +249,9 @@ export interface RecurrentAnalysis {
   goBackwards: boolean;
   steps: number;
   units: number;
+  /** A ConvLSTM's state per sample, (…spatial, filters), whose product is `units`; absent for dense cells (and in
+   * files written before it was added). */
+  stateShape?: number[];
   inputDim: number;
   /** Gate names in Keras order (LSTM i,f,c,o; GRU z,r,h; SimpleRNN h). */
   gates: string[];

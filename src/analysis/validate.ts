@@ -219,6 +219,7 @@ function checkRecurrent(v: unknown, where: string): void {
   int(r.steps, `${where}.steps`);
   const steps = r.steps as number;
   int(r.units, `${where}.units`);
+  if (r.stateShape !== undefined) arrayOf(int)(r.stateShape, `${where}.stateShape`);
   int(r.inputDim, `${where}.inputDim`);
   arrayOf(str)(r.gates, `${where}.gates`);
   oneOf('all', 'last')(r.lossSteps, `${where}.lossSteps`);

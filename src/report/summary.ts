@@ -78,7 +78,7 @@ function runSummary(a: Analysis, st: SummaryStyle, header: boolean): string[] {
       return [
         r.direction ? `${r.layer}/${r.direction}` : r.layer,
         r.kind,
-        `${r.units} units`,
+        r.stateShape ? `state ${r.stateShape.join('×')}` : `${r.units} units`,
         `horizon ${h}`,
         `peak ‖∂L/∂h‖ ${fmt(peak)}`,
       ];
