@@ -53,8 +53,15 @@ export type TaskReply =
 
 type Post = (m: TaskReply, transfer?: ArrayBuffer[]) => void;
 
-/** The message handler of one pool worker; `post` sends task replies to the pool. */
-export function poolWorker(post: Post): (m: PoolMessage) => void {
+/** A task module: its exported functions by name (what `import(url)` gives). */
+export type TaskModule = Record<string, unknown>;
+
+/**
+ * The message handler of one pool worker; `post` sends task replies to the pool. `modules` holds task
+ * modules by the name a TaskMessage gives (a bundled worker, which cannot import a URL); any other name
+ * is imported as a URL.
+ */
+export function poolWorker(post: Post, modules: Record<string, TaskModule> = {}): (m: PoolMessage) => void {
   let ctl: Int32Array | null = null;
   let data: SharedArrayBuffer | null = null;
   const models = new Map<number, { model: ModelSpec; params: Map<string, Params> }>();
@@ -72,7 +79,7 @@ export function poolWorker(post: Post): (m: PoolMessage) => void {
       Atomics.store(ctl, READY, 1);
       Atomics.notify(ctl, READY);
     } else if (m.type === 'task') {
-      void runTask(m, post);
+      void runTask(m, post, modules[m.module]);
     } else if (m.type === 'model') {
       for (const id of m.drop) models.delete(id);
       models.set(m.id, { model: m.model, params: new Map() });
@@ -113,9 +120,12 @@ export function poolWorker(post: Post): (m: PoolMessage) => void {
   };
 }
 
-async function runTask(m: TaskMessage, post: Post): Promise<void> {
+async function runTask(m: TaskMessage, post: Post, bundled: TaskModule | undefined): Promise<void> {
   try {
-    const mod = (await import(m.module)) as Record<string, (args: unknown, progress: (p: unknown) => void) => unknown>;
+    const mod = (bundled ?? (await import(m.module))) as Record<
+      string,
+      (args: unknown, progress: (p: unknown) => void) => unknown
+    >;
     const fn = mod[m.name];
     if (typeof fn !== 'function') throw new Error(`gradient pool: ${m.module} exports no function ${m.name}.`);
     const result = await fn(m.args, (progress) => post({ task: m.id, progress }));
