@@ -353,8 +353,9 @@ export const DRILL_JS = String.raw`
     var missing = l ? [] : ['state', 'gates', 'conn', 'row'];
     if (l) {
       show('state', function () { return stateSpec(l, W); }, true, Object.assign({ steps: r.lsteps }, gridRows('h', G.h)));
-      var gated = l.kind !== 'SimpleRNN' && l.gates.length > 0;
-      note('gates', gated ? '' : 'Left out: a SimpleRNN has no gates; its activation is h_t itself, shown above.');
+      // The gate chart's rule (charts/gates.ts): one activation is the new state itself, not a gate.
+      var gated = l.gates.length >= 2;
+      note('gates', gated ? '' : 'Left out: a ' + l.kind + ' has no gates; its activation is h_t itself, shown above.');
       if (gated) {
         var gds = { steps: r.lsteps };
         l.gates.forEach(function (g, gi) { Object.assign(gds, gridRows('g' + gi, G['g' + gi])); });
