@@ -2,8 +2,9 @@
 // persistent worker thread and this one equals the single-thread lossAndGrads within 1e-6 relative
 // (every parameter gradient, every tap, outputs, input gradients, per-sample losses), for LSTM, GRU
 // (both reset forms), SimpleRNN and Bidirectional, with an even and an odd split; the workers are
-// started once and reused; an error in a worker's share arrives as the same typed error; an idle
-// pool does not keep the process alive, and closing it ends its workers.
+// started once and reused; from the second call of the same shapes on, both threads record the taps
+// straight into shared result arrays, with the same results; an error in a worker's share arrives as
+// the same typed error; an idle pool does not keep the process alive, and closing it ends its workers.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,6 +132,18 @@ describe('gradient pool', () => {
         expect(compare(one, two)).toBeLessThan(1e-6);
         // An even split scales each share by a power of two: the per-sample taps are then exact.
         if (B % 2 === 0) one.taps.layers.forEach((l, i) => expect(two.taps.layers[i]!.data.dh).toEqual(l.data.dh));
+        // The second call of the same shapes records the taps of both threads straight into shared
+        // result arrays (pool-place.ts): the same results, now in a SharedArrayBuffer.
+        expect(two.taps.layers[0]!.data.dh!.buffer).toBeInstanceOf(ArrayBuffer);
+        const x2 = { shape: [B, T, I], data: randArr(r, B * T * I, 1.2) };
+        const y2 = { shape: [B, 2], data: randArr(r, B * 2, 1) };
+        const one2 = lossAndGrads(model, [x2], [y2], opts);
+        const two2 = pool.lossAndGrads(model, [x2], [y2], opts);
+        expect(pool.stats.split).toBe(split + 2);
+        for (const l of two2.taps.layers)
+          for (const a of Object.values(l.data)) expect(a!.buffer).toBeInstanceOf(SharedArrayBuffer);
+        expect(compare(one2, two2)).toBeLessThan(1e-6);
+        if (B % 2 === 0) one2.taps.layers.forEach((l, i) => expect(two2.taps.layers[i]!.data.dh).toEqual(l.data.dh));
       });
     }
   }

@@ -40,8 +40,8 @@ function unwire(like: GradResult, samples: number, meta: ResponseMeta, arrays: W
   });
   const taps = new TapStore();
   const wt = meta.taps ?? [];
-  if (wt.length !== like.taps.layers.length) throw mismatch('taps of a different number of layers');
-  like.taps.layers.forEach((l, i) => {
+  if (!meta.placed && wt.length !== like.taps.layers.length) throw mismatch('taps of a different number of layers');
+  (meta.placed ? [] : like.taps.layers).forEach((l, i) => {
     const w = wt[i]!;
     const keys = Object.keys(l.data) as TapName[];
     if (w.layer !== l.layer || w.direction !== l.direction || w.keys.join() !== keys.join() || w.mask !== !!l.mask)
@@ -55,8 +55,11 @@ function unwire(like: GradResult, samples: number, meta: ResponseMeta, arrays: W
   return { loss: meta.loss!, perSample, outputs, grads, dInputs, taps };
 }
 
-/** The shares (in sample order, the first computed on this thread) merged into one batch's result. */
-export function mergeShares(shares: Share[], B: number): GradResult {
+/**
+ * The shares (in sample order, the first computed on this thread) merged into one batch's result;
+ * `placed`: the whole batch's taps, already in place and weighted (pool-place.ts).
+ */
+export function mergeShares(shares: Share[], B: number, placed: LayerTaps[] | null = null): GradResult {
   const first = shares[0]!;
   if (!('r' in first)) throw mismatch('no share of its own');
   const rs = shares.map((s) => ('r' in s ? s.r : unwire(first.r, s.samples, s.wire.meta, s.wire.arrays)));
@@ -93,7 +96,8 @@ export function mergeShares(shares: Share[], B: number): GradResult {
     }),
   );
   const taps = new TapStore();
-  like.taps.layers.forEach((l, i) => {
+  for (const l of placed ?? []) taps.record(l);
+  (placed ? [] : like.taps.layers).forEach((l, i) => {
     const parts = rs.map((r) => r.taps.layers[i]!);
     const data: LayerTaps['data'] = {};
     for (const key of Object.keys(l.data) as TapName[])

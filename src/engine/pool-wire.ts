@@ -9,6 +9,7 @@
 // Arrays are copied in and out of the shared buffer (memcpy); no large array is structured-cloned
 // per call. The model itself is posted once per model (pool.ts keeps track).
 
+import type { Placement, TapLayout } from './pool-place.js';
 import type { TapName, TapRequest } from './taps.js';
 import type { DType } from './tensor.js';
 import type { LossConfig } from '../model/types.js';
@@ -135,6 +136,9 @@ export interface Job {
   share: number;
   /** Byte offset where the worker writes its response. */
   respAt: number;
+  /** The taps' result arrays (pool-place.ts) and this share's samples in them; the taps then stay out of
+   * the response. */
+  place?: { layout: TapLayout; placement: Placement; lo: number; hi: number };
 }
 
 /** The description of a response; the arrays follow in this order, their lengths in `arrays`. */
@@ -145,5 +149,7 @@ export interface ResponseMeta {
   /** [kind, length] of each array, in the order perSample, outputs, grads, dInputs (non-null), taps. */
   arrays?: [WireKind, number][];
   dInputsNull?: boolean[];
+  /** The taps are in the job's result arrays (Job.place), not in the response. */
+  placed?: boolean;
   taps?: { layer: string; direction: string | null; keys: TapName[]; mask: boolean }[];
 }

@@ -8,6 +8,7 @@ import { RnnscopeError } from '../model/errors.js';
 import { materializeParams, type Params } from './graph.js';
 import { jsKernels, type Kernels } from './kernels-js.js';
 import { createWasmKernels } from './kernels-wasm.js';
+import { placerFor, settle } from './pool-place.js';
 import { lossAndGrads } from './run.js';
 import type { Tensor } from './tensor.js';
 import {
@@ -183,14 +184,16 @@ function runJob(
     });
   const inputs = take(job.inputs, f);
   const targets = take(job.targets, 'f64');
-  const r = lossAndGrads(model, inputs, targets, {
-    losses: job.losses,
-    flavor: job.flavor,
-    dtype: job.dtype,
-    taps: job.taps,
-    params,
-    kernels: kern,
-  });
+  const pl = job.place;
+  const r = lossAndGrads(
+    model,
+    inputs,
+    targets,
+    { losses: job.losses, flavor: job.flavor, dtype: job.dtype, taps: job.taps, params, kernels: kern },
+    pl ? placerFor(pl.layout, pl.placement, pl.lo, pl.hi) : undefined,
+  );
+  const misfit = pl ? settle(pl.layout, pl.placement, r.taps, pl.lo, pl.hi, job.share) : null;
+  if (misfit !== null) return [{ ok: false, error: { stage: 'place', message: misfit } }, []];
   // The share's weight on its gradient-valued per-sample arrays, here on this thread (pool-merge.ts
   // lays them in place as they come); the parameter gradients are weighted in the merge's float64 sum.
   const weigh = (a: WireArray): void => {
@@ -204,7 +207,7 @@ function runJob(
       arrays.push(d.data);
     }
   const taps: NonNullable<ResponseMeta['taps']> = [];
-  for (const l of r.taps.layers) {
+  for (const l of pl ? [] : r.taps.layers) {
     const keys = Object.keys(l.data) as (keyof typeof l.data)[];
     for (const k of keys) {
       if (GRADIENT_TAPS.has(k)) weigh(l.data[k]!);
@@ -219,6 +222,7 @@ function runJob(
     arrays: arrays.map((a) => [a instanceof Float32Array ? 'f32' : a instanceof Float64Array ? 'f64' : 'u8', a.length]),
     dInputsNull: r.dInputs.map((d) => d === null),
     taps,
+    placed: !!pl,
   };
   return [meta, arrays];
 }

@@ -23,6 +23,7 @@ import type { RnnscopeError } from '../model/errors.js';
 import { materializeParams } from './graph.js';
 import { kernels as activeKernels } from './kernels.js';
 import { mergeShares, type Share } from './pool-merge.js';
+import { allocPlaced, layoutOf, placedLayers, placerFor, settle, type TapLayout } from './pool-place.js';
 import type { PoolMessage, TaskReply } from './pool-worker.js';
 import {
   CTL_BYTES,
@@ -70,6 +71,8 @@ interface Channel {
 
 /** Models a worker keeps (a watch loop over checkpoints sends a new one per checkpoint). */
 const MODELS_KEPT = 2;
+/** Tap layouts the pool keeps (pool-place.ts), one per model, request, dtype and input shapes. */
+const LAYOUTS_KEPT = 8;
 /** Seconds a new worker may take to load its modules before the pool gives up on it. */
 const START_S = 120;
 
@@ -104,6 +107,7 @@ export class GradPool implements GradRunner {
   readonly stats: PoolStats = { calls: 0, split: 0, workersStarted: 0 };
   private readonly replies = new Map<number, (m: TaskReply) => void>();
   private nextTask = 1;
+  private readonly layouts = new Map<string, TapLayout>();
   /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
   private readonly canWait: boolean;
 
@@ -218,30 +222,38 @@ export class GradPool implements GradRunner {
     const n = this.threads;
     const cut = Array.from({ length: n + 1 }, (_, i) => Math.floor((i * B) / n));
     const params = opts.params ?? materializeParams(model, dtype);
+    // With a known tap layout, every thread records its taps straight into the result (pool-place.ts).
+    const key = opts.taps ? layoutKey(idOf(model), dtype, opts, inputs) : null;
+    const layout = key ? this.layouts.get(key) : undefined;
+    const placement = layout ? allocPlaced(layout, B, dtype === 'float64') : null;
     const posted: Channel[] = [];
     let mine: GradResult | undefined;
+    let misfit: string | null = null;
     let err: unknown;
     try {
       for (let j = 1; j < n; j++) {
         const c = this.chans[j - 1]!;
-        this.post(
-          (cut[j + 1]! - cut[j]!) / B,
-          c,
-          model,
-          sliceAll(inputs, cut[j]!, cut[j + 1]!),
-          sliceAll(targets, cut[j]!, cut[j + 1]!),
-          params,
-          opts,
-        );
+        const [lo, hi] = [cut[j]!, cut[j + 1]!];
+        const place = layout && placement ? { layout, placement, lo, hi } : undefined;
+        this.post((hi - lo) / B, c, model, sliceAll(inputs, lo, hi), sliceAll(targets, lo, hi), params, opts, place);
         posted.push(c);
       }
-      mine = lossAndGrads(model, sliceAll(inputs, 0, cut[1]!), sliceAll(targets, 0, cut[1]!), { ...opts, params });
+      const [xs, ts] = [sliceAll(inputs, 0, cut[1]!), sliceAll(targets, 0, cut[1]!)];
+      const place = layout && placement ? placerFor(layout, placement, 0, cut[1]!) : undefined;
+      mine = lossAndGrads(model, xs, ts, { ...opts, params }, place);
+      if (layout && placement) misfit = settle(layout, placement, mine.taps, 0, cut[1]!, cut[1]! / B);
     } catch (e) {
       err = e;
     }
     // Every posted worker is waited for, also after an error here: they use the shared buffers.
     const answers = posted.map((c) => this.collect(c));
     if (err !== undefined) throw err;
+    misfit ??= answers.find((a) => a.meta.error?.stage === 'place')?.meta.error?.message ?? null;
+    if (misfit !== null) {
+      // Taps unlike the learnt layout's (not expected: the engine records the same taps for the same call).
+      this.layouts.delete(key!);
+      return lossAndGrads(model, inputs, targets, { ...opts, params });
+    }
     const shares: Share[] = [{ samples: cut[1]!, r: mine! }];
     answers.forEach((a, j) => {
       if (!a.meta.ok) {
@@ -250,7 +262,15 @@ export class GradPool implements GradRunner {
       }
       shares.push({ samples: cut[j + 2]! - cut[j + 1]!, wire: a });
     });
-    return mergeShares(shares, B);
+    const r = mergeShares(shares, B, layout && placement ? placedLayers(layout, placement, B) : null);
+    if (key && !layout) {
+      const learnt = layoutOf(r.taps, B);
+      if (learnt) {
+        if (this.layouts.size >= LAYOUTS_KEPT) this.layouts.delete(this.layouts.keys().next().value!);
+        this.layouts.set(key, learnt);
+      }
+    }
+    return r;
   }
 
   private post(
@@ -261,6 +281,7 @@ export class GradPool implements GradRunner {
     ts: Tensor[],
     params: Tensor[][],
     opts: LossOptions,
+    place: Job['place'],
   ): void {
     if (Atomics.load(c.ctl, READY) !== 1 && Atomics.wait(c.ctl, READY, 0, START_S * 1e3) === 'timed-out') {
       this.fail(`a worker did not start within ${START_S} s`);
@@ -268,8 +289,7 @@ export class GradPool implements GradRunner {
         `The gradient pool's worker did not start within ${START_S} s; run again (gradients then use one thread).`,
       );
     }
-    let id = modelIds.get(model);
-    if (id === undefined) modelIds.set(model, (id = nextModelId++));
+    const id = idOf(model);
     if (!c.models.includes(id)) {
       const drop = c.models.splice(0, Math.max(0, c.models.length + 1 - MODELS_KEPT));
       c.port.postMessage({ type: 'model', id, model, drop });
@@ -298,6 +318,7 @@ export class GradPool implements GradRunner {
       targets: ts.map((t) => ({ shape: t.shape })),
       share,
       respAt,
+      ...(place ? { place } : {}),
     };
     Atomics.store(c.ctl, STATE, POSTED);
     c.port.postMessage(job);
@@ -323,6 +344,18 @@ export class GradPool implements GradRunner {
     }
     return { meta, arrays };
   }
+}
+
+function idOf(model: ModelSpec): number {
+  let id = modelIds.get(model);
+  if (id === undefined) modelIds.set(model, (id = nextModelId++));
+  return id;
+}
+
+/** What fixes a call's taps: the model, dtype, kernels, request and the inputs' shapes after the batch. */
+function layoutKey(id: number, dtype: string, opts: LossOptions, inputs: Tensor[]): string {
+  const shapes = inputs.map((x) => x.shape.slice(1).join('x')).join(',');
+  return `${id}|${dtype}|${kernelTag(opts)}|${JSON.stringify(opts.taps)}|${shapes}`;
 }
 
 function kernelTag(opts: LossOptions): Job['kernels'] | null {

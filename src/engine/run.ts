@@ -10,7 +10,7 @@ import { kernels as activeKernels, type Kernels } from './kernels.js';
 import { computeLoss } from './losses.js';
 import type { LossFlavor } from './loss-config.js';
 import { graphBackward, graphForward, materializeParams, type GradObserver, type Params } from './graph.js';
-import { TapStore, type TapRequest } from './taps.js';
+import { TapStore, type TapPlacer, type TapRequest } from './taps.js';
 import { openSeqScope } from './layers/recurrent-fused.js';
 import { alloc, type DType, type Tensor } from './tensor.js';
 import {
@@ -32,12 +32,12 @@ export interface RunOptions {
   onGrad?: GradObserver;
 }
 
-function makeCtx(opts: RunOptions): Ctx {
+function makeCtx(opts: RunOptions, place?: TapPlacer): Ctx {
   return {
     dtype: opts.dtype ?? 'float32',
     kernels: opts.kernels ?? activeKernels(),
     taps: opts.taps ?? null,
-    sink: new TapStore(),
+    sink: new TapStore(place),
   };
 }
 
@@ -93,10 +93,19 @@ export interface LossOptions extends RunOptions {
   params?: Params;
 }
 
-/** Loss and gradients for one batch: Keras sum_over_batch_size of every output's loss, summed over outputs. */
-export function lossAndGrads(model: ModelSpec, inputs: Tensor[], targets: Tensor[], opts: LossOptions): GradResult {
+/**
+ * Loss and gradients for one batch: Keras sum_over_batch_size of every output's loss, summed over outputs.
+ * `place` (the gradient pool's): arrays the taps are recorded into, where it has one.
+ */
+export function lossAndGrads(
+  model: ModelSpec,
+  inputs: Tensor[],
+  targets: Tensor[],
+  opts: LossOptions,
+  place?: TapPlacer,
+): GradResult {
   checkCall('lossAndGrads', model, inputs, opts, targets);
-  const ctx = makeCtx(opts);
+  const ctx = makeCtx(opts, place);
   // Sequence buffers in wasm memory (layers/recurrent-fused.ts) live until this returns; nothing
   // returned points into them (outputs, taps and gradients are ordinary arrays).
   const release = openSeqScope(ctx);

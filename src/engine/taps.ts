@@ -40,12 +40,25 @@ export interface LayerTaps {
   mask: Uint8Array | null;
 }
 
+/**
+ * Where a layer's tap of `n` elements goes: an array of exactly n elements the caller owns (the gradient
+ * pool's shared result arrays, engine/pool-place.ts), or null for a new array.
+ */
+export type TapPlacer = (
+  layer: string,
+  direction: 'forward' | 'backward' | null,
+  name: TapName,
+  n: number,
+) => Arr | null;
+
 export interface TapSink {
   record(t: LayerTaps): void;
+  place?: TapPlacer;
 }
 
 export class TapStore implements TapSink {
   readonly layers: LayerTaps[] = [];
+  constructor(readonly place?: TapPlacer) {}
   record(t: LayerTaps): void {
     this.layers.push(t);
   }

@@ -336,7 +336,7 @@ function newTaps(ctx: Ctx, c: SeqCache): Partial<Record<TapName, Arr>> {
     want = ctx.taps!;
   const tap: Partial<Record<TapName, Arr>> = {};
   const mk = (n: TapName, w: number, ok = true): void => {
-    if (want[n] && ok) tap[n] = alloc(dt, B * T * w);
+    if (want[n] && ok) tap[n] = ctx.sink.place?.(c.name, c.direction, n, B * T * w) ?? alloc(dt, B * T * w);
   };
   mk('dh', U);
   mk('dc', U, cell.hasC);
