@@ -353,10 +353,15 @@ export function parseLayer(
     case 'GlobalMaxPooling1D':
     case 'GlobalMaxPool1D':
     case 'GlobalAveragePooling1D':
-    case 'GlobalAvgPool1D':
-      channelsLast(r);
+    case 'GlobalAvgPool1D': {
+      // channels_first reduces the last axis (the Keras time-series Transformer example pools so).
+      r.only('data_format', ['channels_last', 'channels_first'], 'data_format=channels_last or channels_first');
+      r.only('dim_ordering', ['tf', 'default'], "dim_ordering='tf' (channels last)");
       if (r.bool('keepdims', false)) throw r.unsupported('keepdims', 'keepdims=false');
-      return done({ ...base, type: 'GlobalPooling1D', mode: cls.startsWith('GlobalMax') ? 'max' : 'avg' });
+      const mode = cls.startsWith('GlobalMax') ? 'max' : 'avg';
+      const channelsFirst = r.raw['data_format'] === 'channels_first';
+      return done({ ...base, type: 'GlobalPooling1D', mode, ...(channelsFirst ? { channelsFirst } : {}) });
+    }
     case 'BatchNormalization': {
       // Keras 1 modes 1 and 2 normalise with batch statistics even at inference.
       r.only('mode', [0], 'mode=0 (feature-wise, moving statistics at inference)');

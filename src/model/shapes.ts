@@ -187,8 +187,8 @@ export function inferCall(layer: LayerSpec, inputs: Shape[], dtypes: DType[]): C
       return same([x[0]!, len, x[2]!]);
     }
     case 'GlobalPooling1D':
-      rank(layer, x, 3, 'rank 3 (batch, steps, channels)');
-      return f32([[x[0]!, x[2]!]]);
+      rank(layer, x, 3, layer.channelsFirst ? 'rank 3 (batch, channels, steps)' : 'rank 3 (batch, steps, channels)');
+      return f32([[x[0]!, layer.channelsFirst ? x[1]! : x[2]!]]);
     case 'BatchNormalization': {
       const ax = normAxis(layer.axis, x.length);
       if (ax < 1 || ax >= x.length)

@@ -145,7 +145,8 @@ export type LayerSpec =
       strides: number;
       padding: 'valid' | 'same';
     })
-  | (LayerBase & { type: 'GlobalPooling1D'; mode: 'max' | 'avg' })
+  /** channelsFirst: data_format='channels_first', input (batch, features, steps), the last axis is reduced. */
+  | (LayerBase & { type: 'GlobalPooling1D'; mode: 'max' | 'avg'; channelsFirst?: boolean })
   | (LayerBase & { type: 'BatchNormalization'; axis: number; epsilon: number; center: boolean; scale: boolean })
   | (LayerBase & { type: 'LayerNormalization'; axis: number[]; epsilon: number; center: boolean; scale: boolean })
   | (LayerBase & { type: 'Activation'; activation: Activation })

@@ -18,9 +18,13 @@
 // among tied maxima (TF's reduce_max gradient, math_grad.py _MinOrMaxGrad).
 // Keras note: a sample whose steps are all masked gives 0/0 = NaN in Keras;
 // rnnscope raises a DataError instead.
+// data_format='channels_first' reduces the last axis instead: the input is
+// swapped to (B, steps, channels) first and the gradient swapped back. Keras
+// then reads a mask along that last axis, which no mask-producing layer gives,
+// so a mask there is refused.
 
 import type { LayerSpec } from '../../model/types.js';
-import { DataError } from '../../model/errors.js';
+import { DataError, ModelError } from '../../model/errors.js';
 import type { LayerImpl } from '../layer.js';
 import type { Mask, Tensor } from '../tensor.js';
 import { alloc } from '../tensor.js';
@@ -112,7 +116,18 @@ export const pooling1dLayer: LayerImpl<Pooling1D> = {
   },
 };
 
+/** (B, A, C) → (B, C, A). */
+function swapLast(dtype: Parameters<typeof alloc>[0], x: Tensor): Tensor {
+  const [B, A, C] = x.shape;
+  const out = alloc(dtype, B * A * C);
+  const xd = x.data;
+  for (let b = 0; b < B; b++)
+    for (let a = 0; a < A; a++) for (let c = 0; c < C; c++) out[(b * C + c) * A + a] = xd[(b * A + a) * C + c];
+  return { shape: [B, C, A], data: out };
+}
+
 interface GlobalCache {
+  channelsFirst: boolean;
   inShape: number[];
   /** avg: valid-step mask (null = all valid) and 1/count per sample. */
   mask: Mask | null;
@@ -124,8 +139,13 @@ interface GlobalCache {
 
 export const globalPooling1dLayer: LayerImpl<GlobalPooling1D> = {
   forward(ctx, layer, _params, inputs, masks) {
-    const x = inputs[0];
-    expectRank(layer, x, [3], '(batch, steps, channels)');
+    const channelsFirst = layer.channelsFirst === true;
+    expectRank(layer, inputs[0], [3], channelsFirst ? '(batch, channels, steps)' : '(batch, steps, channels)');
+    if (channelsFirst && masks[0])
+      throw new ModelError(
+        `${layer.className} '${layer.name}' has data_format='channels_first' and gets a mask; rnnscope reads masks only along the steps axis of channels_last; remove the masking layer or re-save with channels_last.`,
+      );
+    const x = channelsFirst ? swapLast(ctx.dtype, inputs[0]) : inputs[0];
     const [B, T, C] = x.shape;
     const xd = x.data;
     const y = alloc(ctx.dtype, B * C);
@@ -138,7 +158,7 @@ export const globalPooling1dLayer: LayerImpl<GlobalPooling1D> = {
           y[b * C + c] = m;
         }
       }
-      const cache: GlobalCache = { inShape: x.shape, mask: null, invCount: null, x, y: out };
+      const cache: GlobalCache = { channelsFirst, inShape: x.shape, mask: null, invCount: null, x, y: out };
       return { outputs: [out], masks: [null], cache };
     }
     const mask = masks[0] ?? null;
@@ -162,7 +182,7 @@ export const globalPooling1dLayer: LayerImpl<GlobalPooling1D> = {
         y[b * C + c] = sum / n;
       }
     }
-    const cache: GlobalCache = { inShape: x.shape, mask, invCount, x: null, y: null };
+    const cache: GlobalCache = { channelsFirst, inShape: x.shape, mask, invCount, x: null, y: null };
     return { outputs: [out], masks: [null], cache };
   },
 
@@ -197,6 +217,7 @@ export const globalPooling1dLayer: LayerImpl<GlobalPooling1D> = {
         }
       }
     }
-    return [{ shape: [...c0.inShape], data: dX }];
+    const dIn: Tensor = { shape: [...c0.inShape], data: dX };
+    return [c0.channelsFirst ? swapLast(ctx.dtype, dIn) : dIn];
   },
 };
