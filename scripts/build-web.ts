@@ -7,6 +7,8 @@
 //
 // The app's worker (web/app-worker.ts) is bundled first and embedded in app.js as text, which
 // app.js starts from a blob: URL (a page opened from file:// may not start a worker from a file).
+// The gradient pool's worker (web/pool-worker-entry.ts) is bundled before it and embedded the same
+// way in the app's worker, which starts it from a blob: URL (web/pool-browser.ts).
 // The worker also holds, as text, the vega bundles the report page inlines, and maps node:crypto
 // (src/report/html.ts hashes the report's scripts for its CSP) to web/node-crypto-shim.ts.
 //
@@ -50,10 +52,10 @@ async function packageDir(pkg: string): Promise<string> {
 
 /**
  * Text modules: 'rnnscope-text:<package>/<path>' is that file of an installed package as a string;
- * 'rnnscope-text:app-worker' is the worker bundle given. `node:crypto` becomes the SHA-256 shim
- * when `shimCrypto` (the worker build).
+ * 'rnnscope-text:app-worker' and 'rnnscope-text:pool-worker' are the worker bundles given in `workers`.
+ * `node:crypto` becomes the SHA-256 shim when `shimCrypto` (the worker build).
  */
-function textModules(worker: string | null, shimCrypto: boolean): Plugin {
+function textModules(workers: Record<string, string>, shimCrypto: boolean): Plugin {
   return {
     name: 'rnnscope-text',
     setup(b) {
@@ -62,9 +64,10 @@ function textModules(worker: string | null, shimCrypto: boolean): Plugin {
         namespace: 'rnnscope-text',
       }));
       b.onLoad({ filter: /.*/, namespace: 'rnnscope-text' }, async (a) => {
-        if (a.path === 'app-worker') {
-          if (worker === null) throw new Error('the worker bundle is embedded only in the app page');
-          return { contents: worker, loader: 'text' };
+        if (a.path === 'app-worker' || a.path === 'pool-worker') {
+          const text = workers[a.path];
+          if (text === undefined) throw new Error(`the ${a.path} bundle is not embedded in this bundle`);
+          return { contents: text, loader: 'text' };
         }
         const pkg = a.path.startsWith('@') ? a.path.split('/').slice(0, 2).join('/') : a.path.split('/')[0]!;
         return {
@@ -107,15 +110,20 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<BuildWebResu
     // wasm is embedded, so nothing is fetched and the empty import.meta of an IIFE is harmless.
     logOverride: { 'empty-import-meta': 'silent' as const },
   };
+  // Minified, but with class names kept: errors are shown by their class (LoadError, DataError, …).
+  const workerBuild = { ...common, write: false as const, minify: true, keepNames: true };
+  const pw = await build({
+    ...workerBuild,
+    entryPoints: [path.join(web, 'pool-worker-entry.ts')],
+    outfile: path.join(outdir, 'pool-worker.js'),
+    plugins: [textModules({}, false)],
+  });
+  if (pw.errors.length) throw new Error(`esbuild failed: ${pw.errors.map((e) => e.text).join('; ')}`);
   const w = await build({
-    ...common,
+    ...workerBuild,
     entryPoints: [path.join(web, 'app-worker.ts')],
-    write: false,
     outfile: path.join(outdir, 'app-worker.js'),
-    // Minified, but with class names kept: errors are shown by their class (LoadError, DataError, …).
-    minify: true,
-    keepNames: true,
-    plugins: [textModules(null, true)],
+    plugins: [textModules({ 'pool-worker': pw.outputFiles[0]!.text }, true)],
   });
   if (w.errors.length) throw new Error(`esbuild failed: ${w.errors.map((e) => e.text).join('; ')}`);
   const workerJs = w.outputFiles[0]!.text;
@@ -125,7 +133,7 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<BuildWebResu
     outdir,
     sourcemap: 'linked',
     minify: opts.minify ?? false,
-    plugins: [textModules(workerJs, false)],
+    plugins: [textModules({ 'app-worker': workerJs }, false)],
   });
   if (r.errors.length) throw new Error(`esbuild failed: ${r.errors.map((e) => e.text).join('; ')}`);
   const files = outputSizes(r.metafile, outdir);
@@ -133,7 +141,12 @@ export async function buildWeb(opts: BuildWebOptions = {}): Promise<BuildWebResu
     await copyFile(path.join(web, f), path.join(outdir, f));
     files[f] = (await stat(path.join(outdir, f))).size;
   }
-  return { outdir, files, inputs: { ...inputsOf(r.metafile), 'app-worker': Object.keys(w.metafile.inputs).sort() } };
+  const inputs = {
+    ...inputsOf(r.metafile),
+    'app-worker': Object.keys(w.metafile.inputs).sort(),
+    'pool-worker': Object.keys(pw.metafile.inputs).sort(),
+  };
+  return { outdir, files, inputs };
 }
 
 function outputSizes(meta: Metafile, outdir: string): Record<string, number> {

@@ -9,6 +9,7 @@
 
 import type { Inspection, Answers } from './app-inspect.js';
 import type { KernelChoice } from './kernel-choice.js';
+import type { GradientAnswer, GradientRequest } from './app-gradient.js';
 
 /** The analyze options the page offers (those of `rnnscope analyze`). */
 export interface AppOptions {
@@ -20,12 +21,15 @@ export interface AppOptions {
   dump: boolean;
   /** Kernel set (web/kernel-choice.ts); default: the best this browser has. */
   kernels?: KernelChoice;
+  /** Threads the analysis's batches may use at most (default: all the gradient pool has). */
+  threads?: number;
 }
 
 export type ToWorker =
   | { type: 'files'; files: { file: File; name: string; fromFolder: boolean }[]; loss?: string; answers: Answers }
   | { type: 'classify'; loss?: string; answers: Answers }
-  | { type: 'analyze'; options: AppOptions; answers: Answers };
+  | { type: 'analyze'; options: AppOptions; answers: Answers }
+  | { type: 'gradient'; request: GradientRequest; answers: Answers };
 
 export interface Progress {
   phase: string;
@@ -55,6 +59,8 @@ export interface AppResult {
   ms: number;
   analysisMs: number;
   kernels: string;
+  /** How the batches ran: on how many threads, or why on one (as --verbose says in the command line). */
+  threads: string;
 }
 
 /** An error as the command line prints it: its class, stage and one-sentence message. */
@@ -69,6 +75,7 @@ export type FromWorker =
   | { type: 'inspection'; inspection: Inspection; ms: number }
   | { type: 'progress'; progress: Progress }
   | { type: 'result'; result: AppResult }
+  | { type: 'gradient'; gradient: GradientAnswer }
   | { type: 'failed'; error: AppError };
 
 /**

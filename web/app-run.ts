@@ -4,7 +4,9 @@
 // command line writes: the analysis JSON, the .npz dump, the self-contained report page. Pure: no
 // DOM, no node:*.
 
-import { analyze, type AnalyzeInput, type RawArrays } from '../src/analysis/index.js';
+import type { AnalyzeInput, RawArrays } from '../src/analysis/index.js';
+import { checkModels } from '../src/analysis/check-input.js';
+import type { GradPool } from '../src/engine/pool.js';
 import type { Analysis, AnalysisSet } from '../src/analysis/schema.js';
 import { addWarnings, analyzeCheckpoints } from '../src/analysis/checkpoint-series.js';
 import type { Warning } from '../src/model/types.js';
@@ -14,11 +16,14 @@ import { pageData } from '../src/report/page-data.js';
 import { timelineTitle } from '../src/report/timeline-page.js';
 import type { Session, Answers } from './app-inspect.js';
 import type { AppOptions, ChartInfo, Progress } from './app-protocol.js';
+import { analyzeOnPool } from './app-threads.js';
 
 export interface RunOutput {
   result: Analysis | AnalysisSet;
   raw: RawArrays[];
   random: boolean;
+  /** How the batches ran: on how many threads, or why on one (the last run's). */
+  threads: string;
 }
 
 export async function runAnalysis(
@@ -26,6 +31,7 @@ export async function runAnalysis(
   o: AppOptions,
   answers: Answers,
   onProgress: (p: Progress) => void,
+  pool: GradPool,
 ): Promise<RunOutput> {
   const runs = s.found.runs;
   const warnings: Warning[] = [];
@@ -37,14 +43,25 @@ export async function runAnalysis(
     connectivity: o.connectivity,
     keepRaw: o.dump,
   };
+  let threads = '';
   if (runs.length === 1) {
-    const out = await analyze([runs[0]!.model], data, {
-      ...opts,
-      labels: [runs[0]!.label],
-      onProgress: (p) => onProgress({ ...p, run: 1, runs: 1 }),
-    });
-    addWarnings(out.result, warnings);
-    return { result: out.result, raw: out.raw, random: data.inputs === null };
+    // As analyze() (src/analysis/index.ts) runs one model, with its batches on the pool.
+    checkModels([runs[0]!.model], [runs[0]!.label]);
+    const out = await analyzeOnPool(
+      pool,
+      runs[0]!.model,
+      data,
+      {
+        ...opts,
+        label: runs[0]!.label,
+        index: 0,
+        samples: true,
+        onProgress: (p) => onProgress({ ...p, run: 1, runs: 1 }),
+      },
+      o,
+    );
+    addWarnings(out.analysis, warnings);
+    return { result: out.analysis, raw: out.raw ? [out.raw] : [], random: data.inputs === null, threads: out.threads };
   }
   const { result, raw } = await analyzeCheckpoints(
     runs.map((r) => ({ label: r.label, load: () => r.model })),
@@ -52,19 +69,28 @@ export async function runAnalysis(
       order: s.order,
       title: timelineTitle,
       analyzeOne: async (model, r, i, latest) => {
-        const out = await analyze([model], data, {
-          ...opts,
-          labels: [r.label],
-          // The per-sample drill-down of the latest checkpoint only, as the command line does.
-          samples: latest,
-          onProgress: (p) => onProgress({ ...p, run: i + 1, runs: runs.length }),
-        });
-        return { analysis: out.result as Analysis, raw: out.raw[0] };
+        checkModels([model], [r.label]);
+        const out = await analyzeOnPool(
+          pool,
+          model,
+          data,
+          {
+            ...opts,
+            label: r.label,
+            index: 0,
+            // The per-sample drill-down of the latest checkpoint only, as the command line does.
+            samples: latest,
+            onProgress: (p) => onProgress({ ...p, run: i + 1, runs: runs.length }),
+          },
+          o,
+        );
+        threads = out.threads;
+        return { analysis: out.analysis, raw: out.raw ?? undefined };
       },
     },
   );
   addWarnings(result, warnings);
-  return { result, raw, random: data.inputs === null };
+  return { result, raw, random: data.inputs === null, threads };
 }
 
 /** The .npz dump as `--dump` writes it: several runs' arrays under run<i>/. */

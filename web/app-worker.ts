@@ -7,11 +7,21 @@ import { makeKernels } from './kernel-choice.js';
 import { Session, type Answers, type InFile } from './app-inspect.js';
 import { chartList, dumpNpz, reportPage, runAnalysis } from './app-run.js';
 import { BUNDLES } from './app-bundles.js';
+import POOL_JS from 'rnnscope-text:pool-worker';
+import type { GradPool } from '../src/engine/pool.js';
+import { startBrowserGradPool } from './pool-browser.js';
+import { gradientOf } from './app-gradient.js';
 import { errorOf, type FromWorker, type Progress, type ToWorker } from './app-protocol.js';
 
 const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(m, transfer);
 
 let session: Session | null = null;
+let pool: Promise<GradPool> | null = null;
+
+/** The gradient pool's workers (web/pool-browser.ts), started once with the first files and reused by every run. */
+function gradPool(): Promise<GradPool> {
+  return (pool ??= startBrowserGradPool(URL.createObjectURL(new Blob([POOL_JS], { type: 'text/javascript' }))));
+}
 
 async function inspect(loss: string | undefined, answers: Answers, t0: number): Promise<void> {
   post({ type: 'inspection', inspection: await session!.inspect(loss, answers), ms: performance.now() - t0 });
@@ -33,6 +43,7 @@ function throttled(): (p: Progress) => void {
 async function handle(m: ToWorker): Promise<void> {
   const t0 = performance.now();
   if (m.type === 'files') {
+    void gradPool();
     const files: InFile[] = await Promise.all(
       m.files.map(async (f) => ({
         name: f.name,
@@ -46,9 +57,13 @@ async function handle(m: ToWorker): Promise<void> {
   }
   if (!session) throw new Error('No files were given to the worker.');
   if (m.type === 'classify') return inspect(m.loss, m.answers, t0);
+  if (m.type === 'gradient') {
+    const g = gradientOf(session, m.answers, m.request, await gradPool());
+    return post({ type: 'gradient', gradient: g });
+  }
   if (m.options.kernels) setKernels(makeKernels(m.options.kernels));
   const a0 = performance.now();
-  const out = await runAnalysis(session, m.options, m.answers, throttled());
+  const out = await runAnalysis(session, m.options, m.answers, throttled(), await gradPool());
   const analysisMs = performance.now() - a0;
   post({ type: 'progress', progress: { phase: 'report', run: 0, runs: 0, done: 0, total: 1 } });
   const json = `${JSON.stringify(out.result)}\n`;
@@ -67,6 +82,7 @@ async function handle(m: ToWorker): Promise<void> {
         ms: performance.now() - t0,
         analysisMs,
         kernels: k.sharedMemory === undefined ? k.name : `${k.name} (${k.sharedMemory ? 'shared' : 'unshared'} memory)`,
+        threads: out.threads,
       },
     },
     npz ? [npz.buffer] : [],

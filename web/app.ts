@@ -22,6 +22,7 @@ import {
 import { filesOfDrop, filesOfInput, sizeRefusals, type Dropped } from './app-drop.js';
 import { $, progressOf, renderErrors, renderFiles, renderQuestions, renderRuns } from './app-view.js';
 import { chartFile, saveBytes, saveText } from './app-save.js';
+import type { GradientAnswer, GradientRequest } from './app-gradient.js';
 
 type State = 'empty' | 'inspecting' | 'blocked' | 'ready' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -36,6 +37,8 @@ let jacobians = 0;
 let lossTimer = 0;
 /** Settled events (inspection, result, failure, cancel), counted for tests to wait on. */
 let settled = 0;
+/** Gradient requests (api.gradient) awaiting their answer, in order (the worker answers in order). */
+const gradientWaiting: { resolve(g: GradientAnswer): void; reject(e: Error): void }[] = [];
 const workerUrl = URL.createObjectURL(new Blob([WORKER_JS], { type: 'text/javascript' }));
 
 function setState(s: State, status = ''): void {
@@ -79,10 +82,14 @@ function options(): AppOptions {
     return v === '' ? undefined : Number(v);
   };
   const loss = $<HTMLInputElement>('opt-loss').value.trim();
-  // ?kernels=js|wasm-simd|wasm-relaxed-simd|wasm picks the kernel set (as on the lab page), e.g. to match Node's.
-  const kernels = new URLSearchParams(location.search).get('kernels') as AppOptions['kernels'] | null;
+  // ?kernels=js|wasm-simd|wasm-relaxed-simd|wasm picks the kernel set (as on the lab page), e.g. to match Node's;
+  const query = new URLSearchParams(location.search);
+  const kernels = query.get('kernels') as AppOptions['kernels'] | null;
+  // ?threads=N caps the threads of the analysis (as RNNSCOPE_THREADS in the command line).
+  const threads = Number(query.get('threads'));
   return {
     ...(kernels ? { kernels } : {}),
+    ...(Number.isInteger(threads) && threads >= 1 ? { threads } : {}),
     loss: loss === '' ? undefined : loss,
     batchSize: num('opt-batch'),
     maxSamples: num('opt-max'),
@@ -119,7 +126,17 @@ function onMessage(m: FromWorker): void {
     result = m.result;
     showResult(m.result);
     setState('done', `Done in ${(m.result.ms / 1000).toFixed(1)} s on the ${m.result.kernels} kernels.`);
+    const t = m.result.threads;
+    $('run-details').textContent = `${t.charAt(0).toUpperCase()}${t.slice(1)}.`;
+  } else if (m.type === 'gradient') {
+    gradientWaiting.shift()?.resolve(m.gradient);
+    return;
   } else {
+    const g = gradientWaiting.shift();
+    if (g) {
+      g.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
+      return;
+    }
     pageErrors = [m.error];
     showErrors();
     setState('failed', 'The analysis stopped; see the message above.');
@@ -181,6 +198,7 @@ function reportLinks(frame: HTMLIFrameElement): void {
 
 function clearResult(): void {
   result = null;
+  $('run-details').textContent = '';
   $('result-view').hidden = true;
   $<HTMLIFrameElement>('report').removeAttribute('srcdoc');
   delete document.body.dataset['report'];
@@ -272,6 +290,7 @@ function cancel(): void {
   if (!worker) return;
   worker.terminate();
   worker = null;
+  for (const g of gradientWaiting.splice(0)) g.reject(new Error('Cancelled.'));
   const n = dropped.length;
   setState('cancelled', 'Cancelled.');
   settle();
@@ -373,6 +392,8 @@ export interface AppApi {
   /** The last result's analysis JSON text, report HTML and dump. */
   readonly result: AppResult | null;
   readonly errors: AppError[];
+  /** One gradient of the first model on its data, with every tap, on one thread or on the gradient pool. */
+  gradient(request: GradientRequest): Promise<GradientAnswer>;
 }
 
 const api: AppApi = {
@@ -396,6 +417,11 @@ const api: AppApi = {
   get errors() {
     return [...pageErrors, ...(inspection?.errors ?? [])];
   },
+  gradient: (request) =>
+    new Promise((resolve, reject) => {
+      gradientWaiting.push({ resolve, reject });
+      send({ type: 'gradient', request, answers });
+    }),
 };
 
 setup();
