@@ -1,14 +1,16 @@
-// rnnscope's gradient in headless Chromium (the issue-6 target "the same kernels in a browser
-// within 1.5× of Node"): Vite's dev server serves bench/browser-entry.ts on a cross-origin-
-// isolated page (COOP/COEP headers, so SharedArrayBuffer and the kernels' shared memory exist),
-// Playwright drives Debian's /usr/bin/chromium. Used by run.ts; also runnable alone:
+// rnnscope's gradient in headless Chromium (the issue-15 target "Chromium within 1.2× of Node"):
+// Vite's dev server serves bench/browser-entry.ts on a cross-origin-isolated page (COOP/COEP
+// headers, so SharedArrayBuffer and the kernels' shared memory exist), Playwright drives Debian's
+// /usr/bin/chromium. Modes grad and taps run on one thread (the page's), grad-mt and taps-mt split
+// the batch over the browser's gradient pool, as the Node rows of the same names do. Used by
+// run.ts; also runnable alone:
 //
-//   npx tsx bench/browser.ts [WORKLOAD=W] [MODE=grad] [REPEATS=5]
+//   npx tsx bench/browser.ts [WORKLOAD=W] [MODE=grad|taps|grad-mt|taps-mt] [REPEATS=5]
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserResult } from './browser-entry.js';
+import type { BrowserMode, BrowserResult } from './browser-entry.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const CHROMIUM = '/usr/bin/chromium';
@@ -20,7 +22,7 @@ export interface BrowserRun {
 
 /** Measures each job in one Chromium page; returns a reason string when the browser or Vite is missing. */
 export async function measureInChromium(
-  jobs: { id: string; mode: 'grad' | 'taps' }[],
+  jobs: { id: string; mode: BrowserMode }[],
   repeats: number,
   budget: number,
 ): Promise<BrowserRun[] | string> {
@@ -99,6 +101,6 @@ export async function measureInChromium(
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [id = 'W', mode = 'grad', repeats = '5'] = process.argv.slice(2);
-  const r = await measureInChromium([{ id, mode: mode as 'grad' | 'taps' }], Number(repeats), 45);
+  const r = await measureInChromium([{ id, mode: mode as BrowserMode }], Number(repeats), 45);
   console.log(typeof r === 'string' ? `not measured: ${r}` : JSON.stringify(r[0]));
 }
