@@ -1,5 +1,5 @@
-// The analysis on two threads equals the single-thread analysis up to summation order, and a
-// data error inside a worker arrives as the same typed error.
+// The analysis on two threads equals the single-thread analysis up to summation order (the per-step
+// contributions up to float32 rounding), and a data error inside a worker arrives as the same typed error.
 import { describe, expect, it } from 'vitest';
 import { analyzeModel } from '../src/analysis/analyze.js';
 import { analyzeModelParallel } from '../src/analyze-parallel.js';
@@ -31,7 +31,9 @@ describe('analysis on worker threads', () => {
       expect(rb.id).toBe(ra.id);
       expect(rel(rb.dh.norm, ra.dh.norm)).toBeLessThan(1e-9);
       expect(rel(rb.dh.p50, ra.dh.p50)).toBeLessThan(1e-9);
-      ra.contributions.forEach((c, j) => expect(rel(rb.contributions[j]!.norm, c.norm)).toBeLessThan(1e-9));
+      // Contributions: each thread multiplies its own batches' samples together in float32 (contributions.ts
+      // flushContributions), so they agree to float32 rounding, not to summation order alone.
+      ra.contributions.forEach((c, j) => expect(rel(rb.contributions[j]!.norm, c.norm)).toBeLessThan(2e-6));
       expect(rb.jacobian!.median).toEqual(ra.jacobian!.median);
     });
     expect(

@@ -13,7 +13,7 @@ import { materializeParams, type Params } from '../engine/graph.js';
 import { predict } from '../engine/run.js';
 import { kernels as activeKernels, type Kernels } from '../engine/kernels.js';
 import type { LayerTaps, TapName, TapRequest } from '../engine/taps.js';
-import { addInto, alloc, type DType, type Tensor } from '../engine/tensor.js';
+import { addInto, alloc, type Arr, type DType, type Tensor } from '../engine/tensor.js';
 import type { LossFlavor } from '../engine/loss-config.js';
 import { chooseObjective, outputKind, randomInputs, type Objective, type OutputKind } from './objective.js';
 import { densities, paramStats } from './params.js';
@@ -23,7 +23,7 @@ import { batchStats } from './batches.js';
 import { diagnose, DEFAULT_THRESHOLDS, type Thresholds } from './diagnose.js';
 import { connectivity } from './connectivity.js';
 import { modelInfo } from './model-info.js';
-import { chooseContributionMode, DEFAULT_CONTRIBUTION_MEMORY } from './contributions.js';
+import { chooseContributionMode, DEFAULT_CONTRIBUTION_MEMORY, flushContributions } from './contributions.js';
 import {
   assembleRaw,
   ChunkSink,
@@ -115,7 +115,9 @@ const TAPS_REST: TapRequest = Object.fromEntries(
 function slice(t: { shape: number[]; data: ArrayLike<number> }, from: number, to: number, dtype: DType): Tensor {
   const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
   const data = alloc(dtype, (to - from) * per);
-  for (let i = 0; i < data.length; i++) data[i] = t.data[from * per + i]!;
+  const src = t.data;
+  if (ArrayBuffer.isView(src) && !(src instanceof DataView)) data.set((src as Arr).subarray(from * per, to * per));
+  else for (let i = 0; i < data.length; i++) data[i] = src[from * per + i]!;
   return { shape: [to - from, ...t.shape.slice(1)], data };
 }
 
@@ -252,11 +254,10 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
     let sq = 0;
     r.grads.forEach((ps, li) =>
       ps.forEach((g, pi) => {
-        const tot = part.total[li]![pi]!;
-        for (let i = 0; i < g.data.length; i++) {
-          tot[i] += (g.data[i]! * B) / N;
-          if (model.params[li]![pi]!.trainable) sq += g.data[i]! * g.data[i]!;
-        }
+        const tot = part.total[li]![pi]!,
+          a = g.data;
+        for (let i = 0; i < a.length; i++) tot[i] += (a[i]! * B) / N;
+        if (model.params[li]![pi]!.trainable) for (let i = 0; i < a.length; i++) sq += a[i]! * a[i]!;
       }),
     );
     part.batchNorms.push(Math.sqrt(sq));
@@ -293,6 +294,8 @@ export function runBatches(plan: Plan, from: number, to: number, opts: AnalyzeOp
       if (sink) writeBatchTaps(sink, tp, lo, N);
     }
   }
+  // Batches that wait in the contributions are added here, on this range's thread.
+  for (const acc of part.accs) flushContributions(acc.contrib, kernels);
   return part;
 }
 

@@ -77,6 +77,8 @@ export interface Contributions {
   cB: Float64Array | null;
   /** factors mode: each batch's operands. */
   factors: Operands[];
+  /** matrix mode: batches not yet added to cK, cR, cB (flushContributions multiplies their rows together). */
+  pending: Operands[];
   sketch: Sketch | null;
   /** Σ_t C_t (I, GU), (U, GU), (nb, GU): sketch mode accumulates them per batch, the others at the end. */
   sumK: Float64Array;
@@ -187,6 +189,7 @@ export function newContributions(
     cR: mode === 'matrix' ? new Float64Array(T * Ur * GU) : null,
     cB: mode !== 'factors' && nb ? new Float64Array(T * nb * GU) : null,
     factors: [],
+    pending: [],
     sketch,
     sumK: new Float64Array(I * GU),
     sumR: new Float64Array(Ur * GU),
@@ -205,7 +208,7 @@ export function operandsOf(spec: RecurrentSpec, taps: LayerTaps, scale: number):
 
 /** Folds one batch in; `kern`: the run's kernels. */
 export function addBatch(c: Contributions, op: Operands, kern: Kernels = jsKernels): void {
-  const { T, I, U, G, biasRows: nb } = c,
+  const { T, U, G, biasRows: nb } = c,
     GU = G * U;
   if (c.conv) {
     addConvBatch(c, c.conv, op, kern);
@@ -215,14 +218,82 @@ export function addBatch(c: Contributions, op: Operands, kern: Kernels = jsKerne
     c.factors.push(op);
     return;
   }
+  if (c.mode === 'matrix') {
+    // Batches wait, so that each C_t gets one product over all their samples and one pass of float64
+    // adds over the (large) matrices instead of one per batch.
+    c.pending.push(op);
+    let rows = 0,
+      bytes = 0;
+    for (const o of c.pending) {
+      rows += o.B;
+      bytes += o.x.byteLength + o.hp.byteLength + o.delta.byteLength;
+    }
+    if (rows >= PENDING_SAMPLES || bytes >= PENDING_BYTES) flushContributions(c, kern);
+    return;
+  }
   const w = workspace(c, op);
   for (let t = 0; t < T; t++) {
-    if (c.mode === 'matrix') addStep(c, op, t, w, c.cK!, t * I * GU, c.cR!, t * U * GU, c.cB, t * nb * GU, kern);
-    else {
-      addStep(c, op, t, w, c.sumK, 0, c.sumR, 0, null, 0, kern);
-      if (c.cB) addBias(c, op, t, c.cB, t * nb * GU);
-      project(c, op, t, w, kern);
+    addStep(c, op, t, w, c.sumK, 0, c.sumR, 0, null, 0, kern);
+    if (c.cB) addBias(c, op, t, c.cB, t * nb * GU);
+    project(c, op, t, w, kern);
+  }
+}
+
+/** matrix mode: samples and operand bytes of waiting batches beyond which they are added. */
+const PENDING_SAMPLES = 256,
+  PENDING_BYTES = 96 * 2 ** 20;
+
+/**
+ * matrix mode: adds the waiting batches (addBatch) into C_t. Per step, their rows are gathered into one
+ * operand of all their samples (each batch's weight s folded into its δ rows, unless all share one),
+ * so C_t += s·(Xᵀ·Δ) is one product and one float64 pass.
+ */
+export function flushContributions(c: Contributions, kern: Kernels = jsKernels): void {
+  const ops = c.pending;
+  if (!ops.length) return;
+  c.pending = [];
+  const { T, I, U, G, biasRows: nb } = c,
+    GU = G * U;
+  if (ops.length === 1) {
+    const w = workspace(c, ops[0]!);
+    for (let t = 0; t < T; t++)
+      addStep(c, ops[0]!, t, w, c.cK!, t * I * GU, c.cR!, t * U * GU, c.cB, t * nb * GU, kern);
+    return;
+  }
+  const first = ops[0]!;
+  const same = ops.every((o) => o.scale === first.scale);
+  const B = ops.reduce((n, o) => n + o.B, 0);
+  const like = (n: number): Arr => (first.delta instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
+  const g: Operands = {
+    B,
+    scale: same ? first.scale : 1,
+    x: like(B * I),
+    hp: like(B * U),
+    delta: like(B * GU),
+    rRight: first.rRight ? like(B * U) : null,
+    rLeft: first.rLeft ? like(B * U) : null,
+  };
+  // The gathered operands hold one step: strides as for a sequence of one step.
+  const one: Contributions = { ...c, T: 1 };
+  const w = workspace(c, g);
+  const put = (dst: Arr, src: Arr, row: number, at: number, n: number, s: number): void => {
+    if (s === 1) dst.set(src.subarray(at * n, (at + 1) * n), row * n);
+    else for (let i = 0; i < n; i++) dst[row * n + i] = src[at * n + i]! * s;
+  };
+  for (let t = 0; t < T; t++) {
+    let row = 0;
+    for (const o of ops) {
+      const s = same ? 1 : o.scale;
+      for (let b = 0; b < o.B; b++, row++) {
+        const at = b * T + t;
+        put(g.x, o.x, row, at, I, 1);
+        put(g.hp, o.hp, row, at, U, 1);
+        put(g.delta, o.delta, row, at, GU, s);
+        if (g.rRight) put(g.rRight, o.rRight!, row, at, U, s);
+        if (g.rLeft) put(g.rLeft, o.rLeft!, row, at, U, 1);
+      }
     }
+    addStep(one, g, 0, w, c.cK!, t * I * GU, c.cR!, t * U * GU, c.cB, t * nb * GU, kern);
   }
 }
 
@@ -347,8 +418,11 @@ function project(c: Contributions, op: Operands, t: number, w: Work, kern: Kerne
   }
 }
 
-/** Merges another batch range's contributions (same mode: the choice depends only on the plan). */
-export function mergeContributions(c: Contributions, o: Contributions): void {
+/** Merges another batch range's contributions (same mode: the choice depends only on the plan); waiting
+ * batches are added first (on the JavaScript kernels unless told). */
+export function mergeContributions(c: Contributions, o: Contributions, kern: Kernels = jsKernels): void {
+  flushContributions(c, kern);
+  flushContributions(o, kern);
   const add = (a: Float64Array | null, b: Float64Array | null): void => {
     if (a && b) for (let i = 0; i < a.length; i++) a[i] += b[i]!;
   };
@@ -373,6 +447,7 @@ export function finishContributions(
   kern: Kernels = jsKernels,
 ): void {
   if (c.norms) return;
+  flushContributions(c, kern);
   const { T, I, U, G, biasRows: nb } = c,
     GU = G * U;
   const norms = new Float64Array(G * 3 * T);
@@ -469,6 +544,7 @@ export function finishContributions(
   c.totals = totals;
   c.cK = c.cR = c.cB = null;
   c.factors = [];
+  c.pending = [];
   c.sketch = null;
 }
 

@@ -118,30 +118,44 @@ export function accumulate(acc: StepAccumulator, taps: LayerTaps, kern: Kernels 
   if (acc.dcSq && d.dc) addNorms(acc.dcSq, acc.dcPer!, d.dc, B, T, U, B, N);
   addNorms(acc.dxSq, acc.dxPer, d.dx!, B, T, I, B, N);
   const scale = B / N;
+  const dh = d.dh!,
+    absDh = acc.absDh,
+    maxDh = acc.maxDh;
   for (let b = 0; b < B; b++)
-    for (let t = 0; t < T; t++)
+    for (let t = 0; t < T; t++) {
+      const o = (b * T + t) * U;
       for (let u = 0; u < U; u++) {
-        const v = Math.abs(d.dh![(b * T + t) * U + u]!) * scale;
-        acc.absDh[t * U + u] += v;
-        if (v > acc.maxDh[u]!) acc.maxDh[u] = v;
+        const v = Math.abs(dh[o + u]!) * scale;
+        absDh[t * U + u] += v;
+        if (v > maxDh[u]!) maxDh[u] = v;
       }
+    }
   addBatch(acc.contrib, operandsOf(acc.spec, taps, scale), kern);
   const gates = d.gates!,
     spec = acc.spec,
     GU = G * U;
+  // saturated() per gate, as bounds: sigmoid-like a < lo or a > hi, tanh-like |a| > hi.
+  const sig = Array.from({ length: G }, (_, g) => sigmoidLike.has(gateActivationName(spec, g)));
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++) {
       if (taps.mask && !taps.mask[b * T + t]) continue;
       acc.valid[t] += 1;
       for (let g = 0; g < G; g++) {
-        const name = gateActivationName(spec, g);
+        const o = (b * T + t) * GU + g * U;
         let s = 0,
           n = 0;
-        for (let u = 0; u < U; u++) {
-          const a = gates[(b * T + t) * GU + g * U + u]!;
-          s += a;
-          if (saturated(name, a)) n++;
-        }
+        if (sig[g])
+          for (let u = 0; u < U; u++) {
+            const a = gates[o + u]!;
+            s += a;
+            if (a < 0.05 || a > 0.95) n++;
+          }
+        else
+          for (let u = 0; u < U; u++) {
+            const a = gates[o + u]!;
+            s += a;
+            if (Math.abs(a) > 0.95) n++;
+          }
         acc.gateSum[g * T + t] += s / U;
         acc.gateSat[g * T + t] += n / U;
       }
