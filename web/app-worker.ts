@@ -1,6 +1,8 @@
 // The app's worker: everything that reads files or computes runs here, off the page's thread, on
 // the wasm kernels (src/engine/kernels.ts picks them where the runtime has WebAssembly SIMD).
-// Messages: web/app-protocol.ts. The page cancels by terminating this worker.
+// Where the page is cross-origin isolated, the analysis's batches also run on the gradient pool's
+// workers, which this worker starts (web/pool-browser.ts, web/app-threads.ts).
+// Messages: web/app-protocol.ts. The page cancels by terminating this worker (its pool goes with it).
 
 import { kernels, setKernels } from '../src/engine/kernels.js';
 import { makeKernels } from './kernel-choice.js';
