@@ -14,7 +14,7 @@ Layers: InputLayer, Embedding (mask_zero), LSTM / GRU (reset_after) / SimpleRNN 
 Bidirectional, Dense, TimeDistributed(any of these), Conv1D, Conv2D, MaxPooling2D / AveragePooling2D,
 GlobalAverage/GlobalMaxPooling1D and 2D, Flatten, Dropout / SpatialDropout (inference: identity), Activation,
 Attention (dot / concat, use_scale, causal), AdditiveAttention, MultiHeadAttention (attention_axes None), Dot,
-Add / Multiply / Concatenate, LayerNormalization, BatchNormalization (inference), keras_contrib CRF
+Add / Multiply / Concatenate, RepeatVector, Permute, Reshape, LayerNormalization, BatchNormalization (inference), keras_contrib CRF
 (learn_mode 'join', crf_loss by the forward algorithm as keras_contrib computes it). Losses: mse, mae, binary
 and categorical crossentropy (probabilities; docs/losses.md gives the per-writer formulas), crf_loss.
 hard_sigmoid has slope 0.2 before Keras 3 and 1/6 from Keras 3 on.
@@ -303,6 +303,10 @@ def apply(cls, c, name, ins, masks, call_kwargs, direction=None):
             and c.get('data_format') == 'channels_first':
         x = x.movedim(1, -1)
         m = None
+    if cls == 'RepeatVector':
+        return x[:, None].expand(x.shape[0], c['n'], *x.shape[1:]), None
+    if cls == 'Permute':
+        return x.permute(0, *c['dims']), None
     if cls == 'Reshape':
         return x.reshape(x.shape[0], *c['target_shape']), None
     if cls in ('GlobalAveragePooling1D', 'GlobalAveragePooling2D'):

@@ -1,0 +1,121 @@
+// Real public Keras models kept in test/fixtures/corpus-extra (licences and attribution in its MANIFEST.md):
+// a BiLSTM-CRF tagger (keras_contrib CRF, Keras 2.3.1) and an LSTM with attention built from Keras layers
+// (Keras 3.10), each through `rnnscope analyze` as a child process, against an independent reference:
+// PyTorch forward and autograd on the file's own weights (scripts/reference_keras_graph.py, written from the
+// Keras and keras_contrib formulas). The loss and the norm of every parameter gradient must agree, in float64
+// to roundoff and in the default float32 run within float32's reach; every analysis series must be finite.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON, ROOT, rnnscope, runProcess } from './helpers/cli-run.js';
+
+const EXTRA = path.join(ROOT, 'test/fixtures/corpus-extra');
+const dir = mkdtempSync(path.join(tmpdir(), 'rnnscope-real-extra-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, h5py, numpy'], { stdio: 'ignore' }).status === 0;
+
+interface Ref {
+  loss: string;
+  value: number;
+  gradNorm: Record<string, number>;
+}
+
+interface Fixture {
+  name: string;
+  model: string;
+  keras: string;
+  loss: string;
+  recurrent: string[];
+  /** Parameters that must be among the analysis's (the CRF's transitions). */
+  params: string[];
+}
+
+const FIXTURES: Fixture[] = [
+  {
+    name: 'lyssym_bilstm_crf',
+    model: 'crf.h5',
+    keras: '2.3.1',
+    loss: 'crf_loss',
+    recurrent: ['bidirectional_1/forward', 'bidirectional_1/backward'],
+    params: ['crf_1/chain_kernel', 'crf_1/left_boundary', 'crf_1/right_boundary'],
+  },
+  {
+    name: 'yashpanchal_lstm_attention',
+    model: 'lstm_attention_model.h5',
+    keras: '3.10.0',
+    loss: 'categorical_crossentropy',
+    recurrent: ['lstm/null'],
+    params: ['lstm/recurrent_kernel', 'dense/kernel'],
+  },
+];
+
+const finite = (v: unknown): boolean =>
+  Array.isArray(v)
+    ? v.every(finite)
+    : typeof v === 'number'
+      ? Number.isFinite(v)
+      : v !== null && typeof v === 'object'
+        ? Object.values(v).every(finite)
+        : true;
+
+// Skipped only when /usr/bin/python3 lacks torch, h5py or numpy (Debian python3-torch, python3-h5py).
+describe.skipIf(!hasTorch)('real files with CRF and attention vs PyTorch on the same weights', () => {
+  for (const fx of FIXTURES) {
+    describe(fx.name, () => {
+      const f = (n: string) => path.join(EXTRA, fx.name, n);
+      let ref: Ref;
+      beforeAll(async () => {
+        const r = await runProcess(PYTHON, [
+          path.join(ROOT, 'scripts/reference_keras_graph.py'),
+          f(fx.model),
+          f('x.npy'),
+          f('y.npy'),
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        ref = JSON.parse(r.stdout) as Ref;
+      }, 120_000);
+
+      for (const [dtype, lossTol, gradTol] of [
+        ['float64', 1e-10, 1e-8],
+        ['float32', 1e-5, 1e-3],
+      ] as const) {
+        it(`${dtype}: the stored loss and every gradient norm agree; all finite`, async () => {
+          const out = path.join(dir, `${fx.name}-${dtype}.json`);
+          const r = await rnnscope([
+            'analyze',
+            f(fx.model),
+            '--data',
+            f('x.npy'),
+            '--targets',
+            f('y.npy'),
+            '--dtype',
+            dtype,
+            '--json',
+            out,
+          ]);
+          expect(r.code, r.stderr).toBe(0);
+          expect(r.stdout).toContain(`Keras ${fx.keras}`);
+          const a = JSON.parse(readFileSync(out, 'utf8'));
+          expect([a.objective.loss, ref.loss]).toEqual([fx.loss, fx.loss]);
+          expect(Math.abs(a.objective.value - ref.value) / ref.value).toBeLessThan(lossTol);
+          const params = a.params as { key: string; gradNorm: number }[];
+          expect(params.map((p) => p.key).sort()).toEqual(Object.keys(ref.gradNorm).sort());
+          for (const k of fx.params) expect(params.map((p) => p.key)).toContain(k);
+          for (const p of params) {
+            const want = ref.gradNorm[p.key]!;
+            expect(want, p.key).toBeGreaterThan(0);
+            expect(Math.abs(p.gradNorm - want) / want, p.key).toBeLessThan(gradTol);
+          }
+          const rec = a.recurrent as { layer: string; direction: string | null }[];
+          expect(rec.map((x) => `${x.layer}/${x.direction}`)).toEqual(fx.recurrent);
+          expect(finite(a.recurrent)).toBe(true);
+          expect(finite(params.map((p) => p.gradNorm))).toBe(true);
+        }, 120_000);
+      }
+    });
+  }
+});
