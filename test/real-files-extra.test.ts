@@ -105,10 +105,13 @@ describe.skipIf(!hasTorch)('real files with CRF and attention vs PyTorch on the 
           const params = a.params as { key: string; gradNorm: number }[];
           expect(params.map((p) => p.key).sort()).toEqual(Object.keys(ref.gradNorm).sort());
           for (const k of fx.params) expect(params.map((p) => p.key)).toContain(k);
+          // A gradient that is structurally 0 (MultiHeadAttention's key bias cancels in the softmax) is
+          // roundoff in the reference: both must be ~0 next to the largest gradient.
+          const tiny = 1e-9 * Math.max(...Object.values(ref.gradNorm));
           for (const p of params) {
             const want = ref.gradNorm[p.key]!;
-            expect(want, p.key).toBeGreaterThan(0);
-            expect(Math.abs(p.gradNorm - want) / want, p.key).toBeLessThan(gradTol);
+            if (want < tiny) expect(p.gradNorm, p.key).toBeLessThan(tiny);
+            else expect(Math.abs(p.gradNorm - want) / want, p.key).toBeLessThan(gradTol);
           }
           const rec = a.recurrent as { layer: string; direction: string | null }[];
           expect(rec.map((x) => `${x.layer}/${x.direction}`)).toEqual(fx.recurrent);
