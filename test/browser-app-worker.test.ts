@@ -172,7 +172,10 @@ describe('workload W in the page', { timeout: 600_000 }, () => {
       () =>
         (
           globalThis as unknown as {
-            rnnscopeApp: { state: string; result: { json: string; analysisMs: number; kernels: string } };
+            rnnscopeApp: {
+              state: string;
+              result: { json: string; analysisMs: number; kernels: string; threads: string };
+            };
           }
         ).rnnscopeApp,
     );

@@ -48,8 +48,10 @@ export async function startBrowserGradPool(url: string | URL, opts: BrowserPoolO
   if (workers < 1) return new GradPool(0, null, 'the browser reports one core');
   let pool: GradPool | null = null;
   const started: Promise<void>[] = [];
+  const made: Worker[] = [];
   const spawn = (i: number): PoolPort => {
     const w = new Worker(url, { name: `rnnscope-pool-${i + 1}`, type: opts.type ?? 'classic' });
+    made.push(w);
     let onReply: ((m: never) => void) | null = null;
     started.push(
       new Promise<void>((resolve, reject) => {
@@ -73,7 +75,13 @@ export async function startBrowserGradPool(url: string | URL, opts: BrowserPoolO
       terminate: () => w.terminate(),
     };
   };
-  pool = new GradPool(workers, spawn);
+  try {
+    pool = new GradPool(workers, spawn);
+  } catch (e) {
+    // new Worker() itself refused (a Content-Security-Policy without blob: workers, say).
+    for (const w of made) w.terminate();
+    return new GradPool(0, null, `a worker could not be started (${(e as Error)?.message ?? e})`);
+  }
   if (pool.workers === 0) return pool;
   let timer = 0;
   const late = new Promise<never>((_, reject) => {
