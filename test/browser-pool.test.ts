@@ -1,11 +1,12 @@
 // The gradient pool in the browser (web/pool-browser.ts, web/pool-worker-entry.ts): the built app page
 // served by `rnnscope serve` (a child process of bin/rnnscope.js) is cross-origin isolated, its worker
-// starts a pool worker per other core (one on 2 cores) and splits a gradient; the split gradient equals the
-// one-thread gradient within 1e-6 relative (the loss, per-sample losses, every parameter gradient and
-// every tap) for the HAR 2×LSTM(128) of the corpus on its user data and for a Bidirectional(GRU) from
-// TF.js; the analysis's batches run on the threads and equal the same page's on one (?threads=1); the pool is
-// started once and reused by later runs; a page that is not cross-origin isolated runs on one thread
-// and says why. No console errors or warnings, no request leaves the page's origin.
+// starts a pool worker per other core (one on 2 cores) and splits a gradient; the split gradient equals
+// the one-thread gradient within 1e-6 relative (the loss, per-sample losses, every parameter gradient
+// and every tap) for the HAR 2×LSTM(128) of the corpus on its user data and for a Bidirectional(GRU)
+// from TF.js; the analysis's batches run on the threads and equal the same page's on one (?threads=1),
+// its .npz dump byte for byte; the pool is started once and reused by later runs; a page that is not
+// cross-origin isolated runs on one thread and says why. No console errors or warnings, no request
+// leaves the page's origin.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -228,6 +229,21 @@ describe('the gradient pool in the browser', { timeout: 600_000 }, () => {
     // Every number of the analysis within 1e-6 relative (the partial sums merge in float64).
     const worst = compareAnalyses(JSON.parse(first.json!), JSON.parse(single.json!), 1e-6);
     console.log(`browser pool: analysis on ${Math.min(threads, 4)} threads vs one, worst ${worst.toExponential(2)}`);
+    // The .npz dump: each batch's per-step rows come from the thread that ran it, laid in sample order;
+    // every batch runs the same on either thread, so the files are byte for byte the same.
+    const npz = async (page: Page) => {
+      await page.check('#opt-dump');
+      expect((await analyse(page)).state).toBe('done');
+      return page.evaluate(async () => {
+        const b = (globalThis as unknown as { rnnscopeApp: AppApi }).rnnscopeApp.result!.npz!;
+        const h = new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>));
+        return { bytes: b.length, sha: Array.from(h, (x) => x.toString(16).padStart(2, '0')).join('') };
+      });
+    };
+    const [dumpTwo, dumpOne] = [await npz(p), await npz(q)];
+    expect(dumpTwo.bytes).toBeGreaterThan(1e6);
+    expect(dumpTwo).toEqual(dumpOne);
+    console.log(`browser pool: .npz dump ${dumpTwo.bytes} bytes, the same SHA-256 on 2 threads and on one`);
     await p.close();
     await q.close();
   });
