@@ -7,7 +7,9 @@ MODEL is a legacy HDF5 file (model_config + model_weights: Keras 1/2, tf.keras, 
 zip. The script rebuilds the model's graph (Sequential or Functional, Keras 2 or Keras 3 node format) in torch
 float64 from the Keras equations, reading the weights with h5py, and prints the loss the file names (or --loss)
 and the Frobenius norm of dL/d(every weight) by autograd, keyed '<layer>/<weight>' (Bidirectional:
-'<layer>/forward|backward/<weight>') as rnnscope's analysis JSON keys its params. It shares no code with
+'<layer>/forward|backward/<weight>') as rnnscope's analysis JSON keys its params; and, per recurrent layer
+returning sequences (not inside Bidirectional), per step t the norm of the total dL/dh_t and of what the
+layer's readers pass to its output at t (steps.<layer>.dh / .direct, and .recurrence: their difference). It shares no code with
 rnnscope (and none with the other scripts here), so it can serve as the oracle for `rnnscope analyze`.
 
 Layers: InputLayer, Embedding (mask_zero), LSTM / GRU (reset_after) / SimpleRNN (masks, go_backwards),
@@ -164,8 +166,9 @@ def tf_same(length, k, s, d=1):
     return tot // 2, tot - tot // 2
 
 
-def rnn(cls, c, w, x, mask, reverse):
-    """x (B, T, D) -> sequence (B, T, U) in input order, last state (B, U); masked steps keep the state."""
+def rnn(cls, c, w, x, mask, reverse, record=None):
+    """x (B, T, D) -> sequence (B, T, U) in input order, last state (B, U); masked steps keep the state.
+    record: a list that receives each step's state h_t (by input step), kept for its total gradient."""
     K, R = w['kernel'], w['recurrent_kernel']
     b = w.get('bias')
     U = R.shape[0]
@@ -201,7 +204,11 @@ def rnn(cls, c, w, x, mask, reverse):
             m = mask[:, t, None]
             h2, c2 = torch.where(m, h2, h), torch.where(m, c2, cc)
         h, cc = h2, c2
+        if record is not None and h.requires_grad:
+            h.retain_grad()
         seq[t] = h
+    if record is not None:
+        record.extend(seq)
     return torch.stack(seq, 1), h
 
 
@@ -231,6 +238,8 @@ def crf_energy(c, w, x, mask):
 
 
 CRF_STATE = {}
+# Per recurrent layer that returns sequences: its states h_t (by input step), its output sequence, go_backwards.
+STEPS = {}
 
 
 def apply(cls, c, name, ins, masks, call_kwargs, direction=None):
@@ -248,10 +257,13 @@ def apply(cls, c, name, ins, masks, call_kwargs, direction=None):
     if cls == 'Dense':
         return act(c['activation'])(x @ w['kernel'] + (w['bias'] if 'bias' in w else 0)), m
     if cls in ('LSTM', 'GRU', 'SimpleRNN'):
-        seq, last = rnn(cls, c, w, x, m, c.get('go_backwards', False))
+        states = []
+        seq, last = rnn(cls, c, w, x, m, c.get('go_backwards', False), states)
         if c.get('return_sequences'):
             if c.get('go_backwards'):
                 seq = seq.flip(1)
+            seq.retain_grad()
+            STEPS[name] = (states, seq, c.get('go_backwards', False))
             return seq, m
         return last, None
     if cls == 'Bidirectional':
@@ -505,7 +517,17 @@ def main():
     loss = loss_of(name, out, y)
     loss.backward()
     grads = {k: (v.grad.norm().item() if v.grad is not None else 0.0) for k, v in PARAMS.items() if v.requires_grad}
-    print(json.dumps({'keras': VERSION, 'loss': name, 'value': loss.item(), 'gradNorm': grads}))
+    # Per step t: the norm of the total dL/dh_t (the state: through the output at t and the recurrence), and of
+    # what the layer's readers pass to its output at t (all of it, over every reader).
+    steps = {}
+    for layer, (states, seq, backwards) in STEPS.items():
+        if seq.grad is None or any(h.grad is None for h in states):
+            continue
+        out = seq.grad.flip(1) if backwards else seq.grad
+        steps[layer] = {'dh': [h.grad.norm().item() for h in states],
+                        'direct': [out[:, t].norm().item() for t in range(out.shape[1])],
+                        'recurrence': [(h.grad - out[:, t]).norm().item() for t, h in enumerate(states)]}
+    print(json.dumps({'keras': VERSION, 'loss': name, 'value': loss.item(), 'gradNorm': grads, 'steps': steps}))
 
 
 if __name__ == '__main__':

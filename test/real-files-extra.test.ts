@@ -3,7 +3,8 @@
 // (Keras 3.10), each through `rnnscope analyze` as a child process, against an independent reference:
 // PyTorch forward and autograd on the file's own weights (scripts/reference_keras_graph.py, written from the
 // Keras and keras_contrib formulas). The loss and the norm of every parameter gradient must agree, in float64
-// to roundoff and in the default float32 run within float32's reach; every analysis series must be finite.
+// to roundoff and in the default float32 run within float32's reach, and so must ‖∂L/∂h_t‖ per step of a
+// unidirectional recurrent layer; every analysis series must be finite.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +23,8 @@ interface Ref {
   loss: string;
   value: number;
   gradNorm: Record<string, number>;
+  /** Per unidirectional recurrent layer returning sequences: ‖∂L/∂h_t‖ per step. */
+  steps: Record<string, { dh: number[] }>;
 }
 
 interface Fixture {
@@ -113,8 +116,16 @@ describe.skipIf(!hasTorch)('real files with CRF and attention vs PyTorch on the 
             if (want < tiny) expect(p.gradNorm, p.key).toBeLessThan(tiny);
             else expect(Math.abs(p.gradNorm - want) / want, p.key).toBeLessThan(gradTol);
           }
-          const rec = a.recurrent as { layer: string; direction: string | null }[];
+          const rec = a.recurrent as { layer: string; direction: string | null; dh: { norm: number[] } }[];
           expect(rec.map((x) => `${x.layer}/${x.direction}`)).toEqual(fx.recurrent);
+          for (const x of rec.filter((x) => x.direction === null)) {
+            const want = ref.steps[x.layer]!.dh;
+            const floor = 1e-9 * Math.max(...want);
+            expect(x.dh.norm.length).toBe(want.length);
+            x.dh.norm.forEach((v, t) =>
+              expect(Math.abs(v - want[t]!) / Math.max(want[t]!, floor), `${x.layer} dh[${t}]`).toBeLessThan(gradTol),
+            );
+          }
           expect(finite(a.recurrent)).toBe(true);
           expect(finite(params.map((p) => p.gradNorm))).toBe(true);
         }, 120_000);
