@@ -240,7 +240,8 @@ async function main(): Promise<void> {
   const inBrowser = workloads.filter((w) => w.id === 'W');
   if (inBrowser.length && !noWasm && !flag('--no-browser')) {
     log('W in Chromium (wasm kernels)');
-    const modes = ['grad', 'taps'] as const;
+    // -mt: the batch split over the browser's gradient pool (bench/browser-threads.ts), as Node's -mt rows.
+    const modes = ['grad', 'taps', 'grad-mt', 'taps-mt'] as const;
     const r = await measureInChromium(
       modes.map((mode) => ({ id: 'W', mode })),
       REPEATS,
@@ -350,7 +351,7 @@ function expectedSeconds(kernelsList: string[], torch: boolean, tfjs: boolean, c
     if (tfjs && !long && w.id !== 'W-long-ref')
       for (const b of ['wasm', 'cpu']) t += cost(w, 'tfjs', b, w.id === 'W-large' ? (b === 'wasm' ? 94 : 0) : 40);
   }
-  if (workloads.some((w) => w.id === 'W')) t += (flag('--no-browser') ? 0 : 40) + (flag('--no-watch') ? 0 : 60);
+  if (workloads.some((w) => w.id === 'W')) t += (flag('--no-browser') ? 0 : 80) + (flag('--no-watch') ? 0 : 60);
   return t;
 }
 
