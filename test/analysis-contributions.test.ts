@@ -193,15 +193,18 @@ describe('sketched contributions', () => {
 
 describe('choice of representation', () => {
   const spec = rnnSpec('LSTM', 32, 256);
-  it('matrix when it fits, factors when they fit, else a sketch with as many pairs as fit', () => {
-    expect(chooseContributionMode(spec, 100, 256, 512 * 2 ** 20, 1, 4)).toEqual({ mode: 'matrix', k: 0 });
+  it('factors when they fit and are smaller, else matrix when it fits, else factors, else a sketch', () => {
+    // 100 steps: matrices 100 × (32 + 256 + 1) × 1024 × 8 B = 237 MB; factors 1.3 MB per sample.
+    expect(chooseContributionMode(spec, 100, 256, 512 * 2 ** 20, 1, 4)).toEqual({ mode: 'factors', k: 0 });
+    expect(chooseContributionMode(spec, 100, 1024, 512 * 2 ** 20, 1, 4)).toEqual({ mode: 'matrix', k: 0 });
     // W-long: 10,000 steps × (32 + 256 + 1) × 1024 × 8 B = 23.7 GB as matrices; 4 samples are 210 MB of factors.
     expect(chooseContributionMode(spec, 10_000, 4, 512 * 2 ** 20, 1, 4)).toEqual({ mode: 'factors', k: 0 });
     const s = chooseContributionMode(spec, 10_000, 64, 512 * 2 ** 20, 1, 4);
     expect(s.mode).toBe('sketch');
     expect(s.k).toBe(Math.floor((512 * 2 ** 20 - 10_000 * 1024 * 8) / (10_000 * 4 * 2 * 8)));
     // Each thread holds its own matrices.
-    expect(chooseContributionMode(spec, 100, 256, 300 * 2 ** 20, 2, 4).mode).toBe('factors');
+    expect(chooseContributionMode(spec, 100, 500, 600 * 2 ** 20, 1, 4).mode).toBe('matrix');
+    expect(chooseContributionMode(spec, 100, 500, 600 * 2 ** 20, 2, 4).mode).toBe('factors');
   });
 
   it('the analysis gives the same contributions whichever representation its memory allows, and says when it sketched', () => {

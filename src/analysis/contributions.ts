@@ -4,11 +4,13 @@
 //
 // ‖C_t‖ is the norm of a sum over ALL samples, so batches cannot be reduced to per-batch norms. Three
 // representations, chosen per layer from a memory budget (chooseContributionMode):
-//   matrix   C_t itself for every t, (T, I+U+nb, GU) float64, summed batch by batch. Exact; used when it fits.
 //   factors  the operands x, h_{t−1}, δ (B, T, ·) of every batch, kept as the taps gave them; at the end
-//            each C_t is rebuilt one step at a time (the same products summed in float64 as `matrix`), or
-//            for few samples its norm is taken from Gram forms over samples (contribution-gram.ts). Exact;
-//            memory N·T·(I+U+GU) instead of T·(I+U)·GU.
+//            each C_t is rebuilt one step at a time, one product over all samples (contribution-gather.ts),
+//            or for few samples its norm is taken from Gram forms over samples (contribution-gram.ts).
+//            Memory N·T·(I+U+GU) values; chosen when within the budget and smaller than `matrix`.
+//   matrix   C_t itself for every t, (T, I+U+nb, GU) float64 per thread, batches added a few at a time
+//            (flushContributions). Used when it fits and the factors do not (many samples).
+// Both are exact up to float32 rounding of the products (which samples share one product).
 //   sketch   beyond the budget: for k seeded Rademacher pairs (ψ_j, ω_j), y_j = ψ_jᵀ C_t ω_j, which is linear
 //            in C_t and so sums over batches; ‖C_t‖² ≈ (1/k) Σ_j y_j². Unbiased, and since E[y⁴] ≤ 9‖C‖⁴ for
 //            Rademacher vectors, the relative standard deviation of the estimate of ‖C_t‖² is at most √(8/k)
@@ -23,6 +25,7 @@ import type { LayerTaps } from '../engine/taps.js';
 import type { Arr } from '../engine/tensor.js';
 import { blockedTotals, gramIsCheaper, gramNorms } from './contribution-gram.js';
 import { addConvBatch, convOperands, type ConvOperands } from './conv-contributions.js';
+import { gatherer } from './contribution-gather.js';
 
 export type ContributionMode = 'matrix' | 'factors' | 'sketch';
 
@@ -119,8 +122,10 @@ export function chooseContributionMode(
   // A ConvLSTM's C_t is (kernel positions × channels, 4·filters), small beside its taps: always a matrix.
   if (spec.conv) return { mode: 'matrix', k: 0 };
   const matrix = T * (I + U + nb) * GU * 8 * threads;
-  if (matrix <= budget) return { mode: 'matrix', k: 0 };
   const factors = T * N * (I + U + GU + (cell.contributions ? U : 0)) * valueBytes;
+  // Factors when smaller: they are the taps themselves (no new memory to touch), multiplied once at the end.
+  if (factors <= budget && factors <= matrix) return { mode: 'factors', k: 0 };
+  if (matrix <= budget) return { mode: 'matrix', k: 0 };
   if (factors <= budget) return { mode: 'factors', k: 0 };
   const fixed = T * nb * GU * 8 * threads,
     perK = T * G * 2 * 8 * threads;
@@ -260,40 +265,11 @@ export function flushContributions(c: Contributions, kern: Kernels = jsKernels):
       addStep(c, ops[0]!, t, w, c.cK!, t * I * GU, c.cR!, t * U * GU, c.cB, t * nb * GU, kern);
     return;
   }
-  const first = ops[0]!;
-  const same = ops.every((o) => o.scale === first.scale);
-  const B = ops.reduce((n, o) => n + o.B, 0);
-  const like = (n: number): Arr => (first.delta instanceof Float32Array ? new Float32Array(n) : new Float64Array(n));
-  const g: Operands = {
-    B,
-    scale: same ? first.scale : 1,
-    x: like(B * I),
-    hp: like(B * U),
-    delta: like(B * GU),
-    rRight: first.rRight ? like(B * U) : null,
-    rLeft: first.rLeft ? like(B * U) : null,
-  };
-  // The gathered operands hold one step: strides as for a sequence of one step.
-  const one: Contributions = { ...c, T: 1 };
-  const w = workspace(c, g);
-  const put = (dst: Arr, src: Arr, row: number, at: number, n: number, s: number): void => {
-    if (s === 1) dst.set(src.subarray(at * n, (at + 1) * n), row * n);
-    else for (let i = 0; i < n; i++) dst[row * n + i] = src[at * n + i]! * s;
-  };
+  const g = gatherer(c, ops);
+  const w = workspace(c, g.op);
   for (let t = 0; t < T; t++) {
-    let row = 0;
-    for (const o of ops) {
-      const s = same ? 1 : o.scale;
-      for (let b = 0; b < o.B; b++, row++) {
-        const at = b * T + t;
-        put(g.x, o.x, row, at, I, 1);
-        put(g.hp, o.hp, row, at, U, 1);
-        put(g.delta, o.delta, row, at, GU, s);
-        if (g.rRight) put(g.rRight, o.rRight!, row, at, U, s);
-        if (g.rLeft) put(g.rLeft, o.rLeft!, row, at, U, 1);
-      }
-    }
-    addStep(one, g, 0, w, c.cK!, t * I * GU, c.cR!, t * U * GU, c.cB, t * nb * GU, kern);
+    g.step(t);
+    addStep(g.one, g.op, 0, w, c.cK!, t * I * GU, c.cR!, t * U * GU, c.cB, t * nb * GU, kern);
   }
 }
 
@@ -326,12 +302,29 @@ function addStep(
   oB: number,
   k: Kernels,
 ): void {
-  const { T, I, U, G } = c,
+  const { I, U, G } = c,
     GU = G * U,
-    { B, x, hp, delta, scale } = op,
+    { scale } = op,
     tmp = w.tmp;
-  k.gemm(true, false, I, GU, B, x, t * I, T * I, delta, t * GU, T * GU, 0, tmp, 0, GU);
+  kernelProduct(c, op, t, tmp, k);
   for (let i = 0; i < I * GU; i++) dK[oK + i] += tmp[i]! * scale;
+  recurrentProduct(c, op, t, tmp, k);
+  for (let i = 0; i < U * GU; i++) dR[oR + i] += tmp[i]! * scale;
+  if (dB) addBias(c, op, t, dB, oB);
+}
+
+/** tmp (I, GU) = Σ_b x_bᵀ δ_b of step t (unweighted). */
+function kernelProduct(c: Contributions, op: Operands, t: number, tmp: Arr, k: Kernels): void {
+  const { T, I, U, G } = c,
+    GU = G * U;
+  k.gemm(true, false, I, GU, op.B, op.x, t * I, T * I, op.delta, t * GU, T * GU, 0, tmp, 0, GU);
+}
+
+/** tmp (U, GU) = Σ_b h_{t−1,b}ᵀ δ_b of step t (unweighted), with the cell's own block's operands. */
+function recurrentProduct(c: Contributions, op: Operands, t: number, tmp: Arr, k: Kernels): void {
+  const { T, U, G } = c,
+    GU = G * U,
+    { B, hp, delta } = op;
   const cb = c.block;
   if (cb !== null && (op.rLeft || op.rRight)) {
     // h_{t−1}ᵀ·δ for the blocks before and after the cell's own block, then its own operands.
@@ -360,8 +353,38 @@ function addStep(
       ldr = op.rRight ? T * U : T * GU;
     k.gemm(true, false, U, U, B, left, t * U, T * U, right, rOff, ldr, 0, tmp, cb * U, GU);
   } else k.gemm(true, false, U, GU, B, hp, t * U, T * U, delta, t * GU, T * GU, 0, tmp, 0, GU);
-  for (let i = 0; i < U * GU; i++) dR[oR + i] += tmp[i]! * scale;
-  if (dB) addBias(c, op, t, dB, oB);
+}
+
+/**
+ * One pass over a step's product tmp (rows × GU): v = s·tmp in float64, the squared norm of each gate
+ * block into norms[(g·3 + grp)·T + t] (square-rooted), and v added into sum. The same sums, in the same
+ * order, as adding into a zeroed float64 block and taking its norms and total after.
+ */
+function normsAndSum(
+  c: Contributions,
+  tmp: Arr,
+  rows: number,
+  s: number,
+  sum: Float64Array,
+  norms: Float64Array,
+  grp: number,
+  t: number,
+): void {
+  const { T, U, G } = c,
+    GU = G * U;
+  const sq = new Float64Array(G);
+  for (let r = 0; r < rows; r++)
+    for (let g = 0; g < G; g++) {
+      let q = sq[g]!;
+      const o = r * GU + g * U;
+      for (let u = 0; u < U; u++) {
+        const v = tmp[o + u]! * s;
+        q += v * v;
+        sum[o + u] += v;
+      }
+      sq[g] = q;
+    }
+  for (let g = 0; g < G; g++) norms[(g * 3 + grp) * T + t] = Math.sqrt(sq[g]!);
 }
 
 /** Bias rows: Σ_b s·δ (and for a recurrent bias row, the recurrent side: δ with the cell's own block's right operand).
@@ -480,19 +503,24 @@ export function finishContributions(
     gramNorms(c, norms);
     blockedTotals(c, kern);
   } else if (c.mode === 'factors') {
-    const sK = new Float64Array(I * GU),
-      sR = new Float64Array(U * GU),
-      sB = new Float64Array(nb * GU);
-    const w = c.factors.length ? workspace(c, c.factors[0]!) : null;
+    const sB = new Float64Array(nb * GU);
+    // All batches' samples of a step in one product (contribution-gather.ts), its norms and sum in one pass.
+    const g = c.factors.length > 1 ? gatherer(c, c.factors) : null;
+    const op = g ? g.op : c.factors[0],
+      cc = g ? g.one : c,
+      at = g ? 0 : -1;
+    const w = op ? workspace(c, op) : null;
     for (let t = 0; t < T; t++) {
-      sK.fill(0);
-      sR.fill(0);
       sB.fill(0);
-      c.factors.forEach((op) => addStep(c, op, t, w!, sK, 0, sR, 0, nb ? sB : null, 0, kern));
-      blockNorms(sK, 0, I, 0, t);
-      addTo(c.sumK, sK, 0);
-      blockNorms(sR, 0, U, 1, t);
-      addTo(c.sumR, sR, 0);
+      if (op) {
+        g?.step(t);
+        const tt = at < 0 ? t : at;
+        kernelProduct(cc, op, tt, w!.tmp, kern);
+        normsAndSum(c, w!.tmp, I, op.scale, c.sumK, norms, 0, t);
+        recurrentProduct(cc, op, tt, w!.tmp, kern);
+        normsAndSum(c, w!.tmp, U, op.scale, c.sumR, norms, 1, t);
+        if (nb) addBias(cc, op, tt, sB, 0);
+      }
       if (nb) {
         blockNorms(sB, 0, nb, 2, t);
         addTo(c.sumB, sB, 0);
