@@ -2,7 +2,7 @@
 // worker threads, src/pool-node.ts; started once per process).
 //
 //   planAnalysis ─► batch ranges ─► [this thread: range 0] + [pool worker i: range i (analyze-range.ts)]
-//     ─► mergePartials ─► finishAnalysis
+//     ─► mergePartials ─► recurrent layers finished here and on a worker at once ─► finishAnalysis
 //
 // Each worker gets the model and the data once per analysis (structured clone), plans the same
 // analysis (the plan is deterministic, random inputs included) and returns its BatchPartial
@@ -16,8 +16,10 @@
 
 import type { ModelSpec } from './model/types.js';
 import {
+  accId,
   dumpEntriesOf,
   finishAnalysis,
+  layerFinish,
   mergePartials,
   planAnalysis,
   runBatches,
@@ -30,7 +32,9 @@ import type { RangeArgs, RangeResult } from './analyze-range.js';
 import { FileDumpSink, type DumpRun, type NpzDumpFile } from './dump-file.js';
 import type { GradPool } from './engine/pool.js';
 import { defaultWorkers, gradPool } from './pool-node.js';
-import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './analysis/schema.js';
+import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet, type RecurrentAnalysis } from './analysis/schema.js';
+import { finishRecurrent } from './analysis/recurrent.js';
+import type { StepAccumulator } from './analysis/steps.js';
 
 const SOURCE = import.meta.url.endsWith('.ts');
 const RANGE_MODULE = new URL(SOURCE ? './analyze-range.ts' : './analyze-range.js', import.meta.url).href;
@@ -126,8 +130,51 @@ async function runThreads(
   }
   const others = await Promise.all(remote);
   opts.onProgress?.({ phase: 'gradients', done: plan.N, total: plan.N });
-  const out = finishAnalysis(plan, mergePartials([...mine, ...others.map((o) => o.part)]), local);
+  const merged = mergePartials([...mine, ...others.map((o) => o.part)]);
+  const finished = pool && pool.workers > 0 ? await finishShared(pool, plan, merged, local) : new Map();
+  const out = finishAnalysis(plan, merged, local, finished);
   return { out, pieces: others.flatMap((o) => o.pieces) };
+}
+
+/**
+ * The recurrent layers' finish (contribution norms, Jacobian probes) shared with a worker: the largest
+ * layers here, the others (by their products' size) on the pool in one task, at the same time. Sketched
+ * layers stay here (their warning reads the finished sketch).
+ */
+async function finishShared(
+  pool: GradPool,
+  plan: ReturnType<typeof planAnalysis>,
+  part: BatchPartial,
+  opts: AnalyzeOptions,
+): Promise<Map<string, RecurrentAnalysis>> {
+  const done = new Map<string, RecurrentAnalysis>();
+  const cost = (a: StepAccumulator): number => a.T * (a.I + a.U) * a.G * a.U;
+  const accs = [...part.accs].sort((a, b) => cost(b) - cost(a));
+  let here = 0,
+    there = 0;
+  const away: StepAccumulator[] = [];
+  for (const a of accs) {
+    if (here > there && a.contrib.mode !== 'sketch') {
+      away.push(a);
+      there += cost(a);
+    } else here += cost(a);
+  }
+  if (!away.length) return done;
+  opts.onProgress?.({ phase: 'jacobian', done: 0, total: 1 });
+  const list = away.map((a) => layerFinish(plan, part, a, opts));
+  const task = pool.runTask<RecurrentAnalysis[]>(RANGE_MODULE, 'finishLayers', list);
+  try {
+    for (const a of accs)
+      if (!away.includes(a)) {
+        const f = layerFinish(plan, part, a, opts);
+        done.set(accId(a), finishRecurrent(f.acc, f.weights, f.taps, f.th, f.jopt, plan.kernels));
+      }
+  } finally {
+    // A worker's failure leaves its layers to finishAnalysis, here.
+    const rs = await task.catch(() => null);
+    if (Array.isArray(rs)) rs.forEach((r, i) => done.set(accId(away[i]!), r));
+  }
+  return done;
 }
 
 /** The options a worker can take: functions and sinks do not cross threads (it uses its own kernels). */

@@ -2,6 +2,8 @@
 // 'runRange'): the worker plans the same analysis (deterministic, random inputs included) and
 // returns its BatchPartial; with a dump file, it writes its own rows into the file at their final
 // offsets and returns what it wrote (src/dump-file.ts). analyze-parallel.ts merges the ranges.
+// Task 'finishLayers': some recurrent layers of the merged analysis finished here (their
+// contributions' norms and Jacobian probes) while the calling thread finishes the others.
 
 import type { ModelSpec } from './model/types.js';
 import {
@@ -12,6 +14,10 @@ import {
   type BatchPartial,
 } from './analysis/analyze.js';
 import { FileDumpSink, type DumpPiece, type DumpRun } from './dump-file.js';
+import type { LayerFinish } from './analysis/analyze.js';
+import { finishRecurrent } from './analysis/recurrent.js';
+import type { RecurrentAnalysis } from './analysis/schema.js';
+import { kernels } from './engine/kernels.js';
 
 export interface RangeArgs {
   model: ModelSpec;
@@ -40,4 +46,9 @@ export function runRange(a: RangeArgs, progress: (lo: number) => void): RangeRes
   } finally {
     sink?.close();
   }
+}
+
+/** finishRecurrent of each layer, on this worker's kernels (the same code and results as the caller's). */
+export function finishLayers(list: LayerFinish[]): RecurrentAnalysis[] {
+  return list.map((f) => finishRecurrent(f.acc, f.weights, f.taps, f.th, f.jopt, kernels()));
 }

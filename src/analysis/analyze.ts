@@ -35,7 +35,7 @@ import {
   type RawArrays,
   type RawChunk,
 } from './dump.js';
-import { ANALYSIS_SCHEMA, type Analysis } from './schema.js';
+import { ANALYSIS_SCHEMA, type Analysis, type RecurrentAnalysis } from './schema.js';
 import { checkAnalyzeArgs } from './check-input.js';
 import { objectiveGrads } from './grads.js';
 import { sampleViews } from './samples.js';
@@ -320,10 +320,39 @@ export function mergePartials(parts: BatchPartial[]): BatchPartial {
   return head!;
 }
 
+/** What finishRecurrent (recurrent.ts) takes for one layer (direction) of a merged partial. */
+export interface LayerFinish {
+  acc: StepAccumulator;
+  /** The direction's own weights, in the cell's order. */
+  weights: Arr[];
+  taps: LayerTaps;
+  th: Thresholds;
+  jopt: { samples: number; iterations: number; seed: number };
+}
+
+export const accId = (acc: StepAccumulator): string => (acc.direction ? `${acc.layer}/${acc.direction}` : acc.layer);
+
+export function layerFinish(plan: Plan, part: BatchPartial, acc: StepAccumulator, opts: AnalyzeOptions): LayerFinish {
+  const { model, params } = plan;
+  const li = model.layers.findIndex((l) => l.name === acc.layer);
+  const weights = model.params[li]!.flatMap((p, pi) =>
+    acc.direction === null || p.key.startsWith(`${acc.layer}/${acc.direction}/`) ? [params[li]![pi]!.data] : [],
+  );
+  return {
+    acc,
+    weights,
+    taps: part.jacTaps!.get(accId(acc))!,
+    th: { ...DEFAULT_THRESHOLDS, ...opts.thresholds },
+    jopt: { samples: opts.jacobianSamples ?? 8, iterations: opts.jacobianIterations ?? 8, seed: plan.seed },
+  };
+}
+
+/** `done`: layers already finished elsewhere (finishRecurrent of their layerFinish), by accId. */
 export function finishAnalysis(
   plan: Plan,
   part: BatchPartial,
   opts: AnalyzeOptions = {},
+  done: Map<string, RecurrentAnalysis> = new Map(),
 ): { analysis: Analysis; raw: RawArrays | null } {
   const { model, N, params, objective, flavor, inputs, input } = plan;
   const total: Params = part.total.map((ps, li) => ps.map((data, pi) => ({ shape: params[li]![pi]!.shape, data })));
@@ -347,24 +376,9 @@ export function finishAnalysis(
     .sort((a, b) => order(a) - order(b))
     .map((acc) => {
       opts.onProgress?.({ phase: 'jacobian', done: 0, total: 1 });
-      const id = acc.direction ? `${acc.layer}/${acc.direction}` : acc.layer;
-      const li = model.layers.findIndex((l) => l.name === acc.layer);
-      // The direction's own weights, in the cell's order.
-      const mine = model.params[li]!.flatMap((p, pi) =>
-        acc.direction === null || p.key.startsWith(`${acc.layer}/${acc.direction}/`) ? [params[li]![pi]!.data] : [],
-      );
-      const ra = finishRecurrent(
-        acc,
-        mine,
-        part.jacTaps!.get(id)!,
-        th,
-        {
-          samples: opts.jacobianSamples ?? 8,
-          iterations: opts.jacobianIterations ?? 8,
-          seed: plan.seed,
-        },
-        plan.kernels,
-      );
+      const id = accId(acc);
+      const f = layerFinish(plan, part, acc, opts);
+      const ra = done.get(id) ?? finishRecurrent(f.acc, f.weights, f.taps, f.th, f.jopt, plan.kernels);
       ra.density = densities(model, params, total, acc.layer, acc.direction);
       const paths = part.paths.find((p) => p.id === id);
       if (paths) ra.attention = finishPaths(paths);
