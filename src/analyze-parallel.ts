@@ -46,6 +46,14 @@ function runOnWorker(pool: GradPool, args: RangeArgs, progress: (lo: number) => 
   return pool.runTask<RangeResult>(RANGE_MODULE, 'runRange', args, (p) => progress(p as number));
 }
 
+/**
+ * Has every worker of the pool load the analysis's modules and its kernels now (a command calls it as
+ * it starts, so that this happens while it loads its files, not in the first batch range).
+ */
+export function warmAnalysisPool(pool: GradPool): void {
+  for (let i = 0; i < pool.workers; i++) pool.runTask(RANGE_MODULE, 'ready', null).catch(() => undefined);
+}
+
 export interface ParallelOptions extends AnalyzeOptions {
   /** Batch ranges, one per thread including this one (default: one per thread of the pool, at most one per batch). */
   workers?: number;

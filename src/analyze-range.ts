@@ -52,3 +52,9 @@ export function runRange(a: RangeArgs, progress: (lo: number) => void): RangeRes
 export function finishLayers(list: LayerFinish[]): RecurrentAnalysis[] {
   return list.map((f) => finishRecurrent(f.acc, f.weights, f.taps, f.th, f.jopt, kernels()));
 }
+
+/** Loads this module's imports and the worker's kernels (analyze-parallel.ts warmAnalysisPool). */
+export function ready(): boolean {
+  kernels();
+  return true;
+}

@@ -168,6 +168,7 @@ export async function analyzeCommand(given: string[], f: AnalyzeFlags, io: Io): 
   checkOutputFlags(f);
   // The gradient pool's workers (pool-node.ts) start now and load their modules while the files load.
   const pool = (await import('../pool-node.js')).gradPool();
+  (await import('../analyze-parallel.js')).warmAnalysisPool(pool);
   if (f.verbose || f.profile) io.stderr.write(`${pool.describe()}\n`);
   // Wildcards in quotes ('ckpt/*.h5') are expanded here; several checkpoints make a timeline (checkpoints.ts).
   const m = await expandGlobs(given, 'the model pattern'),
