@@ -54,6 +54,15 @@ const FIXTURES: Fixture[] = [
     recurrent: ['lstm/null'],
     params: ['lstm/recurrent_kernel', 'dense/kernel'],
   },
+  {
+    // Keras 3 .keras: MultiHeadAttention's variables in their own sub-groups; GlobalAveragePooling1D channels_first.
+    name: 'dhawal_transformer_mha',
+    model: 'transformer_model.keras',
+    keras: '3.10.0',
+    loss: 'mse',
+    recurrent: [],
+    params: ['multi_head_attention_2/query/kernel', 'multi_head_attention_3/attention_output/bias'],
+  },
 ];
 
 const finite = (v: unknown): boolean =>

@@ -11,6 +11,7 @@
 import type { LossConfig, ModelSpec } from '../model/types.js';
 import { DataError } from '../model/errors.js';
 import { parseLoss } from '../engine/loss-config.js';
+import { LOSS_NAMES } from '../model/loss-config.js';
 import type { Tensor } from '../engine/tensor.js';
 
 export type OutputKind = 'softmax' | 'sigmoid' | 'other';
@@ -67,7 +68,9 @@ export function chooseObjective(model: ModelSpec, lossOption: string | undefined
       description: `L is ${l.name} against the given targets (chosen with --loss).`,
     };
   }
-  if (model.meta.loss && model.meta.loss.length === model.outputs.length) {
+  // A loss the file names but Keras does not define (the project's own function: its code is not in the file).
+  const foreign = (model.meta.loss ?? []).filter((l) => l.name !== 'none' && !LOSS_NAMES.includes(l.name));
+  if (model.meta.loss && model.meta.loss.length === model.outputs.length && foreign.length === 0) {
     return {
       losses: model.meta.loss,
       lossSource: 'model',
@@ -80,11 +83,15 @@ export function chooseObjective(model: ModelSpec, lossOption: string | undefined
     fromLogits: false,
     labelSmoothing: 0,
   }));
+  const stored =
+    foreign.length > 0
+      ? `The model file's loss ${foreign.map((l) => `'${l.name}'`).join(', ')} is not a Keras loss (a function of the project's own, whose code is not in the file)`
+      : 'The model file stores no loss';
   return {
     losses,
     lossSource: 'default',
     self: null,
-    description: `The model file stores no loss, so L is ${losses.map((l) => l.name).join(' + ')} against the given targets (rnnscope's default for this output activation; choose another with --loss).`,
+    description: `${stored}, so L is ${losses.map((l) => l.name).join(' + ')} against the given targets (rnnscope's default for this output activation; choose another with --loss).`,
   };
 }
 

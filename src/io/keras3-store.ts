@@ -241,5 +241,10 @@ function gather(l: LayerCfg, path: string, store: VarStore, maxValues: number | 
     return [...own, ...(inner && kids.includes('layer') ? gather(inner, `${path}/layer`, store, maxValues) : [])];
   }
   if (kids.includes('cell')) return [...own, ...(store.vars(`${path}/cell`, maxValues) ?? [])];
+  if (l.class_name === 'MultiHeadAttention') {
+    // Keras 3 keeps the four EinsumDense sublayers' variables in groups of their own.
+    const parts = ['query_dense', 'key_dense', 'value_dense', 'output_dense'].filter((k) => kids.includes(k));
+    return [...own, ...parts.flatMap((k) => store.vars(`${path}/${k}`, maxValues) ?? [])];
+  }
   return own;
 }
