@@ -421,6 +421,8 @@ const COMMANDS: Record<string, Entry> = {
       'regenerates the committed src/engine/wasm/*.wasm.ts from their .as sources with the AssemblyScript compiler; test/kernels.test.ts checks that the committed gemm module matches its source',
   },
   'npx rnnscope serve': { testedIn: 'test/app-readme.test.ts' },
+  // docs/performance.md "The pool in the browser".
+  'rnnscope serve': { coveredBy: 'npx rnnscope serve' },
   'rnnscope watch': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline' },
   'rnnscope watch ckpt': { coveredBy: 'npx rnnscope watch ckpt --data x.npy --targets y.npy --out timeline' },
   // `rnnscope watch --help` examples: the documented lines above with the default --out, or --port.
