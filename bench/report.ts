@@ -1,6 +1,8 @@
 // The benchmark's result: types and the Markdown rendering of bench/results/latest.md (latest.json
 // is the BenchReport itself) and of the targets table (also written into README.md by run.ts).
 
+import { missedNotes } from './missed.js';
+
 export type Impl = 'rnnscope' | 'torch' | 'tfjs';
 
 export interface Measurement {
@@ -128,6 +130,8 @@ export function readmeBlock(r: BenchReport): string {
     );
   }
   L.push('', targetsTable(r.targets));
+  const missed = missedNotes(r.targets);
+  if (missed.length > 0) L.push('', ...missed);
   return L.join('\n');
 }
 
@@ -149,6 +153,8 @@ export function toMarkdown(r: BenchReport): string {
   L.push(`**Peers**: ${r.peers.join('; ')}`, '');
 
   L.push('## Targets', '', targetsTable(r.targets), '');
+  const missed = missedNotes(r.targets);
+  if (missed.length > 0) L.push(...missed, '');
 
   L.push('## Results', '');
   L.push(

@@ -16,7 +16,7 @@
 //
 // --no-cli: skip `rnnscope analyze` end to end (it builds the package into a temporary directory first).
 // --estimate: print the expected duration and stop.
-// --render: only rewrite latest.md from latest.json.
+// --render: only rewrite latest.md (and README's block) from latest.json.
 // --resume: take over the measurements of an interrupted run (results/partial.json).
 // --no-watch: skip `rnnscope watch` on 3 checkpoints of W (bench/watch.ts speed).
 // --quick: W, W-gru and W-rnn only. --only: workloads whose id matches REGEX (anchored).
@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     const r = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8')) as BenchReport;
     writeFileSync(join(outDir, 'latest.md'), toMarkdown(r));
     log(`wrote ${join(outDir, 'latest.md')} from latest.json`);
+    updateReadme(r);
     return;
   }
   if (waitLoad !== null) waitForLoad(waitLoad);
