@@ -129,7 +129,19 @@ export function chartsLine(r: WriteReportResult, outDir: string): string {
   const n = r.charts.length;
   const head = `Wrote ${n} chart${n === 1 ? '' : 's'} (SVG${r.charts.some((c) => c.png) ? ' and PNG' : ''}) under ${outDir}/charts, listed in ${outDir}/${CHART_INDEX}`;
   if (r.skipped.length === 0) return `${head}.`;
-  const why = r.skipped.map((s) => `${s.title} (${s.layer ?? s.about}): ${s.reason}`);
+  // One entry per chart and reason, naming every layer or run it applies to (a layer in several runs once).
+  const groups = new Map<string, { title: string; reason: string; who: string[] }>();
+  for (const s of r.skipped) {
+    const reason = s.reason.replace(/\.$/, '');
+    const g = groups.get(`${s.title}\n${reason}`) ?? { title: s.title, reason, who: [] };
+    g.who.push(s.layer ?? s.about);
+    groups.set(`${s.title}\n${reason}`, g);
+  }
+  const why = [...groups.values()].map((g) => {
+    const names = [...new Set(g.who)];
+    const who = names.length === g.who.length ? names.join(', ') : `${names.join(', ')}, in ${g.who.length} runs`;
+    return `${g.title} (${who}): ${g.reason}`;
+  });
   const shown = why.length > 6 ? [...why.slice(0, 6), `${why.length - 6} more`] : why;
   return `${head}; left out, having nothing to show: ${shown.join('; ')}.`;
 }
