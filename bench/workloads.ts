@@ -12,23 +12,10 @@ import { buildModel } from '../src/model/build.js';
 import type { ModelSpec } from '../src/model/types.js';
 import { initParam } from '../src/engine/init.js';
 import { makeRng } from '../src/engine/rng.js';
-import type { TapRequest } from '../src/engine/taps.js';
 import type { Tensor } from '../src/engine/tensor.js';
 
-/** Every per-step tap the analysis records (src/analysis/analyze.ts). */
-export const ALL_TAPS: TapRequest = {
-  dh: true,
-  dc: true,
-  dx: true,
-  gateGrad: true,
-  gates: true,
-  hPrev: true,
-  cPrev: true,
-  c: true,
-  z: true,
-  x: true,
-  rh: true,
-};
+/** Every per-step tap the analysis records (src/engine/taps.ts). */
+export { ALL_TAPS } from '../src/engine/taps.js';
 
 export type CellKind = 'LSTM' | 'GRU' | 'SimpleRNN';
 

@@ -6,25 +6,11 @@ import { planAnalysis } from '../src/analysis/analyze.js';
 import { kernels } from '../src/engine/kernels.js';
 import type { GradPool } from '../src/engine/pool.js';
 import { lossAndGrads, type LossOptions } from '../src/engine/run.js';
-import type { TapRequest } from '../src/engine/taps.js';
+import { ALL_TAPS } from '../src/engine/taps.js';
 import { alloc, type Tensor } from '../src/engine/tensor.js';
 import { DataError } from '../src/model/errors.js';
 import type { Warning } from '../src/model/types.js';
 import type { Answers, Session } from './app-inspect.js';
-
-const ALL_TAPS: TapRequest = {
-  dh: true,
-  dc: true,
-  dx: true,
-  gateGrad: true,
-  gates: true,
-  hPrev: true,
-  cPrev: true,
-  c: true,
-  z: true,
-  x: true,
-  rh: true,
-};
 
 export interface GradientRequest {
   /** 'one': lossAndGrads on this thread; 'pool': the pool's lossAndGrads (split when it can be). */

@@ -12,7 +12,7 @@ import { EngineError } from '../model/errors.js';
 import { materializeParams, type Params } from '../engine/graph.js';
 import { predict } from '../engine/run.js';
 import { kernels as activeKernels, type Kernels } from '../engine/kernels.js';
-import type { LayerTaps, TapName, TapRequest } from '../engine/taps.js';
+import { ALL_TAPS, type LayerTaps, type TapName, type TapRequest } from '../engine/taps.js';
 import { addInto, alloc, type Arr, type DType, type Tensor } from '../engine/tensor.js';
 import type { LossFlavor } from '../engine/loss-config.js';
 import { chooseObjective, outputKind, randomInputs, type Objective, type OutputKind } from './objective.js';
@@ -95,19 +95,7 @@ export type { RawArrays, DumpSink, DumpEntry } from './dump.js';
 
 /** The Jacobian's forward quantities are recorded for batch 0 only; the other batches skip them. */
 const JACOBIAN_TAPS: TapName[] = ['z', 'c', 'cPrev', 'rh'];
-const TAPS: TapRequest = {
-  dh: true,
-  dc: true,
-  dx: true,
-  gateGrad: true,
-  gates: true,
-  hPrev: true,
-  cPrev: true,
-  c: true,
-  z: true,
-  x: true,
-  rh: true,
-};
+const TAPS: TapRequest = ALL_TAPS;
 const TAPS_REST: TapRequest = Object.fromEntries(
   Object.entries(TAPS).filter(([k]) => !JACOBIAN_TAPS.includes(k as TapName)),
 );

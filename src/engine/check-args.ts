@@ -10,7 +10,7 @@ import { LOSS_NAMES, lossName, lossSuggestion } from '../model/loss-config.js';
 import { closest, didYouMean } from '../model/suggest.js';
 import { ValueCheck } from '../model/value-check.js';
 import type { LossFlavor } from './loss-config.js';
-import type { TapName } from './taps.js';
+import { ALL_TAPS } from './taps.js';
 import type { DType, Tensor } from './tensor.js';
 
 export type Entry = 'predict' | 'lossAndGrads' | 'gradsFromOutputs';
@@ -18,19 +18,7 @@ export type Entry = 'predict' | 'lossAndGrads' | 'gradsFromOutputs';
 // Records typed by the unions they list, so tsc flags a name added to the union but not here.
 const DTYPES: Record<DType, true> = { float32: true, float64: true };
 const FLAVORS: Record<LossFlavor, true> = { keras3: true, 'tf.keras': true, keras2: true, keras1: true, tfjs: true };
-const TAPS: Record<TapName, true> = {
-  dh: true,
-  dc: true,
-  dx: true,
-  gateGrad: true,
-  gates: true,
-  hPrev: true,
-  cPrev: true,
-  c: true,
-  z: true,
-  x: true,
-  rh: true,
-};
+const TAPS = ALL_TAPS;
 const LOSS_KEYS: Record<keyof LossConfig, true> = { name: true, fromLogits: true, labelSmoothing: true };
 const RUN_KEYS = ['dtype', 'taps', 'kernels', 'params', 'onGrad'];
 const KEYS: Record<Entry, string[]> = {

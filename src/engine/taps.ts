@@ -23,6 +23,21 @@ export type TapName = 'dh' | 'dc' | 'dx' | 'gateGrad' | 'gates' | 'hPrev' | 'cPr
 
 export type TapRequest = Partial<Record<TapName, boolean>>;
 
+/** Every tap, each once: the analysis asks for all of them, and option checks read the names from here. */
+export const ALL_TAPS: Readonly<Record<TapName, true>> = {
+  dh: true,
+  dc: true,
+  dx: true,
+  gateGrad: true,
+  gates: true,
+  hPrev: true,
+  cPrev: true,
+  c: true,
+  z: true,
+  x: true,
+  rh: true,
+};
+
 export interface LayerTaps {
   /** Layer name in the model file. */
   layer: string;
