@@ -34,12 +34,11 @@ import type { GradPool } from './engine/pool.js';
 import { defaultWorkers, gradPool } from './pool-node.js';
 import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet, type RecurrentAnalysis } from './analysis/schema.js';
 import { finishRecurrent } from './analysis/recurrent.js';
+import { batchRanges, MIN_BATCHES_PER_RANGE, rangeProgress } from './analysis/batch-ranges.js';
 import type { StepAccumulator } from './analysis/steps.js';
 
 const SOURCE = import.meta.url.endsWith('.ts');
 const RANGE_MODULE = new URL(SOURCE ? './analyze-range.ts' : './analyze-range.js', import.meta.url).href;
-
-const MIN_BATCHES_PER_RANGE = 2;
 
 /** Runs batches [from, to) on a worker of the pool; `progress(lo)` as each batch starts (lo: its first sample). */
 function runOnWorker(pool: GradPool, args: RangeArgs, progress: (lo: number) => void): Promise<RangeResult> {
@@ -101,17 +100,8 @@ async function runThreads(
     here = 1;
     threads = 1;
   }
-  const per = Math.ceil(plan.nBatches / threads);
-  const ranges = Array.from(
-    { length: threads },
-    (_, i) => [i * per, Math.min(plan.nBatches, (i + 1) * per)] as const,
-  ).filter(([a, b]) => a < b);
-  // Progress: the samples done in every range, summed (each range reports the first sample of the batch it starts).
-  const done = ranges.map(() => 0);
-  const report = (i: number, lo: number): void => {
-    done[i] = lo - ranges[i]![0] * plan.batchSize;
-    opts.onProgress?.({ phase: 'gradients', done: done.reduce((a, b) => a + b, 0), total: plan.N });
-  };
+  const ranges = batchRanges(plan.nBatches, threads);
+  const report = rangeProgress(ranges, plan, opts.onProgress);
   const remote = ranges
     .map(([a, b], i) => [a, b, i] as const)
     .slice(here)

@@ -15,12 +15,11 @@ import {
   type RawArrays,
 } from '../src/analysis/analyze.js';
 import type { Analysis } from '../src/analysis/schema.js';
+import { batchRanges, MIN_BATCHES_PER_RANGE, rangeProgress } from '../src/analysis/batch-ranges.js';
 import type { GradPool } from '../src/engine/pool.js';
 import type { ModelSpec } from '../src/model/types.js';
 import type { AppOptions } from './app-protocol.js';
 import { RANGE_TASK, type RangeArgs } from './pool-range.js';
-
-const MIN_BATCHES_PER_RANGE = 2;
 
 export interface Threaded {
   analysis: Analysis;
@@ -41,16 +40,8 @@ export async function analyzeOnPool(
   const plan = planAnalysis(model, input, opts);
   const want = Math.min(pool.threads, app.threads ?? pool.threads);
   const threads = plan.nBatches >= 2 * MIN_BATCHES_PER_RANGE ? Math.min(want, plan.nBatches) : 1;
-  const per = Math.ceil(plan.nBatches / threads);
-  const ranges = Array.from(
-    { length: threads },
-    (_, i) => [i * per, Math.min(plan.nBatches, (i + 1) * per)] as const,
-  ).filter(([a, b]) => a < b);
-  const done = ranges.map(() => 0);
-  const report = (i: number, lo: number): void => {
-    done[i] = lo - ranges[i]![0] * plan.batchSize;
-    opts.onProgress?.({ phase: 'gradients', done: done.reduce((a, b) => a + b, 0), total: plan.N });
-  };
+  const ranges = batchRanges(plan.nBatches, threads);
+  const report = rangeProgress(ranges, plan, opts.onProgress);
   const { onProgress: _p, kernels: _k, dump: _d, ...plain } = opts;
   const remote = ranges.slice(1).map(([from, to], j) => {
     const args: RangeArgs = {
