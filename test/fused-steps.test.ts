@@ -16,24 +16,12 @@ import type { Ctx, LayerImpl } from '../src/engine/layer.js';
 import { bidirectionalLayer, recurrentLayer } from '../src/engine/layers/rnn-layers.js';
 import { SEGMENT_BUDGET, setSegmentBudget } from '../src/engine/layers/recurrent.js';
 import { fusedFor, openSeqScope } from '../src/engine/layers/recurrent-fused.js';
-import { TapStore, type TapRequest } from '../src/engine/taps.js';
+import { ALL_TAPS, TapStore, type TapRequest } from '../src/engine/taps.js';
 import type { Arr, DType, Mask, Tensor } from '../src/engine/tensor.js';
 import { act, rnnSpec } from './helpers/models.js';
 import { lcg, maxRelErr, randArr } from './helpers/rng.js';
 
-const ALL: TapRequest = {
-  dh: true,
-  dc: true,
-  dx: true,
-  gateGrad: true,
-  gates: true,
-  hPrev: true,
-  cPrev: true,
-  c: true,
-  z: true,
-  x: true,
-  rh: true,
-};
+const ALL: TapRequest = ALL_TAPS;
 const B = 3,
   T = 7,
   I = 4;

@@ -13,25 +13,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { LayerSpec, RecurrentKind } from '../src/model/types.js';
 import { DataError } from '../src/model/errors.js';
 import { lossAndGrads, type GradResult } from '../src/engine/run.js';
-import type { TapRequest } from '../src/engine/taps.js';
+import { ALL_TAPS, type TapRequest } from '../src/engine/taps.js';
 import { analyzeModelParallel } from '../src/analyze-parallel.js';
 import { closeGradPool, createNodeGradPool, gradPool } from '../src/pool-node.js';
 import { dense, recurrent, rnnSpec, sequential } from './helpers/models.js';
 import { lcg, randArr } from './helpers/rng.js';
 
-const ALL: TapRequest = {
-  dh: true,
-  dc: true,
-  dx: true,
-  gateGrad: true,
-  gates: true,
-  hPrev: true,
-  cPrev: true,
-  c: true,
-  z: true,
-  x: true,
-  rh: true,
-};
+const ALL: TapRequest = ALL_TAPS;
 const T = 13,
   I = 5;
 const mse = [{ name: 'mse', fromLogits: false, labelSmoothing: 0 }];
