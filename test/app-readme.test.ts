@@ -3,12 +3,12 @@
 // opened from disk in Chromium and used, and `npx rnnscope serve` (as `node bin/rnnscope.js serve`:
 // npx inside this repository would look the name up in the registry) serving that same page.
 
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, spawnServe } from './helpers/browser.js';
 import { CORPUS, ROOT, USERDATA, analyse, pick } from './helpers/app-page.js';
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -76,30 +76,9 @@ describe('README: In the browser', { timeout: 300_000 }, () => {
 
   it('npx rnnscope serve serves that page on 127.0.0.1 and stops on Ctrl-C', async () => {
     expect(commands[1]).toBe('npx rnnscope serve');
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'rnnscope.js'), 'serve'], {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' },
-    });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setInterval(() => {
-        const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
-        if (m) {
-          clearInterval(t);
-          resolve(m[1]!);
-        }
-      }, 50);
-      child.on('exit', (c) => {
-        clearInterval(t);
-        reject(new Error(`exited ${c}: ${out}`));
-      });
-    });
+    const sc = spawnServe();
+    const child = sc.child;
+    const url = await sc.url;
     // The documented port, unless something else holds it (then any free one, as the help says).
     if (url !== 'http://127.0.0.1:6071/') console.log(`port 6071 was taken; rnnscope serve chose ${url}`);
     const res = await fetch(url);

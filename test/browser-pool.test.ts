@@ -8,7 +8,7 @@
 // cross-origin isolated runs on one thread and says why. No console errors or warnings, no request
 // leaves the page's origin.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import {
   buildWebTemp,
   launchChromium,
   serveStatic,
+  spawnServe,
   watchPage,
   type StaticServer,
   type WebBuild,
@@ -43,35 +44,9 @@ const problems: string[] = [];
 let threads = 0;
 
 function startServe(): Promise<string> {
-  serve = spawn(
-    process.execPath,
-    [path.join(ROOT, 'bin', 'rnnscope.js'), 'serve', '--port', '0', '--dir', build.outdir],
-    {
-      cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' },
-    },
-  );
-  let out = '',
-    err = '';
-  serve.stdout.on('data', (d) => {
-    out += d;
-  });
-  serve.stderr.on('data', (d) => {
-    err += d;
-  });
-  return new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
-      if (m) {
-        clearInterval(t);
-        resolve(m[1]!);
-      }
-    }, 50);
-    serve.on('exit', (code) => {
-      clearInterval(t);
-      reject(new Error(`serve exited ${code}: ${err}`));
-    });
-  });
+  const sc = spawnServe(['--port', '0', '--dir', build.outdir]);
+  serve = sc.child;
+  return sc.url;
 }
 
 beforeAll(async () => {

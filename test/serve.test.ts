@@ -3,17 +3,15 @@
 // clean stop on Ctrl-C. The server is started as the command line starts it (a child process of
 // bin/rnnscope.js) and in-process (startPageServer) for the raw-path requests.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildWebTemp, type WebBuild } from './helpers/browser.js';
+import { buildWebTemp, spawnServe, type WebBuild } from './helpers/browser.js';
 import { startPageServer, type PageServer } from '../src/cli/serve.js';
 
-const ROOT = path.join(import.meta.dirname, '..');
 let build: WebBuild;
 let server: PageServer;
 
@@ -119,44 +117,18 @@ describe('rnnscope serve', () => {
   });
 
   it('as a command: prints its address, serves, and stops cleanly on Ctrl-C', async () => {
-    const child: ChildProcessWithoutNullStreams = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin', 'rnnscope.js'), 'serve', '--port', '0', '--dir', build.outdir],
-      {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' },
-      },
-    );
-    let out = '',
-      err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      const t = setInterval(() => {
-        const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
-        if (m) {
-          clearInterval(t);
-          resolve(m[1]!);
-        }
-      }, 50);
-      child.on('exit', (code) => {
-        clearInterval(t);
-        reject(new Error(`serve exited ${code}: ${err}`));
-      });
-    });
+    const sc = spawnServe(['--port', '0', '--dir', build.outdir]);
+    const child = sc.child;
+    const url = await sc.url;
     const port = Number(new URL(url).port);
     const page = await raw(port, '/app.html');
     expect(page.status).toBe(200);
     expect(page.headers['cross-origin-embedder-policy']).toBe('require-corp');
-    expect(err).toContain('files you open in it are read in the browser and never sent anywhere');
+    expect(sc.err()).toContain('files you open in it are read in the browser and never sent anywhere');
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     expect(await exit).toBe(0);
-    expect(err).toContain('Ctrl-C: server stopped.');
+    expect(sc.err()).toContain('Ctrl-C: server stopped.');
     // Nothing listens there any more.
     await expect(
       new Promise((resolve, reject) => {

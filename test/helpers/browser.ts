@@ -3,6 +3,7 @@
 // http server with the cross-origin-isolation headers (so SharedArrayBuffer, and with it the wasm
 // kernels' shared memory, exist as in Node), and collect what a page complains about.
 
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -105,4 +106,43 @@ export function watchPage(page: Page, origin: string): string[] {
       problems.push(`network: ${r.url()}`);
   });
   return problems;
+}
+
+/** `rnnscope serve` as a child process of bin/rnnscope.js: `url` resolves with the address it prints, or rejects with
+ * its stderr when it exits first; `out()` and `err()` are what it printed so far. */
+export interface ServeChild {
+  child: ChildProcessWithoutNullStreams;
+  url: Promise<string>;
+  out(): string;
+  err(): string;
+}
+
+export function spawnServe(args: string[] = []): ServeChild {
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'rnnscope.js'), 'serve', ...args], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' },
+  });
+  let out = '',
+    err = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
+      if (m) {
+        clearInterval(t);
+        resolve(m[1]!);
+      }
+    }, 50);
+    child.on('exit', (code) => {
+      clearInterval(t);
+      reject(new Error(`serve exited ${code}: ${out}${err}`));
+    });
+  });
+  return { child, url, out: () => out, err: () => err };
 }
