@@ -5,28 +5,15 @@
 // Task 'finishLayers': some recurrent layers of the merged analysis finished here (their
 // contributions' norms and Jacobian probes) while the calling thread finishes the others.
 
-import type { ModelSpec } from './model/types.js';
-import {
-  planAnalysis,
-  runBatches,
-  type AnalyzeInput,
-  type AnalyzeOptions,
-  type BatchPartial,
-} from './analysis/analyze.js';
+import type { BatchPartial } from './analysis/analyze.js';
+import { runRangeTask, type RangeTask } from './analysis/batch-ranges.js';
 import { FileDumpSink, type DumpPiece, type DumpRun } from './dump-file.js';
 import type { LayerFinish } from './analysis/analyze.js';
 import { finishRecurrent } from './analysis/recurrent.js';
 import type { RecurrentAnalysis } from './analysis/schema.js';
 import { kernels } from './engine/kernels.js';
 
-export interface RangeArgs {
-  model: ModelSpec;
-  input: AnalyzeInput;
-  /** The options without functions and sinks (they do not cross threads). */
-  opts: AnalyzeOptions;
-  from: number;
-  to: number;
-  threads: number;
+export interface RangeArgs extends RangeTask {
   dump: DumpRun | null;
 }
 
@@ -37,11 +24,9 @@ export interface RangeResult {
 
 /** Batches [from, to); `progress(lo)` as each starts (lo: its first sample). */
 export function runRange(a: RangeArgs, progress: (lo: number) => void): RangeResult {
-  const plan = planAnalysis(a.model, a.input, a.opts);
   const sink = a.dump ? new FileDumpSink(a.dump) : null;
   try {
-    const onProgress = (p: { done: number }): void => progress(p.done);
-    const part = runBatches(plan, a.from, a.to, { ...a.opts, onProgress, ...(sink ? { dump: sink } : {}) }, a.threads);
+    const part = runRangeTask(a, { ...a.opts, ...(sink ? { dump: sink } : {}) }, progress);
     return { part, pieces: sink ? sink.pieces : [] };
   } finally {
     sink?.close();
