@@ -76,7 +76,7 @@ describe('README: In the browser', { timeout: 300_000 }, () => {
 
   it('npx rnnscope serve serves that page on 127.0.0.1 and stops on Ctrl-C', async () => {
     expect(commands[1]).toBe('npx rnnscope serve');
-    const sc = spawnServe();
+    const sc = spawnServe(['serve']);
     const child = sc.child;
     const url = await sc.url;
     // The documented port, unless something else holds it (then any free one, as the help says).

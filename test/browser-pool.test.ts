@@ -44,7 +44,7 @@ const problems: string[] = [];
 let threads = 0;
 
 function startServe(): Promise<string> {
-  const sc = spawnServe(['--port', '0', '--dir', build.outdir]);
+  const sc = spawnServe(['serve', '--port', '0', '--dir', build.outdir]);
   serve = sc.child;
   return sc.url;
 }

@@ -117,7 +117,7 @@ describe('rnnscope serve', () => {
   });
 
   it('as a command: prints its address, serves, and stops cleanly on Ctrl-C', async () => {
-    const sc = spawnServe(['--port', '0', '--dir', build.outdir]);
+    const sc = spawnServe(['serve', '--port', '0', '--dir', build.outdir]);
     const child = sc.child;
     const url = await sc.url;
     const port = Number(new URL(url).port);

@@ -108,8 +108,9 @@ export function watchPage(page: Page, origin: string): string[] {
   return problems;
 }
 
-/** `rnnscope serve` as a child process of bin/rnnscope.js: `url` resolves with the address it prints, or rejects with
- * its stderr when it exits first; `out()` and `err()` are what it printed so far. */
+/** A server of rnnscope (`args`: its command line, ['serve', …]) as a child process of bin/rnnscope.js: `url` resolves
+ * with the address it prints, or rejects with its output when it exits first; `out()` and `err()` are what it printed
+ * so far. */
 export interface ServeChild {
   child: ChildProcessWithoutNullStreams;
   url: Promise<string>;
@@ -117,9 +118,9 @@ export interface ServeChild {
   err(): string;
 }
 
-export function spawnServe(args: string[] = []): ServeChild {
+export function spawnServe(args: string[]): ServeChild {
   const root = path.resolve(import.meta.dirname, '..', '..');
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'rnnscope.js'), 'serve', ...args], {
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'rnnscope.js'), ...args], {
     cwd: root,
     env: { ...process.env, NO_COLOR: '1', RNNSCOPE_FROM_SOURCE: '1' },
   });
