@@ -77,8 +77,11 @@ export function dropReal(p: Page, paths: string[], at = { x: 400, y: 300 }): Pro
 export const clearAll = (p: Page) =>
   after(p, () => p.evaluate(() => (globalThis as unknown as Api).rnnscopeApp.clear()));
 export const analyse = (p: Page) => after(p, () => p.click('#analyze'));
+// A click, not Playwright's check(): answering re-renders the questions, so the radio may be gone before
+// check() reads its state back, and check() then waits for it until its timeout (seen once under CI load).
+// The snapshot after the page settles says whether the answer was taken.
 export const answer = (p: Page, about: 'data' | 'targets', id: string) =>
-  after(p, () => p.check(`fieldset[data-about=${about}] input[value="${id}"]`));
+  after(p, () => p.click(`fieldset[data-about=${about}] input[value="${id}"]`));
 
 /** What the page shows as errors: each message as displayed. */
 export const shownErrors = (p: Page) => p.$$eval('#errors .message', (xs) => xs.map((x) => x.textContent ?? ''));
