@@ -8,7 +8,20 @@
 //   - temporary files and locks of this process are known, so a Ctrl-C handler can remove them.
 
 import { closeSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
-import { lstat, mkdir, open, readFile, readdir, realpath, rename, rmdir, stat, statfs, unlink } from 'node:fs/promises';
+import {
+  link,
+  lstat,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  realpath,
+  rename,
+  rmdir,
+  stat,
+  statfs,
+  unlink,
+} from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { OutputError } from '../model/errors.js';
@@ -245,6 +258,42 @@ async function readLock(file: string): Promise<LockInfo | null> {
   return null;
 }
 
+/**
+ * Creates `file` holding `text`, failing with EEXIST when it exists. The text is written to a temporary
+ * file first and hard-linked to `file` (link() refuses an existing name atomically), so a second run
+ * never reads the lock half-written; where the file system has no hard links, the file is created
+ * exclusively and then written.
+ */
+async function createWithContent(file: string, text: string): Promise<void> {
+  const temp = trackTemp(tempName(file));
+  try {
+    const fh = await open(temp, 'wx', 0o644);
+    try {
+      await fh.writeFile(text);
+    } finally {
+      await fh.close();
+    }
+    try {
+      await link(temp, file);
+      live.locks.add(file);
+      return;
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+    }
+  } finally {
+    live.temps.delete(temp);
+    await unlink(temp).catch(() => undefined);
+  }
+  const fh = await open(file, 'wx', 0o644);
+  live.locks.add(file);
+  try {
+    await fh.writeFile(text);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** A lock file (created exclusively) that keeps a second rnnscope run away from the same output. */
 export class OutputLock {
   private constructor(readonly file: string) {}
@@ -257,13 +306,7 @@ export class OutputLock {
     const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        const fh = await open(file, 'wx', 0o644);
-        live.locks.add(file);
-        try {
-          await fh.writeFile(`${JSON.stringify(info)}\n`);
-        } finally {
-          await fh.close();
-        }
+        await createWithContent(file, `${JSON.stringify(info)}\n`);
         return new OutputLock(file);
       } catch (e) {
         if (errnoCode(e) !== 'EEXIST') {
