@@ -9,7 +9,7 @@ import type { Analysis, AnalysisSet } from '../analysis/schema.js';
 import { fsError } from '../io/fs-errors.js';
 import { checkInputs, inputIds, readInput, type InputRef } from './inputs.js';
 import type { WriteReportResult } from '../report/write.js';
-import { analysisLib, ioLib, reportLib } from './lib.js';
+import { analysisLib, ioLib, reportLib, textLib } from './lib.js';
 import {
   ANALYSIS_PHASES,
   CHART_PHASES,
@@ -299,7 +299,7 @@ export async function writeOutputs(
       }
     }
   });
-  const { summaryText } = await reportLib();
+  const { summaryText } = await textLib();
   const toStdout = f.json !== '-';
   if (!f.quiet) {
     const stream = toStdout ? io.stdout : io.stderr;
@@ -308,8 +308,7 @@ export async function writeOutputs(
   if (plan.json) info(io, f, `Wrote ${f.json}`);
   if (plan.dump && (raw || dumpTemp)) info(io, f, `Wrote ${f.dump}`);
   if (plan.folder) info(io, f, `Wrote the report: ${join(f.out ?? '', 'index.html')}`);
-  const { chartsLine } = await reportLib();
-  if (written) info(io, f, chartsLine(written, f.out ?? ''));
+  if (written) info(io, f, (await reportLib()).chartsLine(written, f.out ?? ''));
 }
 
 /** The --dump file opened for streaming under a temporary name (null without --dump). */

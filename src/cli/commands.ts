@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataError } from '../model/errors.js';
 import { fsError } from '../io/fs-errors.js';
 import type { WriteReportResult } from '../report/write.js';
-import { analysisLib, demoLib, ioLib, reportLib, summaryLib } from './lib.js';
+import { analysisLib, demoLib, ioLib, reportLib, textLib, summaryLib } from './lib.js';
 import { checkOutputFlags, writeOutputs } from './analyze.js';
 import { checkInputs, inputIds, readInput, type InputRef } from './inputs.js';
 import {
@@ -65,11 +65,10 @@ export async function reportCommand(
     throw e;
   }
   await plan.close();
-  const { summaryText } = await reportLib();
+  const { summaryText } = await textLib();
   if (!f.quiet) io.stdout.write(summaryText(terminalSafeDeep(input), summaryStyle(colorsFor(io.stdout, io.env))));
   info(io, f, `Wrote the report: ${join(f.out, 'index.html')}`);
-  const { chartsLine } = await reportLib();
-  if (written) info(io, f, chartsLine(written, f.out));
+  if (written) info(io, f, (await reportLib()).chartsLine(written, f.out));
 }
 
 export async function inspectCommand(model: string, f: Flags & { weights?: string }, io: Io): Promise<void> {

@@ -47,6 +47,12 @@ export async function summaryLib() {
   return { summary: need<typeof m.summary>(m, 'summary', 'src/model/summary.ts') };
 }
 
+/** The plain-text summary alone (the report library loads the chart renderers: about 0.25 s more). */
+export async function textLib() {
+  const m = await import('../report/summary.js');
+  return { summaryText: need<typeof m.summaryText>(m, 'summaryText', 'src/report/summary.ts') };
+}
+
 export async function reportLib() {
   const m = await import('../report/index.js');
   const w = await import('../report/write.js');
