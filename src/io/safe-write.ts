@@ -310,8 +310,8 @@ export class OutputLock {
         return new OutputLock(file);
       } catch (e) {
         if (errnoCode(e) !== 'EEXIST') {
-          live.locks.delete(file);
-          await unlink(file).catch(() => undefined);
+          // Remove the lock only if this run created it (writing its contents failed), never another's.
+          if (live.locks.delete(file)) await unlink(file).catch(() => undefined);
           throw writeError(e, c, 'a folder you can write to');
         }
       }
