@@ -1,29 +1,34 @@
 #!/usr/bin/python3
 """Independent float64 PyTorch reference for real saved Keras models with attention, CRF or LRCN layers.
 
-    /usr/bin/python3 scripts/reference_keras_graph.py MODEL X.npy [X2.npy ...] Y.npy [--loss=NAME] [--dtype=float32]   # JSON on stdout
+    /usr/bin/python3 scripts/reference_keras_graph.py MODEL X.npy [X2.npy ...] Y.npy [--loss=NAME] [--dtype=float32]
+        [--arch=A.json]   # JSON on stdout
 
-MODEL is a legacy HDF5 file (model_config + model_weights: Keras 1/2, tf.keras, Keras 3) or a Keras 3 `.keras`
-zip. The script rebuilds the model's graph (Sequential or Functional, Keras 2 or Keras 3 node format) in torch
-float64 from the Keras equations, reading the weights with h5py, and prints the loss the file names (or --loss)
-and the Frobenius norm of dL/d(every weight) by autograd, keyed '<layer>/<weight>' (Bidirectional:
+MODEL is a legacy HDF5 file (model_config + model_weights: Keras 1/2, tf.keras, Keras 3), a Keras 3 `.keras`
+zip, a TF.js layers model.json (float32 shards), or a weights-only HDF5 (save_weights) with --arch naming its
+model.to_json() file; Keras 1 per-gate arrays (W_i, U_i, b_i, ...) are concatenated into Keras 2 kernels. The
+script rebuilds the model's graph (Sequential or Functional, Keras 2 or Keras 3 node format) in torch float64
+from the Keras equations, reading the weights with h5py, and prints the loss the file names (or --loss) and the
+Frobenius norm of dL/d(every weight) by autograd, keyed '<layer>/<weight>' (Bidirectional:
 '<layer>/forward|backward/<weight>') as rnnscope's analysis JSON keys its params; and, per recurrent layer
 returning sequences (not inside Bidirectional), per step t the norm of the total dL/dh_t and of what the
-layer's readers pass to its output at t (steps.<layer>.dh / .direct, and .recurrence: their difference). It shares no code with
-rnnscope (and none with the other scripts here), so it can serve as the oracle for `rnnscope analyze`.
+layer's readers pass to its output at t (steps.<layer>.dh / .direct, and .recurrence: their difference). It
+shares no code with rnnscope (and none with the other scripts here), so it can serve as the oracle for
+`rnnscope analyze`.
 
-Layers: InputLayer, Embedding (mask_zero), LSTM / GRU (reset_after) / SimpleRNN (masks, go_backwards),
-Bidirectional, Dense, TimeDistributed(any of these), Conv1D, Conv2D, MaxPooling2D / AveragePooling2D,
+Layers: InputLayer, Embedding (mask_zero), Masking, LSTM / GRU (reset_after) / SimpleRNN (masks, go_backwards),
+Bidirectional, Dense, TimeDistributed(any of these), Conv1D, Conv2D, MaxPooling1D/2D, AveragePooling1D/2D,
 GlobalAverage/GlobalMaxPooling1D and 2D, Flatten, Dropout / SpatialDropout (inference: identity), Activation,
 Attention (dot / concat, use_scale, causal), AdditiveAttention, MultiHeadAttention (attention_axes None), Dot,
 Add / Multiply / Concatenate, RepeatVector, Permute, Reshape, LayerNormalization, BatchNormalization (inference), keras_contrib CRF
-(learn_mode 'join', crf_loss by the forward algorithm as keras_contrib computes it). Losses: mse, mae, binary
-and categorical crossentropy (probabilities; docs/losses.md gives the per-writer formulas), crf_loss.
+(learn_mode 'join', crf_loss by the forward algorithm as keras_contrib computes it). Losses: mse, mae, binary,
+categorical and sparse categorical crossentropy (probabilities; docs/losses.md gives the per-writer formulas), crf_loss.
 hard_sigmoid has slope 0.2 before Keras 3 and 1/6 from Keras 3 on.
 """
 import io
 import json
 import math
+import os
 import re
 import sys
 import zipfile
@@ -67,8 +72,35 @@ def keras3_names(cls, cfg, n):
     return names
 
 
+def read_tfjs(path):
+    """TF.js layers model.json: the topology's model_config (or the topology itself), float32 weights read from
+    the shards in manifest order, named '<layer>/[forward_…|backward_…/][cell/]<weight>'."""
+    mj = json.load(open(path))
+    top = mj['modelTopology']
+    cfg = top.get('model_config', top)
+    version = top.get('keras_version') or mj.get('generatedBy', 'keras v2').split('v')[-1]
+    tc = mj.get('trainingConfig') or top.get('training_config')
+    if tc and 'compile_config' not in cfg:
+        cfg = dict(cfg, compile_config={'loss': tc.get('loss')})
+    weights = {}
+    for group in mj['weightsManifest']:
+        blob = b''.join(open(os.path.join(os.path.dirname(path), p), 'rb').read() for p in group['paths'])
+        off = 0
+        for w in group['weights']:
+            assert w.get('dtype', 'float32') == 'float32' and 'quantization' not in w, w
+            n = int(np.prod(w['shape']))
+            a = np.frombuffer(blob, '<f4', n, off).reshape(w['shape'])
+            off += 4 * n
+            parts = w['name'].split('/')
+            direction = next((p.split('_')[0] for p in parts[1:] if p.startswith(('forward', 'backward'))), None)
+            weights.setdefault(parts[0], []).append((direction, parts[-1], a))
+    return cfg, version, weights
+
+
 def read_model(path):
     weights = {}
+    if path.endswith('.json'):
+        return read_tfjs(path)
     if zipfile.is_zipfile(path):
         z = zipfile.ZipFile(path)
         cfg = json.loads(z.read('config.json'))
@@ -109,10 +141,12 @@ def read_model(path):
             weights[name] = subs
         return cfg, version, weights
     f = h5py.File(path, 'r')
-    cfg = json.loads(f.attrs['model_config'])
+    # A weights-only file (save_weights) has no model_config: its architecture comes from --arch=<to_json() file>.
+    cfg = json.loads(f.attrs['model_config'] if 'model_config' in f.attrs else open(OPTS['arch']).read())
     version = f.attrs.get('keras_version', '2')
     version = version.decode() if isinstance(version, bytes) else version
-    mw = f['model_weights']
+    classes = layer_classes(cfg)
+    mw = f['model_weights'] if 'model_weights' in f else f
     for name in mw:
         g = mw[name]
         subs = []
@@ -124,8 +158,40 @@ def read_model(path):
             if short in ('kernel', 'bias') and len(parts) >= 2 and parts[-2] in ('query', 'key', 'value', 'attention_output'):
                 short = f'{parts[-2]}/{short}'
             subs.append((direction, short, np.array(g[wn])))
-        weights[name] = subs
+        weights[name] = keras1_canonical(classes.get(name), subs) if version.startswith('1.') else subs
     return cfg, version, weights
+
+
+def layer_classes(cfg):
+    """{layer name: class}, the wrapped layer's class for Bidirectional and TimeDistributed."""
+    c = cfg['config']
+    out = {}
+    for l in (c['layers'] if isinstance(c, dict) else c):
+        inner = l['config'].get('layer')
+        out[l['config'].get('name', l.get('name'))] = inner['class_name'] if inner else l['class_name']
+    return out
+
+
+# Keras 1 stores each gate's arrays apart (<layer>_W_i, _U_i, _b_i; LSTM gates i, c, f, o, GRU z, r, h);
+# Keras 2's kernel concatenates them in the cell's gate order: LSTM [W_i W_f W_c W_o], GRU [W_z W_r W_h].
+KERAS1_GATES = {'LSTM': 'ifco', 'GRU': 'zrh'}
+
+
+def keras1_canonical(cls, subs):
+    parts = {}
+    for d, n, a in subs:
+        m = re.search(r'_(W|U|b)(?:_([a-z]))?$', n)
+        if not m:
+            return subs
+        parts.setdefault(d, {})[(m.group(1), m.group(2))] = a
+    kind = {'W': 'embeddings' if cls == 'Embedding' else 'kernel', 'U': 'recurrent_kernel', 'b': 'bias'}
+    out = []
+    for d, p in parts.items():
+        if cls in KERAS1_GATES:
+            out += [(d, kind[k], np.concatenate([p[(k, g)] for g in KERAS1_GATES[cls]], -1)) for k in 'WUb']
+        else:
+            out += [(d, kind[k], a) for (k, _), a in p.items()]
+    return out
 
 
 CFG, VERSION, RAW = read_model(PATH)
@@ -173,7 +239,8 @@ def rnn(cls, c, w, x, mask, reverse, record=None):
     b = w.get('bias')
     U = R.shape[0]
     B, T = x.shape[:2]
-    a, ra = act(c.get('activation', 'tanh')), act(c.get('recurrent_activation', 'hard_sigmoid' if not KERAS3 else 'sigmoid'))
+    a = act(c.get('activation', 'tanh'))
+    ra = act(c.get('recurrent_activation', c.get('inner_activation', 'hard_sigmoid' if not KERAS3 else 'sigmoid')))
     h = torch.zeros(B, U)
     cc = torch.zeros(B, U)
     seq = [None] * T
@@ -297,6 +364,21 @@ def apply(cls, c, name, ins, masks, call_kwargs, direction=None):
         conv = F.conv1d if r == 1 else F.conv2d
         z = conv(z, kern, w.get('bias'), stride=tuple(s), dilation=tuple(d))
         return act(c['activation'])(z.movedim(1, -1)), (m if r == 1 and c.get('padding') == 'same' else None)
+    if cls == 'Masking':
+        keep = (x != c.get('mask_value', 0.0)).any(-1)
+        return x * keep[..., None].to(x.dtype), keep
+    if cls in ('MaxPooling1D', 'AveragePooling1D'):
+        p = pair(c.get('pool_size', c.get('pool_length', 2)), 1)[0]
+        s = pair(c.get('strides') or c.get('stride') or p, 1)[0]
+        z = x.movedim(-1, 1)
+        if c.get('padding', c.get('border_mode')) == 'same':
+            pads = list(tf_same(z.shape[2], p, s))
+            if cls == 'AveragePooling1D':
+                ones = F.pad(torch.ones_like(z[:1, :1]), pads)
+                return (F.avg_pool1d(F.pad(z, pads), p, s) / F.avg_pool1d(ones, p, s)).movedim(1, -1), None
+            z = F.pad(z, pads, value=-math.inf)
+        z = F.max_pool1d(z, p, s) if cls == 'MaxPooling1D' else F.avg_pool1d(z, p, s)
+        return z.movedim(1, -1), None
     if cls in ('MaxPooling2D', 'AveragePooling2D'):
         p = pair(c['pool_size'])
         s = pair(c.get('strides') or p)
@@ -435,14 +517,28 @@ def loss_of(name, p, y):
     if name == 'mae':
         return (p - y).abs().mean()
     eps = 1e-7
+    if name == 'sparse_categorical_crossentropy':
+        # Keras 3 normalises, clips and takes the log; tf.keras and Keras 2 clip, take the log and pass it as
+        # logits to sparse_softmax_cross_entropy_with_logits, which normalises by the clipped sum.
+        idx = y.reshape(p.shape[:-1]).long()[..., None]
+        if KERAS3:
+            logq = torch.log(torch.clamp(p / p.sum(-1, keepdim=True), eps, 1 - eps))
+        else:
+            q = torch.clamp(p, eps, 1 - eps)
+            logq = torch.log(q) - torch.log(q.sum(-1, keepdim=True))
+        return -logq.gather(-1, idx).mean()
     if name == 'categorical_crossentropy':
         q = torch.clamp(p / p.sum(-1, keepdim=True), eps, 1 - eps)
         return -(y * torch.log(q)).sum(-1).mean()
     if name == 'binary_crossentropy':
         q = torch.clamp(p, eps, 1 - eps)
-        if KERAS3:
+        # TF.js (a model.json, whatever Keras wrote it) goes back to logits as Keras 2.2 does.
+        tfjs = PATH.endswith('.json')
+        if KERAS3 and not tfjs:
             return -(y * torch.log(q) + (1 - y) * torch.log(1 - q)).mean()
-        if tuple(int(v) for v in VERSION.split('.')[:2]) >= (2, 3):
+        # tf.keras marks its version '-tf' (2.2.4-tf: TF 1.13-2.1); it and Keras >= 2.3 add eps inside the logs.
+        tf_keras = VERSION.endswith('-tf') or tuple(int(v) for v in VERSION.split('-')[0].split('.')[:2]) >= (2, 3)
+        if tf_keras and not tfjs:
             return -(y * torch.log(q + eps) + (1 - y) * torch.log(1 - q + eps)).mean()
         z = torch.log(q / (1 - q))
         return (torch.clamp(z, min=0) - z * y + torch.log1p(torch.exp(-z.abs()))).mean()
@@ -498,6 +594,8 @@ def stored_loss():
         return OPTS['loss']
     if 'compile_config' in CFG:
         loss = CFG['compile_config'].get('loss')
+    elif PATH.endswith('.json'):
+        loss = 'mse'
     else:
         f = h5py.File(PATH, 'r')
         tc = f.attrs.get('training_config')
@@ -514,6 +612,7 @@ def main():
     y = torch.tensor(np.load(YP))
     y = y if y.dtype in (torch.int32, torch.int64) else y.to(DT)
     name = stored_loss()
+    name = {'mean_squared_error': 'mse', 'mean_absolute_error': 'mae'}.get(name, name)
     loss = loss_of(name, out, y)
     loss.backward()
     grads = {k: (v.grad.norm().item() if v.grad is not None else 0.0) for k, v in PARAMS.items() if v.requires_grad}

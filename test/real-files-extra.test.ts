@@ -1,6 +1,8 @@
 // Real public Keras models kept in test/fixtures/corpus-extra (licences and attribution in its MANIFEST.md):
-// a BiLSTM-CRF tagger (keras_contrib CRF, Keras 2.3.1) and an LSTM with attention built from Keras layers
-// (Keras 3.10), each through `rnnscope analyze` as a child process, against an independent reference:
+// a BiLSTM-CRF tagger (keras_contrib CRF, Keras 2.3.1), an LSTM with attention built from Keras layers
+// (Keras 3.10), a Transformer block (Keras 3 .keras), a stacked GRU (tf.keras 2.3) and two Keras 1.2.2 files
+// (Bidirectional LSTM; Embedding → LSTM written by Theano), each through `rnnscope analyze` as a child process,
+// against an independent reference:
 // PyTorch forward and autograd on the file's own weights (scripts/reference_keras_graph.py, written from the
 // Keras and keras_contrib formulas). The loss and the norm of every parameter gradient must agree, in float64
 // to roundoff and in the default float32 run within float32's reach, and so must ‖∂L/∂h_t‖ per step of a
@@ -35,6 +37,8 @@ interface Fixture {
   recurrent: string[];
   /** Parameters that must be among the analysis's (the CRF's transitions). */
   params: string[];
+  /** Unidirectional layers returning sequences, whose ‖∂L/∂h_t‖ per step is compared with the reference. */
+  steps: string[];
 }
 
 const FIXTURES: Fixture[] = [
@@ -45,6 +49,7 @@ const FIXTURES: Fixture[] = [
     loss: 'crf_loss',
     recurrent: ['bidirectional_1/forward', 'bidirectional_1/backward'],
     params: ['crf_1/chain_kernel', 'crf_1/left_boundary', 'crf_1/right_boundary'],
+    steps: [],
   },
   {
     name: 'yashpanchal_lstm_attention',
@@ -53,6 +58,7 @@ const FIXTURES: Fixture[] = [
     loss: 'categorical_crossentropy',
     recurrent: ['lstm/null'],
     params: ['lstm/recurrent_kernel', 'dense/kernel'],
+    steps: ['lstm'],
   },
   {
     // Keras 3 .keras: MultiHeadAttention's variables in their own sub-groups; GlobalAveragePooling1D channels_first.
@@ -62,6 +68,37 @@ const FIXTURES: Fixture[] = [
     loss: 'mse',
     recurrent: [],
     params: ['multi_head_attention_2/query/kernel', 'multi_head_attention_3/attention_output/bias'],
+    steps: [],
+  },
+  {
+    // tf.keras 2.3: three GRU(reset_after) with Dropout between them.
+    name: 'alexm_circuit_gru',
+    model: 'gru_model.h5',
+    keras: '2.3.0-tf',
+    loss: 'mse',
+    recurrent: ['gru/null', 'gru_1/null', 'gru_2/null'],
+    params: ['gru/recurrent_kernel', 'gru_2/bias', 'dense_1/kernel'],
+    steps: ['gru', 'gru_1'],
+  },
+  {
+    // Keras 1.2.2: each gate's W_g, U_g, b_g stored apart, under forward_lstm_1 / backward_lstm_1.
+    name: 'dl4j_k1_bidirectional_lstm',
+    model: 'bidirectional_lstm_tensorflow_1.h5',
+    keras: '1.2.2',
+    loss: 'mse',
+    recurrent: ['bidirectional_1/forward', 'bidirectional_1/backward'],
+    params: ['bidirectional_1/forward/kernel', 'bidirectional_1/backward/recurrent_kernel'],
+    steps: [],
+  },
+  {
+    // Keras 1.2.2 with the Theano backend: Embedding → LSTM(return_sequences), hard_sigmoid gates.
+    name: 'dl4j_k1_embedding_lstm_theano',
+    model: 'embedding_lstm_theano_1.h5',
+    keras: '1.2.2',
+    loss: 'mse',
+    recurrent: ['lstm_1/null'],
+    params: ['embedding_1/embeddings', 'lstm_1/kernel'],
+    steps: ['lstm_1'],
   },
 ];
 
@@ -127,7 +164,10 @@ describe.skipIf(!hasTorch)('real files with CRF and attention vs PyTorch on the 
           }
           const rec = a.recurrent as { layer: string; direction: string | null; dh: { norm: number[] } }[];
           expect(rec.map((x) => `${x.layer}/${x.direction}`)).toEqual(fx.recurrent);
-          for (const x of rec.filter((x) => x.direction === null)) {
+          expect(Object.keys(ref.steps).sort()).toEqual([...fx.steps].sort());
+          const stepped = rec.filter((x) => x.direction === null && fx.steps.includes(x.layer));
+          expect(stepped.length).toBe(fx.steps.length);
+          for (const x of stepped) {
             const want = ref.steps[x.layer]!.dh;
             const floor = 1e-9 * Math.max(...want);
             expect(x.dh.norm.length).toBe(want.length);
