@@ -24,7 +24,7 @@ import * as kerasH5 from './keras-h5.js';
 import * as kerasWeights from './keras-weights.js';
 import * as tfjsLayers from './tfjs-layers.js';
 import { withFile } from './common.js';
-import { hexStart } from './magic.js';
+import { hexStart, lfsPointerNote } from './magic.js';
 
 export type { FileSet, ModelFormat } from './types.js';
 
@@ -48,7 +48,8 @@ export async function openModel(files: FileSet, opts: OpenOptions = {}): Promise
   const fmt = modelFormatOf(fs.bytes, fs.name);
   if (!fmt) {
     throw new LoadError(
-      `${fs.name} is not a model file rnnscope knows (${describeStart(fs.bytes)}); expected a .keras zip, a Keras .h5, a to_json() architecture with --weights, or a TF.js model.json; check the file.`,
+      lfsPointerNote(fs.name, fs.bytes) ??
+        `${fs.name} is not a model file rnnscope knows (${describeStart(fs.bytes)}); expected a .keras zip, a Keras .h5, a to_json() architecture with --weights, or a TF.js model.json; check the file.`,
       { file: fs.name },
     );
   }

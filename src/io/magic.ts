@@ -31,3 +31,18 @@ export function isPickle(bytes: Uint8Array): boolean {
 export function hexStart(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
+
+const LFS_PREFIX = 'version https://git-lfs.github.com/spec/';
+
+/**
+ * If `bytes` are a Git LFS pointer (the text stub a clone holds in place of a large file until `git lfs pull`), a
+ * message about `name` saying so; else null.
+ */
+export function lfsPointerNote(name: string, bytes: Uint8Array): string | null {
+  if (bytes.length < LFS_PREFIX.length || bytes.length > 1024) return null;
+  const text = new TextDecoder().decode(bytes);
+  if (!text.startsWith(LFS_PREFIX)) return null;
+  const size = /^size (\d+)\s*$/m.exec(text)?.[1];
+  const of = size ? ` for a ${Number(size).toLocaleString('en-US')}-byte file` : '';
+  return `${name} is a Git LFS pointer (a ${bytes.length}-byte text stub${of}), not the file itself; expected the real file; fetch it with git lfs pull, or download it from the repository's web page.`;
+}

@@ -26,6 +26,7 @@ import { jsonMentions, looksLikeJsonObject, parseJson } from './common.js';
 import { halfToFloat } from './float16.js';
 import { bindV3 } from './keras3-store.js';
 import type { StoredArray, VarStore } from './weight-store.js';
+import { lfsPointerNote } from './magic.js';
 
 export const name = 'tfjs-layers';
 
@@ -160,6 +161,8 @@ async function readGroup(g: Group, files: FileSet): Promise<StoredArray[]> {
         `Weight shard ${p} of ${file} was not found; expected it beside model.json; copy all shard files with the model.`,
         { file },
       );
+    const lfs = lfsPointerNote(`Weight shard ${p} of ${file}`, b);
+    if (lfs) throw new LoadError(lfs, { file });
     shards.push(b);
     have += b.length;
   }

@@ -15,6 +15,7 @@ import { H5File } from './hdf5.js';
 import type { FileSet } from './types.js';
 import { bindTopological, declareLayerGroups } from './legacy-store.js';
 import { bindV3, h5Store } from './keras3-store.js';
+import { lfsPointerNote } from './magic.js';
 
 /** The bytes of `files.weights`, or a LoadError saying it is missing. */
 export async function getWeights(files: FileSet): Promise<Uint8Array> {
@@ -24,6 +25,8 @@ export async function getWeights(files: FileSet): Promise<Uint8Array> {
       `Weights file ${files.weights} was not found; expected an .h5 weights file beside the model; check the --weights path.`,
       { file: files.weights },
     );
+  const lfs = lfsPointerNote(files.weights!, w);
+  if (lfs) throw new LoadError(lfs, { file: files.weights });
   return w;
 }
 
