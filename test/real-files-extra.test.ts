@@ -112,73 +112,76 @@ const finite = (v: unknown): boolean =>
         : true;
 
 // Skipped only when /usr/bin/python3 lacks torch, h5py or numpy (Debian python3-torch, python3-h5py).
-describe.skipIf(!hasTorch)('real files with CRF and attention vs PyTorch on the same weights', () => {
-  for (const fx of FIXTURES) {
-    describe(fx.name, () => {
-      const f = (n: string) => path.join(EXTRA, fx.name, n);
-      let ref: Ref;
-      beforeAll(async () => {
-        const r = await runProcess(PYTHON, [
-          path.join(ROOT, 'scripts/reference_keras_graph.py'),
-          f(fx.model),
-          f('x.npy'),
-          f('y.npy'),
-        ]);
-        expect(r.code, r.stderr).toBe(0);
-        ref = JSON.parse(r.stdout) as Ref;
-      }, 120_000);
-
-      for (const [dtype, lossTol, gradTol] of [
-        ['float64', 1e-10, 1e-8],
-        ['float32', 1e-5, 1e-3],
-      ] as const) {
-        it(`${dtype}: the stored loss and every gradient norm agree; all finite`, async () => {
-          const out = path.join(dir, `${fx.name}-${dtype}.json`);
-          const r = await rnnscope([
-            'analyze',
+describe.skipIf(!hasTorch)(
+  'real files (CRF, attention, plain recurrent, Keras 1) vs PyTorch on the same weights',
+  () => {
+    for (const fx of FIXTURES) {
+      describe(fx.name, () => {
+        const f = (n: string) => path.join(EXTRA, fx.name, n);
+        let ref: Ref;
+        beforeAll(async () => {
+          const r = await runProcess(PYTHON, [
+            path.join(ROOT, 'scripts/reference_keras_graph.py'),
             f(fx.model),
-            '--data',
             f('x.npy'),
-            '--targets',
             f('y.npy'),
-            '--dtype',
-            dtype,
-            '--json',
-            out,
           ]);
           expect(r.code, r.stderr).toBe(0);
-          expect(r.stdout).toContain(`Keras ${fx.keras}`);
-          const a = JSON.parse(readFileSync(out, 'utf8'));
-          expect([a.objective.loss, ref.loss]).toEqual([fx.loss, fx.loss]);
-          expect(Math.abs(a.objective.value - ref.value) / ref.value).toBeLessThan(lossTol);
-          const params = a.params as { key: string; gradNorm: number }[];
-          expect(params.map((p) => p.key).sort()).toEqual(Object.keys(ref.gradNorm).sort());
-          for (const k of fx.params) expect(params.map((p) => p.key)).toContain(k);
-          // A gradient that is structurally 0 (MultiHeadAttention's key bias cancels in the softmax) is
-          // roundoff in the reference: both must be ~0 next to the largest gradient.
-          const tiny = 1e-9 * Math.max(...Object.values(ref.gradNorm));
-          for (const p of params) {
-            const want = ref.gradNorm[p.key]!;
-            if (want < tiny) expect(p.gradNorm, p.key).toBeLessThan(tiny);
-            else expect(Math.abs(p.gradNorm - want) / want, p.key).toBeLessThan(gradTol);
-          }
-          const rec = a.recurrent as { layer: string; direction: string | null; dh: { norm: number[] } }[];
-          expect(rec.map((x) => `${x.layer}/${x.direction}`)).toEqual(fx.recurrent);
-          expect(Object.keys(ref.steps).sort()).toEqual([...fx.steps].sort());
-          const stepped = rec.filter((x) => x.direction === null && fx.steps.includes(x.layer));
-          expect(stepped.length).toBe(fx.steps.length);
-          for (const x of stepped) {
-            const want = ref.steps[x.layer]!.dh;
-            const floor = 1e-9 * Math.max(...want);
-            expect(x.dh.norm.length).toBe(want.length);
-            x.dh.norm.forEach((v, t) =>
-              expect(Math.abs(v - want[t]!) / Math.max(want[t]!, floor), `${x.layer} dh[${t}]`).toBeLessThan(gradTol),
-            );
-          }
-          expect(finite(a.recurrent)).toBe(true);
-          expect(finite(params.map((p) => p.gradNorm))).toBe(true);
+          ref = JSON.parse(r.stdout) as Ref;
         }, 120_000);
-      }
-    });
-  }
-});
+
+        for (const [dtype, lossTol, gradTol] of [
+          ['float64', 1e-10, 1e-8],
+          ['float32', 1e-5, 1e-3],
+        ] as const) {
+          it(`${dtype}: the stored loss and every gradient norm agree; all finite`, async () => {
+            const out = path.join(dir, `${fx.name}-${dtype}.json`);
+            const r = await rnnscope([
+              'analyze',
+              f(fx.model),
+              '--data',
+              f('x.npy'),
+              '--targets',
+              f('y.npy'),
+              '--dtype',
+              dtype,
+              '--json',
+              out,
+            ]);
+            expect(r.code, r.stderr).toBe(0);
+            expect(r.stdout).toContain(`Keras ${fx.keras}`);
+            const a = JSON.parse(readFileSync(out, 'utf8'));
+            expect([a.objective.loss, ref.loss]).toEqual([fx.loss, fx.loss]);
+            expect(Math.abs(a.objective.value - ref.value) / ref.value).toBeLessThan(lossTol);
+            const params = a.params as { key: string; gradNorm: number }[];
+            expect(params.map((p) => p.key).sort()).toEqual(Object.keys(ref.gradNorm).sort());
+            for (const k of fx.params) expect(params.map((p) => p.key)).toContain(k);
+            // A gradient that is structurally 0 (MultiHeadAttention's key bias cancels in the softmax) is
+            // roundoff in the reference: both must be ~0 next to the largest gradient.
+            const tiny = 1e-9 * Math.max(...Object.values(ref.gradNorm));
+            for (const p of params) {
+              const want = ref.gradNorm[p.key]!;
+              if (want < tiny) expect(p.gradNorm, p.key).toBeLessThan(tiny);
+              else expect(Math.abs(p.gradNorm - want) / want, p.key).toBeLessThan(gradTol);
+            }
+            const rec = a.recurrent as { layer: string; direction: string | null; dh: { norm: number[] } }[];
+            expect(rec.map((x) => `${x.layer}/${x.direction}`)).toEqual(fx.recurrent);
+            expect(Object.keys(ref.steps).sort()).toEqual([...fx.steps].sort());
+            const stepped = rec.filter((x) => x.direction === null && fx.steps.includes(x.layer));
+            expect(stepped.length).toBe(fx.steps.length);
+            for (const x of stepped) {
+              const want = ref.steps[x.layer]!.dh;
+              const floor = 1e-9 * Math.max(...want);
+              expect(x.dh.norm.length).toBe(want.length);
+              x.dh.norm.forEach((v, t) =>
+                expect(Math.abs(v - want[t]!) / Math.max(want[t]!, floor), `${x.layer} dh[${t}]`).toBeLessThan(gradTol),
+              );
+            }
+            expect(finite(a.recurrent)).toBe(true);
+            expect(finite(params.map((p) => p.gradNorm))).toBe(true);
+          }, 120_000);
+        }
+      });
+    }
+  },
+);
