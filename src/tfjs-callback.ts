@@ -10,7 +10,7 @@
 
 import * as tf from '@tensorflow/tfjs';
 import { fileSetFromMap, openModel } from './io/index.js';
-import { fitDataToModel } from './io/data-check.js';
+import { fitInputsAndTargets } from './io/data-check.js';
 import type { NamedArray } from './io/data.js';
 import { analyzeModel, type AnalyzeOptions } from './analysis/analyze.js';
 import { ANALYSIS_SET_SCHEMA, type Analysis, type AnalysisSet } from './analysis/schema.js';
@@ -152,13 +152,9 @@ export class RnnscopeCallback extends tf.Callback {
       return this.publish(this.latest?.runs[0] ?? null);
     }
     const lossName = this.opts.loss ?? (typeof this.model.loss === 'string' ? this.model.loss : undefined);
-    const inputs = fitDataToModel(spec, this.inputs, 'inputs');
-    const targets = this.targets
-      ? fitDataToModel(spec, this.targets, 'targets', {
-          batch: inputs[0]?.shape[0],
-          losses: lossName ? spec.outputNames.map(() => lossName) : undefined,
-        })
-      : null;
+    const { inputs, targets } = fitInputsAndTargets(spec, this.inputs, this.targets ?? null, {
+      losses: lossName ? spec.outputNames.map(() => lossName) : undefined,
+    });
     const options: AnalyzeOptions = {
       loss: lossName,
       batchSize: this.opts.batchSize,

@@ -10,7 +10,7 @@
 // Pure: no DOM, no node:*.
 
 import { dataFormatOf, openData, type NamedArray } from '../src/io/data.js';
-import { fitDataToModel } from '../src/io/data-check.js';
+import { fitDataToModel, fitInputsAndTargets } from '../src/io/data-check.js';
 import { DataError } from '../src/model/errors.js';
 import type { ModelSpec, Warning } from '../src/model/types.js';
 import type { AnalyzeInput } from '../src/analysis/analyze.js';
@@ -255,17 +255,14 @@ export function analysisInput(
   const byName = new Map(files.map((f) => [f.name, f]));
   const arrays: NamedArray[] = [];
   for (const n of plan.data.files) arrays.push(...openData(byName.get(n)!.bytes, baseName(n), { warnings }));
-  const inputs = fitDataToModel(model, arrays, 'inputs', { warnings });
-  const batch = inputs[0]?.shape[0];
   const losses = lossesFor(model, loss);
-  let targets = null;
   const tFile = plan.targets && !plan.targets.id.startsWith('in:') ? plan.targets.files[0]! : null;
-  if (tFile) {
-    const tArrays = openData(byName.get(tFile)!.bytes, baseName(tFile), { warnings });
-    targets = fitDataToModel(model, tArrays, 'targets', { warnings, batch, losses });
-  } else if (plan.targets) {
-    targets = fitDataToModel(model, arrays, 'targets', { warnings, batch, losses });
-  }
+  const tArrays = tFile
+    ? openData(byName.get(tFile)!.bytes, baseName(tFile), { warnings })
+    : plan.targets
+      ? arrays
+      : null;
+  const { inputs, targets } = fitInputsAndTargets(model, arrays, tArrays, { warnings, losses });
   return {
     inputs: inputs.map((a) => ({ shape: a.shape, data: a.data })),
     targets: targets ? targets.map((a) => ({ shape: a.shape, data: a.data })) : null,

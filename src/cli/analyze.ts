@@ -141,21 +141,18 @@ export async function loadData(
         warnings,
       }),
     );
-  const inputs = io.fitDataToModel(model, arrays, 'inputs', { warnings });
-  const batch = inputs[0]?.shape[0];
   const losses = f.loss ? model.outputNames.map(() => f.loss ?? null) : undefined;
-  let targets = null;
-  if (f.targets) {
-    const tArrays = io.openData(
-      await readInput({ file: f.targets, role: 'the --targets file', expected: DATA_EXPECTED }),
-      basename(f.targets),
-      { warnings },
-    );
-    targets = io.fitDataToModel(model, tArrays, 'targets', { warnings, batch, losses });
-  } else if (arrays.some((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name))) {
-    // A data file that holds y (or arrays named after the outputs) carries its own targets.
-    targets = io.fitDataToModel(model, arrays, 'targets', { warnings, batch, losses });
-  }
+  // A data file that holds y (or arrays named after the outputs) carries its own targets.
+  const tArrays = f.targets
+    ? io.openData(
+        await readInput({ file: f.targets, role: 'the --targets file', expected: DATA_EXPECTED }),
+        basename(f.targets),
+        { warnings },
+      )
+    : arrays.some((a) => TARGET_LIKE.test(a.name) || model.outputNames.includes(a.name))
+      ? arrays
+      : null;
+  const { inputs, targets } = io.fitInputsAndTargets(model, arrays, tArrays, { warnings, losses });
   const names = [...f.data, ...(f.targets ? [f.targets] : [])].map((p) => basename(p));
   return {
     inputs: inputs.map((a) => ({ shape: a.shape, data: a.data })),

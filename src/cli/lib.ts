@@ -37,7 +37,7 @@ export async function ioLib() {
   return {
     loadModelFile: need<typeof node.loadModelFile>(node, 'loadModelFile', 'src/io/node.ts'),
     openData: need<typeof data.openData>(data, 'openData', 'src/io/data.ts'),
-    fitDataToModel: need<typeof check.fitDataToModel>(check, 'fitDataToModel', 'src/io/data-check.ts'),
+    fitInputsAndTargets: need<typeof check.fitInputsAndTargets>(check, 'fitInputsAndTargets', 'src/io/data-check.ts'),
     encodeNpz: need<typeof npz.encodeNpz>(npz, 'encodeNpz', 'src/io/npz-write.ts'),
   };
 }

@@ -44,6 +44,40 @@ const ONE_HOT_LOSSES = new Set(['categorical_crossentropy', 'kl_divergence', 'ca
 // crf_loss takes tag ids with a sparse_target CRF, one-hot tags otherwise (the engine reads both).
 const SPARSE_LOSSES = new Set(['sparse_categorical_crossentropy', 'crossentropy', 'crf_loss']);
 
+/**
+ * Inputs and targets fitted together, so that bad inputs and bad targets are reported in one error: each is
+ * checked even when the other fails (the targets' sample count is compared with the inputs' only when the
+ * inputs are good). `targets` null: no targets.
+ */
+export function fitInputsAndTargets(
+  model: ModelSpec,
+  inputs: NamedArray[],
+  targets: NamedArray[] | null,
+  opts: Omit<FitOptions, 'batch'> = {},
+): { inputs: FittedArray[]; targets: FittedArray[] | null } {
+  const { losses, ...rest } = opts;
+  const errors: DataError[] = [];
+  const attempt = <T>(f: () => T): T | null => {
+    try {
+      return f();
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      errors.push(e);
+      return null;
+    }
+  };
+  const xs = attempt(() => fitDataToModel(model, inputs, 'inputs', rest));
+  const ys = targets
+    ? attempt(() => fitDataToModel(model, targets, 'targets', { ...rest, losses, batch: xs?.[0]?.shape[0] }))
+    : null;
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1)
+    throw new DataError(
+      `The inputs and the targets have 2 problems. 1) ${errors[0]!.message} 2) ${errors[1]!.message}`,
+    );
+  return { inputs: xs!, targets: ys };
+}
+
 /** Arrays for the model's inputs (or outputs), in model order, with shapes and values checked. */
 export function fitDataToModel(
   model: ModelSpec,
