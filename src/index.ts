@@ -20,7 +20,7 @@ export { summary, countParams } from './model/summary.js';
 
 export { openModel, fileSetFromMap, type FileSet, type OpenOptions } from './io/index.js';
 export { openData, type NamedArray } from './io/data.js';
-export { fitDataToModel } from './io/data-check.js';
+export { fitDataToModel, fitInputsAndTargets } from './io/data-check.js';
 export { encodeNpz, encodeNpy } from './io/npz-write.js';
 
 export type { Tensor, Arr, Mask, DType } from './engine/tensor.js';
