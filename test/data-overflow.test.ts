@@ -105,8 +105,12 @@ describe.skipIf(!numpy)('the command line (child process; skipped without numpy)
   it('float64 overflow exits 1 naming where, instead of NaN gradients blamed on the model', async () => {
     const r = await cli(['analyze', HAR, '--data', join(dir, 'xy_big.npz')]);
     expect(r.code).toBe(1);
+    // The archive's x and y both hold bad values: one error names both (fitInputsAndTargets).
     expect(r.stderr).toMatch(
-      /^error: xy_big\.npz:x(\.npy)? holds 1 NaN\/Inf value\(s\) \(first NaN at \[2, 0, 0\]\); xy_big\.npz:x(\.npy)? holds 2 value\(s\) beyond float32's range/,
+      /^error: The inputs and the targets have 2 problems\. 1\) xy_big\.npz:x(\.npy)? holds 1 NaN\/Inf value\(s\) \(first NaN at \[2, 0, 0\]\); xy_big\.npz:x(\.npy)? holds 2 value\(s\) beyond float32's range/,
+    );
+    expect(r.stderr).toMatch(
+      / 2\) xy_big\.npz:y(\.npy)? holds 1 NaN\/Inf value\(s\) \(first Infinity at \[2, 4\]\); xy_big\.npz:y(\.npy)? holds 1 value\(s\) beyond float32's range/,
     );
     expect(r.stderr).not.toContain('bug');
     expect(r.stdout).not.toMatch(/dead|non-finite/);
